@@ -1,0 +1,71 @@
+-- name: InsertJob :one
+INSERT INTO jobs (
+    run_id, job_id, status, success, archive_path, description, duration, email, failure_reason,
+    flavor, kernel, last_in_suite, machine_type, name, nuke_on_error, os_type, os_version, overrides,
+    owner, pid, roles, sentry_event, branch, seed, sha1, subset, suite, suite_branch, suite_path,
+    suite_relpath, suite_repo, suite_sha1, targets, tasks, "timestamp", teuthology_branch, "verbose",
+    pcp_grafana_url, priority, "user", queue, package_source, mon_a_kernel_sha1, mon_b_kernel_sha1,
+    posted, started, updated
+) VALUES (
+    @run_id, @job_id, @status, @success, @archive_path, @description, @duration, @email, @failure_reason,
+    @flavor, @kernel, @last_in_suite, @machine_type, @name, @nuke_on_error, @os_type, @os_version, @overrides,
+    @owner, @pid, @roles, @sentry_event, @branch, @seed, @sha1, @subset, @suite, @suite_branch, @suite_path,
+    @suite_relpath, @suite_repo, @suite_sha1, @targets, @tasks, @timestamp, @teuthology_branch, sqlc.arg('verbose'),
+    @pcp_grafana_url, @priority, @user_name, @queue, @package_source, @mon_a_kernel_sha1, @mon_b_kernel_sha1,
+    @posted, @started, @updated
+)
+ON CONFLICT (run_id, job_id) DO NOTHING
+RETURNING id;
+
+-- UpdateJob writes a whole job row. Its parameters are InsertJob's, in the same order (run_id and
+-- job_id identify the row and are written back unchanged), so one Go value serves both.
+-- UpdateJob writes a whole job row. Its parameters are InsertJob's, in the same order (run_id and
+-- job_id identify the row and are written back unchanged), so one Go value serves both.
+-- name: UpdateJob :exec
+UPDATE jobs SET
+    run_id = @run_id, job_id = @job_id, status = @status, success = @success,
+    archive_path = @archive_path, description = @description, duration = @duration, email = @email,
+    failure_reason = @failure_reason, flavor = @flavor, kernel = @kernel,
+    last_in_suite = @last_in_suite, machine_type = @machine_type, name = @name,
+    nuke_on_error = @nuke_on_error, os_type = @os_type, os_version = @os_version,
+    overrides = @overrides, owner = @owner, pid = @pid, roles = @roles,
+    sentry_event = @sentry_event, branch = @branch, seed = @seed, sha1 = @sha1, subset = @subset,
+    suite = @suite, suite_branch = @suite_branch, suite_path = @suite_path,
+    suite_relpath = @suite_relpath, suite_repo = @suite_repo, suite_sha1 = @suite_sha1,
+    targets = @targets, tasks = @tasks, "timestamp" = @timestamp,
+    teuthology_branch = @teuthology_branch, "verbose" = sqlc.arg('verbose'),
+    pcp_grafana_url = @pcp_grafana_url, priority = @priority, "user" = @user_name, queue = @queue,
+    package_source = @package_source, mon_a_kernel_sha1 = @mon_a_kernel_sha1,
+    mon_b_kernel_sha1 = @mon_b_kernel_sha1, posted = @posted, started = @started,
+    updated = @updated
+WHERE run_id = @run_id AND job_id = @job_id;
+
+-- name: LockJob :one
+SELECT * FROM jobs WHERE run_id = @run_id AND job_id = @job_id FOR UPDATE;
+
+-- name: GetJob :one
+SELECT j.* FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.name = @run_name AND j.job_id = @job_id;
+
+-- name: JobExists :one
+SELECT EXISTS (
+    SELECT 1 FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.name = @run_name AND j.job_id = @job_id
+);
+
+-- name: ListRunJobs :many
+SELECT * FROM jobs
+WHERE run_id = @run_id AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+ORDER BY posted DESC, id DESC;
+
+-- name: ListRunJobsByJobID :many
+SELECT * FROM jobs WHERE run_id = @run_id ORDER BY job_id;
+
+-- name: RunID :one
+SELECT id FROM runs WHERE name = @name;
+
+-- name: DeleteJob :execrows
+DELETE FROM jobs j USING runs r WHERE r.id = j.run_id AND r.name = @run_name AND j.job_id = @job_id;
+
+-- NextJobID draws an id for a job posted without one (--assign-job-ids), from the jobs' own sequence
+-- as upstream paddles did.
+-- name: NextJobID :one
+SELECT nextval(pg_get_serial_sequence('jobs', 'id'))::text;
