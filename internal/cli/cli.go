@@ -1,0 +1,341 @@
+// Package cli is the paddles command line: it reads the configuration from flags and PADDLES_*
+// environment variables and runs the subcommands. Main takes its environment as arguments so that
+// tests can run the whole program in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/internal/database"
+	"github.com/ceph/paddles-go/internal/httpapi"
+	"github.com/ceph/paddles-go/internal/pgcluster"
+	"github.com/ceph/paddles-go/internal/service"
+)
+
+const usage = `paddles: stores and reports test results for Ceph's teuthology.
+
+Usage:
+  paddles serve [flags]     serve the API (migrates the database first)
+  paddles migrate [flags]   apply database migrations and exit
+  paddles version           print the version
+
+Run "paddles serve --help" for the flags. Every flag can also be set with the PADDLES_* variable
+shown next to it; flags win over the environment.
+`
+
+// Main runs the command line args and returns the exit code.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], getenv, stderr)
+	case "migrate":
+		err = migrate(ctx, args[1:], getenv, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "paddles", version())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "paddles: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case err != nil:
+		fmt.Fprintln(stderr, "paddles:", err)
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+// config is every setting of the server.
+type config struct {
+	addr          string
+	databaseURL   string
+	dataDir       string
+	publicURL     string
+	logLevel      string
+	logFormat     string
+	logHref       string
+	runsPageSize  int
+	assignJobIDs  bool
+	maxBodyBytes  int64
+	shutdownGrace time.Duration
+}
+
+// flags declares the settings on fs, each defaulting to its environment variable.
+func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, server bool) {
+	env := func(names ...string) string {
+		for _, n := range names {
+			if v := getenv(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	str := func(p *string, name, def, help string, vars ...string) {
+		if v := env(vars...); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, help+" ["+strings.Join(vars, ", ")+"]")
+	}
+	str(&c.databaseURL, "database-url", "", "PostgreSQL URL; empty starts a local PostgreSQL of its own under --data-dir", "PADDLES_DATABASE_URL", "DATABASE_URL")
+	str(&c.dataDir, "data-dir", ".paddles", "where the local PostgreSQL keeps its data when no database URL is given", "PADDLES_DATA_DIR")
+	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error", "PADDLES_LOG_LEVEL")
+	str(&c.logFormat, "log-format", "text", "log format: text or json", "PADDLES_LOG_FORMAT")
+	if !server {
+		return
+	}
+	str(&c.addr, "addr", "127.0.0.1:8080", "address to listen on", "PADDLES_ADDR")
+	str(&c.publicURL, "public-url", "", "the server's URL as clients see it, base of every href (default http://<addr>)", "PADDLES_PUBLIC_URL")
+	str(&c.logHref, "job-log-href-template", httpapi.DefaultJobLogHrefTemplate, "URL of a job's log; {run_name} and {job_id} are replaced", "PADDLES_JOB_LOG_HREF_TEMPLATE")
+	c.runsPageSize = envInt(env("PADDLES_RUNS_PAGE_SIZE"), 100)
+	fs.IntVar(&c.runsPageSize, "runs-page-size", c.runsPageSize, "runs per page when a listing gives no count [PADDLES_RUNS_PAGE_SIZE]")
+	c.assignJobIDs, _ = strconv.ParseBool(env("PADDLES_ASSIGN_JOB_IDS"))
+	fs.BoolVar(&c.assignJobIDs, "assign-job-ids", c.assignJobIDs, "give an id to a job posted without job_id instead of answering 400 [PADDLES_ASSIGN_JOB_IDS]")
+	c.maxBodyBytes = int64(envInt(env("PADDLES_MAX_BODY_BYTES"), 16<<20))
+	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", c.maxBodyBytes, "largest request body accepted [PADDLES_MAX_BODY_BYTES]")
+	c.shutdownGrace = 15 * time.Second
+	if d, err := time.ParseDuration(env("PADDLES_SHUTDOWN_GRACE")); err == nil {
+		c.shutdownGrace = d
+	}
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", c.shutdownGrace, "how long in-flight requests may finish on SIGTERM [PADDLES_SHUTDOWN_GRACE]")
+}
+
+func envInt(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return def
+}
+
+func parse(name string, args []string, getenv func(string) string, stderr io.Writer, server bool) (*config, error) {
+	var c config
+	fs := flag.NewFlagSet("paddles "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs, getenv, server)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "paddles %s: unexpected argument %q\n", name, fs.Arg(0))
+		return nil, errUsage
+	}
+	return &c, nil
+}
+
+func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	c, err := parse("serve", args, getenv, stderr, true)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	pool, closeDB, err := openDatabase(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	publicURL := c.publicURL
+	if publicURL == "" {
+		publicURL = "http://" + displayAddr(ln.Addr().(*net.TCPAddr))
+	}
+	svc := service.New(pool, service.Options{RunsPageSize: c.runsPageSize, AssignJobIDs: c.assignJobIDs}, log)
+	srv := &http.Server{
+		Handler: httpapi.New(httpapi.Config{
+			PublicURL:          publicURL,
+			JobLogHrefTemplate: c.logHref,
+			MaxBodyBytes:       c.maxBodyBytes,
+		}, svc, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving the paddles API", "url", "http://"+ln.Addr().String()+"/", "public_url", publicURL, "version", version())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", c.shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// displayAddr is the address to print for a listener: a wildcard host becomes localhost.
+func displayAddr(a *net.TCPAddr) string {
+	if a.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
+	}
+	return a.String()
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	c, err := parse("migrate", args, getenv, stderr, false)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	_, closeDB, err := openDatabase(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	closeDB()
+	return nil
+}
+
+// openDatabase connects to the configured database, or to a local PostgreSQL of the server's own
+// when none is configured, and brings its schema up to date.
+func openDatabase(ctx context.Context, c *config, log *slog.Logger) (*pgxpool.Pool, func(), error) {
+	url := c.databaseURL
+	stopLocal := func() {}
+	if url == "" {
+		cluster, dbURL, err := startLocal(ctx, c.dataDir, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		url = dbURL
+		stopLocal = func() {
+			if err := cluster.Stop(); err != nil {
+				log.Error("stopping the local PostgreSQL", "err", err)
+			} else {
+				log.Info("stopped the local PostgreSQL")
+			}
+		}
+	}
+	pool, err := database.Open(ctx, url)
+	if err == nil {
+		err = database.Migrate(ctx, pool, log)
+		if err != nil {
+			pool.Close()
+		}
+	}
+	if err != nil {
+		stopLocal()
+		return nil, nil, err
+	}
+	return pool, func() { pool.Close(); stopLocal() }, nil
+}
+
+// startLocal starts the PostgreSQL kept under dataDir (creating it on first use) and makes sure
+// it has the paddles database.
+func startLocal(ctx context.Context, dataDir string, log *slog.Logger) (*pgcluster.Cluster, string, error) {
+	dataDir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, "", err
+	}
+	logPath := filepath.Join(dataDir, "postgresql.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, "", err
+	}
+	log.Info("no database URL given: starting a local PostgreSQL", "data", filepath.Join(dataDir, "pgdata"), "log", logPath)
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dataDir, "pgdata"), Log: logFile})
+	if err != nil {
+		logFile.Close()
+		return nil, "", fmt.Errorf("starting the local PostgreSQL: %w", err)
+	}
+	const dbname = "paddles"
+	err = createDatabase(ctx, cluster.URL("postgres"), dbname)
+	if err != nil {
+		cluster.Stop()
+		return nil, "", err
+	}
+	return cluster, cluster.URL(dbname), nil
+}
+
+func createDatabase(ctx context.Context, adminURL, name string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "devel"
+}

@@ -1,0 +1,121 @@
+// Package database opens the PostgreSQL pool, applies the embedded migrations and classifies
+// PostgreSQL errors for the layers above.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/ceph/paddles-go/db/migrations"
+)
+
+// Open connects a pool to url and checks that the database answers.
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	return pool, nil
+}
+
+// Migrate applies the pending migrations. A PostgreSQL advisory lock serialises concurrent
+// callers, so every replica of the server may migrate at start-up.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	if err != nil {
+		return fmt.Errorf("migrating the database: %w", err)
+	}
+	version, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return err
+	}
+	log.Debug("database schema is current", "version", version)
+	return nil
+}
+
+// SQLSTATE codes the server acts on.
+const (
+	uniqueViolation      = "23505"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+)
+
+// IsUniqueViolation reports whether err is a unique constraint violation.
+func IsUniqueViolation(err error) bool { return sqlState(err) == uniqueViolation }
+
+// IsRetryable reports whether a transaction that failed with err can simply run again.
+func IsRetryable(err error) bool {
+	s := sqlState(err)
+	return s == serializationFailure || s == deadlockDetected
+}
+
+// IsDataException reports whether PostgreSQL rejected a value the client sent (SQLSTATE class 22:
+// a string it cannot store, a number out of range, ...).
+func IsDataException(err error) bool {
+	s := sqlState(err)
+	return len(s) == 5 && s[:2] == "22"
+}
+
+// IsUnavailable reports whether err means the database cannot be reached or is shutting down, as
+// opposed to a query that failed.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := sqlState(err)
+	switch {
+	case len(s) == 5 && (s[:2] == "08" || s[:2] == "57" || s[:2] == "53"):
+		// connection exceptions, operator intervention (shutdown), insufficient resources
+		return true
+	case s != "":
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &connectErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err)
+}
+
+// ErrorDetail returns PostgreSQL's message for err, or err's text.
+func ErrorDetail(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Message
+	}
+	return err.Error()
+}
+
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}

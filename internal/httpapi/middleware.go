@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// normalizePath gives every path its canonical form before routing: repeated slashes merged
+// (teuthology builds "//runs/..." from a results_server ending in "/") and a trailing slash
+// added. The request is rewritten, not redirected, so POST and PUT keep their bodies.
+func normalizePath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		u.Path = canonicalPath(u.Path)
+		if u.RawPath != "" {
+			u.RawPath = canonicalPath(u.RawPath)
+		}
+		return next(c)
+	}
+}
+
+func canonicalPath(p string) string {
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}
+
+// readJSONBody reads request bodies up front: past the size limit they answer 413, and bodies that
+// are not UTF-8 JSON answer 400 with paddles' message. Bodies are parsed as JSON whatever their
+// Content-Type, as upstream did (teuthology sends some without one).
+func readJSONBody(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.Body == nil || req.Body == http.NoBody || req.Method == http.MethodGet || req.Method == http.MethodHead {
+				return next(c)
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				return paddles.Errorf(paddles.TooLarge, "request body too large (limit %d bytes)", limit)
+			case err != nil:
+				return paddles.Errorf(paddles.Invalid, "could not read the request body: %v", err)
+			case len(body) > 0 && !utf8.Valid(body):
+				return paddles.Errorf(paddles.Invalid, "could not decode JSON body: not valid UTF-8")
+			case len(body) > 0 && !json.Valid(body):
+				return paddles.Errorf(paddles.Invalid, "could not decode JSON body")
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			req.ContentLength = int64(len(body))
+			req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+			return next(c)
+		}
+	}
+}
+
+// headRouter answers HEAD wherever GET is answered: the spec declares HEAD where clients rely on
+// it (and where it is cheaper than GET); every other GET route also gets a HEAD route that runs
+// it, and net/http drops the body.
+type headRouter struct {
+	api.EchoRouter
+	get  map[string]route
+	head map[string]bool
+}
+
+type route struct {
+	h  echo.HandlerFunc
+	mw []echo.MiddlewareFunc
+}
+
+func (r *headRouter) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) *echo.Route {
+	r.get[path] = route{h, mw}
+	return r.EchoRouter.GET(path, h, mw...)
+}
+
+func (r *headRouter) HEAD(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) *echo.Route {
+	r.head[path] = true
+	return r.EchoRouter.HEAD(path, h, mw...)
+}
+
+func (r *headRouter) addMissingHEADs() {
+	for path, g := range r.get {
+		if !r.head[path] {
+			r.EchoRouter.HEAD(path, g.h, g.mw...)
+		}
+	}
+}
+
+// errorHandler answers every error with paddles' JSON body {"message": ...}.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, msg := describe(err, c.Request())
+		if status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method,
+				"path", c.Request().URL.Path, "status", status, "err", err)
+		}
+		if werr := c.JSON(status, api.Error{Message: msg}); werr != nil {
+			log.DebugContext(c.Request().Context(), "writing an error response", "err", werr)
+		}
+	}
+}
+
+// describe maps an error to a status and a message for the client.
+func describe(err error, req *http.Request) (int, string) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return he.Code, fmt.Sprintf("resource was not found: %s", req.URL.Path)
+		case http.StatusMethodNotAllowed:
+			return he.Code, fmt.Sprintf("method %s is not allowed on %s", req.Method, req.URL.Path)
+		}
+		if msg, ok := he.Message.(string); ok && he.Code < 500 {
+			return he.Code, msg
+		}
+		return he.Code, http.StatusText(he.Code)
+	}
+	code := paddles.ErrorCode(err)
+	return statusOf[code], paddles.ErrorMessage(err)
+}
+
+// accessLog writes one line per request.
+func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			req, res := c.Request(), c.Response()
+			log.LogAttrs(req.Context(), slog.LevelInfo, "request",
+				slog.String("method", req.Method),
+				slog.String("path", req.URL.RequestURI()),
+				slog.Int("status", res.Status),
+				slog.Int64("bytes", res.Size),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("remote", c.RealIP()),
+				slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
+			)
+			return nil
+		}
+	}
+}

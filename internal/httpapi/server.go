@@ -1,0 +1,68 @@
+// Package httpapi serves the API over HTTP: it wires the generated Echo strict server to the
+// service, and gives every path paddles' wire behaviour (trailing slashes, HEAD, JSON errors).
+// Echo stays inside this package, so moving to another Echo major version touches nothing else.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/service"
+)
+
+// Config is what the HTTP layer needs to know.
+type Config struct {
+	// PublicURL is the server's address as clients see it, the base of every href.
+	PublicURL string
+	// JobLogHrefTemplate gives a job's log URL; {run_name} and {job_id} are replaced.
+	JobLogHrefTemplate string
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64
+}
+
+// DefaultJobLogHrefTemplate is upstream paddles' default.
+const DefaultJobLogHrefTemplate = "http://qa-proxy.ceph.com/teuthology/{run_name}/{job_id}/teuthology.log"
+
+// New returns the API's HTTP handler.
+func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.JobLogHrefTemplate == "" {
+		cfg.JobLogHrefTemplate = DefaultJobLogHrefTemplate
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(log)
+	e.Pre(normalizePath)
+	e.Use(
+		middleware.RequestID(),
+		accessLog(log),
+		middleware.Recover(),
+		middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins: []string{"*"},
+			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodOptions},
+			AllowHeaders: []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
+		}),
+		readJSONBody(cfg.MaxBodyBytes),
+	)
+	routes := &headRouter{EchoRouter: e, get: map[string]route{}, head: map[string]bool{}}
+	api.RegisterHandlers(routes, api.NewStrictHandler(&handlers{svc: svc, cfg: cfg}, nil))
+	routes.addMissingHEADs()
+	return e
+}
+
+// statusOf is the one table from error codes to HTTP statuses.
+var statusOf = map[paddles.Code]int{
+	paddles.Invalid:     http.StatusBadRequest,
+	paddles.Conflict:    http.StatusBadRequest, // paddles' "already exists" answers, which teuthology keys on
+	paddles.NotFound:    http.StatusNotFound,
+	paddles.TooLarge:    http.StatusRequestEntityTooLarge,
+	paddles.Unavailable: http.StatusServiceUnavailable,
+	paddles.Internal:    http.StatusInternalServerError,
+}

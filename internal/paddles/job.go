@@ -1,0 +1,417 @@
+package paddles
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Job statuses, as teuthology reports them.
+const (
+	StatusPass    = "pass"
+	StatusFail    = "fail"
+	StatusQueued  = "queued"
+	StatusRunning = "running"
+	StatusDead    = "dead"
+	StatusUnknown = "unknown"
+	StatusWaiting = "waiting"
+)
+
+// JobStatuses lists every valid job status.
+var JobStatuses = []string{StatusPass, StatusFail, StatusQueued, StatusRunning, StatusDead, StatusUnknown, StatusWaiting}
+
+// ValidJobStatus reports whether s is a job status.
+func ValidJobStatus(s string) bool {
+	for _, v := range JobStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Job is one job of a run. Its fields mirror the jobs table column for column, so a database row
+// converts to a Job with a plain type conversion; ID and RunID never reach the wire.
+type Job struct {
+	ID               int64
+	RunID            int64
+	JobID            string
+	Status           string
+	Success          *bool
+	ArchivePath      *string
+	Description      *string
+	Duration         *int64
+	Email            *string
+	FailureReason    *string
+	Flavor           *string
+	Kernel           json.RawMessage
+	LastInSuite      *bool
+	MachineType      *string
+	Name             *string
+	NukeOnError      *bool
+	OsType           *string
+	OsVersion        *string
+	Overrides        json.RawMessage
+	Owner            *string
+	Pid              *string
+	Roles            json.RawMessage
+	SentryEvent      *string
+	Branch           *string
+	Seed             *int64
+	Sha1             *string
+	Subset           *string
+	Suite            *string
+	SuiteBranch      *string
+	SuitePath        *string
+	SuiteRelpath     *string
+	SuiteRepo        *string
+	SuiteSha1        *string
+	Targets          json.RawMessage
+	Tasks            json.RawMessage
+	Timestamp        *time.Time
+	TeuthologyBranch *string
+	Verbose          *bool
+	PcpGrafanaUrl    *string
+	Priority         *int64
+	User             *string
+	Queue            *string
+	PackageSource    *string
+	MonAKernelSha1   *string
+	MonBKernelSha1   *string
+	Posted           time.Time
+	Started          *time.Time
+	Updated          time.Time
+}
+
+// jobField is one key of the job object: how a request value is read into a Job, copied from a
+// patch, and written on the wire. The table below is the single list of job keys, in upstream's
+// output order.
+type jobField struct {
+	name   string
+	input  bool // settable from a request body
+	decode func(j *Job, raw json.RawMessage) string
+	copy   func(dst, src *Job)
+	encode func(b []byte, j *Job, logHref func(*Job) string) []byte
+}
+
+// field builds a jobField for a value of type T reached through at.
+func field[T any](name string, at func(*Job) *T, dec func(json.RawMessage) (T, string), enc func([]byte, T) []byte) jobField {
+	return jobField{
+		name:  name,
+		input: dec != nil,
+		decode: func(j *Job, raw json.RawMessage) string {
+			v, msg := dec(raw)
+			if msg == "" {
+				*at(j) = v
+			}
+			return msg
+		},
+		copy:   func(dst, src *Job) { *at(dst) = *at(src) },
+		encode: func(b []byte, j *Job, _ func(*Job) string) []byte { return enc(b, *at(j)) },
+	}
+}
+
+func text(name string, at func(*Job) **string) jobField {
+	return field(name, at, decodeText, appendText)
+}
+
+func flag(name string, at func(*Job) **bool) jobField { return field(name, at, decodeBool, appendBool) }
+
+func integer(name string, at func(*Job) **int64) jobField {
+	return field(name, at, decodeInt, appendInt)
+}
+
+func anyJSON(name string, at func(*Job) *json.RawMessage) jobField {
+	return field(name, at, decodeJSON, appendJSON)
+}
+
+func decodeStatus(raw json.RawMessage) (string, string) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil || !ValidJobStatus(s) {
+		return "", "must be one of " + strings.Join(JobStatuses, ", ")
+	}
+	return s, ""
+}
+
+// decodeJobID reads a job id; null and "" read as no id, which ParseJobPatch drops.
+func decodeJobID(raw json.RawMessage) (string, string) {
+	s, msg := decodeID(raw)
+	if s == nil {
+		return "", msg
+	}
+	return *s, ""
+}
+
+func decodeUpdated(raw json.RawMessage) (time.Time, string) {
+	t, msg := decodeTime(raw)
+	if t == nil {
+		return time.Time{}, msg
+	}
+	return *t, ""
+}
+
+var jobFields = []jobField{
+	{name: "log_href", encode: func(b []byte, j *Job, logHref func(*Job) string) []byte {
+		return appendString(b, logHref(j))
+	}},
+	text("archive_path", func(j *Job) **string { return &j.ArchivePath }),
+	text("description", func(j *Job) **string { return &j.Description }),
+	integer("duration", func(j *Job) **int64 { return &j.Duration }),
+	text("email", func(j *Job) **string { return &j.Email }),
+	text("failure_reason", func(j *Job) **string { return &j.FailureReason }),
+	text("flavor", func(j *Job) **string { return &j.Flavor }),
+	field("job_id", func(j *Job) *string { return &j.JobID }, decodeJobID, appendString),
+	anyJSON("kernel", func(j *Job) *json.RawMessage { return &j.Kernel }),
+	flag("last_in_suite", func(j *Job) **bool { return &j.LastInSuite }),
+	text("machine_type", func(j *Job) **string { return &j.MachineType }),
+	text("name", func(j *Job) **string { return &j.Name }),
+	flag("nuke_on_error", func(j *Job) **bool { return &j.NukeOnError }),
+	text("os_type", func(j *Job) **string { return &j.OsType }),
+	text("os_version", func(j *Job) **string { return &j.OsVersion }),
+	anyJSON("overrides", func(j *Job) *json.RawMessage { return &j.Overrides }),
+	text("owner", func(j *Job) **string { return &j.Owner }),
+	field("pid", func(j *Job) **string { return &j.Pid }, decodeID, appendText),
+	anyJSON("roles", func(j *Job) *json.RawMessage { return &j.Roles }),
+	text("sentry_event", func(j *Job) **string { return &j.SentryEvent }),
+	field("status", func(j *Job) *string { return &j.Status }, decodeStatus, appendString),
+	flag("success", func(j *Job) **bool { return &j.Success }),
+	text("branch", func(j *Job) **string { return &j.Branch }),
+	integer("seed", func(j *Job) **int64 { return &j.Seed }),
+	text("sha1", func(j *Job) **string { return &j.Sha1 }),
+	text("subset", func(j *Job) **string { return &j.Subset }),
+	text("suite", func(j *Job) **string { return &j.Suite }),
+	text("suite_branch", func(j *Job) **string { return &j.SuiteBranch }),
+	text("suite_path", func(j *Job) **string { return &j.SuitePath }),
+	text("suite_relpath", func(j *Job) **string { return &j.SuiteRelpath }),
+	text("suite_repo", func(j *Job) **string { return &j.SuiteRepo }),
+	text("suite_sha1", func(j *Job) **string { return &j.SuiteSha1 }),
+	anyJSON("targets", func(j *Job) *json.RawMessage { return &j.Targets }),
+	anyJSON("tasks", func(j *Job) *json.RawMessage { return &j.Tasks }),
+	field("timestamp", func(j *Job) **time.Time { return &j.Timestamp }, decodeTime, appendTime),
+	text("teuthology_branch", func(j *Job) **string { return &j.TeuthologyBranch }),
+	flag("verbose", func(j *Job) **bool { return &j.Verbose }),
+	text("pcp_grafana_url", func(j *Job) **string { return &j.PcpGrafanaUrl }),
+	integer("priority", func(j *Job) **int64 { return &j.Priority }),
+	text("user", func(j *Job) **string { return &j.User }),
+	text("queue", func(j *Job) **string { return &j.Queue }),
+	text("package_source", func(j *Job) **string { return &j.PackageSource }),
+	text("mon_a_kernel_sha1", func(j *Job) **string { return &j.MonAKernelSha1 }),
+	text("mon_b_kernel_sha1", func(j *Job) **string { return &j.MonBKernelSha1 }),
+	field("posted", func(j *Job) *time.Time { return &j.Posted }, nil, appendWireTime),
+	field("started", func(j *Job) **time.Time { return &j.Started }, nil, appendTime),
+	field("updated", func(j *Job) *time.Time { return &j.Updated }, decodeUpdated, appendWireTime),
+}
+
+func appendWireTime(b []byte, t time.Time) []byte { return appendTime(b, &t) }
+
+var jobFieldIndex = func() map[string]int {
+	m := make(map[string]int, len(jobFields))
+	for i, f := range jobFields {
+		m[f.name] = i
+	}
+	return m
+}()
+
+// NormalizeKey maps a request key to the job schema's spelling: teuthology sends
+// "nuke-on-error" and "mon.a_kernel_sha1" for nuke_on_error and mon_a_kernel_sha1.
+func NormalizeKey(k string) string {
+	return strings.NewReplacer("-", "_", ".", "_").Replace(k)
+}
+
+// JobPatch is a job request body, read and type-checked: the job keys it sets, and their values.
+// Keys outside the job schema have been dropped.
+type JobPatch struct {
+	values Job
+	set    map[string]bool
+}
+
+// Has reports whether the body set the key.
+func (p *JobPatch) Has(key string) bool { return p.set[key] }
+
+// JobID returns the body's job_id, if it had one.
+func (p *JobPatch) JobID() (string, bool) { return p.values.JobID, p.set["job_id"] }
+
+// RunFields returns the suite, branch and machine type the body reported (nil when absent or
+// null): a run follows its jobs' values.
+func (p *JobPatch) RunFields() (suite, branch, machineType *string) {
+	return p.values.Suite, p.values.Branch, p.values.MachineType
+}
+
+// ParseJobPatch reads a job body. It fails with an Invalid error, naming the key, when the body is
+// not a JSON object or a value cannot be coerced to its key's type.
+func ParseJobPatch(body []byte) (JobPatch, error) {
+	obj, err := parseObject(body)
+	if err != nil {
+		return JobPatch{}, err
+	}
+	p := JobPatch{set: make(map[string]bool, len(obj))}
+	for _, k := range normalizedKeys(obj) {
+		i, ok := jobFieldIndex[k.normal]
+		if !ok || !jobFields[i].input || p.set[k.normal] {
+			continue
+		}
+		if msg := jobFields[i].decode(&p.values, obj[k.raw]); msg != "" {
+			return JobPatch{}, Errorf(Invalid, "invalid value for '%s': %s", k.raw, msg)
+		}
+		p.set[k.normal] = true
+	}
+	if p.values.JobID == "" {
+		delete(p.set, "job_id")
+	}
+	if p.values.Updated.IsZero() {
+		delete(p.set, "updated")
+	}
+	return p, nil
+}
+
+type objectKey struct{ raw, normal string }
+
+// normalizedKeys orders a body's keys so that, when two spell the same job key ("nuke-on-error"
+// and "nuke_on_error"), the one already in canonical form wins, whatever the body's order.
+func normalizedKeys(obj map[string]json.RawMessage) []objectKey {
+	keys := make([]objectKey, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, objectKey{raw: k, normal: NormalizeKey(k)})
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		ka, kb := keys[a], keys[b]
+		if ka.normal != kb.normal {
+			return ka.normal < kb.normal
+		}
+		if (ka.raw == ka.normal) != (kb.raw == kb.normal) {
+			return ka.raw == ka.normal
+		}
+		return ka.raw < kb.raw
+	})
+	return keys
+}
+
+// parseObject decodes a request body that must be a JSON object.
+func parseObject(body []byte) (map[string]json.RawMessage, error) {
+	var obj map[string]json.RawMessage
+	d := json.NewDecoder(bytes.NewReader(body))
+	if err := d.Decode(&obj); err != nil || obj == nil || d.More() {
+		return nil, Errorf(Invalid, "could not decode JSON body")
+	}
+	return obj, nil
+}
+
+// Apply merges the patch into j, following upstream paddles' rules:
+//   - status wins over success; success true/false/null gives pass/fail/unknown; a new job with
+//     neither is unknown;
+//   - once a job is pass or fail, a status key no longer changes it (success still does);
+//   - priority changes only while the job is queued;
+//   - started is set when a new or queued job starts running;
+//   - updated is the body's value if it has one, else now; posted is set on creation.
+//
+// created says whether j is new. Apply returns the job's status before the patch ("" when new).
+func (p *JobPatch) Apply(j *Job, created bool, now time.Time) (oldStatus string) {
+	oldStatus = j.Status
+	if created {
+		oldStatus = ""
+	}
+	for _, f := range jobFields {
+		switch f.name {
+		case "status", "success", "priority", "updated", "job_id":
+			continue
+		}
+		if f.input && p.set[f.name] {
+			f.copy(j, &p.values)
+		}
+	}
+	if p.set["priority"] && (created || oldStatus == StatusQueued) {
+		j.Priority = p.values.Priority
+	}
+	switch {
+	case p.set["status"]:
+		if oldStatus != StatusPass && oldStatus != StatusFail {
+			j.Status = p.values.Status
+		}
+		if p.set["success"] {
+			j.Success = p.values.Success
+		}
+	case p.set["success"]:
+		j.Success = p.values.Success
+		switch {
+		case j.Success == nil:
+			j.Status = StatusUnknown
+		case *j.Success:
+			j.Status = StatusPass
+		default:
+			j.Status = StatusFail
+		}
+	case created:
+		j.Status = StatusUnknown
+	}
+	if j.Status == StatusRunning && (oldStatus == "" || oldStatus == StatusQueued) {
+		j.Started = &now
+	}
+	j.Updated = now
+	if p.set["updated"] {
+		j.Updated = p.values.Updated
+	}
+	if created {
+		j.Posted = now
+	}
+	return oldStatus
+}
+
+// JobFields is a parsed fields= projection of jobs: nil means every key.
+type JobFields []int
+
+// ParseJobFields reads a comma-separated list of job keys. job_id is always included, since
+// clients match listed jobs by it.
+func ParseJobFields(list string) (JobFields, error) {
+	names := splitFields(list)
+	if names == nil {
+		return nil, nil
+	}
+	sel := []int{jobFieldIndex["job_id"]}
+	for _, n := range names {
+		i, ok := jobFieldIndex[n]
+		if !ok {
+			return nil, Errorf(Invalid, "an invalid field was specified: %s", n)
+		}
+		if n != "job_id" {
+			sel = append(sel, i)
+		}
+	}
+	sort.Ints(sel)
+	return sel, nil
+}
+
+func splitFields(list string) []string {
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// AppendJob writes j as a JSON object with the keys of sel (all when nil), in upstream's order.
+// logHref gives the URL of the job's log.
+func AppendJob(b []byte, j *Job, sel JobFields, logHref func(*Job) string) []byte {
+	b = append(b, '{')
+	write := func(n int, f jobField) {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f.name)
+		b = append(b, ':')
+		b = f.encode(b, j, logHref)
+	}
+	if sel == nil {
+		for n, f := range jobFields {
+			write(n, f)
+		}
+	} else {
+		for n, i := range sel {
+			write(n, jobFields[i])
+		}
+	}
+	return append(b, '}')
+}

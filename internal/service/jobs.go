@@ -1,0 +1,160 @@
+package service
+
+import (
+	"context"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// CreateJob creates a job from a teuthology job body, creating its run first if needed, and
+// returns the job's id. The run's row stays locked until the transaction ends, so concurrent
+// writers of one run take turns and its results never miss a job.
+func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (string, error) {
+	if err := paddles.ValidateRunName(runName); err != nil {
+		return "", err
+	}
+	patch, err := paddles.ParseJobPatch(body)
+	if err != nil {
+		return "", err
+	}
+	jobID, ok := patch.JobID()
+	if !ok && !s.opts.AssignJobIDs {
+		return "", paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
+	}
+	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		run, err := q.LockOrCreateRun(ctx, s.newRun(runName))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if jobID, err = q.NextJobID(ctx); err != nil {
+				return err
+			}
+		}
+		job := paddles.Job{RunID: run.ID, JobID: jobID}
+		now := s.now()
+		patch.Apply(&job, true, now)
+		if _, err := q.InsertJob(ctx, insertParams(&job)); err != nil {
+			return notFoundOr(err, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID))
+		}
+		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
+	})
+	return jobID, err
+}
+
+// UpdateJob applies a job body to an existing job. The job_id can never change.
+func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, body []byte) error {
+	patch, err := paddles.ParseJobPatch(body)
+	if err != nil {
+		return err
+	}
+	if id, ok := patch.JobID(); ok && id != jobID {
+		return paddles.Errorf(paddles.Invalid, "job_id cannot be changed (from %s to %s)", jobID, id)
+	}
+	notFound := paddles.Errorf(paddles.NotFound, "attempted to update a non-existent job")
+	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		run, err := q.LockRun(ctx, runName)
+		if err != nil {
+			return notFoundOr(err, notFound)
+		}
+		row, err := q.LockJob(ctx, db.LockJobParams{RunID: run.ID, JobID: jobID})
+		if err != nil {
+			return notFoundOr(err, notFound)
+		}
+		job := paddles.Job(row)
+		patch.Apply(&job, false, s.now())
+		if err := q.UpdateJob(ctx, db.UpdateJobParams(insertParams(&job))); err != nil {
+			return err
+		}
+		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
+	})
+}
+
+// finishRunWrite brings the run up to date after one of its jobs was written: the trigger has
+// already counted the job's status; the run also takes the job's write time, the suite, branch
+// and machine type it reported, and its start time when the run has just begun running.
+func (s *Service) finishRunWrite(ctx context.Context, q *db.Queries, runID int64, runStatus string, patch *paddles.JobPatch, job *paddles.Job) error {
+	suite, branch, machineType := patch.RunFields()
+	return q.FinishRunWrite(ctx, db.FinishRunWriteParams{
+		ID:          runID,
+		Updated:     &job.Updated,
+		Suite:       suite,
+		Branch:      branch,
+		MachineType: machineType,
+		WasRunning:  runStatus == paddles.StatusRunning,
+		Started:     job.Started,
+	})
+}
+
+// GetJob returns one job.
+func (s *Service) GetJob(ctx context.Context, runName, jobID string) (paddles.Job, error) {
+	row, err := s.q.GetJob(ctx, db.GetJobParams{RunName: runName, JobID: jobID})
+	if err != nil {
+		return paddles.Job{}, s.wrap(notFoundOr(err, paddles.Errorf(paddles.NotFound, "job with job_id %s not found in run %s", jobID, runName)))
+	}
+	return paddles.Job(row), nil
+}
+
+// JobExists reports whether a job exists.
+func (s *Service) JobExists(ctx context.Context, runName, jobID string) (bool, error) {
+	ok, err := s.q.JobExists(ctx, db.JobExistsParams{RunName: runName, JobID: jobID})
+	return ok, s.wrap(err)
+}
+
+// ListRunJobs returns the jobs of a run, most recently posted first, optionally only those with
+// one status.
+func (s *Service) ListRunJobs(ctx context.Context, runName string, status *string) ([]paddles.Job, error) {
+	if status != nil && !paddles.ValidJobStatus(*status) {
+		return nil, paddles.Errorf(paddles.Invalid, "invalid status %q", *status)
+	}
+	var jobs []paddles.Job
+	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+		runID, err := q.RunID(ctx, runName)
+		if err != nil {
+			return notFoundOr(err, runNotFound(runName))
+		}
+		rows, err := q.ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Status: status})
+		jobs = toJobs(rows)
+		return err
+	})
+	return jobs, err
+}
+
+// DeleteJob deletes one job; the run's results follow through the trigger.
+func (s *Service) DeleteJob(ctx context.Context, runName, jobID string) error {
+	n, err := s.q.DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID})
+	if err != nil {
+		return s.wrap(err)
+	}
+	if n == 0 {
+		return paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent job")
+	}
+	return nil
+}
+
+func toJobs(rows []db.Job) []paddles.Job {
+	jobs := make([]paddles.Job, len(rows))
+	for i, r := range rows {
+		jobs[i] = paddles.Job(r)
+	}
+	return jobs
+}
+
+// insertParams lays a job out as the parameters of InsertJob (and UpdateJob, which shares them).
+func insertParams(j *paddles.Job) db.InsertJobParams {
+	return db.InsertJobParams{
+		RunID: j.RunID, JobID: j.JobID, Status: j.Status, Success: j.Success,
+		ArchivePath: j.ArchivePath, Description: j.Description, Duration: j.Duration, Email: j.Email,
+		FailureReason: j.FailureReason, Flavor: j.Flavor, Kernel: j.Kernel, LastInSuite: j.LastInSuite,
+		MachineType: j.MachineType, Name: j.Name, NukeOnError: j.NukeOnError, OsType: j.OsType,
+		OsVersion: j.OsVersion, Overrides: j.Overrides, Owner: j.Owner, Pid: j.Pid, Roles: j.Roles,
+		SentryEvent: j.SentryEvent, Branch: j.Branch, Seed: j.Seed, Sha1: j.Sha1, Subset: j.Subset,
+		Suite: j.Suite, SuiteBranch: j.SuiteBranch, SuitePath: j.SuitePath, SuiteRelpath: j.SuiteRelpath,
+		SuiteRepo: j.SuiteRepo, SuiteSha1: j.SuiteSha1, Targets: j.Targets, Tasks: j.Tasks,
+		Timestamp: j.Timestamp, TeuthologyBranch: j.TeuthologyBranch, Verbose: j.Verbose,
+		PcpGrafanaUrl: j.PcpGrafanaUrl, Priority: j.Priority, UserName: j.User, Queue: j.Queue,
+		PackageSource: j.PackageSource, MonAKernelSha1: j.MonAKernelSha1, MonBKernelSha1: j.MonBKernelSha1,
+		Posted: j.Posted, Started: j.Started, Updated: j.Updated,
+	}
+}

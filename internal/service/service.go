@@ -1,0 +1,126 @@
+// Package service is the paddles application: it carries out each API operation on PostgreSQL
+// through the generated queries, using the rules of package paddles. It knows nothing of HTTP.
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/database"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// Options tune the service.
+type Options struct {
+	// RunsPageSize is the default number of runs per page.
+	RunsPageSize int
+	// AssignJobIDs makes the server give an id to a job posted without one, instead of answering
+	// 400 (for labs that queue jobs through paddles).
+	AssignJobIDs bool
+	// Now returns the current time; tests may pin it.
+	Now func() time.Time
+}
+
+// Service carries out the API's operations.
+type Service struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Service on pool.
+func New(pool *pgxpool.Pool, opts Options, log *slog.Logger) *Service {
+	if opts.RunsPageSize <= 0 {
+		opts.RunsPageSize = 100
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{pool: pool, q: db.New(pool), opts: opts, log: log}
+}
+
+// now is the time of a write, at the microsecond precision PostgreSQL stores.
+func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
+
+// maxAttempts bounds how often a transaction is retried after a serialization failure or a
+// deadlock, which PostgreSQL may report under contention even though each write locks its run
+// first.
+const maxAttempts = 5
+
+// inTx runs fn in a transaction and commits it, retrying fn from scratch when PostgreSQL asks for
+// it. Nothing fn wrote survives an error.
+func (s *Service) inTx(ctx context.Context, opts pgx.TxOptions, fn func(q *db.Queries) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error { return fn(s.q.WithTx(tx)) })
+		if err == nil || !database.IsRetryable(err) {
+			break
+		}
+		s.log.DebugContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
+	}
+	return s.wrap(err)
+}
+
+// readOnly gives multi-query reads one consistent snapshot.
+var (
+	readOnly  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	readWrite = pgx.TxOptions{}
+)
+
+// wrap turns database errors into coded errors: the client learns what it can act on, and
+// internal details stay in the logs.
+func (s *Service) wrap(err error) error {
+	var coded *paddles.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &coded):
+		return err
+	case database.IsDataException(err):
+		return paddles.Errorf(paddles.Invalid, "invalid value: %s", database.ErrorDetail(err))
+	case database.IsUnavailable(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &paddles.Error{Code: paddles.Unavailable, Message: "the database is unavailable; please retry", Err: err}
+	}
+	return err
+}
+
+func runNotFound(name string) error {
+	return paddles.Errorf(paddles.NotFound, "run with name %s not found", name)
+}
+
+func notFoundOr(err error, notFound error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound
+	}
+	return err
+}
+
+// Page selects one page of a listing.
+type Page struct {
+	Count *int // nil: the default page size
+	Page  *int // 1-based; nil: the first page
+}
+
+func (s *Service) limits(p Page) (limit, offset int64, err error) {
+	limit = int64(s.opts.RunsPageSize)
+	if p.Count != nil {
+		if *p.Count < 0 {
+			return 0, 0, paddles.Errorf(paddles.Invalid, "count must be a non-negative integer")
+		}
+		limit = int64(*p.Count)
+	}
+	if p.Page != nil {
+		if *p.Page < 1 {
+			return 0, 0, paddles.Errorf(paddles.Invalid, "page must be a positive integer")
+		}
+		offset = limit * int64(*p.Page-1)
+	}
+	return limit, offset, nil
+}
