@@ -115,7 +115,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method,
 				"path", c.Request().URL.Path, "status", status, "err", err)
 		}
-		if werr := c.JSON(status, api.Error{Message: msg}); werr != nil {
+		body, _ := json.Marshal(api.Error{Message: msg})
+		if werr := c.Blob(status, echo.MIMEApplicationJSON, body); werr != nil {
 			log.DebugContext(c.Request().Context(), "writing an error response", "err", werr)
 		}
 	}

@@ -1,0 +1,248 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/database"
+	"github.com/ceph/paddles-go/internal/httpapi"
+	"github.com/ceph/paddles-go/internal/pgtest"
+	"github.com/ceph/paddles-go/internal/service"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(ctx context.Context, url string) error {
+		pool, err := database.Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		return database.Migrate(ctx, pool, slog.New(slog.DiscardHandler))
+	})
+}
+
+// publicURL is the address the test servers are told clients see.
+const publicURL = "http://paddles.example.com"
+
+// serverOptions adjust a test server.
+type serverOptions struct {
+	svc     service.Options
+	maxBody int64
+}
+
+// client talks to one test server, over real HTTP, on a database of its own.
+type client struct {
+	t    testing.TB
+	base string
+	http *http.Client
+	db   string // the database's URL, for checks that look past the API
+}
+
+// newServer starts the API on a fresh database and returns a client for it. Every response the
+// client receives is checked against the OpenAPI spec, and a 5xx fails the test.
+func newServer(t testing.TB, opts ...func(*serverOptions)) *client {
+	t.Helper()
+	o := serverOptions{maxBody: 1 << 20}
+	for _, f := range opts {
+		f(&o)
+	}
+	url := pgtest.NewDatabase(t)
+	pool, err := database.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody}, service.New(pool, o.svc, log), log)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &client{t: t, base: srv.URL, db: url, http: &http.Client{Transport: &validatingTransport{t: t, next: http.DefaultTransport}}}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// response is what the client got back.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// do sends a request. body is sent as is when it is a string or []byte, else encoded as JSON.
+// headers come in pairs.
+func (c *client) do(method, path string, body any, headers ...string) response {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+func (c *client) get(path string) response            { c.t.Helper(); return c.do("GET", path, nil) }
+func (c *client) post(path string, body any) response { c.t.Helper(); return c.do("POST", path, body) }
+func (c *client) put(path string, body any) response  { c.t.Helper(); return c.do("PUT", path, body) }
+func (c *client) delete(path string) response         { c.t.Helper(); return c.do("DELETE", path, nil) }
+func (c *client) head(path string) response           { c.t.Helper(); return c.do("HEAD", path, nil) }
+
+// must fails the test unless the response has the status.
+func (r response) must(t testing.TB, status int) response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// decode decodes the body into a fresh value of type T.
+func decode[T any](t testing.TB, r response) T {
+	t.Helper()
+	var v T
+	d := json.NewDecoder(bytes.NewReader(r.Body))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("decoding %s: %v", r.Body, err)
+	}
+	return v
+}
+
+// object is a decoded JSON object.
+type object = map[string]any
+
+// wantError checks an error answer: its status, JSON content type, and message.
+func (r response) wantError(t testing.TB, status int, message string) {
+	t.Helper()
+	r.must(t, status)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	got := decode[object](t, r)
+	if got["message"] != message {
+		t.Errorf("message %q, want %q", got["message"], message)
+	}
+	if len(got) != 1 {
+		t.Errorf("error body %s has keys besides message", r.Body)
+	}
+}
+
+// validatingTransport checks every response against the OpenAPI spec: an undeclared status or a
+// body that does not match its schema fails the test, and so does any 5xx.
+type validatingTransport struct {
+	t    testing.TB
+	next http.RoundTripper
+}
+
+var specRouter = func() routers.Router {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		panic(err)
+	}
+	spec.Servers = openapi3.Servers{{URL: "/"}}
+	r, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}()
+
+func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := v.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode >= 500 {
+		v.t.Errorf("%s %s answered %d", req.Method, req.URL.Path, res.StatusCode)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+
+	// Find the operation by the path's canonical form, which the server answers for every spelling.
+	canon := req.Clone(req.Context())
+	canon.URL.Path = canonical(req.URL.Path)
+	canon.URL.RawPath = ""
+	route, params, err := specRouter.FindRoute(canon)
+	if err != nil {
+		// Paths and methods outside the contract (404, 405, HEAD on GET routes) answer JSON errors
+		// or nothing; their tests check them directly.
+		return res, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: canon, PathParams: params, Route: route},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	})
+	if err != nil {
+		v.t.Errorf("%s %s: response %d does not match the spec: %v\nbody: %.500s", req.Method, req.URL.Path, res.StatusCode, err, body)
+	}
+	return res, nil
+}
+
+func canonical(p string) string {
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}

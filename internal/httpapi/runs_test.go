@@ -1,0 +1,180 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+)
+
+const runName = "teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi"
+
+// timestampRE is the wire format of every timestamp (DECISIONS 4).
+var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{6})?$`)
+
+// DECISIONS 1, 3: GET /runs/ is an array of run objects, newest first, each with every key upstream
+// sends and a string href.
+func TestListRunsShape(t *testing.T) {
+	c := newServer(t)
+	c.get("/runs/").must(t, 200)
+	if got := decode[[]object](t, c.get("/runs/")); len(got) != 0 {
+		t.Fatalf("empty server lists %v", got)
+	}
+	for _, name := range []string{"alice-2026-01-01_00:00:00-rbd-main-distro-default-smithi", runName} {
+		c.post("/runs/", object{"name": name}).must(t, 200)
+	}
+	c.post("/runs/"+runName+"/jobs/", object{"job_id": "1", "status": "pass", "sha1": "abc", "flavor": "default"}).must(t, 200)
+	c.post("/runs/"+runName+"/jobs/", object{"job_id": "2", "status": "running"}).must(t, 200)
+
+	runs := decode[[]object](t, c.get("/runs/"))
+	if len(runs) != 2 || runs[0]["name"] != runName {
+		t.Fatalf("want 2 runs, %s first; got %v", runName, runs)
+	}
+	r := runs[0]
+	for _, k := range []string{"name", "href", "user", "status", "results", "jobs_count", "posted", "scheduled",
+		"started", "updated", "branch", "suite", "machine_type", "sha1", "priority", "flavor"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("run lacks %q: %v", k, r)
+		}
+	}
+	if r["href"] != publicURL+"/runs/"+runName+"/" {
+		t.Errorf("href %v, want a string URL from the public address", r["href"])
+	}
+	if r["status"] != "running" || r["user"] != "teuthology" || r["suite"] != "rados" {
+		t.Errorf("run %v", r)
+	}
+	res := r["results"].(object)
+	want := object{"queued": "0", "pass": "1", "running": "1", "waiting": "0", "fail": "0", "dead": "0",
+		"unknown": "0", "total": "2", "sha1": "abc", "flavor": "default"}
+	for k, v := range want {
+		if fmt.Sprint(res[k]) != v {
+			t.Errorf("results[%s] = %v, want %v", k, res[k], v)
+		}
+	}
+	if fmt.Sprint(r["jobs_count"]) != "2" || r["sha1"] != "abc" {
+		t.Errorf("jobs_count/sha1: %v", r)
+	}
+	other := runs[1]
+	if other["status"] != "empty" || other["sha1"] != "none" || other["started"] != nil || other["updated"] != nil {
+		t.Errorf("an empty run: %v", other)
+	}
+}
+
+// DECISIONS 1: the default page is 100 runs (configurable), count and page select others.
+func TestListRunsPages(t *testing.T) {
+	c := newServer(t)
+	for i := 0; i < 101; i++ {
+		c.post("/runs/", object{"name": fmt.Sprintf("run-%03d", i)}).must(t, 200)
+	}
+	if got := decode[[]object](t, c.get("/runs/")); len(got) != 100 || got[0]["name"] != "run-100" {
+		t.Fatalf("default page: %d runs, first %v", len(got), got[0]["name"])
+	}
+	page := decode[[]object](t, c.get("/runs/?count=10&page=3"))
+	if len(page) != 10 || page[0]["name"] != "run-080" {
+		t.Fatalf("count=10&page=3: %d runs, first %v", len(page), page[0]["name"])
+	}
+	if got := decode[[]object](t, c.get("/runs/?count=0")); len(got) != 0 {
+		t.Errorf("count=0 gave %d runs", len(got))
+	}
+	if got := decode[[]object](t, c.get("/runs/?count=50&page=9")); len(got) != 0 {
+		t.Errorf("past the end gave %d runs", len(got))
+	}
+	c.get("/runs/?count=-1").wantError(t, 400, "count must be a non-negative integer")
+	c.get("/runs/?page=0").wantError(t, 400, "page must be a positive integer")
+	if r := c.get("/runs/?count=abc"); r.Status != 400 {
+		t.Errorf("count=abc: %d", r.Status)
+	}
+
+	small := newServer(t, func(o *serverOptions) { o.svc.RunsPageSize = 3 })
+	for i := 0; i < 5; i++ {
+		small.post("/runs/", object{"name": fmt.Sprintf("run-%d", i)}).must(t, 200)
+	}
+	if got := decode[[]object](t, small.get("/runs/")); len(got) != 3 {
+		t.Errorf("configured page size 3 gave %d runs", len(got))
+	}
+}
+
+func TestListRunsFields(t *testing.T) {
+	c := newServer(t)
+	c.post("/runs/", object{"name": runName}).must(t, 200)
+	got := decode[[]object](t, c.get("/runs/?fields=name,status,results"))
+	if len(got) != 1 || len(got[0]) != 3 || got[0]["status"] != "empty" || got[0]["results"] == nil {
+		t.Errorf("fields=name,status,results: %v", got)
+	}
+	c.get("/runs/?fields=name,bogus").wantError(t, 400, "an invalid field was specified: bogus")
+}
+
+// DECISIONS 2, 4: GET /runs/{name}/ is the run object with a jobs array, ordered by job_id as
+// strings; timestamps are naive UTC with microseconds only when non-zero.
+func TestGetRun(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := newServer(t, func(o *serverOptions) { o.svc.Now = func() time.Time { return at } })
+	for _, id := range []string{"2", "10", "1"} {
+		c.post("/runs/"+runName+"/jobs/", object{"job_id": id, "status": "queued"}).must(t, 200)
+	}
+	run := decode[object](t, c.get("/runs/"+runName+"/"))
+	jobs, ok := run["jobs"].([]any)
+	if !ok || len(jobs) != 3 {
+		t.Fatalf("run has no jobs array of 3: %v", run)
+	}
+	var ids []any
+	for _, j := range jobs {
+		ids = append(ids, j.(object)["job_id"])
+	}
+	if fmt.Sprint(ids) != "[1 10 2]" {
+		t.Errorf("jobs ordered %v, want job_id string order [1 10 2]", ids)
+	}
+	if run["posted"] != "2026-03-01 12:00:00" || run["scheduled"] != "2026-01-15 10:20:30" || run["status"] != "queued" {
+		t.Errorf("run %v", run)
+	}
+
+	at = at.Add(153258 * time.Microsecond)
+	c.put("/runs/"+runName+"/jobs/1/", object{"status": "running"}).must(t, 200)
+	job := decode[object](t, c.get("/runs/"+runName+"/jobs/1/"))
+	if job["updated"] != "2026-03-01 12:00:00.153258" || job["started"] != "2026-03-01 12:00:00.153258" {
+		t.Errorf("timestamps with microseconds: %v %v", job["updated"], job["started"])
+	}
+	for _, k := range []string{"posted", "updated", "started"} {
+		if s, _ := job[k].(string); !timestampRE.MatchString(s) {
+			t.Errorf("%s = %q is not a wire timestamp", k, job[k])
+		}
+	}
+	run = decode[object](t, c.get("/runs/"+runName))
+	if run["status"] != "running" || run["started"] != "2026-03-01 12:00:00.153258" {
+		t.Errorf("run after a job started: %v", run)
+	}
+}
+
+func TestCreateRun(t *testing.T) {
+	c := newServer(t)
+	c.post("/runs/", object{"name": runName, "ignored": true}).must(t, 200)
+	if got := decode[object](t, c.post("/runs/", object{"name": "x"})); len(got) != 0 {
+		t.Errorf("create answered %v, want {}", got)
+	}
+	// DECISIONS 5: texts clients parse, verbatim.
+	c.post("/runs/", object{"name": runName}).wantError(t, 400, "run with name "+runName+" already exists")
+	c.post("/runs/", object{}).wantError(t, 400, "could not find required key: 'name'")
+	c.post("/runs/", object{"name": ""}).wantError(t, 400, "could not find required key: 'name'")
+	c.post("/runs/", object{"name": nil}).wantError(t, 400, "could not find required key: 'name'")
+	c.post("/runs/", "name=foo").wantError(t, 400, "could not decode JSON body")
+	c.post("/runs/", `["a"]`).wantError(t, 400, "could not decode JSON body")
+	c.post("/runs/", object{"name": 5}).wantError(t, 400, "invalid value for 'name': must be a string")
+	c.post("/runs/", object{"name": "a/b"}).wantError(t, 400, `invalid run name "a/b": it may not contain '/'`)
+
+	run := decode[object](t, c.get("/runs/"+runName+"/"))
+	if run["user"] != "teuthology" || run["suite"] != "rados" || run["status"] != "empty" || len(run["jobs"].([]any)) != 0 {
+		t.Errorf("created run %v", run)
+	}
+}
+
+func TestDeleteRun(t *testing.T) {
+	c := newServer(t)
+	c.post("/runs/"+runName+"/jobs/", object{"job_id": "1"}).must(t, 200)
+	c.delete("/runs/"+runName+"/").must(t, 200)
+	c.get("/runs/"+runName+"/").wantError(t, 404, "run with name "+runName+" not found")
+	c.get("/runs/"+runName+"/jobs/1/").must(t, 404)
+	c.delete("/runs/"+runName+"/").wantError(t, 404, "attempted to delete a non-existent run")
+	if got := decode[[]object](t, c.get("/runs/")); len(got) != 0 {
+		t.Errorf("runs left: %v", got)
+	}
+}
