@@ -89,10 +89,27 @@ func (e RunStatus) Valid() bool {
 	}
 }
 
-// AnyJSON Any JSON value, stored and returned exactly as sent.
+// AnyJSON Any JSON value (null included), stored and returned exactly as sent.
 //
 // Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
-type AnyJSON = interface{}
+type AnyJSON struct {
+	union json.RawMessage
+}
+
+// AnyJSON0 defines model for AnyJSON.0.
+type AnyJSON0 map[string]interface{}
+
+// AnyJSON1 defines model for AnyJSON.1.
+type AnyJSON1 = []interface{}
+
+// AnyJSON2 defines model for AnyJSON.2.
+type AnyJSON2 = string
+
+// AnyJSON3 defines model for AnyJSON.3.
+type AnyJSON3 = float32
+
+// AnyJSON4 defines model for AnyJSON.4.
+type AnyJSON4 = bool
 
 // Error Every error answer.
 //
@@ -120,7 +137,7 @@ type Job struct {
 	// JobId Example: 1
 	JobId string `json:"job_id"`
 
-	// Kernel Any JSON value, stored and returned exactly as sent.
+	// Kernel Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
 	Kernel      *AnyJSON `json:"kernel,omitempty"`
@@ -138,7 +155,7 @@ type Job struct {
 	OsType         *string `json:"os_type,omitempty"`
 	OsVersion      *string `json:"os_version,omitempty"`
 
-	// Overrides Any JSON value, stored and returned exactly as sent.
+	// Overrides Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
 	Overrides     *AnyJSON `json:"overrides,omitempty"`
@@ -154,14 +171,18 @@ type Job struct {
 	Priority *int       `json:"priority,omitempty"`
 	Queue    *string    `json:"queue,omitempty"`
 
-	// Roles Any JSON value, stored and returned exactly as sent.
+	// Roles Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
-	Roles       *AnyJSON   `json:"roles,omitempty"`
-	Seed        *int       `json:"seed,omitempty"`
-	SentryEvent *string    `json:"sentry_event,omitempty"`
-	Sha1        *string    `json:"sha1,omitempty"`
-	Started     *Timestamp `json:"started,omitempty"`
+	Roles       *AnyJSON `json:"roles,omitempty"`
+	Seed        *int     `json:"seed,omitempty"`
+	SentryEvent *string  `json:"sentry_event,omitempty"`
+	Sha1        *string  `json:"sha1,omitempty"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Started *NullableTimestamp `json:"started,omitempty"`
 
 	// Status Example: running
 	Status       *JobStatus `json:"status,omitempty"`
@@ -174,17 +195,21 @@ type Job struct {
 	SuiteRepo    *string    `json:"suite_repo,omitempty"`
 	SuiteSha1    *string    `json:"suite_sha1,omitempty"`
 
-	// Targets Any JSON value, stored and returned exactly as sent.
+	// Targets Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
 	Targets *AnyJSON `json:"targets,omitempty"`
 
-	// Tasks Any JSON value, stored and returned exactly as sent.
+	// Tasks Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
-	Tasks            *AnyJSON   `json:"tasks,omitempty"`
-	TeuthologyBranch *string    `json:"teuthology_branch,omitempty"`
-	Timestamp        *Timestamp `json:"timestamp,omitempty"`
+	Tasks            *AnyJSON `json:"tasks,omitempty"`
+	TeuthologyBranch *string  `json:"teuthology_branch,omitempty"`
+
+	// Timestamp Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Timestamp *NullableTimestamp `json:"timestamp,omitempty"`
 
 	// Updated Naive UTC time, microseconds only when non-zero.
 	//
@@ -208,6 +233,11 @@ type JobInput = json.RawMessage
 
 // JobStatus Example: running
 type JobStatus string
+
+// NullableTimestamp Naive UTC time, microseconds only when non-zero; null when unset.
+//
+// Example: 2026-01-15 10:25:00.120000
+type NullableTimestamp = string
 
 // Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 //
@@ -296,8 +326,12 @@ type Run struct {
 	Scheduled *Timestamp `json:"scheduled,omitempty"`
 
 	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
-	Sha1    *string    `json:"sha1,omitempty"`
-	Started *Timestamp `json:"started,omitempty"`
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Started *NullableTimestamp `json:"started,omitempty"`
 
 	// Status Derived from the statuses of the run's jobs.
 	//
@@ -305,8 +339,12 @@ type Run struct {
 	Status *RunStatus `json:"status,omitempty"`
 
 	// Suite Example: rados
-	Suite   *string    `json:"suite,omitempty"`
-	Updated *Timestamp `json:"updated,omitempty"`
+	Suite *string `json:"suite,omitempty"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated,omitempty"`
 
 	// User Example: teuthology
 	User *string `json:"user,omitempty"`
@@ -356,8 +394,12 @@ type RunDetail struct {
 	Scheduled *Timestamp `json:"scheduled,omitempty"`
 
 	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
-	Sha1    *string    `json:"sha1,omitempty"`
-	Started *Timestamp `json:"started,omitempty"`
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Started *NullableTimestamp `json:"started,omitempty"`
 
 	// Status Derived from the statuses of the run's jobs.
 	//
@@ -365,8 +407,12 @@ type RunDetail struct {
 	Status *RunStatus `json:"status,omitempty"`
 
 	// Suite Example: rados
-	Suite   *string    `json:"suite,omitempty"`
-	Updated *Timestamp `json:"updated,omitempty"`
+	Suite *string `json:"suite,omitempty"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated,omitempty"`
 
 	// User Example: teuthology
 	User *string `json:"user,omitempty"`
@@ -448,6 +494,146 @@ type CreateJobJSONRequestBody = JobInput
 
 // UpdateJobJSONRequestBody defines body for UpdateJob for application/json ContentType.
 type UpdateJobJSONRequestBody = JobInput
+
+// AsAnyJSON0 returns the union data inside the AnyJSON as a AnyJSON0
+func (t AnyJSON) AsAnyJSON0() (AnyJSON0, error) {
+	var body AnyJSON0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAnyJSON0 overwrites any union data inside the AnyJSON as the provided AnyJSON0
+func (t *AnyJSON) FromAnyJSON0(v AnyJSON0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAnyJSON0 performs a merge with any union data inside the AnyJSON, using the provided AnyJSON0
+func (t *AnyJSON) MergeAnyJSON0(v AnyJSON0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAnyJSON1 returns the union data inside the AnyJSON as a AnyJSON1
+func (t AnyJSON) AsAnyJSON1() (AnyJSON1, error) {
+	var body AnyJSON1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAnyJSON1 overwrites any union data inside the AnyJSON as the provided AnyJSON1
+func (t *AnyJSON) FromAnyJSON1(v AnyJSON1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAnyJSON1 performs a merge with any union data inside the AnyJSON, using the provided AnyJSON1
+func (t *AnyJSON) MergeAnyJSON1(v AnyJSON1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAnyJSON2 returns the union data inside the AnyJSON as a AnyJSON2
+func (t AnyJSON) AsAnyJSON2() (AnyJSON2, error) {
+	var body AnyJSON2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAnyJSON2 overwrites any union data inside the AnyJSON as the provided AnyJSON2
+func (t *AnyJSON) FromAnyJSON2(v AnyJSON2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAnyJSON2 performs a merge with any union data inside the AnyJSON, using the provided AnyJSON2
+func (t *AnyJSON) MergeAnyJSON2(v AnyJSON2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAnyJSON3 returns the union data inside the AnyJSON as a AnyJSON3
+func (t AnyJSON) AsAnyJSON3() (AnyJSON3, error) {
+	var body AnyJSON3
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAnyJSON3 overwrites any union data inside the AnyJSON as the provided AnyJSON3
+func (t *AnyJSON) FromAnyJSON3(v AnyJSON3) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAnyJSON3 performs a merge with any union data inside the AnyJSON, using the provided AnyJSON3
+func (t *AnyJSON) MergeAnyJSON3(v AnyJSON3) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAnyJSON4 returns the union data inside the AnyJSON as a AnyJSON4
+func (t AnyJSON) AsAnyJSON4() (AnyJSON4, error) {
+	var body AnyJSON4
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAnyJSON4 overwrites any union data inside the AnyJSON as the provided AnyJSON4
+func (t *AnyJSON) FromAnyJSON4(v AnyJSON4) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAnyJSON4 performs a merge with any union data inside the AnyJSON, using the provided AnyJSON4
+func (t *AnyJSON) MergeAnyJSON4(v AnyJSON4) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t AnyJSON) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *AnyJSON) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1703,94 +1889,95 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx9c9s4kvdXQfHZqthPUZRkx0lGrqtbb5LdmblJZspJam8qyokQ2ZIQkwAHAK1oXf7uVw2A75RNxc7M",
-	"1NXOHxNLAkF0A9396zfceJFIM8GBa+XNbryMSpqCBmk+vRQ51/hHDCqSLNNMcG/m/ULXQBT7FwTkFaxo",
-	"nmhFtCB6A0SBvAb5RJFwNJI5V6OMrmGEY0NyNJ1Mjs/JhKzZNShCOYE00zuCQwLP9xjO/VsOcuf5Hqcp",
-	"eDMvMivwPRVtIKW4lJRxluapN5v4nt5lOIhxDWuQ3u2t7/0oln9nkMSqu+yXIk3pSAHSqCEmn8WSXMFO",
-	"nROg0cZ81BvgJKJSMlBE8GRH9EYoMMNIluSKhJ/FcsHiMCAXnOT8iostx5/nnHK1BanI08kkmHPP9+AL",
-	"TbMEF6g01bny68vpJ3dll16n19GotGR8bUhE9nepm46WVEFsuEl4ni5B7mMqDmm8I7a76M2mfsXfaS9/",
-	"L3M+lL8y53X+4se7+NvmKKkztMFOJMN3PJWg8Pw9hJ+XOX9rhrcJer8BXPUTRcwbCQTrgIQacr0RiVjv",
-	"RieTk2ejyXQ0PVtMJ7OTyex0MpI0FmqUUsZHMVNaipHj7kilTG9Y2KTlgbMVdGdUbyqyzT++J+G3nEmI",
-	"vZmWOdzFhFscrDLBFZiN/RuNL+G3HJSR/khwDVYR0CxLWESRQePPCrl0UxFz46WglDmdHuWE8WuasJiY",
-	"TSBbqojKIGIrBrF3W1/NXySsvJn3/8aVLhrbX9X4tZRC2hX2bI5dI2GKpDRZCZlCfG70kFsIUXSnyHZD",
-	"zZitFHwd4Ltfo+I5iLTbHvaJ5WeIdN/iXgkO5kVvhf67yHn8tWxEodkyvTEnkDzwsBAuNFmZ5TwS/3NO",
-	"hDSaMxagzPzwhSltaH8vxE9UWl31VbS73V2KeEe0ECTB2chRwlKmyfTZ8+fPT6bPyHKnQR0/8oky74Qv",
-	"EUCsmobNvD0wisPNiC+84Lsf3/38tqtDLviO4C/kmiY5+ERpISEmlMdEgs4lh5jAFxrpZEdQQoDrhoK4",
-	"8SLINo6FK/xXqNi+ZpmviflwMrk15PA8SegSn0J5x2NuSO2s6fU1yB0B/NEp2dYrqz3ArTXnz5o9MiU0",
-	"kUANc5jSCtmeSZGB1MyqjvLZ9lv/iVK4Ba6dHJJ3whzpL1oRKoFkVKL9Wu5IlDDcMcMkDtcgSbShHLfe",
-	"aGCzHflqxb6QsLma8BgJ6Wr4ShF+LNf3yW+LsQEPPTuItAfEMg3tElMkk4A7RY6Q5WSLVi3nCvQxyXkC",
-	"SpHQWp7/CAmnUoqtPUQJU5rx9XmJIghTc06TLWopN2cLO9x4VEYbdg0Lo+Jn3th9Hj9QGYynnu8tJeUR",
-	"zorjvLZAmCnGS6pYNL6JklwhLhyv2BeIRyfEss2c5/EyQakREoim6kqNzZMLmrGFBqXVLU6dS2rnnZ6c",
-	"nvkepJQl3gwZ6HsrypJcwkICNRrBfZvQazy/JT7xPcs3hDue712B5JAgj67iZWnkNnSKjxiacVMTqvSC",
-	"8YXKmQZvtqKJAt9LxHqxsVpio3U2G49/o6NMii+7AAUuiERa4/DDmV2bIUjE2vO9lEYbxmFRHNfCnqeC",
-	"L+jC0rYoqAEaLwFW7udl82fLLWf7Hw4oeH4FC8EXYLWHZatQxULzZc517pmvrkEqe1ZOToLJU/zyGqRk",
-	"sdUFw1WX2HLAnUaVGucJxIuKjr9Wf3q+l9Hoiq5hoUQuI8O4DU0pHt4syhZrSVeU00Uuy7OVmfPy9OTp",
-	"CY4RSqMe8CreEOTNdDY5DU6fn3z37AxHSSYkQ4QwnUx8BJV5Y4ukSJDAjx9xNwKKu7KWwRfDkziYeJ/8",
-	"j55VYvjhk+8pwJfiGvBvruVuAdfGHto1um2eTE9On549e/7iO7qMYljt+4yAVlPZS8nZbDIJpieTyWRi",
-	"h+lcGYCoDA7Olwo0ys94agfkUQRKldJjhcSKvuc+L9pqwn5bKKSNSJ022gp5BXKsZDTGrR//RsvBEhI3",
-	"vvFlJpwAqtl4vGZ6ky+N6JnHjSCumS7HOzatII6W9LsXz5+dPT09mU72fUZbgJDBurb23P7VbuJkMg1W",
-	"UnAdKMgYLWUed1ltRhCfnJ1NvyMXFxcXQWDQjFFs3uzjjce40jRx5+vWL465+YRWpTytHb5ploLSNM26",
-	"24bC6flensW0u63T2eRk9hRVXq6MmDQk4hrkUqjK6jftcdN83LRAQsdaVjZhwNCGuRgyvrQBbSP7DiLB",
-	"YxV4/r5ZSie0NB0DXti2K0MecUZnwNDCGNXwq7FLnYGVoboLmBYYsmuz9q5lKUQClJtHSoPW5u2Hy5+I",
-	"WBkA8lksnyjSNEU+WUmRtkCuWBN8TEOaJVRD02f9gwxmh61NCzpgw3pM68Cnlgc/xV1I4f6BTXM7ZK9L",
-	"Yzxg+rqVHjK8br8HnlZnvAfM3jbeQx5pW/Uhz1ipvH+cQwN3U/q+1Nq3dWhwM0BTOeQwYCkOUgzmuUUU",
-	"Q9bQxBsDljL4iJcY5MajSfLzyljHgZz81OOuFmDl7kl+FMt3duBthWeGrLZAOkMk7D7FW5+2jpAGPzDY",
-	"HLfg0wFPILYaPHzwptcQ1cCj6pDT8PFdADVkXRW2eqTjWGKxA9SDxWcDlluCtvtPYyuA4VDHnvjFSwnF",
-	"omsxhJrb3AGIA1HMQav4gWe5DfbFMUMYQpNfai+1dLbDLNW+m4giOo1s7ZPtRiRAhCSMk4xKHZD/gp0N",
-	"GXEhU5owBTE5CkehCRiFQUiWEIkUSLgIj89t7oYLPecJQ3VPNiDBPM7WXEiIA/LWpEvsnDSKIMNhWzOu",
-	"tigF3AYD01kVwDGvzMxfEua8CO8pYvmmfBIWqDf0SYhqu3jIWRLzJJEi5zHERAvidLcKyIWNGhbozcTN",
-	"5hwZXk+OEE5TxtdmyBXsfBs3E3qDX5qwN9MauA0s3e0cVCfgUcNMf2qf47zOe5O2MOxvQF70u4OzZ3sp",
-	"sfm2P6dv0g1yWy+AxSayyzhhWplQ/lEh4ERwEhlFctwUjs7xbjoGuNeCg1O97TXddMDJp9/JN3ocR6HJ",
-	"yI5iYBr5EpqIUP3RMBgiAb1OxvA3Lg9/Ix+Q83zsXOXhztAwFuBjI8FH5rG7yP+3E3WoE9XSmaUCoE4F",
-	"9DH7UB1Qd6qa77vsU83nLh/kSgi2G5ZAEd5Ag2e8rviOU1Cp62/voA2gZ9BKv6kb59yuYbC55oD1enFf",
-	"5ZK15Fzm4MqEXOC61EJ2KpPFIataCslk4orykaMiDWdpC/FU4HT8OKiP/7cP+H/YB9xnOZ4oUmSZCD7g",
-	"k/DXX3/9dfTmzejVq8X338/evJm9exeSow/vXx43DWCP1Rti1GqOZDslDrxUXIhrnGJDd6ZaEynW9DFY",
-	"mf8+hT7BxZ2TuFZ+x8V232rrGYTu6r6Ny9p0C33vy2gtRu7Lz0rw4JJu37hcvHUa35V6CHieopPpZN+I",
-	"udPVsed7Mucc1+SbvKjne07sPd/bUqbxp091RlTjOzRduvKxztb8aDzQnGtFljviis2MZ2UC5Rs6NR8s",
-	"Ii8cNAucVkwqbbb0aLkrPcXjVo2FWfps4qibTXvT3YYBsxcl7Ti+oAYfOTxvqIWm+LpJxTWctODbbNKJ",
-	"D9iF1nzDSV+UceXcnspl6h1VOjBd1FmyDVloxp2TkAsOoS2wcAwmG4ruPA5seR8V2wZAKGt1yodf7I3e",
-	"DqC93JH7yO/H9W3icdSBpB9wAO5XovaE1Gnppbo8Pj2io8jW1HVauUHr60Y3lt07bXkS7+Z6KxxV6gan",
-	"MiqRL+Yr1UhHZ1iC3e6UZ7QvsnWZ8776IJnzPfVBQ6qBAvJBgfSJscE+sebOJ85nJbiIOUddU9ZGGLNF",
-	"TIirTN3V61RNlW1jOqOr6jOSlUgSsTWuvzlO7aqjduq6Rzk1y2cyGscJqMDNYfKBMufqwQEkW/WjFrYU",
-	"3BzGfaUzj1YCc2eZyMnpyXdnp90yEVm3JX9a5V6eor01CN++GKWSzna9yZ31D8FkMjmdTnrLIDpmq4KN",
-	"lZp0Z/mAONtXWZf+NPzFUokk10Bq+XiZc58sc5boniR8li8TFuHw3vT7txS4lZAp1d7MyyXz+qOLpUDe",
-	"ayja0bdaX8TwuJALVj1mMOqx08Fdq178ugcfNkPMqELuz+bWlMxdiyxwbVPgDyCsgCrfBmP8MZnjy5zX",
-	"M8fOu6/5CU4JHeLQPU6m0blgfae7NxPXh0xegXYYfNiaEMzc+jfdbKD5l2lIh6TivWo1VEq660sUqh4w",
-	"9cnvg1G21pwmSQVMHHVfkVH8WW9A2vRfPdvXSYINCYSfE6ZJSnemxSESXFPGSTh+9Gaeu5OuZqWfDvat",
-	"q3PfofIVSHYNcc36mIGgmiqr9DicY24a9/pd8gpvVwh7xThTG9OcZh364rOD5OVng5savnv70Y4svt8f",
-	"83lL2TWQD+9fujhPyiIplM36FaFj4IQLPvoXSLE/euI2MJienZ6cvTDQTWuQ+I7/mc/jm6e3I/znpPiH",
-	"2H9mjX+O5vMA/3p2e/yff+nZ6lvfY3wl9sTclWsZyYTU1n1wlgA36iVkm0ZdH9GgNO6dCsg/mYQRCi/V",
-	"bJmAFbE8U1oCTefcwQhytK8K1w04ntXnx8VkeZIxLYimyZXt/2TKoReScxfJCuZ8zl8Kfg0cycGlU002",
-	"IonJSkgCxmvKqN7McOD/J79QvbHy6rL1zLi/TJKIcsFZRBN8MPUJ8NgkuK0cOv8LZyI0UaJMkCO5Itc4",
-	"yZwToiVlCT6nEqo2fsFVUzRhvwP7+hSkDcSNLar6YoLIofswDo9915gliISYSYh0gASE37++eGXG2hUU",
-	"lQTIlfAfr9+bn44UTUvvGJewARqDVD5OtxTx7tjMdVl1IzFodMlQZbuKthuqzdSWR+FL22c1er/LIGzM",
-	"cdVTNLGElZBAcgUz0l8/QY6U6MtpIhFlMhj5GnZSpuGxq9SoQG3VJYaaoaGVcandviTlDIIl1jRlhTfz",
-	"oodn7s3I3AuCYO7dWmJLZeBILRRAI8ZLqhivmT10YdWwqSCausH4xwmLgLsIqHU13/zwHjWdTGpl7CID",
-	"bnNzgZDrsXtIjXGsCVLrxHbhGrmyBdyui2ISTIOJyQZmwGnGvJl3GkyCU6tyNkaBj/F/a9B9vWaWZ+HN",
-	"bejjESmknBRCjvw/x/1e5YlN4iXsGjgoRTIplmBkEmVTC5G45B6aSlNB8QO6Zf8AfSmE9loNoyeTyTds",
-	"p7woWsXtENd9l6cplTtTyCGvWQRE2oVpulZopFBSvU841ArtXr5d5lwRDlsUEwvOj5Y7c2xNoEVvYEdQ",
-	"kol1EI59IjjYRmuqCTWjAvK6aHIu+puZVnNek3GnsH0S141uMwLTZPZPTGlcnNn+qjF/D7CrhoyrLm1E",
-	"ePcMtl3+AwaaxnNEbl+x9dVuD0KWFpy2kWX3YNhdECtj68hReaeAeQIxg7ahNvwDhx4bPPnULrlvASVp",
-	"41oPdPO44a64WUsz2z121p3s6ZI3dTW16w9M9LBmWl3HI00SZU3qEU6EJovaujg3gavaOTbQlClyBZlG",
-	"+Z3zUuwLq88SpncD4oykJ8xYMzolSDSlIT3n1dKGe+cX3bt/E/FhjdaPFcQb3A9cOhe3TbjtfLO+s373",
-	"wbHN5dUx++P7vrs9u4/QKm2sMbPm3Bloq57JURiJPDE1iCSGSMRQ2W/ETS6NgaTNeX3wihk16YrQrmA3",
-	"I09w1BN8SsgyD2LpIEdhk03/TTrtwHOjRp5OT+/ftrJdvSnt9kwTii++w7jc4Apux1beE7ChhaZ0vDLf",
-	"F9LxgFP19P7R5b0DTWLsEiwxRtjrrnafDuu1l2Xrv91ucy8KNYlOFTrNiwAfVZbF96i26hFPIWMDjGvp",
-	"0VZNYRd07GXbYMNzjxJw8ZP9Vx0ED+X+P0A71nfCHH2837jE6x2FDKF1CBcy5yExbruxGFoQdcUyaxQL",
-	"mbBDbQCkyd7vgcb7+du/91bC6ixp+d6izFiaJdlqwpZobSC6sg4hrU3aa0sPhT/mRhdTXNaQT+T1fiD4",
-	"uve0pgKNPETAdbJzGNDixGAfYvvRbmlr1a3wFE/Mu5yPY71ngxb33dvjopxDtXetTmsAuKsuTvp9EF5/",
-	"7LBX9so44MG47WHyWgI9s0ti1TECNrb5gON5L0i0JY28OowG/RXV/igz1mFhK0SBrUtYSN1M01Z/xZzb",
-	"BouZjQyIXCsWV2WUdpuabRK1WysqK12U2tW8fKN28FDPeTgaUaXYmo8+i+WIxSr0kZzthkUbElGFtihl",
-	"SiFF9entQ62LUo5NMOnC3dSFWqNh7hs9EWH75pK3bXDQiGfpDfA5Lzs8iInPGNbZEMEvH96HxR1ntkrj",
-	"w+VP+yEwHu4HQODf8VqOO+7YmN55R0Vwxx0Vj3oVRVnX/ee7iqKV/z/4VoivSbTbDHoZeG8n0IdfU9B7",
-	"F0FV13h7gJk51H96FMhWa3bbbzfMtWPWY46DB/pkQ+5C+pZ+lU+o6wezqMo1hFnP/ah+6xnKnyr6wY79",
-	"Oa+rVqduS4cKySoUqKPn6H7t+Riu1aVBpIQSDlt8Udey9sK3G7umIc5WoYf/WGerl7TSt+q4OvsX/Vhy",
-	"c4fAPIqTIzjsI7pwaroeyH6y+yV7gAeicheStZfU3el/VFM+IsDzD2i/67bS9dzs6GzzIXc7IsjMezDm",
-	"B1PEUKqJqmjRwU2jhxB+XQFkynnywuTUXebHKKMaLIwod9HLJcx5WcpOScxWK5A4t9VfNaB2HBDrpBCZ",
-	"J6BmVcvGlnFFhEmbuT6R8Lz6c86R7rHpAxmb3o+qXWS8oiwZu/TzORE8ggJJKxLiiBBPRIjDQtSq5Tuv",
-	"YEe4IInga5AFCYowHdT7de/uPgqtbQ770KHl+QPRYeMmNduW2r3mqXar07e05IdFQr+h4/YwS2T3ZZ+q",
-	"NmONa9Pnx+PWO+Bqc9ac0DiW6BOJFR43m3ozE4SNZOFsPJ6ePA8mwSSYzl5MXkyMR+he3tEcRaoBBcqg",
-	"vlqknlqdi5juuGhSYLJMNLnMU1DpERNY2aueKmfXpBFrflKtACENGmpJebefbv83AAD//w==",
+	"7Hz7c9s2tv+/guF3Z2p/h6IejpNUnjt3vUl2u71NtuMks7cT5YoQeSQhpgAWAK1oPf7f7xwAfFMyFdtt",
+	"5872h8aSQBDn4Dw+5wHcepHYpIID18qb3noplXQDGqT59EpkXOMfMahIslQzwb2p9zNdAVHsXxCQ17Ck",
+	"WaIV0YLoNRAF8gbkd4qEg4HMuBqkdAUDHBuSk/FodHpBRmTFbkARyglsUr0jOCTwfI/h3L9mIHee73G6",
+	"AW/qRWYFvqeiNWwoLmXDONtkG2868j29S3EQ4xpWIL27O9/7USz+yiCJVXvZr8RmQwcKkEYNMfkiFuQa",
+	"duqCAI3W5qNeAycRlZKBIoInO6LXQoEZRtIkUyT8IhZzFocBueQk49dcbDn+POOUqy1IRZ6NRsGMe74H",
+	"X+kmTXCBSlOdKb+6nG5yl3bpVXodjUpLxleGRGR/m7rxYEEVxIabhGebBch9TMUhtXfEdhe96dgv+Tvu",
+	"5O9VxvvyV2a8yl/8eIi/TY6SKkNr7EQyfMdTCQrl7yH8vMr4OzO8SdCHNeCqv1PEvJFAsApIqCHTa5GI",
+	"1W4wGU2eD0bjwfh8Ph5NJ6Pp2WggaSzUYEMZH8RMaSkGjrsDtWF6zcI6LQ+cLac7pXpdkm3+8T0Jv2ZM",
+	"QuxNtczgEBPucLBKBVdgNvYvNL6CXzNQRvsjwTVYQ0DTNGERRQYNvyjk0m1JzK23AaWMdHqUE8ZvaMJi",
+	"YjaBbKkiKoWILRnE3l11NX+SsPSm3v8blrZoaH9VwzdSCmlX2LE5do2EKbKhyVLIDcQXxg65hRBFd4ps",
+	"19SM2UrBVwG++w0anqNIu+tgn1h8gUh3Le614GBe9E7ov4qMx9/KRlSaLdNrI4HkgcJCuNBkaZbzSPzP",
+	"OBHSWM5YgDLzw1emtKH9gxA/UWlt1TfR7nZ3IeId0UKQBGcjJwnbME3Gz1+8eDEZPyeLnQZ1+sgSZd4J",
+	"XyOAWNUdm3l7YAyHmxFfeMl3P77/xztDH9/9Y+lNP916NI4Zzk2Tn6VIQWqG2mV1kWdJQhdIsv3cECn/",
+	"1mMaNspKnvuRSkl35reG/pbfWMNf/WYhRAKUe3efm/Re8h3BRZMbmmRATnBJhPEoyWKIT32itJAQE8pj",
+	"IkFnkkNM4CuNdLIjqMzAdc2W3XoRpGu320v8V6jYWtVFtiLmw2R0d2dYb3ehZXLf3IDcEcAfnf1vvKIU",
+	"D5Q6oxrWI5MxoYkEavaNKa1QItIK3yvPNt/6TzQQW+DamQjyXhht+6oVoRJISiW61sWORAlDYTJM4XAD",
+	"kkRrylEqjXMwkpItl+wrCeurCU+RkLbzKW30p2J9n9vigLimve5LpD0glmnoMpkiqQTcGbedW3S4GVeg",
+	"T0nGE1CKhNYp/kdIOJVSbK18J0xpxlcXBcAhTM04TbZoQN2cDVhz61EZrdkNzI33mXpD93n4QDs1HHu+",
+	"t5CURzgrjvOasmumGC6oYtHwNkoyhZB1uGRfIR5MiGWbkd/hIkGFFhKIpupaDc2Tc5qyuQal1R1OnUlq",
+	"5x1Pzs59DzaUJd4UGeh7S8qSTMJcAjXGyn2b0BuU3wI6+Z7lGyIxz/euQXJIkEfX8aLwv2s6xkcMzbip",
+	"CVV6zvhcZUyDN13SRIHvJWI1X1sDttY6nQ6Hv9JBKsXXXYAKFkRiU+Hww5ldmSFIxMrzvQ2N1ozDPBfX",
+	"HGpsBJ/TuaVtnlMDNF4ALN3Pi/rPllsOljwc6/DsGuaCz8FaD8tWofKFZouM68wzX92AVFZWJpNg9Ay/",
+	"vAEpWWxtQV9T5XtiywF3Gq19nCUQz0s6/lz+6fleSqNruoK5EpmMDOPWdENReNMona8kXVJO55ksZCs1",
+	"8vJs8myCY4TSaAe8kjcEeTOejs6CsxeT75+f4yjJhGQIXsajkY94N6ttkRQJEvjpE+5GQHFXVjL4angS",
+	"ByPvs//Js0YMP3z2PQX4UlwD/s213M3hxrhqu0a3zaPx5OzZ+fMXL7+niyiG5b7PiLU1lZ2UnE9Ho2A8",
+	"GY1GIztMZ8pgV2UgerZQoFF/hmM7IIsiUIXHdEpiVd9zn+dNM2G/zQ3SWmycNdoKeQ1yqGQ0xK0f/kqL",
+	"wRISN772ZSqcAqrpcLhiep0tjOqZx40irpguxjs2LSGOFvT7ly+enz87m4xH+z6jL0A0Y6NuK7d/tps4",
+	"Go2DpRRcBwpSRgudx11W6wHEk/Pz8ffk8vLyMggM0DKGzSAOxpWmiZMvBAFWzM0n9CqFtLb4ptkGlKab",
+	"tL1tqJye72VpTNvbOp6OJtNnaPIyZdSkphE3IBdCOZDT8sd193G7DxMVKKfwCT2G1txFn/GFD2g62fcQ",
+	"CR6rwNsL2or4uHAdPV7Y9Ct9HnFOp8fQ3BlVoLXxS62BpaM6hJlzeNv2WXvXUuDOqkNr8vbj1U9ELA0A",
+	"+SIW3ylSd0U+WUqxaeBvsSL4mIZNmlAN9XD6d3KYLbbWPWiPDetwrT2fWhz9FHfZjvsH1t1tn70unHGP",
+	"6ateus/wqv/uKa3OefeYvem8+zzS9Op9nrFaef84hwYOU/qhsNp3VWhw28NSOeTQYykOUvTmuUUUfdZQ",
+	"xxs9ltJbxAsMcnjV79w8NT7mwOTwoz+KxXs78K7ELn1WlqOaPtp0n5GtTltFQ70f6O16G1DpiCcQR/Ue",
+	"3nuDK+ipp1g6lNR/fBss9VlXiaO+QfQKjHWE2lvc1WNpBRi7X/IaiQmHJvbkJV5JyBddyQ1UwuEW8OuJ",
+	"To5axd95mtn84oGsWzN9Uu6xSWJiMMhWPtmuRQJESMI4SanUAfkv2NlUEBdyQxOmICYn4SA0iaAwCMkC",
+	"IrEBEs7D0wtbLuJCz3jC0IyTNUgwj7MVFxLigLwziTo7J40iSHHY1oyrLEoBt/nHzbRMzJhXpuYvCTOe",
+	"p+kUsXxTPglzNBv6JERznD/kPIR5kkiR8RhiogVxNlkF5NJlAx0qM/mwGUeGV+sxhNMN4ysz5Bp2vs2H",
+	"Cb3GL02mnWkN3CaMDoP+UgIeNX30h44lLqq8N5USw/4alMV4Ojh/vpeSItP7B4w52nl1i+5ZbDK2jBOm",
+	"lakenOQKTgQnkTEkp3XlaIl3HfDjXgsOLuO+Ny9egI7Pv1HM8zgBQJ2RLcPANPIlNJme6qNh0EcDOoOH",
+	"/m9cHP9G3qPM+tjl0eODnH4swMcGgg/MY4fI/3dwdGxw1LCZhQGgzgQENZ2/b9ZuG1ANlurvu+oyzReu",
+	"zuO6FrZrlkCetkCHZ6Kp+IAUlOb66QOvHvT0WumThme/TYjV0GWZges+SqlSPjEVF4Ju0SemXpb3n5zk",
+	"xTK70hD3GB/kpzX7dLCW++847v9KHLfPI3ynSF4VIviAT8Jffvnll8Hbt4PXr+c//DB9+3b6/n1ITj5+",
+	"eFUXHK/Dm/VxVpUAsVnCBl4YJMQrzmBhmFKuieRr+hQszX+fQ5/g4i5IXOnk42K7b7XVjH97dU8TitbD",
+	"Pd/7OliJgfvyixI8uKLbt652boPB94V9AZ5tMHh0RSZUdc/Z4NjzPZlxjmvyTR3T8z1nADzf21Km8afP",
+	"VUaU41s0tQP61ia9o+wGkN9OWjYskkLZmCB3LMAJF3zwL5DigjRq+Ps3pVVda7I1pVqDxEX8z2wW3z67",
+	"G+A/k/wfYv+Z1v45mc0C/Ov53el//qmL5CvXfNci9EcTTGdcK7LYEdeqZ4JEk8tf07H5YIOLPNa0GHDJ",
+	"pNJGik8WuyLoPW20gZjdmo7chk7HnRV5s+fTl8V24/h8A/GR40ubWmiKrxuVgoKT5qIyHbVSHXahlTB3",
+	"1JUIXboIroz+OkcVsVgbQBdsQxaacRck5IJDaOXHMZisqSJc4MBGIFWyrQcatM61ePjl3gRzD9qLHbmP",
+	"/O4QpUk8jjqS9CME4H6/YSWkSksn1YX4dKiOIlvTFWv1BqGHG11bdue0hSQe5nojs1aYQ2clSyuXz1dY",
+	"zpaZtAS73SlktCtJd5XxrhYmmfE9LUx9GpYC8lGB9ImBHT6xHt4nLvwmuIgZR1tTtG8Y20tMtq6oLla7",
+	"fE2Pcm06Y6uqM5KlSBKxNVkMI07Nxqhmdb3DONU7fFIaxwmowM1hSpYy4+rBuTDbmKTmtpHeCOO+7p5H",
+	"69I52MkyOZt8f37W7mSRVV/yhzXuhRTtbZN4+n6ZUjubLTEHWzSC0Wh0Nh51dmq03FaJlEsz6WT5iJTh",
+	"N3mX7k6By4USSaaBVFoGZMZ9sshYojv6BNJskbAIh3d2CDylwi2F3FDtTb1MMq87UVoo5L2OoplIrJwq",
+	"6Z/icnm3x8yrPXbFuu3V81/34MN6thxNyP0F54qRObTIHNfWFf4IwnKo8jQY4+mL21cZr2ZeXPKiEgY5",
+	"g3NMvHp8MdRFk11S21ks7EIcr0E7bE2TxGUM76Hc5AxbBUvzb96Tf1/ayms17bdrmaoDJLV79ElxAoQm",
+	"SQk4HHXfUPT8h16DtBXKakGyVafrk6u/IEyTDd2Zgx+R4JoyTsLhox9xOlwXNiv9fHSaoJTxFpWvQbIb",
+	"iCtexQwEVTdFRSThcgzmOGN3dqHE0SVyXjLO1Noc2bO5ifyzg9rFZ4OHammI5qMtvXu8JMTBnANuYDA+",
+	"P5ucv/SeJMeAe834UuwpCyh3OiUVUtuwwFl43KhXkK5rLYVEg9K4dyog/2QSBqi8VLNFAlbFslRpCXQz",
+	"4w4ekJN9DcBuwOm0Oj8uJs2SlGlBNE2u7alYphwqIRl3Sblgxmf8leA3wJEcXDrVZC2SmCyFJGCioZTq",
+	"9RQH/n/yM9Vrq6+uoYCZsJZJElEuOItogg9ufAI8NjV4q4cursKZCE2UKGr4SK7INE4y44RoSVmCz6mE",
+	"qrWfc9X0ddjvwL5+A9LmFIcWLX01mfHQfRiGp747riaIhJhJiHSABIQ/vLl8bcbaFeTNDsiV8G9vPpif",
+	"ThTdFFEvLmENNAapfJxuIeLdqZnrqjyjxaB2QIcqe6Bpu6baTG15FL6yp88GH3YphLU5rjv6OhawFBJI",
+	"pmBKuls8yIkSXWVXJKKoVyNfw1ZVNzx1zSQlWC3PzqFlqFllXGr7SJRyDsESa46qhbez/PjQzJuSmRcE",
+	"wcy7s8QWxsCRmhuAWrqalOlqM3voMsRh3UDUbYOJexMWAXfJXBtCvv37B7R0Mql00IsUuC0fBkKuhu4h",
+	"NcSxJt+uE3s22eiV7R13BzhGwTgYmYJlCpymzJt6Z8EoOLMmZ20M+BD/t4KO0+qXjmfh7V3oo4jkWk5y",
+	"JUf+X+B+L7PE1hkTdgMclCKpFAswOom6qYVI8vpjCrbJ4+8Ybv0N9JUQ2msco52MRk94yPQyP0Bvh7gz",
+	"idlmQ+XO9JrIGxYBkXZhmq4UOinUVO8zDrVKu5dvVxlXhMMW1cSC7pPFzoitSaDoNewIajKxwP/UJ4KD",
+	"PX5ONaFmVEDe5Ee/81PfTKsZr+i4M9g+iatOt55ZqTP7J6Y0Ls5sf3ldwR5gVw4ZlmfXEeHdM9jefdBj",
+	"oDmOj8jtG7a+3O1eyNKC0yaybAuG3QWxNL6OnBQ3LZgnEDNom0LDP3DoqcGTz+ySuxZQkDasnAyvixvu",
+	"ipu1cLNtsbNhYsfdAab1p3IphMkKVlyrO2xJk0RZl3qCE6HLorZ1z03gGotODTRlilxDqlF/Z7xQ+9zr",
+	"s4TpXY/8IelIH1acTgESTfdKh7xa2nDv/PxM819EfNzx88dKzvU+JV0EF3d1uO0O8nTJ+mHBsUfuSzH7",
+	"/U/Dt48LP8IBcuONmXXnzkFb80xOwkhkiWmTJDFEIobSfyNucuUJJG3Gq4OXzJhJ1yd3Dbsp+Q5HfYdP",
+	"CVnUNywd5CSss+m/Sesk8syYkWfjs/u3rTjEX9d2K9OE4osPOJdbXMHd0Op7AjaNUNeO1+b7XDseIFXP",
+	"7h9d3MZQJ8YuwRJjlL0aanfZsE5/WVyIYLfb3BZDTQFThc7yIsBHk2XxPZqtaiZTyNgA40rZs9H22AYd",
+	"e9nW2/HcYwRc/mT/BRDBQ7n/N9CO9a00Rxfv166geqAnI7QB4VxmPCQmbDceQwuirllqnWKuE3aoTYDU",
+	"2fsD0Hg/f7v33mpYlSWN2FsUlUizJNvw2FCtNUTXNiCklUk7femx8Mfcc2P632r6ibzeDwTfdErrRqCT",
+	"hwi4TnYOA1qcGOxDbD/aLW2supGe4ol5l4txbPRs0OK+24xcRrOv9a40lfUAd+V1Ur8NwuvOHXbqXpEH",
+	"PBq3PUxfC6BndkksW07A5jYfIJ73gkTbdclLYTToLz+QgDpjAxa2RBTYuJqGVN00bRwBmXF7BmRqMwMi",
+	"04rFZaen3ab6SY7KhRmll877BytRvjE7KNQzHg4GVCm24oMvYjFgsQp9JGe7ZtGaRFShL9owpZCi6vT2",
+	"ocadLKcmmXTp7i9Dq1Fz97VjG2Hz0pR3TXBQy2fpNfAZLw6hEJOfMayzKYKfP34I85vfbPfFx6uf9kNg",
+	"FO4HQODf8EaQA9d7jA9ejxEcuB7jUW/BKFrP/3i3YDTq+kdfSPEtBXRbGS8S783CeP8bEjqvQShbNO+O",
+	"cDPHxk+PAtkq5/H2+w1zGZuNmOPggTFZn2uYnjKu8gl1R9YsqnJn1mzkflK9Cw71T+VH1k79Ga+aVmdu",
+	"i4AKycoNqKPn5H7r+Rih1ZVBpIQSDlt8UduzdsK3W7umPsFWbod/32Crk7QitmqFOvsX/Vh6c0BhHiXI",
+	"ERz2EZ0HNe0IZD/Z3ZrdIwJRmUvJ2qv7DsYf5ZSPCPD8I04Itk/7ddx36XzzMTdeIsjMOjDmR9OwUJiJ",
+	"shnRwU1jhxB+XQOkykXywtTUXeXHGKMKLIwod9nLBcx40ZVPScyWS5A4t7VfFaB2GhAbpBCZJaCm5TmU",
+	"LeOKCFM2c8dcwovyzxlHuofmWMvQNI+Xp12GS8qSoSs/XxDBI8iRtCIhjghRIkIcFqJVLd55DTvCBUkE",
+	"X4HMSVCE6aB6pPjwAanQ+uawCx1anj8QHdYucbMnZ9s3TFUulHpKT35cJvQJA7eHeSK7L/tMtRlrQpuu",
+	"OB633gFXW7PmhMaxxJhILFHcbOnNTBDWioXT4XA8eRGMglEwnr4cvRyZiNC9vGU58lIDKpRBfZVMPbU2",
+	"FzHdaX74gMmi0OQqT0FpR0xiZa95KoNdU0asxEmVBoRNUDNLyrv7fPe/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
