@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -95,7 +96,8 @@ func (h *handlers) CreateJob(ctx context.Context, req api.CreateJobRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateJob200JSONResponse{JobId: id}, nil
+	b, err := json.Marshal(api.JobCreated{JobId: id})
+	return jsonBody(b), err
 }
 
 func (h *handlers) GetJob(ctx context.Context, req api.GetJobRequestObject) (api.GetJobResponseObject, error) {
@@ -177,6 +179,7 @@ func (b jsonBody) write(w http.ResponseWriter) error {
 func (b jsonBody) VisitGetRootResponse(w http.ResponseWriter) error     { return b.write(w) }
 func (b jsonBody) VisitListRunsResponse(w http.ResponseWriter) error    { return b.write(w) }
 func (b jsonBody) VisitCreateRunResponse(w http.ResponseWriter) error   { return b.write(w) }
+func (b jsonBody) VisitCreateJobResponse(w http.ResponseWriter) error   { return b.write(w) }
 func (b jsonBody) VisitGetRunResponse(w http.ResponseWriter) error      { return b.write(w) }
 func (b jsonBody) VisitDeleteRunResponse(w http.ResponseWriter) error   { return b.write(w) }
 func (b jsonBody) VisitListRunJobsResponse(w http.ResponseWriter) error { return b.write(w) }
