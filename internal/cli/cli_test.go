@@ -61,7 +61,9 @@ func serveUntil(t *testing.T, args []string, getenv func(string) string) (base s
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- Main(ctx, append([]string{"serve", "--addr", addr}, args...), getenv, io.Discard, logs) }()
+	go func() {
+		done <- Main(ctx, append([]string{"serve", "--addr", addr}, args...), getenv, io.Discard, logs)
+	}()
 	base = "http://" + addr
 	deadline := time.Now().Add(60 * time.Second)
 	for {
