@@ -22,6 +22,7 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 	if !ok && !s.opts.AssignJobIDs {
 		return "", paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
 	}
+	var status string
 	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
 		run, err := q.LockOrCreateRun(ctx, s.newRun(runName))
 		if err != nil {
@@ -33,13 +34,16 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 			}
 		}
 		job := paddles.Job{RunID: run.ID, JobID: jobID}
-		now := s.now()
-		patch.Apply(&job, true, now)
+		patch.Apply(&job, true, s.now())
+		status = job.Status
 		if _, err := q.InsertJob(ctx, insertParams(&job)); err != nil {
 			return notFoundOr(err, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID))
 		}
 		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
 	})
+	if err == nil {
+		s.opts.StatusChanged("", status)
+	}
 	return jobID, err
 }
 
@@ -53,7 +57,8 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, body []b
 		return paddles.Errorf(paddles.Invalid, "job_id cannot be changed (from %s to %s)", jobID, id)
 	}
 	notFound := paddles.Errorf(paddles.NotFound, "attempted to update a non-existent job")
-	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
+	var from, to string
+	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
 		run, err := q.LockRun(ctx, runName)
 		if err != nil {
 			return notFoundOr(err, notFound)
@@ -63,12 +68,17 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, body []b
 			return notFoundOr(err, notFound)
 		}
 		job := paddles.Job(row)
-		patch.Apply(&job, false, s.now())
+		from = patch.Apply(&job, false, s.now())
+		to = job.Status
 		if err := q.UpdateJob(ctx, db.UpdateJobParams(insertParams(&job))); err != nil {
 			return err
 		}
 		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
 	})
+	if err == nil && from != to {
+		s.opts.StatusChanged(from, to)
+	}
+	return err
 }
 
 // finishRunWrite brings the run up to date after one of its jobs was written: the trigger has

@@ -25,6 +25,9 @@ type Options struct {
 	AssignJobIDs bool
 	// Now returns the current time; tests may pin it.
 	Now func() time.Time
+	// StatusChanged, if set, is told of every job status change once it is committed ("" as from
+	// for a new job): upstream paddles fed the same signal to statsd.
+	StatusChanged func(from, to string)
 }
 
 // Service carries out the API's operations.
@@ -42,6 +45,9 @@ func New(pool *pgxpool.Pool, opts Options, log *slog.Logger) *Service {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.StatusChanged == nil {
+		opts.StatusChanged = func(string, string) {}
 	}
 	return &Service{pool: pool, q: db.New(pool), opts: opts, log: log}
 }
