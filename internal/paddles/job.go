@@ -3,9 +3,11 @@ package paddles
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Job statuses, as teuthology reports them.
@@ -141,7 +143,18 @@ func decodeJobID(raw json.RawMessage) (string, string) {
 	if s == nil {
 		return "", msg
 	}
+	if err := ValidateJobID(*s); err != nil {
+		return "", "may not contain '/' or control characters"
+	}
 	return *s, ""
+}
+
+// ValidateJobID checks a job id: ids end up in URL paths, like run names.
+func ValidateJobID(id string) error {
+	if strings.ContainsRune(id, '/') || strings.IndexFunc(id, unicode.IsControl) >= 0 {
+		return Errorf(Invalid, "invalid job_id %q: it may not contain '/' or control characters", id)
+	}
+	return nil
 }
 
 func decodeUpdated(raw json.RawMessage) (time.Time, string) {
@@ -292,7 +305,10 @@ func normalizedKeys(obj map[string]json.RawMessage) []objectKey {
 func parseObject(body []byte) (map[string]json.RawMessage, error) {
 	var obj map[string]json.RawMessage
 	d := json.NewDecoder(bytes.NewReader(body))
-	if err := d.Decode(&obj); err != nil || obj == nil || d.More() {
+	if err := d.Decode(&obj); err != nil || obj == nil {
+		return nil, Errorf(Invalid, "could not decode JSON body")
+	}
+	if _, err := d.Token(); err != io.EOF {
 		return nil, Errorf(Invalid, "could not decode JSON body")
 	}
 	return obj, nil
@@ -368,15 +384,17 @@ func ParseJobFields(list string) (JobFields, error) {
 	if names == nil {
 		return nil, nil
 	}
-	sel := []int{jobFieldIndex["job_id"]}
+	seen := map[int]bool{jobFieldIndex["job_id"]: true}
 	for _, n := range names {
 		i, ok := jobFieldIndex[n]
 		if !ok {
 			return nil, Errorf(Invalid, "an invalid field was specified: %s", n)
 		}
-		if n != "job_id" {
-			sel = append(sel, i)
-		}
+		seen[i] = true
+	}
+	sel := make(JobFields, 0, len(seen))
+	for i := range seen {
+		sel = append(sel, i)
 	}
 	sort.Ints(sel)
 	return sel, nil

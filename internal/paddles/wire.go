@@ -92,6 +92,11 @@ func decodeInt(raw json.RawMessage) (*int64, string) {
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return &i, ""
 	}
+	if strings.ContainsAny(s, "xX_") {
+		// ParseFloat also reads Go's hex floats and digit separators, which JSON, PostgreSQL
+		// and Python do not.
+		return nil, "must be a number"
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, "must be a number"
