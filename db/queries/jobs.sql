@@ -69,3 +69,46 @@ DELETE FROM jobs j USING runs r WHERE r.id = j.run_id AND r.name = @run_name AND
 -- as upstream paddles did.
 -- name: NextJobID :one
 SELECT nextval(pg_get_serial_sequence('jobs', 'id'))::text;
+
+-- name: SearchJobIDs :many
+SELECT j.id FROM searched_jobs(
+    sqlc.narg(description_like), sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+    sqlc.narg(posted_after), sqlc.narg(posted_before)
+) j
+ORDER BY j.posted DESC, j.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+
+-- name: CountSearchedJobs :one
+SELECT count(*) FROM searched_jobs(
+    sqlc.narg(description_like), sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+    sqlc.narg(posted_after), sqlc.narg(posted_before)
+);
+
+-- name: JobsByID :many
+SELECT sqlc.embed(j), r.name AS run_name FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = ANY(@ids::bigint[]);
+
+-- ExpireJobs marks up to @batch stale jobs dead: running, waiting or unknown jobs not updated since
+-- @active_before, and queued jobs not updated since @queued_before. It locks the jobs' runs first,
+-- in id order, as every job write does, so it never deadlocks with reporters; the conditions are
+-- checked again on the locked rows, so concurrent passes never expire a job that just reported.
+-- It returns the status each job had.
+-- name: ExpireJobs :many
+WITH stale AS (
+    SELECT id, run_id, status FROM jobs
+    WHERE (status IN ('running', 'waiting', 'unknown') AND updated < @active_before)
+       OR (status = 'queued' AND updated < @queued_before)
+    ORDER BY id
+    LIMIT @batch
+), locked AS (
+    SELECT id FROM runs WHERE id IN (SELECT run_id FROM stale) ORDER BY id FOR UPDATE
+)
+UPDATE jobs j SET status = 'dead', updated = @now
+FROM stale
+WHERE j.id = stale.id
+  AND j.run_id IN (SELECT id FROM locked)
+  AND ((j.status IN ('running', 'waiting', 'unknown') AND j.updated < @active_before)
+       OR (j.status = 'queued' AND j.updated < @queued_before))
+RETURNING stale.status::text AS old_status;
+
+-- ExpiryLock keeps expiry passes of several replicas from running at once.
+-- name: ExpiryLock :one
+SELECT pg_try_advisory_xact_lock(hashtext('paddles.expire_jobs'));

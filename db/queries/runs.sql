@@ -29,22 +29,68 @@ WHERE id = @id;
 -- name: RunExists :one
 SELECT EXISTS (SELECT 1 FROM runs WHERE name = @name);
 
--- name: GetRun :one
-SELECT sqlc.embed(r), f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
-FROM runs r
-LEFT JOIN LATERAL (
-    SELECT j.sha1, j.flavor, j.priority FROM jobs j WHERE j.run_id = r.id ORDER BY j.job_id LIMIT 1
-) f ON true
-WHERE r.name = @name;
+-- Listings select a page of run ids first, then read those runs with RunsByID, so that the
+-- per-run work (the first job's values) is done for the page only.
 
--- name: ListRuns :many
+-- name: LatestRunIDs :many
+SELECT id FROM runs ORDER BY posted DESC, id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+
+-- name: CountRuns :one
+SELECT count(*) FROM runs;
+
+-- name: FilteredRunIDs :many
+SELECT r.id FROM filtered_runs(
+    sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
+    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+) r
+ORDER BY r.scheduled DESC, r.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+
+-- name: CountFilteredRuns :one
+SELECT count(*) FROM filtered_runs(
+    sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
+    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+);
+
+-- FilteredRunValues lists the distinct non-empty values of one run key among the filtered runs.
+-- name: FilteredRunValues :many
+SELECT DISTINCT v::text AS value FROM (
+    SELECT CASE @field::text
+        WHEN 'branch' THEN r.branch WHEN 'suite' THEN r.suite WHEN 'machine_type' THEN r.machine_type
+        WHEN 'status' THEN r.status WHEN 'user' THEN r."user"
+        WHEN 'date' THEN to_char(r.scheduled AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+    END AS v
+    FROM filtered_runs(
+        sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
+    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    ) r
+    WHERE @field::text NOT IN ('sha1', 'flavor')
+    UNION ALL
+    SELECT CASE @field::text WHEN 'sha1' THEN j.sha1 ELSE j.flavor END
+    FROM filtered_runs(
+        sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
+    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    ) r
+    JOIN jobs j ON j.run_id = r.id
+    WHERE @field::text IN ('sha1', 'flavor')
+) found
+WHERE v <> ''
+ORDER BY 1;
+
+-- name: QueuedRunIDs :many
+SELECT id FROM runs WHERE queued_count > 0 ORDER BY scheduled, id
+LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+
+-- name: CountQueuedRuns :one
+SELECT count(*) FROM runs WHERE queued_count > 0;
+
+-- RunsByID reads runs with the sha1, flavor and priority of each run's first job (by job_id).
+-- name: RunsByID :many
 SELECT sqlc.embed(r), f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
 FROM runs r
 LEFT JOIN LATERAL (
     SELECT j.sha1, j.flavor, j.priority FROM jobs j WHERE j.run_id = r.id ORDER BY j.job_id LIMIT 1
 ) f ON true
-ORDER BY r.posted DESC, r.id DESC
-LIMIT sqlc.arg(max)::bigint OFFSET sqlc.arg(skip)::bigint;
+WHERE r.id = ANY(@ids::bigint[]);
 
 -- name: DeleteRun :execrows
 DELETE FROM runs WHERE name = @name;

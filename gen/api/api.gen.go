@@ -89,6 +89,45 @@ func (e RunStatus) Valid() bool {
 	}
 }
 
+// Defines values for FilterRunsParamsField.
+const (
+	Branch      FilterRunsParamsField = "branch"
+	Date        FilterRunsParamsField = "date"
+	Flavor      FilterRunsParamsField = "flavor"
+	Flavors     FilterRunsParamsField = "flavors"
+	MachineType FilterRunsParamsField = "machine_type"
+	Sha1        FilterRunsParamsField = "sha1"
+	Status      FilterRunsParamsField = "status"
+	Suite       FilterRunsParamsField = "suite"
+	User        FilterRunsParamsField = "user"
+)
+
+// Valid indicates whether the value is a known member of the FilterRunsParamsField enum.
+func (e FilterRunsParamsField) Valid() bool {
+	switch e {
+	case Branch:
+		return true
+	case Date:
+		return true
+	case Flavor:
+		return true
+	case Flavors:
+		return true
+	case MachineType:
+		return true
+	case Sha1:
+		return true
+	case Status:
+		return true
+	case Suite:
+		return true
+	case User:
+		return true
+	default:
+		return false
+	}
+}
+
 // AnyJSON Any JSON value (null included), stored and returned exactly as sent.
 //
 // Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
@@ -110,6 +149,11 @@ type AnyJSON3 = float32
 
 // AnyJSON4 defines model for AnyJSON.4.
 type AnyJSON4 = bool
+
+// Day A day, `YYYY-MM-DD`, or `today` or `yesterday` (UTC).
+//
+// Example: 2026-01-15
+type Day = string
 
 // Error Every error answer.
 //
@@ -459,10 +503,40 @@ type Empty = map[string]interface{}
 // Example: {"message":"job with job_id 1 already exists"}
 type NotFound = Error
 
+// RunPage defines model for RunPage.
+type RunPage = []Run
+
 // TooLarge Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
 type TooLarge = Error
+
+// Values defines model for Values.
+type Values = []string
+
+// SearchJobsParams defines parameters for SearchJobs.
+type SearchJobsParams struct {
+	// Description Jobs whose description contains this text.
+	Description *string    `form:"description,omitempty" json:"description,omitempty"`
+	Status      *JobStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Sha1 The Ceph sha1 the job tested.
+	Sha1   *string `form:"sha1,omitempty" json:"sha1,omitempty"`
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+	User   *string `form:"user,omitempty" json:"user,omitempty"`
+
+	// PostedAfter Jobs posted after the start of this day.
+	PostedAfter *Day `form:"posted_after,omitempty" json:"posted_after,omitempty"`
+
+	// PostedBefore Jobs posted before the start of this day.
+	PostedBefore *Day `form:"posted_before,omitempty" json:"posted_before,omitempty"`
+
+	// Count Page size (default 10).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
 
 // ListRunsParams defines parameters for ListRuns.
 type ListRunsParams struct {
@@ -475,6 +549,39 @@ type ListRunsParams struct {
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
+
+// ListRunsBetweenParams defines parameters for ListRunsBetween.
+type ListRunsBetweenParams struct {
+	// Count Page size. Defaults to the server's `--runs-page-size` (100); 0 gives an empty page.
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListQueuedRunsParams defines parameters for ListQueuedRuns.
+type ListQueuedRunsParams struct {
+	// Count Page size. Defaults to the server's `--runs-page-size` (100); 0 gives an empty page.
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// FilterRunsParams defines parameters for FilterRuns.
+type FilterRunsParams struct {
+	// Count Page size. Defaults to the server's `--runs-page-size` (100); 0 gives an empty page.
+	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Since Only runs scheduled on this day or later.
+	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+}
+
+// FilterRunsParamsField defines parameters for FilterRuns.
+type FilterRunsParamsField string
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
@@ -640,12 +747,48 @@ type ServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx echo.Context) error
+	// SearchJobs Search jobs across runs
+	// (GET /jobs/)
+	SearchJobs(ctx echo.Context, params SearchJobsParams) error
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx echo.Context, params ListRunsParams) error
 	// CreateRun Create a run
 	// (POST /runs/)
 	CreateRun(ctx echo.Context) error
+	// ListRunBranches Branches of all runs
+	// (GET /runs/branch/)
+	ListRunBranches(ctx echo.Context) error
+	// ListRunDates Days the runs were scheduled on (YYYY-MM-DD) of all runs
+	// (GET /runs/date/)
+	ListRunDates(ctx echo.Context) error
+	// ListRunsBetween Runs scheduled between two days
+	// (GET /runs/date/from/{from}/to/{to}/)
+	ListRunsBetween(ctx echo.Context, from Day, to Day, params ListRunsBetweenParams) error
+	// ListRunFlavors Flavors (of the runs' jobs) of all runs
+	// (GET /runs/flavors/)
+	ListRunFlavors(ctx echo.Context) error
+	// ListRunMachineTypes Machine types of all runs
+	// (GET /runs/machine_type/)
+	ListRunMachineTypes(ctx echo.Context) error
+	// ListQueuedRuns Runs with queued jobs
+	// (GET /runs/queued/)
+	ListQueuedRuns(ctx echo.Context, params ListQueuedRunsParams) error
+	// ListRunSha1s Ceph sha1s (of the runs' jobs) of all runs
+	// (GET /runs/sha1/)
+	ListRunSha1s(ctx echo.Context) error
+	// ListRunStatuses Run statuses of all runs
+	// (GET /runs/status/)
+	ListRunStatuses(ctx echo.Context) error
+	// ListRunSuites Suites of all runs
+	// (GET /runs/suite/)
+	ListRunSuites(ctx echo.Context) error
+	// ListRunUsers Users of all runs
+	// (GET /runs/user/)
+	ListRunUsers(ctx echo.Context) error
+	// FilterRuns Runs with one key's value
+	// (GET /runs/{field}/{value}/)
+	FilterRuns(ctx echo.Context, field FilterRunsParamsField, value string, params FilterRunsParams) error
 	// DeleteRun Delete a run and all its jobs
 	// (DELETE /runs/{name}/)
 	DeleteRun(ctx echo.Context, name RunName) error
@@ -689,6 +832,80 @@ func (w *ServerInterfaceWrapper) GetRoot(ctx echo.Context) error {
 	return err
 }
 
+// SearchJobs converts echo context to params.
+func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SearchJobsParams
+	// ------------- Optional query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "sha1" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sha1", ctx.QueryParams(), &params.Sha1, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha1: %s", err))
+	}
+
+	// ------------- Optional query parameter "branch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "branch", ctx.QueryParams(), &params.Branch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "posted_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "posted_after", ctx.QueryParams(), &params.PostedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter posted_after: %s", err))
+	}
+
+	// ------------- Optional query parameter "posted_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "posted_before", ctx.QueryParams(), &params.PostedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter posted_before: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SearchJobs(ctx, params)
+	return err
+}
+
 // ListRuns converts echo context to params.
 func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 	var err error
@@ -727,6 +944,190 @@ func (w *ServerInterfaceWrapper) CreateRun(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateRun(ctx)
+	return err
+}
+
+// ListRunBranches converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunBranches(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunBranches(ctx)
+	return err
+}
+
+// ListRunDates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunDates(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunDates(ctx)
+	return err
+}
+
+// ListRunsBetween converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunsBetween(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "from" -------------
+	var from Day
+
+	err = runtime.BindStyledParameterWithOptions("simple", "from", ctx.Param("from"), &from, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Path parameter "to" -------------
+	var to Day
+
+	err = runtime.BindStyledParameterWithOptions("simple", "to", ctx.Param("to"), &to, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunsBetweenParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunsBetween(ctx, from, to, params)
+	return err
+}
+
+// ListRunFlavors converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunFlavors(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunFlavors(ctx)
+	return err
+}
+
+// ListRunMachineTypes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunMachineTypes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunMachineTypes(ctx)
+	return err
+}
+
+// ListQueuedRuns converts echo context to params.
+func (w *ServerInterfaceWrapper) ListQueuedRuns(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListQueuedRunsParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListQueuedRuns(ctx, params)
+	return err
+}
+
+// ListRunSha1s converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunSha1s(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunSha1s(ctx)
+	return err
+}
+
+// ListRunStatuses converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunStatuses(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunStatuses(ctx)
+	return err
+}
+
+// ListRunSuites converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunSuites(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunSuites(ctx)
+	return err
+}
+
+// ListRunUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunUsers(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunUsers(ctx)
+	return err
+}
+
+// FilterRuns converts echo context to params.
+func (w *ServerInterfaceWrapper) FilterRuns(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "field" -------------
+	var field FilterRunsParamsField
+
+	err = runtime.BindStyledParameterWithOptions("simple", "field", ctx.Param("field"), &field, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter field: %s", err))
+	}
+
+	// ------------- Path parameter "value" -------------
+	var value string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "value", ctx.Param("value"), &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter value: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FilterRunsParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FilterRuns(ctx, field, value, params)
 	return err
 }
 
@@ -972,6 +1373,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
 	router.GET(options.BaseURL+"/runs/", wrapper.ListRuns, options.OperationMiddlewares["listRuns"]...)
 	router.POST(options.BaseURL+"/runs/", wrapper.CreateRun, options.OperationMiddlewares["createRun"]...)
+	router.GET(options.BaseURL+"/runs/branch/", wrapper.ListRunBranches, options.OperationMiddlewares["listRunBranches"]...)
+	router.GET(options.BaseURL+"/runs/suite/", wrapper.ListRunSuites, options.OperationMiddlewares["listRunSuites"]...)
+	router.GET(options.BaseURL+"/runs/machine_type/", wrapper.ListRunMachineTypes, options.OperationMiddlewares["listRunMachineTypes"]...)
+	router.GET(options.BaseURL+"/runs/status/", wrapper.ListRunStatuses, options.OperationMiddlewares["listRunStatuses"]...)
+	router.GET(options.BaseURL+"/runs/user/", wrapper.ListRunUsers, options.OperationMiddlewares["listRunUsers"]...)
+	router.GET(options.BaseURL+"/runs/sha1/", wrapper.ListRunSha1s, options.OperationMiddlewares["listRunSha1s"]...)
+	router.GET(options.BaseURL+"/runs/flavors/", wrapper.ListRunFlavors, options.OperationMiddlewares["listRunFlavors"]...)
+	router.GET(options.BaseURL+"/runs/date/", wrapper.ListRunDates, options.OperationMiddlewares["listRunDates"]...)
+	router.GET(options.BaseURL+"/runs/queued/", wrapper.ListQueuedRuns, options.OperationMiddlewares["listQueuedRuns"]...)
+	router.GET(options.BaseURL+"/runs/date/from/:from/to/:to/", wrapper.ListRunsBetween, options.OperationMiddlewares["listRunsBetween"]...)
+	router.GET(options.BaseURL+"/runs/:field/:value/", wrapper.FilterRuns, options.OperationMiddlewares["filterRuns"]...)
+	router.GET(options.BaseURL+"/jobs/", wrapper.SearchJobs, options.OperationMiddlewares["searchJobs"]...)
 	router.DELETE(options.BaseURL+"/runs/:name/", wrapper.DeleteRun, options.OperationMiddlewares["deleteRun"]...)
 	router.GET(options.BaseURL+"/runs/:name/", wrapper.GetRun, options.OperationMiddlewares["getRun"]...)
 	router.HEAD(options.BaseURL+"/runs/:name/", wrapper.HeadRun, options.OperationMiddlewares["headRun"]...)
@@ -990,7 +1403,18 @@ type EmptyJSONResponse map[string]interface{}
 
 type NotFoundJSONResponse Error
 
+type RunPageResponseHeaders struct {
+	XTotalCount *int
+}
+type RunPageJSONResponse struct {
+	Body []Run
+
+	Headers RunPageResponseHeaders
+}
+
 type TooLargeJSONResponse Error
+
+type ValuesJSONResponse []string
 
 type GetRootRequestObject struct {
 }
@@ -1013,6 +1437,52 @@ func (response GetRoot200JSONResponse) VisitGetRootResponse(w http.ResponseWrite
 	return err
 }
 
+type SearchJobsRequestObject struct {
+	Params SearchJobsParams
+}
+
+type SearchJobsResponseObject interface {
+	VisitSearchJobsResponse(w http.ResponseWriter) error
+}
+
+type SearchJobs200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type SearchJobs200JSONResponse struct {
+	Body    []Job
+	Headers SearchJobs200ResponseHeaders
+}
+
+func (response SearchJobs200JSONResponse) VisitSearchJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchJobs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response SearchJobs400JSONResponse) VisitSearchJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunsRequestObject struct {
 	Params ListRunsParams
 }
@@ -1021,15 +1491,18 @@ type ListRunsResponseObject interface {
 	VisitListRunsResponse(w http.ResponseWriter) error
 }
 
-type ListRuns200JSONResponse []Run
+type ListRuns200JSONResponse struct{ RunPageJSONResponse }
 
 func (response ListRuns200JSONResponse) VisitListRunsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -1095,6 +1568,309 @@ func (response CreateRun413JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunBranchesRequestObject struct {
+}
+
+type ListRunBranchesResponseObject interface {
+	VisitListRunBranchesResponse(w http.ResponseWriter) error
+}
+
+type ListRunBranches200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunBranches200JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunDatesRequestObject struct {
+}
+
+type ListRunDatesResponseObject interface {
+	VisitListRunDatesResponse(w http.ResponseWriter) error
+}
+
+type ListRunDates200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunDates200JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunsBetweenRequestObject struct {
+	From   Day `json:"from"`
+	To     Day `json:"to"`
+	Params ListRunsBetweenParams
+}
+
+type ListRunsBetweenResponseObject interface {
+	VisitListRunsBetweenResponse(w http.ResponseWriter) error
+}
+
+type ListRunsBetween200JSONResponse struct{ RunPageJSONResponse }
+
+func (response ListRunsBetween200JSONResponse) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunsBetween400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunsBetween400JSONResponse) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunFlavorsRequestObject struct {
+}
+
+type ListRunFlavorsResponseObject interface {
+	VisitListRunFlavorsResponse(w http.ResponseWriter) error
+}
+
+type ListRunFlavors200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunFlavors200JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunMachineTypesRequestObject struct {
+}
+
+type ListRunMachineTypesResponseObject interface {
+	VisitListRunMachineTypesResponse(w http.ResponseWriter) error
+}
+
+type ListRunMachineTypes200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunMachineTypes200JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuedRunsRequestObject struct {
+	Params ListQueuedRunsParams
+}
+
+type ListQueuedRunsResponseObject interface {
+	VisitListQueuedRunsResponse(w http.ResponseWriter) error
+}
+
+type ListQueuedRuns200JSONResponse struct{ RunPageJSONResponse }
+
+func (response ListQueuedRuns200JSONResponse) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuedRuns400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListQueuedRuns400JSONResponse) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSha1sRequestObject struct {
+}
+
+type ListRunSha1sResponseObject interface {
+	VisitListRunSha1sResponse(w http.ResponseWriter) error
+}
+
+type ListRunSha1s200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunSha1s200JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunStatusesRequestObject struct {
+}
+
+type ListRunStatusesResponseObject interface {
+	VisitListRunStatusesResponse(w http.ResponseWriter) error
+}
+
+type ListRunStatuses200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunStatuses200JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSuitesRequestObject struct {
+}
+
+type ListRunSuitesResponseObject interface {
+	VisitListRunSuitesResponse(w http.ResponseWriter) error
+}
+
+type ListRunSuites200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunSuites200JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunUsersRequestObject struct {
+}
+
+type ListRunUsersResponseObject interface {
+	VisitListRunUsersResponse(w http.ResponseWriter) error
+}
+
+type ListRunUsers200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunUsers200JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FilterRunsRequestObject struct {
+	Field  FilterRunsParamsField `json:"field"`
+	Value  string                `json:"value"`
+	Params FilterRunsParams
+}
+
+type FilterRunsResponseObject interface {
+	VisitFilterRunsResponse(w http.ResponseWriter) error
+}
+
+type FilterRuns200JSONResponse struct{ RunPageJSONResponse }
+
+func (response FilterRuns200JSONResponse) VisitFilterRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FilterRuns400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response FilterRuns400JSONResponse) VisitFilterRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FilterRuns404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response FilterRuns404JSONResponse) VisitFilterRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1467,12 +2243,48 @@ type StrictServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx context.Context, request GetRootRequestObject) (GetRootResponseObject, error)
+	// SearchJobs Search jobs across runs
+	// (GET /jobs/)
+	SearchJobs(ctx context.Context, request SearchJobsRequestObject) (SearchJobsResponseObject, error)
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx context.Context, request ListRunsRequestObject) (ListRunsResponseObject, error)
 	// CreateRun Create a run
 	// (POST /runs/)
 	CreateRun(ctx context.Context, request CreateRunRequestObject) (CreateRunResponseObject, error)
+	// ListRunBranches Branches of all runs
+	// (GET /runs/branch/)
+	ListRunBranches(ctx context.Context, request ListRunBranchesRequestObject) (ListRunBranchesResponseObject, error)
+	// ListRunDates Days the runs were scheduled on (YYYY-MM-DD) of all runs
+	// (GET /runs/date/)
+	ListRunDates(ctx context.Context, request ListRunDatesRequestObject) (ListRunDatesResponseObject, error)
+	// ListRunsBetween Runs scheduled between two days
+	// (GET /runs/date/from/{from}/to/{to}/)
+	ListRunsBetween(ctx context.Context, request ListRunsBetweenRequestObject) (ListRunsBetweenResponseObject, error)
+	// ListRunFlavors Flavors (of the runs' jobs) of all runs
+	// (GET /runs/flavors/)
+	ListRunFlavors(ctx context.Context, request ListRunFlavorsRequestObject) (ListRunFlavorsResponseObject, error)
+	// ListRunMachineTypes Machine types of all runs
+	// (GET /runs/machine_type/)
+	ListRunMachineTypes(ctx context.Context, request ListRunMachineTypesRequestObject) (ListRunMachineTypesResponseObject, error)
+	// ListQueuedRuns Runs with queued jobs
+	// (GET /runs/queued/)
+	ListQueuedRuns(ctx context.Context, request ListQueuedRunsRequestObject) (ListQueuedRunsResponseObject, error)
+	// ListRunSha1s Ceph sha1s (of the runs' jobs) of all runs
+	// (GET /runs/sha1/)
+	ListRunSha1s(ctx context.Context, request ListRunSha1sRequestObject) (ListRunSha1sResponseObject, error)
+	// ListRunStatuses Run statuses of all runs
+	// (GET /runs/status/)
+	ListRunStatuses(ctx context.Context, request ListRunStatusesRequestObject) (ListRunStatusesResponseObject, error)
+	// ListRunSuites Suites of all runs
+	// (GET /runs/suite/)
+	ListRunSuites(ctx context.Context, request ListRunSuitesRequestObject) (ListRunSuitesResponseObject, error)
+	// ListRunUsers Users of all runs
+	// (GET /runs/user/)
+	ListRunUsers(ctx context.Context, request ListRunUsersRequestObject) (ListRunUsersResponseObject, error)
+	// FilterRuns Runs with one key's value
+	// (GET /runs/{field}/{value}/)
+	FilterRuns(ctx context.Context, request FilterRunsRequestObject) (FilterRunsResponseObject, error)
 	// DeleteRun Delete a run and all its jobs
 	// (DELETE /runs/{name}/)
 	DeleteRun(ctx context.Context, request DeleteRunRequestObject) (DeleteRunResponseObject, error)
@@ -1531,6 +2343,31 @@ func (sh *strictHandler) GetRoot(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetRootResponseObject); ok {
 		return validResponse.VisitGetRootResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SearchJobs operation middleware
+func (sh *strictHandler) SearchJobs(ctx echo.Context, params SearchJobsParams) error {
+	var request SearchJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchJobs(ctx.Request().Context(), request.(SearchJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SearchJobsResponseObject); ok {
+		return validResponse.VisitSearchJobsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1602,6 +2439,269 @@ func (sh *strictHandler) CreateRun(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateRunResponseObject); ok {
 		return validResponse.VisitCreateRunResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunBranches operation middleware
+func (sh *strictHandler) ListRunBranches(ctx echo.Context) error {
+	var request ListRunBranchesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunBranches(ctx.Request().Context(), request.(ListRunBranchesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunBranches")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunBranchesResponseObject); ok {
+		return validResponse.VisitListRunBranchesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunDates operation middleware
+func (sh *strictHandler) ListRunDates(ctx echo.Context) error {
+	var request ListRunDatesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunDates(ctx.Request().Context(), request.(ListRunDatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunDates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunDatesResponseObject); ok {
+		return validResponse.VisitListRunDatesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunsBetween operation middleware
+func (sh *strictHandler) ListRunsBetween(ctx echo.Context, from Day, to Day, params ListRunsBetweenParams) error {
+	var request ListRunsBetweenRequestObject
+
+	request.From = from
+	request.To = to
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunsBetween(ctx.Request().Context(), request.(ListRunsBetweenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunsBetween")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunsBetweenResponseObject); ok {
+		return validResponse.VisitListRunsBetweenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunFlavors operation middleware
+func (sh *strictHandler) ListRunFlavors(ctx echo.Context) error {
+	var request ListRunFlavorsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunFlavors(ctx.Request().Context(), request.(ListRunFlavorsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunFlavors")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunFlavorsResponseObject); ok {
+		return validResponse.VisitListRunFlavorsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunMachineTypes operation middleware
+func (sh *strictHandler) ListRunMachineTypes(ctx echo.Context) error {
+	var request ListRunMachineTypesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunMachineTypes(ctx.Request().Context(), request.(ListRunMachineTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunMachineTypes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunMachineTypesResponseObject); ok {
+		return validResponse.VisitListRunMachineTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListQueuedRuns operation middleware
+func (sh *strictHandler) ListQueuedRuns(ctx echo.Context, params ListQueuedRunsParams) error {
+	var request ListQueuedRunsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueuedRuns(ctx.Request().Context(), request.(ListQueuedRunsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueuedRuns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListQueuedRunsResponseObject); ok {
+		return validResponse.VisitListQueuedRunsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunSha1s operation middleware
+func (sh *strictHandler) ListRunSha1s(ctx echo.Context) error {
+	var request ListRunSha1sRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunSha1s(ctx.Request().Context(), request.(ListRunSha1sRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunSha1s")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunSha1sResponseObject); ok {
+		return validResponse.VisitListRunSha1sResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunStatuses operation middleware
+func (sh *strictHandler) ListRunStatuses(ctx echo.Context) error {
+	var request ListRunStatusesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunStatuses(ctx.Request().Context(), request.(ListRunStatusesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunStatuses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunStatusesResponseObject); ok {
+		return validResponse.VisitListRunStatusesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunSuites operation middleware
+func (sh *strictHandler) ListRunSuites(ctx echo.Context) error {
+	var request ListRunSuitesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunSuites(ctx.Request().Context(), request.(ListRunSuitesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunSuites")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunSuitesResponseObject); ok {
+		return validResponse.VisitListRunSuitesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRunUsers operation middleware
+func (sh *strictHandler) ListRunUsers(ctx echo.Context) error {
+	var request ListRunUsersRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunUsers(ctx.Request().Context(), request.(ListRunUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunUsersResponseObject); ok {
+		return validResponse.VisitListRunUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FilterRuns operation middleware
+func (sh *strictHandler) FilterRuns(ctx echo.Context, field FilterRunsParamsField, value string, params FilterRunsParams) error {
+	var request FilterRunsRequestObject
+
+	request.Field = field
+	request.Value = value
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FilterRuns(ctx.Request().Context(), request.(FilterRunsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FilterRuns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FilterRunsResponseObject); ok {
+		return validResponse.VisitFilterRunsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1889,95 +2989,118 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hz7c9s2tv+/guF3Z2p/h6IejpNUnjt3vUl2u71NtuMks7cT5YoQeSQhpgAWAK1oPf7f7xwAfFMyFdtt",
-	"5872h8aSQBDn4Dw+5wHcepHYpIID18qb3noplXQDGqT59EpkXOMfMahIslQzwb2p9zNdAVHsXxCQ17Ck",
-	"WaIV0YLoNRAF8gbkd4qEg4HMuBqkdAUDHBuSk/FodHpBRmTFbkARyglsUr0jOCTwfI/h3L9mIHee73G6",
-	"AW/qRWYFvqeiNWwoLmXDONtkG2868j29S3EQ4xpWIL27O9/7USz+yiCJVXvZr8RmQwcKkEYNMfkiFuQa",
-	"duqCAI3W5qNeAycRlZKBIoInO6LXQoEZRtIkUyT8IhZzFocBueQk49dcbDn+POOUqy1IRZ6NRsGMe74H",
-	"X+kmTXCBSlOdKb+6nG5yl3bpVXodjUpLxleGRGR/m7rxYEEVxIabhGebBch9TMUhtXfEdhe96dgv+Tvu",
-	"5O9VxvvyV2a8yl/8eIi/TY6SKkNr7EQyfMdTCQrl7yH8vMr4OzO8SdCHNeCqv1PEvJFAsApIqCHTa5GI",
-	"1W4wGU2eD0bjwfh8Ph5NJ6Pp2WggaSzUYEMZH8RMaSkGjrsDtWF6zcI6LQ+cLac7pXpdkm3+8T0Jv2ZM",
-	"QuxNtczgEBPucLBKBVdgNvYvNL6CXzNQRvsjwTVYQ0DTNGERRQYNvyjk0m1JzK23AaWMdHqUE8ZvaMJi",
-	"YjaBbKkiKoWILRnE3l11NX+SsPSm3v8blrZoaH9VwzdSCmlX2LE5do2EKbKhyVLIDcQXxg65hRBFd4ps",
-	"19SM2UrBVwG++w0anqNIu+tgn1h8gUh3Le614GBe9E7ov4qMx9/KRlSaLdNrI4HkgcJCuNBkaZbzSPzP",
-	"OBHSWM5YgDLzw1emtKH9gxA/UWlt1TfR7nZ3IeId0UKQBGcjJwnbME3Gz1+8eDEZPyeLnQZ1+sgSZd4J",
-	"XyOAWNUdm3l7YAyHmxFfeMl3P77/xztDH9/9Y+lNP916NI4Zzk2Tn6VIQWqG2mV1kWdJQhdIsv3cECn/",
-	"1mMaNspKnvuRSkl35reG/pbfWMNf/WYhRAKUe3efm/Re8h3BRZMbmmRATnBJhPEoyWKIT32itJAQE8pj",
-	"IkFnkkNM4CuNdLIjqMzAdc2W3XoRpGu320v8V6jYWtVFtiLmw2R0d2dYb3ehZXLf3IDcEcAfnf1vvKIU",
-	"D5Q6oxrWI5MxoYkEavaNKa1QItIK3yvPNt/6TzQQW+DamQjyXhht+6oVoRJISiW61sWORAlDYTJM4XAD",
-	"kkRrylEqjXMwkpItl+wrCeurCU+RkLbzKW30p2J9n9vigLimve5LpD0glmnoMpkiqQTcGbedW3S4GVeg",
-	"T0nGE1CKhNYp/kdIOJVSbK18J0xpxlcXBcAhTM04TbZoQN2cDVhz61EZrdkNzI33mXpD93n4QDs1HHu+",
-	"t5CURzgrjvOasmumGC6oYtHwNkoyhZB1uGRfIR5MiGWbkd/hIkGFFhKIpupaDc2Tc5qyuQal1R1OnUlq",
-	"5x1Pzs59DzaUJd4UGeh7S8qSTMJcAjXGyn2b0BuU3wI6+Z7lGyIxz/euQXJIkEfX8aLwv2s6xkcMzbip",
-	"CVV6zvhcZUyDN13SRIHvJWI1X1sDttY6nQ6Hv9JBKsXXXYAKFkRiU+Hww5ldmSFIxMrzvQ2N1ozDPBfX",
-	"HGpsBJ/TuaVtnlMDNF4ALN3Pi/rPllsOljwc6/DsGuaCz8FaD8tWofKFZouM68wzX92AVFZWJpNg9Ay/",
-	"vAEpWWxtQV9T5XtiywF3Gq19nCUQz0s6/lz+6fleSqNruoK5EpmMDOPWdENReNMona8kXVJO55ksZCs1",
-	"8vJs8myCY4TSaAe8kjcEeTOejs6CsxeT75+f4yjJhGQIXsajkY94N6ttkRQJEvjpE+5GQHFXVjL4angS",
-	"ByPvs//Js0YMP3z2PQX4UlwD/s213M3hxrhqu0a3zaPx5OzZ+fMXL7+niyiG5b7PiLU1lZ2UnE9Ho2A8",
-	"GY1GIztMZ8pgV2UgerZQoFF/hmM7IIsiUIXHdEpiVd9zn+dNM2G/zQ3SWmycNdoKeQ1yqGQ0xK0f/kqL",
-	"wRISN772ZSqcAqrpcLhiep0tjOqZx40irpguxjs2LSGOFvT7ly+enz87m4xH+z6jL0A0Y6NuK7d/tps4",
-	"Go2DpRRcBwpSRgudx11W6wHEk/Pz8ffk8vLyMggM0DKGzSAOxpWmiZMvBAFWzM0n9CqFtLb4ptkGlKab",
-	"tL1tqJye72VpTNvbOp6OJtNnaPIyZdSkphE3IBdCOZDT8sd193G7DxMVKKfwCT2G1txFn/GFD2g62fcQ",
-	"CR6rwNsL2or4uHAdPV7Y9Ct9HnFOp8fQ3BlVoLXxS62BpaM6hJlzeNv2WXvXUuDOqkNr8vbj1U9ELA0A",
-	"+SIW3ylSd0U+WUqxaeBvsSL4mIZNmlAN9XD6d3KYLbbWPWiPDetwrT2fWhz9FHfZjvsH1t1tn70unHGP",
-	"6ateus/wqv/uKa3OefeYvem8+zzS9Op9nrFaef84hwYOU/qhsNp3VWhw28NSOeTQYykOUvTmuUUUfdZQ",
-	"xxs9ltJbxAsMcnjV79w8NT7mwOTwoz+KxXs78K7ELn1WlqOaPtp0n5GtTltFQ70f6O16G1DpiCcQR/Ue",
-	"3nuDK+ipp1g6lNR/fBss9VlXiaO+QfQKjHWE2lvc1WNpBRi7X/IaiQmHJvbkJV5JyBddyQ1UwuEW8OuJ",
-	"To5axd95mtn84oGsWzN9Uu6xSWJiMMhWPtmuRQJESMI4SanUAfkv2NlUEBdyQxOmICYn4SA0iaAwCMkC",
-	"IrEBEs7D0wtbLuJCz3jC0IyTNUgwj7MVFxLigLwziTo7J40iSHHY1oyrLEoBt/nHzbRMzJhXpuYvCTOe",
-	"p+kUsXxTPglzNBv6JERznD/kPIR5kkiR8RhiogVxNlkF5NJlAx0qM/mwGUeGV+sxhNMN4ysz5Bp2vs2H",
-	"Cb3GL02mnWkN3CaMDoP+UgIeNX30h44lLqq8N5USw/4alMV4Ojh/vpeSItP7B4w52nl1i+5ZbDK2jBOm",
-	"lakenOQKTgQnkTEkp3XlaIl3HfDjXgsOLuO+Ny9egI7Pv1HM8zgBQJ2RLcPANPIlNJme6qNh0EcDOoOH",
-	"/m9cHP9G3qPM+tjl0eODnH4swMcGgg/MY4fI/3dwdGxw1LCZhQGgzgQENZ2/b9ZuG1ANlurvu+oyzReu",
-	"zuO6FrZrlkCetkCHZ6Kp+IAUlOb66QOvHvT0WumThme/TYjV0GWZges+SqlSPjEVF4Ju0SemXpb3n5zk",
-	"xTK70hD3GB/kpzX7dLCW++847v9KHLfPI3ynSF4VIviAT8Jffvnll8Hbt4PXr+c//DB9+3b6/n1ITj5+",
-	"eFUXHK/Dm/VxVpUAsVnCBl4YJMQrzmBhmFKuieRr+hQszX+fQ5/g4i5IXOnk42K7b7XVjH97dU8TitbD",
-	"Pd/7OliJgfvyixI8uKLbt652boPB94V9AZ5tMHh0RSZUdc/Z4NjzPZlxjmvyTR3T8z1nADzf21Km8afP",
-	"VUaU41s0tQP61ia9o+wGkN9OWjYskkLZmCB3LMAJF3zwL5DigjRq+Ps3pVVda7I1pVqDxEX8z2wW3z67",
-	"G+A/k/wfYv+Z1v45mc0C/Ov53el//qmL5CvXfNci9EcTTGdcK7LYEdeqZ4JEk8tf07H5YIOLPNa0GHDJ",
-	"pNJGik8WuyLoPW20gZjdmo7chk7HnRV5s+fTl8V24/h8A/GR40ubWmiKrxuVgoKT5qIyHbVSHXahlTB3",
-	"1JUIXboIroz+OkcVsVgbQBdsQxaacRck5IJDaOXHMZisqSJc4MBGIFWyrQcatM61ePjl3gRzD9qLHbmP",
-	"/O4QpUk8jjqS9CME4H6/YSWkSksn1YX4dKiOIlvTFWv1BqGHG11bdue0hSQe5nojs1aYQ2clSyuXz1dY",
-	"zpaZtAS73SlktCtJd5XxrhYmmfE9LUx9GpYC8lGB9ImBHT6xHt4nLvwmuIgZR1tTtG8Y20tMtq6oLla7",
-	"fE2Pcm06Y6uqM5KlSBKxNVkMI07Nxqhmdb3DONU7fFIaxwmowM1hSpYy4+rBuTDbmKTmtpHeCOO+7p5H",
-	"69I52MkyOZt8f37W7mSRVV/yhzXuhRTtbZN4+n6ZUjubLTEHWzSC0Wh0Nh51dmq03FaJlEsz6WT5iJTh",
-	"N3mX7k6By4USSaaBVFoGZMZ9sshYojv6BNJskbAIh3d2CDylwi2F3FDtTb1MMq87UVoo5L2OoplIrJwq",
-	"6Z/icnm3x8yrPXbFuu3V81/34MN6thxNyP0F54qRObTIHNfWFf4IwnKo8jQY4+mL21cZr2ZeXPKiEgY5",
-	"g3NMvHp8MdRFk11S21ks7EIcr0E7bE2TxGUM76Hc5AxbBUvzb96Tf1/ayms17bdrmaoDJLV79ElxAoQm",
-	"SQk4HHXfUPT8h16DtBXKakGyVafrk6u/IEyTDd2Zgx+R4JoyTsLhox9xOlwXNiv9fHSaoJTxFpWvQbIb",
-	"iCtexQwEVTdFRSThcgzmOGN3dqHE0SVyXjLO1Noc2bO5ifyzg9rFZ4OHammI5qMtvXu8JMTBnANuYDA+",
-	"P5ucv/SeJMeAe834UuwpCyh3OiUVUtuwwFl43KhXkK5rLYVEg9K4dyog/2QSBqi8VLNFAlbFslRpCXQz",
-	"4w4ekJN9DcBuwOm0Oj8uJs2SlGlBNE2u7alYphwqIRl3Sblgxmf8leA3wJEcXDrVZC2SmCyFJGCioZTq",
-	"9RQH/n/yM9Vrq6+uoYCZsJZJElEuOItogg9ufAI8NjV4q4cursKZCE2UKGr4SK7INE4y44RoSVmCz6mE",
-	"qrWfc9X0ddjvwL5+A9LmFIcWLX01mfHQfRiGp747riaIhJhJiHSABIQ/vLl8bcbaFeTNDsiV8G9vPpif",
-	"ThTdFFEvLmENNAapfJxuIeLdqZnrqjyjxaB2QIcqe6Bpu6baTG15FL6yp88GH3YphLU5rjv6OhawFBJI",
-	"pmBKuls8yIkSXWVXJKKoVyNfw1ZVNzx1zSQlWC3PzqFlqFllXGr7SJRyDsESa46qhbez/PjQzJuSmRcE",
-	"wcy7s8QWxsCRmhuAWrqalOlqM3voMsRh3UDUbYOJexMWAXfJXBtCvv37B7R0Mql00IsUuC0fBkKuhu4h",
-	"NcSxJt+uE3s22eiV7R13BzhGwTgYmYJlCpymzJt6Z8EoOLMmZ20M+BD/t4KO0+qXjmfh7V3oo4jkWk5y",
-	"JUf+X+B+L7PE1hkTdgMclCKpFAswOom6qYVI8vpjCrbJ4+8Ybv0N9JUQ2msco52MRk94yPQyP0Bvh7gz",
-	"idlmQ+XO9JrIGxYBkXZhmq4UOinUVO8zDrVKu5dvVxlXhMMW1cSC7pPFzoitSaDoNewIajKxwP/UJ4KD",
-	"PX5ONaFmVEDe5Ee/81PfTKsZr+i4M9g+iatOt55ZqTP7J6Y0Ls5sf3ldwR5gVw4ZlmfXEeHdM9jefdBj",
-	"oDmOj8jtG7a+3O1eyNKC0yaybAuG3QWxNL6OnBQ3LZgnEDNom0LDP3DoqcGTz+ySuxZQkDasnAyvixvu",
-	"ipu1cLNtsbNhYsfdAab1p3IphMkKVlyrO2xJk0RZl3qCE6HLorZ1z03gGotODTRlilxDqlF/Z7xQ+9zr",
-	"s4TpXY/8IelIH1acTgESTfdKh7xa2nDv/PxM819EfNzx88dKzvU+JV0EF3d1uO0O8nTJ+mHBsUfuSzH7",
-	"/U/Dt48LP8IBcuONmXXnzkFb80xOwkhkiWmTJDFEIobSfyNucuUJJG3Gq4OXzJhJ1yd3Dbsp+Q5HfYdP",
-	"CVnUNywd5CSss+m/Sesk8syYkWfjs/u3rTjEX9d2K9OE4osPOJdbXMHd0Op7AjaNUNeO1+b7XDseIFXP",
-	"7h9d3MZQJ8YuwRJjlL0aanfZsE5/WVyIYLfb3BZDTQFThc7yIsBHk2XxPZqtaiZTyNgA40rZs9H22AYd",
-	"e9nW2/HcYwRc/mT/BRDBQ7n/N9CO9a00Rxfv166geqAnI7QB4VxmPCQmbDceQwuirllqnWKuE3aoTYDU",
-	"2fsD0Hg/f7v33mpYlSWN2FsUlUizJNvw2FCtNUTXNiCklUk7femx8Mfcc2P632r6ibzeDwTfdErrRqCT",
-	"hwi4TnYOA1qcGOxDbD/aLW2supGe4ol5l4txbPRs0OK+24xcRrOv9a40lfUAd+V1Ur8NwuvOHXbqXpEH",
-	"PBq3PUxfC6BndkksW07A5jYfIJ73gkTbdclLYTToLz+QgDpjAxa2RBTYuJqGVN00bRwBmXF7BmRqMwMi",
-	"04rFZaen3ab6SY7KhRmll877BytRvjE7KNQzHg4GVCm24oMvYjFgsQp9JGe7ZtGaRFShL9owpZCi6vT2",
-	"ocadLKcmmXTp7i9Dq1Fz97VjG2Hz0pR3TXBQy2fpNfAZLw6hEJOfMayzKYKfP34I85vfbPfFx6uf9kNg",
-	"FO4HQODf8EaQA9d7jA9ejxEcuB7jUW/BKFrP/3i3YDTq+kdfSPEtBXRbGS8S783CeP8bEjqvQShbNO+O",
-	"cDPHxk+PAtkq5/H2+w1zGZuNmOPggTFZn2uYnjKu8gl1R9YsqnJn1mzkflK9Cw71T+VH1k79Ga+aVmdu",
-	"i4AKycoNqKPn5H7r+Rih1ZVBpIQSDlt8UduzdsK3W7umPsFWbod/32Crk7QitmqFOvsX/Vh6c0BhHiXI",
-	"ERz2EZ0HNe0IZD/Z3ZrdIwJRmUvJ2qv7DsYf5ZSPCPD8I04Itk/7ddx36XzzMTdeIsjMOjDmR9OwUJiJ",
-	"shnRwU1jhxB+XQOkykXywtTUXeXHGKMKLIwod9nLBcx40ZVPScyWS5A4t7VfFaB2GhAbpBCZJaCm5TmU",
-	"LeOKCFM2c8dcwovyzxlHuofmWMvQNI+Xp12GS8qSoSs/XxDBI8iRtCIhjghRIkIcFqJVLd55DTvCBUkE",
-	"X4HMSVCE6aB6pPjwAanQ+uawCx1anj8QHdYucbMnZ9s3TFUulHpKT35cJvQJA7eHeSK7L/tMtRlrQpuu",
-	"OB633gFXW7PmhMaxxJhILFHcbOnNTBDWioXT4XA8eRGMglEwnr4cvRyZiNC9vGU58lIDKpRBfZVMPbU2",
-	"FzHdaX74gMmi0OQqT0FpR0xiZa95KoNdU0asxEmVBoRNUDNLyrv7fPe/AQAA//8=",
+	"7H17cxs38uBXQc39riylhkNSfiSh6upWiZNNcrGTk53bTZk+DTjTFGENAQbASOZq9d2vuoF5cYbk0JK8",
+	"ua31HxYfAKbR6Hc3mrdBopYrJUFaE0xugwXwFDS9fKssz75VubT4LgWTaLGyQslgEvygbtiSyzUTFpaG",
+	"2QWwm4XKgGXCWCEv2UJlqQkZT7QyhvEsYyt+CSYKwgA+8uUqg2AyPnn6LAxMsoAlx0fY9QqCSSCkhUvQ",
+	"wd3dXRisuOZLsB6kLdD8yi+BGfEPiNhLmPM8s4ZZRVAZ0NegnxgWDwY6l2aAYAxwbMyOxqPR8SkbsUtx",
+	"DYZxyWC5smuCFAEVuPYfOeh1EAaSLxG4hCCoQ70UUizzZTAZhe0dhMFPava9gCw1bbC/VcslHxjAPVpI",
+	"2Qc1Y1ewNqcMeLKgt3YBkiVcawGGKZmtmV0oAzSMrbLcsPiDml2INI7YmWS5vJLqRuLXU8mluQFt2LPR",
+	"KJrKOuIDY7nNTVgHp3u7cwd6xykZq4W8pC0i+tu7Gw9m3EBK2GQyX85Ab0MqDmk8I3WnGEzGYYXfcSd+",
+	"z3PZF786l3X84ttd+N3EKKsjtIFO3EbocarBIP3dB5/nuXxNwzc39HYBCPUTw+iJDKLLiMUWcrtQmbpc",
+	"D05GJy8Go/Fg/PxiPJqcjCZPRwPNU2UGSy7kIBXGajXw2B2YpbALETf3cs/Vin2vuF1U26Y/YaDhj1xo",
+	"SIOJ1TnsQsIdDjYrJQ3QwX7D03P4IwdD3J8oacEJAr5aZSLhiKDhB4NYuq02cxsswRiizoBLJuQ1z0TK",
+	"6BDYDTfMrCARcwFpcFeH5r80zINJ8N+GlWwcum/N8DutlZdNHYfjYGTCsCXP5kovIT0lOeQBYYavDbtZ",
+	"cBpzo5W8jPDZ36HgOWhrdx3oU7MPkNgu4F4qCfSg18p+r3KZfioakWluhF0QBbJ7EguTyrI5gfNA+M8l",
+	"U5okZ6rA0PrwURhLez/PZSGq9my9AoX02z6YznOJ6/tT4FrzdReEZ04WqjnCadhRqXBoBltxY4lWMnyB",
+	"Q4+RNWsa+e8D0smDUg12AeXHD2vqm2B5q9TPXPfafvfJe9qeqXTNrFIsw9XYUSaWwrLxiy+//PJk/ILN",
+	"1hbM8QPzEz0TPiYAqWmqdXo6ne7/4VnuhEXf3b0LkDRRGP+RizQIA5zFkwyC92EXCWwIqf0H/pKMocSy",
+	"a4ItZEZpC2lEUt4jABc+k+uf3vzymgCW61/mweTdbcDTVOA6PPtVqxVoK3B3TnDKPMv4DPfg3m/wf1gB",
+	"3YIybO+j/MRp6fonM6Uy4DK4e98iZrlmCLTbGztCkJiQSZankB6HzFilIWVcpkyDzbWElMFHnthszVDy",
+	"grQNxXMbJLBa+OOb419lUqcCZ/klozcno7s7QvNLvm5rxzOW8nXI4t9///33watXg5cv4xClQWxVytcx",
+	"vVyDsaDp7dFvb789buq+SoYFaHlaCxoX/r9H02l6++xugH9Oij//pGX/Wa54/F9B2CYRR94tWL+7Br1m",
+	"gF96s2IDGRXfoTAjiesMPTZmPNPAiSGEsQafsqpRSG3u5lP/hnrnBqT1moe9USTEP1rDuAa24hotttma",
+	"JZlALqXjk3ANmiULLpHdyeYgFsznc/GRxU1oYkJp26apVP+7Er73bcJFc7nrZD+oWcQc0tASE4atNCAN",
+	"ecK7QTsulwbsMctlBsaw2Nla/yNmkmutbpzg8P7JaWk3M2Gmkmc3qJf9mhvW8m3AdbIQ13BBRs0kGPr3",
+	"w3uqv+E4CIOZ5jLBVb0sau6clhjOuBHJ8DbJcqQ1M5yLj5AOTphDG3HacIYSBl8xy82VGdLMC74SFxaM",
+	"NXe4dK65W3d88vR5GMCSiyyYIALDYM5Flmu40MBJTvpPM36N9Fta5GHg8IYGfhAGV6AlZIijq3RWmnUL",
+	"PsYptGc8VFRoF0JemFxYCCZznhkIg0xdXiycZlhYu5oMh3/wwUqrj+sIRUGUqGUNw/dHdm2FKFOXQRgs",
+	"ebIQEi4Kci0s2KWSF/zC7e2i2A3wdAYw91/Pml87bHlr9/4mtMyv4ELJC3DSw6FVmQLQfJZLmwf00TVo",
+	"42jl5CQaPcMPr0FrkXpd2FOohoG6kYAnjXopzTNIL6p9/KV6SZIxueKXcGFUrhNC3IIvORLvKlldXGo+",
+	"55Jf5LqkrRXRy7OTZyc4RhmLcqAmbRniZjwZPY2efnny9QuSvlooLdAmHo9GIbpReeOItMpwg+/e4WlE",
+	"HE/lUkcfCSdpNAreh+8CJ8TwDepzwIciDPhaWr2+gGuyEhyM/phH45Onz56/+PKrr/ksSWG+7T1aDZbr",
+	"zp08n4xG0fhkNBqN3DCbG3KJDHl++cyARf4Zjt2APEnAlLrdM4lj/cC/v9gUE+7TQiAt1NJLoxulr0AP",
+	"jU6GePTDP3g5WEPmxzc+XCnPgGYyHF4Ku8hnxHo0nRjxUthyvEfTHNJkxr/+6ssXz589PRmPtr1HXYBm",
+	"ogsuObr9izvE0WgczbWSNjKwErzkeTxlsxhAevL8+fhrdnZ2dhZFZOGRYCPbSEhjeebpC80VR+b0DrVK",
+	"Sa0tvFmxBGP5ctU+NmTOIAzyVcrbxzqejE4mz1Dk5YbYpMER16BnynhzrKWPm+rjdpv1VhkNBdA9hjbU",
+	"RZ/xpQ7YVLJvIFEypQjdllXKsEupOno8cFOv9JnilU6PoYUyqln1pJdaAytFtcsZKQzxts7aCktpIdcV",
+	"2iZufzv/Gd0+NEA+qNkTw5qqKGRzrZYbjo26ZDjNwnKVcQtNS/VfpDBbaG1q0B4H1qFae86aHTxL+iDa",
+	"/oFNddvnrEtl3GP5upbuM7yuv3tSq1fePVbfVN59pmxq9T5zHFfuH+etgd07fVtK7bu6aXDbQ1J5y6EH",
+	"KN6k6I1zZ1H0gaFpb/QApTeJlzbIbqhf+3UaeCwMk91Tf1KzN27gXWW79IGssGr6cNM+IVtftm4N9Z7Q",
+	"W/VumEoHzEA7qvfw3gdcs556kqW3kvqPbxtLfeCq7KhPIL3SxjqA7Z3d1QO00hjbT3kbgQlvTWyJS3yr",
+	"oQC6FhuoucMtw6+ndXIQFD/KVe5Cmzvig5vhk+qMKTaOzqC4DH3KVmkmJFtxbSP2v2DtQkFS6SXPhIGU",
+	"HcWDmAJBcRSzGSRqCSy+iI9PXRZSKjuVmUAxzhaggaaLS6k0pBF7TSFFtyZPEljhsBsaVwPKgHSB3eWk",
+	"CszQI1f0SsNUFgFFwxzeTMjiwpqNQxajOC4meQ1BM5lWuUwhZVYxL5NNxM583NJbZRQPm0pEeD3NxyRf",
+	"CnlJQ65gHbp4mLIL/JASOMJakC5gtNvoryjgQcNHf2pf4rSOe0rAEfpbRQDR8xdbd1LGpP+EPkc7YeGs",
+	"e5FSxFZIJqyhpNRRweBMSZaQIDluMkeLvJsGP561kuBzA1sj+KXR8f4z+TwP4wA0EdkSDMIiXmKK9NSn",
+	"xlEfDuh0Hvo/cXb4E2WP7P1DZ90Pd3L6oQCnDZQc0LRd2/+Pc3Soc7QhM0sBwL0IiBo8v2/VbhlQd5aa",
+	"zzvvEs2nPs/ji2FuFiKDImyBCo+8qXQHFVTi+vEdrx776QXpo7pnn8fF2uBlnYMvaltxY0JGGReGajFk",
+	"lC8rypqOimSZgzTGM8aJspkZ3Zl1/o8f9+/ix23TCE8MK7JCDCc0kuwXP/wwefVq8ubNnpT6RS3Gvhes",
+	"moO4mcIGWQokKpRxAgvdlAomVsD0LprTv/dxyBC4U5bWCkSlutkGbT3i34bucVzRprsXBh8Hl2rgP/xg",
+	"lIzO+c0rnzt3zuCbUr6AzJfoPPokE7J64GVwGoSBzqVEmELKYwZh4AVAEAY3XFj86n0dEdX41p7aDn3r",
+	"kF5zcQ2Ib08tS5FoZZxPUCgWkEwqOfgHaHXKNnL42w+llV3bRGutaqOraIO5P5PGn6PpNMJXL+6O/2dn",
+	"Ece5r+lsbfQncqZzaQ2brZmvACUnkWL5Cz6mN865KHxNZwPOhTaWqPhoti6d3uONMhA6rcnIH+hk3JmR",
+	"pzOffFUeN44vDhCnHJ7atMpyfNyoIhRctCCVyagV6nCA1tzcUVcgdO49uMr76xxV+mJtA7pEG6KQxp2y",
+	"WCoJsaMfj2C24IZJhQM3HKkKbT2sQadcy8lfbQ0w99h7eSL7tt/tomxuHkcduPUDCGC/3nAUUt9L565L",
+	"8ulgHcNuqNja8Q2aHn50A+zOZUtK3I31jchaKQ69lKykXLFeKTlbYtJt2J9OSaNdQbrzXHaVMOlcbilh",
+	"6lOwFLHfDOiQkdkRMqfhQ+bdb4ZATCXKmrJ8g2Qvo2hdmV2sF49T6XtjOZJV9RXZXGWZuqEoBpHTZmHU",
+	"Zna9Qzg1K3xWPE0zMJFfg1KWOpfm3rEwV5hkLtz9DCLGbdU9D1als7OS5eTpydfPn7YrWXRdl/xphXtJ",
+	"RVvLJB6/Xqbizs2SmJ0lGtFoNHo6HnVWarTUVmUpV2LS0/IBIcNP0i7dlQJnM6Oy3AKrlQzoXIZslovM",
+	"dtQJrPJZJhIc3lkh8JgMN1d6yW0wCXItgu5AacmQexXFZiCxdlmpf4jLx90eMq720BnrtlYvvt1iHzaj",
+	"5ShC9ieca0Jm570FP6zJ8AdsrDBVHsfGePzk9nku65EXH7youUFe4Bzirx6eDPXeZBfVdiYLuyyOl2C9",
+	"bc2zzEcM919ZuW0nLE3vWy8/qVnHJYhWLtN0GEnt2wSsvFjEs6wyOPzuPiHp+YtdgHYZynpCspWn6xOr",
+	"P2XCsiVf032iREnLhWTx8MFvzu3OCxOk7w8OE1Q03trlS9DiGtKaVqGBYJqiqPQkfIyBLi11RxcqO7qy",
+	"nOdCCrOgm6AuNlG896Z2+Z7soUYYYnNqi+8eLgixM+aABxiNnz89ef5V8CgxBjxrIedqS1rA+Hs0K6Wt",
+	"cwu8hMeD+hZWi0ZJIbNgLN0xi9jfhIYBMi+3YpaBY7F8ZawGvpxKbx6wo20FwH7A8aS+PgKzyrOVsIpZ",
+	"nl25y9bCeKuE5dIH5aKpnMpvlbwGidtB0Lmlu+FsrjQD8oZW3C4mOPAL9iu3C8evvqBAkFsrNEu4VFIk",
+	"PMOJy5CBTCkH7/jQ+1W4EuOZUWUOH7ercrpWN5WMWc1FhvNMxs0iLLBKdR3uM3CPX4J2McWhs5Y+UmQ8",
+	"9m+G8XHob0EqpiEVGhIb4QbiH747e0ljHQRFsQNiJf7rd2/pqyPDl6XXiyD4K3shLjdT6fqY1jqvLr8J",
+	"aFzQ4cZdvbpZcEtLOxzF37qLb4O36xXEjTWuOuo6ZjBXGlhuYMK6SzzYkVFdaVfcRJmvRrzGraxufOyL",
+	"SSpjtbqSiZKhIZUR1PaVKOMVgtss3QGMb6fF9aFpMGHTIIqiaXDnNlsKA7/VQgA0wtWsClfT6rGPEMdN",
+	"AdGUDeT3ZiIB6YO5zoV89eNblHQ6q1XQqxVIlz6MlL4c+klmiGMp3m4zd+Wd+MrVjvsLHKNoHI0oYbkC",
+	"yVcimARPo1H01ImcBQnwIf53CR1NEM48zuLbuzhEEim4nBVMjvg/xfOe55nLM2biGiQYw1ZazYB4EnnT",
+	"KpUV+ccVuCKPH9Hd+ivYc6VssHE7+2Q0esS7y2fFNVk3xN+ezJdLrtdUa6KvRQJMO8AsvzSopJBTg/c4",
+	"dIj6azveKBC15Dahoh4nkigFhpreWRshWyqUqJCAtNmaORfAmeghG4/YCrS72ztbFwmGNvLeANfJAh8X",
+	"NPtavNsRG6t9UVgexslaCx83AuXusphdaG4WW/oPNDs+7GhCcNs53VvVfe/21hKbuGLbxELV5cLkRUoH",
+	"VZcz0zqf74JvO+FuOfJdC3m/v/dSDYu8a0Ey4vcs13HInpL43DopzsjnceaXMCzl6609M2jmBc3sfSAv",
+	"nYm+CxSvFT4FFjf1vsCUzVzYkWclNh4dP1Q/lm6QKm4cUocAdFA+QcId2Dag24Ha0TagMMQfqiXAM7er",
+	"rinl7oe11hubghflGQFV9PkhoVvJYOf9kQwmw2mrDD7PpWESbtBUcYGPo9maaJCC2HYBa4bWlCfS45Ap",
+	"CQ4t3DJOoyL2XdHVpWjoIqyZypqd5Y3mkKV1x6cZ3W7K7J+FseduUxsSew8ZVW1petCcP5J7EufuYyya",
+	"X9z72BElvk1F6We09a6Lk3X05KHax1qzJUqL1HwLf9ucZ5nXc0e4EKpm7mqX/QK+svKYfHNh2BWsLBow",
+	"U1naPYXbIzJh1z0SKKwjf1Kzuksvmcr3OojF7e08l77VDRj7jUoPa+vyUNmJ3v03yujKXTPe4G8yHk5o",
+	"rpVNRWb/+i4z7X4JD9CahNwR4fwZ76E4+5QdxYnKM6oTZykkKoXKgUHH0edncWtTWR88FySjfKHwFawn",
+	"7AmOeoKzlC4TvG4f7ChuounvrNWKYUpVWc/GT/cfW9kepsntjqYZxwd3W9ck2R07bRfwiLG06IaCbpVj",
+	"/o2+KOw1WX8slyloNhcZCj10wuvPwIMuXsfHzrPPUCYlCl0pwpKb6lp+uWDPKTMALHZfoESPd4j7b2h1",
+	"8s4Op3/fh6aJxmJF1OI8yzaFpt9qHaMpt/D58ElPeyRsvkR5/XCofMl9VIGgIaugktlKsqPK1z8+EN0o",
+	"4Ye3+P/d0KrhrVV3e2yW6smldnD2C91Ql2Q9x/hVXDQkpJo1/NSqeNOvLFebSlrllIB3sdhlWSZAJm9V",
+	"qelO2XgfQlHYuzjqTFwBi3Fvuw7IfAP2BkC2jZyOVm64mZ2t3HqZ/B0LW3X/Zf+d7KwN+pq5M2L2RqEr",
+	"toecXW7afD4BUjzwkWTI9275h5MifkF2VGU6zBNyAw4QGvWc9edDdeOpj4TvV+4Zb9erhxTdr2rG9gGq",
+	"0OWZ9khil1ng1+QRZkBSVoK/sIAHGzLgOhPostSkdn8x24mq/03Lf5KH+P+fMCJTs0LonlMzCz7+fExB",
+	"T3skZniz4OMH5IIy6HlP6eMCG58Rxe55j4Vkn3p+ODyf57KR0O6J1Vx8TsPbPe6xcIqLPyBG3Xr9cZkb",
+	"0J8PlfS0R8LkbwYe0vqg5frj8ZYqg++Gt4SbfT6JSxy5auKYog0xzdvubhSZrK6gakzZ3KmkDBkYxtlK",
+	"w1x8JOjlulaNHrLYWYExO1K6eGPi49o495lLvDu/xB1XytdleIMaM5egHTX7eXY383SXe6ja4IsvkGCE",
+	"vIy++IJ978lFotani4FrlsLKLkImJL1TOgVN6VIhWxnTyVRuZVmXbPMysahT+e8noxU3Zhi7/veVm1rm",
+	"F/HA7UIDEA6mklc1CVewprIHb8tcwfqJ8dzA+FK5NgTLXVLE3/lz3Tk9q04ltZ/mQvqY5xMXpj+O3AF0",
+	"Ob0xIcwwq1TEzqoKCYTQpeQl+ZlT6ZooFLThOyNEDFlbOr6dK70sqiHKBrDkl1J0t+Q2ohn/ObhtOy42",
+	"jM/UNRyfsl9WIM9+/ZElXEplmVkB/ayAXZiCGP3ZGuVSBlwDS1WSL0EW3Sm6ePz7UgS0jbgqBVimDLuc",
+	"YuS1ne5rUTtVJR6p2nCj7jWsMqxFQrFx3aB4gQPw8GrlYPtToE2QCcMH9WR/cP+6lfr7RWZrxy+NiE6R",
+	"fkSmz7jd/jsCRsjk0PzjZ7erccqz/VPKRu3bDHEU1jUZsUeDIIac4kghA1fn2uSCl/R5kb24R9T/0zfn",
+	"QHDBZlIR9VrQrhzTVruCGsG7cDz9SganG3Ym9q3WUTpX1R4f1KxRak86wfVBrprRNPpytKtitqKtd8p4",
+	"T5LGF/hub3wf3Rf7fwXrUd+qw+3C/cLf+NtxaTh2FYsXOpcxIzPcVa4oZq7EynF6kbNwQ13pRxO9PwBP",
+	"t+O3++xdBqSOko3iUFVelSOQXEeODT9tAcmV08W8tmhnrvPQ3DD9vgc1aGjw5+5Kpe86qXV7aVK0zZrt",
+	"U4NEsphy+0QNrryTlNNW6Xuv4qA9OKt+RudPVZvhe/4UlPZZVUGZiKdTQgtoI0nnyy8+nTz3JvFdWxBZ",
+	"ESNl54uOWcgzPhsyZ8Ju/iQHq6dR+UaPsql0TcomrnRV5daItGpF4o6p2Wqs1tG9yqIWDS5qZai6UKFT",
+	"GQ8G3BhxKQcf1GwgUhOTY3CzEMmCJdygLloKY3BH9eXdpI2fN3D+x5n/3SaUGo10bKOvWLzZ1f/1ZvK2",
+	"UXBtFyCnsuySxqiAmFDnalh//e1tmWByjtZv5z9vL1FA4r5HicJnbFm/o//8eGf/9mhH//YHbdNe9kb6",
+	"87Vp37h4enDH9E+54emubpY3QzZvbvZv4d3Zp7vqIXJ3gJo5tL7lQUy2WsPI7XqDYh2uoimN7lkz0+d3",
+	"Qh6z7iVk3PdUdFaVb6roKquO6r+Bhfxnip6Kx+FU1kWrF7dlwQtuqxCgfj9H+6XnQ5S+nJNFyjiTcIMP",
+	"2lHYWDffbh1MfZytQg7/a52tzq2VvlXL1dkO9EPxzQ6GeRAnBz3nLZsunJq2B7J9292c3cMDMbmvV3U/",
+	"WbbT/6iWfEADLzyghWW7HWVHUMnr5kOiSmhk5h025m90o7YUE1W3DG9ukhxC8+sKYGW8J++qX/zVJBJG",
+	"NbMw4dJXl85gKsu2UZylYj4HjWs7+VUz1I4j5pwUpvMMzKRqlHYjpGGK7nX5PmzxafVyKnHfQ+q7NqTu",
+	"RlU7tuGci2zo70eeMiUTKCxpw2Ic4cLbOCxGqVo+8wrWTCqWKXkJutiCYcJG9Z63uzv4xU43dyY7HM7v",
+	"aR02fmXItXZt/wRK7RdPHlOTH1ap+oiO2/00kTuXbaKaxpJr0+XH49EX9yjoUqVkPE01+kRqjuTm7obR",
+	"AnHjNttkOByffBmNolE0nnw1+mpEHqF/eEtyFKXgyFBk9dViuNzJXLTpjovuWEKXVfi+LD+q5AgFVraK",
+	"p8rZpcRNzU+q3ZBdRg2x1LUcxVJn67IW3JeG10vCw7KpV+6qxynP5ft54U7wYKqOXz5b47Iuxe/IEpDF",
+	"dVm0Ujx8xIBlAsGFbO/e3/2/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -11,6 +11,38 @@ import (
 	"time"
 )
 
+const countSearchedJobs = `-- name: CountSearchedJobs :one
+SELECT count(*) FROM searched_jobs(
+    $1, $2, $3, $4, $5,
+    $6, $7
+)
+`
+
+type CountSearchedJobsParams struct {
+	DescriptionLike *string
+	Status          *string
+	Sha1            *string
+	Branch          *string
+	UserName        *string
+	PostedAfter     *time.Time
+	PostedBefore    *time.Time
+}
+
+func (q *Queries) CountSearchedJobs(ctx context.Context, arg CountSearchedJobsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countSearchedJobs,
+		arg.DescriptionLike,
+		arg.Status,
+		arg.Sha1,
+		arg.Branch,
+		arg.UserName,
+		arg.PostedAfter,
+		arg.PostedBefore,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const deleteJob = `-- name: DeleteJob :execrows
 DELETE FROM jobs j USING runs r WHERE r.id = j.run_id AND r.name = $1 AND j.job_id = $2
 `
@@ -26,6 +58,74 @@ func (q *Queries) DeleteJob(ctx context.Context, arg DeleteJobParams) (int64, er
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const expireJobs = `-- name: ExpireJobs :many
+WITH stale AS (
+    SELECT id, run_id, status FROM jobs
+    WHERE (status IN ('running', 'waiting', 'unknown') AND updated < $2)
+       OR (status = 'queued' AND updated < $3)
+    ORDER BY id
+    LIMIT $4
+), locked AS (
+    SELECT id FROM runs WHERE id IN (SELECT run_id FROM stale) ORDER BY id FOR UPDATE
+)
+UPDATE jobs j SET status = 'dead', updated = $1
+FROM stale
+WHERE j.id = stale.id
+  AND j.run_id IN (SELECT id FROM locked)
+  AND ((j.status IN ('running', 'waiting', 'unknown') AND j.updated < $2)
+       OR (j.status = 'queued' AND j.updated < $3))
+RETURNING stale.status::text AS old_status
+`
+
+type ExpireJobsParams struct {
+	Now          time.Time
+	ActiveBefore time.Time
+	QueuedBefore time.Time
+	Batch        int32
+}
+
+// ExpireJobs marks up to @batch stale jobs dead: running, waiting or unknown jobs not updated since
+// @active_before, and queued jobs not updated since @queued_before. It locks the jobs' runs first,
+// in id order, as every job write does, so it never deadlocks with reporters; the conditions are
+// checked again on the locked rows, so concurrent passes never expire a job that just reported.
+// It returns the status each job had.
+func (q *Queries) ExpireJobs(ctx context.Context, arg ExpireJobsParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, expireJobs,
+		arg.Now,
+		arg.ActiveBefore,
+		arg.QueuedBefore,
+		arg.Batch,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var old_status string
+		if err := rows.Scan(&old_status); err != nil {
+			return nil, err
+		}
+		items = append(items, old_status)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const expiryLock = `-- name: ExpiryLock :one
+SELECT pg_try_advisory_xact_lock(hashtext('paddles.expire_jobs'))
+`
+
+// ExpiryLock keeps expiry passes of several replicas from running at once.
+func (q *Queries) ExpiryLock(ctx context.Context) (bool, error) {
+	row := q.db.QueryRow(ctx, expiryLock)
+	var pg_try_advisory_xact_lock bool
+	err := row.Scan(&pg_try_advisory_xact_lock)
+	return pg_try_advisory_xact_lock, err
 }
 
 const getJob = `-- name: GetJob :one
@@ -234,6 +334,85 @@ func (q *Queries) JobExists(ctx context.Context, arg JobExistsParams) (bool, err
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const jobsByID = `-- name: JobsByID :many
+SELECT j.id, j.run_id, j.job_id, j.status, j.success, j.archive_path, j.description, j.duration, j.email, j.failure_reason, j.flavor, j.kernel, j.last_in_suite, j.machine_type, j.name, j.nuke_on_error, j.os_type, j.os_version, j.overrides, j.owner, j.pid, j.roles, j.sentry_event, j.branch, j.seed, j.sha1, j.subset, j.suite, j.suite_branch, j.suite_path, j.suite_relpath, j.suite_repo, j.suite_sha1, j.targets, j.tasks, j.timestamp, j.teuthology_branch, j."verbose", j.pcp_grafana_url, j.priority, j."user", j.queue, j.package_source, j.mon_a_kernel_sha1, j.mon_b_kernel_sha1, j.posted, j.started, j.updated, r.name AS run_name FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = ANY($1::bigint[])
+`
+
+type JobsByIDRow struct {
+	Job     Job
+	RunName string
+}
+
+func (q *Queries) JobsByID(ctx context.Context, ids []int64) ([]JobsByIDRow, error) {
+	rows, err := q.db.Query(ctx, jobsByID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobsByIDRow{}
+	for rows.Next() {
+		var i JobsByIDRow
+		if err := rows.Scan(
+			&i.Job.ID,
+			&i.Job.RunID,
+			&i.Job.JobID,
+			&i.Job.Status,
+			&i.Job.Success,
+			&i.Job.ArchivePath,
+			&i.Job.Description,
+			&i.Job.Duration,
+			&i.Job.Email,
+			&i.Job.FailureReason,
+			&i.Job.Flavor,
+			&i.Job.Kernel,
+			&i.Job.LastInSuite,
+			&i.Job.MachineType,
+			&i.Job.Name,
+			&i.Job.NukeOnError,
+			&i.Job.OsType,
+			&i.Job.OsVersion,
+			&i.Job.Overrides,
+			&i.Job.Owner,
+			&i.Job.Pid,
+			&i.Job.Roles,
+			&i.Job.SentryEvent,
+			&i.Job.Branch,
+			&i.Job.Seed,
+			&i.Job.Sha1,
+			&i.Job.Subset,
+			&i.Job.Suite,
+			&i.Job.SuiteBranch,
+			&i.Job.SuitePath,
+			&i.Job.SuiteRelpath,
+			&i.Job.SuiteRepo,
+			&i.Job.SuiteSha1,
+			&i.Job.Targets,
+			&i.Job.Tasks,
+			&i.Job.Timestamp,
+			&i.Job.TeuthologyBranch,
+			&i.Job.Verbose,
+			&i.Job.PcpGrafanaUrl,
+			&i.Job.Priority,
+			&i.Job.User,
+			&i.Job.Queue,
+			&i.Job.PackageSource,
+			&i.Job.MonAKernelSha1,
+			&i.Job.MonBKernelSha1,
+			&i.Job.Posted,
+			&i.Job.Started,
+			&i.Job.Updated,
+			&i.RunName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listRunJobs = `-- name: ListRunJobs :many
@@ -476,6 +655,56 @@ func (q *Queries) RunID(ctx context.Context, name string) (int64, error) {
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const searchJobIDs = `-- name: SearchJobIDs :many
+SELECT j.id FROM searched_jobs(
+    $1, $2, $3, $4, $5,
+    $6, $7
+) j
+ORDER BY j.posted DESC, j.id DESC LIMIT $9::bigint OFFSET $8::bigint
+`
+
+type SearchJobIDsParams struct {
+	DescriptionLike *string
+	Status          *string
+	Sha1            *string
+	Branch          *string
+	UserName        *string
+	PostedAfter     *time.Time
+	PostedBefore    *time.Time
+	Skip            int64
+	Max             *int64
+}
+
+func (q *Queries) SearchJobIDs(ctx context.Context, arg SearchJobIDsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, searchJobIDs,
+		arg.DescriptionLike,
+		arg.Status,
+		arg.Sha1,
+		arg.Branch,
+		arg.UserName,
+		arg.PostedAfter,
+		arg.PostedBefore,
+		arg.Skip,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const updateJob = `-- name: UpdateJob :exec

@@ -10,6 +10,64 @@ import (
 	"time"
 )
 
+const countFilteredRuns = `-- name: CountFilteredRuns :one
+SELECT count(*) FROM filtered_runs(
+    $1, $2, $3, $4, $5,
+    $6, $7, $8, $9
+)
+`
+
+type CountFilteredRunsParams struct {
+	Branch          *string
+	Suite           *string
+	MachineType     *string
+	Status          *string
+	UserName        *string
+	Sha1Prefix      *string
+	Flavor          *string
+	ScheduledFrom   *time.Time
+	ScheduledBefore *time.Time
+}
+
+func (q *Queries) CountFilteredRuns(ctx context.Context, arg CountFilteredRunsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countFilteredRuns,
+		arg.Branch,
+		arg.Suite,
+		arg.MachineType,
+		arg.Status,
+		arg.UserName,
+		arg.Sha1Prefix,
+		arg.Flavor,
+		arg.ScheduledFrom,
+		arg.ScheduledBefore,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countQueuedRuns = `-- name: CountQueuedRuns :one
+SELECT count(*) FROM runs WHERE queued_count > 0
+`
+
+func (q *Queries) CountQueuedRuns(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countQueuedRuns)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countRuns = `-- name: CountRuns :one
+SELECT count(*) FROM runs
+`
+
+func (q *Queries) CountRuns(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countRuns)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createRun = `-- name: CreateRun :one
 INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -54,6 +112,130 @@ func (q *Queries) DeleteRun(ctx context.Context, name string) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const filteredRunIDs = `-- name: FilteredRunIDs :many
+SELECT r.id FROM filtered_runs(
+    $1, $2, $3, $4, $5,
+    $6, $7, $8, $9
+) r
+ORDER BY r.scheduled DESC, r.id DESC LIMIT $11::bigint OFFSET $10::bigint
+`
+
+type FilteredRunIDsParams struct {
+	Branch          *string
+	Suite           *string
+	MachineType     *string
+	Status          *string
+	UserName        *string
+	Sha1Prefix      *string
+	Flavor          *string
+	ScheduledFrom   *time.Time
+	ScheduledBefore *time.Time
+	Skip            int64
+	Max             *int64
+}
+
+func (q *Queries) FilteredRunIDs(ctx context.Context, arg FilteredRunIDsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, filteredRunIDs,
+		arg.Branch,
+		arg.Suite,
+		arg.MachineType,
+		arg.Status,
+		arg.UserName,
+		arg.Sha1Prefix,
+		arg.Flavor,
+		arg.ScheduledFrom,
+		arg.ScheduledBefore,
+		arg.Skip,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const filteredRunValues = `-- name: FilteredRunValues :many
+SELECT DISTINCT v::text AS value FROM (
+    SELECT CASE $1::text
+        WHEN 'branch' THEN r.branch WHEN 'suite' THEN r.suite WHEN 'machine_type' THEN r.machine_type
+        WHEN 'status' THEN r.status WHEN 'user' THEN r."user"
+        WHEN 'date' THEN to_char(r.scheduled AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+    END AS v
+    FROM filtered_runs(
+        $2, $3, $4, $5, $6,
+    $7, $8, $9, $10
+    ) r
+    WHERE $1::text NOT IN ('sha1', 'flavor')
+    UNION ALL
+    SELECT CASE $1::text WHEN 'sha1' THEN j.sha1 ELSE j.flavor END
+    FROM filtered_runs(
+        $2, $3, $4, $5, $6,
+    $7, $8, $9, $10
+    ) r
+    JOIN jobs j ON j.run_id = r.id
+    WHERE $1::text IN ('sha1', 'flavor')
+) found
+WHERE v <> ''
+ORDER BY 1
+`
+
+type FilteredRunValuesParams struct {
+	Field           string
+	Branch          *string
+	Suite           *string
+	MachineType     *string
+	Status          *string
+	UserName        *string
+	Sha1Prefix      *string
+	Flavor          *string
+	ScheduledFrom   *time.Time
+	ScheduledBefore *time.Time
+}
+
+// FilteredRunValues lists the distinct non-empty values of one run key among the filtered runs.
+func (q *Queries) FilteredRunValues(ctx context.Context, arg FilteredRunValuesParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, filteredRunValues,
+		arg.Field,
+		arg.Branch,
+		arg.Suite,
+		arg.MachineType,
+		arg.Status,
+		arg.UserName,
+		arg.Sha1Prefix,
+		arg.Flavor,
+		arg.ScheduledFrom,
+		arg.ScheduledBefore,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var value string
+		if err := rows.Scan(&value); err != nil {
+			return nil, err
+		}
+		items = append(items, value)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const finishRunWrite = `-- name: FinishRunWrite :exec
 UPDATE runs SET
     updated      = $1,
@@ -89,108 +271,31 @@ func (q *Queries) FinishRunWrite(ctx context.Context, arg FinishRunWriteParams) 
 	return err
 }
 
-const getRun = `-- name: GetRun :one
-SELECT r.id, r.name, r."user", r.scheduled, r.suite, r.branch, r.machine_type, r.posted, r.started, r.updated, r.queued_count, r.pass_count, r.running_count, r.waiting_count, r.fail_count, r.dead_count, r.unknown_count, r.status, f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
-FROM runs r
-LEFT JOIN LATERAL (
-    SELECT j.sha1, j.flavor, j.priority FROM jobs j WHERE j.run_id = r.id ORDER BY j.job_id LIMIT 1
-) f ON true
-WHERE r.name = $1
+const latestRunIDs = `-- name: LatestRunIDs :many
+
+SELECT id FROM runs ORDER BY posted DESC, id DESC LIMIT $2::bigint OFFSET $1::bigint
 `
 
-type GetRunRow struct {
-	Run           Run
-	FirstSha1     *string
-	FirstFlavor   *string
-	FirstPriority *int64
-}
-
-func (q *Queries) GetRun(ctx context.Context, name string) (GetRunRow, error) {
-	row := q.db.QueryRow(ctx, getRun, name)
-	var i GetRunRow
-	err := row.Scan(
-		&i.Run.ID,
-		&i.Run.Name,
-		&i.Run.User,
-		&i.Run.Scheduled,
-		&i.Run.Suite,
-		&i.Run.Branch,
-		&i.Run.MachineType,
-		&i.Run.Posted,
-		&i.Run.Started,
-		&i.Run.Updated,
-		&i.Run.QueuedCount,
-		&i.Run.PassCount,
-		&i.Run.RunningCount,
-		&i.Run.WaitingCount,
-		&i.Run.FailCount,
-		&i.Run.DeadCount,
-		&i.Run.UnknownCount,
-		&i.Run.Status,
-		&i.FirstSha1,
-		&i.FirstFlavor,
-		&i.FirstPriority,
-	)
-	return i, err
-}
-
-const listRuns = `-- name: ListRuns :many
-SELECT r.id, r.name, r."user", r.scheduled, r.suite, r.branch, r.machine_type, r.posted, r.started, r.updated, r.queued_count, r.pass_count, r.running_count, r.waiting_count, r.fail_count, r.dead_count, r.unknown_count, r.status, f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
-FROM runs r
-LEFT JOIN LATERAL (
-    SELECT j.sha1, j.flavor, j.priority FROM jobs j WHERE j.run_id = r.id ORDER BY j.job_id LIMIT 1
-) f ON true
-ORDER BY r.posted DESC, r.id DESC
-LIMIT $2::bigint OFFSET $1::bigint
-`
-
-type ListRunsParams struct {
+type LatestRunIDsParams struct {
 	Skip int64
-	Max  int64
+	Max  *int64
 }
 
-type ListRunsRow struct {
-	Run           Run
-	FirstSha1     *string
-	FirstFlavor   *string
-	FirstPriority *int64
-}
-
-func (q *Queries) ListRuns(ctx context.Context, arg ListRunsParams) ([]ListRunsRow, error) {
-	rows, err := q.db.Query(ctx, listRuns, arg.Skip, arg.Max)
+// Listings select a page of run ids first, then read those runs with RunsByID, so that the
+// per-run work (the first job's values) is done for the page only.
+func (q *Queries) LatestRunIDs(ctx context.Context, arg LatestRunIDsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, latestRunIDs, arg.Skip, arg.Max)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ListRunsRow{}
+	items := []int64{}
 	for rows.Next() {
-		var i ListRunsRow
-		if err := rows.Scan(
-			&i.Run.ID,
-			&i.Run.Name,
-			&i.Run.User,
-			&i.Run.Scheduled,
-			&i.Run.Suite,
-			&i.Run.Branch,
-			&i.Run.MachineType,
-			&i.Run.Posted,
-			&i.Run.Started,
-			&i.Run.Updated,
-			&i.Run.QueuedCount,
-			&i.Run.PassCount,
-			&i.Run.RunningCount,
-			&i.Run.WaitingCount,
-			&i.Run.FailCount,
-			&i.Run.DeadCount,
-			&i.Run.UnknownCount,
-			&i.Run.Status,
-			&i.FirstSha1,
-			&i.FirstFlavor,
-			&i.FirstPriority,
-		); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -253,6 +358,36 @@ func (q *Queries) LockRun(ctx context.Context, name string) (LockRunRow, error) 
 	return i, err
 }
 
+const queuedRunIDs = `-- name: QueuedRunIDs :many
+SELECT id FROM runs WHERE queued_count > 0 ORDER BY scheduled, id
+LIMIT $2::bigint OFFSET $1::bigint
+`
+
+type QueuedRunIDsParams struct {
+	Skip int64
+	Max  *int64
+}
+
+func (q *Queries) QueuedRunIDs(ctx context.Context, arg QueuedRunIDsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, queuedRunIDs, arg.Skip, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const runExists = `-- name: RunExists :one
 SELECT EXISTS (SELECT 1 FROM runs WHERE name = $1)
 `
@@ -262,4 +397,63 @@ func (q *Queries) RunExists(ctx context.Context, name string) (bool, error) {
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const runsByID = `-- name: RunsByID :many
+SELECT r.id, r.name, r."user", r.scheduled, r.suite, r.branch, r.machine_type, r.posted, r.started, r.updated, r.queued_count, r.pass_count, r.running_count, r.waiting_count, r.fail_count, r.dead_count, r.unknown_count, r.status, f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
+FROM runs r
+LEFT JOIN LATERAL (
+    SELECT j.sha1, j.flavor, j.priority FROM jobs j WHERE j.run_id = r.id ORDER BY j.job_id LIMIT 1
+) f ON true
+WHERE r.id = ANY($1::bigint[])
+`
+
+type RunsByIDRow struct {
+	Run           Run
+	FirstSha1     *string
+	FirstFlavor   *string
+	FirstPriority *int64
+}
+
+// RunsByID reads runs with the sha1, flavor and priority of each run's first job (by job_id).
+func (q *Queries) RunsByID(ctx context.Context, ids []int64) ([]RunsByIDRow, error) {
+	rows, err := q.db.Query(ctx, runsByID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunsByIDRow{}
+	for rows.Next() {
+		var i RunsByIDRow
+		if err := rows.Scan(
+			&i.Run.ID,
+			&i.Run.Name,
+			&i.Run.User,
+			&i.Run.Scheduled,
+			&i.Run.Suite,
+			&i.Run.Branch,
+			&i.Run.MachineType,
+			&i.Run.Posted,
+			&i.Run.Started,
+			&i.Run.Updated,
+			&i.Run.QueuedCount,
+			&i.Run.PassCount,
+			&i.Run.RunningCount,
+			&i.Run.WaitingCount,
+			&i.Run.FailCount,
+			&i.Run.DeadCount,
+			&i.Run.UnknownCount,
+			&i.Run.Status,
+			&i.FirstSha1,
+			&i.FirstFlavor,
+			&i.FirstPriority,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

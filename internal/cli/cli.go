@@ -33,6 +33,8 @@ const usage = `paddles: stores and reports test results for Ceph's teuthology.
 Usage:
   paddles serve [flags]     serve the API (migrates the database first)
   paddles migrate [flags]   apply database migrations and exit
+  paddles expire-jobs [flags]
+                            mark stale jobs dead once and exit (serve also does it periodically)
   paddles version           print the version
 
 Run "paddles serve --help" for the flags. Every flag can also be set with the PADDLES_* variable
@@ -51,6 +53,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = serve(ctx, args[1:], getenv, stderr)
 	case "migrate":
 		err = migrate(ctx, args[1:], getenv, stderr)
+	case "expire-jobs":
+		err = expireJobs(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "paddles", version())
 	case "help", "-h", "--help":
@@ -86,10 +90,21 @@ type config struct {
 	assignJobIDs  bool
 	maxBodyBytes  int64
 	shutdownGrace time.Duration
+	expiry        service.Expiry
+	expireEvery   time.Duration
 }
 
-// flags declares the settings on fs, each defaulting to its environment variable.
-func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, server bool) {
+// command says which settings a subcommand takes.
+type command int
+
+const (
+	cmdMigrate command = iota
+	cmdExpire
+	cmdServe
+)
+
+// flags declares the settings of cmd on fs, each defaulting to its environment variable.
+func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command) {
 	env := func(names ...string) string {
 		for _, n := range names {
 			if v := getenv(n); v != "" {
@@ -108,9 +123,21 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, server bool
 	str(&c.dataDir, "data-dir", ".paddles", "where the local PostgreSQL keeps its data when no database URL is given", "PADDLES_DATA_DIR")
 	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error", "PADDLES_LOG_LEVEL")
 	str(&c.logFormat, "log-format", "text", "log format: text or json", "PADDLES_LOG_FORMAT")
-	if !server {
+	dur := func(p *time.Duration, name string, def time.Duration, help, variable string) {
+		if d, err := time.ParseDuration(env(variable)); err == nil {
+			def = d
+		}
+		fs.DurationVar(p, name, def, help+" ["+variable+"]")
+	}
+	if cmd == cmdMigrate {
 		return
 	}
+	dur(&c.expiry.Active, "expire-active-after", 30*time.Minute, "running, waiting and unknown jobs not updated for this long are marked dead", "PADDLES_EXPIRE_ACTIVE_AFTER")
+	dur(&c.expiry.Queued, "expire-queued-after", 14*24*time.Hour, "queued jobs not updated for this long are marked dead", "PADDLES_EXPIRE_QUEUED_AFTER")
+	if cmd == cmdExpire {
+		return
+	}
+	dur(&c.expireEvery, "expire-interval", 5*time.Minute, "how often serve looks for stale jobs; 0 turns it off", "PADDLES_EXPIRE_INTERVAL")
 	str(&c.addr, "addr", "127.0.0.1:8080", "address to listen on", "PADDLES_ADDR")
 	str(&c.publicURL, "public-url", "", "the server's URL as clients see it, base of every href (default http://<addr>)", "PADDLES_PUBLIC_URL")
 	str(&c.logHref, "job-log-href-template", httpapi.DefaultJobLogHrefTemplate, "URL of a job's log; {run_name} and {job_id} are replaced", "PADDLES_JOB_LOG_HREF_TEMPLATE")
@@ -120,11 +147,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, server bool
 	fs.BoolVar(&c.assignJobIDs, "assign-job-ids", c.assignJobIDs, "give an id to a job posted without job_id instead of answering 400 [PADDLES_ASSIGN_JOB_IDS]")
 	c.maxBodyBytes = int64(envInt(env("PADDLES_MAX_BODY_BYTES"), 16<<20))
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", c.maxBodyBytes, "largest request body accepted [PADDLES_MAX_BODY_BYTES]")
-	c.shutdownGrace = 15 * time.Second
-	if d, err := time.ParseDuration(env("PADDLES_SHUTDOWN_GRACE")); err == nil {
-		c.shutdownGrace = d
-	}
-	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", c.shutdownGrace, "how long in-flight requests may finish on SIGTERM [PADDLES_SHUTDOWN_GRACE]")
+	dur(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM", "PADDLES_SHUTDOWN_GRACE")
 }
 
 func envInt(s string, def int) int {
@@ -134,11 +157,11 @@ func envInt(s string, def int) int {
 	return def
 }
 
-func parse(name string, args []string, getenv func(string) string, stderr io.Writer, server bool) (*config, error) {
+func parse(name string, args []string, getenv func(string) string, stderr io.Writer, cmd command) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("paddles "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.flags(fs, getenv, server)
+	c.flags(fs, getenv, cmd)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -168,7 +191,7 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	c, err := parse("serve", args, getenv, stderr, true)
+	c, err := parse("serve", args, getenv, stderr, cmdServe)
 	if err != nil {
 		return err
 	}
@@ -205,6 +228,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	expiryCtx, stopExpiry := context.WithCancel(ctx)
+	defer stopExpiry()
+	if c.expireEvery > 0 {
+		go expireLoop(expiryCtx, svc, c.expiry, c.expireEvery, log)
+	}
 	log.Info("serving the paddles API", "url", "http://"+ln.Addr().String()+"/", "public_url", publicURL, "version", version())
 
 	select {
@@ -221,6 +249,56 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return nil
 }
 
+// expireLoop marks stale jobs dead every interval until ctx ends. Every replica runs it; the
+// service lets one pass run at a time.
+func expireLoop(ctx context.Context, svc *service.Service, e service.Expiry, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, busy, err := svc.ExpireJobs(ctx, e)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Error("expiring stale jobs", "err", err)
+		case n > 0:
+			log.Info("expired stale jobs", "jobs", n)
+		case busy:
+			log.Debug("another replica is expiring stale jobs")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func expireJobs(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parse("expire-jobs", args, getenv, stderr, cmdExpire)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	pool, closeDB, err := openDatabase(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	n, busy, err := service.New(pool, service.Options{}, log).ExpireJobs(ctx, c.expiry)
+	if err != nil {
+		return err
+	}
+	if busy {
+		return errors.New("another expiry pass is running; try again")
+	}
+	fmt.Fprintf(stdout, "expired %d stale jobs\n", n)
+	return nil
+}
+
 // displayAddr is the address to print for a listener: a wildcard host becomes localhost.
 func displayAddr(a *net.TCPAddr) string {
 	if a.IP.IsUnspecified() {
@@ -230,7 +308,7 @@ func displayAddr(a *net.TCPAddr) string {
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	c, err := parse("migrate", args, getenv, stderr, false)
+	c, err := parse("migrate", args, getenv, stderr, cmdMigrate)
 	if err != nil {
 		return err
 	}

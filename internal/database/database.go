@@ -23,6 +23,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
+	// Listings filter with optional conditions ("$1 IS NULL OR branch = $1"); planning each
+	// execution with its actual values lets PostgreSQL drop the unused ones and use the indexes.
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/paddles"
@@ -30,18 +32,23 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	runs, err := h.svc.ListRuns(ctx, service.Page{Count: req.Params.Count, Page: req.Params.Page})
+	page, err := h.svc.ListRuns(ctx, service.Page{Count: req.Params.Count, Page: req.Params.Page})
 	if err != nil {
 		return nil, err
 	}
+	return h.runPage(page, sel), nil
+}
+
+// runPage writes a page of runs with the listing's total in X-Total-Count.
+func (h *handlers) runPage(page service.RunPage, sel paddles.RunFields) jsonPage {
 	b := []byte{'['}
-	for i := range runs {
+	for i := range page.Runs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = paddles.AppendRun(b, &runs[i], sel, h.runHref(runs[i].Name), false)
+		b = paddles.AppendRun(b, &page.Runs[i], sel, h.runHref(page.Runs[i].Name), false)
 	}
-	return jsonBody(append(b, ']')), nil
+	return jsonPage{body: append(b, ']'), total: page.Total}
 }
 
 func (h *handlers) CreateRun(ctx context.Context, req api.CreateRunRequestObject) (api.CreateRunResponseObject, error) {
@@ -134,6 +141,39 @@ func (h *handlers) DeleteJob(ctx context.Context, req api.DeleteJobRequestObject
 }
 
 // appendJobs writes the jobs of run runName as a JSON array.
+func (h *handlers) SearchJobs(ctx context.Context, req api.SearchJobsRequestObject) (api.SearchJobsResponseObject, error) {
+	p := req.Params
+	search := paddles.JobSearch{Description: p.Description, Status: (*string)(p.Status), Sha1: p.Sha1, Branch: p.Branch, User: p.User}
+	var err error
+	if search.PostedAfter, err = h.day(p.PostedAfter); err != nil {
+		return nil, err
+	}
+	if search.PostedBefore, err = h.day(p.PostedBefore); err != nil {
+		return nil, err
+	}
+	page, err := h.svc.SearchJobs(ctx, search, service.Page{Count: p.Count, Page: p.Page})
+	if err != nil {
+		return nil, err
+	}
+	b := []byte{'['}
+	for i := range page.Jobs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = paddles.AppendJob(b, &page.Jobs[i], nil, h.logHref(page.RunNames[i]))
+	}
+	return jsonPage{body: append(b, ']'), total: page.Total}, nil
+}
+
+// day reads an optional day parameter.
+func (h *handlers) day(s *string) (*time.Time, error) {
+	if s == nil {
+		return nil, nil
+	}
+	d, err := paddles.ParseDay(*s, h.cfg.Now())
+	return &d, err
+}
+
 func (h *handlers) appendJobs(b []byte, runName string, jobs []paddles.Job, sel paddles.JobFields) []byte {
 	logHref := h.logHref(runName)
 	b = append(b, '[')
@@ -186,3 +226,18 @@ func (b jsonBody) VisitListRunJobsResponse(w http.ResponseWriter) error { return
 func (b jsonBody) VisitGetJobResponse(w http.ResponseWriter) error      { return b.write(w) }
 func (b jsonBody) VisitUpdateJobResponse(w http.ResponseWriter) error   { return b.write(w) }
 func (b jsonBody) VisitDeleteJobResponse(w http.ResponseWriter) error   { return b.write(w) }
+
+// jsonPage is a 200 answer holding one page of a listing, with the listing's total.
+type jsonPage struct {
+	body  []byte
+	total int64
+}
+
+func (p jsonPage) write(w http.ResponseWriter) error {
+	w.Header().Set("X-Total-Count", strconv.FormatInt(p.total, 10))
+	return jsonBody(p.body).write(w)
+}
+
+func (p jsonPage) VisitListRunsResponse(w http.ResponseWriter) error       { return p.write(w) }
+func (p jsonPage) VisitListQueuedRunsResponse(w http.ResponseWriter) error { return p.write(w) }
+func (p jsonPage) VisitSearchJobsResponse(w http.ResponseWriter) error     { return p.write(w) }

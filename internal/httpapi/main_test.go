@@ -42,6 +42,7 @@ const publicURL = "http://paddles.example.com"
 type serverOptions struct {
 	svc     service.Options
 	maxBody int64
+	now     func() time.Time
 }
 
 // client talks to one test server, over real HTTP, on a database of its own.
@@ -67,7 +68,7 @@ func newServer(t testing.TB, opts ...func(*serverOptions)) *client {
 	}
 	t.Cleanup(pool.Close)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody}, service.New(pool, o.svc, log), log)
+	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody, Now: o.now}, service.New(pool, o.svc, log), log)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &client{t: t, base: srv.URL, db: url, http: &http.Client{Transport: &validatingTransport{t: t, next: http.DefaultTransport}}}

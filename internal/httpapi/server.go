@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -24,6 +25,8 @@ type Config struct {
 	JobLogHrefTemplate string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// Now gives the time that "today" and "yesterday" are relative to; tests pin it.
+	Now func() time.Time
 }
 
 // DefaultJobLogHrefTemplate is upstream paddles' default.
@@ -32,6 +35,9 @@ const DefaultJobLogHrefTemplate = "http://qa-proxy.ceph.com/teuthology/{run_name
 // New returns the API's HTTP handler.
 func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.JobLogHrefTemplate == "" {
 		cfg.JobLogHrefTemplate = DefaultJobLogHrefTemplate
 	}
@@ -43,7 +49,12 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	e.Use(
 		middleware.RequestID(),
 		accessLog(log),
-		middleware.Recover(),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				log.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack))
+				return err
+			},
+		}),
 		middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins: []string{"*"},
 			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodOptions},
@@ -51,8 +62,10 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 		}),
 		readJSONBody(cfg.MaxBodyBytes),
 	)
+	h := &handlers{svc: svc, cfg: cfg}
 	routes := &headRouter{EchoRouter: e, get: map[string]route{}, head: map[string]bool{}}
-	api.RegisterHandlers(routes, api.NewStrictHandler(&handlers{svc: svc, cfg: cfg}, nil))
+	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
+	routes.GET("/runs/*", h.nestedRunQuery)
 	routes.addMissingHEADs()
 	return e
 }

@@ -39,23 +39,6 @@ func (s *Service) newRun(name string) db.LockOrCreateRunParams {
 	}
 }
 
-// ListRuns returns a page of runs, newest first.
-func (s *Service) ListRuns(ctx context.Context, page Page) ([]paddles.Run, error) {
-	limit, offset, err := s.limits(page)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.q.ListRuns(ctx, db.ListRunsParams{Max: limit, Skip: offset})
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	runs := make([]paddles.Run, len(rows))
-	for i, r := range rows {
-		runs[i] = toRun(r.Run, r.FirstSha1, r.FirstFlavor, r.FirstPriority)
-	}
-	return runs, nil
-}
-
 // GetRun returns a run and its jobs, ordered by job_id, from one snapshot.
 func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddles.Job, error) {
 	var (
@@ -63,12 +46,17 @@ func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddl
 		jobs []paddles.Job
 	)
 	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
-		r, err := q.GetRun(ctx, name)
+		id, err := q.RunID(ctx, name)
 		if err != nil {
 			return notFoundOr(err, runNotFound(name))
 		}
+		runs, err := q.RunsByID(ctx, []int64{id})
+		if err != nil || len(runs) == 0 {
+			return notFoundOr(err, runNotFound(name))
+		}
+		r := runs[0]
 		run = toRun(r.Run, r.FirstSha1, r.FirstFlavor, r.FirstPriority)
-		rows, err := q.ListRunJobsByJobID(ctx, r.Run.ID)
+		rows, err := q.ListRunJobsByJobID(ctx, id)
 		jobs = toJobs(rows)
 		return err
 	})

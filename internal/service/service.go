@@ -114,19 +114,27 @@ type Page struct {
 	Page  *int // 1-based; nil: the first page
 }
 
-func (s *Service) limits(p Page) (limit, offset int64, err error) {
-	limit = int64(s.opts.RunsPageSize)
-	if p.Count != nil {
+// limits turns a page into LIMIT and OFFSET. Without a count, a paged listing has the default
+// page size and an unpaged one no limit (nil).
+func (s *Service) limits(p Page, paged bool) (limit *int64, offset int64, err error) {
+	switch {
+	case p.Count != nil:
 		if *p.Count < 0 {
-			return 0, 0, paddles.Errorf(paddles.Invalid, "count must be a non-negative integer")
+			return nil, 0, paddles.Errorf(paddles.Invalid, "count must be a non-negative integer")
 		}
-		limit = int64(*p.Count)
+		n := int64(*p.Count)
+		limit = &n
+	case paged:
+		n := int64(s.opts.RunsPageSize)
+		limit = &n
 	}
 	if p.Page != nil {
 		if *p.Page < 1 {
-			return 0, 0, paddles.Errorf(paddles.Invalid, "page must be a positive integer")
+			return nil, 0, paddles.Errorf(paddles.Invalid, "page must be a positive integer")
 		}
-		offset = limit * int64(*p.Page-1)
+		if limit != nil {
+			offset = *limit * int64(*p.Page-1)
+		}
 	}
 	return limit, offset, nil
 }

@@ -1,0 +1,130 @@
+package service_test
+
+import (
+	"context"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/pgtest"
+	"github.com/ceph/paddles-go/internal/service"
+)
+
+// recorder keeps the SQL and arguments of the listing queries the service runs.
+type recorder struct {
+	mu      sync.Mutex
+	queries []recorded
+}
+
+type recorded struct {
+	name string
+	sql  string
+	args []any
+}
+
+var queryName = regexp.MustCompile(`^-- name: (\w+IDs) `)
+
+func (r *recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if m := queryName.FindStringSubmatch(d.SQL); m != nil {
+		r.mu.Lock()
+		r.queries = append(r.queries, recorded{m[1], d.SQL, d.Args})
+		r.mu.Unlock()
+	}
+	return ctx
+}
+
+func (r *recorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// The listings read their pages off indexes, never a sequential scan of runs or jobs, so page N
+// costs about what page 1 does. The data set has 60,000 runs and 240,000 jobs; the plans are those
+// of the exact queries the service runs, with their arguments (go test -v logs their timings).
+func TestListingsUseIndexes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 240,000 jobs")
+	}
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	setup, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer setup.Close(ctx)
+	_, err = setup.Exec(ctx, `
+		ALTER TABLE jobs DISABLE TRIGGER USER;
+		INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
+		SELECT 'teuthology-run-' || i, 'teuthology', now() - i * interval '1 minute', 'suite-' || (i % 40),
+		       'branch-' || (i % 25), 'smithi', now() - i * interval '1 minute'
+		FROM generate_series(1, 60000) i;
+		INSERT INTO jobs (run_id, job_id, status, sha1, flavor, branch, "user", description, posted, updated)
+		SELECT r.id, k::text, (ARRAY['pass','fail','running','queued','dead'])[1 + (r.id + k) % 5],
+		       md5(r.id::text), 'default', r.branch, 'teuthology', 'rados/thrash/' || k, r.posted, r.posted
+		FROM runs r, generate_series(1, 4) k;
+		ALTER TABLE jobs ENABLE TRIGGER USER;
+		ANALYZE runs; ANALYZE jobs;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &recorder{}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = rec
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	svc := service.New(pool, service.Options{}, slog.New(slog.DiscardHandler))
+	count, first, far := 100, 1, 20
+	branch, sha1 := "branch-7", "c4ca42"
+	for _, page := range []int{first, far} {
+		p := service.Page{Count: &count, Page: &page}
+		calls := []error{
+			func() error { _, err := svc.ListRuns(ctx, p); return err }(),
+			func() error { _, err := svc.FilterRuns(ctx, paddles.RunFilter{Branch: &branch}, p, false); return err }(),
+			func() error {
+				_, err := svc.FilterRuns(ctx, paddles.RunFilter{Sha1Prefix: &sha1}, p, false)
+				return err
+			}(),
+			func() error { _, err := svc.QueuedRuns(ctx, p); return err }(),
+			func() error { _, err := svc.SearchJobs(ctx, paddles.JobSearch{}, p); return err }(),
+		}
+		for _, err := range calls {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	execTime := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
+	for i, q := range rec.queries {
+		rows, err := setup.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		page := "page 1"
+		if i >= len(rec.queries)/2 {
+			page = "page 20"
+		}
+		t.Logf("%s, %s: %s ms", q.name, page, execTime.FindStringSubmatch(plan)[1])
+		if strings.Contains(plan, "Seq Scan on runs") || strings.Contains(plan, "Seq Scan on jobs") {
+			t.Errorf("%s (%s) scans or sorts a table:\n%s", q.name, page, plan)
+		}
+	}
+	if len(rec.queries) != 10 {
+		t.Errorf("recorded %d listing queries, want 10", len(rec.queries))
+	}
+}
