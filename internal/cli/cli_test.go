@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -222,5 +223,51 @@ func TestUsage(t *testing.T) {
 	}
 	if code := Main(context.Background(), []string{"serve", "--database-url", "postgres://nobody@127.0.0.1:1/x?connect_timeout=1"}, env(nil), io.Discard, &stderr); code != 1 {
 		t.Errorf("an unreachable database: exit %d, want 1", code)
+	}
+}
+
+func TestExpireJobsCommand(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	base, stop := serveUntil(t, []string{"--database-url", url, "--expire-interval", "0"}, env(nil))
+	for i, status := range []string{"running", "queued", "pass"} {
+		if code := post(t, base+"/runs/r/jobs/", fmt.Sprintf(`{"job_id": %d, "status": %q}`, i, status)); code != 200 {
+			t.Fatalf("POST: %d", code)
+		}
+	}
+	if code, logs := stop(); code != 0 {
+		t.Fatalf("serve: %d\n%s", code, logs)
+	}
+	var out, logs syncBuffer
+	args := []string{"expire-jobs", "--database-url", url, "--expire-active-after", "1ns"}
+	if code := Main(context.Background(), args, env(nil), &out, &logs); code != 0 || out.String() != "expired 1 stale jobs\n" {
+		t.Fatalf("expire-jobs: %d %q\n%s", code, out.String(), logs.String())
+	}
+	// The queued job is young enough; PADDLES_EXPIRE_QUEUED_AFTER ends it too.
+	out = syncBuffer{}
+	getenv := env(map[string]string{"PADDLES_DATABASE_URL": url, "PADDLES_EXPIRE_QUEUED_AFTER": "1ns"})
+	if code := Main(context.Background(), []string{"expire-jobs"}, getenv, &out, &logs); code != 0 || out.String() != "expired 1 stale jobs\n" {
+		t.Fatalf("expire-jobs: %d %q\n%s", code, out.String(), logs.String())
+	}
+}
+
+// serve expires stale jobs in the background.
+func TestServeExpiresJobs(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	base, stop := serveUntil(t, []string{"--database-url", url, "--expire-interval", "20ms", "--expire-active-after", "200ms"}, env(nil))
+	defer stop()
+	post(t, base+"/runs/r/jobs/", `{"job_id": "1", "status": "running"}`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := get(t, base+"/runs/r/jobs/1/")
+		if strings.Contains(body, `"status":"dead"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the running job was not expired: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, body := get(t, base+"/runs/r/"); !strings.Contains(body, `"status":"finished dead"`) {
+		t.Errorf("run after expiry: %s", body)
 	}
 }
