@@ -278,10 +278,140 @@ type JobInput = json.RawMessage
 // JobStatus Example: running
 type JobStatus string
 
+// JobStatusCounts Example: {"dead":0,"fail":1,"pass":12,"queued":0,"running":1,"unknown":0,"waiting":0}
+type JobStatusCounts struct {
+	Dead    int `json:"dead"`
+	Fail    int `json:"fail"`
+	Pass    int `json:"pass"`
+	Queued  int `json:"queued"`
+	Running int `json:"running"`
+	Unknown int `json:"unknown"`
+	Waiting int `json:"waiting"`
+}
+
+// LockManyInput defines model for LockManyInput.
+type LockManyInput = json.RawMessage
+
+// Node A test machine.
+type Node struct {
+	// Arch Example: x86_64
+	Arch *string `json:"arch"`
+
+	// Description teuthology writes the archive path of the job holding the lock.
+	//
+	// Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
+	Description *string `json:"description"`
+
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	LockedSince *NullableTimestamp `json:"locked_since"`
+	MacAddress  *string            `json:"mac_address"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// OsType Example: ubuntu
+	OsType *string `json:"os_type"`
+
+	// OsVersion Example: 22.04
+	OsVersion *string `json:"os_version"`
+
+	// SshPubKey Example: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsN5Y1o3bWn6kq2fQ0xV9m5r3L1uYpG8dXcTzA1bC2d
+	SshPubKey *string `json:"ssh_pub_key"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+
+	// VmHost The VM host node, for a VM.
+	VmHost *Node `json:"vm_host"`
+}
+
+// NodeInput Node keys to set; others are ignored. `name` is required to create a node.
+type NodeInput = json.RawMessage
+
+// NodeLockState The short node object the lock endpoints answer with.
+type NodeLockState struct {
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: alice@laptop
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+}
+
 // NullableTimestamp Naive UTC time, microseconds only when non-zero; null when unset.
 //
 // Example: 2026-01-15 10:25:00.120000
 type NullableTimestamp = string
+
+// Queue defines model for Queue.
+type Queue struct {
+	// Paused Example: true
+	Paused bool `json:"paused"`
+
+	// PausedBy Example: admin
+	PausedBy *string `json:"paused_by"`
+
+	// PausedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	PausedSince *NullableTimestamp `json:"paused_since"`
+
+	// PausedUntil Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	PausedUntil *NullableTimestamp `json:"paused_until"`
+
+	// Queue Example: smithi
+	Queue string `json:"queue"`
+}
+
+// QueueInput defines model for QueueInput.
+type QueueInput = json.RawMessage
+
+// QueueStats The pause keys are present while the queue is paused.
+type QueueStats struct {
+	// Paused Example: false
+	Paused   bool    `json:"paused"`
+	PausedBy *string `json:"paused_by,omitempty"`
+
+	// PausedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	PausedSince *NullableTimestamp `json:"paused_since,omitempty"`
+
+	// PausedUntil Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	PausedUntil *NullableTimestamp `json:"paused_until,omitempty"`
+
+	// Queue Example: smithi
+	Queue string `json:"queue"`
+
+	// QueuedJobs Example: 42
+	QueuedJobs int `json:"queued_jobs"`
+}
 
 // Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 //
@@ -475,11 +605,17 @@ type RunStatus string
 // Example: 2026-01-15 10:20:30.153258
 type Timestamp = string
 
+// UnlockManyInput defines model for UnlockManyInput.
+type UnlockManyInput = json.RawMessage
+
 // Count defines model for Count.
 type Count = int
 
 // JobFields defines model for JobFields.
 type JobFields = string
+
+// NodeName defines model for NodeName.
+type NodeName = string
 
 // Page defines model for Page.
 type Page = int
@@ -497,6 +633,17 @@ type BadRequest = Error
 
 // Empty defines model for Empty.
 type Empty = map[string]interface{}
+
+// Forbidden Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type Forbidden = Error
+
+// JobList defines model for JobList.
+type JobList = []Job
+
+// NodeLock The short node object the lock endpoints answer with.
+type NodeLock = NodeLockState
 
 // NotFound Every error answer.
 //
@@ -536,6 +683,71 @@ type SearchJobsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListNodesParams defines parameters for ListNodes.
+type ListNodesParams struct {
+	// MachineType One machine type, or several as `a|b`.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Locked 1/0, true/false (any case), yes/no, on/off.
+	Locked *string `form:"locked,omitempty" json:"locked,omitempty"`
+
+	// Up 1/0, true/false (any case), yes/no, on/off.
+	Up        *string `form:"up,omitempty" json:"up,omitempty"`
+	OsType    *string `form:"os_type,omitempty" json:"os_type,omitempty"`
+	OsVersion *string `form:"os_version,omitempty" json:"os_version,omitempty"`
+	LockedBy  *string `form:"locked_by,omitempty" json:"locked_by,omitempty"`
+
+	// Count At most this many nodes.
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+}
+
+// NodesJobStatsParams defines parameters for NodesJobStats.
+type NodesJobStatsParams struct {
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+	SinceDays   *int    `form:"since_days,omitempty" json:"since_days,omitempty"`
+}
+
+// ListNodeJobsParams defines parameters for ListNodeJobs.
+type ListNodeJobsParams struct {
+	// Name Only jobs of this run.
+	Name   *string    `form:"name,omitempty" json:"name,omitempty"`
+	Status *JobStatus `form:"status,omitempty" json:"status,omitempty"`
+	Count  *int       `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListQueuesParams defines parameters for ListQueues.
+type ListQueuesParams struct {
+	// MachineType A machine type's queue (`a|b` types share `multi`).
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+	PausedBy    *string `form:"paused_by,omitempty" json:"paused_by,omitempty"`
+}
+
+// PopQueueParams defines parameters for PopQueue.
+type PopQueueParams struct {
+	Queue string `form:"queue" json:"queue"`
+}
+
+// QueuedJobsParams defines parameters for QueuedJobs.
+type QueuedJobsParams struct {
+	Queue   string  `form:"queue" json:"queue"`
+	User    *string `form:"user,omitempty" json:"user,omitempty"`
+	RunName *string `form:"run_name,omitempty" json:"run_name,omitempty"`
+}
+
+// QueuedJobsPostParams defines parameters for QueuedJobsPost.
+type QueuedJobsPostParams struct {
+	User    *string `form:"user,omitempty" json:"user,omitempty"`
+	RunName *string `form:"run_name,omitempty" json:"run_name,omitempty"`
+}
+
+// QueueStatsParams defines parameters for QueueStats.
+type QueueStatsParams struct {
+	Queue string `form:"queue" json:"queue"`
 }
 
 // ListRunsParams defines parameters for ListRuns.
@@ -592,6 +804,36 @@ type ListRunJobsParams struct {
 	// answers 400.
 	Fields *JobFields `form:"fields,omitempty" json:"fields,omitempty"`
 }
+
+// CreateNodeJSONRequestBody defines body for CreateNode for application/json ContentType.
+type CreateNodeJSONRequestBody = NodeInput
+
+// LockManyNodesJSONRequestBody defines body for LockManyNodes for application/json ContentType.
+type LockManyNodesJSONRequestBody = LockManyInput
+
+// UnlockManyNodesJSONRequestBody defines body for UnlockManyNodes for application/json ContentType.
+type UnlockManyNodesJSONRequestBody = UnlockManyInput
+
+// UpdateNodeJSONRequestBody defines body for UpdateNode for application/json ContentType.
+type UpdateNodeJSONRequestBody = NodeInput
+
+// LockNodePostJSONRequestBody defines body for LockNodePost for application/json ContentType.
+type LockNodePostJSONRequestBody = NodeInput
+
+// LockNodeJSONRequestBody defines body for LockNode for application/json ContentType.
+type LockNodeJSONRequestBody = NodeInput
+
+// CreateQueueJSONRequestBody defines body for CreateQueue for application/json ContentType.
+type CreateQueueJSONRequestBody = QueueInput
+
+// UpdateQueueJSONRequestBody defines body for UpdateQueue for application/json ContentType.
+type UpdateQueueJSONRequestBody = QueueInput
+
+// QueuedJobsPostJSONRequestBody defines body for QueuedJobsPost for application/json ContentType.
+type QueuedJobsPostJSONRequestBody = QueueInput
+
+// QueueStatsPostJSONRequestBody defines body for QueueStatsPost for application/json ContentType.
+type QueueStatsPostJSONRequestBody = QueueInput
 
 // CreateRunJSONRequestBody defines body for CreateRun for application/json ContentType.
 type CreateRunJSONRequestBody = RunInput
@@ -750,6 +992,69 @@ type ServerInterface interface {
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx echo.Context, params SearchJobsParams) error
+	// ListNodes List test nodes
+	// (GET /nodes/)
+	ListNodes(ctx echo.Context, params ListNodesParams) error
+	// CreateNode Add a node
+	// (POST /nodes/)
+	CreateNode(ctx echo.Context) error
+	// NodesJobStats Recent job counts per node
+	// (GET /nodes/job_stats/)
+	NodesJobStats(ctx echo.Context, params NodesJobStatsParams) error
+	// LockManyNodes Lock several free nodes
+	// (POST /nodes/lock_many/)
+	LockManyNodes(ctx echo.Context) error
+	// ListMachineTypes The nodes' machine types
+	// (GET /nodes/machine_types/)
+	ListMachineTypes(ctx echo.Context) error
+	// UnlockManyNodes Unlock several nodes
+	// (POST /nodes/unlock_many/)
+	UnlockManyNodes(ctx echo.Context) error
+	// DeleteNode Delete a node
+	// (DELETE /nodes/{node}/)
+	DeleteNode(ctx echo.Context, node NodeName) error
+	// GetNode Get a node
+	// (GET /nodes/{node}/)
+	GetNode(ctx echo.Context, node NodeName) error
+	// UpdateNode Update a node
+	// (PUT /nodes/{node}/)
+	UpdateNode(ctx echo.Context, node NodeName) error
+	// NodeJobStats A node's job counts by status
+	// (GET /nodes/{node}/job_stats/)
+	NodeJobStats(ctx echo.Context, node NodeName) error
+	// ListNodeJobs Jobs that ran on a node
+	// (GET /nodes/{node}/jobs/)
+	ListNodeJobs(ctx echo.Context, node NodeName, params ListNodeJobsParams) error
+	// LockNodePost Lock, unlock or check a node (POST)
+	// (POST /nodes/{node}/lock/)
+	LockNodePost(ctx echo.Context, node NodeName) error
+	// LockNode Lock, unlock or check a node
+	// (PUT /nodes/{node}/lock/)
+	LockNode(ctx echo.Context, node NodeName) error
+	// ListQueues List job queues
+	// (GET /queue/)
+	ListQueues(ctx echo.Context, params ListQueuesParams) error
+	// CreateQueue Create a queue
+	// (POST /queue/)
+	CreateQueue(ctx echo.Context) error
+	// UpdateQueue Pause or update a queue
+	// (PUT /queue/)
+	UpdateQueue(ctx echo.Context) error
+	// PopQueue The next job of a queue
+	// (GET /queue/pop_queue/)
+	PopQueue(ctx echo.Context, params PopQueueParams) error
+	// QueuedJobs A queue's queued jobs
+	// (GET /queue/queued_jobs/)
+	QueuedJobs(ctx echo.Context, params QueuedJobsParams) error
+	// QueuedJobsPost A queue's queued jobs (queue in the body)
+	// (POST /queue/queued_jobs/)
+	QueuedJobsPost(ctx echo.Context, params QueuedJobsPostParams) error
+	// QueueStats A queue's job count and pause
+	// (GET /queue/stats/)
+	QueueStats(ctx echo.Context, params QueueStatsParams) error
+	// QueueStatsPost A queue's job count and pause (queue in the body)
+	// (POST /queue/stats/)
+	QueueStatsPost(ctx echo.Context) error
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx echo.Context, params ListRunsParams) error
@@ -903,6 +1208,414 @@ func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SearchJobs(ctx, params)
+	return err
+}
+
+// ListNodes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNodes(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNodesParams
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "locked" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locked", ctx.QueryParams(), &params.Locked, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locked: %s", err))
+	}
+
+	// ------------- Optional query parameter "up" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "up", ctx.QueryParams(), &params.Up, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter up: %s", err))
+	}
+
+	// ------------- Optional query parameter "os_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "os_type", ctx.QueryParams(), &params.OsType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter os_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "os_version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "os_version", ctx.QueryParams(), &params.OsVersion, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter os_version: %s", err))
+	}
+
+	// ------------- Optional query parameter "locked_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locked_by", ctx.QueryParams(), &params.LockedBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locked_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListNodes(ctx, params)
+	return err
+}
+
+// CreateNode converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateNode(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateNode(ctx)
+	return err
+}
+
+// NodesJobStats converts echo context to params.
+func (w *ServerInterfaceWrapper) NodesJobStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params NodesJobStatsParams
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since_days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since_days", ctx.QueryParams(), &params.SinceDays, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since_days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.NodesJobStats(ctx, params)
+	return err
+}
+
+// LockManyNodes converts echo context to params.
+func (w *ServerInterfaceWrapper) LockManyNodes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LockManyNodes(ctx)
+	return err
+}
+
+// ListMachineTypes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMachineTypes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMachineTypes(ctx)
+	return err
+}
+
+// UnlockManyNodes converts echo context to params.
+func (w *ServerInterfaceWrapper) UnlockManyNodes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnlockManyNodes(ctx)
+	return err
+}
+
+// DeleteNode converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteNode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteNode(ctx, node)
+	return err
+}
+
+// GetNode converts echo context to params.
+func (w *ServerInterfaceWrapper) GetNode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetNode(ctx, node)
+	return err
+}
+
+// UpdateNode converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateNode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateNode(ctx, node)
+	return err
+}
+
+// NodeJobStats converts echo context to params.
+func (w *ServerInterfaceWrapper) NodeJobStats(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.NodeJobStats(ctx, node)
+	return err
+}
+
+// ListNodeJobs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNodeJobs(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNodeJobsParams
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListNodeJobs(ctx, node, params)
+	return err
+}
+
+// LockNodePost converts echo context to params.
+func (w *ServerInterfaceWrapper) LockNodePost(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LockNodePost(ctx, node)
+	return err
+}
+
+// LockNode converts echo context to params.
+func (w *ServerInterfaceWrapper) LockNode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LockNode(ctx, node)
+	return err
+}
+
+// ListQueues converts echo context to params.
+func (w *ServerInterfaceWrapper) ListQueues(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListQueuesParams
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "paused_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "paused_by", ctx.QueryParams(), &params.PausedBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter paused_by: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListQueues(ctx, params)
+	return err
+}
+
+// CreateQueue converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateQueue(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateQueue(ctx)
+	return err
+}
+
+// UpdateQueue converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateQueue(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateQueue(ctx)
+	return err
+}
+
+// PopQueue converts echo context to params.
+func (w *ServerInterfaceWrapper) PopQueue(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PopQueueParams
+	// ------------- Required query parameter "queue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "queue", ctx.QueryParams(), &params.Queue, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter queue: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PopQueue(ctx, params)
+	return err
+}
+
+// QueuedJobs converts echo context to params.
+func (w *ServerInterfaceWrapper) QueuedJobs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params QueuedJobsParams
+	// ------------- Required query parameter "queue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "queue", ctx.QueryParams(), &params.Queue, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter queue: %s", err))
+	}
+
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "run_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_name", ctx.QueryParams(), &params.RunName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.QueuedJobs(ctx, params)
+	return err
+}
+
+// QueuedJobsPost converts echo context to params.
+func (w *ServerInterfaceWrapper) QueuedJobsPost(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params QueuedJobsPostParams
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "run_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_name", ctx.QueryParams(), &params.RunName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run_name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.QueuedJobsPost(ctx, params)
+	return err
+}
+
+// QueueStats converts echo context to params.
+func (w *ServerInterfaceWrapper) QueueStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params QueueStatsParams
+	// ------------- Required query parameter "queue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "queue", ctx.QueryParams(), &params.Queue, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter queue: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.QueueStats(ctx, params)
+	return err
+}
+
+// QueueStatsPost converts echo context to params.
+func (w *ServerInterfaceWrapper) QueueStatsPost(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.QueueStatsPost(ctx)
 	return err
 }
 
@@ -1385,6 +2098,27 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/runs/date/from/:from/to/:to/", wrapper.ListRunsBetween, options.OperationMiddlewares["listRunsBetween"]...)
 	router.GET(options.BaseURL+"/runs/:field/:value/", wrapper.FilterRuns, options.OperationMiddlewares["filterRuns"]...)
 	router.GET(options.BaseURL+"/jobs/", wrapper.SearchJobs, options.OperationMiddlewares["searchJobs"]...)
+	router.GET(options.BaseURL+"/nodes/", wrapper.ListNodes, options.OperationMiddlewares["listNodes"]...)
+	router.POST(options.BaseURL+"/nodes/", wrapper.CreateNode, options.OperationMiddlewares["createNode"]...)
+	router.GET(options.BaseURL+"/nodes/machine_types/", wrapper.ListMachineTypes, options.OperationMiddlewares["listMachineTypes"]...)
+	router.GET(options.BaseURL+"/nodes/job_stats/", wrapper.NodesJobStats, options.OperationMiddlewares["nodesJobStats"]...)
+	router.POST(options.BaseURL+"/nodes/lock_many/", wrapper.LockManyNodes, options.OperationMiddlewares["lockManyNodes"]...)
+	router.POST(options.BaseURL+"/nodes/unlock_many/", wrapper.UnlockManyNodes, options.OperationMiddlewares["unlockManyNodes"]...)
+	router.DELETE(options.BaseURL+"/nodes/:node/", wrapper.DeleteNode, options.OperationMiddlewares["deleteNode"]...)
+	router.GET(options.BaseURL+"/nodes/:node/", wrapper.GetNode, options.OperationMiddlewares["getNode"]...)
+	router.PUT(options.BaseURL+"/nodes/:node/", wrapper.UpdateNode, options.OperationMiddlewares["updateNode"]...)
+	router.POST(options.BaseURL+"/nodes/:node/lock/", wrapper.LockNodePost, options.OperationMiddlewares["lockNodePost"]...)
+	router.PUT(options.BaseURL+"/nodes/:node/lock/", wrapper.LockNode, options.OperationMiddlewares["lockNode"]...)
+	router.GET(options.BaseURL+"/nodes/:node/jobs/", wrapper.ListNodeJobs, options.OperationMiddlewares["listNodeJobs"]...)
+	router.GET(options.BaseURL+"/nodes/:node/job_stats/", wrapper.NodeJobStats, options.OperationMiddlewares["nodeJobStats"]...)
+	router.GET(options.BaseURL+"/queue/", wrapper.ListQueues, options.OperationMiddlewares["listQueues"]...)
+	router.POST(options.BaseURL+"/queue/", wrapper.CreateQueue, options.OperationMiddlewares["createQueue"]...)
+	router.PUT(options.BaseURL+"/queue/", wrapper.UpdateQueue, options.OperationMiddlewares["updateQueue"]...)
+	router.GET(options.BaseURL+"/queue/pop_queue/", wrapper.PopQueue, options.OperationMiddlewares["popQueue"]...)
+	router.GET(options.BaseURL+"/queue/stats/", wrapper.QueueStats, options.OperationMiddlewares["queueStats"]...)
+	router.POST(options.BaseURL+"/queue/stats/", wrapper.QueueStatsPost, options.OperationMiddlewares["queueStatsPost"]...)
+	router.GET(options.BaseURL+"/queue/queued_jobs/", wrapper.QueuedJobs, options.OperationMiddlewares["queuedJobs"]...)
+	router.POST(options.BaseURL+"/queue/queued_jobs/", wrapper.QueuedJobsPost, options.OperationMiddlewares["queuedJobsPost"]...)
 	router.DELETE(options.BaseURL+"/runs/:name/", wrapper.DeleteRun, options.OperationMiddlewares["deleteRun"]...)
 	router.GET(options.BaseURL+"/runs/:name/", wrapper.GetRun, options.OperationMiddlewares["getRun"]...)
 	router.HEAD(options.BaseURL+"/runs/:name/", wrapper.HeadRun, options.OperationMiddlewares["headRun"]...)
@@ -1401,7 +2135,15 @@ type BadRequestJSONResponse Error
 
 type EmptyJSONResponse map[string]interface{}
 
+type ForbiddenJSONResponse Error
+
+type JobListJSONResponse []Job
+
+type NodeLockJSONResponse NodeLockState
+
 type NotFoundJSONResponse Error
+
+type QueueStatsJSONResponse QueueStats
 
 type RunPageResponseHeaders struct {
 	XTotalCount *int
@@ -1479,6 +2221,1056 @@ func (response SearchJobs400JSONResponse) VisitSearchJobsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodesRequestObject struct {
+	Params ListNodesParams
+}
+
+type ListNodesResponseObject interface {
+	VisitListNodesResponse(w http.ResponseWriter) error
+}
+
+type ListNodes200JSONResponse []Node
+
+func (response ListNodes200JSONResponse) VisitListNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListNodes400JSONResponse) VisitListNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNodeRequestObject struct {
+	Body *CreateNodeJSONRequestBody
+}
+
+type CreateNodeResponseObject interface {
+	VisitCreateNodeResponse(w http.ResponseWriter) error
+}
+
+type CreateNode200JSONResponse struct{ EmptyJSONResponse }
+
+func (response CreateNode200JSONResponse) VisitCreateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNode400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateNode400JSONResponse) VisitCreateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNode413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateNode413JSONResponse) VisitCreateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NodesJobStatsRequestObject struct {
+	Params NodesJobStatsParams
+}
+
+type NodesJobStatsResponseObject interface {
+	VisitNodesJobStatsResponse(w http.ResponseWriter) error
+}
+
+type NodesJobStats200JSONResponse map[string]map[string]int
+
+func (response NodesJobStats200JSONResponse) VisitNodesJobStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NodesJobStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response NodesJobStats400JSONResponse) VisitNodesJobStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockManyNodesRequestObject struct {
+	Body *LockManyNodesJSONRequestBody
+}
+
+type LockManyNodesResponseObject interface {
+	VisitLockManyNodesResponse(w http.ResponseWriter) error
+}
+
+type LockManyNodes200JSONResponse []Node
+
+func (response LockManyNodes200JSONResponse) VisitLockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockManyNodes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response LockManyNodes400JSONResponse) VisitLockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockManyNodes413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response LockManyNodes413JSONResponse) VisitLockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockManyNodes503JSONResponse Error
+
+func (response LockManyNodes503JSONResponse) VisitLockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMachineTypesRequestObject struct {
+}
+
+type ListMachineTypesResponseObject interface {
+	VisitListMachineTypesResponse(w http.ResponseWriter) error
+}
+
+type ListMachineTypes200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListMachineTypes200JSONResponse) VisitListMachineTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockManyNodesRequestObject struct {
+	Body *UnlockManyNodesJSONRequestBody
+}
+
+type UnlockManyNodesResponseObject interface {
+	VisitUnlockManyNodesResponse(w http.ResponseWriter) error
+}
+
+type UnlockManyNodes200JSONResponse []NodeLockState
+
+func (response UnlockManyNodes200JSONResponse) VisitUnlockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockManyNodes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UnlockManyNodes400JSONResponse) VisitUnlockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockManyNodes403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UnlockManyNodes403JSONResponse) VisitUnlockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnlockManyNodes413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UnlockManyNodes413JSONResponse) VisitUnlockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNodeRequestObject struct {
+	Node NodeName `json:"node"`
+}
+
+type DeleteNodeResponseObject interface {
+	VisitDeleteNodeResponse(w http.ResponseWriter) error
+}
+
+type DeleteNode200JSONResponse struct{ EmptyJSONResponse }
+
+func (response DeleteNode200JSONResponse) VisitDeleteNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNode404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteNode404JSONResponse) VisitDeleteNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNodeRequestObject struct {
+	Node NodeName `json:"node"`
+}
+
+type GetNodeResponseObject interface {
+	VisitGetNodeResponse(w http.ResponseWriter) error
+}
+
+type GetNode200JSONResponse Node
+
+func (response GetNode200JSONResponse) VisitGetNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNode404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetNode404JSONResponse) VisitGetNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNodeRequestObject struct {
+	Node NodeName `json:"node"`
+	Body *UpdateNodeJSONRequestBody
+}
+
+type UpdateNodeResponseObject interface {
+	VisitUpdateNodeResponse(w http.ResponseWriter) error
+}
+
+type UpdateNode200JSONResponse struct{ EmptyJSONResponse }
+
+func (response UpdateNode200JSONResponse) VisitUpdateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNode400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateNode400JSONResponse) VisitUpdateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNode403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateNode403JSONResponse) VisitUpdateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNode404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateNode404JSONResponse) VisitUpdateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNode413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateNode413JSONResponse) VisitUpdateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NodeJobStatsRequestObject struct {
+	Node NodeName `json:"node"`
+}
+
+type NodeJobStatsResponseObject interface {
+	VisitNodeJobStatsResponse(w http.ResponseWriter) error
+}
+
+type NodeJobStats200JSONResponse JobStatusCounts
+
+func (response NodeJobStats200JSONResponse) VisitNodeJobStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NodeJobStats404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response NodeJobStats404JSONResponse) VisitNodeJobStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodeJobsRequestObject struct {
+	Node   NodeName `json:"node"`
+	Params ListNodeJobsParams
+}
+
+type ListNodeJobsResponseObject interface {
+	VisitListNodeJobsResponse(w http.ResponseWriter) error
+}
+
+type ListNodeJobs200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type ListNodeJobs200JSONResponse struct {
+	Body    []Job
+	Headers ListNodeJobs200ResponseHeaders
+}
+
+func (response ListNodeJobs200JSONResponse) VisitListNodeJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodeJobs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListNodeJobs400JSONResponse) VisitListNodeJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodeJobs404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListNodeJobs404JSONResponse) VisitListNodeJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNodePostRequestObject struct {
+	Node NodeName `json:"node"`
+	Body *LockNodePostJSONRequestBody
+}
+
+type LockNodePostResponseObject interface {
+	VisitLockNodePostResponse(w http.ResponseWriter) error
+}
+
+type LockNodePost200JSONResponse struct{ NodeLockJSONResponse }
+
+func (response LockNodePost200JSONResponse) VisitLockNodePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNodePost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response LockNodePost400JSONResponse) VisitLockNodePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNodePost403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LockNodePost403JSONResponse) VisitLockNodePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNodePost404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response LockNodePost404JSONResponse) VisitLockNodePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNodePost413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response LockNodePost413JSONResponse) VisitLockNodePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNodeRequestObject struct {
+	Node NodeName `json:"node"`
+	Body *LockNodeJSONRequestBody
+}
+
+type LockNodeResponseObject interface {
+	VisitLockNodeResponse(w http.ResponseWriter) error
+}
+
+type LockNode200JSONResponse struct{ NodeLockJSONResponse }
+
+func (response LockNode200JSONResponse) VisitLockNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNode400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response LockNode400JSONResponse) VisitLockNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNode403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response LockNode403JSONResponse) VisitLockNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNode404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response LockNode404JSONResponse) VisitLockNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNode413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response LockNode413JSONResponse) VisitLockNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuesRequestObject struct {
+	Params ListQueuesParams
+}
+
+type ListQueuesResponseObject interface {
+	VisitListQueuesResponse(w http.ResponseWriter) error
+}
+
+type ListQueues200JSONResponse []Queue
+
+func (response ListQueues200JSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueueRequestObject struct {
+	Body *CreateQueueJSONRequestBody
+}
+
+type CreateQueueResponseObject interface {
+	VisitCreateQueueResponse(w http.ResponseWriter) error
+}
+
+type CreateQueue200JSONResponse struct{ EmptyJSONResponse }
+
+func (response CreateQueue200JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateQueue400JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateQueue403JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response CreateQueue413JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueRequestObject struct {
+	Body *UpdateQueueJSONRequestBody
+}
+
+type UpdateQueueResponseObject interface {
+	VisitUpdateQueueResponse(w http.ResponseWriter) error
+}
+
+type UpdateQueue200JSONResponse struct{ EmptyJSONResponse }
+
+func (response UpdateQueue200JSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateQueue400JSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateQueue403JSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateQueue413JSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PopQueueRequestObject struct {
+	Params PopQueueParams
+}
+
+type PopQueueResponseObject interface {
+	VisitPopQueueResponse(w http.ResponseWriter) error
+}
+
+type PopQueue200JSONResponse Job
+
+func (response PopQueue200JSONResponse) VisitPopQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PopQueue400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PopQueue400JSONResponse) VisitPopQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PopQueue503JSONResponse Error
+
+func (response PopQueue503JSONResponse) VisitPopQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueuedJobsRequestObject struct {
+	Params QueuedJobsParams
+}
+
+type QueuedJobsResponseObject interface {
+	VisitQueuedJobsResponse(w http.ResponseWriter) error
+}
+
+type QueuedJobs200JSONResponse struct{ JobListJSONResponse }
+
+func (response QueuedJobs200JSONResponse) VisitQueuedJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueuedJobs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response QueuedJobs400JSONResponse) VisitQueuedJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueuedJobsPostRequestObject struct {
+	Params QueuedJobsPostParams
+	Body   *QueuedJobsPostJSONRequestBody
+}
+
+type QueuedJobsPostResponseObject interface {
+	VisitQueuedJobsPostResponse(w http.ResponseWriter) error
+}
+
+type QueuedJobsPost200JSONResponse struct{ JobListJSONResponse }
+
+func (response QueuedJobsPost200JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueuedJobsPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response QueuedJobsPost400JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueuedJobsPost413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response QueuedJobsPost413JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueueStatsRequestObject struct {
+	Params QueueStatsParams
+}
+
+type QueueStatsResponseObject interface {
+	VisitQueueStatsResponse(w http.ResponseWriter) error
+}
+
+type QueueStats200JSONResponse struct{ QueueStatsJSONResponse }
+
+func (response QueueStats200JSONResponse) VisitQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueueStats400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response QueueStats400JSONResponse) VisitQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueueStatsPostRequestObject struct {
+	Body *QueueStatsPostJSONRequestBody
+}
+
+type QueueStatsPostResponseObject interface {
+	VisitQueueStatsPostResponse(w http.ResponseWriter) error
+}
+
+type QueueStatsPost200JSONResponse struct{ QueueStatsJSONResponse }
+
+func (response QueueStatsPost200JSONResponse) VisitQueueStatsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueueStatsPost400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response QueueStatsPost400JSONResponse) VisitQueueStatsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueueStatsPost413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response QueueStatsPost413JSONResponse) VisitQueueStatsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2246,6 +4038,69 @@ type StrictServerInterface interface {
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx context.Context, request SearchJobsRequestObject) (SearchJobsResponseObject, error)
+	// ListNodes List test nodes
+	// (GET /nodes/)
+	ListNodes(ctx context.Context, request ListNodesRequestObject) (ListNodesResponseObject, error)
+	// CreateNode Add a node
+	// (POST /nodes/)
+	CreateNode(ctx context.Context, request CreateNodeRequestObject) (CreateNodeResponseObject, error)
+	// NodesJobStats Recent job counts per node
+	// (GET /nodes/job_stats/)
+	NodesJobStats(ctx context.Context, request NodesJobStatsRequestObject) (NodesJobStatsResponseObject, error)
+	// LockManyNodes Lock several free nodes
+	// (POST /nodes/lock_many/)
+	LockManyNodes(ctx context.Context, request LockManyNodesRequestObject) (LockManyNodesResponseObject, error)
+	// ListMachineTypes The nodes' machine types
+	// (GET /nodes/machine_types/)
+	ListMachineTypes(ctx context.Context, request ListMachineTypesRequestObject) (ListMachineTypesResponseObject, error)
+	// UnlockManyNodes Unlock several nodes
+	// (POST /nodes/unlock_many/)
+	UnlockManyNodes(ctx context.Context, request UnlockManyNodesRequestObject) (UnlockManyNodesResponseObject, error)
+	// DeleteNode Delete a node
+	// (DELETE /nodes/{node}/)
+	DeleteNode(ctx context.Context, request DeleteNodeRequestObject) (DeleteNodeResponseObject, error)
+	// GetNode Get a node
+	// (GET /nodes/{node}/)
+	GetNode(ctx context.Context, request GetNodeRequestObject) (GetNodeResponseObject, error)
+	// UpdateNode Update a node
+	// (PUT /nodes/{node}/)
+	UpdateNode(ctx context.Context, request UpdateNodeRequestObject) (UpdateNodeResponseObject, error)
+	// NodeJobStats A node's job counts by status
+	// (GET /nodes/{node}/job_stats/)
+	NodeJobStats(ctx context.Context, request NodeJobStatsRequestObject) (NodeJobStatsResponseObject, error)
+	// ListNodeJobs Jobs that ran on a node
+	// (GET /nodes/{node}/jobs/)
+	ListNodeJobs(ctx context.Context, request ListNodeJobsRequestObject) (ListNodeJobsResponseObject, error)
+	// LockNodePost Lock, unlock or check a node (POST)
+	// (POST /nodes/{node}/lock/)
+	LockNodePost(ctx context.Context, request LockNodePostRequestObject) (LockNodePostResponseObject, error)
+	// LockNode Lock, unlock or check a node
+	// (PUT /nodes/{node}/lock/)
+	LockNode(ctx context.Context, request LockNodeRequestObject) (LockNodeResponseObject, error)
+	// ListQueues List job queues
+	// (GET /queue/)
+	ListQueues(ctx context.Context, request ListQueuesRequestObject) (ListQueuesResponseObject, error)
+	// CreateQueue Create a queue
+	// (POST /queue/)
+	CreateQueue(ctx context.Context, request CreateQueueRequestObject) (CreateQueueResponseObject, error)
+	// UpdateQueue Pause or update a queue
+	// (PUT /queue/)
+	UpdateQueue(ctx context.Context, request UpdateQueueRequestObject) (UpdateQueueResponseObject, error)
+	// PopQueue The next job of a queue
+	// (GET /queue/pop_queue/)
+	PopQueue(ctx context.Context, request PopQueueRequestObject) (PopQueueResponseObject, error)
+	// QueuedJobs A queue's queued jobs
+	// (GET /queue/queued_jobs/)
+	QueuedJobs(ctx context.Context, request QueuedJobsRequestObject) (QueuedJobsResponseObject, error)
+	// QueuedJobsPost A queue's queued jobs (queue in the body)
+	// (POST /queue/queued_jobs/)
+	QueuedJobsPost(ctx context.Context, request QueuedJobsPostRequestObject) (QueuedJobsPostResponseObject, error)
+	// QueueStats A queue's job count and pause
+	// (GET /queue/stats/)
+	QueueStats(ctx context.Context, request QueueStatsRequestObject) (QueueStatsResponseObject, error)
+	// QueueStatsPost A queue's job count and pause (queue in the body)
+	// (POST /queue/stats/)
+	QueueStatsPost(ctx context.Context, request QueueStatsPostRequestObject) (QueueStatsPostResponseObject, error)
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx context.Context, request ListRunsRequestObject) (ListRunsResponseObject, error)
@@ -2368,6 +4223,748 @@ func (sh *strictHandler) SearchJobs(ctx echo.Context, params SearchJobsParams) e
 		return err
 	} else if validResponse, ok := response.(SearchJobsResponseObject); ok {
 		return validResponse.VisitSearchJobsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListNodes operation middleware
+func (sh *strictHandler) ListNodes(ctx echo.Context, params ListNodesParams) error {
+	var request ListNodesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNodes(ctx.Request().Context(), request.(ListNodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListNodesResponseObject); ok {
+		return validResponse.VisitListNodesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateNode operation middleware
+func (sh *strictHandler) CreateNode(ctx echo.Context) error {
+	var request CreateNodeRequestObject
+
+	var body CreateNodeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateNode(ctx.Request().Context(), request.(CreateNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateNode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateNodeResponseObject); ok {
+		return validResponse.VisitCreateNodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// NodesJobStats operation middleware
+func (sh *strictHandler) NodesJobStats(ctx echo.Context, params NodesJobStatsParams) error {
+	var request NodesJobStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.NodesJobStats(ctx.Request().Context(), request.(NodesJobStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NodesJobStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(NodesJobStatsResponseObject); ok {
+		return validResponse.VisitNodesJobStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LockManyNodes operation middleware
+func (sh *strictHandler) LockManyNodes(ctx echo.Context) error {
+	var request LockManyNodesRequestObject
+
+	var body LockManyNodesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LockManyNodes(ctx.Request().Context(), request.(LockManyNodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LockManyNodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LockManyNodesResponseObject); ok {
+		return validResponse.VisitLockManyNodesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMachineTypes operation middleware
+func (sh *strictHandler) ListMachineTypes(ctx echo.Context) error {
+	var request ListMachineTypesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMachineTypes(ctx.Request().Context(), request.(ListMachineTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMachineTypes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMachineTypesResponseObject); ok {
+		return validResponse.VisitListMachineTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnlockManyNodes operation middleware
+func (sh *strictHandler) UnlockManyNodes(ctx echo.Context) error {
+	var request UnlockManyNodesRequestObject
+
+	var body UnlockManyNodesJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnlockManyNodes(ctx.Request().Context(), request.(UnlockManyNodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnlockManyNodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnlockManyNodesResponseObject); ok {
+		return validResponse.VisitUnlockManyNodesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteNode operation middleware
+func (sh *strictHandler) DeleteNode(ctx echo.Context, node NodeName) error {
+	var request DeleteNodeRequestObject
+
+	request.Node = node
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteNode(ctx.Request().Context(), request.(DeleteNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteNode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteNodeResponseObject); ok {
+		return validResponse.VisitDeleteNodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetNode operation middleware
+func (sh *strictHandler) GetNode(ctx echo.Context, node NodeName) error {
+	var request GetNodeRequestObject
+
+	request.Node = node
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNode(ctx.Request().Context(), request.(GetNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetNodeResponseObject); ok {
+		return validResponse.VisitGetNodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateNode operation middleware
+func (sh *strictHandler) UpdateNode(ctx echo.Context, node NodeName) error {
+	var request UpdateNodeRequestObject
+
+	request.Node = node
+
+	var body UpdateNodeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateNode(ctx.Request().Context(), request.(UpdateNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateNode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateNodeResponseObject); ok {
+		return validResponse.VisitUpdateNodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// NodeJobStats operation middleware
+func (sh *strictHandler) NodeJobStats(ctx echo.Context, node NodeName) error {
+	var request NodeJobStatsRequestObject
+
+	request.Node = node
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.NodeJobStats(ctx.Request().Context(), request.(NodeJobStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NodeJobStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(NodeJobStatsResponseObject); ok {
+		return validResponse.VisitNodeJobStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListNodeJobs operation middleware
+func (sh *strictHandler) ListNodeJobs(ctx echo.Context, node NodeName, params ListNodeJobsParams) error {
+	var request ListNodeJobsRequestObject
+
+	request.Node = node
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNodeJobs(ctx.Request().Context(), request.(ListNodeJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNodeJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListNodeJobsResponseObject); ok {
+		return validResponse.VisitListNodeJobsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LockNodePost operation middleware
+func (sh *strictHandler) LockNodePost(ctx echo.Context, node NodeName) error {
+	var request LockNodePostRequestObject
+
+	request.Node = node
+
+	var body LockNodePostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LockNodePost(ctx.Request().Context(), request.(LockNodePostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LockNodePost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LockNodePostResponseObject); ok {
+		return validResponse.VisitLockNodePostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LockNode operation middleware
+func (sh *strictHandler) LockNode(ctx echo.Context, node NodeName) error {
+	var request LockNodeRequestObject
+
+	request.Node = node
+
+	var body LockNodeJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LockNode(ctx.Request().Context(), request.(LockNodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LockNode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LockNodeResponseObject); ok {
+		return validResponse.VisitLockNodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListQueues operation middleware
+func (sh *strictHandler) ListQueues(ctx echo.Context, params ListQueuesParams) error {
+	var request ListQueuesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueues(ctx.Request().Context(), request.(ListQueuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueues")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListQueuesResponseObject); ok {
+		return validResponse.VisitListQueuesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateQueue operation middleware
+func (sh *strictHandler) CreateQueue(ctx echo.Context) error {
+	var request CreateQueueRequestObject
+
+	var body CreateQueueJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateQueue(ctx.Request().Context(), request.(CreateQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateQueue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateQueueResponseObject); ok {
+		return validResponse.VisitCreateQueueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateQueue operation middleware
+func (sh *strictHandler) UpdateQueue(ctx echo.Context) error {
+	var request UpdateQueueRequestObject
+
+	var body UpdateQueueJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateQueue(ctx.Request().Context(), request.(UpdateQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateQueue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateQueueResponseObject); ok {
+		return validResponse.VisitUpdateQueueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PopQueue operation middleware
+func (sh *strictHandler) PopQueue(ctx echo.Context, params PopQueueParams) error {
+	var request PopQueueRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PopQueue(ctx.Request().Context(), request.(PopQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PopQueue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PopQueueResponseObject); ok {
+		return validResponse.VisitPopQueueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// QueuedJobs operation middleware
+func (sh *strictHandler) QueuedJobs(ctx echo.Context, params QueuedJobsParams) error {
+	var request QueuedJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.QueuedJobs(ctx.Request().Context(), request.(QueuedJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "QueuedJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(QueuedJobsResponseObject); ok {
+		return validResponse.VisitQueuedJobsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// QueuedJobsPost operation middleware
+func (sh *strictHandler) QueuedJobsPost(ctx echo.Context, params QueuedJobsPostParams) error {
+	var request QueuedJobsPostRequestObject
+
+	request.Params = params
+
+	var body QueuedJobsPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.QueuedJobsPost(ctx.Request().Context(), request.(QueuedJobsPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "QueuedJobsPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(QueuedJobsPostResponseObject); ok {
+		return validResponse.VisitQueuedJobsPostResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// QueueStats operation middleware
+func (sh *strictHandler) QueueStats(ctx echo.Context, params QueueStatsParams) error {
+	var request QueueStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.QueueStats(ctx.Request().Context(), request.(QueueStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "QueueStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(QueueStatsResponseObject); ok {
+		return validResponse.VisitQueueStatsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// QueueStatsPost operation middleware
+func (sh *strictHandler) QueueStatsPost(ctx echo.Context) error {
+	var request QueueStatsPostRequestObject
+
+	var body QueueStatsPostJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.QueueStatsPost(ctx.Request().Context(), request.(QueueStatsPostRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "QueueStatsPost")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(QueueStatsPostResponseObject); ok {
+		return validResponse.VisitQueueStatsPostResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2989,118 +5586,173 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17cxs38uBXQc39riylhkNSfiSh6upWiZNNcrGTk53bTZk+DTjTFGENAQbASOZq9d2vuoF5cYbk0JK8",
-	"ua31HxYfAKbR6Hc3mrdBopYrJUFaE0xugwXwFDS9fKssz75VubT4LgWTaLGyQslgEvygbtiSyzUTFpaG",
-	"2QWwm4XKgGXCWCEv2UJlqQkZT7QyhvEsYyt+CSYKwgA+8uUqg2AyPnn6LAxMsoAlx0fY9QqCSSCkhUvQ",
-	"wd3dXRisuOZLsB6kLdD8yi+BGfEPiNhLmPM8s4ZZRVAZ0NegnxgWDwY6l2aAYAxwbMyOxqPR8SkbsUtx",
-	"DYZxyWC5smuCFAEVuPYfOeh1EAaSLxG4hCCoQ70UUizzZTAZhe0dhMFPava9gCw1bbC/VcslHxjAPVpI",
-	"2Qc1Y1ewNqcMeLKgt3YBkiVcawGGKZmtmV0oAzSMrbLcsPiDml2INI7YmWS5vJLqRuLXU8mluQFt2LPR",
-	"KJrKOuIDY7nNTVgHp3u7cwd6xykZq4W8pC0i+tu7Gw9m3EBK2GQyX85Ab0MqDmk8I3WnGEzGYYXfcSd+",
-	"z3PZF786l3X84ttd+N3EKKsjtIFO3EbocarBIP3dB5/nuXxNwzc39HYBCPUTw+iJDKLLiMUWcrtQmbpc",
-	"D05GJy8Go/Fg/PxiPJqcjCZPRwPNU2UGSy7kIBXGajXw2B2YpbALETf3cs/Vin2vuF1U26Y/YaDhj1xo",
-	"SIOJ1TnsQsIdDjYrJQ3QwX7D03P4IwdD3J8oacEJAr5aZSLhiKDhB4NYuq02cxsswRiizoBLJuQ1z0TK",
-	"6BDYDTfMrCARcwFpcFeH5r80zINJ8N+GlWwcum/N8DutlZdNHYfjYGTCsCXP5kovIT0lOeQBYYavDbtZ",
-	"cBpzo5W8jPDZ36HgOWhrdx3oU7MPkNgu4F4qCfSg18p+r3KZfioakWluhF0QBbJ7EguTyrI5gfNA+M8l",
-	"U5okZ6rA0PrwURhLez/PZSGq9my9AoX02z6YznOJ6/tT4FrzdReEZ04WqjnCadhRqXBoBltxY4lWMnyB",
-	"Q4+RNWsa+e8D0smDUg12AeXHD2vqm2B5q9TPXPfafvfJe9qeqXTNrFIsw9XYUSaWwrLxiy+//PJk/ILN",
-	"1hbM8QPzEz0TPiYAqWmqdXo6ne7/4VnuhEXf3b0LkDRRGP+RizQIA5zFkwyC92EXCWwIqf0H/pKMocSy",
-	"a4ItZEZpC2lEUt4jABc+k+uf3vzymgCW61/mweTdbcDTVOA6PPtVqxVoK3B3TnDKPMv4DPfg3m/wf1gB",
-	"3YIybO+j/MRp6fonM6Uy4DK4e98iZrlmCLTbGztCkJiQSZankB6HzFilIWVcpkyDzbWElMFHnthszVDy",
-	"grQNxXMbJLBa+OOb419lUqcCZ/klozcno7s7QvNLvm5rxzOW8nXI4t9///33watXg5cv4xClQWxVytcx",
-	"vVyDsaDp7dFvb789buq+SoYFaHlaCxoX/r9H02l6++xugH9Oij//pGX/Wa54/F9B2CYRR94tWL+7Br1m",
-	"gF96s2IDGRXfoTAjiesMPTZmPNPAiSGEsQafsqpRSG3u5lP/hnrnBqT1moe9USTEP1rDuAa24hotttma",
-	"JZlALqXjk3ANmiULLpHdyeYgFsznc/GRxU1oYkJp26apVP+7Er73bcJFc7nrZD+oWcQc0tASE4atNCAN",
-	"ecK7QTsulwbsMctlBsaw2Nla/yNmkmutbpzg8P7JaWk3M2Gmkmc3qJf9mhvW8m3AdbIQ13BBRs0kGPr3",
-	"w3uqv+E4CIOZ5jLBVb0sau6clhjOuBHJ8DbJcqQ1M5yLj5AOTphDG3HacIYSBl8xy82VGdLMC74SFxaM",
-	"NXe4dK65W3d88vR5GMCSiyyYIALDYM5Flmu40MBJTvpPM36N9Fta5GHg8IYGfhAGV6AlZIijq3RWmnUL",
-	"PsYptGc8VFRoF0JemFxYCCZznhkIg0xdXiycZlhYu5oMh3/wwUqrj+sIRUGUqGUNw/dHdm2FKFOXQRgs",
-	"ebIQEi4Kci0s2KWSF/zC7e2i2A3wdAYw91/Pml87bHlr9/4mtMyv4ELJC3DSw6FVmQLQfJZLmwf00TVo",
-	"42jl5CQaPcMPr0FrkXpd2FOohoG6kYAnjXopzTNIL6p9/KV6SZIxueKXcGFUrhNC3IIvORLvKlldXGo+",
-	"55Jf5LqkrRXRy7OTZyc4RhmLcqAmbRniZjwZPY2efnny9QuSvlooLdAmHo9GIbpReeOItMpwg+/e4WlE",
-	"HE/lUkcfCSdpNAreh+8CJ8TwDepzwIciDPhaWr2+gGuyEhyM/phH45Onz56/+PKrr/ksSWG+7T1aDZbr",
-	"zp08n4xG0fhkNBqN3DCbG3KJDHl++cyARf4Zjt2APEnAlLrdM4lj/cC/v9gUE+7TQiAt1NJLoxulr0AP",
-	"jU6GePTDP3g5WEPmxzc+XCnPgGYyHF4Ku8hnxHo0nRjxUthyvEfTHNJkxr/+6ssXz589PRmPtr1HXYBm",
-	"ogsuObr9izvE0WgczbWSNjKwErzkeTxlsxhAevL8+fhrdnZ2dhZFZOGRYCPbSEhjeebpC80VR+b0DrVK",
-	"Sa0tvFmxBGP5ctU+NmTOIAzyVcrbxzqejE4mz1Dk5YbYpMER16BnynhzrKWPm+rjdpv1VhkNBdA9hjbU",
-	"RZ/xpQ7YVLJvIFEypQjdllXKsEupOno8cFOv9JnilU6PoYUyqln1pJdaAytFtcsZKQzxts7aCktpIdcV",
-	"2iZufzv/Gd0+NEA+qNkTw5qqKGRzrZYbjo26ZDjNwnKVcQtNS/VfpDBbaG1q0B4H1qFae86aHTxL+iDa",
-	"/oFNddvnrEtl3GP5upbuM7yuv3tSq1fePVbfVN59pmxq9T5zHFfuH+etgd07fVtK7bu6aXDbQ1J5y6EH",
-	"KN6k6I1zZ1H0gaFpb/QApTeJlzbIbqhf+3UaeCwMk91Tf1KzN27gXWW79IGssGr6cNM+IVtftm4N9Z7Q",
-	"W/VumEoHzEA7qvfw3gdcs556kqW3kvqPbxtLfeCq7KhPIL3SxjqA7Z3d1QO00hjbT3kbgQlvTWyJS3yr",
-	"oQC6FhuoucMtw6+ndXIQFD/KVe5Cmzvig5vhk+qMKTaOzqC4DH3KVmkmJFtxbSP2v2DtQkFS6SXPhIGU",
-	"HcWDmAJBcRSzGSRqCSy+iI9PXRZSKjuVmUAxzhaggaaLS6k0pBF7TSFFtyZPEljhsBsaVwPKgHSB3eWk",
-	"CszQI1f0SsNUFgFFwxzeTMjiwpqNQxajOC4meQ1BM5lWuUwhZVYxL5NNxM583NJbZRQPm0pEeD3NxyRf",
-	"CnlJQ65gHbp4mLIL/JASOMJakC5gtNvoryjgQcNHf2pf4rSOe0rAEfpbRQDR8xdbd1LGpP+EPkc7YeGs",
-	"e5FSxFZIJqyhpNRRweBMSZaQIDluMkeLvJsGP561kuBzA1sj+KXR8f4z+TwP4wA0EdkSDMIiXmKK9NSn",
-	"xlEfDuh0Hvo/cXb4E2WP7P1DZ90Pd3L6oQCnDZQc0LRd2/+Pc3Soc7QhM0sBwL0IiBo8v2/VbhlQd5aa",
-	"zzvvEs2nPs/ji2FuFiKDImyBCo+8qXQHFVTi+vEdrx776QXpo7pnn8fF2uBlnYMvaltxY0JGGReGajFk",
-	"lC8rypqOimSZgzTGM8aJspkZ3Zl1/o8f9+/ix23TCE8MK7JCDCc0kuwXP/wwefVq8ubNnpT6RS3Gvhes",
-	"moO4mcIGWQokKpRxAgvdlAomVsD0LprTv/dxyBC4U5bWCkSlutkGbT3i34bucVzRprsXBh8Hl2rgP/xg",
-	"lIzO+c0rnzt3zuCbUr6AzJfoPPokE7J64GVwGoSBzqVEmELKYwZh4AVAEAY3XFj86n0dEdX41p7aDn3r",
-	"kF5zcQ2Ib08tS5FoZZxPUCgWkEwqOfgHaHXKNnL42w+llV3bRGutaqOraIO5P5PGn6PpNMJXL+6O/2dn",
-	"Ece5r+lsbfQncqZzaQ2brZmvACUnkWL5Cz6mN865KHxNZwPOhTaWqPhoti6d3uONMhA6rcnIH+hk3JmR",
-	"pzOffFUeN44vDhCnHJ7atMpyfNyoIhRctCCVyagV6nCA1tzcUVcgdO49uMr76xxV+mJtA7pEG6KQxp2y",
-	"WCoJsaMfj2C24IZJhQM3HKkKbT2sQadcy8lfbQ0w99h7eSL7tt/tomxuHkcduPUDCGC/3nAUUt9L565L",
-	"8ulgHcNuqNja8Q2aHn50A+zOZUtK3I31jchaKQ69lKykXLFeKTlbYtJt2J9OSaNdQbrzXHaVMOlcbilh",
-	"6lOwFLHfDOiQkdkRMqfhQ+bdb4ZATCXKmrJ8g2Qvo2hdmV2sF49T6XtjOZJV9RXZXGWZuqEoBpHTZmHU",
-	"Zna9Qzg1K3xWPE0zMJFfg1KWOpfm3rEwV5hkLtz9DCLGbdU9D1als7OS5eTpydfPn7YrWXRdl/xphXtJ",
-	"RVvLJB6/Xqbizs2SmJ0lGtFoNHo6HnVWarTUVmUpV2LS0/IBIcNP0i7dlQJnM6Oy3AKrlQzoXIZslovM",
-	"dtQJrPJZJhIc3lkh8JgMN1d6yW0wCXItgu5AacmQexXFZiCxdlmpf4jLx90eMq720BnrtlYvvt1iHzaj",
-	"5ShC9ieca0Jm570FP6zJ8AdsrDBVHsfGePzk9nku65EXH7youUFe4Bzirx6eDPXeZBfVdiYLuyyOl2C9",
-	"bc2zzEcM919ZuW0nLE3vWy8/qVnHJYhWLtN0GEnt2wSsvFjEs6wyOPzuPiHp+YtdgHYZynpCspWn6xOr",
-	"P2XCsiVf032iREnLhWTx8MFvzu3OCxOk7w8OE1Q03trlS9DiGtKaVqGBYJqiqPQkfIyBLi11RxcqO7qy",
-	"nOdCCrOgm6AuNlG896Z2+Z7soUYYYnNqi+8eLgixM+aABxiNnz89ef5V8CgxBjxrIedqS1rA+Hs0K6Wt",
-	"cwu8hMeD+hZWi0ZJIbNgLN0xi9jfhIYBMi+3YpaBY7F8ZawGvpxKbx6wo20FwH7A8aS+PgKzyrOVsIpZ",
-	"nl25y9bCeKuE5dIH5aKpnMpvlbwGidtB0Lmlu+FsrjQD8oZW3C4mOPAL9iu3C8evvqBAkFsrNEu4VFIk",
-	"PMOJy5CBTCkH7/jQ+1W4EuOZUWUOH7ercrpWN5WMWc1FhvNMxs0iLLBKdR3uM3CPX4J2McWhs5Y+UmQ8",
-	"9m+G8XHob0EqpiEVGhIb4QbiH747e0ljHQRFsQNiJf7rd2/pqyPDl6XXiyD4K3shLjdT6fqY1jqvLr8J",
-	"aFzQ4cZdvbpZcEtLOxzF37qLb4O36xXEjTWuOuo6ZjBXGlhuYMK6SzzYkVFdaVfcRJmvRrzGraxufOyL",
-	"SSpjtbqSiZKhIZUR1PaVKOMVgtss3QGMb6fF9aFpMGHTIIqiaXDnNlsKA7/VQgA0wtWsClfT6rGPEMdN",
-	"AdGUDeT3ZiIB6YO5zoV89eNblHQ6q1XQqxVIlz6MlL4c+klmiGMp3m4zd+Wd+MrVjvsLHKNoHI0oYbkC",
-	"yVcimARPo1H01ImcBQnwIf53CR1NEM48zuLbuzhEEim4nBVMjvg/xfOe55nLM2biGiQYw1ZazYB4EnnT",
-	"KpUV+ccVuCKPH9Hd+ivYc6VssHE7+2Q0esS7y2fFNVk3xN+ezJdLrtdUa6KvRQJMO8AsvzSopJBTg/c4",
-	"dIj6azveKBC15Dahoh4nkigFhpreWRshWyqUqJCAtNmaORfAmeghG4/YCrS72ztbFwmGNvLeANfJAh8X",
-	"NPtavNsRG6t9UVgexslaCx83AuXusphdaG4WW/oPNDs+7GhCcNs53VvVfe/21hKbuGLbxELV5cLkRUoH",
-	"VZcz0zqf74JvO+FuOfJdC3m/v/dSDYu8a0Ey4vcs13HInpL43DopzsjnceaXMCzl6609M2jmBc3sfSAv",
-	"nYm+CxSvFT4FFjf1vsCUzVzYkWclNh4dP1Q/lm6QKm4cUocAdFA+QcId2Dag24Ha0TagMMQfqiXAM7er",
-	"rinl7oe11hubghflGQFV9PkhoVvJYOf9kQwmw2mrDD7PpWESbtBUcYGPo9maaJCC2HYBa4bWlCfS45Ap",
-	"CQ4t3DJOoyL2XdHVpWjoIqyZypqd5Y3mkKV1x6cZ3W7K7J+FseduUxsSew8ZVW1petCcP5J7EufuYyya",
-	"X9z72BElvk1F6We09a6Lk3X05KHax1qzJUqL1HwLf9ucZ5nXc0e4EKpm7mqX/QK+svKYfHNh2BWsLBow",
-	"U1naPYXbIzJh1z0SKKwjf1Kzuksvmcr3OojF7e08l77VDRj7jUoPa+vyUNmJ3v03yujKXTPe4G8yHk5o",
-	"rpVNRWb/+i4z7X4JD9CahNwR4fwZ76E4+5QdxYnKM6oTZykkKoXKgUHH0edncWtTWR88FySjfKHwFawn",
-	"7AmOeoKzlC4TvG4f7ChuounvrNWKYUpVWc/GT/cfW9kepsntjqYZxwd3W9ck2R07bRfwiLG06IaCbpVj",
-	"/o2+KOw1WX8slyloNhcZCj10wuvPwIMuXsfHzrPPUCYlCl0pwpKb6lp+uWDPKTMALHZfoESPd4j7b2h1",
-	"8s4Op3/fh6aJxmJF1OI8yzaFpt9qHaMpt/D58ElPeyRsvkR5/XCofMl9VIGgIaugktlKsqPK1z8+EN0o",
-	"4Ye3+P/d0KrhrVV3e2yW6smldnD2C91Ql2Q9x/hVXDQkpJo1/NSqeNOvLFebSlrllIB3sdhlWSZAJm9V",
-	"qelO2XgfQlHYuzjqTFwBi3Fvuw7IfAP2BkC2jZyOVm64mZ2t3HqZ/B0LW3X/Zf+d7KwN+pq5M2L2RqEr",
-	"toecXW7afD4BUjzwkWTI9275h5MifkF2VGU6zBNyAw4QGvWc9edDdeOpj4TvV+4Zb9erhxTdr2rG9gGq",
-	"0OWZ9khil1ng1+QRZkBSVoK/sIAHGzLgOhPostSkdn8x24mq/03Lf5KH+P+fMCJTs0LonlMzCz7+fExB",
-	"T3skZniz4OMH5IIy6HlP6eMCG58Rxe55j4Vkn3p+ODyf57KR0O6J1Vx8TsPbPe6xcIqLPyBG3Xr9cZkb",
-	"0J8PlfS0R8LkbwYe0vqg5frj8ZYqg++Gt4SbfT6JSxy5auKYog0xzdvubhSZrK6gakzZ3KmkDBkYxtlK",
-	"w1x8JOjlulaNHrLYWYExO1K6eGPi49o495lLvDu/xB1XytdleIMaM5egHTX7eXY383SXe6ja4IsvkGCE",
-	"vIy++IJ978lFotani4FrlsLKLkImJL1TOgVN6VIhWxnTyVRuZVmXbPMysahT+e8noxU3Zhi7/veVm1rm",
-	"F/HA7UIDEA6mklc1CVewprIHb8tcwfqJ8dzA+FK5NgTLXVLE3/lz3Tk9q04ltZ/mQvqY5xMXpj+O3AF0",
-	"Ob0xIcwwq1TEzqoKCYTQpeQl+ZlT6ZooFLThOyNEDFlbOr6dK70sqiHKBrDkl1J0t+Q2ohn/ObhtOy42",
-	"jM/UNRyfsl9WIM9+/ZElXEplmVkB/ayAXZiCGP3ZGuVSBlwDS1WSL0EW3Sm6ePz7UgS0jbgqBVimDLuc",
-	"YuS1ne5rUTtVJR6p2nCj7jWsMqxFQrFx3aB4gQPw8GrlYPtToE2QCcMH9WR/cP+6lfr7RWZrxy+NiE6R",
-	"fkSmz7jd/jsCRsjk0PzjZ7erccqz/VPKRu3bDHEU1jUZsUeDIIac4kghA1fn2uSCl/R5kb24R9T/0zfn",
-	"QHDBZlIR9VrQrhzTVruCGsG7cDz9SganG3Ym9q3WUTpX1R4f1KxRak86wfVBrprRNPpytKtitqKtd8p4",
-	"T5LGF/hub3wf3Rf7fwXrUd+qw+3C/cLf+NtxaTh2FYsXOpcxIzPcVa4oZq7EynF6kbNwQ13pRxO9PwBP",
-	"t+O3++xdBqSOko3iUFVelSOQXEeODT9tAcmV08W8tmhnrvPQ3DD9vgc1aGjw5+5Kpe86qXV7aVK0zZrt",
-	"U4NEsphy+0QNrryTlNNW6Xuv4qA9OKt+RudPVZvhe/4UlPZZVUGZiKdTQgtoI0nnyy8+nTz3JvFdWxBZ",
-	"ESNl54uOWcgzPhsyZ8Ju/iQHq6dR+UaPsql0TcomrnRV5daItGpF4o6p2Wqs1tG9yqIWDS5qZai6UKFT",
-	"GQ8G3BhxKQcf1GwgUhOTY3CzEMmCJdygLloKY3BH9eXdpI2fN3D+x5n/3SaUGo10bKOvWLzZ1f/1ZvK2",
-	"UXBtFyCnsuySxqiAmFDnalh//e1tmWByjtZv5z9vL1FA4r5HicJnbFm/o//8eGf/9mhH//YHbdNe9kb6",
-	"87Vp37h4enDH9E+54emubpY3QzZvbvZv4d3Zp7vqIXJ3gJo5tL7lQUy2WsPI7XqDYh2uoimN7lkz0+d3",
-	"Qh6z7iVk3PdUdFaVb6roKquO6r+Bhfxnip6Kx+FU1kWrF7dlwQtuqxCgfj9H+6XnQ5S+nJNFyjiTcIMP",
-	"2lHYWDffbh1MfZytQg7/a52tzq2VvlXL1dkO9EPxzQ6GeRAnBz3nLZsunJq2B7J9292c3cMDMbmvV3U/",
-	"WbbT/6iWfEADLzyghWW7HWVHUMnr5kOiSmhk5h025m90o7YUE1W3DG9ukhxC8+sKYGW8J++qX/zVJBJG",
-	"NbMw4dJXl85gKsu2UZylYj4HjWs7+VUz1I4j5pwUpvMMzKRqlHYjpGGK7nX5PmzxafVyKnHfQ+q7NqTu",
-	"RlU7tuGci2zo70eeMiUTKCxpw2Ic4cLbOCxGqVo+8wrWTCqWKXkJutiCYcJG9Z63uzv4xU43dyY7HM7v",
-	"aR02fmXItXZt/wRK7RdPHlOTH1ap+oiO2/00kTuXbaKaxpJr0+XH49EX9yjoUqVkPE01+kRqjuTm7obR",
-	"AnHjNttkOByffBmNolE0nnw1+mpEHqF/eEtyFKXgyFBk9dViuNzJXLTpjovuWEKXVfi+LD+q5AgFVraK",
-	"p8rZpcRNzU+q3ZBdRg2x1LUcxVJn67IW3JeG10vCw7KpV+6qxynP5ft54U7wYKqOXz5b47Iuxe/IEpDF",
-	"dVm0Ujx8xIBlAsGFbO/e3/2/AAAA//8=",
+	"7L37cxu39Sj+r2D2+/mOyc7yJdlOQk3nVrWTNLm248pO21zTlwvugiKsJUADWEmsqv/9zjnAvri75FKk",
+	"7LTT/BCLJBZ7AJz3C3deKJcrKZgw2hvfeQtGI6bwz/fS0PiFTISBTxHToeIrw6Xwxt5f5A1ZUrEm3LCl",
+	"JmbByM1CxozEXBsuLslCxpH2CQ2V1JrQOCYresl03/M9dkuXq5h549HJ6VPf0+GCLSm8wqxXzBt7XBh2",
+	"yZR3f3/veyuq6JIZB1IDNG/pJSOa/5P1yUs2p0lsNDESodJMXTP1RJOg11OJ0D0AowdjA9IZDYfdMzIk",
+	"l/yaaUIFYcuVWSOkACiHuT8nTK093xN0CcCFCEER6iUXfJksvfHQr67A936Wsx84iyNdBfuFXC5pTzNY",
+	"o2ER+SRn5Iqt9RlhNFzgR7NggoRUKc40kSJeE7OQmuEwsooTTYJPcjblUdAn54Ik4krIGwE/TwQV+oYp",
+	"TZ4Oh/2JKG68pw01ifaL4NQvd25BrzklbRQXl7jENzJib3D85grfLxgRMmJPNIEJ+2Ugltws+HA46s+V",
+	"FKav2YrTfshWi34olylAK2oWOTwwmed7in1OuGKRNzYqYduhA+SoQjbqzahmEZ41EclyxlTTkcOQ0g5E",
+	"Fse88cjPT39Ue/oXiWh7+ioRxdOHj9tOf/O8SfG4S/sMy/DdiSumgToOOe2LRDQftkqEO2ufsP5lnwSG",
+	"JWYhY3m57p0MT573hqPe6Nl0NByfDMenw56ikdS9JeWiF3FtlOy53e1Z9AjKazlwtgakgn/2Qap7GKxX",
+	"UmiGB/tnGl2wzwnTyJtCKQyzbIquVjEPKWzQ4JOGXbrLF3PnLZnWiJ0eFYSLaxrziOAhkBuqiV6xkM85",
+	"i7z7IjT/o9jcG3v/3yDn3AP7qx58r5R0nLPmcCyMhGuypPFcqiWLzpBLOkCIpmtNbhYUx9woKS778O7v",
+	"gS3utbT7mu2Ts08sNHXAvZSC4Yt+kGrGo4iJh+7jCyqENCSW4RXwcxorRqN1Dz6zCFnREfby3M4vFVnR",
+	"RAPSx7C580QzKwrdRtfuLQ8XuNSf5ewVb4UwObQobHeB/bOcwfxu06lSdN2EEJ/kTCMwwMFfyfBqL2i2",
+	"AZFO+M5Qw5pe7yQDbibwJ+ZgMT/IREQPRQFgnDfcLJALkQMZBgFsmiM4R6LBRADigGyPJNM4P7vl2uDa",
+	"/5qwhMGe6aOdRGHKBpA+w4gnGmFC9YZQEVnURqAuEpHK0ONi6kUi2mDquRXScg6bp0kn09PwCbKi2iCh",
+	"xfAHDO2CzCgosv/ooSrby7THOqDc+EFB60VY3kv5iqpWy69HR8d0ZzJaEyMliWE20on5khsyev7NN9+c",
+	"jJ6T2dow3T0yo8d3stuQsUiXtWF8O57u32icML3P6j54QC+gJXxOeOT5HjxFw5h5H/06FNiQnrsP/CXa",
+	"EKEh1wibT7RUhkV9VD/cBsDE52L987tf3iDAYv3L3Bt/uPNoFHGYh8ZvlVwxZTiszkp0kcQxncEa7OcN",
+	"weTnQFeg9KvryL6x6mPxm5mUMaPCu/9YQWaxJgC0XRvpAEiEizBOIhZ1faKNVCxCClTMJEqwiLBbGpp4",
+	"TUAlYMKUNKI7DxRmd3xz+FfqyOpms+SS4IeT4f09bvNLuq6qbeckomufBL/99ttvvdevey9fBj6wqMDI",
+	"iK4D/HPNtGEKP3Z+ff+iW1bKcsbqgcFmDFMw8f/tTCbR3dP7Hvxzkv7zL5z2X9mM3f/x/CqKWPSuwPr9",
+	"NVNrwuBHp+9ubEZOd8DNUAxY+4iMUmXAslsNb1kVMKTw7OZb/w4K0Q0TxqlE5J1EyXJrNKGKkRVVYErM",
+	"1iSMOVApHp9g10yRcEEFkDsqw0iCyXzOb0lQhibALa0q27lO+iGD72MVcUGbqDvZT3LWJ3bTwETgmqwU",
+	"AxxyiHcDBkYiNDNdkoiYaU0CawT8MSCCKiVvLONwZv1ZZm4SrieCxjeg1Lg5N4zMO4+qcMGv2RS17bE3",
+	"cJ8HB8rkwcjzvZmiIoRZHS8qrxynGMyo5uHgLowTwDU9mPNbFvVOiN02pLTBDDgM/EUM1Vd6gE9O6YpP",
+	"DdNG38PUiaJ23tHJ6TPfY0vKY28MG+h7c8rjRLGpYhT5pPs2pteAv5mp6Ht238Dy9HzviinBYtijq2iW",
+	"2RsLOoJHcM1wqCDQplxMdcIN88ZzGmvme7G8nC6sZFgYsxoPBp9pb6Xk7TqznQs7fPhmF2box/LS870l",
+	"DRdcsGmKrqlptZRiSqd2bdN0NYxGM8bm7udZ+We7W84MO9y2E8kVm0oxZZZ72G2VOgU0mSXCJB5+dc2U",
+	"trhyctIfPoUvr5lSPHKysCVT9T15IxicNMilKIlZNM3X8af8T+SM4RW9ZFMtExXixi3okgLyrsLV9FLR",
+	"ORV0mqgMt1aIL09Pnp7AGKkN8IECtyWwN6Px8LR/+s3Jd8+R+youFQdjbTQc+h6qdsUjUjKGBX74AKfR",
+	"p3Aql6p/i3sS9YfeR/+DZ5kYfAB5zuClAAP8LYxaT9k1agkWRnfMw9HJ6dNnz7/59js6CyM2b/oMWoOh",
+	"qnYlz8bDYX90MhwOh3aYSTTa6hpdEslMMwP0MxjZAUkYMp3JdkcklvQ993m6ySbstylDWsil40Y3Ul0x",
+	"NdAqHMDRDz7TbLBisRtf+nIlHQHq8WBwyc0imSHp4eNIiJfcZOPdNs1ZFM7od99+8/zZ09OT0bDpM8gC",
+	"UBOtHWDx9k87/GVjT+tFj0Unz56NviPn5+fn/T5qeMjYUDfiQhsaO/wCdcWiOX4CqZJha2XfDF8ybehy",
+	"VT02IE7P95JVRKvHOhoPT8ZPgeUlGsmkRBHXTM2kdupYRR6Xxcddk/aWKw0p0C2GlsRFm/GZDNgUsu9Y",
+	"KEWEju2GWTJ/YCY6WrxwU660ecQJnRZDU2FU0OpRLlUG5oJqmzGSKuJVmdUIS6YhFwXa5t7+evEKzD5j",
+	"XRVPNCmLIp/MlVxuGDbyksBjhi1XMboUiprqVxKYlW0tS9AWB1YjWls+Ndv7KeG8u7sHlsVtm7POhHGL",
+	"6YtSus3wovxuia1OeLeYfVN4t3lkU6q3ecZS5e5xThvYvtL3Gde+L6oGdy04ldMcWoDiVIrWe241ijYw",
+	"lPWNFqC0RvFMB9nhxXTzlPYxVUx2emHf2YH3ue7SBrJUq2lDTbuYbHHaojbU+oHWondDVdrjCdCjWg9v",
+	"fcAF7aklWjotqf34qrLUBq5cj3oA6mU61h5kb/WuFqBlythuzNtwTDhtosEv8UKxFOiCb6BgDlcUv5ba",
+	"yV5Q/CRWiXVtbvEPbrpP8jN2znEx55e+y3SQinBBVlSZPvnfbG1dQUKqJY25ZhHpBL0AHUFBPyAzFsol",
+	"I8E06J7Z4L2QZiJiDmycLJhi+Di/FFKxqE/eoEvRzknDkK1g2A2OKwClmbCO3eU4d8zgK1f4l2ITkToU",
+	"NbH7pn0SpNps4JMA2HH6kJMQ+CRRMhERi4iRxPFk3Sfnzm/ptDL0h00EbHgx/kwEXXJxiUOu2Nq3/jBp",
+	"FvAlRha5MUxYh9F2pT/HgKO6j37XtsRZce8xMozbX8md6T973riSzCf9O7Q5agORTzThEXpsuSDcaIyU",
+	"dVICJ1KQEBlJt0wcFfQuK/xw1lIwFxto9OBnSsfHL2TzHMcAKG9khTFwA/sSoKen+GjQb0MBtcZD+zfO",
+	"9n+jaJFWcux0kP2NnHZbAI/1pOjhY9uW/1/jaF/jaINnZgyAOhbQL9H8rlnreUDRWCq/76KONZ+5OI/L",
+	"0rpZ8JilbgsQeGhNRVuwIGfXj294tVhPK0gf1Tz7MibWBi2rhLlc0BXV2icYcSEgFn2C8bI0366TBsss",
+	"pAGcMTwoypHRrVHn/9px/yl2XJNEeKJJGhUi8EApyD79y1/Gr1+P373bEVKfFnzsO8EqGIibIWwmMoaE",
+	"iTKWYYGZksNEUpg+9Of438fAJwDcGYkKedVC3jRBW/T4V6F7HFO0bO753m3vUvbcl5+0FP0LevPaxc6t",
+	"Mfgu4y9MJEswHl2QCUjdczw48nxPJUIATD7GMT3fcwzA870byg389LG4Efn4ypqy12Jukd4wh3H68dBB",
+	"MB75FqLx6CSDBn5N54cBKSjwfQrMeFgxpu3MdzXutbmzC6q/2HffNbkFG+bLgKv7MYO27scM/Lu6HOqi",
+	"kX/QOVX8Aq9kePWainUr50DVTi3bp7ffPp8+f1p39GGad5YNPtmeOF6xKb+WFWzzZqezdRmI3bHunRGP",
+	"Mnv6RTACv2DikWbXTNEY1Wj6r1lQVzXg1avE6ez58Czmv0ODLjAzlw+w3duU1oHkO7SxxvIZftybTb2R",
+	"EatL6TFMG+Le1Pf2QMt9/RiNds6N4sYlOjtkJKAtFCJ1WP2TOoBgh8pH+GVxmOvp9bK0Jy6Rpi4SCYdZ",
+	"GtsctHwgZbSlOc2FNaX29hIvaTilUaS2hxGaSbOG1lqb7ntU9+xJv3taxFV63q2a6sV0lcymV2zzUDfy",
+	"Kl6cvvknfTGK/8/Ln0Zv3n//DL776Uf95tlvI3k6+7t4fvX5ZP7X4e3fvls+U6evRslvqx+/jf4Rvv/n",
+	"+Wj24iRqp8nVoOFuS+J6OV1IW1VA49iZwLsS9WvSVN8vGPnbawJzYZq+T+ZSEUr+9nqLaZgVeJRZpSuv",
+	"KRebJasqw7SUmi8iR4nS6fqWy2XkukEyFZ6cEUP5iOsUAtiNB0QK4DHr1TeSaGbOiDSL1EOZ+fQD2Ag0",
+	"FTOvppHOq0kobnMzQz+6Fzpji20SNFK2WGMvw4+ZqZwI9xGtZcCYGWabolckXLDwSrdzhZXY694ssw3L",
+	"O4hFtuaH25jcsX18G/yrJYvZi6fU1PDQZRYNKjKMFg7f+wfpRHlVUS08eiGVhcCl+WY6CGEiWklu07P1",
+	"DVMYbKhS3BfVF2jMQ/anmK6MXLVyyv8uZHU9g99kx3U6sd3cWtZbUWUq5/uGgq756/sXzpuy5KGS2sbM",
+	"UscrE0RI0fsnU/KMbOS4NzstKtmnm5tYqGqoK2og9p9x6Z/OZNKHv57fd/9XbZHDX1NXbxkBsfKqHVbZ",
+	"oVWsipaYtdnCcY/PP1zXdBMkwvD4QRNk7u7dFt4G1tknUxC84mZsLGwDzDrsw6N4gBsAJ542R3TfYoEo",
+	"6E5mgWW3Yk1SjMXkxU1f2vPhsMbVfuxzbvtAdq7VijxtkAoJBr1oWi7YApZDT3x/U7pcVVmVGbaK9yrN",
+	"4UhLZPIoDr4Yq2dwW6oyo4ZkG4VG6Sz/syg09chNP8lZ2cP59MTf5dpL6bk4RUbddTR74XoZVM7057SQ",
+	"VZPZmrjOB5iDgqnCCzrCDzZ3IVVebIh5zpU26MLozNZZTk13o8qs6q2tKfixTtRvG/23+1dOGGkovG64",
+	"t/M3g33ob3EE58kltaOyVI8qBWXbBluI485IIKRggRW/boPJgmoipKs7LwrjfNtaUIQu49a3/lZH9fa1",
+	"F5zW25dfnwGxuXgYtefS90CA3WEpiyHFtdSuuuCNr5COJjfYZMTSDXA9N7oEdu20BT/+toF1hB+lFFN0",
+	"5qfzZQ7/inffLtidToajtdwiEXWCTCWioUKyTT1kn/yqmfIJRjV9YgOIfuqeRZf2RACvyfyCVmhiMmBW",
+	"vFBsmoItX0rTIa8qzkjmMo7lDSZJITpt1l1uFu/UMKdyAeGKRlHMdN/NgRURKhH6YAetrXvUUxcBAWRs",
+	"Kh48WhHg1kK5k9OT756dVgvlVFGW/G6Ze4ZFjVVYj1+Ol1PnZsXd1gqw/nA4PB0NawvBKmIrD8TnbNLh",
+	"8h4ZiQ+SLvWFSOczLePEMFKoSFKJ8Mks4bGpKUNaJbOYhzC8tgDpMQluLtWSGm/sJapWRSsS5E5B8Tj+",
+	"hsOJ/NgFMTVGgfu1QT8sJ+MCC9ldz1JgMlvborhhZYLfY2GpqvI4Osbj185cJKKY2OVyowpZFo7h7JMO",
+	"s3+thUtWqcNab7cv02ocL5lxunW7aIztiHNXrYfQB7Z/qpRK6BolqdqshGTNlGgc5wqHW90DIiW/mAVT",
+	"uamdxkYqBnWbVOAzwg1Z0jX2UAqlMJQLEgyO3jGuhfNzf59EjuOVVb5kil+zqCBVcCDTZVaUWRIuhQl7",
+	"ItUnxeR6dK45z7ngeoEdEG1KTfrZqdrZZ9SHSllOm49W6O54PtytLls4wP7o2enJs2+9R3LR/ooBrRY5",
+	"Qs7dU8bi46XPAJbpjS5MO7z2H/32LZiqKK1Lfvx98Rtm5GIuG9K1tetvtJLKpB3zUOYBhr9gq0Wp1Num",
+	"vIB61Cd/54r1gOtRw2cxs7wpWWmjGF1OhNOrSKepMYMb0B0X58d2Z0m84kYSQ+Mr2zuWa6fOkUS4ZMn+",
+	"REzECymumYDlAOjUYLILungZmpErahZjGPgH8paahWV0rtCLoz+AKxJSIQUPaQwPLn3CBObLOAbmDFLM",
+	"qqGxllltFSxXJhjTmghCjKI8hud0TPXCT3cV6+3sd8y+fsmUzfUcWDXzFsPQgfswCLq+a5kniWIRVyw0",
+	"fVhA8Jfvz1/iWAtBWoQGuxL8+P17/Kmj6TJzFwAIrpWaD9PNZLTu4lwXeVMyzkqNk6i2LbFuFtTg1HaP",
+	"ghe2IVnv/XrFgtIcVzX1djM2l4qRRLMxqS+9Ix0t68phYBFZHRHsa1Cptgm6rsgv1/Lz/n3AUkviDECt",
+	"tqrSTpLaxWJvtuBukrZ1mnhjMvH6/f7Eu7eLzbioW2rKOUtpxCRPI8bZA5e5G5Q5a5mposMg5iETLsnW",
+	"2t6vf3oPIkLFhc4mcsWELevoS3U5cA/pAYzFPGgT2x65SFe2p4drrDPsj/pDjGOvmKAr7o290/6wf2p5",
+	"9QIZ0wD+d8lqgsvnbs+Cu/vABxRJqZykRA77fwbnPU9iW/8R82smmNZkpeTMhl2ANo2UcVoXsmI2VPMT",
+	"2Kk/MnMhpfE22rmeDIeP2Oz0PG1faIe4rnbJcknVGmsA1TUPGVEWMEMvNfBkoFTvIwwdgOBv3jf04C2p",
+	"CbHY0rIkLE0AFclKLp8sJXBUFjJh4jWxtpO1bXwyGpIVU7bn4mydJn5XN+8doypc/Jy66fM23R+2OBUL",
+	"P6Qqm7a81rDbjQCtbeJlForqRUPD4nJO0ZauxXe1jztzpG3PxULBCcxY1U1BdNn4QpoICaLL6re177de",
+	"y61wVzwgdRM5h0nrqUrKRt2EaP3smK7mkB0m0bmxXJygsWj1Vq5JRNeNTbbxySk+2fpAXlrlZRsoTio8",
+	"BBb76KHAZL3pSceREhkNu8dqL18PUk6NA+zcCpbdAzjc4zQeztu5phbMsVq1PrWrqnskW/2g0Kt7k/EC",
+	"P0Og0msLkOnmPNiazciDhYzYFib8Bn6u58JzHhumfGCtWM9KSvVCASiKU0yiC1xBaVD0wf2R/msW+CSw",
+	"qvkfR/B3srL/Iu4EVUb9imuDAO3i078IVgo07JONX4fMG7k/ezCT0WDoE6MSNrB5hR0q1iSkmnV9smZ6",
+	"IKRPpBjI+XwjltYASZaa9AVgGDWx1FV7/pxlPddNlCfFtpwtzYBumCzPq2053277tfkMbHrOHsdwbqy2",
+	"kufPIO0diYF+Ecb4xrWdb9OS3S3uYG4GRG8NZ+FIP+Vi9vNH5zOvuZcCE5K1y0gmnTJ/si7VKUcbWKp1",
+	"YM0gsFFR6FPy9tf3ubX4dPi02ydvpM3AVEnMJgJ3lGGuNCWC3dh8UbRJyozLQvImv/KDafNnGe13E4HL",
+	"oM7rYNKkTeex2RGPTJ0sp02pkW3biyarrM1h+xb61ul0X3bQuFnq8HY7sthrHB6CWr73dHS6+5GsV3oZ",
+	"F8+jyGFTDRrm0vSTnE1BI98iV3/IvCy2KGGRXkOU1x5lmp/1tdhi1wDzp6YRXesAND9NFBVECsKNn+cI",
+	"TUQHPZCZv9WlAnR9Mmc3zAZ+XAyoT/6O5nYRfQLfejBxFEJEjY3Yd6SaiGCZxIYHXXgvrrg0po4AUGo7",
+	"q6NGej+CGK61UrK9a7gF5+mOa3A+Hmhf7/J0ju+qZbP3JTqr99k2f1+N3VWiOzvt/HIWGvJSzARB5DoC",
+	"h79A8z2/tUGj2b6TyoD9TYFmkMrqRcAr0D9ThZLMFXNyiXSSFS7C1nmwqJsSXlFt7Oguul6CTOIHPsaP",
+	"JIAnANOxHB1oSqFrC9+A9YQ2MZ9r8mx4SgKkpjfu3fSacgzTBb69RqXowlWMRhq9dxOPC+yxHnLYHnx2",
+	"4vXJCynCRCn4zokS10CIqWvrg+RzIgUrGK9YxFNHl2ndcKpVP1g2uTD8ySbuHLVCshCFaKG61cvD1lKr",
+	"XFLdXnJ9ZY2LCHlD7Eb1v4yE9L1nw9OHXiqChDHaJIwj3B7yRhrChEwuFwWy33RRvsILe5xdmA8rsB3Y",
+	"SSy6LzCeImKVRHzVWn1th76Hkd5DNB13qUkZ7Oywn5TYld7KLi2n28UwbZjQRgdAakbuaGziP+OKYDOl",
+	"EhscpwwnDWHPWMZXwdhE7jMR2YP2uoiM8/o4iQ3NREXmWbhnqoZ15QHNg5nXfnzFRTA/7C42SgecNMQ1",
+	"W2P5ZvD2a3KjwmVYe7AlH/lSeuYP5kzDFpwpv3rtQG3f7nrGH9qwhjv4535g6SpmNt+njLcv8fvMFjzA",
+	"9Hm6e3R2BVl5ZRaGZlPGr+doPzKzBe6jXbe2DZH6hy79R2a2rXvDMNnhk87uCwXLwGVVbDbCdHkBGOi1",
+	"jtN6RwSgk4v1VlwT3T45t3FWGxq1VBRMhE2g1nlpqEpia47hGIAvqGWe+IZDHRIbV9UwvqSXtssYi8gp",
+	"5sVo5zBAH8W/q8dgf66zH4IeyKbwLNv4JRx3qnVPVO31grn+aOS+2UuqhvJt+kFa+/RPpqTOrhk7mBuc",
+	"p1c3fqqptDoug6g7hl3Rbxtqdq3jnD5mHCfcFvs+s+oZWrTLrP7DWcE840NDm5OzZFTgzdbd5pBLm+j4",
+	"L2WXEcewU5N725Vaf+FI938jlV87UnkYvSJVoKfRuT0fQ5RXKBVEqbWZDtAOGhtPYNIZ1UWJXeungZ/e",
+	"2m4yR5LYSyoSGmNwxSbVbkQUinZRqb/DVxTk2QW//5GyHFbmOzMJzGvsNJMFsN7+8u59t9YCadA+naI4",
+	"xuhvkHa4CfB4g7zHTdrbRrluN3mPG9f/x74fVVgXjABldCKs29EQI2WfXKDq2Umz257o7pg4CAklhYur",
+	"4UX23fiTyJ0F6LXMuu+fToQTXdy4bFCXtggUU3DKotZcWLlrYpz2bcMbmYnAu2MLT01E5+lw2D1L76Nn",
+	"1rWBXgx3Ap2nw9OuzUZFxdvkdz0X87+c+yMXrPBYk7v1uEp3IwnbmoX/UvDviYIbnQdY6bDdk4itH3aq",
+	"YOclh+AT16+bdDDhxToJiV4A2aYxvP4jxdqKPUyaH/4iSpLtTtPSW4UbVnUUc9dM4XN6DOlBulYehSSE",
+	"utD/X11LiAdT/cb9l63Jt9AO5t/UlD6AFl+kHenSjhw1h1YrNsvNcALScdnnXed/yZA7sI1UdKG5StoM",
+	"B6UAiAZu8oYrE+Hc390+eccM8OxsNmxsEthkkoauNI2enIPxa7P9D3bvKTR4yTr0/BcRH4CItnkSqD2p",
+	"r6YJI3NpsJKraUUuNPCryKZoZzh4I5M4IgvQW2RiiGC3BnQxzPwoXI5k2zK5UuAOWu5pXQ6diKxuOKba",
+	"dF1DB1ST4ohp0yev+BXLixm4a44YS3mlx8VLkgy9YoLI+TyHsD8RAeiahdYiFvKsFAVvE8erqbStMjjD",
+	"SLptZVQkqTqieCtXf82aaj0k0+RzgZ5yLH1MSdaurBbt/Y+7+5bWirZPcuanSv5DIzAHhHo3ek/5JKQC",
+	"Tloxozi7RviOEPh9X9fmqiZ+ym6tRJfzVuRYaObUTJA/OQJRkUu8sIAAIdrbzYAc+yRQiZjaHqoxx/QN",
+	"VwmbEzMYWtowGpHORjEZjqnx1CHCR/V+ukfD+gblr03RRd1z6b48RGfcjsU/yxnocIcnK53bAygf1lZ9",
+	"cEND1yT4nB1V4OeGpcUV6+TlolRdR3U5ud5ebJ7d07QNGZzHaAMhvs6h/fvrvoeg0YGpp3V4RzqO0+VO",
+	"me5WLrYj7FPoL/jVJef2XSpAekSSzqJAtpIahMcepF0iUVfb2bMH5AgWU0eKjRhLZN5AxrjKQx2/vyMa",
+	"OvDojkVGNWe9BzlhvXmjHnCRCE2EzbR22vXMuhjRpjMLtiY3TDEXtOv66D/EGA01hOKoPvmehgvsWxJS",
+	"pTgDTq8nolCe7noN+CQqNtood1OrepIubC3YfrGMi0T8gO3jvBYBMBcfOjBStv18LxLx1nUgOUZ9CebX",
+	"Z+0ZquXKO2tM0lpobMNXyOcVqLqFNI5deXAHJrI+cURBN4G7KLR75oybK7YyZC7VRGQWVtotgsfcrFs0",
+	"7CM1/foKzQqyrixYvddYtXKRiEMYz5G64bVmWFk3n8fyMjzE9MmaD2GT+QP3IsugRBNZH8lkQj2TW9vb",
+	"ySTXdr4ThOhOgF8iFsqI5SIr6PppP1BY2kQUB8858ih3Q8QVW4/JExj1BJ6y+aTI3uw6SCcob9M/NhYa",
+	"YEjlWC5BhWhd05QAObslp+2elwg7Z4YGu1FY4scrpbVPtFQGL7/GonmSiAjdLDEwPdIJSu+Ag07/Drq2",
+	"IQpYhSSU1zDcYGNWeJRFyJzQzXJGNGMksD8ARw+2sPs/4+zHzEBOZ0TrOY43maZbanFHI2rYl9tPfNsj",
+	"7eZL4NfH28qX1DVjQWhQK8h5thSkk7dI6e653cDhB3fw//uBkYM7I+936Cz5mzPpYPUXDnqHwKYDAfwU",
+	"2NZCrioNvjUy2ExJymabiPZpSfaUtateseHn9KhjfsVIAGvbdkD6z8zcMCYazF68EDSzV2AxW82VVp0S",
+	"aiY28vBp/5P0rA38mtkzIuZGEleRtwWdbS9U/eUYSPrCR+IhP9jpj8dF3ISkk3fW00/QDNiDaRRjvl9u",
+	"q0tvfaT9fpw6nNfF4pv222wdODs4sW3IRq/RIowZcllRDPf4hFEVczBZCly7PZut3SrrN3yQhfjvx4xQ",
+	"1az34tacml7Q0ZcjCnzbIxHDuwUdHZEKsl5RB3If69j4glts3/dYm+xK74+3zxeJKDVQbbmrCf+Sird9",
+	"3WPtKUx+xB2187Xfy0Qz9eW2Et/2SDv5q2bH1D5wuvb7eIc3UdwP7nBvdtkktgjC3l4RoLchwOeazY20",
+	"AWCdUzXAJpgTgS2tsDnMSrE5v0Xoxbpw+4lPAqsFBqQjVfpBB93COPudzRC1dok9roiuM/fGDS3qvcVb",
+	"6gMfzKaIrgMCL1gDZij4aO+qxyatf/jDG5vb2f/DH8gPDl0ESH0jEZCIrczCx1CCWNvQM3aZ5KLSaHI8",
+	"EY0ka3sUOp6Y9kX+/0+GK6r1IMDWsAUzNWsIBgduFoox3IOJoHkr1yu2duFt1GWu2PqJdtRA6FLa5Nzl",
+	"Ni6CmopL+U1JdSJslwYunM/zie1u1u3bA6gzegPcMG3TlM/zxrIAoe1kmtYoI3gkxQ2Xw9InNmHA1tdI",
+	"tczuXWS3NATMQ7sUvbsZtSHOuO+ZXbalYk3oTF6z7hn5ZcXE+duf0jwIvWJxjK1ydYqM7my1tCEDqhiJ",
+	"ZJgsmQBQFkzV+m1/yFjAtihe1mmxzigGWttqvqa9uvN+jdjdvnJNYlauk0aXS9fbpH/AADi8Qnvm3Z0j",
+	"yyDjDu+bu3BcldavLYhSZbtXiqxrIxB9TA1TjV013aV/+3gNvrhefVhBT66IA7Mu8IgdEgR2qE2ddRq9",
+	"+Lpl1iAGQEQU7x6oizE16hUwgXPHr+IEpFYAcwQEc5mzW+ptRymX1ZRd7YIygUWkcA8cCAhLCLq+mXDj",
+	"th2l7DO/UKIhGoGFg0ep9K6996Fu7xfuhrktMf3ANnqfqkQExKX9cntV9hVfWUpPYxZ2qO2YW97evzAa",
+	"Ne9v/dnbCEhxSza7nWRXsyFIGNLbtNOwEgFlMS1MWhvr3Dc2XKicK9Ln9my572uxtbmqtd+kze5XnOoS",
+	"rrBVuu1g5T9CpemOPftZztJ4+u+pUNSlier+VxAFWSA+LSHeDNK5rrUPR8/djSIBGbnIkRGj82kdGdCM",
+	"i4ZgVn85V9lqiWkYlRZzAD7J2USEUsz55dhW0cnEaB6xrLu2PaaNW/ZTXl28Z7/j3HmF7v0qFaETEfR6",
+	"VGt+KXqf5KzHIx2gYWCbjIVUgyxacq2x7KAwvX2IRS6rxCRKsMjaH+cutRy4RikcWyjUG+JklrDsrOTN",
+	"ZvC2dE+FWTAxETZ9MSvoK/S3ePvr+yzAZA2tXy9eNacoAHIfkKKwecvgRlsLNIxmVPNwcBfGiUakmvNb",
+	"FvVOnFDGOxcGMzBtDDbppvpKW5NqSld8asD8uK+/wNBuGLb8a+rgWbnoASeg0Yyx+TEvHBTJFetJ0cO7",
+	"HlIFum1bUHnNlOKR5WEhWy3cIeAldFI72TpLLgl+OBneI//BmstWfZc2LzqUMbZh+mC3B7bpUvVvEbyo",
+	"P/Q++h88m3YHHz4+8EZBe1VgdhPR5k2BeNAutKgNjWNvLJI4BgFgtwA/gVWTXyTk1ZxO+ySOn+Xs0XpA",
+	"7XivJbZoi9xAX4fNaCr1eHpIzswmRxl94bwXn1BriTitipEbhU4LbIOKTggLayGr84qtu/5EFFmrY7dZ",
+	"wgssK2Wgbj2d3dzzGKkvF6iRuk7Fn5Bl1vSDr6hvdxamNsZWyoe/rrFVu7TmjlbNQB+LbrYQzFGMHLCc",
+	"GxadGjVVC6R52fWU3cIC0YnLV5XKra3Z/sinPKKC5zcA/0QTbiv4uUgTLRta3ZedSk4275nNXltTaus0",
+	"C73A0tuZC8nGqH5dMbbSzpK32S/uRidkRgW1MKTCZZfO2CS92It0KIn4fM6wP6zlXwVFrdsn1kixjcLG",
+	"JLAyLiA3XGgi8TosnYQh0zo4y/+ciPz+gAE2ibCuWfQOzymPB+4+vjMiRchSTVqTAEZY9zYMC4CrZu+8",
+	"YmsiJImluGQqXQIWtBSrFNOv3Z16PM7VZp4V02zpcnagdpjXxIJi0H/2vKAXuGsD3S7t2Rb9AZL8Meth",
+	"v0bHsnopBGPRtKmz4+Ho0+tn8C46QWgUKbCJ5BzQzV6phRMEpUvAxoPB6OSb/rA/7I/G3w6/HaJF6F5e",
+	"4RxpKjgQFGp9BR8utTwXdLpu2rSUqywL36Xl90slUrqZPeXGrl+u9CpeLLjsl9hS7XQAs7MhtO+AypoI",
+	"IqBANAsODGVdmM/2TKpO+Mq1aDHFiW0r2HR7NiEGm7hfvirDXtRY09/MNVPwccaYpp2d0n0mZqGwf296",
+	"x/RmkVF1UvQmz9ZZNrxLji9fBZO2kkts/jxG+qxdZvvIUGODWXngJo07SW15Ny46vWfRNuzGE0IWlIVQ",
+	"rNP6/uP9/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

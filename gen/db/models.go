@@ -60,6 +60,36 @@ type Job struct {
 	Updated          time.Time
 }
 
+type JobNode struct {
+	NodeID int64
+	JobID  int64
+}
+
+type Node struct {
+	ID          int64
+	Name        string
+	Description *string
+	Up          *bool
+	MachineType *string
+	Arch        *string
+	IsVm        bool
+	OsType      *string
+	OsVersion   *string
+	VmHostID    *int64
+	Locked      bool
+	LockedBy    *string
+	LockedSince *time.Time
+	MacAddress  *string
+	SshPubKey   *string
+}
+
+type Queue struct {
+	Queue       string
+	PausedBy    *string
+	PausedSince *time.Time
+	PausedUntil *time.Time
+}
+
 type Run struct {
 	ID           int64
 	Name         string

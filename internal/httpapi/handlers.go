@@ -155,14 +155,7 @@ func (h *handlers) SearchJobs(ctx context.Context, req api.SearchJobsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	b := []byte{'['}
-	for i := range page.Jobs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = paddles.AppendJob(b, &page.Jobs[i], nil, h.logHref(page.RunNames[i]))
-	}
-	return jsonPage{body: append(b, ']'), total: page.Total}, nil
+	return jsonPage{body: h.appendJobPage(page), total: page.Total}, nil
 }
 
 // day reads an optional day parameter.

@@ -74,11 +74,39 @@ func readJSONBody(limit int64) echo.MiddlewareFunc {
 
 // headRouter answers HEAD wherever GET is answered: the spec declares HEAD where clients rely on
 // it (and where it is cheaper than GET); every other GET route also gets a HEAD route that runs
-// it, and net/http drops the body.
+// it, and net/http drops the body. It also keeps static paths such as /nodes/lock_many/ from
+// falling through to a parameter route (/nodes/{node}/) for methods they do not support: those
+// answer 405.
 type headRouter struct {
-	api.EchoRouter
-	get  map[string]route
-	head map[string]bool
+	*echo.Echo
+	get     map[string]route
+	head    map[string]bool
+	methods map[string]map[string]bool // static path -> methods routed
+}
+
+func (r *headRouter) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) *echo.Route {
+	r.note(http.MethodPost, path)
+	return r.Echo.POST(path, h, mw...)
+}
+
+func (r *headRouter) PUT(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) *echo.Route {
+	r.note(http.MethodPut, path)
+	return r.Echo.PUT(path, h, mw...)
+}
+
+func (r *headRouter) DELETE(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) *echo.Route {
+	r.note(http.MethodDelete, path)
+	return r.Echo.DELETE(path, h, mw...)
+}
+
+func (r *headRouter) note(method, path string) {
+	if strings.ContainsAny(path, ":*") {
+		return
+	}
+	if r.methods[path] == nil {
+		r.methods[path] = map[string]bool{}
+	}
+	r.methods[path][method] = true
 }
 
 type route struct {
@@ -88,18 +116,30 @@ type route struct {
 
 func (r *headRouter) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) *echo.Route {
 	r.get[path] = route{h, mw}
-	return r.EchoRouter.GET(path, h, mw...)
+	r.note(http.MethodGet, path)
+	return r.Echo.GET(path, h, mw...)
 }
 
 func (r *headRouter) HEAD(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) *echo.Route {
 	r.head[path] = true
-	return r.EchoRouter.HEAD(path, h, mw...)
+	r.note(http.MethodHead, path)
+	return r.Echo.HEAD(path, h, mw...)
 }
 
-func (r *headRouter) addMissingHEADs() {
+// finish adds the HEAD routes and the 405 answers described above.
+func (r *headRouter) finish() {
 	for path, g := range r.get {
 		if !r.head[path] {
-			r.EchoRouter.HEAD(path, g.h, g.mw...)
+			r.Echo.HEAD(path, g.h, g.mw...)
+			r.note(http.MethodHead, path)
+		}
+	}
+	notAllowed := func(echo.Context) error { return echo.ErrMethodNotAllowed }
+	for path, routed := range r.methods {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+			if !routed[m] {
+				r.Echo.Add(m, path, notAllowed)
+			}
 		}
 	}
 }
@@ -111,7 +151,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		status, msg := describe(err, c.Request())
-		if status >= 500 {
+		var coded *paddles.Error
+		if status == http.StatusInternalServerError || (errors.As(err, &coded) && coded.Err != nil) {
 			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method,
 				"path", c.Request().URL.Path, "status", status, "err", err)
 		}

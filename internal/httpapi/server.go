@@ -63,10 +63,10 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 		readJSONBody(cfg.MaxBodyBytes),
 	)
 	h := &handlers{svc: svc, cfg: cfg}
-	routes := &headRouter{EchoRouter: e, get: map[string]route{}, head: map[string]bool{}}
+	routes := &headRouter{Echo: e, get: map[string]route{}, head: map[string]bool{}, methods: map[string]map[string]bool{}}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
 	routes.GET("/runs/*", h.nestedRunQuery)
-	routes.addMissingHEADs()
+	routes.finish()
 	return e
 }
 
@@ -74,6 +74,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 var statusOf = map[paddles.Code]int{
 	paddles.Invalid:     http.StatusBadRequest,
 	paddles.Conflict:    http.StatusBadRequest, // paddles' "already exists" answers, which teuthology keys on
+	paddles.Forbidden:   http.StatusForbidden,
 	paddles.NotFound:    http.StatusNotFound,
 	paddles.TooLarge:    http.StatusRequestEntityTooLarge,
 	paddles.Unavailable: http.StatusServiceUnavailable,

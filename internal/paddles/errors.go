@@ -17,11 +17,14 @@ const (
 	// Conflict: the object exists already. paddles answers 400 with a message ending in
 	// "already exists", which teuthology keys on.
 	Conflict Code = "conflict"
+	// Forbidden: the request breaks a lock or pause rule (403).
+	Forbidden Code = "forbidden"
 	// NotFound: the run or job does not exist (404).
 	NotFound Code = "not_found"
 	// TooLarge: the request body exceeds the configured limit (413).
 	TooLarge Code = "too_large"
-	// Unavailable: the database cannot be reached right now; retrying may help (503).
+	// Unavailable: the database cannot be reached right now, not enough nodes are free, or a
+	// queue is paused; retrying later may help (503).
 	Unavailable Code = "unavailable"
 	// Internal: a bug or an unexpected failure (500).
 	Internal Code = "internal"

@@ -36,8 +36,13 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 		job := paddles.Job{RunID: run.ID, JobID: jobID}
 		patch.Apply(&job, true, s.now())
 		status = job.Status
-		if _, err := q.InsertJob(ctx, insertParams(&job)); err != nil {
+		id, err := q.InsertJob(ctx, insertParams(&job))
+		if err != nil {
 			return notFoundOr(err, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID))
+		}
+		job.ID = id
+		if err := linkTargets(ctx, q, &patch, &job); err != nil {
+			return err
 		}
 		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
 	})
@@ -73,12 +78,31 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, body []b
 		if err := q.UpdateJob(ctx, db.UpdateJobParams(insertParams(&job))); err != nil {
 			return err
 		}
+		if err := linkTargets(ctx, q, &patch, &job); err != nil {
+			return err
+		}
 		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
 	})
 	if err == nil && from != to {
 		s.opts.StatusChanged(from, to)
 	}
 	return err
+}
+
+// linkTargets records the nodes a job's targets name ("user@host" keys), creating unknown nodes
+// with the job's machine type, so that node job history works. Links are never removed.
+func linkTargets(ctx context.Context, q *db.Queries, patch *paddles.JobPatch, job *paddles.Job) error {
+	if !patch.Has("targets") {
+		return nil
+	}
+	hosts := paddles.TargetHosts(job.Targets)
+	if len(hosts) == 0 {
+		return nil
+	}
+	if err := q.CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: job.MachineType}); err != nil {
+		return err
+	}
+	return q.LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: job.ID, Names: hosts})
 }
 
 // finishRunWrite brings the run up to date after one of its jobs was written: the trigger has

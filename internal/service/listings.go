@@ -172,21 +172,27 @@ func (s *Service) SearchJobs(ctx context.Context, search paddles.JobSearch, page
 		if result.Total, err = q.CountSearchedJobs(ctx, args); err != nil {
 			return err
 		}
-		rows, err := q.JobsByID(ctx, ids)
-		if err != nil {
-			return err
-		}
-		byID := make(map[int64]db.JobsByIDRow, len(rows))
-		for _, r := range rows {
-			byID[r.Job.ID] = r
-		}
-		for _, id := range ids {
-			if r, ok := byID[id]; ok {
-				result.Jobs = append(result.Jobs, paddles.Job(r.Job))
-				result.RunNames = append(result.RunNames, r.RunName)
-			}
-		}
-		return nil
+		return readJobs(ctx, q, ids, &result)
 	})
 	return result, err
+}
+
+// readJobs reads the jobs of ids, in that order, with their run names, into page.
+func readJobs(ctx context.Context, q *db.Queries, ids []int64, page *JobPage) error {
+	rows, err := q.JobsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]db.JobsByIDRow, len(rows))
+	for _, r := range rows {
+		byID[r.Job.ID] = r
+	}
+	page.Jobs = make([]paddles.Job, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := byID[id]; ok {
+			page.Jobs = append(page.Jobs, paddles.Job(r.Job))
+			page.RunNames = append(page.RunNames, r.RunName)
+		}
+	}
+	return nil
 }

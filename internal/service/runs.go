@@ -51,8 +51,11 @@ func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddl
 			return notFoundOr(err, runNotFound(name))
 		}
 		runs, err := q.RunsByID(ctx, []int64{id})
-		if err != nil || len(runs) == 0 {
-			return notFoundOr(err, runNotFound(name))
+		if err != nil {
+			return err
+		}
+		if len(runs) == 0 {
+			return runNotFound(name)
 		}
 		r := runs[0]
 		run = toRun(r.Run, r.FirstSha1, r.FirstFlavor, r.FirstPriority)

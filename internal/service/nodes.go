@@ -1,0 +1,367 @@
+package service
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// NodeView is a node and its VM host, as the API shows them.
+type NodeView struct {
+	Node paddles.Node
+	Host *paddles.Node
+}
+
+// NodeQuery selects nodes (GET /nodes/); nil fields do not filter.
+type NodeQuery struct {
+	MachineTypes                []string
+	Locked, Up                  *bool
+	OsType, OsVersion, LockedBy *string
+	Count                       *int
+}
+
+// ListNodes returns the nodes a query selects, by name.
+func (s *Service) ListNodes(ctx context.Context, nq NodeQuery) ([]NodeView, error) {
+	var limit *int64
+	if nq.Count != nil {
+		if *nq.Count < 0 {
+			return nil, paddles.Errorf(paddles.Invalid, "count must be a non-negative integer")
+		}
+		n := int64(*nq.Count)
+		limit = &n
+	}
+	var views []NodeView
+	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+		rows, err := q.ListNodes(ctx, db.ListNodesParams{MachineTypes: nq.MachineTypes, Locked: nq.Locked, Up: nq.Up,
+			OsType: nq.OsType, OsVersion: nq.OsVersion, LockedBy: nq.LockedBy, Max: limit})
+		if err != nil {
+			return err
+		}
+		nodes := make([]hostedNode, len(rows))
+		for i, r := range rows {
+			nodes[i] = hostedNode{r.Node, r.HostName}
+		}
+		views, err = withHosts(ctx, q, nodes)
+		return err
+	})
+	return views, err
+}
+
+// hostedNode is a node row and its VM host's name.
+type hostedNode struct {
+	node db.Node
+	host *string
+}
+
+// withHosts reads the VM hosts of nodes in one query.
+func withHosts(ctx context.Context, q *db.Queries, nodes []hostedNode) ([]NodeView, error) {
+	var names []string
+	for _, n := range nodes {
+		if n.host != nil {
+			names = append(names, *n.host)
+		}
+	}
+	hosts := map[string]*paddles.Node{}
+	if len(names) > 0 {
+		rows, err := q.GetNodes(ctx, names)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			h := paddles.Node(r.Node)
+			hosts[h.Name] = &h
+		}
+	}
+	views := make([]NodeView, len(nodes))
+	for i, n := range nodes {
+		views[i].Node = paddles.Node(n.node)
+		if n.host != nil {
+			views[i].Host = hosts[*n.host]
+		}
+	}
+	return views, nil
+}
+
+func nodeNotFound() error { return paddles.Errorf(paddles.NotFound, "node not found") }
+
+// GetNode returns one node.
+func (s *Service) GetNode(ctx context.Context, name string) (NodeView, error) {
+	var view NodeView
+	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+		rows, err := q.GetNodes(ctx, []string{name})
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nodeNotFound()
+		}
+		views, err := withHosts(ctx, q, []hostedNode{{rows[0].Node, rows[0].HostName}})
+		if err == nil {
+			view = views[0]
+		}
+		return err
+	})
+	return view, err
+}
+
+// CreateNode creates a node from a body with a name and any node keys. No lock rule applies to a
+// new node, as upstream.
+func (s *Service) CreateNode(ctx context.Context, body []byte) error {
+	patch, name, err := paddles.ParseNodePatch(body)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return paddles.Errorf(paddles.Invalid, "could not find required key: 'name'")
+	}
+	if strings.ContainsRune(name, '/') {
+		return paddles.Errorf(paddles.Invalid, "invalid node name %q: it may not contain '/'", name)
+	}
+	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		n := paddles.Node{Name: name}
+		if err := s.applyNodePatch(ctx, q, &patch, &n); err != nil {
+			return err
+		}
+		_, err := q.InsertNode(ctx, db.InsertNodeParams{Name: n.Name, Description: n.Description, Up: n.Up,
+			MachineType: n.MachineType, Arch: n.Arch, IsVm: n.IsVm, OsType: n.OsType, OsVersion: n.OsVersion,
+			VmHostID: n.VmHostID, Locked: n.Locked, LockedBy: n.LockedBy, LockedSince: n.LockedSince,
+			MacAddress: n.MacAddress, SshPubKey: n.SshPubKey})
+		return notFoundOr(err, paddles.Errorf(paddles.Conflict, "Node with name %s already exists", name))
+	})
+}
+
+// applyNodePatch writes a patch into a node, resolving its vm_host by name.
+func (s *Service) applyNodePatch(ctx context.Context, q *db.Queries, p *paddles.NodePatch, n *paddles.Node) error {
+	p.Apply(n, s.now())
+	if p.VMHost == nil {
+		return nil
+	}
+	if *p.VMHost == "" {
+		n.VmHostID = nil
+		return nil
+	}
+	id, err := q.NodeID(ctx, *p.VMHost)
+	if err != nil {
+		return notFoundOr(err, paddles.Errorf(paddles.Invalid, "vm_host %s is not a known node", *p.VMHost))
+	}
+	n.VmHostID = &id
+	return nil
+}
+
+// UpdateNode applies a body to a node under the lock rules (PUT /nodes/{name}/).
+func (s *Service) UpdateNode(ctx context.Context, name string, body []byte) error {
+	_, err := s.updateNode(ctx, name, body, paddles.Errorf(paddles.NotFound, "attempted to update a non-existent node"))
+	return err
+}
+
+// LockNode locks, unlocks or checks one node (PUT|POST /nodes/{name}/lock/) and returns it.
+func (s *Service) LockNode(ctx context.Context, name string, body []byte) (paddles.Node, error) {
+	return s.updateNode(ctx, name, body, nodeNotFound())
+}
+
+func (s *Service) updateNode(ctx context.Context, name string, body []byte, notFound error) (paddles.Node, error) {
+	patch, _, err := paddles.ParseNodePatch(body)
+	if err != nil {
+		return paddles.Node{}, err
+	}
+	var n paddles.Node
+	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		rows, err := q.LockNodes(ctx, []string{name})
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return notFound
+		}
+		n = paddles.Node(rows[0].Node)
+		if err := patch.CheckLock(&n); err != nil {
+			return err
+		}
+		if err := s.applyNodePatch(ctx, q, &patch, &n); err != nil {
+			return err
+		}
+		return q.UpdateNode(ctx, updateNodeParams(&n))
+	})
+	return n, err
+}
+
+func updateNodeParams(n *paddles.Node) db.UpdateNodeParams {
+	return db.UpdateNodeParams{ID: n.ID, Description: n.Description, Up: n.Up, MachineType: n.MachineType,
+		Arch: n.Arch, IsVm: n.IsVm, OsType: n.OsType, OsVersion: n.OsVersion, VmHostID: n.VmHostID,
+		Locked: n.Locked, LockedBy: n.LockedBy, LockedSince: n.LockedSince, MacAddress: n.MacAddress,
+		SshPubKey: n.SshPubKey}
+}
+
+// DeleteNode deletes a node.
+func (s *Service) DeleteNode(ctx context.Context, name string) error {
+	n, err := s.q.DeleteNode(ctx, name)
+	if err != nil {
+		return s.wrap(err)
+	}
+	if n == 0 {
+		return nodeNotFound()
+	}
+	return nil
+}
+
+// LockManyNodes locks Count free (up, unlocked) nodes of the machine types for one owner, all or
+// none: with fewer free it answers 503 "only N nodes available", which teuthology reads as
+// "insufficient nodes". Concurrent calls wait for each other's rows, so each sees the nodes the
+// ones before it left free.
+func (s *Service) LockManyNodes(ctx context.Context, req paddles.LockMany) ([]NodeView, error) {
+	var views []NodeView
+	err := s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		rows, err := q.LockFreeNodes(ctx, db.LockFreeNodesParams{MachineTypes: req.MachineTypes,
+			OsType: req.OsType, OsVersion: req.OsVersion, Arch: req.Arch, Max: int32(req.Count)})
+		if err != nil {
+			return err
+		}
+		if len(rows) < req.Count {
+			return paddles.Errorf(paddles.Unavailable, "only %d nodes available", len(rows))
+		}
+		now := s.now()
+		nodes := make([]hostedNode, len(rows))
+		for i, r := range rows {
+			n := paddles.Node(r.Node)
+			n.Lock(req.LockedBy, req.Description, now)
+			if err := q.UpdateNode(ctx, updateNodeParams(&n)); err != nil {
+				return err
+			}
+			nodes[i] = hostedNode{db.Node(n), r.HostName}
+		}
+		views, err = withHosts(ctx, q, nodes)
+		return err
+	})
+	return views, err
+}
+
+// UnlockManyNodes unlocks the named nodes for their owner, all or none: if one node may not be
+// unlocked (another owner, already unlocked), none is. Upstream unlocked node by node and stopped
+// at the first refusal.
+func (s *Service) UnlockManyNodes(ctx context.Context, names []string, lockedBy string) ([]paddles.Node, error) {
+	var nodes []paddles.Node
+	err := s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		rows, err := q.LockNodes(ctx, names)
+		if err != nil {
+			return err
+		}
+		if len(rows) != len(names) {
+			return paddles.Errorf(paddles.Invalid, "Could not find all nodes!")
+		}
+		patch := paddles.UnlockPatch(lockedBy)
+		for _, r := range rows {
+			n := paddles.Node(r.Node)
+			if err := patch.CheckLock(&n); err != nil {
+				return paddles.Errorf(paddles.ErrorCode(err), "%s: %s", n.Name, paddles.ErrorMessage(err))
+			}
+			patch.Apply(&n, s.now())
+			if err := q.UpdateNode(ctx, updateNodeParams(&n)); err != nil {
+				return err
+			}
+			nodes = append(nodes, n)
+		}
+		return nil
+	})
+	return nodes, err
+}
+
+// MachineTypes lists the nodes' distinct machine types.
+func (s *Service) MachineTypes(ctx context.Context) ([]string, error) {
+	types, err := s.q.MachineTypes(ctx)
+	return types, s.wrap(err)
+}
+
+// NodeJobs returns a page of the jobs that ran on a node, most recently posted first, with their
+// run names; count 0 means all.
+func (s *Service) NodeJobs(ctx context.Context, node string, runName, status *string, page Page) (JobPage, error) {
+	if page.Count != nil && *page.Count == 0 {
+		page.Count = nil
+	}
+	limit, offset, err := s.limits(page, false)
+	if err != nil {
+		return JobPage{}, err
+	}
+	var result JobPage
+	err = s.inTx(ctx, readOnly, func(q *db.Queries) error {
+		id, err := q.NodeID(ctx, node)
+		if err != nil {
+			return notFoundOr(err, nodeNotFound())
+		}
+		ids, err := q.NodeJobIDs(ctx, db.NodeJobIDsParams{NodeID: id, RunName: runName, Status: status, Max: limit, Skip: offset})
+		if err != nil {
+			return err
+		}
+		if result.Total, err = q.CountNodeJobs(ctx, db.CountNodeJobsParams{NodeID: id, RunName: runName, Status: status}); err != nil {
+			return err
+		}
+		return readJobs(ctx, q, ids, &result)
+	})
+	return result, err
+}
+
+// NodeJobStats counts a node's jobs by status, every status included.
+func (s *Service) NodeJobStats(ctx context.Context, node string) (map[string]int64, error) {
+	stats := map[string]int64{}
+	for _, st := range paddles.JobStatuses {
+		stats[st] = 0
+	}
+	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+		id, err := q.NodeID(ctx, node)
+		if err != nil {
+			return notFoundOr(err, nodeNotFound())
+		}
+		rows, err := q.NodeJobStats(ctx, id)
+		for _, r := range rows {
+			stats[r.Status] = r.Jobs
+		}
+		return err
+	})
+	return stats, err
+}
+
+// NodeStats is one node's job counts by status.
+type NodeStats struct {
+	Node   string
+	Counts map[string]int64
+	Total  int64
+}
+
+// NodesJobStats counts, for every node, the jobs posted in the last days by status (only the
+// statuses present), fewest jobs first; machineType narrows it to jobs of that type (or multi) on
+// nodes of that type.
+func (s *Service) NodesJobStats(ctx context.Context, machineType *string, days int) ([]NodeStats, error) {
+	if days < 1 {
+		return nil, paddles.Errorf(paddles.Invalid, "since_days must be a positive integer")
+	}
+	rows, err := s.q.NodesJobStats(ctx, db.NodesJobStatsParams{Since: s.now().Add(-time.Duration(days) * 24 * time.Hour), MachineType: machineType})
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	byNode := map[string]*NodeStats{}
+	var out []*NodeStats
+	for _, r := range rows {
+		ns := byNode[r.Name]
+		if ns == nil {
+			ns = &NodeStats{Node: r.Name, Counts: map[string]int64{}}
+			byNode[r.Name] = ns
+			out = append(out, ns)
+		}
+		ns.Counts[r.Status] = r.Jobs
+		ns.Total += r.Jobs
+	}
+	sorted := make([]NodeStats, len(out))
+	for i, ns := range out {
+		sorted[i] = *ns
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].Total != sorted[j].Total {
+			return sorted[i].Total < sorted[j].Total
+		}
+		return sorted[i].Node < sorted[j].Node
+	})
+	return sorted, nil
+}
