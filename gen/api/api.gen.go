@@ -20,6 +20,21 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for HealthStatus.
+const (
+	Ok HealthStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the HealthStatus enum.
+func (e HealthStatus) Valid() bool {
+	switch e {
+	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JobStatus.
 const (
 	JobStatusDead    JobStatus = "dead"
@@ -118,6 +133,16 @@ type Error struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
 }
+
+// Health The answer of a probe that passed.
+//
+// Example: {"status":"ok"}
+type Health struct {
+	Status HealthStatus `json:"status"`
+}
+
+// HealthStatus defines model for Health.Status.
+type HealthStatus string
 
 // Job A job. Every key is present (null when unset) unless `fields=` narrows the listing; `job_id` is
 // always present.
@@ -454,15 +479,30 @@ type BadRequest = Error
 // Empty defines model for Empty.
 type Empty = map[string]interface{}
 
+// Forbidden Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type Forbidden = Error
+
 // NotFound Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
 type NotFound = Error
 
+// NotReady Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type NotReady = Error
+
 // TooLarge Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
 type TooLarge = Error
+
+// Unauthorized Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type Unauthorized = Error
 
 // ListRunsParams defines parameters for ListRuns.
 type ListRunsParams struct {
@@ -640,6 +680,12 @@ type ServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx echo.Context) error
+	// GetHealthz Liveness probe
+	// (GET /healthz/)
+	GetHealthz(ctx echo.Context) error
+	// GetReadyz Readiness probe
+	// (GET /readyz/)
+	GetReadyz(ctx echo.Context) error
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx echo.Context, params ListRunsParams) error
@@ -686,6 +732,24 @@ func (w *ServerInterfaceWrapper) GetRoot(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetRoot(ctx)
+	return err
+}
+
+// GetHealthz converts echo context to params.
+func (w *ServerInterfaceWrapper) GetHealthz(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetHealthz(ctx)
+	return err
+}
+
+// GetReadyz converts echo context to params.
+func (w *ServerInterfaceWrapper) GetReadyz(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetReadyz(ctx)
 	return err
 }
 
@@ -969,6 +1033,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/healthz/", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
+	router.GET(options.BaseURL+"/readyz/", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
 	router.GET(options.BaseURL+"/runs/", wrapper.ListRuns, options.OperationMiddlewares["listRuns"]...)
 	router.POST(options.BaseURL+"/runs/", wrapper.CreateRun, options.OperationMiddlewares["createRun"]...)
@@ -988,9 +1054,22 @@ type BadRequestJSONResponse Error
 
 type EmptyJSONResponse map[string]interface{}
 
+type ForbiddenJSONResponse Error
+
 type NotFoundJSONResponse Error
 
+type NotReadyJSONResponse Error
+
 type TooLargeJSONResponse Error
+
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type UnauthorizedJSONResponse struct {
+	Body Error
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type GetRootRequestObject struct {
 }
@@ -1009,6 +1088,62 @@ func (response GetRoot200JSONResponse) VisitGetRootResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealthzRequestObject struct {
+}
+
+type GetHealthzResponseObject interface {
+	VisitGetHealthzResponse(w http.ResponseWriter) error
+}
+
+type GetHealthz200JSONResponse Health
+
+func (response GetHealthz200JSONResponse) VisitGetHealthzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadyzRequestObject struct {
+}
+
+type GetReadyzResponseObject interface {
+	VisitGetReadyzResponse(w http.ResponseWriter) error
+}
+
+type GetReadyz200JSONResponse Health
+
+func (response GetReadyz200JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadyz503JSONResponse struct{ NotReadyJSONResponse }
+
+func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1085,6 +1220,37 @@ func (response CreateRun400JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	return err
 }
 
+type CreateRun401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateRun401JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRun403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateRun403JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRun413JSONResponse struct{ TooLargeJSONResponse }
 
 func (response CreateRun413JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
@@ -1117,6 +1283,37 @@ func (response DeleteRun200JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteRun401JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteRun403JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1283,6 +1480,37 @@ func (response CreateJob400JSONResponse) VisitCreateJobResponse(w http.ResponseW
 	return err
 }
 
+type CreateJob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateJob401JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJob403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateJob403JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateJob413JSONResponse struct{ TooLargeJSONResponse }
 
 func (response CreateJob413JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
@@ -1316,6 +1544,37 @@ func (response DeleteJob200JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteJob401JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteJob403JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1434,6 +1693,37 @@ func (response UpdateJob400JSONResponse) VisitUpdateJobResponse(w http.ResponseW
 	return err
 }
 
+type UpdateJob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response UpdateJob401JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJob403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateJob403JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateJob404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response UpdateJob404JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
@@ -1467,6 +1757,12 @@ type StrictServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx context.Context, request GetRootRequestObject) (GetRootResponseObject, error)
+	// GetHealthz Liveness probe
+	// (GET /healthz/)
+	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
+	// GetReadyz Readiness probe
+	// (GET /readyz/)
+	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx context.Context, request ListRunsRequestObject) (ListRunsResponseObject, error)
@@ -1531,6 +1827,52 @@ func (sh *strictHandler) GetRoot(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetRootResponseObject); ok {
 		return validResponse.VisitGetRootResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetHealthz operation middleware
+func (sh *strictHandler) GetHealthz(ctx echo.Context) error {
+	var request GetHealthzRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHealthz(ctx.Request().Context(), request.(GetHealthzRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHealthz")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetHealthzResponseObject); ok {
+		return validResponse.VisitGetHealthzResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetReadyz operation middleware
+func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
+	var request GetReadyzRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetReadyz(ctx.Request().Context(), request.(GetReadyzRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetReadyz")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetReadyzResponseObject); ok {
+		return validResponse.VisitGetReadyzResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1889,95 +2231,110 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hz7c9s2tv+/guF3Z2p/h6IejpNUnjt3vUl2u71NtuMks7cT5YoQeSQhpgAWAK1oPf7f7xwAfFMyFdtt",
-	"5872h8aSQBDn4Dw+5wHcepHYpIID18qb3noplXQDGqT59EpkXOMfMahIslQzwb2p9zNdAVHsXxCQ17Ck",
-	"WaIV0YLoNRAF8gbkd4qEg4HMuBqkdAUDHBuSk/FodHpBRmTFbkARyglsUr0jOCTwfI/h3L9mIHee73G6",
-	"AW/qRWYFvqeiNWwoLmXDONtkG2868j29S3EQ4xpWIL27O9/7USz+yiCJVXvZr8RmQwcKkEYNMfkiFuQa",
-	"duqCAI3W5qNeAycRlZKBIoInO6LXQoEZRtIkUyT8IhZzFocBueQk49dcbDn+POOUqy1IRZ6NRsGMe74H",
-	"X+kmTXCBSlOdKb+6nG5yl3bpVXodjUpLxleGRGR/m7rxYEEVxIabhGebBch9TMUhtXfEdhe96dgv+Tvu",
-	"5O9VxvvyV2a8yl/8eIi/TY6SKkNr7EQyfMdTCQrl7yH8vMr4OzO8SdCHNeCqv1PEvJFAsApIqCHTa5GI",
-	"1W4wGU2eD0bjwfh8Ph5NJ6Pp2WggaSzUYEMZH8RMaSkGjrsDtWF6zcI6LQ+cLac7pXpdkm3+8T0Jv2ZM",
-	"QuxNtczgEBPucLBKBVdgNvYvNL6CXzNQRvsjwTVYQ0DTNGERRQYNvyjk0m1JzK23AaWMdHqUE8ZvaMJi",
-	"YjaBbKkiKoWILRnE3l11NX+SsPSm3v8blrZoaH9VwzdSCmlX2LE5do2EKbKhyVLIDcQXxg65hRBFd4ps",
-	"19SM2UrBVwG++w0anqNIu+tgn1h8gUh3Le614GBe9E7ov4qMx9/KRlSaLdNrI4HkgcJCuNBkaZbzSPzP",
-	"OBHSWM5YgDLzw1emtKH9gxA/UWlt1TfR7nZ3IeId0UKQBGcjJwnbME3Gz1+8eDEZPyeLnQZ1+sgSZd4J",
-	"XyOAWNUdm3l7YAyHmxFfeMl3P77/xztDH9/9Y+lNP916NI4Zzk2Tn6VIQWqG2mV1kWdJQhdIsv3cECn/",
-	"1mMaNspKnvuRSkl35reG/pbfWMNf/WYhRAKUe3efm/Re8h3BRZMbmmRATnBJhPEoyWKIT32itJAQE8pj",
-	"IkFnkkNM4CuNdLIjqMzAdc2W3XoRpGu320v8V6jYWtVFtiLmw2R0d2dYb3ehZXLf3IDcEcAfnf1vvKIU",
-	"D5Q6oxrWI5MxoYkEavaNKa1QItIK3yvPNt/6TzQQW+DamQjyXhht+6oVoRJISiW61sWORAlDYTJM4XAD",
-	"kkRrylEqjXMwkpItl+wrCeurCU+RkLbzKW30p2J9n9vigLimve5LpD0glmnoMpkiqQTcGbedW3S4GVeg",
-	"T0nGE1CKhNYp/kdIOJVSbK18J0xpxlcXBcAhTM04TbZoQN2cDVhz61EZrdkNzI33mXpD93n4QDs1HHu+",
-	"t5CURzgrjvOasmumGC6oYtHwNkoyhZB1uGRfIR5MiGWbkd/hIkGFFhKIpupaDc2Tc5qyuQal1R1OnUlq",
-	"5x1Pzs59DzaUJd4UGeh7S8qSTMJcAjXGyn2b0BuU3wI6+Z7lGyIxz/euQXJIkEfX8aLwv2s6xkcMzbip",
-	"CVV6zvhcZUyDN13SRIHvJWI1X1sDttY6nQ6Hv9JBKsXXXYAKFkRiU+Hww5ldmSFIxMrzvQ2N1ozDPBfX",
-	"HGpsBJ/TuaVtnlMDNF4ALN3Pi/rPllsOljwc6/DsGuaCz8FaD8tWofKFZouM68wzX92AVFZWJpNg9Ay/",
-	"vAEpWWxtQV9T5XtiywF3Gq19nCUQz0s6/lz+6fleSqNruoK5EpmMDOPWdENReNMona8kXVJO55ksZCs1",
-	"8vJs8myCY4TSaAe8kjcEeTOejs6CsxeT75+f4yjJhGQIXsajkY94N6ttkRQJEvjpE+5GQHFXVjL4angS",
-	"ByPvs//Js0YMP3z2PQX4UlwD/s213M3hxrhqu0a3zaPx5OzZ+fMXL7+niyiG5b7PiLU1lZ2UnE9Ho2A8",
-	"GY1GIztMZ8pgV2UgerZQoFF/hmM7IIsiUIXHdEpiVd9zn+dNM2G/zQ3SWmycNdoKeQ1yqGQ0xK0f/kqL",
-	"wRISN772ZSqcAqrpcLhiep0tjOqZx40irpguxjs2LSGOFvT7ly+enz87m4xH+z6jL0A0Y6NuK7d/tps4",
-	"Go2DpRRcBwpSRgudx11W6wHEk/Pz8ffk8vLyMggM0DKGzSAOxpWmiZMvBAFWzM0n9CqFtLb4ptkGlKab",
-	"tL1tqJye72VpTNvbOp6OJtNnaPIyZdSkphE3IBdCOZDT8sd193G7DxMVKKfwCT2G1txFn/GFD2g62fcQ",
-	"CR6rwNsL2or4uHAdPV7Y9Ct9HnFOp8fQ3BlVoLXxS62BpaM6hJlzeNv2WXvXUuDOqkNr8vbj1U9ELA0A",
-	"+SIW3ylSd0U+WUqxaeBvsSL4mIZNmlAN9XD6d3KYLbbWPWiPDetwrT2fWhz9FHfZjvsH1t1tn70unHGP",
-	"6ateus/wqv/uKa3OefeYvem8+zzS9Op9nrFaef84hwYOU/qhsNp3VWhw28NSOeTQYykOUvTmuUUUfdZQ",
-	"xxs9ltJbxAsMcnjV79w8NT7mwOTwoz+KxXs78K7ELn1WlqOaPtp0n5GtTltFQ70f6O16G1DpiCcQR/Ue",
-	"3nuDK+ipp1g6lNR/fBss9VlXiaO+QfQKjHWE2lvc1WNpBRi7X/IaiQmHJvbkJV5JyBddyQ1UwuEW8OuJ",
-	"To5axd95mtn84oGsWzN9Uu6xSWJiMMhWPtmuRQJESMI4SanUAfkv2NlUEBdyQxOmICYn4SA0iaAwCMkC",
-	"IrEBEs7D0wtbLuJCz3jC0IyTNUgwj7MVFxLigLwziTo7J40iSHHY1oyrLEoBt/nHzbRMzJhXpuYvCTOe",
-	"p+kUsXxTPglzNBv6JERznD/kPIR5kkiR8RhiogVxNlkF5NJlAx0qM/mwGUeGV+sxhNMN4ysz5Bp2vs2H",
-	"Cb3GL02mnWkN3CaMDoP+UgIeNX30h44lLqq8N5USw/4alMV4Ojh/vpeSItP7B4w52nl1i+5ZbDK2jBOm",
-	"lakenOQKTgQnkTEkp3XlaIl3HfDjXgsOLuO+Ny9egI7Pv1HM8zgBQJ2RLcPANPIlNJme6qNh0EcDOoOH",
-	"/m9cHP9G3qPM+tjl0eODnH4swMcGgg/MY4fI/3dwdGxw1LCZhQGgzgQENZ2/b9ZuG1ANlurvu+oyzReu",
-	"zuO6FrZrlkCetkCHZ6Kp+IAUlOb66QOvHvT0WumThme/TYjV0GWZges+SqlSPjEVF4Ju0SemXpb3n5zk",
-	"xTK70hD3GB/kpzX7dLCW++847v9KHLfPI3ynSF4VIviAT8Jffvnll8Hbt4PXr+c//DB9+3b6/n1ITj5+",
-	"eFUXHK/Dm/VxVpUAsVnCBl4YJMQrzmBhmFKuieRr+hQszX+fQ5/g4i5IXOnk42K7b7XVjH97dU8TitbD",
-	"Pd/7OliJgfvyixI8uKLbt652boPB94V9AZ5tMHh0RSZUdc/Z4NjzPZlxjmvyTR3T8z1nADzf21Km8afP",
-	"VUaU41s0tQP61ia9o+wGkN9OWjYskkLZmCB3LMAJF3zwL5DigjRq+Ps3pVVda7I1pVqDxEX8z2wW3z67",
-	"G+A/k/wfYv+Z1v45mc0C/Ov53el//qmL5CvXfNci9EcTTGdcK7LYEdeqZ4JEk8tf07H5YIOLPNa0GHDJ",
-	"pNJGik8WuyLoPW20gZjdmo7chk7HnRV5s+fTl8V24/h8A/GR40ubWmiKrxuVgoKT5qIyHbVSHXahlTB3",
-	"1JUIXboIroz+OkcVsVgbQBdsQxaacRck5IJDaOXHMZisqSJc4MBGIFWyrQcatM61ePjl3gRzD9qLHbmP",
-	"/O4QpUk8jjqS9CME4H6/YSWkSksn1YX4dKiOIlvTFWv1BqGHG11bdue0hSQe5nojs1aYQ2clSyuXz1dY",
-	"zpaZtAS73SlktCtJd5XxrhYmmfE9LUx9GpYC8lGB9ImBHT6xHt4nLvwmuIgZR1tTtG8Y20tMtq6oLla7",
-	"fE2Pcm06Y6uqM5KlSBKxNVkMI07Nxqhmdb3DONU7fFIaxwmowM1hSpYy4+rBuTDbmKTmtpHeCOO+7p5H",
-	"69I52MkyOZt8f37W7mSRVV/yhzXuhRTtbZN4+n6ZUjubLTEHWzSC0Wh0Nh51dmq03FaJlEsz6WT5iJTh",
-	"N3mX7k6By4USSaaBVFoGZMZ9sshYojv6BNJskbAIh3d2CDylwi2F3FDtTb1MMq87UVoo5L2OoplIrJwq",
-	"6Z/icnm3x8yrPXbFuu3V81/34MN6thxNyP0F54qRObTIHNfWFf4IwnKo8jQY4+mL21cZr2ZeXPKiEgY5",
-	"g3NMvHp8MdRFk11S21ks7EIcr0E7bE2TxGUM76Hc5AxbBUvzb96Tf1/ayms17bdrmaoDJLV79ElxAoQm",
-	"SQk4HHXfUPT8h16DtBXKakGyVafrk6u/IEyTDd2Zgx+R4JoyTsLhox9xOlwXNiv9fHSaoJTxFpWvQbIb",
-	"iCtexQwEVTdFRSThcgzmOGN3dqHE0SVyXjLO1Noc2bO5ifyzg9rFZ4OHammI5qMtvXu8JMTBnANuYDA+",
-	"P5ucv/SeJMeAe834UuwpCyh3OiUVUtuwwFl43KhXkK5rLYVEg9K4dyog/2QSBqi8VLNFAlbFslRpCXQz",
-	"4w4ekJN9DcBuwOm0Oj8uJs2SlGlBNE2u7alYphwqIRl3Sblgxmf8leA3wJEcXDrVZC2SmCyFJGCioZTq",
-	"9RQH/n/yM9Vrq6+uoYCZsJZJElEuOItogg9ufAI8NjV4q4cursKZCE2UKGr4SK7INE4y44RoSVmCz6mE",
-	"qrWfc9X0ddjvwL5+A9LmFIcWLX01mfHQfRiGp747riaIhJhJiHSABIQ/vLl8bcbaFeTNDsiV8G9vPpif",
-	"ThTdFFEvLmENNAapfJxuIeLdqZnrqjyjxaB2QIcqe6Bpu6baTG15FL6yp88GH3YphLU5rjv6OhawFBJI",
-	"pmBKuls8yIkSXWVXJKKoVyNfw1ZVNzx1zSQlWC3PzqFlqFllXGr7SJRyDsESa46qhbez/PjQzJuSmRcE",
-	"wcy7s8QWxsCRmhuAWrqalOlqM3voMsRh3UDUbYOJexMWAXfJXBtCvv37B7R0Mql00IsUuC0fBkKuhu4h",
-	"NcSxJt+uE3s22eiV7R13BzhGwTgYmYJlCpymzJt6Z8EoOLMmZ20M+BD/t4KO0+qXjmfh7V3oo4jkWk5y",
-	"JUf+X+B+L7PE1hkTdgMclCKpFAswOom6qYVI8vpjCrbJ4+8Ybv0N9JUQ2msco52MRk94yPQyP0Bvh7gz",
-	"idlmQ+XO9JrIGxYBkXZhmq4UOinUVO8zDrVKu5dvVxlXhMMW1cSC7pPFzoitSaDoNewIajKxwP/UJ4KD",
-	"PX5ONaFmVEDe5Ee/81PfTKsZr+i4M9g+iatOt55ZqTP7J6Y0Ls5sf3ldwR5gVw4ZlmfXEeHdM9jefdBj",
-	"oDmOj8jtG7a+3O1eyNKC0yaybAuG3QWxNL6OnBQ3LZgnEDNom0LDP3DoqcGTz+ySuxZQkDasnAyvixvu",
-	"ipu1cLNtsbNhYsfdAab1p3IphMkKVlyrO2xJk0RZl3qCE6HLorZ1z03gGotODTRlilxDqlF/Z7xQ+9zr",
-	"s4TpXY/8IelIH1acTgESTfdKh7xa2nDv/PxM819EfNzx88dKzvU+JV0EF3d1uO0O8nTJ+mHBsUfuSzH7",
-	"/U/Dt48LP8IBcuONmXXnzkFb80xOwkhkiWmTJDFEIobSfyNucuUJJG3Gq4OXzJhJ1yd3Dbsp+Q5HfYdP",
-	"CVnUNywd5CSss+m/Sesk8syYkWfjs/u3rTjEX9d2K9OE4osPOJdbXMHd0Op7AjaNUNeO1+b7XDseIFXP",
-	"7h9d3MZQJ8YuwRJjlL0aanfZsE5/WVyIYLfb3BZDTQFThc7yIsBHk2XxPZqtaiZTyNgA40rZs9H22AYd",
-	"e9nW2/HcYwRc/mT/BRDBQ7n/N9CO9a00Rxfv166geqAnI7QB4VxmPCQmbDceQwuirllqnWKuE3aoTYDU",
-	"2fsD0Hg/f7v33mpYlSWN2FsUlUizJNvw2FCtNUTXNiCklUk7femx8Mfcc2P632r6ibzeDwTfdErrRqCT",
-	"hwi4TnYOA1qcGOxDbD/aLW2supGe4ol5l4txbPRs0OK+24xcRrOv9a40lfUAd+V1Ur8NwuvOHXbqXpEH",
-	"PBq3PUxfC6BndkksW07A5jYfIJ73gkTbdclLYTToLz+QgDpjAxa2RBTYuJqGVN00bRwBmXF7BmRqMwMi",
-	"04rFZaen3ab6SY7KhRmll877BytRvjE7KNQzHg4GVCm24oMvYjFgsQp9JGe7ZtGaRFShL9owpZCi6vT2",
-	"ocadLKcmmXTp7i9Dq1Fz97VjG2Hz0pR3TXBQy2fpNfAZLw6hEJOfMayzKYKfP34I85vfbPfFx6uf9kNg",
-	"FO4HQODf8EaQA9d7jA9ejxEcuB7jUW/BKFrP/3i3YDTq+kdfSPEtBXRbGS8S783CeP8bEjqvQShbNO+O",
-	"cDPHxk+PAtkq5/H2+w1zGZuNmOPggTFZn2uYnjKu8gl1R9YsqnJn1mzkflK9Cw71T+VH1k79Ga+aVmdu",
-	"i4AKycoNqKPn5H7r+Rih1ZVBpIQSDlt8UduzdsK3W7umPsFWbod/32Crk7QitmqFOvsX/Vh6c0BhHiXI",
-	"ERz2EZ0HNe0IZD/Z3ZrdIwJRmUvJ2qv7DsYf5ZSPCPD8I04Itk/7ddx36XzzMTdeIsjMOjDmR9OwUJiJ",
-	"shnRwU1jhxB+XQOkykXywtTUXeXHGKMKLIwod9nLBcx40ZVPScyWS5A4t7VfFaB2GhAbpBCZJaCm5TmU",
-	"LeOKCFM2c8dcwovyzxlHuofmWMvQNI+Xp12GS8qSoSs/XxDBI8iRtCIhjghRIkIcFqJVLd55DTvCBUkE",
-	"X4HMSVCE6aB6pPjwAanQ+uawCx1anj8QHdYucbMnZ9s3TFUulHpKT35cJvQJA7eHeSK7L/tMtRlrQpuu",
-	"OB633gFXW7PmhMaxxJhILFHcbOnNTBDWioXT4XA8eRGMglEwnr4cvRyZiNC9vGU58lIDKpRBfZVMPbU2",
-	"FzHdaX74gMmi0OQqT0FpR0xiZa95KoNdU0asxEmVBoRNUDNLyrv7fPe/AQAA//8=",
+	"7H37c9s21ui/guHdmdp3KEqy47SV585dN+lu29umvU46/TpRPhMijyzEFMAAoBXV4//9m3MAviRKpmKn",
+	"29nZ/lBLFAACB+f9yl2QqGWuJEhrgsldkHPNl2BB07cXqpAWP6RgEi1yK5QMJsEv/BqYEX9AxF7CnBeZ",
+	"NcwqZhfADOhb0F8YFg8GupBmkPNrGODYmB2NR6PjczZi1+IWDOOSwTK3a4ZDoiAMBK79oQC9DsJA8iUE",
+	"kyChHYSBSRaw5LiVpZBiWSyDySgM7DrHQUJauAYd3N+HwQ9q9g8BWWq2t/1CLZd8YADPaCFl79WM3cDa",
+	"nDPgyYK+2gVIlnCtBRimZLZmdqEM0DCWZ4Vh8Xs1uxJpHLELyQp5I9VK4s9TyaVZgTbs2WgUTWUQBvCR",
+	"L/MMN2gst4UJm9vpPu7cbb15Xn9GY7WQ13REBP/26caDGTeQEjSZLJYz0LuAikNa70jdLQaTcVjDd9wJ",
+	"38tC9oWvLmQTvvh1H3w3IcqaAG2BE48RephqMIh/j4HnZSFf0fDNA71ZAO76C8PojQyi64jFFgq7UJm6",
+	"Xg9ORifPB6PxYHx2NR5NTkaT09FA81SZwZILOUiFsVoNPHQHZinsQsTtszxytfLcObeL+tj0Jww0fCiE",
+	"hjSYWF3APiDc42CTK2mALvYbnl7ChwIMUX+ipAXHCHieZyLhCKDhe4NQuqsPcxcswRjCzoBLJuQtz0TK",
+	"6BLYihtmckjEXEAa3Dd38zcN82AS/K9hzYuG7lcz/FZrpd0OOy7H7ZEJw5Y8myu9hPSc+JDfCDN8bdhq",
+	"wWnMSit5HeG7v0XGc9DR7jvAp2bvIbFdm3upJNCL/qH0TKQpyE+FIx5mpYUFZtUNSDyGVJYRZJ8IijPg",
+	"GnR7fSWBqXmbpTe2Yehwr5T9hypk+qlnQ46wEnZB5MUeSQm07Tlt54mQq5BMaRILqQIHFvgojC3Pfgk8",
+	"PQCJHMdUK3pmiuWS6zUKU2XstYbX//9HhD39Hga3PCs2gIWv1/jGCd1Kyi1Hhl/vzbFL4mhLca25RdJu",
+	"veqC+R8U3XMOMsUxB73Oga5Ek6TQGqRlR7xz6WMH2ye4jF3HDfGKhDXd+6KbeqPUj1w7kflJWOqZzEyl",
+	"a2aVYhmuxo4ysRSWjZ9/+eWXJ+PnbLa2YI6fmLHRO+FjApCaNjHS2+l8v0qOhKPFH5B+OpcRxq/NvNQw",
+	"jDcpfsIMyJRd+FfRmhP2jWMd02I0Ok1oHH2EJwLD3h2xI2GRSI3jIfFgQD8OHIOKjxmXKcGsBGapd0g1",
+	"lXHnQWK2AJ6Cdvqb+0xk+9tvvw1wBkiL8NyhK9CZcHeMN8bS9tpC371tr1rSIBzawYVc//D651d0q3L9",
+	"8zyYvL0LeJoKfD/PftEqB20Fchkn7GWRZXyGr3PfN2RWeBcIC0vjRJv/kWvN1/TbxnbqJ06zbD6ZKZUB",
+	"l8H9u80rvJBrhptmxF/YEW6JCZlkRQrpcciMVRpSuicNttASUgYfeWKzNUNtgSg4bGJsAvnC4/gc/yqT",
+	"uquYFdeMvpyMPOwcYm3d07e3oNcM8EfPQjZeURMFcn5CLafyszHjGbFEJwYMInnegHtj7uZbf0MNZIWc",
+	"0ukg7LUiiffRGsY1sJxr1N1na5ZkAumDgCIBsT9ZcIn8hrRP4gHFfC4+sri9m/gYD7Kt3dZK4Ntqf++2",
+	"0SH4DnhmF92I7QCFCgFnuVYzYBYPlHNjIN2An9PLcembbQCVP94FINHGeIuj3j20bT+ra9c/qNn2li/w",
+	"xiLmrhotCZRIGgxJKkLCFdohhTRgj1khMzCGxc5W+D8xk1xrtXL8NhMG5eh5ZfcxYaaSZyvUK/2aG9be",
+	"XcB1shC3cEVK+SQY+u/DR2o4w3EQBjPNZYKr4rhgk+JoieGMG5EM75KsMGjJD+fiI6SDE+bARlQ3nGXI",
+	"E5UGZrm5MUOaecVzcWXBWHOPSxdOoAeT8cnpWRjAkossmCAAw2DORVZouNLASbD4pxm/RaqrLMowcHBD",
+	"AzUIgxvQEjKE0U06q8ySBR/jFDozXmrGjb0S8soUAlntnGcGwiBT11cLJ0kW1uaT4fADH+RafVxHyBai",
+	"RC0bEH48sBsrRJlCNWnJk4WQcFVia2mBLZW84lfubFflaYCnM4C5/3nW/tlBy1trjzcBZXEDV0pegeN5",
+	"DqzKlBstZoW0RUCPbkEbhysnJ9HoGT68Ba1F6gi0L4MNA7WSgDeNMiotMkiv6nP8vf4YhEHOkxt+DVdG",
+	"FTohwC34kiPy5kl+da35nEt+VegKt3LCl2cnz05wjDIW2UBQw4YhbMaT0Wl0+uXJ18/PcJQWSgu06caj",
+	"URh8KKBoXZFWpIC/fYu3EXG8lWsdfSSYpNEoeBe+DRzrxS/vwsAAvhT3gJ+l1esruCW1yu3RX/NofHL6",
+	"7Oz5l199zWdJCvNd31HWW647T3I2GY2i8cloNBq5YY5/InfF78XMgEX6GY7dgCJJwFRy3hOJI/3Af7/a",
+	"ZBPuacmQFmrpudFK6RvQQ6OTIV798AOvBmvI/PjWw1x5AjST4fBa2EUxI9Kj6USI18JW4z2Y5pAmM/71",
+	"V18+P3t2ejIe7fqOEgy1a+eMdHj7d3eJo9E4mmslbWQgF7yiebxlsxhAenJ2Nv6aXVxcXEQRKcbE2EhP",
+	"EtJYnnn8QtXFoTl9Q6lSYesW3KxYgrF8mW9fGxJnEAZFnvLtax1PRieTZ8jyCkNk0qKIW9AzZbxqtiUk",
+	"2+LjbpcmV+lmlUzoMbQlLvqMr2TAppB9DYmSqYmCnapm5TasREePF27KlT5TvNDpMbQURg0ziOTS1sBa",
+	"UO0zXkqlfFtm7dxLpS03BdombH+9/LH0vrxXsy8Ma4uikM21Wm7Yg+qa4TQLyzzjFtoGx79IYG6BtS1B",
+	"e1xYh2jtOWt28CzpncAPD2yL2z53XQnjHss3pXSf4U353RNbvfDusfqm8O4zZVOq95njqPLhcV4b2H/S",
+	"NxXXvm+qBnc9OJXXHHpsxasUvWHuNIo+e2jrGz220hvFKx1k/65f+XVacKxtt31Tf1Cz127gfa279NlZ",
+	"qdX0oaaHmGxz2aY21HtCb9G7oSodMAP1qN7De19wQ3vqiZZeS+o/fltZ6rOvWo/6BNSrdKwDyN7pXT22",
+	"ViljD2Pehl/CaxM7/BIvNJSbbvgGGubwluLXUzs5aBffy7xwvuA9vsJN90l9xxT+QGNQXIdstVAZkMNd",
+	"spxrG7H/B2vnwJJKL3kmDKTsKB7E5L6Ko5jNIFFLYPFVfHzuouhS2anMBLJxtgANNF1cS6Uhjdgrci+6",
+	"NXmSQI7DVjSusSkD0vnDl5PaMUOvzOmThqksnYuGObiZkMWlNhuHLEZ2XE7yEoJmMq0KmULKrGKeJ5uI",
+	"XXgfptfKyIs3lQjwZpiaSb4U8pqG3MA6dF48ZRf4ULgImgXpHEb7lf4aA57UffSXtiXOm7CnADKBv6XK",
+	"oj0dnT3feZLKP/0XtDm2HatOuxcp+ZmFpEiWLiQ7KgmcKckSYiTHbeLYQu+2wo93rST4OMFOb36ldLz7",
+	"k2yepzEA2oDcYgzCIlxi8vQ0p8ZRHwroNB76v3F2+Btlj+yTp84aOdzI6QcCnDZQckDT9h3/P8bRocbR",
+	"Bs+sGAD3LCBq0fxDq3bzgKax1H7fZRdrPvfRKZ/MtVqIDEq3BQo8sqbSPVhQs+vPb3j1OE+vnX5W8+zP",
+	"MbE2aFkX4JMyc25MyCjiwlAshoziZWVa3lEZLHM7jfGOcaI8bvGnvRHo/9hx/y523C6J8IVLx0kLZAZi",
+	"CSGLf//9998HP/00ePny6rvvJj/9NHn9OmZHv7550UacoEOa9RFWDQNxM/AOsmJIqK94hoVmSr0nVu7p",
+	"bTSn/97FIcPNnbO0keAs1WrXbpse/+3dfR5TtG3uhcHHwbUa+IfvjZLRJV/95CP+zhh8vRV+90EmJPXA",
+	"8+A0CANdSOlSw1Lg+MAzgCAMVlxQZtm7JiDq8Vtn2jboty7pFRe3gPD22LIUiVbG2QSlYAHJpJKDP0Cr",
+	"c7YRw999KVvRtU2w5txa0LiJ/55O07tn9wP8c1L+Ye7PpPXnaDqN8NPz++P/+7euI1/6nOStg/5AxnQh",
+	"rWGzNfMZzFWeEjIH+uKMi9LWdDrgXGhjCYuPZuvK6D3eSL6g25qM/IVOxp0RebrzyVfVdeP48gJxyuGh",
+	"Tassx9eNakTBRUtUmYy2XB1uow0zd9TlCJ17C662/jpHVbbYtgJdgQ1BSOPOWSyVhNjhjwcwW3DDpMKB",
+	"G4ZUDbYe2qATrtXkr3Y6mHucvbqRh47fbaJsHh5HHXj0AxDgYbnhMKR5ls5TV+jTQTqGrahYwNENqh5+",
+	"dGvbnctWmLgf6huetYodei5Zc7lyvYpzbrFJd2B/OxWOdjnpLgvZlcKkC7kjhalPwlLEfjWgQ0ZqR8ic",
+	"hA+ZN78ZbmIqkddU6RvEexl566roYrP4gUo3WssRr2quyOYqy9SKvBiETpuJUZvR9Q7m1M7wyXmaZmAi",
+	"vwaFLHUhzaN9YS4xyVy5+iJCxl3ZPU+WpbM3k+Xk9OTrs9PtTBbdlCV/WeZeYdHONInPny9TU+dmSsze",
+	"FI1oNBqdjkedmRpbYqvWlGs26XH5AJfhJ0mX7kyBi5lRWWGBNVIGdCFDNitEZjvyBPJilokEh3dmCHxO",
+	"gpsrveQ2mASFFkG3o7QiyAcFxaYjsVFs19/F5f1uT+lXe+qI9bZUL3/doR+2veXIQh4OODeYzL5Nlnpt",
+	"m+APOFipqnweHePzB7cvC9n0vHjnRcMM8gznEHv18GCotya7sLYzWNilcbwE63VrnmXeY/jAyclnuBWw",
+	"pL9lJcFDbqtgq9RgO5bZlee9XVnAqtoxnmW1wuFP9wlBz5/tArSLUDYDkltxuj6++nMmLFvytStFUtJy",
+	"IVk8fPLKz/1xYdrpu4PdBDWOb53yJWhxC2lDqtBAMG1WVFkS3sdAVd7d3oVaj64157mQwiyoktn5Jsrv",
+	"XtWuvpM+1HJDbE7dorunc0Ls9TngBUbjs9OTs6+Cz+JjIC90UqAYeE1FR047obKii6KrjOPn3NGBr6DK",
+	"tbKQ4KOIfbMuvVwMyN5AfK9K+VQOMmIXVS2Wp7up3Cy4YkdKb1ZhDeYig/i4ruCKexaQxUxJt5upLOu3",
+	"rC/jRaqK//ntmzhk8XffXryMGb7451/efP/zq9fxhLanCksY6Wq4KDhVhenH7MifYLOsq6oDOw49cymr",
+	"Ym1deIh4yp6NTiN2CTw1SARrByUyd1wRWDDxt1HfHWpYrtBNyLnaEdAxvhoqV9oaX71GQhdJ7AXki1Yy",
+	"KLMIF9TPIvab0DBAtsutmGWu6owVubEa+HIqvWLHjnalbvsBx5Pm+riZvMhyYRWzPLtxbR7qWsFCendq",
+	"NJVT+ULJWwSlksZd1kJlKZsr7fEq53YxwYH/m/3C7cJxWp8KIsghITRLuFRSJDzDicuQuUpS5jmot4hx",
+	"JcYzo6prbVz6VDJmNRcZzjMZN4uwhCpl5Lhn4F6/BO28wUOn536kmEbsvwwrTJCKaUiFhsRGeACPecL4",
+	"HZRpKggVQk786cjwZeWvwC34ksIQl5updH1Ma13W1Z4CWgVh3LgCutWCW1rawSh+4Wo8B2/WOcStNW46",
+	"MnJmMFcaWGFgwrqTc9iRUV0BczxElWmAcI234vHxsU8Dqs2MDVppylPc6nYJnimpjQ5LRa/x3bQsV5sG",
+	"EzYNoiiaBvfusBUb90ctWXcr0MDqQIMrEPW+/bjN2ttcnUg4EwlI74Z3xv9P379BGaWzRu0DkrwL/EZK",
+	"Xw/9JDPEsRQpsZlrtkF05bL+fenNKBpHIwo15yB5LoJJcBqNolMnLBbEzIf4v2voaL9y4WEW393HIaJI",
+	"SeWsJHKE/zne97zIXIQ4E7cgwRhfvoc0ibRplcrKyHHJ9L9HQ/mfYC+VssFGX4iT0egzdk24KDvCuCGR",
+	"k3NV+fpr0LciAabdxiy/NqheIKUG73DocEE1jH88DLqT0Qjhkil5jX8tmVUqQQARChv23Zs3v0Ts+wbf",
+	"z5S6Ydy2yuFDRixoKpVOFmCs5lZpx/s0kD1iWCHdttaMylBk4i+IuRJ7GuUZpAYCpoujT+V2awB2VBhA",
+	"7gQ8Xf8xjIkf8xtwIWy3OkM2SKWameIpm/EMn+rjiP0obqAUqohnIcnFJhflyPo8FGNHDFt44QpF/3gs",
+	"amwWivYrF/dVqjvqxcs7RK6MGL+JQT+2qKCBQyovUchDthcGVW70qjtBBUeZbnQlqDolSNXdKiGcSsgM",
+	"sLPRackNG01MUJStFiJZEE5S1btdKWaWaP58KEALMCGb+ZyG2ZpxNocV80wumsr67tmeq3en33Xz1PDi",
+	"L3nxXu4kXLqPZc2/swjPRqe7lq9OMqwaerRRBp+Jh3AGdYWdGHOJlyVhhdLZeWmOZmtCG/K42wWsGSoQ",
+	"zHmKjkNqvkJtnLhFDVQsIWLfli2Uyi4GwpqpbKgWXk8MWdq00tqu+PaN/iiMxc2R1Knbfu3wBNRDhnUP",
+	"qPvwwcGuh1iPgdTWCk39T8CuGod6uSKcN2PTFbEtj9wtqLkjuKOqYxnNQCPTSQPKK8Chx4Ruz9yW96Nb",
+	"o8PSJo+qVq20+21p5/yKHT24KFe00VyNwkgNjd73FOBZZpwmf4QLIXvhLtfbL+AzUY/JlyEMu4Hcotow",
+	"lZW2URobIhN23SPgxDriTQ1dt/IqULpjB766s+HdhWVTlm9Uelgbp6eK5vTmW5U36r7tn/GVn124vh9x",
+	"XOuqGs3+9Y2XtrtiPEVTKjQCvLHv7QKnFbKjOFFFRnn1LIVEpVCbDWiu+Xg2Hm0qm4PngtikT6y+gfWE",
+	"fYGjvsBZpLa5gLg7BzuK22D6L7bVcGMq3UWMH762VpcemtRDJtXdw3DGuMeMqtlR00WEPB0ZcNM/9PYd",
+	"stqa7TjiYhwh0K1ck5S7Q1DcDx3jycA5wNtk+pKel2T6CPT+c6A6etZLN3CNzg6FqoOFgyqxv6a3uour",
+	"d2oQVTcyRwDUh5JTDpCJvSxaqIzcJE7DQ0beDAYqnZKHopE5tFE5sK3r7by/3qL4AbboQxC7u69Fn3g/",
+	"FfT/CdaDfitS0AX7hc9J2pPWGDvP3JUuZMzI800y1CpmbkTu1ISSS7ihLobQBu93wNPd8O2+e8dzmiDZ",
+	"cF+rKpmHtuRqBtrweLGA5MZZp7yxaKd2cahCSB00KYW8xSgQ1rtV4287sXWpUO2BBKTN1l4rdppztEuH",
+	"/cFd6cauNzzgMqN3eWeTc2OS/ryrT6o3VPrKs0Zedg91t25U++fovN3ht07aq0JpB2uyj6PXSvWlWyIX",
+	"RlsaufDgI9DzQbXZFS7IGhlJHy5r+pBmnAkn5q2YgOsLyZqKC9+oopxKV0Y5cS5aVVgj0rpYwnsKWsWQ",
+	"jZ5Ttd5SpuA33K1VEzwKynBjxLUcvFezgUhNHOJxyHXAEnJRsKUwBk/UXN5N2mjGdkxe/QvfGRm5RksB",
+	"alU+xpvd0l5tqkutwIJdgJzKqo6TkaOcQOd8tb/8+iYue0q7BMZfL3/cbRQgcj/CKPgTm2rt6ZA13tth",
+	"KtrTYepJG0lV1Vt/vUZSG6lxB/d0+pQcNOeqqmLXm7ll/ZsMdXYSqqsc7g8QM4dalE+isjVK2nfLDWrz",
+	"7HwIafRIK7VP/8XPaWmGjPuq74WPEVDZt/NlHDW7TCP9mbLq+zicyiZr9ey2MjHxWCUD9ec5eph7/lsZ",
+	"m5ekGjPOJKzwxNsivlOPvHPA6WN+lgLhP+YnmZ+dMK6szS3jbzf0noqT7GEhT2L2KQm7Dl2aeds22e5j",
+	"d/O6HjaZKbzb3nUS32uR1Us+ocobHtB2YLuFQMe/LeC1lUP+dQFUu4sOrftXyoKsGGdd4eAVcOLMqJDe",
+	"AOSmTE6iRD2flEDsuaEoJ1x6D/cMprIq9eMsFfM5UADOcfSG6nocMWe2MV1kYCZ1cetKSMMUZXT42tn4",
+	"vP44lXjuIdXKDqkirS6hHc65yIY+p+2cKZlAaVsYFuMIl7SEw2KUM9U7b2DNpKLINOjyCIYJGzX7lOyv",
+	"uo6dttIZxnMwf6S+3OoM69pxbLetbHSp/Jy6zWHe8sNM2b+iCPjcstkhyC6Z4VZDq7PLxUKxcJ9KSHld",
+	"kvE01WiuqjnivUtPoQXiVkLNZDgcn3wZjaJRNJ58NfpqRMa6f/kWCyvjYkjZpJA3wkrcMX9Ut6sW8EJX",
+	"UVEfJo1qhkY+r518svZDUKpNw4RtJOktoxZ/7FruF61mYCjxppWW4YK3zfQRQ36EMlJnlZcgxouQ5tZV",
+	"boL7d/f/EwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
