@@ -20,6 +20,7 @@ import (
 	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/database"
 	"github.com/ceph/paddles-go/internal/httpapi"
+	"github.com/ceph/paddles-go/internal/metrics"
 	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
 )
@@ -68,7 +69,13 @@ func newServer(t testing.TB, opts ...func(*serverOptions)) *client {
 	}
 	t.Cleanup(pool.Close)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody}, service.New(pool, o.svc, log), log)
+	m := metrics.New()
+	m.WatchPool(pool)
+	if o.svc.StatusChanged == nil {
+		o.svc.StatusChanged = m.StatusChanged
+	}
+	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody, Metrics: m},
+		service.New(pool, o.svc, log), log)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	tr := &validatingTransport{t: t, next: http.DefaultTransport}

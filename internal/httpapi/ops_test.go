@@ -2,6 +2,9 @@ package httpapi_test
 
 import (
 	"context"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +56,119 @@ func TestHealthAndReady(t *testing.T) {
 		t.Errorf("the failing probes took %v", d)
 	}
 	c.get("/healthz/").must(t, 200)
+}
+
+// sample is one line of Prometheus' text exposition.
+type sample struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$`)
+var labelPair = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"`)
+
+// scrape reads the server's /metrics.
+func (c *client) scrape() []sample {
+	c.t.Helper()
+	r := c.get("/metrics").must(c.t, 200)
+	var out []sample
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		m := sampleLine.FindStringSubmatch(line)
+		if m == nil || strings.HasPrefix(line, "#") {
+			continue
+		}
+		s := sample{name: m[1], labels: map[string]string{}}
+		for _, l := range labelPair.FindAllStringSubmatch(m[2], -1) {
+			s.labels[l[1]] = l[2]
+		}
+		s.value, _ = strconv.ParseFloat(m[3], 64)
+		out = append(out, s)
+	}
+	return out
+}
+
+// value returns the value of the sample with the name and (at least) the labels, given as pairs;
+// ok is false when there is none.
+func value(samples []sample, name string, labels ...string) (v float64, ok bool) {
+next:
+	for _, s := range samples {
+		if s.name != name {
+			continue
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			if s.labels[labels[i]] != labels[i+1] {
+				continue next
+			}
+		}
+		return s.value, true
+	}
+	return 0, false
+}
+
+// Issue 6: requests are counted and timed by route template and status, never by raw path; job
+// status changes are counted once committed; the pool's statistics are exposed.
+func TestMetrics(t *testing.T) {
+	c := newServer(t)
+	jobs := "/runs/" + runName + "/jobs/"
+	c.post(jobs, object{"job_id": "1", "status": "queued"}).must(t, 200)
+	c.post(jobs, object{"job_id": "2", "status": "running"}).must(t, 200)
+	c.post(jobs, object{"job_id": "2"}).must(t, 400) // exists: no transition
+	c.put(jobs+"1/", object{"status": "running"}).must(t, 200)
+	c.put(jobs+"1/", object{"status": "running"}).must(t, 200) // no change
+	c.put(jobs+"1/", object{"success": true}).must(t, 200)
+	c.get("/runs/"+runName+"/").must(t, 200)
+	c.get("/runs/"+runName).must(t, 200)
+	c.get("/runs/nope/").must(t, 404)
+	c.get("/no/such/path/").must(t, 404)
+
+	samples := c.scrape()
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"paddles_http_requests_total", []string{"method", "GET", "url", "/runs/:name/", "code", "200"}, 2},
+		{"paddles_http_request_duration_seconds_count", []string{"method", "GET", "url", "/runs/:name/", "code", "200"}, 2},
+		{"paddles_http_request_duration_seconds_bucket", []string{"method", "GET", "url", "/runs/:name/", "code", "200", "le", "+Inf"}, 2},
+		{"paddles_http_requests_total", []string{"method", "GET", "url", "/runs/:name/", "code", "404"}, 1},
+		{"paddles_http_requests_total", []string{"method", "POST", "url", "/runs/:name/jobs/", "code", "200"}, 2},
+		{"paddles_http_requests_total", []string{"method", "POST", "url", "/runs/:name/jobs/", "code", "400"}, 1},
+		{"paddles_http_requests_total", []string{"method", "PUT", "url", "/runs/:name/jobs/:job_id/", "code", "200"}, 3},
+		{"paddles_http_requests_total", []string{"method", "GET", "url", "unmatched", "code", "404"}, 1},
+		{"paddles_job_status_transitions_total", []string{"from", "new", "to", "queued"}, 1},
+		{"paddles_job_status_transitions_total", []string{"from", "new", "to", "running"}, 1},
+		{"paddles_job_status_transitions_total", []string{"from", "queued", "to", "running"}, 1},
+		{"paddles_job_status_transitions_total", []string{"from", "running", "to", "pass"}, 1},
+	} {
+		if got, ok := value(samples, tc.name, tc.labels...); !ok || got != tc.want {
+			t.Errorf("%s%v = %v (found: %v), want %v", tc.name, tc.labels, got, ok, tc.want)
+		}
+	}
+	var transitions float64
+	for _, s := range samples {
+		if s.name == "paddles_job_status_transitions_total" {
+			transitions += s.value
+		}
+		if strings.Contains(s.labels["url"], "teuthology") || strings.Contains(s.labels["url"], "nope") {
+			t.Errorf("a raw path in a label: %v", s)
+		}
+		if s.labels["host"] != "" {
+			t.Errorf("a host label: %v", s)
+		}
+	}
+	if transitions != 4 {
+		t.Errorf("%v transitions counted, want 4", transitions)
+	}
+	if v, ok := value(samples, "paddles_db_pool_max_conns"); !ok || v < 1 {
+		t.Errorf("paddles_db_pool_max_conns = %v, %v", v, ok)
+	}
+	if v, ok := value(samples, "paddles_db_pool_acquires_total"); !ok || v < 5 {
+		t.Errorf("paddles_db_pool_acquires_total = %v, %v", v, ok)
+	}
+	for _, name := range []string{"go_goroutines", "process_start_time_seconds", "paddles_db_pool_total_conns"} {
+		if _, ok := value(samples, name); !ok {
+			t.Errorf("no %s", name)
+		}
+	}
 }

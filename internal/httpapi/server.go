@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/metrics"
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/service"
 )
@@ -24,6 +25,8 @@ type Config struct {
 	JobLogHrefTemplate string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// Metrics, when set, gets the HTTP metrics and is served on /metrics.
+	Metrics *metrics.Metrics
 }
 
 // DefaultJobLogHrefTemplate is upstream paddles' default.
@@ -42,6 +45,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	e.Pre(normalizePath)
 	e.Use(
 		middleware.RequestID(),
+		httpMetrics(cfg.Metrics),
 		accessLog(log),
 		middleware.Recover(),
 		middleware.CORSWithConfig(middleware.CORSConfig{
@@ -51,6 +55,10 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 		}),
 		readJSONBody(cfg.MaxBodyBytes),
 	)
+	if cfg.Metrics != nil {
+		// Not in the spec: Prometheus' text format is no JSON API (see the README).
+		e.GET("/metrics/", echo.WrapHandler(cfg.Metrics.Handler()))
+	}
 	routes := &headRouter{EchoRouter: e, get: map[string]route{}, head: map[string]bool{}}
 	api.RegisterHandlers(routes, api.NewStrictHandler(&handlers{svc: svc, cfg: cfg}, nil))
 	routes.addMissingHEADs()
