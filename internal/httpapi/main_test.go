@@ -43,6 +43,8 @@ const publicURL = "http://paddles.example.com"
 type serverOptions struct {
 	svc     service.Options
 	maxBody int64
+	cors    []string // --cors-origins
+	tokens  []string // --write-tokens
 }
 
 // client talks to one test server, over real HTTP, on a database of its own.
@@ -74,7 +76,7 @@ func newServer(t testing.TB, opts ...func(*serverOptions)) *client {
 	if o.svc.StatusChanged == nil {
 		o.svc.StatusChanged = m.StatusChanged
 	}
-	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody, Metrics: m},
+	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody, CORSOrigins: o.cors, WriteTokens: o.tokens, Metrics: m},
 		service.New(pool, o.svc, log), log)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -113,7 +113,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		status, msg := describe(err, c.Request())
 		if status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method,
-				"path", c.Request().URL.Path, "status", status, "err", err)
+				"path", c.Request().URL.Path, "status", status, "err", err,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		body, _ := json.Marshal(api.Error{Message: msg})
 		if werr := c.Blob(status, echo.MIMEApplicationJSON, body); werr != nil {

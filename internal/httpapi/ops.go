@@ -2,10 +2,16 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/metrics"
@@ -26,6 +32,109 @@ func (h *handlers) GetReadyz(ctx context.Context, _ api.GetReadyzRequestObject) 
 
 func (b jsonBody) VisitGetHealthzResponse(w http.ResponseWriter) error { return b.write(w) }
 func (b jsonBody) VisitGetReadyzResponse(w http.ResponseWriter) error  { return b.write(w) }
+
+// requestID gives every request an id, echoed in X-Request-Id and logged on its access line. A
+// client's own id is kept when it looks like one (at most 128 visible ASCII characters), so a
+// request can be followed from teuthology or a proxy into these logs; anything else is replaced.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// cors answers as upstream paddles by default: any origin may read, with the methods GET, HEAD
+// and OPTIONS and the request headers origin, authorization and accept. With the default origin
+// "*", Access-Control-Allow-Origin is sent on every answer, as upstream did, not only to requests
+// carrying an Origin header. Given origins (exact, or with "*" wildcards such as
+// https://*.example.com), only those get the header, and answers vary on Origin.
+func cors(origins []string) echo.MiddlewareFunc {
+	allowAll := len(origins) == 0
+	for _, o := range origins {
+		if o == "*" {
+			allowAll = true
+		}
+	}
+	if allowAll {
+		origins = []string{"*"}
+	}
+	mw := middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins: origins,
+		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodOptions},
+		AllowHeaders: []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
+	})
+	if !allowAll {
+		return mw
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		h := mw(next)
+		return func(c echo.Context) error {
+			c.Response().Header().Set(echo.HeaderAccessControlAllowOrigin, "*")
+			return h(c)
+		}
+	}
+}
+
+// requireWriteToken guards every request but GET, HEAD and OPTIONS with bearer tokens, when any
+// are configured: no token answers 401 (with WWW-Authenticate), an unknown one 403. Tokens are
+// compared through their SHA-256 sums in constant time, every configured token each time, so
+// the answer's timing tells nothing about them.
+func requireWriteToken(tokens []string) echo.MiddlewareFunc {
+	var sums [][sha256.Size]byte
+	for _, t := range tokens {
+		if t != "" {
+			sums = append(sums, sha256.Sum256([]byte(t)))
+		}
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if len(sums) == 0 {
+			return next
+		}
+		return func(c echo.Context) error {
+			switch c.Request().Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return next(c)
+			}
+			scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+			token = strings.TrimSpace(token)
+			if !strings.EqualFold(scheme, "Bearer") || token == "" {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="paddles"`)
+				return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a write token: send Authorization: Bearer <token>")
+			}
+			sum := sha256.Sum256([]byte(token))
+			match := 0
+			for i := range sums {
+				match |= subtle.ConstantTimeCompare(sum[:], sums[i][:])
+			}
+			if match != 1 {
+				return echo.NewHTTPError(http.StatusForbidden, "the write token is not valid")
+			}
+			return next(c)
+		}
+	}
+}
 
 // httpMetrics counts requests and times them in m, labelled by status code, method and route
 // template (the "url" label: /runs/:name/, never the raw path; "unmatched" for unknown paths). The

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -171,4 +172,128 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no %s", name)
 		}
 	}
+}
+
+// Issue 6: a client's X-Request-Id is echoed back; without one (or with one that does not look
+// like an id) the server makes one, different for every request.
+func TestRequestIDs(t *testing.T) {
+	c := newServer(t)
+	if got := c.do("GET", "/runs/", nil, "X-Request-ID", "teuthology-42.abc").Header.Get("X-Request-Id"); got != "teuthology-42.abc" {
+		t.Errorf("incoming id answered as %q", got)
+	}
+	if got := c.do("POST", "/runs/", object{"name": "r"}, "X-Request-Id", "post-1").Header.Get("X-Request-Id"); got != "post-1" {
+		t.Errorf("incoming id on a POST answered as %q", got)
+	}
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	seen := map[string]bool{}
+	for _, incoming := range []string{"", "has spaces", strings.Repeat("x", 129), "ünïcode"} {
+		got := c.do("GET", "/nope/", nil, "X-Request-Id", incoming).Header.Get("X-Request-Id")
+		if !hex32.MatchString(got) || seen[got] {
+			t.Errorf("incoming %q: generated id %q", incoming, got)
+		}
+		seen[got] = true
+	}
+}
+
+// Issue 6: with write tokens, every write needs one: none answers 401 with WWW-Authenticate, an
+// unknown one 403; reads, HEAD and CORS preflights stay open.
+func TestWriteTokens(t *testing.T) {
+	c := newServer(t, func(o *serverOptions) {
+		o.tokens = []string{"token-one", "token-two"}
+		o.maxBody = 1024
+	})
+	jobs := "/runs/" + runName + "/jobs/"
+	noToken := "this server requires a write token: send Authorization: Bearer <token>"
+	for _, auth := range []string{"", "Bearer", "Bearer ", "Basic dXNlcjpwdw==", "token-one"} {
+		r := c.do("POST", jobs, object{"job_id": "1"}, "Authorization", auth)
+		r.wantError(t, 401, noToken)
+		if got := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+			t.Errorf("Authorization %q: WWW-Authenticate %q", auth, got)
+		}
+	}
+	for _, auth := range []string{"Bearer token-three", "Bearer token-on", "Bearer token-one2", "Bearer TOKEN-ONE"} {
+		c.do("POST", jobs, object{"job_id": "1"}, "Authorization", auth).wantError(t, 403, "the write token is not valid")
+	}
+	c.get(jobs).wantError(t, 404, "run with name "+runName+" not found") // nothing was written
+
+	c.do("POST", jobs, object{"job_id": "1"}, "Authorization", "Bearer token-one").must(t, 200)
+	c.do("POST", "/runs/", object{"name": "other"}, "Authorization", "bearer  token-two").must(t, 200)
+	c.do("PUT", jobs+"1/", object{"status": "pass"}, "Authorization", "Bearer token-two").must(t, 200)
+	c.put(jobs+"1/", object{"status": "fail"}).wantError(t, 401, noToken)
+	c.delete(jobs+"1/").wantError(t, 401, noToken)
+	c.delete("/runs/other/").wantError(t, 401, noToken)
+	c.do("DELETE", "/runs/other/", nil, "Authorization", "Bearer nope").wantError(t, 403, "the write token is not valid")
+	c.do("DELETE", "/runs/other/", nil, "Authorization", "Bearer token-one").must(t, 200)
+	// The token is checked before the body is read.
+	c.post(jobs, strings.Repeat("x", 2048)).wantError(t, 401, noToken)
+	c.do("POST", jobs, strings.Repeat("x", 2048), "Authorization", "Bearer token-one").wantError(t, 413, "request body too large (limit 1024 bytes)")
+
+	// Reads stay open.
+	if job := decode[object](t, c.get(jobs+"1/").must(t, 200)); job["status"] != "pass" {
+		t.Errorf("job %v", job)
+	}
+	c.head(jobs+"1/").must(t, 200)
+	c.get("/runs/").must(t, 200)
+	c.get("/readyz/").must(t, 200)
+	c.do("OPTIONS", jobs, nil, "Origin", "https://pulpito.example.com", "Access-Control-Request-Method", "GET").must(t, 204)
+
+	// Without tokens (the default) writes are open: every other test.
+}
+
+// Issue 6: CORS as upstream by default (any origin, on every answer), or for configured origins.
+func TestCORS(t *testing.T) {
+	const pulpito = "https://pulpito.example.com"
+	preflight := func(c *client, path, origin string) response {
+		return c.do("OPTIONS", path, nil, "Origin", origin, "Access-Control-Request-Method", "GET",
+			"Access-Control-Request-Headers", "authorization").must(t, 204)
+	}
+	checkPreflight := func(r response, origin string) {
+		t.Helper()
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != origin {
+			t.Errorf("preflight: Allow-Origin %q, want %q", got, origin)
+		}
+		if got := strings.ToLower(r.Header.Get("Access-Control-Allow-Methods")); got != "get,head,options" {
+			t.Errorf("preflight: Allow-Methods %q", got)
+		}
+		if got := strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")); got != "origin,authorization,accept" {
+			t.Errorf("preflight: Allow-Headers %q", got)
+		}
+	}
+
+	t.Run("default", func(t *testing.T) {
+		c := newServer(t)
+		for _, origin := range []string{"", pulpito, "http://anything.example"} {
+			for _, p := range []string{"/", "/runs/", "/runs/nope/"} {
+				r := c.do("GET", p, nil, "Origin", origin)
+				if got := r.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+					t.Errorf("GET %s from %q: Allow-Origin %q, want *", p, origin, got)
+				}
+			}
+		}
+		checkPreflight(preflight(c, "/runs/", pulpito), "*")
+		checkPreflight(preflight(c, "/runs/"+runName+"/jobs/1", pulpito), "*")
+	})
+
+	t.Run("configured", func(t *testing.T) {
+		c := newServer(t, func(o *serverOptions) { o.cors = []string{pulpito, "https://*.ceph.example"} })
+		for origin, want := range map[string]string{
+			pulpito:                            pulpito,
+			"https://qa.ceph.example":          "https://qa.ceph.example",
+			"":                                 "",
+			"https://evil.example":             "",
+			"https://pulpito.example.com.evil": "",
+		} {
+			r := c.do("GET", "/runs/", nil, "Origin", origin).must(t, 200)
+			if got := r.Header.Get("Access-Control-Allow-Origin"); got != want {
+				t.Errorf("GET from %q: Allow-Origin %q, want %q", origin, got, want)
+			}
+			if !strings.Contains(fmt.Sprint(r.Header.Values("Vary")), "Origin") {
+				t.Errorf("GET from %q: no Vary: Origin", origin)
+			}
+		}
+		checkPreflight(preflight(c, "/runs/", pulpito), pulpito)
+		if r := preflight(c, "/runs/", "https://evil.example"); r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("preflight from another origin allowed: %v", r.Header)
+		}
+	})
 }

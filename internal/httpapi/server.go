@@ -25,6 +25,11 @@ type Config struct {
 	JobLogHrefTemplate string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// CORSOrigins are the origins browsers may read answers from; empty (or "*") is any origin.
+	CORSOrigins []string
+	// WriteTokens, when any are set, are the bearer tokens every request but GET, HEAD and
+	// OPTIONS must carry.
+	WriteTokens []string
 	// Metrics, when set, gets the HTTP metrics and is served on /metrics.
 	Metrics *metrics.Metrics
 }
@@ -44,15 +49,12 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	e.HTTPErrorHandler = errorHandler(log)
 	e.Pre(normalizePath)
 	e.Use(
-		middleware.RequestID(),
+		requestID,
 		httpMetrics(cfg.Metrics),
 		accessLog(log),
 		middleware.Recover(),
-		middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins: []string{"*"},
-			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodOptions},
-			AllowHeaders: []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
-		}),
+		cors(cfg.CORSOrigins),
+		requireWriteToken(cfg.WriteTokens),
 		readJSONBody(cfg.MaxBodyBytes),
 	)
 	if cfg.Metrics != nil {
