@@ -97,10 +97,12 @@ func cors(origins []string) echo.MiddlewareFunc {
 	}
 }
 
-// requireWriteToken guards every request but GET, HEAD and OPTIONS with bearer tokens, when any
-// are configured: no token answers 401 (with WWW-Authenticate), an unknown one 403. Tokens are
-// compared through their SHA-256 sums in constant time, every configured token each time, so
-// the answer's timing tells nothing about them.
+// requireWriteToken guards every request but GET, HEAD and OPTIONS with tokens, when any are
+// configured: "Authorization: Bearer <token>", or Basic credentials whose password is the token
+// (the user is ignored), which python-requests, and so teuthology, sends by itself from a
+// ~/.netrc entry. No credentials answer 401 (with WWW-Authenticate), an unknown token 403.
+// Tokens are compared through their SHA-256 sums in constant time, every configured token each
+// time, so the answer's timing tells nothing about them.
 func requireWriteToken(tokens []string) echo.MiddlewareFunc {
 	var sums [][sha256.Size]byte
 	for _, t := range tokens {
@@ -117,10 +119,10 @@ func requireWriteToken(tokens []string) echo.MiddlewareFunc {
 			case http.MethodGet, http.MethodHead, http.MethodOptions:
 				return next(c)
 			}
-			scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-			token = strings.TrimSpace(token)
-			if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			token, ok := presentedToken(c.Request())
+			if !ok {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="paddles"`)
+				c.Response().Header().Add(echo.HeaderWWWAuthenticate, `Basic realm="paddles"`)
 				return echo.NewHTTPError(http.StatusUnauthorized, "this server requires a write token: send Authorization: Bearer <token>")
 			}
 			sum := sha256.Sum256([]byte(token))
@@ -134,6 +136,16 @@ func requireWriteToken(tokens []string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// presentedToken returns the token of a Bearer header, or the password of Basic credentials.
+func presentedToken(req *http.Request) (string, bool) {
+	if _, password, ok := req.BasicAuth(); ok {
+		return password, password != ""
+	}
+	scheme, token, _ := strings.Cut(req.Header.Get(echo.HeaderAuthorization), " ")
+	token = strings.TrimSpace(token)
+	return token, strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 // httpMetrics counts requests and times them in m, labelled by status code, method and route
