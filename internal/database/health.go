@@ -12,8 +12,16 @@ import (
 	"github.com/ceph/paddles-go/db/migrations"
 )
 
-// ErrNotCurrent is returned by CheckReady when the database answers but a migration is pending.
-var ErrNotCurrent = errors.New("the database schema is not current (a migration is pending)")
+// Why CheckReady failed.
+var (
+	// ErrUnreachable: the database does not answer.
+	ErrUnreachable = errors.New("the database does not answer")
+	// ErrNotCurrent: the database answers but a migration is pending.
+	ErrNotCurrent = errors.New("the database schema is not current (a migration is pending)")
+	// ErrSchemaUnknown: the applied migrations could not be read or do not add up (goose reports
+	// missing ones).
+	ErrSchemaUnknown = errors.New("the database schema version could not be checked")
+)
 
 // CheckReady reports whether the server can serve: the database answers and every embedded
 // migration has been applied. It takes no lock, so it never waits for a replica that is migrating.
@@ -21,7 +29,7 @@ var ErrNotCurrent = errors.New("the database schema is not current (a migration 
 // migrations pending.)
 func CheckReady(ctx context.Context, pool *pgxpool.Pool) error {
 	if err := pool.Ping(ctx); err != nil {
-		return fmt.Errorf("pinging the database: %w", err)
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
@@ -31,8 +39,10 @@ func CheckReady(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	pending, err := p.HasPending(ctx)
 	switch {
+	case err != nil && (ctx.Err() != nil || IsUnavailable(err)):
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	case err != nil:
-		return fmt.Errorf("listing the applied migrations: %w", err)
+		return fmt.Errorf("%w: %w", ErrSchemaUnknown, err)
 	case pending:
 		return ErrNotCurrent
 	}

@@ -18,11 +18,14 @@ func (s *Service) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	err := database.CheckReady(ctx, s.pool)
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, database.ErrNotCurrent):
-		return &paddles.Error{Code: paddles.Unavailable, Message: "not ready: " + database.ErrNotCurrent.Error()}
 	}
-	return &paddles.Error{Code: paddles.Unavailable, Message: "not ready: the database does not answer", Err: err}
+	reason := database.ErrUnreachable
+	for _, r := range []error{database.ErrNotCurrent, database.ErrSchemaUnknown} {
+		if errors.Is(err, r) {
+			reason = r
+		}
+	}
+	return &paddles.Error{Code: paddles.Unavailable, Message: "not ready: " + reason.Error(), Err: err}
 }
