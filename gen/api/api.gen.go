@@ -479,11 +479,6 @@ type BadRequest = Error
 // Empty defines model for Empty.
 type Empty = map[string]interface{}
 
-// Forbidden Every error answer.
-//
-// Example: {"message":"job with job_id 1 already exists"}
-type Forbidden = Error
-
 // NotFound Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
@@ -494,15 +489,20 @@ type NotFound = Error
 // Example: {"message":"job with job_id 1 already exists"}
 type NotReady = Error
 
+// TokenInvalid Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type TokenInvalid = Error
+
+// TokenRequired Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type TokenRequired = Error
+
 // TooLarge Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
 type TooLarge = Error
-
-// Unauthorized Every error answer.
-//
-// Example: {"message":"job with job_id 1 already exists"}
-type Unauthorized = Error
 
 // ListRunsParams defines parameters for ListRuns.
 type ListRunsParams struct {
@@ -1054,22 +1054,22 @@ type BadRequestJSONResponse Error
 
 type EmptyJSONResponse map[string]interface{}
 
-type ForbiddenJSONResponse Error
-
 type NotFoundJSONResponse Error
 
 type NotReadyJSONResponse Error
 
-type TooLargeJSONResponse Error
+type TokenInvalidJSONResponse Error
 
-type UnauthorizedResponseHeaders struct {
+type TokenRequiredResponseHeaders struct {
 	WWWAuthenticate *string
 }
-type UnauthorizedJSONResponse struct {
+type TokenRequiredJSONResponse struct {
 	Body Error
 
-	Headers UnauthorizedResponseHeaders
+	Headers TokenRequiredResponseHeaders
 }
+
+type TooLargeJSONResponse Error
 
 type GetRootRequestObject struct {
 }
@@ -1220,7 +1220,7 @@ func (response CreateRun400JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	return err
 }
 
-type CreateRun401JSONResponse struct{ UnauthorizedJSONResponse }
+type CreateRun401JSONResponse struct{ TokenRequiredJSONResponse }
 
 func (response CreateRun401JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
 
@@ -1237,7 +1237,7 @@ func (response CreateRun401JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	return err
 }
 
-type CreateRun403JSONResponse struct{ ForbiddenJSONResponse }
+type CreateRun403JSONResponse struct{ TokenInvalidJSONResponse }
 
 func (response CreateRun403JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
 
@@ -1287,7 +1287,7 @@ func (response DeleteRun200JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	return err
 }
 
-type DeleteRun401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeleteRun401JSONResponse struct{ TokenRequiredJSONResponse }
 
 func (response DeleteRun401JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
 
@@ -1304,7 +1304,7 @@ func (response DeleteRun401JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	return err
 }
 
-type DeleteRun403JSONResponse struct{ ForbiddenJSONResponse }
+type DeleteRun403JSONResponse struct{ TokenInvalidJSONResponse }
 
 func (response DeleteRun403JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
 
@@ -1480,7 +1480,7 @@ func (response CreateJob400JSONResponse) VisitCreateJobResponse(w http.ResponseW
 	return err
 }
 
-type CreateJob401JSONResponse struct{ UnauthorizedJSONResponse }
+type CreateJob401JSONResponse struct{ TokenRequiredJSONResponse }
 
 func (response CreateJob401JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
 
@@ -1497,7 +1497,7 @@ func (response CreateJob401JSONResponse) VisitCreateJobResponse(w http.ResponseW
 	return err
 }
 
-type CreateJob403JSONResponse struct{ ForbiddenJSONResponse }
+type CreateJob403JSONResponse struct{ TokenInvalidJSONResponse }
 
 func (response CreateJob403JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
 
@@ -1548,7 +1548,7 @@ func (response DeleteJob200JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	return err
 }
 
-type DeleteJob401JSONResponse struct{ UnauthorizedJSONResponse }
+type DeleteJob401JSONResponse struct{ TokenRequiredJSONResponse }
 
 func (response DeleteJob401JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
 
@@ -1565,7 +1565,7 @@ func (response DeleteJob401JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	return err
 }
 
-type DeleteJob403JSONResponse struct{ ForbiddenJSONResponse }
+type DeleteJob403JSONResponse struct{ TokenInvalidJSONResponse }
 
 func (response DeleteJob403JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
 
@@ -1693,7 +1693,7 @@ func (response UpdateJob400JSONResponse) VisitUpdateJobResponse(w http.ResponseW
 	return err
 }
 
-type UpdateJob401JSONResponse struct{ UnauthorizedJSONResponse }
+type UpdateJob401JSONResponse struct{ TokenRequiredJSONResponse }
 
 func (response UpdateJob401JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
 
@@ -1710,7 +1710,7 @@ func (response UpdateJob401JSONResponse) VisitUpdateJobResponse(w http.ResponseW
 	return err
 }
 
-type UpdateJob403JSONResponse struct{ ForbiddenJSONResponse }
+type UpdateJob403JSONResponse struct{ TokenInvalidJSONResponse }
 
 func (response UpdateJob403JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
 
@@ -2231,112 +2231,112 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39c9s2tui/guHbmdo7FCXZSdoqs/PWTbrb9rVpn5NObyfKNSHyyEJNAQwAWlE9vn/7nXMAfoqS6djp",
-	"dna2P9QSBYDAwfn+yk2QqHWuJEhrgtlNkHPN12BB07cXqpAWP6RgEi1yK5QMZsFP/BKYEb9DxF7CkheZ",
-	"NcwqZlfADOhr0J8ZFo9GupBmlPNLGOHYmB1NJ5Pj52zCLsU1GMYlg3VutwyHREEYCFz7fQF6G4SB5GsI",
-	"ZkFCOwgDk6xgzXErayHFulgHs0kY2G2Og4S0cAk6uL0Ng+/U4h8CstTsbvuFWq/5yACe0ULKflMLdgVb",
-	"85wBT1b01a5AsoRrLcAwJbMtsytlgIaxPCsMi39TiwuRxhE7k6yQV1JtJP48l1yaDWjDnkwm0VwGYQAf",
-	"+DrPcIPGcluYsLmd/uMu3dab5/VnNFYLeUlHRPDvnm46WnADKUGTyWK9AL0PqDik9Y7U3WIwm4Y1fKe9",
-	"8D0v5FD46kI24YtfD8G3C1HWBGgLnHiM0MNUg0H8ewg8zwv5ioZ3D/RmBbjrzwyjNzKILiMWWyjsSmXq",
-	"cjs6mZw8G02mo+nTi+lkdjKZnU5GmqfKjNZcyFEqjNVq5KE7MmthVyJun+WBq5Xnzrld1cemP2Gg4X0h",
-	"NKTBzOoCDgHhFgebXEkDdLFf8fQc3hdgiPoTJS04RsDzPBMJRwCNfzMIpZv6MDfBGowh7Ay4ZEJe80yk",
-	"jC6BbbhhJodELAWkwW1zN3/RsAxmwf8Z17xo7H4146+1VtrtsOdy3B6ZMGzNs6XSa0ifEx/yG2GGbw3b",
-	"rDiN2WglLyN899fIeO51tNse8KnFb5DYvs29VBLoRf9QeiHSFOTHwhEPs9HCArPqCiQeQyrLCLKPBMUF",
-	"cA26vb6SwNSyzdIb2zB0uFfK/kMVMv3YsyFH2Ai7IvJiD6QE2vaStvNIyFVIpjSJhVSBAwt8EMaWZz8H",
-	"nt4DiRzHVBt6Zor1mustClNl7KWG1///e4Q9/R4G1zwrOsDC12t844xuJeWWI8Ov9+bYJXG0tbjU3CJp",
-	"t151xvwPiu45B5nimHu9zoGuRJOk0BqkZUe8d+ljB9tHuIx9xw3xioQ1/fuim3qj1PdcO5H5UVjqmcxC",
-	"pVtmlWIZrsaOMrEWlk2fff755yfTZ2yxtWCOH5mx0TvhQwKQmjYx0tvpfD9LjoSjxe+QfjyXEcavzbzU",
-	"MIw3KX7GDMiUnflX0Zoz9pVjHfNiMjlNaBx9hEcCw8EdsSNhkUiN4yHxaEQ/jhyDio8ZlynBrASm1zvm",
-	"UiJ3O5KKxb3HidkKeIq4JZVmX3EjEpZoSEFawTP/Os5ybsxG6fTYaXtuDhH5L7/8MsKVcULC7R7NgiAA",
-	"pDnzxmBaPiwhi2egHbS1Bv+rBp6t/zYPcp6mGZh5cFDTadAibfNMbr97/eMrQhS5/XEZzN7eBDxNBW6S",
-	"Zz9plYO2AhmX0x9kkWV8gRtw3ztiMLwJhIW1cdLS/8i15lv6rbOd+olTVptPFkplwGVw+66LFWdyy3DT",
-	"jFgWO8ItMSGTrEghPQ6ZsUpDSmDTYAstIWXwgSc22zJUQIgphE0iSCBfebJZ4l9lUndfi+KS0ZeTiYed",
-	"w9Wdy/z6GvSWAf7ouVLnFTWdoTAh9HFWBJsynhGXdZLFIN3kDbg35nbf+gsqNRtkvk6tYa8VCdEP1jCu",
-	"geVcozmw2LIkE0hyBBQJSFDJiktkYaTQElsplkvxgcXt3cTHeJBdhbnWK99W+3u3iw7BN8Azu+rHfgco",
-	"1DE4y7VaALN4ICQqSDvwc6o+Ln21C6Dyx5sAJJotb3HUu7u27Wf17fo7tdjd8hneWMTcVaNxgkJOgyHh",
-	"R0i4QdOmkAbsMStkBsaw2Jkff4uZ5FqrjWPhmTAomp9XpiQTZi55tkFV1a/ZMSBvAq6TlbiGC9LzZ8HY",
-	"fx8/UGkaT4MwWGguE1wVxwVdiqMlxgvkQeObJCuMBW3GS/EB0tEJc2AjqhsvMmSzSgOz3FyZMc284Lm4",
-	"sGCsucWlC6cjBLPpyenTMIA1F1kwQwCGwZKLrNBwoYGTrPJPM36NVFcZqWHg4IY2bxAGV6AlZAijq3RR",
-	"WTorPsUpdGa81IwbeyHkhSkE8uMlzwyEQaYuL1ZOOK2szWfj8Xs+yrX6sI2QLUSJWjcg/HBgN1aIMoWa",
-	"15onKyHhosTW0qhbK3nBL9zZLsrTAE8XAEv/86L9s4OWNwAfblXK4goulLwAx/McWJUpN1osCmmLgB5d",
-	"gzYOV05OoskTfHgNWovUEehQBhsGaiMBbxplVFpkkF7U5/h7/TEIg5wnV/wSLowqdEKAW/E1R+TNk/zi",
-	"UvMll/yi0BVu5YQvT06enOAYZSyygaCGDUPYTGeT0+j085Mvnz3FUVooLdBMnE4mYfC+gKJ1RVqRTv/2",
-	"Ld5GxPFWLnX0gWCSRpPgXfg2cKwXv7wLAwP4UtwDfpZWby/gmjQ1t0d/zZPpyemTp88+/+JLvkhSWO77",
-	"jrLect17kqezySSankwmk4kb5vgnclf8XiwMWKSf8dQNKJIETCXnPZE40g/894sum3BPS4a0UmvPjTZK",
-	"X4EeG52M8erH73k1WEPmx7ce5soToJmNx5fCrooFkR5NJ0K8FLYa78G0hDRZ8C+/+PzZ0yenJ9PJvu8o",
-	"wVBhd/5Nh7d/d5c4mUyjpVbSRgZywSuax1s2qxGkJ0+fTr9kZ2dnZ1FEujYxNtKThDSWZx6/UHVxaE7f",
-	"UKpU2LoDNyvWYCxf57vXhsQZhEGRp3z3WqezycnsCbK8whCZtCjiGvRCGa+a7QjJtvi42afJVbpZJRMG",
-	"DG2JiyHjKxnQFbKvIVEyNVGwV9WsPJGV6Bjwwq5cGTLFC50BQ0th1LCsSC7tDKwF1SF7qFTKd2XW3r1U",
-	"2nJToHVh+/P596VD5ze1+MywtigK2VKrdcfEVJcMp1lY5xm30DZB/kUCcwesbQk64MJ6ROvAWYt7z5Le",
-	"r3z3wLa4HXLXlTAesHxTSg8Z3pTfA7HVC+8Bq3eF95ApXak+ZI6jyrvHeW3g8EnfVFz7tqka3AzgVF5z",
-	"GLAVr1IMhrnTKIbsoa1vDNjKYBSvdJDDu37l12nBsbbdDk39Ti1eu4G3te4yZGelVjOEmu5iss1lm9rQ",
-	"4AmDRW9HVbrHDNSjBg8ffMEN7WkgWnotafj4XWVpyL5qPeojUK/Sse5B9k7vGrC1Shm7G/M6fgmvTezx",
-	"S7zQUG664RtomMM7it9A7eReu/hW5oVzLx/wFXbdJ/UdU0QFjUFxGbLNSmVAPnzJcq5txP4fbJ0DSyq9",
-	"5pkwkLKjeBST+yqOYraARK2BxRfx8XMXmJfKzmUmkI2zFWig6eJSKg1pxF6Re9GtyZMEchy2oXGNTRmQ",
-	"zsW+ntWOGXplTp80zGXpXDTMwc2ELC612ThkMbLjcpKXEDSTaVXIFFJmFfM82UTszPswvVZGXry5RIA3",
-	"I99M8rWQlzTkCrah8+Ipu8KHwgXlLEjnMDqs9NcY8Kjuoz+1LfG8CXuKSRP4W6os2tPR02d7T1L5p/+E",
-	"NseuY9Vp9yIlP7OQFBzThWRHJYEzJVlCjOS4TRw76N1W+PGulQQfJ9jrza+Ujnd/kM3zOAZAG5A7jEFY",
-	"hEtMnp7m1DgaQgG9xsPwNy7u/0Y5IKHlsRNR7m/kDAMBThspOaJph47/H+PovsZRh2dWDIB7FhC1aP6u",
-	"Vft5QNNYar/vvI81P/fRKZ8ftlmJDEq3BQo8sqbSA1hQs+tPb3gNOM+gnX5S8+yPMbE6tKwL8HmeOTcm",
-	"ZBRxYSgWQ0bxsjLT76gMlrmdxnjHOFEet/jTwQj0f+y4fxc7bp9E+Mxl+KQFMgOxhpDFv/7666+jH34Y",
-	"vXx58c03sx9+mL1+HbOjn9+8aCNO0CPNhgirhoHYDbyDrBgS6iueYaGZUu+JlXt6Gy3pv3dxyHBzz1na",
-	"yJmWarNvt02P/+7uPo0p2jb3wuDD6FKN/MPfjJLROd/84CP+zhh8vRN+90EmJPXA8+A0CANdSOmyzVLg",
-	"+MAzgCAMNlxQstq7JiDq8Ttn2jXody7pFRfXgPD22LIWiVbG2QSlYAHJpJKj30Gr56wTw99/KTvRtS5Y",
-	"c24taNzEf8/n6c2T2xH+OSn/MPdn1vpzNJ9H+OnZ7fH//Uvfkc99mvPOQb8jY7qQ1rDFlvmk6Cr1CZkD",
-	"fXHGRWlrOh1wKbSxhMVHi21l9B53ki/otmYTf6GzaW9Enu589kV13Ti+vECccv/QplWW4+smNaLgoiWq",
-	"zCY7rg630YaZO+lzhC69BVdbf72jKltsV4GuwIYgpHHPWSyVhNjhjwcwW3HDpMKBHUOqBtsAbdAJ12ry",
-	"F3sdzAPOXt3IXcfvN1G6h8dR9zz6PRDgbrnhMKR5lt5TV+jTQzqGbaj+wNENqh5+dGvbvctWmHgY6h3P",
-	"WsUOPZesuVy5XsU5d9ikO7C/nQpH+5x054XsS2HShdyTwjQkYSliPxvQISO1I2ROwofMm98MNzGXyGuq",
-	"9A3ivYy8dVV0sVlPQdUgreWIVzVXZEuVZWpDXgxCp25iVDe63sOc2hk+Plcy8mtQyFIX0jzYF+YSk8yF",
-	"K1kiZNyX3fNoWToHM1lOTk++fHq6m8mim7LkT8vcKyzamybx6fNlaurspsQcTNGIJpPJ6XTSm6mxI7Zq",
-	"Tblmkx6X7+Ey/Cjp0p8pcLYwKisssEbKgC5kyBaFyGxPnkBeLDKR4PDeDIFPSXBLpdfcBrOg0CLod5RW",
-	"BHmnoOg6Ehv1e8NdXN7v9ph+tceOWO9K9fLXPfph21uOLOTugHODyRzaZKnXtgn+HgcrVZVPo2N8+uD2",
-	"eSGbnhfvvGiYQZ7h3MdevX8w1FuTfVjbGyzs0zhegvW6Nc8y7zG84+TkM9wJWNLfspLgLrdVsFNqsBvL",
-	"7Mvz3q0sYFU5Gs+yWuHwp/uIoOePdgXaRSibAcmdON0QX/1zJixb862rblLSciFZPH70YtLDcWHa6bt7",
-	"uwlqHN855UvQ4hrShlShgWDarKiyJLyPgQrH+70LtR5da85LIYVZUXG0802U372qXX0nfajlhuhO3aG7",
-	"x3NCHPQ54AVG06enJ0+/CD6Jj4G80EmBYuC1q0wi7YQbkZwV+6o4DF+3ylNNSCU2jDvLoSyRwsvcraM6",
-	"wiHIelz9pzBz6WnkeMbyrV0pOfK1W96lYVQjZB82YvZssUWKhWzpMImz+H/GkQSrk5iRb30ul0q39ZaV",
-	"Mr7QwpViBTN33Bo2qMFQBJvKrfrB8GPuuIEHQ66VhQQfReyrbenrY0BWF1J9VSOpcpARO6uK3Dz3mctu",
-	"JRs7Urpb3jZaigzi47o0Lh5YmRczJd1u5rIsjLO+Php5S/zPr9/EIYu/+frsZczwxT/+9ObbH1+9jme0",
-	"PVVYgqIrd6MQXZWsMGVH/gTdCriqtO44LMvnfLmxrSs6kVrZk8lpxM6BpwZZwdZBqXNJtFT3lhCBhVyq",
-	"PWEt42vCcqWt8WWBpHogbr6AfNVKiWUW4YJaasR+ERpGKHy4FYvM1eexIjdWA1/PpVdv2dG+BHY/4HjW",
-	"XB83kxdZLqxilmdXrn9GXYRZSO9UjuZyLl8oeY2gVNK4y1qpLGWI0A6vcm5XMxz4V/YTtysnb3xCjCC3",
-	"jNAs4VJJkfAMJ65D5kp0mZcj3i+AKzGeGVVda+PS55Ixq7nIcJ7JuFmFJVQpL8k9A/f6NWjnEx87bf8D",
-	"RXZi/2VcYYJUTEMqNCRIjH8tMU8Yv4MyWQehQsiJPx0R4/FeG9yCr74McbmFSrfHtNZ5XUYroFUWx40r",
-	"I9ysuKWlHYziF654dvRmm0PcWuOqJy9pAUuliYfNWH+KEjsyqi9tAA9R5VsgXOOdrIT42CdD1UyrQytN",
-	"rQK3uluIWBWr0mGpmji+mZdFe/NgxuZBFEXz4NYdthJm/qilAGuFW1gdbnGVtz7CEbcFXFu2EQlnIgHp",
-	"gxHOBfLDt29QUuusUQGCJO/C35HSl2M/yYxxLMWLbOa6mBBdudoHX4A0iabRhALuOUiei2AWnEaT6NSJ",
-	"zBWJtDH+7xJ6+tqceZjFN7dxiChSUjkriRzh/xzve1lkLk6eiWuQYIwvYkSaRNq0SmVl/Lxk+t+mwSz4",
-	"J9hzpWzQabhxMpl8wnYUZ2WrHTckctK+6gvwGvS1SIBptzHLLw0qWUipwTscOl5RJefvd4PuZDJBuGRK",
-	"XlZKgFYJAohQ2LBv3rz5KWLfNvh+ptQV47bVZyBkxILmUulkBcZqbkl8c4t8G60ywwrptrVlVIwjE39B",
-	"zPUuoFGeQWogYLpsgrnc7bnAjgoDyJ2Ap9vfxzHxY34FLpDvVmfIBqlgNVM8ZQue4VN9HLHvxRWUQhXx",
-	"LCS52OSiHFmfh2LsiGEHL1y57O8PRY1uueywOnxfq7unEL+8Q+TKiPFdDPq+RQUNHFJ5iUIesoMwqAom",
-	"VG0fKjjKtNPuoWpBIVV/D4pwLiEzwJ5OTktu2OgOg6JssxLJinCS2gnYjWJmjUbg+wK0ABOyhc/sWGwZ",
-	"Z0vYMM/korms754duHp3+n03T51E/pQX7+VOwqX7WDZTcHbx08npvuWrk4yrTiltlMFn4i6cQV1hL8ac",
-	"42VJ2KB0dr6qo8WW0IbiDnYFW4YKBHP+suOQutpQfyxuUQMVa4jY12VvqrItlbBmLhuqhdcTQ5Y2bdV2",
-	"QKJ9o98LY3FzJHXqfmp7/CH1kHHdXOs2vHOwa842YCD1C7t991HYVePQIIeM8+l0HTK78sjdglo6gjuq",
-	"WsHRDDQbnTSg7Aocekzo9sRt+TC6NVpXdXlUtWql3e9KO+dd7WluRhmzja51FExraPS+swLPMuM0+SNc",
-	"CNkLdxnvfgGfj3tMHh1h2BXkFtWGuay0jdLYEJmw2wFhN9YTdWvoupVvhZI+e/DVnQ3vLiy73Xyl0vv1",
-	"x3qsmNZgvlX55G7bXipf/9qH64cRx/UEq9HsX9/Rarc3yGN0+0IjwBv73i5wWiE7ihNVZFRdwFJIVAq1",
-	"2YDmmo/q49Hmsjl4KYhN+vTyK9jO2Gc46jOc5b0uCBl3DnYUt8H0X2yn7chcuouY3n1trfZHNGmATKrb",
-	"suGM6YAZVReppqMMeToy4KZ/6O07elL7zd6+Q95b8yFHbYwjSPq1bRJ7Nwib27HjRBm4uECbbl/S85Ju",
-	"H4DvfwyYJ08GKQuupdyDweyA48BMDLLp1e/j+706RtUIzpEItQDllCtlYi+tViojR4rTAZHVN4OmSqfk",
-	"w2hkWHUqLHa1wb0XOlhY38E4fahmf+O76CMvrIL+P8F60O9EVPpgv/K5WwfSP2Pnu7vQhYwZRQhIylrF",
-	"zJXInSJR8hE31MVa2uD9Bni6H779d++4UhMkHTe/qpKeaEuutqINjxcrSK6c/cobi/bqH/dVGal5KaXa",
-	"tzgHwnq/8vx1L7auFSpGkIC02dbrzU63jvZpud+5K+3suuMjlxm9y7ujnKOTNOx9LWq9KTNU4jXy1wco",
-	"xHWP4D9GK+4PU/bSXhVyvLeu+zB6rZRjuiVycrTFkwujPgA971SsXYGHrJGRNOay9hFpxhl5YtmKGriW",
-	"nKyp2vBOtelcunLTmXPiqsIakdZFJd6X0CoabfTmqjWbslSh4ZCt+g9S2IYbIy7l6De1GInUxCEeh5wL",
-	"LCEnBlsLY/BEzeXdpE7TumPy+5/5ptTINVoqUqtCNO52lXvVVahaoQe7AjmXVezMxfAIdM6b+9PPb+Ky",
-	"nbdL9Pz5/Pv9ZgMi9wPMhj+w+diBTmLTg524ogOduB614VZV5fbna7jVSSG8d++rj8nVc86sKsbfzcEb",
-	"3oypt+NSXQ1yew8xc1+b81FUtkbp/365QR22nZchjR5oxw7pU/kpbdGQcV8dv/JRBCqPd96Oo2aDb6Q/",
-	"U1bHH4dz2WStnt1WRigeq2Sg/jxHd3PPf29z9Jx0ZcaZhA2CYFfm9yqWNw5aQwzUUkL8x0DtN1B7gV7Z",
-	"ozvm4X5wPhavOcBkHsUwVBL2Hbo0BHettv3H7ueGA6w2U3jXv2vzftBmq5d8RKU4vEcDh91mDD3/8IPX",
-	"Z+7zTz+gYl706OU/Uz5pxVrrWhGvohPvRpX1CiA3ZYITpTz6xAZi4A1VOuHSe8kXMJdV0SRnqVgugYJ4",
-	"juc3lNvjiDnDjukiAzOry4Q3QhqmKCvEVyHHz+uPc4nnHlPV8Zhq++pi5PGSi2zsswOfMyUTKK0Pw2Ic",
-	"4RKfcFiMkqh65xVsmVQU3QZdHsEwYaNmx5fD9eux02d6Q4EO5g/UqFs9dl1jk90GoI1+n59S+7mfx/1+",
-	"xu6fUSb84dLbYcw+IeKWR0O1zytDAXafn0jJYpLxNNVo4aolEoLLeaEF4laWzmw8np58Hk2iSTSdfTH5",
-	"YkL2vX/5Dk8rg21I6qTDN2JV3EkD1NCrhv1CV6FWH3uNag5HbrK9jLN2XVD+TsPqbWT+raMWw+xb7iet",
-	"FmAom6eV6+Eiws2cFEOuhzL8Z5UXKcbLlObWVW6C23e3/xsAAP//",
+	"7H3/c9s20ve/ssP3ZmrfUJRkJ2mrzM17btK7tm+b9nXS6dOJ8pgQubJQUwADgFZUj5+//ZkFwK+iZDp2",
+	"ep2bux8ulgSCwGKx+9mvvQkSuc6lQGF0MLsJcqbYGg0q++mFLIShP1LUieK54VIEs+Andomg+e8YwUtc",
+	"siIzGowEs0LQqK5RfaYhHo1UIfQoZ5c4orExHE0nk+PnMIFLfo0amABc52YLNCQKwoDT3O8LVNsgDARb",
+	"YzALEruCMNDJCteMlrLmgq+LdTCbhIHZ5jSIC4OXqILb2zD4Ti7+wTFL9e6yX8j1mo000h4NpvCbXMAV",
+	"bvVzQJas7EezQgEJU4qjBimyLZiV1GiHQZ4VGuLf5OKCp3EEZwIKcSXkRtDPc8GE3qDS8GQyieYiCAP8",
+	"wNZ5RgvUhplCh83l9G936Zbe3K/fozaKi0u7RSL/7u6mowXTmFpqgijWC1T7iEpDWu9I3SkGs2lY03fa",
+	"S9/zQgylrypEk7708RB9uxSFJkFb5KRthJ6mCjXx30PoeV6IV3Z4d0NvVkir/kyDfSNgdBlBbLAwK5nJ",
+	"y+3oZHLybDSZjqZPL6aT2clkdjoZKZZKPVozLkYp10bJkafuSK+5WfG4vZcHzlbuO2dmVW/b/hMGCt8X",
+	"XGEazIwq8BARbmmwzqXQaA/2K5ae4/sCtb39iRQGnSBgeZ7xhBGBxr9potJNvZmbYI1aW+4MmAAurlnG",
+	"U7CHABumQeeY8CXHNLhtruYvCpfBLPg/41oWjd2vevy1UlK5FfYcjlsjcA1rli2lWmP63MohvxDQbKth",
+	"s2J2zEZJcRnRu78mwXOvrd32kE8ufsPE9C3upRRoX/RKmn/IQqQfS0a6NBtuVpYD4YHMAkIaWNrlPBL9",
+	"CwFSWcmZStR2fvzAtSn3fo4svQednVCRG/udLtZrprakb6Q2lwpf///v6RTt72FwzbKiQyx6vaI3ziwP",
+	"pMwwkon12pxEsZd+zS8VM8T9rVedgf9BCnpXjiKlMfd6nSMdPU4jkkIpFAaOWO/Ux462j3AY+7Yb0hFx",
+	"o/vXZU/qjbxC8a27rh/LqUSCjeIGwdBs5WvcnI+zwwUyhao9vxQIctnGHo1l6Hp/55U0/NgNcu3fAV6y",
+	"amDNl81Ao0jhjC6p4r/bOWfwlVv1vJhMThM7zv6Jj0SUgyuCI27olmonROLRyP44crSJj4GJ1NKulKRe",
+	"N8+FIMIeCQlx73ZiWCFLibmEVPAV0zyBRGGKwnCW+dcxyJnWG6nSY4eI3DP2lv/yyy8jmpkeSJjZo30t",
+	"BdCiS9YYbKcPS8rSHuwK2prV/6qQZeu/zYOcpWmGeh4cRAO3llvk90w5jPVRMtvTciHTLRgpIaPZ4Cjj",
+	"a25g+uzzzz8/mT6DxdagPn5kTWjfiR8SxFS3L4V9exTUwsYew5nYfvf6x1d2f2L74zKYvb0JWJpymptl",
+	"PymZozKcJLPDEKLIMragLbvPHVUY3gTc4Fo7jel/ZEqxrf2tQ+76GwdYm98spMyQieD2XXe/Z2ILtGiw",
+	"MhmOaEnARZIVKabHIWgjFaaWLRSaQglMAT+wxGRbIBBipV7YPLsE85U/7SX9K3Xq+HFRXIL9cDK5dczh",
+	"TmGHWb++RrUFpB+92O28omYP0pb2ejhLAqbAMqtGnOrUxBF5g+6NZ7tv/YWAzYa0i4M28FpalPDBaGAK",
+	"IWeKTILFFpKMEzNZoggkgZGsmCCutKDWckqxXPIPELdXEx/TRnZBc40t31bre7fLDsE3yDKz6r/djlAk",
+	"vhnkSi4QDG2IhAamHfo5uE9TX+0SqPzxJkBBpstbGvXurmX7p/pW/Z1c7C75jE4sAnfUZKCQFleorXa3",
+	"TLgh86YQGs0xFCJDrSF2JsjfYhBMKblxtzLjmrDH88qcBK7ngmUbgqt+zo4ReRMwlaz4NV5YrD8Lxv7z",
+	"+IGocDwNwmChmEhoVhoXdG+cnWK8IBk7vkmyQhtUerzkHzAdnYAjm71140VGYkgqBMP0lR7bJy9Yzi8M",
+	"aqNvaerCgaBgNj05fRoGuGY8C2ZEwDBYMp4VCi8UMiti/bcZu6ZbVxmqYeDoRnZvEAZXqARmRKOrdFFZ",
+	"Oys2pUfsnulQM6bNBRcXuuCkb5Ys0xgGmby8WDmxuzImn43H79koV/LDNiKxECVy3aDww4ndmCHKJEHL",
+	"NUtWXOBFya2lYbeW4oJduL1dlLtBli4Ql/7nRftnRy1vBD7cshTFFV5IcYFO5jmySl0utFgUwhSB/eoa",
+	"lXa8cnISTZ7Ql9eoFE/dBR0qYMNAbgTSSZOOSosM04t6H3+v/wzCIGfJFbvECy0LlVjCrdiaEfPmSX5x",
+	"qdiSCXZRqIq3cssvT06enNAYqQ2JgaCmDRBtprPJaXT6+cmXz57SKMWl4mQqTieTMHhfYNE6IiWt0fL2",
+	"LZ1GxOhULlX0wdIkjSbBu/Bt4EQvfXgXBhrppbQG+lsYtb3Aawsw3Br9MU+mJ6dPnj77/Isv2SJJcbnv",
+	"M2EZw1TvTp7OJpNoejKZTCZumJOfJF3pc7HQaOj+jKduQJEkqCs97y+Ju/qB/3zRFRPu21IgreTaS6ON",
+	"VFeoxlolYzr68XtWDVaY+fGtL3PpL6CejceX3KyKhb169nF7ES+5qcZ7Mi0xTRbsyy8+f/b0yenJdLLv",
+	"M2kwwmDOx+n49u/uECeTabRUUphIY85ZdefplPVqhOnJ06fTL+Hs7OwsiqwxYQWbxUlcaMMyz18EXRyb",
+	"20+kVSpu3aGb4WvUhq3z3WOjyxmEQZGnbPdYp7PJyewJibxC22vSuhHXqBZSe2i2oyTb6uNmH5KrsFml",
+	"EwYMbamLIeMrHdBVsq8xkSLVUbAXalbeyEp1DHhhV68MecQrnQFDS2XUMAisXtoZWCuqQ0i/BOW7Omvv",
+	"Wiq03FRoXdr+fP59aSv/JhefaWirohCWSq47VoO8BHrM4DrPmMG2ifUvUpg7ZG1r0AEH1qNaBz61uPdT",
+	"wvuW7x7YVrdDzrpSxgOmb2rpIcOb+nsgt3rlPWD2rvIe8khXqw95xt3Ku8d5NHB4p28qqX3bhAY3AySV",
+	"Rw4DluIhxWCaO0QxZA1tvDFgKYNZvMIgh1f9ys/TomNtux169Du5eO0G3tbYZcjKSlQz5DbdJWSb0zbR",
+	"0OAHBqveDlS6xxOEowYPH3zADfQ0kC09Sho+fhcsDVlXjaM+gvUqjHWPa+9w14ClVWDsbs7r+CU8mtjj",
+	"l3ihsFx0wzfQMId3gN9AdHKvVXwr8sJ5RQ/4Crvuk/qMbciIjEF+GcJmJTO0QQoBOVMmgv+HW+fAElKt",
+	"WcY1pnAUj2LrvoqjGBaYyDVCfBEfP3fBeSHNXGScxDisUKF9nF8KqTCN4JV1L7o5WZJgTsM2dlxjURqF",
+	"85quZ7Vjxr4yt38pnIvSuajB0U2HEJdoNg4hJnFcPuQ1hH0SlCxEiikYCV4m6wjOvA/TozLrxZsLIngz",
+	"+g2Crbm4tEOucBs6L540K/qSu3iHQeEcRodBf80Bj+o++lPbEs+btLdxaUv+FpQlezp6+mzvTir/9J/Q",
+	"5th1rDp0z1PrZ+bCRv9UIeCovOAgBSRWkBy3L8cOe7cBP521FOjjBHu9+RXoePcH2TyPYwC0CbkjGLgh",
+	"usTW09N8NI6G3IBe42H4Gxf3f6MYkNTy2Mko9zdyhpGAHhtJMbKPHdr+f4yj+xpHHZlZCQDmRUDUuvN3",
+	"zdovA5rGUvt9532i+bmPTvkcsc2KZ1i6LUjhWWsqPcAFtbj+9IbXgP0MWuknNc/+GBOrc5dVgT7XM2da",
+	"h2AjLkBqMQQbLyuz/Y7KYJlbaUxnTA+K45Z8OhiB/o8d9+9ix+3TCJ+5FKa0IGHA1xhC/Ouvv/46+uGH",
+	"0cuXF998M/vhh9nr1zEc/fzmRZtxgh5tNkRZNQzEbuAdRSWQCK94gUVmSr0mKNf0Nlra/72LQ6DFPYe0",
+	"kTct5Gbfapse/93VfRpTtG3uhcGH0aUc+S9/01JE52zzg4/4O2Pw9U743QeZ6KoHXganQRioQgiXTpci",
+	"oy+8AAjCYMO4zcZ71yREPX5nT7sG/c4hvWL8GonenlvWPFFSO5ugVCwoQEgx+h2VfA6dGP7+Q9mJrnXJ",
+	"mjNjUNEi/ns+T2+e3I7on5PyH3D/zFr/HM3nEf317Pb4//6lb8vnPtV5Z6PfWWO6EEbDYgs+MbpK7SLh",
+	"YD8446K0NR0GXHKljeXio8W2MnqPO8kX9rRmE3+gs2lvRN6e+eyL6rhpfHmA9Mj9Q5tGGkavm9SMQpOW",
+	"rDKb7Lg63EIbZu6kzxG69BZcbf31jqpssV0AXZGNSGjHPYdYSIGx4x9PYFgxDULSwI4hVZNtABp0yrV6",
+	"+Iu9DuYBe69O5K7t95so3c3TqHtu/R4McLfecBzS3Evvriv26bk6Gja2BsHdG4IefnRr2b3TVpx4mOod",
+	"z1olDr2UrKVcOV8lOXfEpNuwP52KR/ucdOeF6EthUoXYk8I0JGEpgp81qhAs7AjBafgQvPkNtIi5IFlT",
+	"pW9Y2QvWW1dFF5s1FbYipDWdlVXNGWEps0xurBfDslM3MaobXe8RTu0MH58LGvk5bMhSFUI/2BfmEpP0",
+	"hStbssy4L7vn0bJ0DmaynJyefPn0dDeTRTV1yZ9WuFdctDdN4tPny9S3s5sSczBFI5pMJqfTSW+mxo7a",
+	"qpFyLSY9L9/DZfhR2qU/U+BsoWVWGIRGyoAqRAiLgmemJ08gLxYZT2h4b4bAp7xwS6nWzASzoFA86HeU",
+	"VhfyTkXRdSQ2aviGu7i83+0x/WqPHbHe1erlr3vwYdtbTiLk7oBzQ8gcWmSJa9sX/h4bK6HKp8EYnz64",
+	"fV6IpufFOy8aZpAXOPexV+8fDPXWZB/X9gYL+xDHSzQeW7Ms8x7DO3ZufYY7AUv7b1lJcJfbKtgpNdiN",
+	"Zfblee9WFkBVb8eyrAYcfncfEfT80axQuQhlMyC5E6cb4qt/DtzAmm1d+ZYUhnEB8fjRC0oPx4XtSt/d",
+	"201Q8/jOLl+i4teYNrSKHYi6LYoqS8L7GGzxeL93ocbRNXJecsH1yhZIO99E+dlD7eqzxUMtN0T30Z17",
+	"93hOiIM+BzrAaPr09OTpF8En8TFYL3RSkBp47SqvLDphmidnxb4qDs3Wrco/HdoSG2DOcihLwOgwd+vE",
+	"jmgIiR5X4Mr1XPg7cjyDfGtWUox8bZN3aWjZCNmHjZg9LLZ0YzFbOk5iEP/POBJoVBKD9a3PxVKqNm5Z",
+	"Se0LLVypWTBz261pQwjGRrBtOVk/GX7MnTTwZMiVNJjQVxF8tS19fYDW6qJbXxWByhxFBGdVEZ+XPnPR",
+	"rdSDI6m65XujJc8wPq5L/+KBlYcxSOFWMxdl4ZjxNdIkW+J/fv0mDiH+5uuzlzHQi3/86c23P756Hc/s",
+	"8mRhLBVdOZ8N0VXJClM48jvoVvhVpYPHYVke6Cs5TV2ySrcVnkxOIzhHlmoSBVtHpc4h2am6p0QMzMVS",
+	"7glraV8TlktltC97tNCDePMF5qtWSiwYoguh1Ah+4QpHpHyY4YvM1R9CkWujkK3nwsNbONqXwO4HHM+a",
+	"89Ni8iLLuZFgWHblemjURaaF8E7laC7m4oUU10RKKbQ7rJXMUiCGdnyVM7Oa0cC/wk/MrJy+8Qkx3Lpl",
+	"uIKECSl4wjJ6cB2Cq0EGr0e8X4BmApZpWR1r49DnAsAoxjN6TmdMr8KSqjYvyX2H7vVrVM4nPnZo/4ON",
+	"7MT+w7jiBCFBYcoVJnQZ/1pyHtd+BWWyDlHFMif9dGQFj/fa0BJ8dWlI0y1kuj22c53XlZEcW2VxTLsy",
+	"ws2KGTu1o1H8wtV8jt5sc4xbc1z15CUtcCmVlWEz6E9RgiMt+9IGaBNVvgXRNd7JSoiPfTJULbQ6d6WJ",
+	"Kmipu4WIVTGu3awtEI1v5mXR3jyYwTyIomge3LrNVsrMb7VUYK1wC9ThFldZ7CMccVvBtXWbvcIZT1D4",
+	"YIRzgfzw7RvS1CprVIDQlXfh70iqy7F/SI9prI0Xmcx1MrH3ytU++AKkSTSNJjbgnqNgOQ9mwWk0iU6d",
+	"ylxZlTam/7vEnt42Z55m8c1tHBKLlLccyktO9H9O570sMhcnz/g1CtTaFzHSnaS7aaTMyvh5KfS/TYNZ",
+	"8E8051KaoNN042Qy+YQtKc7KdjtuiK8ErhofvEZ1zRME5RZm2KUmkEU3NXhHQ8crW8n5+92kO5lMiC6Z",
+	"FJcVCFAyIQJZFtbwzZs3P0XwbUPuZ1JeATOtRgohWBE0F1IlK9RGMWPVNzMkt8kq01AIt6wt2GIckfgD",
+	"AtecwY7yAlKhJabLJpiL3aYScFRoJOmELN3+Po6tPGZX6AL5bnYgMWgLVjPJUliwjL5VxxF8z6+wVKrE",
+	"Z6HVi00pykj0eSrG7jLs8IUrl/39oazRLZcdVmHua3X3lJiXZ0hSmTi+y0Hft25Bg4dkXrKQp+wgDqqC",
+	"CVVfi4qOIu30s6h6bAjZ32QjnAvMNMLTyWkpDRsdYkiVbVY8WVmetO0SzEaCXpMR+L5AxVGHsPCZHYst",
+	"MFjiBryQi+aiPns4cPRu9/tO3rZK+VMevNc7CRPuz7LZgLOLn05O901f7WRctYJpswx9x+/iGcIKeznm",
+	"nA5L4Ia0s/NVHS22lm1s3MGscAsEIMD5y45D2zDE9shihhAoX2MEX5f9qcrWVNzouWhAC48TQ0ibtmo7",
+	"INE+0e+5NrQ4q3Xqnmp7/CH1kHHdYOs2vHOwa9A2YKDtGXb77qO4q+ahQQ4Z59PpOmR29ZE7Bbl0F+6o",
+	"agdnnyCz0WkDm11BQ48tuz1xSz7Mbo32VV0ZVc1aoftdbee8qz0NzmzGbKNznQ2mNRC976zAskw7JH9E",
+	"E5F4YS7j3U/g83GPrUeHa7jC3BBsmIsKbZTGBs+42Q4Iu0FP1K2BdSvfik367OFXtzc6u7BsYPKVTO/X",
+	"I+uxYlqD5Vblk7tte6l8/Wsfrx9mHNcXrGazf33Lrt3eII/RSImMAG/se7vAoUI4ihNZZLa6AFJMZIq1",
+	"2UDmmo/q09bmojl4ya2Y9OnlV7idwWc06jN6yntdiDJuH3AUt8n0X7DTdmQu3EFM7z62dn8n+9TpwKfK",
+	"rlf00HTQQ745UNNZRnKdhHDTR/T2nf2m9p29fUfyt5ZF7sYBI7L0I26r+m6IPrdjJ40ydLGB9t19ab8v",
+	"7+4DeP6PI/XkySDQ4HrnPZjUjkCO1FZQNr37ffK/F2tUHe/cVbHtQJnNmdKx11ormVmHisOCJPKbwVOp",
+	"UuvLaGRadSotdlHh3kMdrLTvEKA+ZLO/w1/0kQdWUf+faDzpdyIrfbRf+RyuA2mgsfPhXahCxGAjBVbb",
+	"Ggn6iucOUJTyxA11MZc2eb9Blu6nb//ZO+nUJEnH3S+r5Ce7JFdj0abHixUmV86OZY1Je3HIfaGjbWRq",
+	"U+5b0oNovR9Ef93LrWtJAAkTFCbbevzsMHa0D+1+5460s+qOr1xk9l3eLeUcnhZp72tX602aoZqvkcc+",
+	"ABjX/YL/GHTcH67svXtV6PHemPdh97UCyfaUrLOjraJcOPUB7HknwHaFHqJmRoucyxpIujPO2OPLVvTA",
+	"9R6FJsRhnarTuXBlpzPnzJWF0Tyti0u8T6FVPNro0VUjnLJkoeGYrfos2vAN05pfitFvcjHiqY5D2o51",
+	"MkBinRmw5lrTjprTu4c6zeuOrf//zDeoJqnRgkqtStG4213uVRdYtUIQZoViLqoYmovlWdI5r+5PP7+J",
+	"y9beLuHz5/Pv95sPxNwPMB/+wCZkBzqKTQ925IoOdOR61MZbVbXbn6/xVieV8N49sD4mZ885tapYfzcX",
+	"b3hTpt7OS3VVyO091Mx9bc9HgWyNFgD79Ybttu28DWn0QHt2SL/KT2mThsB8lfzKRxNsmbzzehw1m33T",
+	"/dNllfxxOBdN0erFbWWM0rZKAer3c3S39Pz3N0vPLV4GBgI3RIZdvd8LLm8cxYYYqqWW+I+hut9Q7SV8",
+	"ZZfumIn7SfpYMueAsHkUA1EK3Lfp0iDctd72b7tfKg6w3nThQwGur/1B262e8hHBcXiPhg67zRl6/mMQ",
+	"Htfc5z8HQQC96MHnP9v80krE1rUjHqpbGU7Q9Qox12XCk02B9IkOVpA3IHXChPeaL3AuqiJKBilfLtEG",
+	"9Zzsb4Dc4wicgQeqyFDP6rLhDRcapM0S8VXJ8fP6z7mgfY9tFfLY1vrVxcnjJePZ2GcLPgcpEiytEA0x",
+	"jXCJUDQsJo1UvfMKtyCkjXajKreggZuo2QHmcD177HBNb2jQ0fyByLrVc9c1OtltCNro//kpUdD9PPD3",
+	"M3r/rHrhD9fijmv2KRI3PRmtfR4aG3T3OYs2gUwAS1NF1q5c0mVweTB2griVuTMbj6cnn0eTaBJNZ19M",
+	"vphYW9+/fEeulQE4uu4WzzfiV8xpBELr1X+kgKsq/OrjsVEt5azLbK/wrN0YNqenYQE3sgHXUUto9k33",
+	"k5IL1DbDp5X/4aLEzTwVbd0QZUjQSK9WtNcrzaXLXAe3727/NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
