@@ -20,6 +20,21 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for HealthStatus.
+const (
+	Ok HealthStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the HealthStatus enum.
+func (e HealthStatus) Valid() bool {
+	switch e {
+	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JobStatus.
 const (
 	JobStatusDead    JobStatus = "dead"
@@ -162,6 +177,16 @@ type Error struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
 }
+
+// Health The answer of a probe that passed.
+//
+// Example: {"status":"ok"}
+type Health struct {
+	Status HealthStatus `json:"status"`
+}
+
+// HealthStatus defines model for Health.Status.
+type HealthStatus string
 
 // Job A job. Every key is present (null when unset) unless `fields=` narrows the listing; `job_id` is
 // always present.
@@ -650,8 +675,23 @@ type NodeLock = NodeLockState
 // Example: {"message":"job with job_id 1 already exists"}
 type NotFound = Error
 
+// NotReady Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type NotReady = Error
+
 // RunPage defines model for RunPage.
 type RunPage = []Run
+
+// TokenInvalid Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type TokenInvalid = Error
+
+// TokenRequired Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type TokenRequired = Error
 
 // TooLarge Every error answer.
 //
@@ -989,6 +1029,9 @@ type ServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx echo.Context) error
+	// GetHealthz Liveness probe
+	// (GET /healthz/)
+	GetHealthz(ctx echo.Context) error
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx echo.Context, params SearchJobsParams) error
@@ -1055,6 +1098,9 @@ type ServerInterface interface {
 	// QueueStatsPost A queue's job count and pause (queue in the body)
 	// (POST /queue/stats/)
 	QueueStatsPost(ctx echo.Context) error
+	// GetReadyz Readiness probe
+	// (GET /readyz/)
+	GetReadyz(ctx echo.Context) error
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx echo.Context, params ListRunsParams) error
@@ -1134,6 +1180,15 @@ func (w *ServerInterfaceWrapper) GetRoot(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetRoot(ctx)
+	return err
+}
+
+// GetHealthz converts echo context to params.
+func (w *ServerInterfaceWrapper) GetHealthz(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetHealthz(ctx)
 	return err
 }
 
@@ -1619,6 +1674,15 @@ func (w *ServerInterfaceWrapper) QueueStatsPost(ctx echo.Context) error {
 	return err
 }
 
+// GetReadyz converts echo context to params.
+func (w *ServerInterfaceWrapper) GetReadyz(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetReadyz(ctx)
+	return err
+}
+
 // ListRuns converts echo context to params.
 func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 	var err error
@@ -2083,6 +2147,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/healthz/", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
+	router.GET(options.BaseURL+"/readyz/", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
 	router.GET(options.BaseURL+"/runs/", wrapper.ListRuns, options.OperationMiddlewares["listRuns"]...)
 	router.POST(options.BaseURL+"/runs/", wrapper.CreateRun, options.OperationMiddlewares["createRun"]...)
@@ -2143,6 +2209,8 @@ type NodeLockJSONResponse NodeLockState
 
 type NotFoundJSONResponse Error
 
+type NotReadyJSONResponse Error
+
 type QueueStatsJSONResponse QueueStats
 
 type RunPageResponseHeaders struct {
@@ -2152,6 +2220,17 @@ type RunPageJSONResponse struct {
 	Body []Run
 
 	Headers RunPageResponseHeaders
+}
+
+type TokenInvalidJSONResponse Error
+
+type TokenRequiredResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type TokenRequiredJSONResponse struct {
+	Body Error
+
+	Headers TokenRequiredResponseHeaders
 }
 
 type TooLargeJSONResponse Error
@@ -2168,6 +2247,27 @@ type GetRootResponseObject interface {
 type GetRoot200JSONResponse map[string]interface{}
 
 func (response GetRoot200JSONResponse) VisitGetRootResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealthzRequestObject struct {
+}
+
+type GetHealthzResponseObject interface {
+	VisitGetHealthzResponse(w http.ResponseWriter) error
+}
+
+type GetHealthz200JSONResponse Health
+
+func (response GetHealthz200JSONResponse) VisitGetHealthzResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2297,6 +2397,37 @@ func (response CreateNode400JSONResponse) VisitCreateNodeResponse(w http.Respons
 	return err
 }
 
+type CreateNode401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response CreateNode401JSONResponse) VisitCreateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateNode403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response CreateNode403JSONResponse) VisitCreateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateNode413JSONResponse struct{ TooLargeJSONResponse }
 
 func (response CreateNode413JSONResponse) VisitCreateNodeResponse(w http.ResponseWriter) error {
@@ -2379,6 +2510,37 @@ func (response LockManyNodes400JSONResponse) VisitLockManyNodesResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockManyNodes401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response LockManyNodes401JSONResponse) VisitLockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockManyNodes403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response LockManyNodes403JSONResponse) VisitLockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2468,6 +2630,23 @@ func (response UnlockManyNodes400JSONResponse) VisitUnlockManyNodesResponse(w ht
 	return err
 }
 
+type UnlockManyNodes401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response UnlockManyNodes401JSONResponse) VisitUnlockManyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UnlockManyNodes403JSONResponse struct{ ForbiddenJSONResponse }
 
 func (response UnlockManyNodes403JSONResponse) VisitUnlockManyNodesResponse(w http.ResponseWriter) error {
@@ -2514,6 +2693,37 @@ func (response DeleteNode200JSONResponse) VisitDeleteNodeResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNode401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response DeleteNode401JSONResponse) VisitDeleteNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteNode403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response DeleteNode403JSONResponse) VisitDeleteNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2601,6 +2811,23 @@ func (response UpdateNode400JSONResponse) VisitUpdateNodeResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateNode401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response UpdateNode401JSONResponse) VisitUpdateNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2781,6 +3008,23 @@ func (response LockNodePost400JSONResponse) VisitLockNodePostResponse(w http.Res
 	return err
 }
 
+type LockNodePost401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response LockNodePost401JSONResponse) VisitLockNodePostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type LockNodePost403JSONResponse struct{ ForbiddenJSONResponse }
 
 func (response LockNodePost403JSONResponse) VisitLockNodePostResponse(w http.ResponseWriter) error {
@@ -2856,6 +3100,23 @@ func (response LockNode400JSONResponse) VisitLockNodeResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LockNode401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response LockNode401JSONResponse) VisitLockNodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2960,6 +3221,23 @@ func (response CreateQueue400JSONResponse) VisitCreateQueueResponse(w http.Respo
 	return err
 }
 
+type CreateQueue401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response CreateQueue401JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateQueue403JSONResponse struct{ ForbiddenJSONResponse }
 
 func (response CreateQueue403JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
@@ -3020,6 +3298,23 @@ func (response UpdateQueue400JSONResponse) VisitUpdateQueueResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response UpdateQueue401JSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3175,6 +3470,37 @@ func (response QueuedJobsPost400JSONResponse) VisitQueuedJobsPostResponse(w http
 	return err
 }
 
+type QueuedJobsPost401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response QueuedJobsPost401JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueuedJobsPost403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response QueuedJobsPost403JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QueuedJobsPost413JSONResponse struct{ TooLargeJSONResponse }
 
 func (response QueuedJobsPost413JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
@@ -3271,6 +3597,41 @@ func (response QueueStatsPost413JSONResponse) VisitQueueStatsPostResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadyzRequestObject struct {
+}
+
+type GetReadyzResponseObject interface {
+	VisitGetReadyzResponse(w http.ResponseWriter) error
+}
+
+type GetReadyz200JSONResponse Health
+
+func (response GetReadyz200JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadyz503JSONResponse struct{ NotReadyJSONResponse }
+
+func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3689,6 +4050,37 @@ func (response DeleteRun200JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	return err
 }
 
+type DeleteRun401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response DeleteRun401JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response DeleteRun403JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRun404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteRun404JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
@@ -3851,6 +4243,37 @@ func (response CreateJob400JSONResponse) VisitCreateJobResponse(w http.ResponseW
 	return err
 }
 
+type CreateJob401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response CreateJob401JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJob403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response CreateJob403JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateJob413JSONResponse struct{ TooLargeJSONResponse }
 
 func (response CreateJob413JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
@@ -3884,6 +4307,37 @@ func (response DeleteJob200JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response DeleteJob401JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response DeleteJob403JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4002,6 +4456,37 @@ func (response UpdateJob400JSONResponse) VisitUpdateJobResponse(w http.ResponseW
 	return err
 }
 
+type UpdateJob401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response UpdateJob401JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJob403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response UpdateJob403JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateJob404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response UpdateJob404JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
@@ -4035,6 +4520,9 @@ type StrictServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx context.Context, request GetRootRequestObject) (GetRootResponseObject, error)
+	// GetHealthz Liveness probe
+	// (GET /healthz/)
+	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx context.Context, request SearchJobsRequestObject) (SearchJobsResponseObject, error)
@@ -4101,6 +4589,9 @@ type StrictServerInterface interface {
 	// QueueStatsPost A queue's job count and pause (queue in the body)
 	// (POST /queue/stats/)
 	QueueStatsPost(ctx context.Context, request QueueStatsPostRequestObject) (QueueStatsPostResponseObject, error)
+	// GetReadyz Readiness probe
+	// (GET /readyz/)
+	GetReadyz(ctx context.Context, request GetReadyzRequestObject) (GetReadyzResponseObject, error)
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx context.Context, request ListRunsRequestObject) (ListRunsResponseObject, error)
@@ -4198,6 +4689,29 @@ func (sh *strictHandler) GetRoot(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetRootResponseObject); ok {
 		return validResponse.VisitGetRootResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetHealthz operation middleware
+func (sh *strictHandler) GetHealthz(ctx echo.Context) error {
+	var request GetHealthzRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHealthz(ctx.Request().Context(), request.(GetHealthzRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHealthz")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetHealthzResponseObject); ok {
+		return validResponse.VisitGetHealthzResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4971,6 +5485,29 @@ func (sh *strictHandler) QueueStatsPost(ctx echo.Context) error {
 	return nil
 }
 
+// GetReadyz operation middleware
+func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
+	var request GetReadyzRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetReadyz(ctx.Request().Context(), request.(GetReadyzRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetReadyz")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetReadyzResponseObject); ok {
+		return validResponse.VisitGetReadyzResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListRuns operation middleware
 func (sh *strictHandler) ListRuns(ctx echo.Context, params ListRunsParams) error {
 	var request ListRunsRequestObject
@@ -5586,173 +6123,190 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cxu39Sj+r2D2+/mOyc7yJdlOQk3nVrWTNLm248pO21zTlwvugiKsJUADWEmsqv/9zjnAvri75FKk",
-	"7LTT/BCLJBZ7AJz3C3deKJcrKZgw2hvfeQtGI6bwz/fS0PiFTISBTxHToeIrw6Xwxt5f5A1ZUrEm3LCl",
-	"JmbByM1CxozEXBsuLslCxpH2CQ2V1JrQOCYresl03/M9dkuXq5h549HJ6VPf0+GCLSm8wqxXzBt7XBh2",
-	"yZR3f3/veyuq6JIZB1IDNG/pJSOa/5P1yUs2p0lsNDESodJMXTP1RJOg11OJ0D0AowdjA9IZDYfdMzIk",
-	"l/yaaUIFYcuVWSOkACiHuT8nTK093xN0CcCFCEER6iUXfJksvfHQr67A936Wsx84iyNdBfuFXC5pTzNY",
-	"o2ER+SRn5Iqt9RlhNFzgR7NggoRUKc40kSJeE7OQmuEwsooTTYJPcjblUdAn54Ik4krIGwE/TwQV+oYp",
-	"TZ4Oh/2JKG68pw01ifaL4NQvd25BrzklbRQXl7jENzJib3D85grfLxgRMmJPNIEJ+2Ugltws+HA46s+V",
-	"FKav2YrTfshWi34olylAK2oWOTwwmed7in1OuGKRNzYqYduhA+SoQjbqzahmEZ41EclyxlTTkcOQ0g5E",
-	"Fse88cjPT39Ue/oXiWh7+ioRxdOHj9tOf/O8SfG4S/sMy/DdiSumgToOOe2LRDQftkqEO2ufsP5lnwSG",
-	"JWYhY3m57p0MT573hqPe6Nl0NByfDMenw56ikdS9JeWiF3FtlOy53e1Z9AjKazlwtgakgn/2Qap7GKxX",
-	"UmiGB/tnGl2wzwnTyJtCKQyzbIquVjEPKWzQ4JOGXbrLF3PnLZnWiJ0eFYSLaxrziOAhkBuqiV6xkM85",
-	"i7z7IjT/o9jcG3v/3yDn3AP7qx58r5R0nLPmcCyMhGuypPFcqiWLzpBLOkCIpmtNbhYUx9woKS778O7v",
-	"gS3utbT7mu2Ts08sNHXAvZSC4Yt+kGrGo4iJh+7jCyqENCSW4RXwcxorRqN1Dz6zCFnREfby3M4vFVnR",
-	"RAPSx7C580QzKwrdRtfuLQ8XuNSf5ewVb4UwObQobHeB/bOcwfxu06lSdN2EEJ/kTCMwwMFfyfBqL2i2",
-	"AZFO+M5Qw5pe7yQDbibwJ+ZgMT/IREQPRQFgnDfcLJALkQMZBgFsmiM4R6LBRADigGyPJNM4P7vl2uDa",
-	"/5qwhMGe6aOdRGHKBpA+w4gnGmFC9YZQEVnURqAuEpHK0ONi6kUi2mDquRXScg6bp0kn09PwCbKi2iCh",
-	"xfAHDO2CzCgosv/ooSrby7THOqDc+EFB60VY3kv5iqpWy69HR8d0ZzJaEyMliWE20on5khsyev7NN9+c",
-	"jJ6T2dow3T0yo8d3stuQsUiXtWF8O57u32icML3P6j54QC+gJXxOeOT5HjxFw5h5H/06FNiQnrsP/CXa",
-	"EKEh1wibT7RUhkV9VD/cBsDE52L987tf3iDAYv3L3Bt/uPNoFHGYh8ZvlVwxZTiszkp0kcQxncEa7OcN",
-	"weTnQFeg9KvryL6x6mPxm5mUMaPCu/9YQWaxJgC0XRvpAEiEizBOIhZ1faKNVCxCClTMJEqwiLBbGpp4",
-	"TUAlYMKUNKI7DxRmd3xz+FfqyOpms+SS4IeT4f09bvNLuq6qbeckomufBL/99ttvvdevey9fBj6wqMDI",
-	"iK4D/HPNtGEKP3Z+ff+iW1bKcsbqgcFmDFMw8f/tTCbR3dP7Hvxzkv7zL5z2X9mM3f/x/CqKWPSuwPr9",
-	"NVNrwuBHp+9ubEZOd8DNUAxY+4iMUmXAslsNb1kVMKTw7OZb/w4K0Q0TxqlE5J1EyXJrNKGKkRVVYErM",
-	"1iSMOVApHp9g10yRcEEFkDsqw0iCyXzOb0lQhibALa0q27lO+iGD72MVcUGbqDvZT3LWJ3bTwETgmqwU",
-	"AxxyiHcDBkYiNDNdkoiYaU0CawT8MSCCKiVvLONwZv1ZZm4SrieCxjeg1Lg5N4zMO4+qcMGv2RS17bE3",
-	"cJ8HB8rkwcjzvZmiIoRZHS8qrxynGMyo5uHgLowTwDU9mPNbFvVOiN02pLTBDDgM/EUM1Vd6gE9O6YpP",
-	"DdNG38PUiaJ23tHJ6TPfY0vKY28MG+h7c8rjRLGpYhT5pPs2pteAv5mp6Ht238Dy9HzviinBYtijq2iW",
-	"2RsLOoJHcM1wqCDQplxMdcIN88ZzGmvme7G8nC6sZFgYsxoPBp9pb6Xk7TqznQs7fPhmF2box/LS870l",
-	"DRdcsGmKrqlptZRiSqd2bdN0NYxGM8bm7udZ+We7W84MO9y2E8kVm0oxZZZ72G2VOgU0mSXCJB5+dc2U",
-	"trhyctIfPoUvr5lSPHKysCVT9T15IxicNMilKIlZNM3X8af8T+SM4RW9ZFMtExXixi3okgLyrsLV9FLR",
-	"ORV0mqgMt1aIL09Pnp7AGKkN8IECtyWwN6Px8LR/+s3Jd8+R+youFQdjbTQc+h6qdsUjUjKGBX74AKfR",
-	"p3Aql6p/i3sS9YfeR/+DZ5kYfAB5zuClAAP8LYxaT9k1agkWRnfMw9HJ6dNnz7/59js6CyM2b/oMWoOh",
-	"qnYlz8bDYX90MhwOh3aYSTTa6hpdEslMMwP0MxjZAUkYMp3JdkcklvQ993m6ySbstylDWsil40Y3Ul0x",
-	"NdAqHMDRDz7TbLBisRtf+nIlHQHq8WBwyc0imSHp4eNIiJfcZOPdNs1ZFM7od99+8/zZ09OT0bDpM8gC",
-	"UBOtHWDx9k87/GVjT+tFj0Unz56NviPn5+fn/T5qeMjYUDfiQhsaO/wCdcWiOX4CqZJha2XfDF8ybehy",
-	"VT02IE7P95JVRKvHOhoPT8ZPgeUlGsmkRBHXTM2kdupYRR6Xxcddk/aWKw0p0C2GlsRFm/GZDNgUsu9Y",
-	"KEWEju2GWTJ/YCY6WrxwU660ecQJnRZDU2FU0OpRLlUG5oJqmzGSKuJVmdUIS6YhFwXa5t7+evEKzD5j",
-	"XRVPNCmLIp/MlVxuGDbyksBjhi1XMboUiprqVxKYlW0tS9AWB1YjWls+Ndv7KeG8u7sHlsVtm7POhHGL",
-	"6YtSus3wovxuia1OeLeYfVN4t3lkU6q3ecZS5e5xThvYvtL3Gde+L6oGdy04ldMcWoDiVIrWe241ijYw",
-	"lPWNFqC0RvFMB9nhxXTzlPYxVUx2emHf2YH3ue7SBrJUq2lDTbuYbHHaojbU+oHWondDVdrjCdCjWg9v",
-	"fcAF7aklWjotqf34qrLUBq5cj3oA6mU61h5kb/WuFqBlythuzNtwTDhtosEv8UKxFOiCb6BgDlcUv5ba",
-	"yV5Q/CRWiXVtbvEPbrpP8jN2znEx55e+y3SQinBBVlSZPvnfbG1dQUKqJY25ZhHpBL0AHUFBPyAzFsol",
-	"I8E06J7Z4L2QZiJiDmycLJhi+Di/FFKxqE/eoEvRzknDkK1g2A2OKwClmbCO3eU4d8zgK1f4l2ITkToU",
-	"NbH7pn0SpNps4JMA2HH6kJMQ+CRRMhERi4iRxPFk3Sfnzm/ptDL0h00EbHgx/kwEXXJxiUOu2Nq3/jBp",
-	"FvAlRha5MUxYh9F2pT/HgKO6j37XtsRZce8xMozbX8md6T973riSzCf9O7Q5agORTzThEXpsuSDcaIyU",
-	"dVICJ1KQEBlJt0wcFfQuK/xw1lIwFxto9OBnSsfHL2TzHMcAKG9khTFwA/sSoKen+GjQb0MBtcZD+zfO",
-	"9n+jaJFWcux0kP2NnHZbAI/1pOjhY9uW/1/jaF/jaINnZgyAOhbQL9H8rlnreUDRWCq/76KONZ+5OI/L",
-	"0rpZ8JilbgsQeGhNRVuwIGfXj294tVhPK0gf1Tz7MibWBi2rhLlc0BXV2icYcSEgFn2C8bI0366TBsss",
-	"pAGcMTwoypHRrVHn/9px/yl2XJNEeKJJGhUi8EApyD79y1/Gr1+P373bEVKfFnzsO8EqGIibIWwmMoaE",
-	"iTKWYYGZksNEUpg+9Of438fAJwDcGYkKedVC3jRBW/T4V6F7HFO0bO753m3vUvbcl5+0FP0LevPaxc6t",
-	"Mfgu4y9MJEswHl2QCUjdczw48nxPJUIATD7GMT3fcwzA870byg389LG4Efn4ypqy12Jukd4wh3H68dBB",
-	"MB75FqLx6CSDBn5N54cBKSjwfQrMeFgxpu3MdzXutbmzC6q/2HffNbkFG+bLgKv7MYO27scM/Lu6HOqi",
-	"kX/QOVX8Aq9kePWainUr50DVTi3bp7ffPp8+f1p39GGad5YNPtmeOF6xKb+WFWzzZqezdRmI3bHunRGP",
-	"Mnv6RTACv2DikWbXTNEY1Wj6r1lQVzXg1avE6ez58Czmv0ODLjAzlw+w3duU1oHkO7SxxvIZftybTb2R",
-	"EatL6TFMG+Le1Pf2QMt9/RiNds6N4sYlOjtkJKAtFCJ1WP2TOoBgh8pH+GVxmOvp9bK0Jy6Rpi4SCYdZ",
-	"GtsctHwgZbSlOc2FNaX29hIvaTilUaS2hxGaSbOG1lqb7ntU9+xJv3taxFV63q2a6sV0lcymV2zzUDfy",
-	"Kl6cvvknfTGK/8/Ln0Zv3n//DL776Uf95tlvI3k6+7t4fvX5ZP7X4e3fvls+U6evRslvqx+/jf4Rvv/n",
-	"+Wj24iRqp8nVoOFuS+J6OV1IW1VA49iZwLsS9WvSVN8vGPnbawJzYZq+T+ZSEUr+9nqLaZgVeJRZpSuv",
-	"KRebJasqw7SUmi8iR4nS6fqWy2XkukEyFZ6cEUP5iOsUAtiNB0QK4DHr1TeSaGbOiDSL1EOZ+fQD2Ag0",
-	"FTOvppHOq0kobnMzQz+6Fzpji20SNFK2WGMvw4+ZqZwI9xGtZcCYGWabolckXLDwSrdzhZXY694ssw3L",
-	"O4hFtuaH25jcsX18G/yrJYvZi6fU1PDQZRYNKjKMFg7f+wfpRHlVUS08eiGVhcCl+WY6CGEiWklu07P1",
-	"DVMYbKhS3BfVF2jMQ/anmK6MXLVyyv8uZHU9g99kx3U6sd3cWtZbUWUq5/uGgq756/sXzpuy5KGS2sbM",
-	"UscrE0RI0fsnU/KMbOS4NzstKtmnm5tYqGqoK2og9p9x6Z/OZNKHv57fd/9XbZHDX1NXbxkBsfKqHVbZ",
-	"oVWsipaYtdnCcY/PP1zXdBMkwvD4QRNk7u7dFt4G1tknUxC84mZsLGwDzDrsw6N4gBsAJ542R3TfYoEo",
-	"6E5mgWW3Yk1SjMXkxU1f2vPhsMbVfuxzbvtAdq7VijxtkAoJBr1oWi7YApZDT3x/U7pcVVmVGbaK9yrN",
-	"4UhLZPIoDr4Yq2dwW6oyo4ZkG4VG6Sz/syg09chNP8lZ2cP59MTf5dpL6bk4RUbddTR74XoZVM7057SQ",
-	"VZPZmrjOB5iDgqnCCzrCDzZ3IVVebIh5zpU26MLozNZZTk13o8qs6q2tKfixTtRvG/23+1dOGGkovG64",
-	"t/M3g33ob3EE58kltaOyVI8qBWXbBluI485IIKRggRW/boPJgmoipKs7LwrjfNtaUIQu49a3/lZH9fa1",
-	"F5zW25dfnwGxuXgYtefS90CA3WEpiyHFtdSuuuCNr5COJjfYZMTSDXA9N7oEdu20BT/+toF1hB+lFFN0",
-	"5qfzZQ7/inffLtidToajtdwiEXWCTCWioUKyTT1kn/yqmfIJRjV9YgOIfuqeRZf2RACvyfyCVmhiMmBW",
-	"vFBsmoItX0rTIa8qzkjmMo7lDSZJITpt1l1uFu/UMKdyAeGKRlHMdN/NgRURKhH6YAetrXvUUxcBAWRs",
-	"Kh48WhHg1kK5k9OT756dVgvlVFGW/G6Ze4ZFjVVYj1+Ol1PnZsXd1gqw/nA4PB0NawvBKmIrD8TnbNLh",
-	"8h4ZiQ+SLvWFSOczLePEMFKoSFKJ8Mks4bGpKUNaJbOYhzC8tgDpMQluLtWSGm/sJapWRSsS5E5B8Tj+",
-	"hsOJ/NgFMTVGgfu1QT8sJ+MCC9ldz1JgMlvborhhZYLfY2GpqvI4Osbj185cJKKY2OVyowpZFo7h7JMO",
-	"s3+thUtWqcNab7cv02ocL5lxunW7aIztiHNXrYfQB7Z/qpRK6BolqdqshGTNlGgc5wqHW90DIiW/mAVT",
-	"uamdxkYqBnWbVOAzwg1Z0jX2UAqlMJQLEgyO3jGuhfNzf59EjuOVVb5kil+zqCBVcCDTZVaUWRIuhQl7",
-	"ItUnxeR6dK45z7ngeoEdEG1KTfrZqdrZZ9SHSllOm49W6O54PtytLls4wP7o2enJs2+9R3LR/ooBrRY5",
-	"Qs7dU8bi46XPAJbpjS5MO7z2H/32LZiqKK1Lfvx98Rtm5GIuG9K1tetvtJLKpB3zUOYBhr9gq0Wp1Num",
-	"vIB61Cd/54r1gOtRw2cxs7wpWWmjGF1OhNOrSKepMYMb0B0X58d2Z0m84kYSQ+Mr2zuWa6fOkUS4ZMn+",
-	"REzECymumYDlAOjUYLILungZmpErahZjGPgH8paahWV0rtCLoz+AKxJSIQUPaQwPLn3CBObLOAbmDFLM",
-	"qqGxllltFSxXJhjTmghCjKI8hud0TPXCT3cV6+3sd8y+fsmUzfUcWDXzFsPQgfswCLq+a5kniWIRVyw0",
-	"fVhA8Jfvz1/iWAtBWoQGuxL8+P17/Kmj6TJzFwAIrpWaD9PNZLTu4lwXeVMyzkqNk6i2LbFuFtTg1HaP",
-	"ghe2IVnv/XrFgtIcVzX1djM2l4qRRLMxqS+9Ix0t68phYBFZHRHsa1Cptgm6rsgv1/Lz/n3AUkviDECt",
-	"tqrSTpLaxWJvtuBukrZ1mnhjMvH6/f7Eu7eLzbioW2rKOUtpxCRPI8bZA5e5G5Q5a5mposMg5iETLsnW",
-	"2t6vf3oPIkLFhc4mcsWELevoS3U5cA/pAYzFPGgT2x65SFe2p4drrDPsj/pDjGOvmKAr7o290/6wf2p5",
-	"9QIZ0wD+d8lqgsvnbs+Cu/vABxRJqZykRA77fwbnPU9iW/8R82smmNZkpeTMhl2ANo2UcVoXsmI2VPMT",
-	"2Kk/MnMhpfE22rmeDIeP2Oz0PG1faIe4rnbJcknVGmsA1TUPGVEWMEMvNfBkoFTvIwwdgOBv3jf04C2p",
-	"CbHY0rIkLE0AFclKLp8sJXBUFjJh4jWxtpO1bXwyGpIVU7bn4mydJn5XN+8doypc/Jy66fM23R+2OBUL",
-	"P6Qqm7a81rDbjQCtbeJlForqRUPD4nJO0ZauxXe1jztzpG3PxULBCcxY1U1BdNn4QpoICaLL6re177de",
-	"y61wVzwgdRM5h0nrqUrKRt2EaP3smK7mkB0m0bmxXJygsWj1Vq5JRNeNTbbxySk+2fpAXlrlZRsoTio8",
-	"BBb76KHAZL3pSceREhkNu8dqL18PUk6NA+zcCpbdAzjc4zQeztu5phbMsVq1PrWrqnskW/2g0Kt7k/EC",
-	"P0Og0msLkOnmPNiazciDhYzYFib8Bn6u58JzHhumfGCtWM9KSvVCASiKU0yiC1xBaVD0wf2R/msW+CSw",
-	"qvkfR/B3srL/Iu4EVUb9imuDAO3i078IVgo07JONX4fMG7k/ezCT0WDoE6MSNrB5hR0q1iSkmnV9smZ6",
-	"IKRPpBjI+XwjltYASZaa9AVgGDWx1FV7/pxlPddNlCfFtpwtzYBumCzPq2053277tfkMbHrOHsdwbqy2",
-	"kufPIO0diYF+Ecb4xrWdb9OS3S3uYG4GRG8NZ+FIP+Vi9vNH5zOvuZcCE5K1y0gmnTJ/si7VKUcbWKp1",
-	"YM0gsFFR6FPy9tf3ubX4dPi02ydvpM3AVEnMJgJ3lGGuNCWC3dh8UbRJyozLQvImv/KDafNnGe13E4HL",
-	"oM7rYNKkTeex2RGPTJ0sp02pkW3biyarrM1h+xb61ul0X3bQuFnq8HY7sthrHB6CWr73dHS6+5GsV3oZ",
-	"F8+jyGFTDRrm0vSTnE1BI98iV3/IvCy2KGGRXkOU1x5lmp/1tdhi1wDzp6YRXesAND9NFBVECsKNn+cI",
-	"TUQHPZCZv9WlAnR9Mmc3zAZ+XAyoT/6O5nYRfQLfejBxFEJEjY3Yd6SaiGCZxIYHXXgvrrg0po4AUGo7",
-	"q6NGej+CGK61UrK9a7gF5+mOa3A+Hmhf7/J0ju+qZbP3JTqr99k2f1+N3VWiOzvt/HIWGvJSzARB5DoC",
-	"h79A8z2/tUGj2b6TyoD9TYFmkMrqRcAr0D9ThZLMFXNyiXSSFS7C1nmwqJsSXlFt7Oguul6CTOIHPsaP",
-	"JIAnANOxHB1oSqFrC9+A9YQ2MZ9r8mx4SgKkpjfu3fSacgzTBb69RqXowlWMRhq9dxOPC+yxHnLYHnx2",
-	"4vXJCynCRCn4zokS10CIqWvrg+RzIgUrGK9YxFNHl2ndcKpVP1g2uTD8ySbuHLVCshCFaKG61cvD1lKr",
-	"XFLdXnJ9ZY2LCHlD7Eb1v4yE9L1nw9OHXiqChDHaJIwj3B7yRhrChEwuFwWy33RRvsILe5xdmA8rsB3Y",
-	"SSy6LzCeImKVRHzVWn1th76Hkd5DNB13qUkZ7Oywn5TYld7KLi2n28UwbZjQRgdAakbuaGziP+OKYDOl",
-	"EhscpwwnDWHPWMZXwdhE7jMR2YP2uoiM8/o4iQ3NREXmWbhnqoZ15QHNg5nXfnzFRTA/7C42SgecNMQ1",
-	"W2P5ZvD2a3KjwmVYe7AlH/lSeuYP5kzDFpwpv3rtQG3f7nrGH9qwhjv4535g6SpmNt+njLcv8fvMFjzA",
-	"9Hm6e3R2BVl5ZRaGZlPGr+doPzKzBe6jXbe2DZH6hy79R2a2rXvDMNnhk87uCwXLwGVVbDbCdHkBGOi1",
-	"jtN6RwSgk4v1VlwT3T45t3FWGxq1VBRMhE2g1nlpqEpia47hGIAvqGWe+IZDHRIbV9UwvqSXtssYi8gp",
-	"5sVo5zBAH8W/q8dgf66zH4IeyKbwLNv4JRx3qnVPVO31grn+aOS+2UuqhvJt+kFa+/RPpqTOrhk7mBuc",
-	"p1c3fqqptDoug6g7hl3Rbxtqdq3jnD5mHCfcFvs+s+oZWrTLrP7DWcE840NDm5OzZFTgzdbd5pBLm+j4",
-	"L2WXEcewU5N725Vaf+FI938jlV87UnkYvSJVoKfRuT0fQ5RXKBVEqbWZDtAOGhtPYNIZ1UWJXeungZ/e",
-	"2m4yR5LYSyoSGmNwxSbVbkQUinZRqb/DVxTk2QW//5GyHFbmOzMJzGvsNJMFsN7+8u59t9YCadA+naI4",
-	"xuhvkHa4CfB4g7zHTdrbRrluN3mPG9f/x74fVVgXjABldCKs29EQI2WfXKDq2Umz257o7pg4CAklhYur",
-	"4UX23fiTyJ0F6LXMuu+fToQTXdy4bFCXtggUU3DKotZcWLlrYpz2bcMbmYnAu2MLT01E5+lw2D1L76Nn",
-	"1rWBXgx3Ap2nw9OuzUZFxdvkdz0X87+c+yMXrPBYk7v1uEp3IwnbmoX/UvDviYIbnQdY6bDdk4itH3aq",
-	"YOclh+AT16+bdDDhxToJiV4A2aYxvP4jxdqKPUyaH/4iSpLtTtPSW4UbVnUUc9dM4XN6DOlBulYehSSE",
-	"utD/X11LiAdT/cb9l63Jt9AO5t/UlD6AFl+kHenSjhw1h1YrNsvNcALScdnnXed/yZA7sI1UdKG5StoM",
-	"B6UAiAZu8oYrE+Hc390+eccM8OxsNmxsEthkkoauNI2enIPxa7P9D3bvKTR4yTr0/BcRH4CItnkSqD2p",
-	"r6YJI3NpsJKraUUuNPCryKZoZzh4I5M4IgvQW2RiiGC3BnQxzPwoXI5k2zK5UuAOWu5pXQ6diKxuOKba",
-	"dF1DB1ST4ohp0yev+BXLixm4a44YS3mlx8VLkgy9YoLI+TyHsD8RAeiahdYiFvKsFAVvE8erqbStMjjD",
-	"SLptZVQkqTqieCtXf82aaj0k0+RzgZ5yLH1MSdaurBbt/Y+7+5bWirZPcuanSv5DIzAHhHo3ek/5JKQC",
-	"Tloxozi7RviOEPh9X9fmqiZ+ym6tRJfzVuRYaObUTJA/OQJRkUu8sIAAIdrbzYAc+yRQiZjaHqoxx/QN",
-	"VwmbEzMYWtowGpHORjEZjqnx1CHCR/V+ukfD+gblr03RRd1z6b48RGfcjsU/yxnocIcnK53bAygf1lZ9",
-	"cEND1yT4nB1V4OeGpcUV6+TlolRdR3U5ud5ebJ7d07QNGZzHaAMhvs6h/fvrvoeg0YGpp3V4RzqO0+VO",
-	"me5WLrYj7FPoL/jVJef2XSpAekSSzqJAtpIahMcepF0iUVfb2bMH5AgWU0eKjRhLZN5AxrjKQx2/vyMa",
-	"OvDojkVGNWe9BzlhvXmjHnCRCE2EzbR22vXMuhjRpjMLtiY3TDEXtOv66D/EGA01hOKoPvmehgvsWxJS",
-	"pTgDTq8nolCe7noN+CQqNtood1OrepIubC3YfrGMi0T8gO3jvBYBMBcfOjBStv18LxLx1nUgOUZ9CebX",
-	"Z+0ZquXKO2tM0lpobMNXyOcVqLqFNI5deXAHJrI+cURBN4G7KLR75oybK7YyZC7VRGQWVtotgsfcrFs0",
-	"7CM1/foKzQqyrixYvddYtXKRiEMYz5G64bVmWFk3n8fyMjzE9MmaD2GT+QP3IsugRBNZH8lkQj2TW9vb",
-	"ySTXdr4ThOhOgF8iFsqI5SIr6PppP1BY2kQUB8858ih3Q8QVW4/JExj1BJ6y+aTI3uw6SCcob9M/NhYa",
-	"YEjlWC5BhWhd05QAObslp+2elwg7Z4YGu1FY4scrpbVPtFQGL7/GonmSiAjdLDEwPdIJSu+Ag07/Drq2",
-	"IQpYhSSU1zDcYGNWeJRFyJzQzXJGNGMksD8ARw+2sPs/4+zHzEBOZ0TrOY43maZbanFHI2rYl9tPfNsj",
-	"7eZL4NfH28qX1DVjQWhQK8h5thSkk7dI6e653cDhB3fw//uBkYM7I+936Cz5mzPpYPUXDnqHwKYDAfwU",
-	"2NZCrioNvjUy2ExJymabiPZpSfaUtateseHn9KhjfsVIAGvbdkD6z8zcMCYazF68EDSzV2AxW82VVp0S",
-	"aiY28vBp/5P0rA38mtkzIuZGEleRtwWdbS9U/eUYSPrCR+IhP9jpj8dF3ISkk3fW00/QDNiDaRRjvl9u",
-	"q0tvfaT9fpw6nNfF4pv222wdODs4sW3IRq/RIowZcllRDPf4hFEVczBZCly7PZut3SrrN3yQhfjvx4xQ",
-	"1az34tacml7Q0ZcjCnzbIxHDuwUdHZEKsl5RB3If69j4glts3/dYm+xK74+3zxeJKDVQbbmrCf+Sird9",
-	"3WPtKUx+xB2187Xfy0Qz9eW2Et/2SDv5q2bH1D5wuvb7eIc3UdwP7nBvdtkktgjC3l4RoLchwOeazY20",
-	"AWCdUzXAJpgTgS2tsDnMSrE5v0Xoxbpw+4lPAqsFBqQjVfpBB93COPudzRC1dok9roiuM/fGDS3qvcVb",
-	"6gMfzKaIrgMCL1gDZij4aO+qxyatf/jDG5vb2f/DH8gPDl0ESH0jEZCIrczCx1CCWNvQM3aZ5KLSaHI8",
-	"EY0ka3sUOp6Y9kX+/0+GK6r1IMDWsAUzNWsIBgduFoox3IOJoHkr1yu2duFt1GWu2PqJdtRA6FLa5Nzl",
-	"Ni6CmopL+U1JdSJslwYunM/zie1u1u3bA6gzegPcMG3TlM/zxrIAoe1kmtYoI3gkxQ2Xw9InNmHA1tdI",
-	"tczuXWS3NATMQ7sUvbsZtSHOuO+ZXbalYk3oTF6z7hn5ZcXE+duf0jwIvWJxjK1ydYqM7my1tCEDqhiJ",
-	"ZJgsmQBQFkzV+m1/yFjAtihe1mmxzigGWttqvqa9uvN+jdjdvnJNYlauk0aXS9fbpH/AADi8Qnvm3Z0j",
-	"yyDjDu+bu3BcldavLYhSZbtXiqxrIxB9TA1TjV013aV/+3gNvrhefVhBT66IA7Mu8IgdEgR2qE2ddRq9",
-	"+Lpl1iAGQEQU7x6oizE16hUwgXPHr+IEpFYAcwQEc5mzW+ptRymX1ZRd7YIygUWkcA8cCAhLCLq+mXDj",
-	"th2l7DO/UKIhGoGFg0ep9K6996Fu7xfuhrktMf3ANnqfqkQExKX9cntV9hVfWUpPYxZ2qO2YW97evzAa",
-	"Ne9v/dnbCEhxSza7nWRXsyFIGNLbtNOwEgFlMS1MWhvr3Dc2XKicK9Ln9my572uxtbmqtd+kze5XnOoS",
-	"rrBVuu1g5T9CpemOPftZztJ4+u+pUNSlier+VxAFWSA+LSHeDNK5rrUPR8/djSIBGbnIkRGj82kdGdCM",
-	"i4ZgVn85V9lqiWkYlRZzAD7J2USEUsz55dhW0cnEaB6xrLu2PaaNW/ZTXl28Z7/j3HmF7v0qFaETEfR6",
-	"VGt+KXqf5KzHIx2gYWCbjIVUgyxacq2x7KAwvX2IRS6rxCRKsMjaH+cutRy4RikcWyjUG+JklrDsrOTN",
-	"ZvC2dE+FWTAxETZ9MSvoK/S3ePvr+yzAZA2tXy9eNacoAHIfkKKwecvgRlsLNIxmVPNwcBfGiUakmvNb",
-	"FvVOnFDGOxcGMzBtDDbppvpKW5NqSld8asD8uK+/wNBuGLb8a+rgWbnoASeg0Yyx+TEvHBTJFetJ0cO7",
-	"HlIFum1bUHnNlOKR5WEhWy3cIeAldFI72TpLLgl+OBneI//BmstWfZc2LzqUMbZh+mC3B7bpUvVvEbyo",
-	"P/Q++h88m3YHHz4+8EZBe1VgdhPR5k2BeNAutKgNjWNvLJI4BgFgtwA/gVWTXyTk1ZxO+ySOn+Xs0XpA",
-	"7XivJbZoi9xAX4fNaCr1eHpIzswmRxl94bwXn1BriTitipEbhU4LbIOKTggLayGr84qtu/5EFFmrY7dZ",
-	"wgssK2Wgbj2d3dzzGKkvF6iRuk7Fn5Bl1vSDr6hvdxamNsZWyoe/rrFVu7TmjlbNQB+LbrYQzFGMHLCc",
-	"GxadGjVVC6R52fWU3cIC0YnLV5XKra3Z/sinPKKC5zcA/0QTbiv4uUgTLRta3ZedSk4275nNXltTaus0",
-	"C73A0tuZC8nGqH5dMbbSzpK32S/uRidkRgW1MKTCZZfO2CS92It0KIn4fM6wP6zlXwVFrdsn1kixjcLG",
-	"JLAyLiA3XGgi8TosnYQh0zo4y/+ciPz+gAE2ibCuWfQOzymPB+4+vjMiRchSTVqTAEZY9zYMC4CrZu+8",
-	"YmsiJImluGQqXQIWtBSrFNOv3Z16PM7VZp4V02zpcnagdpjXxIJi0H/2vKAXuGsD3S7t2Rb9AZL8Meth",
-	"v0bHsnopBGPRtKmz4+Ho0+tn8C46QWgUKbCJ5BzQzV6phRMEpUvAxoPB6OSb/rA/7I/G3w6/HaJF6F5e",
-	"4RxpKjgQFGp9BR8utTwXdLpu2rSUqywL36Xl90slUrqZPeXGrl+u9CpeLLjsl9hS7XQAs7MhtO+AypoI",
-	"IqBANAsODGVdmM/2TKpO+Mq1aDHFiW0r2HR7NiEGm7hfvirDXtRY09/MNVPwccaYpp2d0n0mZqGwf296",
-	"x/RmkVF1UvQmz9ZZNrxLji9fBZO2kkts/jxG+qxdZvvIUGODWXngJo07SW15Ny46vWfRNuzGE0IWlIVQ",
-	"rNP6/uP9/wsAAP//",
+	"7H17d9s20+dXweG+eyL10LrYSdoq5zn7ukmvmyapkzx9u1FWhEjIYkwBCgDaUf14P/uemQFvEilRtpz2",
+	"6dv+0VgSCAKDwdww88O1F6rFUkkhrfFG195c8Eho/PONsjx5qlJp4VMkTKjjpY2V9EbeD+qKLbhcsdiK",
+	"hWF2LtjVXCWCJbGxsTxnc5VExmc81MoYxpOELfm5MD3P98QnvlgmwhsNj08e+p4J52LB4RV2tRTeyIul",
+	"FedCezc3N7635JovhHVDahjNK34umIl/Fz32TMx4mljDrMJRGaEvhX5gWHB0pFNpjmAYR9A2YJ3hYNB9",
+	"wgbsPL4UhnHJxGJpVzhSGGgMfX9MhV55vif5AgYX4gjKo17EMl6kC2808Ddn4Hs/qel3sUgisznsp2qx",
+	"4EdGwBytiNgHNWUXYmWeMMHDOX60cyFZyLWOhWFKJitm58oIbMaWSWpY8EFNJ3EU9NipZKm8kOpKws9j",
+	"yaW5Etqwh4NBbyzLhPeM5TY1fnk49dOd0dBrVslYHctznOILFYkX2H59hm/mgkkViQeGQYe96iAWsZ3H",
+	"g8GwN9NK2p4Ry5j3QrGc90K1yAa05HZejAc683xPi49prEXkjaxOxfbRAXNsjmx4NOVGRLjWTKaLqdBN",
+	"Sw5NKhSIiMe80dAvVn9Yu/pnqWy7+jqV5dWHj9tWf329WXm5K3SGafhuxbUwsDvustpnqWxebJ1Kt9Y+",
+	"E73zHgusSO1cJep8dXQ8OH58NBgeDR9NhoPR8WB0MjjSPFLmaMFjeRTFxmp15Kh7ROwRVOdyx94amAr+",
+	"2YepbqCxWSppBC7sNzw6Ex9TYVA2hUpaQWKKL5dJHHIgUP+DASpdF5O59hbCGOROj0sWy0uexBHDRWBX",
+	"3DCzFGE8i0Xk3ZRH8x9azLyR9z/6heTu06+m/63WyknOmsWhMbLYsAVPZkovRPQEpaQbCDN8ZdjVnGOb",
+	"K63keQ/e/S2Ixb2mdlNDPjX9IEJbN7hnSgp80XdKT+MoEvK2dHzKpVSWJSq8AHnOEy14tDqCzyJCUXQA",
+	"Wp5S/0qzJU8NMH0CxJ2lRpAqdIT2oUlHScadGmJXsZ2DJrrSsRVHVl0IaYIuqU/4aizxO6A+TAMZonaF",
+	"4nAOMp30y/O4FeMVs0alvWv6P6kp9O8Wj2vNV02M9UFNDa4faILnKrzYazTbBpF1+NpyK5pe7zQMLgrI",
+	"OeHGYr9TqYxuy0oggHG9QDywOwoeXM4ZDudAezmVwF1gI0RKELuIT7Gx2dzPgPHbz50UlLqitUkXC65X",
+	"YFkpY8+1eP3Lc+BJ/N33LnmSrhELXo9bbYTcGnHLQb8WYyPthApkEZ9rDkZi9VWnzP2gkP+XQkbQZq/X",
+	"Eemy7ROmWgtpWYfXdt0l2h5gMZqmiwIgtqZ+XLhSv6QiFcDd5mB7ptRlw3g/QosHBrkHDVrGZUTCDAd1",
+	"lsrMajqsTDlLZRuZckpmmZoBmxvWyS1zfIItubG47gn8AU27YCWUXJf/OkLn5Sj3F+oG5dr3S34OjuUN",
+	"iOAfSRvfVnjkEp1tCvQDSYCp4Froav9KItUqjk9pGCSkcX5nubFz2wnGJtNqznAyjJdfNmJGyIidgtzU",
+	"8e/Y54h9Q6Mep4PBSYjt8E9xIKJsHRHrxJY4qkEPwy4o6e/M9B5LCYTtSMWC2ukEjHjJZ1Jp9g03cchC",
+	"LSIhbcwT9zoOfGuulI665I6V+PXXX389gp7hgRA0Xa1xjRQQ6NryUmPs3s8oC3PAEVQNZ/erFjxZ/GPs",
+	"LXkUJcKMva3GPu0G9ZzrVsKgXo06Wk5VtGJWKZZAb6yTxIvYsuHjL7/88nj4mE1XVpjugQ1dfKf4FAoR",
+	"meqmwLfjbvgnaBezz+zeeaDngXAf0zjyfA+e4mEivPd+nUBco+pu8fcMYyghiotUGJ8Zpa2Iel6hrrDj",
+	"U7n66fXLFzhguXo580bvrj0eRTH0w5NXWi2FtjHMjjwamSYJn8Ic6POaYe4Xg94Ypb85j/wbcp/L30yV",
+	"SgSX3s37DdEuVwwGTXNjHRgSi2WYpJGIuj4zVmkRIRdrYVMtRcTEJx7aZMXAJUK96ZdZLRTLuVu+Gfyr",
+	"TETbZ5qeM/xwPLghXn7GV5s765RFfOWz4Lfffvvt6Oefj549C1BvB1ZFfBXgnythrND4sfP2zdNudW8V",
+	"BqHng2tphYaO/29nPI6uH94cwT/H2T//wm7/lffY/Q/P32QRYu+NsX57KfSKCfjRmRhrxCj2Heh2lDsU",
+	"H2LDzBkiM9HAW5YlDik9u/7WX8EhvAJLilxC9lqhRfzJGsa1YEuujYjYdMXCJIZdissnBUjicM4lbHcM",
+	"BuAWTGez+BMLqqMJkKSbwYbCJ3+Xj+/9JuN6Pwie2Hm92CRCgV7kbKnVVDALEwJpDJuqQj8Kk0DXF5sE",
+	"yn689oRMFzAkdVEaTcOw3VN1owYXq4YfP6hpj9FSX4gVWqxaGLRkcbtczYVkqTTCdlkqE2EMCyh084+A",
+	"Sa61uiJx54KxT/IgIYvNWPLkCpxI1+daaPDa4zqcx5digjGSkdd3n/t39ID6Q8/3pprLEHp1ErQ6c+yi",
+	"PwXl1b8OkxR2iOnP4k8iOjpmRDaUD/0pyEX4i1luLkwfn5zwZTyxwlhzA12nZPBjmPmR74kFjxNvBAT0",
+	"vRmPk1SLiRYcpbv7NuGXsOvyAJ/vEd28kQejvxBaigRodBFN8yjRnA/hEZwzLCoYpZNYTkwagyKf8cQI",
+	"30vU+WRO+mxu7XLU73/kR0utPq3yiGeJwncndqmHXqLAjVrwcB5LMcm4NQuILZSc8AnNbZLNRvBoKsTM",
+	"/Tyt/kzUcsGzu0fkZHohJkpOBMk8Iqsy2UDTaSpt6uFXl0Ib4pXj497gIXx5KbSOI6fBW6oC31NXUsBK",
+	"gzaN0kREk2Ie/1n8ifI8vODnYmJUqkMk3JwvODDvMlxOzjWfccknqc55a4n88vD44TG0UcaCGCjpCAa0",
+	"GY4GJ72TL4+/fow6Q8dKx3bljYaDge+he1ZeIq3QQX/3Dlajx2FVznXvE9Ik6g289/47j0QvfAArRMBL",
+	"YQzwt7R6NRGXaNvQGN0yD4bHJw8fPf7yq6/5NIzErOkz2DqW69qZPBoNBr3h8WAwGFAzkp8gXeFzOjXC",
+	"wv7pD6lBGobC5BaJ2yS09T33ebIuJujbTCDN1cJJoyulL4TuGx32Yen7H3neWIvEta98uVRuA5pRv38e",
+	"23k6xa2Hj+NGPI9t3t6RaSaicMq//urLx48enhwPB02fQYOBcUu+PPHtf+445Rh5xsyPRHT86NHwa3Z6",
+	"enra66FdioINLbpYGssTx19gZBGb4yfQKjm3btDNxgthLF8sN5cNNqfne+ky4pvLOhwNjkcPQeSlBrdJ",
+	"ZUdcCj1VxhmRG0qyqj6um2zOwtTJBt2iaUVdtGmf64B1JftahEpGeBzZ0Et+ipOrjhYvXNcrbR5xSqdF",
+	"00wZlXwR1EsbDQtFtc2FytyHTZ3VOJbcri8rtHXavj17ngUhPqjpA8OqqshnM60Wa+6YOmfwmBWLZYIB",
+	"3LJ9/QcpzA2yVjVoiwWrUa0tn5ru/ZR0Z3K7G1bVbZu1zpVxi+7LWrpN87L+bsmtTnm36H1debd5ZF2r",
+	"t3mGduXuds4a2D7TN7nUvimbBtctJJWzHFoMxZkUrWlOFkWbMVTtjRZDac3iuQ2y48zI9VOhY+G77Tjz",
+	"ek0Nbwrbpc3IMqumzW7aJWTL3ZatodYPtFa9a6bSHk+AHdW6eesFLllPLdnSWUnt228aS23GVdhRt2C9",
+	"3MbaY9uT3dViaLkxtpvz1uISzppoiEs81SIbdCk2UHKHNwy/ltbJXqP4US5TCshuiWquh0+KNXYHXHIW",
+	"n/suP01pFku25Nr22P8WKwpgSaUXPImNiFgnOAowfBX0AjYVoVoIFkyC7hNKuZLKjmUSgxhnc6EFPh6f",
+	"S6VF1GMvMBBKffIwFEtodoXtSoMyQlI4ejEqAjP4yiX+pcVYZmFQw4huxmdBZs0GPgtAHGcPOQ2BTzKt",
+	"UhmJiFnFnEw2PXbqoq3OKsMo3lgCwctZQ0zyRSzPscmFWPkUxVN2Dl/GdJBkhaSA0Xajv+CAg4aP/tS+",
+	"xJMy7TGfB8m/kfHYe/S4cSZ5JP1P6HPUpn08MCyOMM4cSzzp1qlknWyDMyVZiIKkW90cG+xdNfhhrZUU",
+	"7kSj8dwhNzrefyaf5zAOQJWQG4IhtkCXACM95UeDXpsdUOs8tH/jdP83yhbJgIdO4tvfyWlHAnjsSMkj",
+	"fGzb9P92jvZ1jtZkZi4AuBMBvcqe39VrvQwoO0vV953VieYn7nTK5dZezeNEZGELUHjoTUVbuKAQ1/fv",
+	"eLWYT6uR3qt79nlcrLW9rFPhMviX3Bif4YkLA7XoMzwvy7KkO9lhGY00gDWGB2X1PHfrWfnfftxfxY9r",
+	"0ggPKF0vSkEYxAtRSQ2Y/PDD6OefR69f70gEmJRi7DuHVXIQ1w/ehcwFEia7kcACN6UYE8vG9K43w//e",
+	"Bz6DwT1hUakaRqqrptGWI/6bo7sfV7Tq7vnep6NzdeS+/GCU7J3xq5/diT85g683jt/dIRNsdc/J4Mjz",
+	"PZ1KSamjkeDwhRMAnu9d8RgzT9+XCVG035hT/lrMDzRr7jB2Pxq4EYyGPo1oNDzORwO/Zv1Dg2wo8H02",
+	"mNFgw5mmnq9rwmsz5xds/kLvvm4KCzb0lw+u7sd8tHU/5sO/rqt8KTv5d1qnjbjAcxVe/MzlqlVwYNNP",
+	"rfqnn756PHn8sG7pwyx3NG98vL3cZ8On/KO8YKp2mExX1UHsPuveeeJRFU8vpWDwC6ZLGXEpNE/QjOb/",
+	"mgZ1tV5evUmc9V40z8/8d1jQJWHm8gG2R5uy6r2CQmtzrK7h+73F1AsVibqUHiuMZe5NPW8Pttw3jtHo",
+	"52CqK6UFOWZkYC2UTuqwZjMLAAGFqkv4eXk4NpPLRYUmLpGm7iQSFrPStvnQ8pY7o+2eM7EkV2rvKPGC",
+	"hxMeRXr7MULz1qzZa61d9z1qMvfcv3t6xJv7ebdpauaTZTqdXIj1RV3Lq3h68uJ3/nSY/J9nPw5fvPn2",
+	"EXz34/fmxaPfhupk+qt8fPHxePbL4NM/v1480ifPh+lvy++/iv4rfPP76XD69DhqZ8nVsOFuT+JyMZkr",
+	"quHiSeJc4F1lUTXJtW/mgv3zZwZ9YVGUz2ZKM87++fMW1zAvy6uKSlcUWS0RTpebApN2ajGJgiUqq+uT",
+	"lMu369qW2ZDJ+WaoLnGdQQDUuMVJATxGUX2rmBH2CVN2nkUo85h+AIRAVzGPalrlopqMI5mbBfrBo9C5",
+	"WGyToJGJxRp/GX7MXeVUuo/oLQPHTDHbFKMi4VyEF6ZdKKwiXvcWmW1E3p1EZGt5uE3IHTrGtya/WoqY",
+	"vWRKTcUkX+SnQWWB0SLge3Mrm6io4ayvbJkrTSNwab65DcKEjJYqpqRyzOO+iu18c8d9VnuBJ3Eo/jPh",
+	"S6uWrYLyfwpdXS/g18VxnU1MxK0VvRumzMb6vuBga75989RFUxZxqJWhM7Ms8Cokk0oe/S60esLWctyb",
+	"gxYb2afrRCzVYtSVYjD6Z1T5pzMe9+Cvxzfd/1VbmvFLFuqtMiBWT7bjKmq6yVXRArM2WwTu8fnb25qu",
+	"g1TaOLlVB3m4e7eHt8Z19GQ2BK9MjLWJrQ2zjvtwKW4RBsCOJ80nuq+wrB9sJyxzRKCbjGMxeXE9lvZ4",
+	"MKgJtR96nds+kK/rZlWtsbgLGR568azkt8VY7rri+7vS1croTZ1B2AsXWQ5HViJTnOLgi7F6BsmyqTNq",
+	"tmyj0qis5V9rh2YRuckHNa1GOB8e+7tCe9l+LneR7+66PXvmEGg21vSnrBjdsOmKObyavCTXzPkQP1Du",
+	"Qma80BHzLNbGYgijM13lOTXdtdquzWhtTcEPBVG/aozf7l85YZXl8LrB3sHffOwDf0sguEguqW2Vp3ps",
+	"7qCcbEBCbPeEBVJJEZD6dQRmc26YVA7lo6yMC7K12BGmyltf+VsD1dvnXgpab59+fQbE+uSh1Z5T34MB",
+	"dh9LEYeU51I761I0fmPrGHaF0FC0b0DqudaVYdd2W4rjb2tYt/GjbMeUg/lZf3nAfyO6TxN2q5PzaK20",
+	"SGWdItOpbKiQbFMP2WNvjdA+w1NNn9EBop+FZzGkPZYga/K4IClNTAbMixfKUFcI1FXpDmVVuUc2U0mi",
+	"rjBJCtlpve5yvXinRjhVCwhdDX/P9YEVETqV5s4BWqp7NBN3AgLM2FQ8eLAiwK2Fcscnx18/OtkslNNl",
+	"XfKnFe45FzVWYd1/OV6xO9cr7rZWgPUGg8HJcFBbCLahtoqD+EJMOl7eIyPxVtqlvhDpdGpUklrBShVJ",
+	"OpU+m6ZxYmvKkJbpNIlDaF5bgHSfG26m9IJbb+SlutZEK2/InYrifuINd9/khy6IqXEK3K8N9mE1GRdE",
+	"yO56lpKQ2Qpt5JpVN/weE8tMlfuxMe6/duYsleXELpcbVcqycAJnn3SY/WstXLJKHdd6u2OZZHE8E9bZ",
+	"1u1OYwjV6nqzHsLcEWxvo1SiDkZiE2KF5dB1PEkKg8PN7hYnJS/tXOjC1c7ORjYc6japwE9YbNmCrwgJ",
+	"TUnLY8mC/sFxPlsEP/ePSRQ8vjHLZ0LHlyIqaRVsKExVFOWehEthQlyz+qSYwo4uLOdZLGMzR9xaSqnJ",
+	"PjtTO/+M9lAly2n90Y19d7gY7taQLSxgb/jo5PjRV949hWjf4oFWixwhF+6pcvHh0meAy8wadtSOqP17",
+	"vz1w1CZLm0ocf1/+xuzgMAX9+ZqgxtCs4yYOT9MmdB3DFxWoO+MjSBPj5HJlmGewCzaB0TrQBGQ2nUjF",
+	"ZiydcOmO2HJl50oeOTAvFwsyqlRK5Zdqqdh0BaJOJDPagpwF/6/fk8LqMGCY8zyWFNEtGXxzZRwADmGr",
+	"eSOabrGYYPphZRHip9WT4eWSOMuRYamVFSF81WPfrLIcTCbQXQVGy4Eo1VLIHjvNUeuc2B7LdWg61lF6",
+	"Ha/uaBYnIugWWHdBS6i9gClJoxnLDCnNOsxfEMrB99++CXwW/PDt6TOCv3r56s2PL1+8DkY4PJXS8Rzh",
+	"12HpRF5ENmQdN4N1SLscK6/rZ3h4DrrQFrCZIObYw8FJj50JHhmQoSui0toiYVfrqwQMHMuZaig3MA5V",
+	"bKm0zXB60WYD3nwqlvMKVAGlbIF532O/xlocgdbmNp4mBLjH0qWxWvDFWDq/gHWagEVcg+6o3D9CbqbJ",
+	"MraKWZ5cEGJ9gaqYSpfs2xvLsXyq5CWQUklDizVXSYRHFMRXS27nI2j4BXvF7ZwUtStUjDGeFWsWcqlk",
+	"HPIEHlz4jHBQmVPALqCCWWE8MSpf1tKijyVjVvM4gedMws3cz6iK9aL0naDXL4SmXOU+uUmfMI0icB/6",
+	"OSdIxbSIYi1C2IxfZJwXZ0e+WRElUAWZE37qoOBx4S4YgoNT9KG7qYpWXezrrIACjEUFrowbAqK7mnOL",
+	"XRONgqcEA3j0ZrUUQaWPi5p60amYKY0ybMTqS0dZx6i6ci6YRF4HB3QNNqrFgq4rUi2E1tpeKZtjMNRN",
+	"gLgcfRIni4iIwfU4A1MbeyM29nq93ti7ocnmVoCbaqb5K2nwrEiDJyhNl3keVC2DqlGAWziJQyFdkjjF",
+	"jn7+8Q2YODopIfPAlqeypJ7S5333kOlDW8zjtwkh8+O+IkwaBww16A17A8zDWArJl7E38k56g94J2Rpz",
+	"VGl9+N+5qEmOOHU0C65vAh9YJNvlLNvkQP8nsN6zNKH6pSS+FFIY48DlYE/C3rRKJVldUyb0f4y8kfe9",
+	"sGdKWW8NRP54MLhHiPXTDEKXmjgsyRx8+bXQl3EomKaBWX5uwKaAneq9h6b9OSLs/b6bdMeDAdAlUfI8",
+	"NwK0CoFAyMKG/fDmzase+7Ek9xOlLhi3FTBnn6EIGkulw7kwVnOL6ptbkNvgzhqWShrWiiFIkgzdAjEC",
+	"iMZWTkBqgcSk88Gx3AS2Zp3UCJBOgker3/sBymN+IajAinpnIAYRSDBRPGJTnsC3uttjz+MLkSlV4DMf",
+	"9WJZinIQfY6KAW2GDb4gGMPf78oa6zCG7SBVHYZiA6ZqtoYglYHj1znoeWUXlHhILTMWAt+nmX/wEGPB",
+	"bYj15rRoWJ0FXiIZ7z5bKFDKIhTSJitG4SMK7/hsOGBLoQk6eprbXZv777XgOpz/lJ1UFvfLvNtyrlL6",
+	"IfNaDalrKz6t5agQjqGda27mDTdtVNMqt1y3cV37uFvftitbqrmDHjcXF6wfOmLNcsHB+iEXv/b9dHCz",
+	"ddwbQeC6jlzMuHVXFX+rrkMMAO3ormaRHSfxmRU68961Jdcd5ANfNd4Og09O8MnWC/KM/LdtQ3GGxW3G",
+	"Qo/edTD5pUqsk7kww0H3UPci1Q+p2I19BKC/eX8rSXg/N10UqPRZEOdQiPMPaVZ1j+Sz75cumVnX3SDP",
+	"cFDZfVuotwsRTJFDlMFSRWKLEH4BP9dL4VmcWKF9EK1Y0s8qJZMB+BoTzCMOnFcelI8h/sH/NQWnkqIT",
+	"/xjC3+mS/kXeCTYF9fPYWBzQLjn9UorKWes+BUl1zLyW/riHMBn2Bz6zOhV9Sq3ucLliITei67OVMH2p",
+	"fKZkX81ma+kEDSPJszM/wxiGTSJ12V4+54UfdR0VdQEte8uKQBo6K0oLWva3O4TXvAaUobjHMpxaslaK",
+	"FELcewcSoJ9FML5w9yW1uQPITe7O0gw2PcVepNv6mRSjz+/dsWHNhWpYk2FcUQbrVOUTnSpNYgyjKL0K",
+	"yFEAAx2VPmev3r4pAg4PBw+7PfZCURK6TsFnQIq6+xeYFFeUMl9jydNIXhR31Qljv1HRfldouSKSohQw",
+	"y1t3QesdKRlZnPmkKTu8LcJyusyRXtvf2URx95tqjNr1Use325mF7h+7DWvBI8Pdj1SvRMGnTlo+lV0U",
+	"Aw8NWz3k7tMoh9tBp4EEKUeZ373Hb4ro+7v3sOtLFyZFkeP1mk1S6PoPajoBf2GL1v8uDyNS1dg8u92z",
+	"KA7N7VIKJhIaQYAJrpOIr0wAdqlhmkumJIutXyRxjmUHj4jyAzGXq9X12UxcCTqZd4f0PfYrxpPKzB34",
+	"dMSErXBE3FJKVUfpsQwWaWLjoAvvxRlX2tRtT7QpnE9UY1vcg5FQ60PltGu4XPLhjtsl3985SrADmvp6",
+	"E9egemFW/aFa8/ebyRUbx+87A1nVNGGU9HguhMx1AP1zhsGF4mosg0GFnbsMhPME9gzusnoF9Rys48zc",
+	"ZTMtnNZknXSJk6BCPBF1s41XNmo7pouxxSC3RwIfD/gVDE8CpyNeCOwpjbFbfIMtbsCIDXs0OGEB7qYX",
+	"7t38kseYRxH4dK9g+YxC4ykMN2M59mKJV3eEMZAHnx17PfZUyeyateygjhDehL6kIHs8w2upCtcaqyzr",
+	"9mUG7JDZ/LfWnC5P6niddw5awl46Jm5hWNZr69Y6tYp50V6v/sH2IJPqihGhen85/e17j+gtt7kWC/fg",
+	"cH0PHuD+qxfKMiFVej4vSZje3a2N53i7pvOpi55LQhHWGTFbSmKxzPYVA2TT0/+Zmr6Blt5trER3k1dV",
+	"nOes+KAiTM1WYU5yeJc4pywTOuEAnR651XRZBrFmiMVXEdKjTBxmGVBTkUt9cNRRNo5l/iDdkZTrBR87",
+	"oZPRqCzaq9fCrgvWIh/mzqJ1P6nnEmDe7a5VzRocN6TFtN4Y67k/f6SsLN1cu4fQ9FFqZmv+J5SbxS3N",
+	"n9/poeXNBVEbGXQN/9z0aQMngvJSqxvkGX6fO+x38E8/n7IaPNz9UH4H8p3pThRq9jf9esH+vbBbqHqw",
+	"K6K37afeLamVT/17YbfNe8173HGsAaPF6/OBvC43cR1O2mUnYboJxd7rY1nA7C7jZCO61e2xU8r2oAQN",
+	"EibBWFIZkikAFnSakM+MbWB8tafTb/ENd41prV34JuIFPyesThGxE8wuNS7mhGGuv4NO24Xvfmz9+aU1",
+	"Mk2bKJUT0rXBqs3oTSl4c29yZR36sUbEULZVVqr8u9DK5HeZ3lnsnGb32n+oKYw+rCSqW4ZdmRqUFuGQ",
+	"Xp39a53I3Zan8YTM4Rkl7Wblmi4mEucCb0DJMwvBpYEnus3Hg20yOV5WA4gxHpE2HcU4ZJTPnJXx96n6",
+	"H32qfrf9iruC0tMoCH4fNsPGTgWdTT7qHcyQRpwozLHlpmwa1Ebt4KdXBP52INNgwWXKEzwIpBqYtdOv",
+	"sh9agWP6Ay2GzOX722i4c6TJd/4vU5oQ6PJT3VcvX7/p1np8Dfa0M31HmBIRZMh3AfJRUGDfZZh32qHg",
+	"Fdh3DheQ3o9GuTsDA/N6LCnabZlVqsfO0JjuZFnDD0x3xNwIMWkU4zyEc6bdu/EnWUSBMFieF1ScjKXT",
+	"kbF1WfYuHRy2ZuksAP2A0szd5QYZnivoJsEk3oRfemosOw8Hg+4Tmi9G56+k0BiecivQeTg46VKWP7oS",
+	"mZJ/YCpJkS6uVWhweKwpyn9YN6JRVlAt49+i4r+lqGiMCmGp5fZYNGJP7TQqTysh5QfuwhDWwXQzCjMz",
+	"Mwf5kJ1R9+7pLLkMotb88Gcx+wger2W8EwlmenUpQOD1fMyWIVtIhyVWSgGqS7z5xWFS3Vq8rF3A3VpO",
+	"lPDo/ltFIT7vpn+aYe9m2GM13FFrCFRh/wLWcXVKXRcjy3dRQJBxpgQjl8H+oV4DZRfbAlpuLN1JTbfH",
+	"XgsLWijvDSHcAsoZa8Dfa4y23ZmR14EOEaewBGWXYxH+zfF/Zo4nPEqwGLN4WhPrF/ptqZaTDU3XIIEj",
+	"KvnImf1KpUnE5mDyqdQyKT5ZMGMxV6t03yQhXTp0lQ5GV7JSUT6WORRLwo3tOowstDCTSBjrSqby+rrY",
+	"4U0nSl2YUfneScsvhGRqNitG2BvLAMz0ElobjTwv/hKfQIkoTHrBwrcnmPtC6JDlvVu3+16p5S85Tult",
+	"csM+ljZusR3uUze3QyrBmMz73VDwtcr6g5r6mX9021PJO2RMrMF5+izkksr8rI7FJY7vAPkTb+qQQ2ty",
+	"CsQnslGwGnD3dizhYzZvyB/dBtGRS5WigcBGdCAHKrU9FuhUTgiWPokx4cqBixSb2WDJouAR66zVN2Ob",
+	"mmgqMnxUH0u9N65vMGfbFHHVPZfR5TZW8HYu/klNwSq9e3rhKS1AdbG2WrhrPodhwcd8qQK/8MmJVygQ",
+	"H8tKwTc31WKdMMEkvuzqy23M4KJ6awzxxyzav781fxc2+rOnsm9ncdZxQrUInXW3Cswdp4AldOg/XElv",
+	"p1JppAeUHvmhIOGIgJ7aQ4pUpIFDNjiiBXKyATO3yjDaFYnSIDFwlnc9B/gTbdc7Lt2htlHNWu+xnRye",
+	"QSvchtyazkAYCvQCGSGSHFEbbKMs7bsjFVvE5wWq0ZJgZbr+WIrECLK7CYPEWXPM8BUY95SwyH4knB1m",
+	"rxQzC54kMHMdC+OzqbvndrpinM3EVQbD3xvLAnGBbQFcoNk34S2c4a9/RrgFh/YSckl/5tn1vZIZvTMu",
+	"i/PbKHDgUbwDqQEReho55gwWS1LpjnP+pnR4gLENOxcrdiW0cOf+XR9PBvCYl1vGsVWPfcvDOUJehVzD",
+	"YgN7jWUJ0MehM/ksKkPrVfGTN0O3Z1T6vN9x6Fkqv0PAaK/FGbo7Yr7jYfv2tTtL5SuHOXiIckos2MoB",
+	"rTYBXnaWVGboMQi8XSoQkYK4NEkcGkYHOqLTLhRbrgNYNZ3K7hPne1+IpWUzpccyDwBk+FpxEttVC4hu",
+	"VoPQXYJ3ynEYsVi9sUjzLJV3UVYHwr9uLTRy/M77irbdxjPP4UYRxO+OtMiT3jGCYw7k0aMb5PDtnB3j",
+	"LprqBCFGu+CXSIQqEoWZE3T97AYAmNpYlhvPYpRR7k64C7EasQfQ6gE85YAGgTI0D9YJqmT6r7WJBnhY",
+	"+gdG0zXuhBrkJ1QGtAO3xxIjhNcPLUJ+kby4xJoMnxmlrYh67AXCyjBQ6tohSgBpKu8A3sj+DrqEOpeA",
+	"GAvVJTS3eHsDPCoiMhyUTFZPmBGCBfQDKIFgi4b4Bns/ZJ1J1iPGg5JkXc66qZYpGnErPh898W33RM1n",
+	"IOIPR8pn3CHe4WjQkCjEvJKsU+DQdfckNyiF/jX8/6ZvVf/aqpsdZk7x5lyhkMlDkGAIyxPAT4QXllVG",
+	"w7dWBeuJkHlvY9k+GZJW2bgKSspFyZY6ASM4gLltWyDzjbBXQsiGQA6Yz4VbDJPZ6hW3whKq6diqu3f7",
+	"VzLN1vhrSmuEXpCrCt/CznRhgvl8AiR74T3JkO+o+8NJEdch6xTw2+YBeg57CI1yXsbnI3XlrfdE7/up",
+	"tvy5XGLZnswUJ9whiQn1ll+iE5kIlLKyfIDpM8F1EoOXU5La7cVsLakoEn4rp/LfTxihdVp/LlGzambO",
+	"h59vU+Db7mkzvJ7z4QF3QY6meEfpQ7GQz0hiet99EdnBvxyOzmeprNyy0JKqafw5DW963X3RFDo/IEWp",
+	"v/a0TI3Qn4+U+LZ7ouRbIw5pfWB37el4jdfV3fSvkTa7fBIqvaIr7gIMUAT4XLO7kUHk1sVhA0QaH0sE",
+	"fUT4tKUWs/gTjl6uSlck+iwgK9DdR+BMwqBbakffUbo4+SW0XBFf5RGRK162ezslXPHAB7cp4iu6d2AF",
+	"nKHho8/evnnaRST8L754QYnevS++YN85dpF4iYHCgURiiccBEj9hMgVCecdyA817NJaNW5ZQfJ1MzC5P",
+	"+Z/HgyU3ph8g/n7JTc0hM2HB7VwLgTQYS17g5V+IlUvYQFvmQqweGLcbGF8oytRfbJMiaKm4/P9sq44l",
+	"IQXF0oVJHxD+Z7dHC1Dn9AZIMEM1C6cFej+MkI5qMiQKHB7LeMNlZfUYpcBQVZ/Si/xydvGJh8B56Jdi",
+	"QLi48AJ4xn0vaNq0iw3jU3Upuk/Yy6WQp69+zDJ7zFIkCR7umIwZ3doaRacMXAsWqTBdCAlDmQtdG+r9",
+	"LhcB2w6LcyziOqcY9tpW9zW70KdANMYrsDbuUs+LBLN8icodmNkf0AAWr3SHy25s5eqQkcL7ZuMc1qT1",
+	"a8swddXvVTLHNYZNn3ArdCPutLsZfJ+owWe3q+9WRlgY4iCsSzJihwYBCrUBucgOPP7GuGjGuAAlBQqs",
+	"fH1a3aFZo9UDHbjzhWWSgk4NoI+AYTUE6o4CXtllEea3U6LGojPv7CprUF+0TU39fRKNi3qQUvjiTryG",
+	"4xUspj4IzEbt1XV1tJ+7S7K3JLYEdNfPRKcyYC6fP0b4VnMRL0kOZYcw1JQQ76vk/UHwqJm+9WtPRzpl",
+	"kqyDdOW3S+OQ8Ixy3YvEWia0FHip09rD230Pu0vVxGXpsT079dtabm2u9O812dr7Fey7BEe8LYcwHv17",
+	"qL7fQbOf1DRLEPgzFc+7tGzT+wMUVZ5ZkMEqrB8hOtT527PnbqBnYMZYFsyI6QZZySvsGXdWM6vcMoYb",
+	"iWzY7FyYl5MaPqjpWIZKzuLzERX8qtSaOBL57RguC6p8+1Ihq2NTHAt3XLCxdIGTzhQ8XvPGjYnP5dEH",
+	"NT2KIxOg20IwnCGmX7FFbAzWE5W6p4dE5NJkbKqliMg7OnWlHCA1KufLpZriAXZGG4t6ZS/WT6MrV5XZ",
+	"uZBjmd+1R7XHJXChV2/f5Mdf5Aa+PXvenHMBzH2HnIv1i9LXMIXQbUMt378Ok9QgU83iTyI6OnZKGa/d",
+	"6k/B8bJ4yQY3F4YcvglfxhMLztFN/R3sRDAExW1C4N646ws74NFUiNkh70yX6YU4UvIIr/vKzPu2sN7q",
+	"UmgdRyTDQrGcu0XAe7SVcbp1mp4z/HA8uEH5g+XhrbD/1u9qVwlCAb4j8gCZznXvEw4v6g289/47j3JP",
+	"4cP7W16KTml4+WWq65ed40K7g09jeZJ4I5kmCSgAIgF+Ap+ruAvVq1md9lkpP6npveEQ7ngvbbZoi97A",
+	"SAylaFVwBm+TBLQuUYafOZHHZ5z8JGdVCXalMaSCQOEYInHJp0Vq84VYdf2xLItWJ27zDB6YViZA3Xw6",
+	"u6VnnsvzlwWfP0N72d2D8AEFes1tMxvG5TVRrI2jmmmJvx3VZke1lvDNUIzNJD2UzNkibA7iICopmiad",
+	"OYSb3lvztOulYgvvzaQueVlpN7dm363o8oDGsd8w+AeGxQTUEsss67bhmp9quNDZNXuWw9QW2lPxegnE",
+	"0l34UK5WQNP1QoilyS5GxrwmdyEqCvKSSR1y6VKNp2Kc3YvLOpxF8WwmsAyBZH/JyO32GDl4hHA5YgHZ",
+	"BwG7iqVhCm+TNWkYCmOCJ8WfY1ncndRHLCAKumPcf8bjpO+uY3/ClAxF5oUYFkALOriAZgFopPydF2LF",
+	"pMJbMYXOpoDFd+WK6uxrd6V6nBQuR5wX/m2B57yjZV0ABYBR1Xv0uGRTuVvjHZX2vBLmFlbQX+NGmH8X",
+	"fM56DY7dg9NaF6HBMiF3MSBeNC0ZjyIN3q6awWag+3Kxg6Byw++o3x8ef9kb9Aa94eirwVcD9PXdyzfk",
+	"Wla1ANsd7fnS2QEnjQDWejeDRI91XjDiKkh6lWJT0yw8izCGX62ZLd8avuhVhGZtdzBm5x0a3w0qx+bF",
+	"gcKWnscg7lal/gghcLPD5w4nzJY7JqD5jDzrI46UKE88g0CqvXTSAe342GPCMxzDjM7MzjVeKODWtLde",
+	"Q7nZKZ5iTFd54Yar46he0pcBp6ZU6oEnzORxE5gZt3SIWhwYZuedypBmwUlnl6jTZSW4Qigg86M7Oiyp",
+	"ueFSq6kjY+U6Xyo/Kl87bDBalJW7WOW0v3Hqv0wRtTTezfub/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ceph/paddles-go/internal/database"
 	"github.com/ceph/paddles-go/internal/httpapi"
+	"github.com/ceph/paddles-go/internal/metrics"
 	"github.com/ceph/paddles-go/internal/pgcluster"
 	"github.com/ceph/paddles-go/internal/service"
 )
@@ -92,6 +93,7 @@ type config struct {
 	shutdownGrace time.Duration
 	expiry        service.Expiry
 	expireEvery   time.Duration
+	opsConfig
 }
 
 // command says which settings a subcommand takes.
@@ -119,7 +121,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command
 		}
 		fs.StringVar(p, name, def, help+" ["+strings.Join(vars, ", ")+"]")
 	}
-	str(&c.databaseURL, "database-url", "", "PostgreSQL URL; empty starts a local PostgreSQL of its own under --data-dir", "PADDLES_DATABASE_URL", "DATABASE_URL")
+	c.secret(fs, &c.databaseURL, "database-url", "PostgreSQL URL; empty starts a local PostgreSQL of its own under --data-dir", "PADDLES_DATABASE_URL", "DATABASE_URL")
 	str(&c.dataDir, "data-dir", ".paddles", "where the local PostgreSQL keeps its data when no database URL is given", "PADDLES_DATA_DIR")
 	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error", "PADDLES_LOG_LEVEL")
 	str(&c.logFormat, "log-format", "text", "log format: text or json", "PADDLES_LOG_FORMAT")
@@ -148,6 +150,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command
 	c.maxBodyBytes = int64(envInt(env("PADDLES_MAX_BODY_BYTES"), 16<<20))
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", c.maxBodyBytes, "largest request body accepted [PADDLES_MAX_BODY_BYTES]")
 	dur(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM", "PADDLES_SHUTDOWN_GRACE")
+	c.opsFlags(fs, getenv)
 }
 
 func envInt(s string, def int) int {
@@ -171,6 +174,13 @@ func parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "paddles %s: unexpected argument %q\n", name, fs.Arg(0))
 		return nil, errUsage
+	}
+	c.resolveSecrets(fs, getenv)
+	if cmd == cmdServe {
+		if err := c.check(); err != nil {
+			fmt.Fprintf(stderr, "paddles %s: %v\n", name, err)
+			return nil, errUsage
+		}
 	}
 	return &c, nil
 }
@@ -199,11 +209,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	writeTokens, err := c.tokens()
+	if err != nil {
+		return err
+	}
 	pool, closeDB, err := openDatabase(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	m := metrics.New()
+	m.WatchPool(pool)
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -213,17 +229,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if publicURL == "" {
 		publicURL = "http://" + displayAddr(ln.Addr().(*net.TCPAddr))
 	}
-	svc := service.New(pool, service.Options{RunsPageSize: c.runsPageSize, AssignJobIDs: c.assignJobIDs}, log)
+	svc := service.New(pool, service.Options{RunsPageSize: c.runsPageSize, AssignJobIDs: c.assignJobIDs, StatusChanged: m.StatusChanged}, log)
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			PublicURL:          publicURL,
 			JobLogHrefTemplate: c.logHref,
 			MaxBodyBytes:       c.maxBodyBytes,
+			CORSOrigins:        c.origins(),
+			WriteTokens:        writeTokens,
+			Metrics:            m,
 		}, svc, log),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: c.readHeaderTimeout,
+		ReadTimeout:       c.readTimeout,
+		WriteTimeout:      c.writeTimeout,
+		IdleTimeout:       c.idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -234,6 +253,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		go expireLoop(expiryCtx, svc, c.expiry, c.expireEvery, log)
 	}
 	log.Info("serving the paddles API", "url", "http://"+ln.Addr().String()+"/", "public_url", publicURL, "version", version())
+	if len(writeTokens) > 0 {
+		log.Info("writes require a bearer token", "tokens", len(writeTokens))
+	}
 
 	select {
 	case err := <-errc:
@@ -343,17 +365,27 @@ func openDatabase(ctx context.Context, c *config, log *slog.Logger) (*pgxpool.Po
 			}
 		}
 	}
-	pool, err := database.Open(ctx, url)
+	// Migrations run on a pool of their own, without the statement timeout the server's queries
+	// get: a migration may take long.
+	migrationPool, err := database.Open(ctx, url)
 	if err == nil {
-		err = database.Migrate(ctx, pool, log)
-		if err != nil {
-			pool.Close()
-		}
+		err = database.Migrate(ctx, migrationPool, log)
+		migrationPool.Close()
+	}
+	var pool *pgxpool.Pool
+	if err == nil {
+		pool, err = database.OpenWith(ctx, url, database.PoolOptions{
+			MaxConns:         int32(c.dbMaxConns),
+			StatementTimeout: c.dbStatementTimeout,
+			ApplicationName:  "paddles",
+		})
 	}
 	if err != nil {
 		stopLocal()
 		return nil, nil, err
 	}
+	log.Info("connected to the database", "url", redactURL(url), "max_conns", pool.Config().MaxConns,
+		"statement_timeout", c.dbStatementTimeout)
 	return pool, func() { pool.Close(); stopLocal() }, nil
 }
 

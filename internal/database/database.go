@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +21,21 @@ import (
 
 // Open connects a pool to url and checks that the database answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	return OpenWith(ctx, url, PoolOptions{})
+}
+
+// PoolOptions tune the pool; zero values keep the URL's settings (or pgx's defaults).
+type PoolOptions struct {
+	// MaxConns bounds the pool's connections (pgx's default: 4, or the number of CPUs if more).
+	MaxConns int32
+	// StatementTimeout is PostgreSQL's statement_timeout on every connection of the pool.
+	StatementTimeout time.Duration
+	// ApplicationName names the connections in pg_stat_activity.
+	ApplicationName string
+}
+
+// OpenWith is Open with pool options.
+func OpenWith(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
@@ -26,6 +43,15 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	// Listings filter with optional conditions ("$1 IS NULL OR branch = $1"); planning each
 	// execution with its actual values lets PostgreSQL drop the unused ones and use the indexes.
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	if opts.ApplicationName != "" && cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = opts.ApplicationName
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -40,7 +66,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 // Migrate applies the pending migrations. A PostgreSQL advisory lock serialises concurrent
 // callers, so every replica of the server may migrate at start-up.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
-	locker, err := lock.NewPostgresSessionLocker()
+	// A replica that finds another one migrating retries every second (goose's default is every
+	// five), for up to five minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return err
 	}

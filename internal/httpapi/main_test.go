@@ -20,6 +20,7 @@ import (
 	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/database"
 	"github.com/ceph/paddles-go/internal/httpapi"
+	"github.com/ceph/paddles-go/internal/metrics"
 	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
 )
@@ -43,6 +44,8 @@ type serverOptions struct {
 	svc     service.Options
 	maxBody int64
 	now     func() time.Time
+	cors    []string // --cors-origins
+	tokens  []string // --write-tokens
 }
 
 // client talks to one test server, over real HTTP, on a database of its own.
@@ -51,6 +54,7 @@ type client struct {
 	base string
 	http *http.Client
 	db   string // the database's URL, for checks that look past the API
+	tr   *validatingTransport
 }
 
 // newServer starts the API on a fresh database and returns a client for it. Every response the
@@ -68,10 +72,17 @@ func newServer(t testing.TB, opts ...func(*serverOptions)) *client {
 	}
 	t.Cleanup(pool.Close)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody, Now: o.now}, service.New(pool, o.svc, log), log)
+	m := metrics.New()
+	m.WatchPool(pool)
+	if o.svc.StatusChanged == nil {
+		o.svc.StatusChanged = m.StatusChanged
+	}
+	h := httpapi.New(httpapi.Config{PublicURL: publicURL, MaxBodyBytes: o.maxBody, Now: o.now, CORSOrigins: o.cors, WriteTokens: o.tokens, Metrics: m},
+		service.New(pool, o.svc, log), log)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &client{t: t, base: srv.URL, db: url, http: &http.Client{Transport: &validatingTransport{t: t, next: http.DefaultTransport}}}
+	tr := &validatingTransport{t: t, next: http.DefaultTransport}
+	return &client{t: t, base: srv.URL, db: url, http: &http.Client{Transport: tr}, tr: tr}
 }
 
 type testWriter struct{ t testing.TB }
@@ -203,8 +214,8 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil {
 		return nil, err
 	}
-	// 503 is an answer of the contract (lock_many short of nodes, a paused queue), checked against
-	// the spec below like any other; every other 5xx is a defect.
+	// 503 is an answer of the contract (lock_many short of nodes, a paused queue, the database
+	// away), checked against the spec below like any other; every other 5xx is a defect.
 	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable {
 		v.t.Errorf("%s %s answered %d", req.Method, req.URL.Path, res.StatusCode)
 	}

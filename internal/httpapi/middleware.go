@@ -154,7 +154,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		var coded *paddles.Error
 		if status == http.StatusInternalServerError || (errors.As(err, &coded) && coded.Err != nil) {
 			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method,
-				"path", c.Request().URL.Path, "status", status, "err", err)
+				"path", c.Request().URL.Path, "status", status, "err", err,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		body, _ := json.Marshal(api.Error{Message: msg})
 		if werr := c.Blob(status, echo.MIMEApplicationJSON, body); werr != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/metrics"
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/service"
 )
@@ -27,6 +28,13 @@ type Config struct {
 	MaxBodyBytes int64
 	// Now gives the time that "today" and "yesterday" are relative to; tests pin it.
 	Now func() time.Time
+	// CORSOrigins are the origins browsers may read answers from; empty (or "*") is any origin.
+	CORSOrigins []string
+	// WriteTokens, when any are set, are the bearer tokens every request but GET, HEAD and
+	// OPTIONS must carry.
+	WriteTokens []string
+	// Metrics, when set, gets the HTTP metrics and is served on /metrics.
+	Metrics *metrics.Metrics
 }
 
 // DefaultJobLogHrefTemplate is upstream paddles' default.
@@ -47,7 +55,8 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	e.HTTPErrorHandler = errorHandler(log)
 	e.Pre(normalizePath)
 	e.Use(
-		middleware.RequestID(),
+		requestID,
+		httpMetrics(cfg.Metrics),
 		accessLog(log),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -55,13 +64,14 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 				return err
 			},
 		}),
-		middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins: []string{"*"},
-			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodOptions},
-			AllowHeaders: []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
-		}),
+		cors(cfg.CORSOrigins),
+		requireWriteToken(cfg.WriteTokens),
 		readJSONBody(cfg.MaxBodyBytes),
 	)
+	if cfg.Metrics != nil {
+		// Not in the spec: Prometheus' text format is no JSON API (see the README).
+		e.GET("/metrics/", echo.WrapHandler(cfg.Metrics.Handler()))
+	}
 	h := &handlers{svc: svc, cfg: cfg}
 	routes := &headRouter{Echo: e, get: map[string]route{}, head: map[string]bool{}, methods: map[string]map[string]bool{}}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))

@@ -219,6 +219,20 @@ func NewDatabase(tb testing.TB) string {
 	return dbURL
 }
 
+// Exec runs sql on the server's maintenance database, the one Main creates and drops databases
+// from: for tests that act on their database from outside, e.g. take it away from a server.
+func Exec(tb testing.TB, sql string) {
+	tb.Helper()
+	if state.baseURL == "" {
+		tb.Fatal("pgtest.Exec: the package's TestMain must call pgtest.Main")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := execSQL(ctx, state.baseURL, sql); err != nil {
+		tb.Fatalf("pgtest: %s: %v", sql, err)
+	}
+}
+
 // withDatabase returns connString with its database replaced by dbname. It
 // edits the string rather than round-tripping through net/url, which rejects
 // libpq's multi-host URLs; socket URLs keep their host in the query, which is
