@@ -185,6 +185,16 @@ func parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	return &c, nil
 }
 
+// setup reads a subcommand's settings and makes its logger.
+func setup(name string, args []string, getenv func(string) string, stderr io.Writer, cmd command) (*config, *slog.Logger, error) {
+	c, err := parse(name, args, getenv, stderr, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := newLogger(c, stderr)
+	return c, log, err
+}
+
 func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -201,11 +211,7 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	c, err := parse("serve", args, getenv, stderr, cmdServe)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(c, stderr)
+	c, log, err := setup("serve", args, getenv, stderr, cmdServe)
 	if err != nil {
 		return err
 	}
@@ -297,11 +303,7 @@ func expireLoop(ctx context.Context, svc *service.Service, e service.Expiry, eve
 }
 
 func expireJobs(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parse("expire-jobs", args, getenv, stderr, cmdExpire)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(c, stderr)
+	c, log, err := setup("expire-jobs", args, getenv, stderr, cmdExpire)
 	if err != nil {
 		return err
 	}
@@ -330,11 +332,7 @@ func displayAddr(a *net.TCPAddr) string {
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	c, err := parse("migrate", args, getenv, stderr, cmdMigrate)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(c, stderr)
+	c, log, err := setup("migrate", args, getenv, stderr, cmdMigrate)
 	if err != nil {
 		return err
 	}
