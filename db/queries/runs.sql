@@ -94,3 +94,12 @@ WHERE r.id = ANY(@ids::bigint[]);
 
 -- name: DeleteRun :execrows
 DELETE FROM runs WHERE name = @name;
+
+-- ReplicaLag is how far a streaming replica's replay is behind what it has received, in seconds:
+-- 0 on a primary and on a replica that has replayed everything it received.
+-- name: ReplicaLag :one
+SELECT (CASE
+    WHEN NOT pg_is_in_recovery() THEN 0
+    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+    ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+END)::float8 AS lag_seconds;

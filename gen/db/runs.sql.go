@@ -388,6 +388,23 @@ func (q *Queries) QueuedRunIDs(ctx context.Context, arg QueuedRunIDsParams) ([]i
 	return items, nil
 }
 
+const replicaLag = `-- name: ReplicaLag :one
+SELECT (CASE
+    WHEN NOT pg_is_in_recovery() THEN 0
+    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+    ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+END)::float8 AS lag_seconds
+`
+
+// ReplicaLag is how far a streaming replica's replay is behind what it has received, in seconds:
+// 0 on a primary and on a replica that has replayed everything it received.
+func (q *Queries) ReplicaLag(ctx context.Context) (float64, error) {
+	row := q.db.QueryRow(ctx, replicaLag)
+	var lag_seconds float64
+	err := row.Scan(&lag_seconds)
+	return lag_seconds, err
+}
+
 const runExists = `-- name: RunExists :one
 SELECT EXISTS (SELECT 1 FROM runs WHERE name = $1)
 `

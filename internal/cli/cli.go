@@ -235,7 +235,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if publicURL == "" {
 		publicURL = "http://" + displayAddr(ln.Addr().(*net.TCPAddr))
 	}
-	svc := service.New(pool, service.Options{RunsPageSize: c.runsPageSize, AssignJobIDs: c.assignJobIDs, StatusChanged: m.StatusChanged}, log)
+	opts := service.Options{RunsPageSize: c.runsPageSize, AssignJobIDs: c.assignJobIDs, StatusChanged: m.StatusChanged}
+	if c.readDatabaseURL != "" {
+		// The replica may be down now: the service falls back to the primary until it answers.
+		replica, err := database.OpenWith(ctx, c.readDatabaseURL, database.PoolOptions{MaxConns: int32(c.dbMaxConns),
+			StatementTimeout: c.dbStatementTimeout, ApplicationName: "paddles", Lazy: true})
+		if err != nil {
+			return fmt.Errorf("read database: %w", err)
+		}
+		defer replica.Close()
+		opts.Replica, opts.MaxReplicaLag = replica, c.maxReplicaLag
+		log.Info("browse-only reads may use a replica", "url", redactURL(c.readDatabaseURL), "max_lag", c.maxReplicaLag)
+	}
+	svc := service.New(pool, opts, log)
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			PublicURL:          publicURL,

@@ -40,7 +40,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -56,7 +56,7 @@ func env(vars map[string]string) func(string) string {
 
 // serveUntil runs "paddles serve" in the background until the returned stop is called; stop
 // returns the exit code and the log.
-func serveUntil(t *testing.T, args []string, getenv func(string) string) (base string, stop func() (int, string)) {
+func serveUntil(t testing.TB, args []string, getenv func(string) string) (base string, stop func() (int, string)) {
 	t.Helper()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -22,6 +22,8 @@ type opsConfig struct {
 	corsOrigins        string
 	writeTokens        string
 	writeTokensFile    string
+	readDatabaseURL    string
+	maxReplicaLag      time.Duration
 
 	// secrets are the string flags whose environment value is applied after parsing instead of
 	// being shown as their default by --help.
@@ -48,6 +50,8 @@ func (c *opsConfig) opsFlags(fs *flag.FlagSet, getenv func(string) string) {
 	dur(&c.writeTimeout, "write-timeout", 2*time.Minute, "how long a request may take from the end of its headers to the end of its answer", "PADDLES_WRITE_TIMEOUT")
 	dur(&c.idleTimeout, "idle-timeout", 2*time.Minute, "how long a kept-alive connection may wait for its next request", "PADDLES_IDLE_TIMEOUT")
 	dur(&c.dbStatementTimeout, "db-statement-timeout", 30*time.Second, "PostgreSQL statement_timeout of the server's queries (0: the database's own); migrations are not bounded", "PADDLES_DB_STATEMENT_TIMEOUT")
+	c.secret(fs, &c.readDatabaseURL, "read-database-url", "PostgreSQL URL of a streaming replica for browse-only reads (listings, filters, search, node history); empty: all reads go to the primary", "PADDLES_READ_DATABASE_URL")
+	dur(&c.maxReplicaLag, "max-replica-lag", 5*time.Second, "reads leave the replica for the primary while its replay is further behind than this", "PADDLES_MAX_REPLICA_LAG")
 	c.dbMaxConns = envInt(getenv("PADDLES_DB_MAX_CONNS"), 10)
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", c.dbMaxConns, "largest number of database connections the server opens [PADDLES_DB_MAX_CONNS]")
 	c.corsOrigins = "*"

@@ -32,6 +32,8 @@ type PoolOptions struct {
 	StatementTimeout time.Duration
 	// ApplicationName names the connections in pg_stat_activity.
 	ApplicationName string
+	// Lazy skips the check that the database answers now (a read replica may come later).
+	Lazy bool
 }
 
 // OpenWith is Open with pool options.
@@ -55,6 +57,9 @@ func OpenWith(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool,
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Lazy {
+		return pool, nil
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()

@@ -97,6 +97,7 @@ type Options struct {
 
 // Cluster is a running PostgreSQL server started by Start.
 type Cluster struct {
+	binDir  string
 	sockDir string
 	cmd     *exec.Cmd
 	out     *tailWriter
@@ -172,6 +173,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	)
 
 	c := &Cluster{
+		binDir:  binDir,
 		sockDir: sockDir,
 		cmd:     exec.Command(filepath.Join(binDir, "postgres"), args...),
 		out:     &tailWriter{log: opts.Log},
@@ -317,6 +319,30 @@ func initdb(ctx context.Context, binDir, dataDir string, cred *syscall.Credentia
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("pgcluster: initdb %s: %w\n%s%s", dataDir, err, bytes.TrimSpace(out), accessHint(dataDir, cred))
+	}
+	return nil
+}
+
+// BaseBackup copies the running cluster into dataDir as a streaming standby of it, with
+// PostgreSQL's own pg_basebackup -R: Start it like any cluster and it follows this one (read-only,
+// hot standby). For tests of read replicas.
+func (c *Cluster) BaseBackup(ctx context.Context, dataDir string) error {
+	cred, err := serverCredential()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("pgcluster: %w", err)
+	}
+	if err := chown(dataDir, cred); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(c.binDir, "pg_basebackup"),
+		"-h", c.sockDir, "-p", strconv.Itoa(port), "-U", "postgres", "-D", dataDir,
+		"-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("pgcluster: pg_basebackup into %s: %w\n%s", dataDir, err, bytes.TrimSpace(out))
 	}
 	return nil
 }

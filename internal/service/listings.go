@@ -76,19 +76,23 @@ func (s *Service) RunValues(ctx context.Context, f paddles.RunFilter, key string
 		return []string{}, nil
 	}
 	args := filterArgs(f)
-	values, err := s.q.FilteredRunValues(ctx, db.FilteredRunValuesParams{
-		Field: key, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
-		UserName: args.UserName, Sha1Prefix: args.Sha1Prefix, Flavor: args.Flavor,
-		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
+	var values []string
+	err := s.browse(ctx, func(q *db.Queries) (err error) {
+		values, err = q.FilteredRunValues(ctx, db.FilteredRunValuesParams{
+			Field: key, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+			UserName: args.UserName, Sha1Prefix: args.Sha1Prefix, Flavor: args.Flavor,
+			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
+		})
+		return err
 	})
-	return values, s.wrap(err)
+	return values, err
 }
 
 // runPage reads a page of run ids and the listing's total with list, then the runs, all in one
 // snapshot, keeping the order of the ids.
 func (s *Service) runPage(ctx context.Context, list func(q *db.Queries) ([]int64, int64, error)) (RunPage, error) {
 	var page RunPage
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+	err := s.browse(ctx, func(q *db.Queries) error {
 		ids, total, err := list(q)
 		if err != nil {
 			return err
@@ -160,7 +164,7 @@ func (s *Service) SearchJobs(ctx context.Context, search paddles.JobSearch, page
 		UserName: search.User, PostedAfter: search.PostedAfter, PostedBefore: search.PostedBefore,
 	}
 	var result JobPage
-	err = s.inTx(ctx, readOnly, func(q *db.Queries) error {
+	err = s.browse(ctx, func(q *db.Queries) error {
 		ids, err := q.SearchJobIDs(ctx, db.SearchJobIDsParams{
 			DescriptionLike: args.DescriptionLike, Status: args.Status, Sha1: args.Sha1, Branch: args.Branch,
 			UserName: args.UserName, PostedAfter: args.PostedAfter, PostedBefore: args.PostedBefore,

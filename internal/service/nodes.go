@@ -286,7 +286,7 @@ func (s *Service) NodeJobs(ctx context.Context, node string, runName, status *st
 		return JobPage{}, err
 	}
 	var result JobPage
-	err = s.inTx(ctx, readOnly, func(q *db.Queries) error {
+	err = s.browse(ctx, func(q *db.Queries) error {
 		id, err := q.NodeID(ctx, node)
 		if err != nil {
 			return notFoundOr(err, nodeNotFound())
@@ -309,7 +309,7 @@ func (s *Service) NodeJobStats(ctx context.Context, node string) (map[string]int
 	for _, st := range paddles.JobStatuses {
 		stats[st] = 0
 	}
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+	err := s.browse(ctx, func(q *db.Queries) error {
 		id, err := q.NodeID(ctx, node)
 		if err != nil {
 			return notFoundOr(err, nodeNotFound())
@@ -337,9 +337,13 @@ func (s *Service) NodesJobStats(ctx context.Context, machineType *string, days i
 	if days < 1 {
 		return nil, paddles.Errorf(paddles.Invalid, "since_days must be a positive integer")
 	}
-	rows, err := s.q.NodesJobStats(ctx, db.NodesJobStatsParams{Since: s.now().Add(-time.Duration(days) * 24 * time.Hour), MachineType: machineType})
+	var rows []db.NodesJobStatsRow
+	err := s.browse(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.NodesJobStats(ctx, db.NodesJobStatsParams{Since: s.now().Add(-time.Duration(days) * 24 * time.Hour), MachineType: machineType})
+		return err
+	})
 	if err != nil {
-		return nil, s.wrap(err)
+		return nil, err
 	}
 	byNode := map[string]*NodeStats{}
 	var out []*NodeStats

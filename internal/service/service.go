@@ -25,6 +25,10 @@ type Options struct {
 	AssignJobIDs bool
 	// Now returns the current time; tests may pin it.
 	Now func() time.Time
+	// Replica, if set, is a streaming replica of the database for browse-only reads, used while
+	// its replay is at most MaxReplicaLag behind.
+	Replica       *pgxpool.Pool
+	MaxReplicaLag time.Duration
 	// StatusChanged, if set, is told of every job status change once it is committed ("" as from
 	// for a new job): upstream paddles fed the same signal to statsd.
 	StatusChanged func(from, to string)
@@ -32,10 +36,11 @@ type Options struct {
 
 // Service carries out the API's operations.
 type Service struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
-	opts Options
-	log  *slog.Logger
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	replica *replica
+	opts    Options
+	log     *slog.Logger
 }
 
 // New returns a Service on pool.
@@ -49,7 +54,11 @@ func New(pool *pgxpool.Pool, opts Options, log *slog.Logger) *Service {
 	if opts.StatusChanged == nil {
 		opts.StatusChanged = func(string, string) {}
 	}
-	return &Service{pool: pool, q: db.New(pool), opts: opts, log: log}
+	s := &Service{pool: pool, q: db.New(pool), opts: opts, log: log}
+	if opts.Replica != nil {
+		s.replica = newReplica(opts.Replica, opts.MaxReplicaLag, log)
+	}
+	return s
 }
 
 // now is the time of a write, at the microsecond precision PostgreSQL stores.
@@ -63,9 +72,14 @@ const maxAttempts = 5
 // inTx runs fn in a transaction and commits it, retrying fn from scratch when PostgreSQL asks for
 // it. Nothing fn wrote survives an error.
 func (s *Service) inTx(ctx context.Context, opts pgx.TxOptions, fn func(q *db.Queries) error) error {
+	return s.inTxOn(ctx, s.pool, opts, fn)
+}
+
+// inTxOn is inTx on a given pool (the primary's or a replica's).
+func (s *Service) inTxOn(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(q *db.Queries) error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error { return fn(s.q.WithTx(tx)) })
+		err = pgx.BeginTxFunc(ctx, pool, opts, func(tx pgx.Tx) error { return fn(s.q.WithTx(tx)) })
 		if err == nil || !database.IsRetryable(err) {
 			break
 		}
