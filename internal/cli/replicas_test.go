@@ -271,7 +271,6 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-
 // BenchmarkBrowseReads measures the web UI's listings through a server reading from the primary
 // only and through one browsing on the replica:
 // go test ./internal/cli -run XXX -bench BrowseReads -benchtime 5s
