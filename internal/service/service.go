@@ -103,6 +103,9 @@ func (s *Service) wrap(err error) error {
 		return nil
 	case errors.As(err, &coded):
 		return err
+	case database.IsUniqueViolation(err):
+		// Writes resolve their conflicts with ON CONFLICT; this is the net under them.
+		return paddles.Errorf(paddles.Conflict, "already exists: %s", database.ErrorDetail(err))
 	case database.IsDataException(err):
 		return paddles.Errorf(paddles.Invalid, "invalid value: %s", database.ErrorDetail(err))
 	case database.IsUnavailable(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
