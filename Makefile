@@ -39,3 +39,18 @@ check-generated: generate ## fail when gen/ differs from what the sources genera
 lint-spec: ## lint api/openapi.yaml with redocly (pinned in package.json)
 	npm ci --silent --no-audit --no-fund
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint --format=stylish api/openapi.yaml
+
+# --- The contract as a product: Swagger UI, clients, breaking-change check (README "The contract as a product").
+.PHONY: swagger-ui check-swagger-ui
+check: check-swagger-ui
+
+# Swagger UI's files served at /docs/, vendored from swagger-ui-dist (pinned in package.json).
+SWAGGER_UI_FILES := LICENSE NOTICE package.json favicon-16x16.png favicon-32x32.png swagger-ui.css swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt
+
+swagger-ui: ## copy Swagger UI (swagger-ui-dist, pinned in package.json) into internal/swaggerui/dist
+	npm ci --silent --no-audit --no-fund
+	rm -rf internal/swaggerui/dist && mkdir -p internal/swaggerui/dist
+	cd node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) ../../internal/swaggerui/dist/
+
+check-swagger-ui: swagger-ui ## fail when internal/swaggerui/dist differs from the pinned swagger-ui-dist
+	@git add -N internal/swaggerui/dist && git diff --exit-code --stat -- internal/swaggerui/dist || { echo "internal/swaggerui/dist is stale: run make swagger-ui and commit"; exit 1; }

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -282,6 +283,28 @@ type JobStatus string
 //
 // Example: 2026-01-15 10:25:00.120000
 type NullableTimestamp = string
+
+// OpenAPIDocument An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3.html), this one.
+type OpenAPIDocument struct {
+	Info map[string]interface{} `json:"info"`
+
+	// Openapi Example: 3.0.3
+	Openapi string                 `json:"openapi"`
+	Paths   map[string]interface{} `json:"paths"`
+
+	// Servers The server's public URL (`--public-url`).
+	Servers              *[]OpenAPIDocument_Servers_Item `json:"servers,omitempty"`
+	AdditionalProperties map[string]interface{}          `json:"-"`
+}
+
+// OpenAPIDocument_Servers_Item defines model for OpenAPIDocument.servers.Item.
+type OpenAPIDocument_Servers_Item struct {
+	Description *string `json:"description,omitempty"`
+
+	// Url Example: http://paddles.example.com
+	Url                  string                 `json:"url"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
 
 // Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 //
@@ -602,6 +625,198 @@ type CreateJobJSONRequestBody = JobInput
 // UpdateJobJSONRequestBody defines body for UpdateJob for application/json ContentType.
 type UpdateJobJSONRequestBody = JobInput
 
+// Getter for additional properties for OpenAPIDocument. Returns the specified
+// element and whether it was found
+func (a OpenAPIDocument) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for OpenAPIDocument
+func (a *OpenAPIDocument) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for OpenAPIDocument to handle AdditionalProperties
+func (a *OpenAPIDocument) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["info"]; found {
+		err = json.Unmarshal(raw, &a.Info)
+		if err != nil {
+			return fmt.Errorf("error reading 'info': %w", err)
+		}
+		delete(object, "info")
+	}
+
+	if raw, found := object["openapi"]; found {
+		err = json.Unmarshal(raw, &a.Openapi)
+		if err != nil {
+			return fmt.Errorf("error reading 'openapi': %w", err)
+		}
+		delete(object, "openapi")
+	}
+
+	if raw, found := object["paths"]; found {
+		err = json.Unmarshal(raw, &a.Paths)
+		if err != nil {
+			return fmt.Errorf("error reading 'paths': %w", err)
+		}
+		delete(object, "paths")
+	}
+
+	if raw, found := object["servers"]; found {
+		err = json.Unmarshal(raw, &a.Servers)
+		if err != nil {
+			return fmt.Errorf("error reading 'servers': %w", err)
+		}
+		delete(object, "servers")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for OpenAPIDocument to handle AdditionalProperties
+func (a OpenAPIDocument) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Info != nil {
+		object["info"], err = json.Marshal(a.Info)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'info': %w", err)
+		}
+	}
+
+	object["openapi"], err = json.Marshal(a.Openapi)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'openapi': %w", err)
+	}
+
+	if a.Paths != nil {
+		object["paths"], err = json.Marshal(a.Paths)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'paths': %w", err)
+		}
+	}
+
+	if a.Servers != nil {
+		object["servers"], err = json.Marshal(a.Servers)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'servers': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for OpenAPIDocument_Servers_Item. Returns the specified
+// element and whether it was found
+func (a OpenAPIDocument_Servers_Item) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for OpenAPIDocument_Servers_Item
+func (a *OpenAPIDocument_Servers_Item) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for OpenAPIDocument_Servers_Item to handle AdditionalProperties
+func (a *OpenAPIDocument_Servers_Item) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["description"]; found {
+		err = json.Unmarshal(raw, &a.Description)
+		if err != nil {
+			return fmt.Errorf("error reading 'description': %w", err)
+		}
+		delete(object, "description")
+	}
+
+	if raw, found := object["url"]; found {
+		err = json.Unmarshal(raw, &a.Url)
+		if err != nil {
+			return fmt.Errorf("error reading 'url': %w", err)
+		}
+		delete(object, "url")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for OpenAPIDocument_Servers_Item to handle AdditionalProperties
+func (a OpenAPIDocument_Servers_Item) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Description != nil {
+		object["description"], err = json.Marshal(a.Description)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'description': %w", err)
+		}
+	}
+
+	object["url"], err = json.Marshal(a.Url)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'url': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // AsAnyJSON0 returns the union data inside the AnyJSON as a AnyJSON0
 func (t AnyJSON) AsAnyJSON0() (AnyJSON0, error) {
 	var body AnyJSON0
@@ -750,6 +965,12 @@ type ServerInterface interface {
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx echo.Context, params SearchJobsParams) error
+	// GetOpenAPIJSON This contract, as JSON
+	// (GET /openapi.json)
+	GetOpenAPIJSON(ctx echo.Context) error
+	// GetOpenAPIYAML This contract, as YAML
+	// (GET /openapi.yaml)
+	GetOpenAPIYAML(ctx echo.Context) error
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx echo.Context, params ListRunsParams) error
@@ -903,6 +1124,24 @@ func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SearchJobs(ctx, params)
+	return err
+}
+
+// GetOpenAPIJSON converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPIJSON(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPIJSON(ctx)
+	return err
+}
+
+// GetOpenAPIYAML converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPIYAML(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPIYAML(ctx)
 	return err
 }
 
@@ -1371,6 +1610,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
+	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
+	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/runs/", wrapper.ListRuns, options.OperationMiddlewares["listRuns"]...)
 	router.POST(options.BaseURL+"/runs/", wrapper.CreateRun, options.OperationMiddlewares["createRun"]...)
 	router.GET(options.BaseURL+"/runs/branch/", wrapper.ListRunBranches, options.OperationMiddlewares["listRunBranches"]...)
@@ -1437,6 +1678,22 @@ func (response GetRoot200JSONResponse) VisitGetRootResponse(w http.ResponseWrite
 	return err
 }
 
+type GetRoot302ResponseHeaders struct {
+	Location *string
+}
+
+type GetRoot302Response struct {
+	Headers GetRoot302ResponseHeaders
+}
+
+func (response GetRoot302Response) VisitGetRootResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(302)
+	return nil
+}
+
 type SearchJobsRequestObject struct {
 	Params SearchJobsParams
 }
@@ -1480,6 +1737,54 @@ func (response SearchJobs400JSONResponse) VisitSearchJobsResponse(w http.Respons
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIJSONRequestObject struct {
+}
+
+type GetOpenAPIJSONResponseObject interface {
+	VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPIJSON200JSONResponse OpenAPIDocument
+
+func (response GetOpenAPIJSON200JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAMLRequestObject struct {
+}
+
+type GetOpenAPIYAMLResponseObject interface {
+	VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPIYAML200ApplicationyamlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetOpenAPIYAML200ApplicationyamlResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/yaml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -2246,6 +2551,12 @@ type StrictServerInterface interface {
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx context.Context, request SearchJobsRequestObject) (SearchJobsResponseObject, error)
+	// GetOpenAPIJSON This contract, as JSON
+	// (GET /openapi.json)
+	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
+	// GetOpenAPIYAML This contract, as YAML
+	// (GET /openapi.yaml)
+	GetOpenAPIYAML(ctx context.Context, request GetOpenAPIYAMLRequestObject) (GetOpenAPIYAMLResponseObject, error)
 	// ListRuns List the latest runs
 	// (GET /runs/)
 	ListRuns(ctx context.Context, request ListRunsRequestObject) (ListRunsResponseObject, error)
@@ -2368,6 +2679,52 @@ func (sh *strictHandler) SearchJobs(ctx echo.Context, params SearchJobsParams) e
 		return err
 	} else if validResponse, ok := response.(SearchJobsResponseObject); ok {
 		return validResponse.VisitSearchJobsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPIJSON operation middleware
+func (sh *strictHandler) GetOpenAPIJSON(ctx echo.Context) error {
+	var request GetOpenAPIJSONRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPIJSON(ctx.Request().Context(), request.(GetOpenAPIJSONRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPIJSON")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIJSONResponseObject); ok {
+		return validResponse.VisitGetOpenAPIJSONResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPIYAML operation middleware
+func (sh *strictHandler) GetOpenAPIYAML(ctx echo.Context) error {
+	var request GetOpenAPIYAMLRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPIYAML(ctx.Request().Context(), request.(GetOpenAPIYAMLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPIYAML")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIYAMLResponseObject); ok {
+		return validResponse.VisitGetOpenAPIYAMLResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2989,118 +3346,127 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17cxs38uBXQc39riylhkNSfiSh6upWiZNNcrGTk53bTZk+DTjTFGENAQbASOZq9d2vuoF5cYbk0JK8",
-	"ua31HxYfAKbR6Hc3mrdBopYrJUFaE0xugwXwFDS9fKssz75VubT4LgWTaLGyQslgEvygbtiSyzUTFpaG",
-	"2QWwm4XKgGXCWCEv2UJlqQkZT7QyhvEsYyt+CSYKwgA+8uUqg2AyPnn6LAxMsoAlx0fY9QqCSSCkhUvQ",
-	"wd3dXRisuOZLsB6kLdD8yi+BGfEPiNhLmPM8s4ZZRVAZ0NegnxgWDwY6l2aAYAxwbMyOxqPR8SkbsUtx",
-	"DYZxyWC5smuCFAEVuPYfOeh1EAaSLxG4hCCoQ70UUizzZTAZhe0dhMFPava9gCw1bbC/VcslHxjAPVpI",
-	"2Qc1Y1ewNqcMeLKgt3YBkiVcawGGKZmtmV0oAzSMrbLcsPiDml2INI7YmWS5vJLqRuLXU8mluQFt2LPR",
-	"KJrKOuIDY7nNTVgHp3u7cwd6xykZq4W8pC0i+tu7Gw9m3EBK2GQyX85Ab0MqDmk8I3WnGEzGYYXfcSd+",
-	"z3PZF786l3X84ttd+N3EKKsjtIFO3EbocarBIP3dB5/nuXxNwzc39HYBCPUTw+iJDKLLiMUWcrtQmbpc",
-	"D05GJy8Go/Fg/PxiPJqcjCZPRwPNU2UGSy7kIBXGajXw2B2YpbALETf3cs/Vin2vuF1U26Y/YaDhj1xo",
-	"SIOJ1TnsQsIdDjYrJQ3QwX7D03P4IwdD3J8oacEJAr5aZSLhiKDhB4NYuq02cxsswRiizoBLJuQ1z0TK",
-	"6BDYDTfMrCARcwFpcFeH5r80zINJ8N+GlWwcum/N8DutlZdNHYfjYGTCsCXP5kovIT0lOeQBYYavDbtZ",
-	"cBpzo5W8jPDZ36HgOWhrdx3oU7MPkNgu4F4qCfSg18p+r3KZfioakWluhF0QBbJ7EguTyrI5gfNA+M8l",
-	"U5okZ6rA0PrwURhLez/PZSGq9my9AoX02z6YznOJ6/tT4FrzdReEZ04WqjnCadhRqXBoBltxY4lWMnyB",
-	"Q4+RNWsa+e8D0smDUg12AeXHD2vqm2B5q9TPXPfafvfJe9qeqXTNrFIsw9XYUSaWwrLxiy+//PJk/ILN",
-	"1hbM8QPzEz0TPiYAqWmqdXo6ne7/4VnuhEXf3b0LkDRRGP+RizQIA5zFkwyC92EXCWwIqf0H/pKMocSy",
-	"a4ItZEZpC2lEUt4jABc+k+uf3vzymgCW61/mweTdbcDTVOA6PPtVqxVoK3B3TnDKPMv4DPfg3m/wf1gB",
-	"3YIybO+j/MRp6fonM6Uy4DK4e98iZrlmCLTbGztCkJiQSZankB6HzFilIWVcpkyDzbWElMFHnthszVDy",
-	"grQNxXMbJLBa+OOb419lUqcCZ/klozcno7s7QvNLvm5rxzOW8nXI4t9///33watXg5cv4xClQWxVytcx",
-	"vVyDsaDp7dFvb789buq+SoYFaHlaCxoX/r9H02l6++xugH9Oij//pGX/Wa54/F9B2CYRR94tWL+7Br1m",
-	"gF96s2IDGRXfoTAjiesMPTZmPNPAiSGEsQafsqpRSG3u5lP/hnrnBqT1moe9USTEP1rDuAa24hotttma",
-	"JZlALqXjk3ANmiULLpHdyeYgFsznc/GRxU1oYkJp26apVP+7Er73bcJFc7nrZD+oWcQc0tASE4atNCAN",
-	"ecK7QTsulwbsMctlBsaw2Nla/yNmkmutbpzg8P7JaWk3M2Gmkmc3qJf9mhvW8m3AdbIQ13BBRs0kGPr3",
-	"w3uqv+E4CIOZ5jLBVb0sau6clhjOuBHJ8DbJcqQ1M5yLj5AOTphDG3HacIYSBl8xy82VGdLMC74SFxaM",
-	"NXe4dK65W3d88vR5GMCSiyyYIALDYM5Flmu40MBJTvpPM36N9Fta5GHg8IYGfhAGV6AlZIijq3RWmnUL",
-	"PsYptGc8VFRoF0JemFxYCCZznhkIg0xdXiycZlhYu5oMh3/wwUqrj+sIRUGUqGUNw/dHdm2FKFOXQRgs",
-	"ebIQEi4Kci0s2KWSF/zC7e2i2A3wdAYw91/Pml87bHlr9/4mtMyv4ELJC3DSw6FVmQLQfJZLmwf00TVo",
-	"42jl5CQaPcMPr0FrkXpd2FOohoG6kYAnjXopzTNIL6p9/KV6SZIxueKXcGFUrhNC3IIvORLvKlldXGo+",
-	"55Jf5LqkrRXRy7OTZyc4RhmLcqAmbRniZjwZPY2efnny9QuSvlooLdAmHo9GIbpReeOItMpwg+/e4WlE",
-	"HE/lUkcfCSdpNAreh+8CJ8TwDepzwIciDPhaWr2+gGuyEhyM/phH45Onz56/+PKrr/ksSWG+7T1aDZbr",
-	"zp08n4xG0fhkNBqN3DCbG3KJDHl++cyARf4Zjt2APEnAlLrdM4lj/cC/v9gUE+7TQiAt1NJLoxulr0AP",
-	"jU6GePTDP3g5WEPmxzc+XCnPgGYyHF4Ku8hnxHo0nRjxUthyvEfTHNJkxr/+6ssXz589PRmPtr1HXYBm",
-	"ogsuObr9izvE0WgczbWSNjKwErzkeTxlsxhAevL8+fhrdnZ2dhZFZOGRYCPbSEhjeebpC80VR+b0DrVK",
-	"Sa0tvFmxBGP5ctU+NmTOIAzyVcrbxzqejE4mz1Dk5YbYpMER16BnynhzrKWPm+rjdpv1VhkNBdA9hjbU",
-	"RZ/xpQ7YVLJvIFEypQjdllXKsEupOno8cFOv9JnilU6PoYUyqln1pJdaAytFtcsZKQzxts7aCktpIdcV",
-	"2iZufzv/Gd0+NEA+qNkTw5qqKGRzrZYbjo26ZDjNwnKVcQtNS/VfpDBbaG1q0B4H1qFae86aHTxL+iDa",
-	"/oFNddvnrEtl3GP5upbuM7yuv3tSq1fePVbfVN59pmxq9T5zHFfuH+etgd07fVtK7bu6aXDbQ1J5y6EH",
-	"KN6k6I1zZ1H0gaFpb/QApTeJlzbIbqhf+3UaeCwMk91Tf1KzN27gXWW79IGssGr6cNM+IVtftm4N9Z7Q",
-	"W/VumEoHzEA7qvfw3gdcs556kqW3kvqPbxtLfeCq7KhPIL3SxjqA7Z3d1QO00hjbT3kbgQlvTWyJS3yr",
-	"oQC6FhuoucMtw6+ndXIQFD/KVe5Cmzvig5vhk+qMKTaOzqC4DH3KVmkmJFtxbSP2v2DtQkFS6SXPhIGU",
-	"HcWDmAJBcRSzGSRqCSy+iI9PXRZSKjuVmUAxzhaggaaLS6k0pBF7TSFFtyZPEljhsBsaVwPKgHSB3eWk",
-	"CszQI1f0SsNUFgFFwxzeTMjiwpqNQxajOC4meQ1BM5lWuUwhZVYxL5NNxM583NJbZRQPm0pEeD3NxyRf",
-	"CnlJQ65gHbp4mLIL/JASOMJakC5gtNvoryjgQcNHf2pf4rSOe0rAEfpbRQDR8xdbd1LGpP+EPkc7YeGs",
-	"e5FSxFZIJqyhpNRRweBMSZaQIDluMkeLvJsGP561kuBzA1sj+KXR8f4z+TwP4wA0EdkSDMIiXmKK9NSn",
-	"xlEfDuh0Hvo/cXb4E2WP7P1DZ90Pd3L6oQCnDZQc0LRd2/+Pc3Soc7QhM0sBwL0IiBo8v2/VbhlQd5aa",
-	"zzvvEs2nPs/ji2FuFiKDImyBCo+8qXQHFVTi+vEdrx776QXpo7pnn8fF2uBlnYMvaltxY0JGGReGajFk",
-	"lC8rypqOimSZgzTGM8aJspkZ3Zl1/o8f9+/ix23TCE8MK7JCDCc0kuwXP/wwefVq8ubNnpT6RS3Gvhes",
-	"moO4mcIGWQokKpRxAgvdlAomVsD0LprTv/dxyBC4U5bWCkSlutkGbT3i34bucVzRprsXBh8Hl2rgP/xg",
-	"lIzO+c0rnzt3zuCbUr6AzJfoPPokE7J64GVwGoSBzqVEmELKYwZh4AVAEAY3XFj86n0dEdX41p7aDn3r",
-	"kF5zcQ2Ib08tS5FoZZxPUCgWkEwqOfgHaHXKNnL42w+llV3bRGutaqOraIO5P5PGn6PpNMJXL+6O/2dn",
-	"Ece5r+lsbfQncqZzaQ2brZmvACUnkWL5Cz6mN865KHxNZwPOhTaWqPhoti6d3uONMhA6rcnIH+hk3JmR",
-	"pzOffFUeN44vDhCnHJ7atMpyfNyoIhRctCCVyagV6nCA1tzcUVcgdO49uMr76xxV+mJtA7pEG6KQxp2y",
-	"WCoJsaMfj2C24IZJhQM3HKkKbT2sQadcy8lfbQ0w99h7eSL7tt/tomxuHkcduPUDCGC/3nAUUt9L565L",
-	"8ulgHcNuqNja8Q2aHn50A+zOZUtK3I31jchaKQ69lKykXLFeKTlbYtJt2J9OSaNdQbrzXHaVMOlcbilh",
-	"6lOwFLHfDOiQkdkRMqfhQ+bdb4ZATCXKmrJ8g2Qvo2hdmV2sF49T6XtjOZJV9RXZXGWZuqEoBpHTZmHU",
-	"Zna9Qzg1K3xWPE0zMJFfg1KWOpfm3rEwV5hkLtz9DCLGbdU9D1als7OS5eTpydfPn7YrWXRdl/xphXtJ",
-	"RVvLJB6/Xqbizs2SmJ0lGtFoNHo6HnVWarTUVmUpV2LS0/IBIcNP0i7dlQJnM6Oy3AKrlQzoXIZslovM",
-	"dtQJrPJZJhIc3lkh8JgMN1d6yW0wCXItgu5AacmQexXFZiCxdlmpf4jLx90eMq720BnrtlYvvt1iHzaj",
-	"5ShC9ieca0Jm570FP6zJ8AdsrDBVHsfGePzk9nku65EXH7youUFe4Bzirx6eDPXeZBfVdiYLuyyOl2C9",
-	"bc2zzEcM919ZuW0nLE3vWy8/qVnHJYhWLtN0GEnt2wSsvFjEs6wyOPzuPiHp+YtdgHYZynpCspWn6xOr",
-	"P2XCsiVf032iREnLhWTx8MFvzu3OCxOk7w8OE1Q03trlS9DiGtKaVqGBYJqiqPQkfIyBLi11RxcqO7qy",
-	"nOdCCrOgm6AuNlG896Z2+Z7soUYYYnNqi+8eLgixM+aABxiNnz89ef5V8CgxBjxrIedqS1rA+Hs0K6Wt",
-	"cwu8hMeD+hZWi0ZJIbNgLN0xi9jfhIYBMi+3YpaBY7F8ZawGvpxKbx6wo20FwH7A8aS+PgKzyrOVsIpZ",
-	"nl25y9bCeKuE5dIH5aKpnMpvlbwGidtB0Lmlu+FsrjQD8oZW3C4mOPAL9iu3C8evvqBAkFsrNEu4VFIk",
-	"PMOJy5CBTCkH7/jQ+1W4EuOZUWUOH7ercrpWN5WMWc1FhvNMxs0iLLBKdR3uM3CPX4J2McWhs5Y+UmQ8",
-	"9m+G8XHob0EqpiEVGhIb4QbiH747e0ljHQRFsQNiJf7rd2/pqyPDl6XXiyD4K3shLjdT6fqY1jqvLr8J",
-	"aFzQ4cZdvbpZcEtLOxzF37qLb4O36xXEjTWuOuo6ZjBXGlhuYMK6SzzYkVFdaVfcRJmvRrzGraxufOyL",
-	"SSpjtbqSiZKhIZUR1PaVKOMVgtss3QGMb6fF9aFpMGHTIIqiaXDnNlsKA7/VQgA0wtWsClfT6rGPEMdN",
-	"AdGUDeT3ZiIB6YO5zoV89eNblHQ6q1XQqxVIlz6MlL4c+klmiGMp3m4zd+Wd+MrVjvsLHKNoHI0oYbkC",
-	"yVcimARPo1H01ImcBQnwIf53CR1NEM48zuLbuzhEEim4nBVMjvg/xfOe55nLM2biGiQYw1ZazYB4EnnT",
-	"KpUV+ccVuCKPH9Hd+ivYc6VssHE7+2Q0esS7y2fFNVk3xN+ezJdLrtdUa6KvRQJMO8AsvzSopJBTg/c4",
-	"dIj6azveKBC15Dahoh4nkigFhpreWRshWyqUqJCAtNmaORfAmeghG4/YCrS72ztbFwmGNvLeANfJAh8X",
-	"NPtavNsRG6t9UVgexslaCx83AuXusphdaG4WW/oPNDs+7GhCcNs53VvVfe/21hKbuGLbxELV5cLkRUoH",
-	"VZcz0zqf74JvO+FuOfJdC3m/v/dSDYu8a0Ey4vcs13HInpL43DopzsjnceaXMCzl6609M2jmBc3sfSAv",
-	"nYm+CxSvFT4FFjf1vsCUzVzYkWclNh4dP1Q/lm6QKm4cUocAdFA+QcId2Dag24Ha0TagMMQfqiXAM7er",
-	"rinl7oe11hubghflGQFV9PkhoVvJYOf9kQwmw2mrDD7PpWESbtBUcYGPo9maaJCC2HYBa4bWlCfS45Ap",
-	"CQ4t3DJOoyL2XdHVpWjoIqyZypqd5Y3mkKV1x6cZ3W7K7J+FseduUxsSew8ZVW1petCcP5J7EufuYyya",
-	"X9z72BElvk1F6We09a6Lk3X05KHax1qzJUqL1HwLf9ucZ5nXc0e4EKpm7mqX/QK+svKYfHNh2BWsLBow",
-	"U1naPYXbIzJh1z0SKKwjf1Kzuksvmcr3OojF7e08l77VDRj7jUoPa+vyUNmJ3v03yujKXTPe4G8yHk5o",
-	"rpVNRWb/+i4z7X4JD9CahNwR4fwZ76E4+5QdxYnKM6oTZykkKoXKgUHH0edncWtTWR88FySjfKHwFawn",
-	"7AmOeoKzlC4TvG4f7ChuounvrNWKYUpVWc/GT/cfW9kepsntjqYZxwd3W9ck2R07bRfwiLG06IaCbpVj",
-	"/o2+KOw1WX8slyloNhcZCj10wuvPwIMuXsfHzrPPUCYlCl0pwpKb6lp+uWDPKTMALHZfoESPd4j7b2h1",
-	"8s4Op3/fh6aJxmJF1OI8yzaFpt9qHaMpt/D58ElPeyRsvkR5/XCofMl9VIGgIaugktlKsqPK1z8+EN0o",
-	"4Ye3+P/d0KrhrVV3e2yW6smldnD2C91Ql2Q9x/hVXDQkpJo1/NSqeNOvLFebSlrllIB3sdhlWSZAJm9V",
-	"qelO2XgfQlHYuzjqTFwBi3Fvuw7IfAP2BkC2jZyOVm64mZ2t3HqZ/B0LW3X/Zf+d7KwN+pq5M2L2RqEr",
-	"toecXW7afD4BUjzwkWTI9275h5MifkF2VGU6zBNyAw4QGvWc9edDdeOpj4TvV+4Zb9erhxTdr2rG9gGq",
-	"0OWZ9khil1ng1+QRZkBSVoK/sIAHGzLgOhPostSkdn8x24mq/03Lf5KH+P+fMCJTs0LonlMzCz7+fExB",
-	"T3skZniz4OMH5IIy6HlP6eMCG58Rxe55j4Vkn3p+ODyf57KR0O6J1Vx8TsPbPe6xcIqLPyBG3Xr9cZkb",
-	"0J8PlfS0R8LkbwYe0vqg5frj8ZYqg++Gt4SbfT6JSxy5auKYog0xzdvubhSZrK6gakzZ3KmkDBkYxtlK",
-	"w1x8JOjlulaNHrLYWYExO1K6eGPi49o495lLvDu/xB1XytdleIMaM5egHTX7eXY383SXe6ja4IsvkGCE",
-	"vIy++IJ978lFotani4FrlsLKLkImJL1TOgVN6VIhWxnTyVRuZVmXbPMysahT+e8noxU3Zhi7/veVm1rm",
-	"F/HA7UIDEA6mklc1CVewprIHb8tcwfqJ8dzA+FK5NgTLXVLE3/lz3Tk9q04ltZ/mQvqY5xMXpj+O3AF0",
-	"Ob0xIcwwq1TEzqoKCYTQpeQl+ZlT6ZooFLThOyNEDFlbOr6dK70sqiHKBrDkl1J0t+Q2ohn/ObhtOy42",
-	"jM/UNRyfsl9WIM9+/ZElXEplmVkB/ayAXZiCGP3ZGuVSBlwDS1WSL0EW3Sm6ePz7UgS0jbgqBVimDLuc",
-	"YuS1ne5rUTtVJR6p2nCj7jWsMqxFQrFx3aB4gQPw8GrlYPtToE2QCcMH9WR/cP+6lfr7RWZrxy+NiE6R",
-	"fkSmz7jd/jsCRsjk0PzjZ7erccqz/VPKRu3bDHEU1jUZsUeDIIac4kghA1fn2uSCl/R5kb24R9T/0zfn",
-	"QHDBZlIR9VrQrhzTVruCGsG7cDz9SganG3Ym9q3WUTpX1R4f1KxRak86wfVBrprRNPpytKtitqKtd8p4",
-	"T5LGF/hub3wf3Rf7fwXrUd+qw+3C/cLf+NtxaTh2FYsXOpcxIzPcVa4oZq7EynF6kbNwQ13pRxO9PwBP",
-	"t+O3++xdBqSOko3iUFVelSOQXEeODT9tAcmV08W8tmhnrvPQ3DD9vgc1aGjw5+5Kpe86qXV7aVK0zZrt",
-	"U4NEsphy+0QNrryTlNNW6Xuv4qA9OKt+RudPVZvhe/4UlPZZVUGZiKdTQgtoI0nnyy8+nTz3JvFdWxBZ",
-	"ESNl54uOWcgzPhsyZ8Ju/iQHq6dR+UaPsql0TcomrnRV5daItGpF4o6p2Wqs1tG9yqIWDS5qZai6UKFT",
-	"GQ8G3BhxKQcf1GwgUhOTY3CzEMmCJdygLloKY3BH9eXdpI2fN3D+x5n/3SaUGo10bKOvWLzZ1f/1ZvK2",
-	"UXBtFyCnsuySxqiAmFDnalh//e1tmWByjtZv5z9vL1FA4r5HicJnbFm/o//8eGf/9mhH//YHbdNe9kb6",
-	"87Vp37h4enDH9E+54emubpY3QzZvbvZv4d3Zp7vqIXJ3gJo5tL7lQUy2WsPI7XqDYh2uoimN7lkz0+d3",
-	"Qh6z7iVk3PdUdFaVb6roKquO6r+Bhfxnip6Kx+FU1kWrF7dlwQtuqxCgfj9H+6XnQ5S+nJNFyjiTcIMP",
-	"2lHYWDffbh1MfZytQg7/a52tzq2VvlXL1dkO9EPxzQ6GeRAnBz3nLZsunJq2B7J9292c3cMDMbmvV3U/",
-	"WbbT/6iWfEADLzyghWW7HWVHUMnr5kOiSmhk5h025m90o7YUE1W3DG9ukhxC8+sKYGW8J++qX/zVJBJG",
-	"NbMw4dJXl85gKsu2UZylYj4HjWs7+VUz1I4j5pwUpvMMzKRqlHYjpGGK7nX5PmzxafVyKnHfQ+q7NqTu",
-	"RlU7tuGci2zo70eeMiUTKCxpw2Ic4cLbOCxGqVo+8wrWTCqWKXkJutiCYcJG9Z63uzv4xU43dyY7HM7v",
-	"aR02fmXItXZt/wRK7RdPHlOTH1ap+oiO2/00kTuXbaKaxpJr0+XH49EX9yjoUqVkPE01+kRqjuTm7obR",
-	"AnHjNttkOByffBmNolE0nnw1+mpEHqF/eEtyFKXgyFBk9dViuNzJXLTpjovuWEKXVfi+LD+q5AgFVraK",
-	"p8rZpcRNzU+q3ZBdRg2x1LUcxVJn67IW3JeG10vCw7KpV+6qxynP5ft54U7wYKqOXz5b47Iuxe/IEpDF",
-	"dVm0Ujx8xIBlAsGFbO/e3/2/AAAA//8=",
+	"7H1/cxs3kuhXQc3bVyZTwyEp2U5C1au3SpxskoudnGzfbsr0acAZkIQ1BBgAI5qr1Xe/6gbm95AcWpQ3",
+	"t7X5IxZJANNoNPp399x5kVytpWDCaG9y5y0ZjZnCP99IQ5NvZSoMfIqZjhRfGy6FN/F+kBuyomJLuGEr",
+	"TcySkc1SJowkXBsuFmQpk1j7hEZKak1okpA1XTAdeL7HPtLVOmHeZHx2/tT3dLRkKwqPMNs18yYeF4Yt",
+	"mPLu7+99b00VXTHjQNoBza90wYjmf2cBecHmNE2MJkYiVJqpW6aeaBIOBioVegBgDGBsSHrj0ah/QUZk",
+	"wW+ZJlQQtlqbLUIKgHJY+/eUqa3ne4KuALgIIShDveKCr9KVNxn5zR343k9y9j1nSaybYH8rVys60Az2",
+	"aFhMPsgZuWFbfUEYjZb40SyZIBFVijNNpEi2xCylZjiMrJNUk/CDnF3zOAzIpSCpuBFyI+DnqaBCb5jS",
+	"5OloFExFGfGeNtSk2i+D077duQW95ZS0UVwscIuA/ubuxoMZ1SxGbBKRrmZM7UIqDKk8I7an6E3GfoHf",
+	"cSt+r1LRFb8qFWX8wsd9+K1jlJQRWkEnbMN3OFVMA/09BJ9XqXiFw+sberNkAPUTTfCJhAWLgISGpWYp",
+	"E7nYDs5GZ88Ho/Fg/Ox6PJqcjSbno4GisdSDFeViEHNtlBw47A70ipslD6t7eeBq2b7X1CyLbeM/vqfY",
+	"7ylXLPYmRqVsHxLuYbBeS6EZHuw3NL5iv6dM4+2PpDDMMgK6Xic8ooCg4QcNWLorNnPnrZjWSJ0eFYSL",
+	"W5rwmOAhkA3VRK9ZxOecxd59GZo/KTb3Jt7/GRa8cWh/1cPvlJKON7UcjoWRcE1WNJlLtWLxBfIhBwjR",
+	"dKvJZklxzEZJsQjg2d8B4zlqa/ct6JOzDywybcC9kILhg15J871MRfypaIRLs+FmiRRIHkgsREhD5gjO",
+	"ifCfCiIVcs5YMo3rs49cG9z7VSoyVnVg6wUoKN8OwXSVCljfnQJVim7bILy0vFDOAU5NernAwRlkTbVB",
+	"WkngDxjah6tZksh/G6BMHuRisA0oN35YEt8Iyxspf6aq0/bbT97R9kzGW2KkJAmsRnoJX3FDxs+//PLL",
+	"s/FzMtsapvsnvk/4TPYxYizWVbGOT8fT/S+apJZZdN3dOw9IE5jx7ymPPd+DWTRKmPfebyOBGpM6fOAv",
+	"UBmKDLlF2HyipTIsDpDLOwTAwpdi+9PrX14hwGL7y9ybvLvzaBxzWIcmvyq5Zspw2J1lnCJNEjqDPdjP",
+	"tfvvF0A3oPSb+8i/sVK6/M1MyoRR4d2/bxCz2BIA2u6N9AAkwkWUpDGL+z7RRioWEypiophJlWAxYR9p",
+	"ZJItAc7LhKkInjsvYuulO745/Ct1bEXgLF0Q/HA2ur9HNL+g26Z0vCQx3fok/O23334bvHw5ePEi9IEb",
+	"hEbGdBvin1umDVP4sff2zbf9quwreJgHmqcxTMHC/92bTuO7p/cD+Ocs++cfuOw/8hX7f/L8JolY8m7A",
+	"+t0tU1vC4EenVtSQUdw7YGbIca2iR8aEJopRvBBcGw1PWZcopDS3/tS/gtzZMGGc5CGvJTLxj0YTqhhZ",
+	"UwUa22xLooTDLcXjE+yWKRItqYDrjjoHXsF0PucfSViFJkSUNnWaQvS/y+F73yRcUJfbTvaDnAXEIg00",
+	"Ma7JWjGgIUd4G9DjUqGZ6ZNUJExrElpd6/+FRFCl5MYyDmefXOR6M+F6KmiyAbns1qxpy3ceVdGS37Jr",
+	"VGom3tB9Hj5Q/A3Hnu/NFBURrOp4UXXnuMRwRjWPhndRkgKt6eGcf2Tx4IxYtOFNG86Aw8BfxFB9o4c4",
+	"85qu+bVh2uh7WDpV1K47Pjt/5ntsRXniTQCBvjenPEkVu1aMIp903yb0Fug318h9z+INFHzP926YEiwB",
+	"HN3Es1ytW9IxTME9w6GCQLvm4lqn3DBvMqeJZr6XyMX10kqGpTHryXD4Ox2slfy4DYAVBJFclTD8cGSX",
+	"VggSufB8b0WjJRfsOiPXTINdSXFNr+3errPdMBrPGJu7n2fVny22nLb7cBVapDfsWoprZrmHRavUGaDp",
+	"LBUm9fCrW6a0pZWzs2D0FL68ZUrx2MnCjkzV9+RGMDhpkEtxmrD4utjHn4s/kTNGN3TBrrVMVYSIW9IV",
+	"BeJdR+vrhaJzKuh1qnLaWiO9PD17egZjpDbAB0rclgBuxpPReXD+5dnXz5H7Ki4VB514PBr5YEallSNS",
+	"MoENvnsHpxFQOJWFCj4iTuJg5L3333mWicEHkOcMHgowwN/CqO01u0UtwcLojnk0Pjt/+uz5l199TWdR",
+	"zOa7PoPWYKhq3cmzyWgUjM9Go9HIDjOpRpNIo+WXzjQzcH+GYzsgjSKmc9nuLom9+p77fF1nE/bbjCEt",
+	"5cpxo41UN0wNtYqGcPTD32k+WLHEja98uZbuAurJcLjgZpnO8OrhdLyIC27y8Q5NcxZHM/r1V18+f/b0",
+	"/Gw82vUZZAGoida5ZOn2z/YQR6NxMFdSmECzNaf5nYdT1ssBi8+ePRt/TS4vLy+DADU8ZGyoG3GhDU0c",
+	"fYG6YskcP4FUyam1gTfDV0wbulo3jw0up+d76TqmzWMdT0Znk6fA8lKN16RyI26Zmknt1LGGPK6Kj7td",
+	"2luhNGRAdxhaERddxucyoC5kX7NIihg9dDtWyd0uuejo8MC6XOkyxQmdDkMzYVTS6lEuNQYWgmqfMZIp",
+	"4k2ZtROWXEMuC7Q6bt9e/QxmHyggH+TsiSZVUeSTuZKrmmEjFwSmGbZaJ9Swqqb6TxKYDbRWJWiHA2sR",
+	"rR1nzY6eJZwT7fDAqrjtcta5MO6wfFlKdxlelt8dqdUJ7w6r14V3lyl1qd5ljr2Vh8c5bWD/Tt/kXPu+",
+	"rBrcdeBUTnPoAIpTKTrj3GoUXWCo6hsdQOlM4rkOsh/qV26dCh4zxWT/1J/k7LUdeF/oLl0gy7SaLrfp",
+	"EJMtL1vWhjpP6Cx6a6rSETNAj+o8vPMBl7SnjmTptKTu45vKUhe4Cj3qE0gv17GOuPZW7+oAWq6MHaa8",
+	"mmPCaRM7/BLfKpYBXfINlMzhhuLXUTs5CoofxTq1rs09/sG6+6Q4Y/SNgzHIF74L2UpFuCBrqkxA/oNt",
+	"rStISLWiCdcsJr1wEKIjKAxCMmORXDESXof9CxuFFNJMRcKBjZMlUwyn84WQisUBeYUuRbsmjSK2hmEb",
+	"HFcCSjNhHburSeGYwUeu8S/FpiJzKGpi8aZ9EmbabOiTENhxNslJCJxJlExFzGJiJHE8WQfk0vktnVaG",
+	"/rCpAISXw3xE0BUXCxxyw7a+9YdJs4QvMYDDjWHCOoz2K/0FBZzUffSHtiUuyrjHAByiv5EEEDx7vnMn",
+	"uU/6D2hzNAMWVrvnMXpsuSDcaAxK9bILTqQgETKSfvVyNMi7qvDDWUvBXGxgpwc/Vzrefyab5zQGQBWR",
+	"DcbADeAlRE9PeWoYdLkBrcZD9yfOjn+i6BC9P3XU/XgjpxsKYNpAigFO27f9fxtHxxpHNZ6ZMwDqWEBQ",
+	"ufOHVm3nAWVjqfq8qzbWfOHiPC4ZZrPkCcvcFiDw0JqK91BBwa4f3/DqsJ9OkD6qefZ5TKzaXVYpc0lt",
+	"a6q1TzDiQkAs+gTjZVlaUy8LlllIQzhjmCiqkdG9Ued/23H/KnbcLonwRJMsKkRgQiXIfv3DD5OXLyev",
+	"Xx8IqV+XfOwHwSoZiPUQNhM5Q8JEGcuwwEwpYCIZTO+COf73PvQJAHdB4lKCqJCbXdCWPf5N6B7HFK2a",
+	"e773cbCQA/flBy1FcEU3L13s3BqDr3P+wkS6AuPRBZngqnuOB8ee76lUCIDJxzim53uOAXi+t6HcwE/v",
+	"y4goxjf21DToG4f0ivJbBvh21LLikZLa2gSZYGGCCCkGf2dKXpBaDH/3oTSia3W0lrI22pI2iP1nUvmn",
+	"N50G8Nfz+/7/b03i+GXNxOWvP76QUbrKEou6W9+CuPnkPBiR2C1CelnMTa9ZFMg1E3TNdSDVYiipHt6e",
+	"B6PgPFiaVdL3iVlywBxqjVU7k4u5PARQw4/gnla1S/GBXqtWZJb66GfYSIZu14PzMMc6nSU8wkhHLxwM",
+	"7MdBqhKbSJLnXu17dBUhNSu2eXmtktaIpaxpHCdMB+4HDEUectXAWm1+mlpiWHVShnzfnl2G37Z1rlwy",
+	"cQOHP6EXJxVGk9mWuNRj9E5gEGlJx/jBWrWZk8MaH3OutEH22Zttc29Lv5Z/hGxiMnKcZDJuTQVBZjP5",
+	"KuczMD7jHDDl+Ji6kYbC40YFh4JFMx41Gd03j5tWPWyjNg/83LkOCrdD66jcCdCk2BxtgEIcd0FCIQUL",
+	"LeNyCCZLqomQMLBmwRdo62CGWK0un/zVzshGh73nJ3Jo++22cX3zMOrIrR9BAIcVFksh5b207jonn5ar",
+	"o8kGs/ztvQGd142ugN26bE6J+7Feu/K5HHbiuRCv2Xq5yG7IZ7thdzo5jbZyi1S05c6pVOzIneuSKReQ",
+	"t5opn6C+6xOrWvrE+X0IADEVwGvyvCEU+gTdxHlYu1y1gDUXleWQV5VXJHOZJHKD7jMkp3pGXj2to4U5",
+	"VVPLWrj7UKVCP9gJazPi9LUtDEJi3JVWdrL0sL0pVGfnZ18/O2+mUKmyLPnDMvecinbm5zx+olZxO+u5",
+	"WHtzg4LRaHQ+HrWmCDXEVmGiFWzS0fIRvupPki7tKSqXMy2T1DBSylVRqfDJLOWJaUlQKTS31tSUx7xw",
+	"c6lW1HgTL1Xca/fQ5xfyoKCoe7BLVXLdfavO4XtKh+6pUyWaUj37dYd+WA3TAAs5nOlQYjJ7C2bcsOqF",
+	"P2JjmaryODrG42dVXKWi7PJzXrOS/e0YzjGOkuOj8M6N0Ua1raZPm8bxghmnW9Mkca7qw7VSd81Iue5c",
+	"bvWTnB00snDBppLULGMheUUbTZJC4XC7+4Ro+y9myZQNjZcj4Q3DvUuQ6IJwQ1Z0i4VskRSGckHC4clL",
+	"NvdbuQjp+6P9UwWNN3b5gil+y+KSVMGBTFdZUW5JOOcWVsu1u7UKPbrQnOdccL3EEmTrFMs+O1U7/4z6",
+	"UMX/VZ/auHen837tdXbBAQbjZ+dnz77yHsW5BWeduZBa4lHaFXCtpTLWLHAcHg7qW7ZeVnJZiWHaYHFj",
+	"QP7KFRvA5aWGzxJmr1i61kYxupoKpx4UXrB65rkb0J+U1wdg1mmy5kYSQ5MbW+XPtdNKSCqcNziYiqn4",
+	"VopbJmA7ADo12JSAzKUiDK2hNTXLCQz8gvxKzdLeV5fJwtGs5YpEVEjBI5rAxJVPmIgx+cPeQ2dXwUqE",
+	"JlrmySOwXZliPedUEGIU5QnM0wnVSz/DKiYU2e+YffyKKevMHlpt6SOGZEL3YRj2fVd+K4liMVcsMgFs",
+	"IPzhu8sXONZCkGXZAFbCv3z3Bn/qabrKrV4AwdWK+rDcTMbbPq51VVRdclapDKPa1vxtltTg0hZH4be2",
+	"4nLwZrtmYWWNm5aEohmbS8VIqtmEtOcWkZ6WbfF+2ESeKAF4DRvpBGHfZTEVympRCwycocKVAdRmLZ52",
+	"AsFuFotPw7tpVrc29SZk6gVBMPXu7WZzZuC2mjGASpyEFHESXD10oYmwyiCqvAHt3oRHTLgogjUhX/74",
+	"xnOezLx0Q66ZsHFr9CG7SXoIYzHQYxLbawHvlS1acJVDo2AcjCp+4dwZnPt+h/C/BWvpvnHpcBbe3Yc+",
+	"kEh2y0l2yQH/F3De8zSxAe6E3zLBtCZrJWcM7yTcTSNlgj6HSzJTcqOZmooezcuArdcmvMQ8stBRLwpK",
+	"TULDPprh0qySsA9kkt0OGxEGYrj89cfc+455S4SaqQiHsYz0MCRcaMNofOGYg0QxbkuISM89c0K+GH4R",
+	"+iSs1xXbSlMhBeuTBTMWGfb0QObjwB/BbvwLM1dSGq/W3+BsNHrE6v/LrNDcDkHl5nx0tkP7sMh+og8j",
+	"2rY2qOIUOJAhGVZrBew/y2hHxlhox/tEsYQauD8Za28YmDhybwsNRIFOVyuqtpiNpm55xIiyiDd0oUGb",
+	"AJbqvYehQ1A0dhM4egxX1ESY9mfJA4PkoJJZtdAnKwmij0VMmGRLrK1mbSmfjEdkzZSt/p9tsxBk0CCO",
+	"14yqaAmP86qdb97tcWKWfshURG0xBwdVRZ0tJzVLRfVyR4eSak+YPW1K7lqnO/Ona/V/KfUBVmxSI+gY",
+	"Np6RBX1Bx7D6dOvzrZd0L9wNj0vbQs5B03mpiunUtiBaWweWazlkR0l0bqy4JWicWj2ZaxLT7c6uOjjz",
+	"Gmd2PpAX1pbaB4oT358Ci536UGDydk+k564SGY/6p+rY1A5ScRuH2EMELMlP4OBHNhZpt3T3NBbJLKZT",
+	"NQ15anfVNiXf/bDUnKfOeIGfIVBZJzBkugUPtmY68mCnewQZqlpZMbCELJqeR9LLFsCGarJggtmOT2Bf",
+	"OoU5dPHokGhm6t3BpmJfHJq8FQm/YZkS8USjvq9dVB51fxf6qqr5O+S/gx/zdh5IRPtop5600K4XlFIT",
+	"gvMcpUHtIN/ARgEqRSPjZ2ZA6Ryz32pnuaWrZO9ZokGSHyQFS6dMB6EPhtZvly9/Jj20JGwDlX6wB68w",
+	"+ji8ZlD+EfDqoN+BV7QCdyL0KhWaCLYBVdl6cXuzLVItRuTMkm0JmIaOkfd9IgWzrIMaQnFUQL7LeqNl",
+	"bdG40VNRMhqdB8AncdmLUw3VVQ/nZ67Nlb34Na3mAKstmrt14MuObT2Qge9ndVkLqQezRkCJa/aUO02a",
+	"uql1+rd0tsMKglLLQozxlhwlrmcLTRKnC/ZgIeBM1FYAuQVcfUIfHY1ckxu2NmCNTUVuxGU+HJ5ws+0Q",
+	"DSYtweCSCyF3+WESfAux2L1dpcI1jGPafCPj45qjnSrU2rmLVe4qvq86T10/gOMJzTaEK8jsn9+rrdl1",
+	"6AQNvtC3wq1zxrlbrI1KemEk0wSrrUjMIhmzwhsT9v1M4sLWpqI8eM6RR7lymxu2nZAnMOoJzJIqz1ax",
+	"+yC9sIqmv5FGQ6Mp5jY/HZ8fPra8yVr1tluaJhQe3G6BIme312m4V2LGWU8xIcXAXv5adzHyCi0kkgow",
+	"2uc8AaZHemHlGXDQ2d9h37opE+BJkQQtCbFkp9rGmdZzfUE0YyS0PwBHD/ew+29wdXQ1HU//rptbFY3Z",
+	"iqDp0iSpM0231TJGY2rY58MnPu2RsPkC+PXpUPmCOhcpQoNaQcGzpSC9wnHZPxLdwOGHd/D/+6GRwzsj",
+	"7w/oLMWTc+lg9Rfs8yLQwgzhpzBT3DHzG741Mqz7XvLVpgJXuUDgbWBplec8oVlY1DvYU9bOzrbOv+yo",
+	"UfkPYW/7Dkh/w8yGMdFUcloaosJm9jZE7WQWtyxs5MOX/VfSs2r0NbNnRMxGkphuD5CzTbTRn4+BZA98",
+	"JB7yvV3+dFzELUh6RdhWP0Ez4AimUU7A+Xyorjz1kfD90j7jzXZ9Stb9sqRsHyEKbdD8ACe2YVJ6ixZh",
+	"wpDLCubK/uBgfcKoSjiYLCWu3Z3NtqLqP3H5T7IQ//cxI1Q1C4QeODW9pOPPdynwaY90GV4v6fiEtyAP",
+	"DDyQ+1jHxmdEsX3eYyHZ5dGcDs9Xqahk53TEaso/p+JtH/dYOIXFT4hRu153XKaaqc+HSnzaI2HyrWan",
+	"1D5wue54vMMyh/vhHeLmkE3icg1wTojehhDn7TY3smhvm1M1xNSUqcAoMtOEkrVic/4RoRfbUmmNT0Kr",
+	"BYakJ1X2QYf90jj7nc0isnaJPa6YbnP3Br7eIAetV+2K3d4S25bIYurUF18AwXCxCL74gnzvyEWA1Mfy",
+	"+i2J2dos0TsPn6SKmUL/NReN9I/JVOy8sjYg7XhilnT3f89Ga6r1MLRvkSnM1DwGDwdulooxxMFU0CLy",
+	"csO2mMPldJkbtn2i3W0gdCVtM5/VPi7iKudtj2t3VacCX+JAuXA+zyc2lNUP7AG0Gb0hIkwTI2VALot0",
+	"L4DQ5hcJtDOnwrYiymjD9RcKCFxtYe/tXKpVltqVt1F3QSmuSX7bkGbyYBWua2+xJnQmb1n/Io9MRFQI",
+	"aYheM3w5j1nqjBjd2WppQwZUFSEa1+Op7Y5/n7OAphJXhMnzsHqbUQx3ba/5miWCFsF5TJ2uJfH7RRZC",
+	"FnSv1E5lf8AAOLxSbuvhNIEqyIjho95scnL7uhEe/0UkW3tfKh6dLEQPlz6hZvfbeDQX0bEx+s+uV8OU",
+	"p4en5K872aWIA7Mu8YgDEgQwZAVHzBJmk/art+AFfp9FLx7g9f/0zVkQrLMZRUQ5sb0txrRTr8DXqVh3",
+	"PL5rimK5sA7dC0uAOxcZUR/krFI3hDLBvk2gaOlW6W7VzIzbibaTRMSLaoXdr48JHor9vzDjUN8oKmjD",
+	"/dKVL+9pvRHa9OtrlYqQoBpus7sk0Td8bW96FrOwQ216VBW9PzAa78Zv+9nbCEgZJbVMd5nX/SJItq9V",
+	"zU5bsujGymJaWrQ11nlsbBjfkoVtjir3c38233et1Lo7fS/Ypc12ydNDXoz5L0gNNlMFhdNO7vugBLoD",
+	"OCteRveHyl9ynfMySvusoiAPxOMpgQZUC9K5FKVPJ8+DQXzbXEsUxIjR+azvJNwZFw2ZE27qL7Yi5TAq",
+	"rXX6nArb6nNi8/BlajSPi4Ze9piqDTtL70UpoqhZm6hSTr3KROhUhIMB1ZovxOCDnA14rG3azmbJoyWJ",
+	"qAZZtOJaw47Ky9tJtZcEWfvj0r39ELhGJRxb6c4Z1t+N86oevK1Uj5glE1OR9xq1yUeIOpsh9uvbN3mA",
+	"yRpab69+3p2iAMT9gBSFz/jilz1vcRnvfQtKsOctKCd92UneYfCP97KTWhX90e8d+ZRydVuHnpe51cvQ",
+	"u78Io/VtF0UnrvsjxMyx+S0nUdlKbZd3yw30ddiMpjh4YM5Ml7dtPWbei0+o60xstSrXmthmVvXKb5K0",
+	"1RiuM3Hfn4oya3XsNk94gW1lDNTtp3eYe54i9eUKNVJCiWAbeFB78m9DfbuzMHUxtjI+/M81tlq3lttW",
+	"DVNnN9Cnujd7LsxJjBywnHdsOjNqmhbI7m233+wOFohOXb6qffHnXvujWPKECp5/RCPoZlPnFqeSk83H",
+	"eJVAyUxbdMy32B4gZxNF6x+nbiIfAvXrhrG1rpS+uTpLZEYltTCiwmWXzthU5M0XKYn5fM4UrG35V0lR",
+	"6wfEGilEpQnTk6Ld6IYLTSQWqbpupuFF8edUwL6H2L10iD0Ci6amwznlydAVe18QKSKWadKahDDCurdh",
+	"WAhcNX/mDdsSIUkixYKpbAuacBOUO8fv74MbWtncGuywOH+gdlh5V59tkN58kVjpvWGPKcmPy1R9RMPt",
+	"YZLInssuVn1fblnYsOOxztHVGmGFuCA0jhXYRHIO5GYLXXGBsFKaOxkOx2dfBqNgFIwnX42+GqFF6B7e",
+	"5BylegDgGSyZY1ilZHjhP0CuEyzsJtWCCRsTqny/paskJD1nq+0rgyn19Onb6NLrDV0smCJvfyxXdcJ1",
+	"d/W5hOobsOvmcNeG4VTUSm+XTLG+vSV5PZYraWhhnFkmPDwAld6SC5takQMqbT/rdMhVXoTgqhKC4kHo",
+	"V9rJnQtb3yK4MBNL3Q5WQYUrty2HruTZNk+Fd5nx5Yx4P2/QmNrkeQzzud6MsBOgy6J7owtW2aBT9jJ6",
+	"BDJrfQBKmoOvjNnMY33//v5/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

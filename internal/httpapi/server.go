@@ -66,6 +66,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	routes := &headRouter{EchoRouter: e, get: map[string]route{}, head: map[string]bool{}}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
 	routes.GET("/runs/*", h.nestedRunQuery)
+	registerDocs(e, routes)
 	routes.addMissingHEADs()
 	return e
 }
