@@ -15,7 +15,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v4"
 
-	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/swaggerui"
 )
 
@@ -36,12 +35,16 @@ func TestServedSpec(t *testing.T) {
 	if len(served.Servers) != 1 || served.Servers[0].URL != publicURL {
 		t.Errorf("servers %+v, want the public URL %s", served.Servers, publicURL)
 	}
-	embedded, err := api.GetSpec()
+	// It is api/openapi.yaml itself (operationIds included, which oapi-codegen capitalises in the
+	// embedded spec unless told not to), bar the servers.
+	source, err := openapi3.NewLoader().LoadFromFile("../../api/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := operationIDs(served), operationIDs(embedded); !reflect.DeepEqual(got, want) {
-		t.Errorf("served operations %v, want %v", got, want)
+	source.Servers = served.Servers
+	sj, _ := source.MarshalJSON()
+	if !bytes.Equal(sj, r.Body) {
+		t.Errorf("the served spec differs from api/openapi.yaml (operations %v, source %v)", operationIDs(served), operationIDs(source))
 	}
 
 	y := c.get("/openapi.yaml").must(t, 200)
