@@ -521,6 +521,11 @@ type BadRequest = Error
 // Empty defines model for Empty.
 type Empty = map[string]interface{}
 
+// InternalError Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type InternalError = Error
+
 // NotFound Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
@@ -533,6 +538,11 @@ type RunPage = []Run
 //
 // Example: {"message":"job with job_id 1 already exists"}
 type TooLarge = Error
+
+// Unavailable Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type Unavailable = Error
 
 // Values defines model for Values.
 type Values = []string
@@ -1642,6 +1652,8 @@ type BadRequestJSONResponse Error
 
 type EmptyJSONResponse map[string]interface{}
 
+type InternalErrorJSONResponse Error
+
 type NotFoundJSONResponse Error
 
 type RunPageResponseHeaders struct {
@@ -1654,6 +1666,8 @@ type RunPageJSONResponse struct {
 }
 
 type TooLargeJSONResponse Error
+
+type UnavailableJSONResponse Error
 
 type ValuesJSONResponse []string
 
@@ -1736,6 +1750,34 @@ func (response SearchJobs400JSONResponse) VisitSearchJobsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SearchJobs500JSONResponse) VisitSearchJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchJobs503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SearchJobs503JSONResponse) VisitSearchJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1827,6 +1869,34 @@ func (response ListRuns400JSONResponse) VisitListRunsResponse(w http.ResponseWri
 	return err
 }
 
+type ListRuns500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRuns500JSONResponse) VisitListRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRuns503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRuns503JSONResponse) VisitListRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRunRequestObject struct {
 	Body *CreateRunJSONRequestBody
 }
@@ -1877,6 +1947,34 @@ func (response CreateRun413JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	return err
 }
 
+type CreateRun500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateRun500JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateRun503JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunBranchesRequestObject struct {
 }
 
@@ -1898,6 +1996,34 @@ func (response ListRunBranches200JSONResponse) VisitListRunBranchesResponse(w ht
 	return err
 }
 
+type ListRunBranches500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunBranches500JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunBranches503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunBranches503JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunDatesRequestObject struct {
 }
 
@@ -1915,6 +2041,34 @@ func (response ListRunDates200JSONResponse) VisitListRunDatesResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunDates500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunDates500JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunDates503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunDates503JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1960,6 +2114,34 @@ func (response ListRunsBetween400JSONResponse) VisitListRunsBetweenResponse(w ht
 	return err
 }
 
+type ListRunsBetween500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunsBetween500JSONResponse) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunsBetween503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunsBetween503JSONResponse) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunFlavorsRequestObject struct {
 }
 
@@ -1981,6 +2163,34 @@ func (response ListRunFlavors200JSONResponse) VisitListRunFlavorsResponse(w http
 	return err
 }
 
+type ListRunFlavors500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunFlavors500JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunFlavors503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunFlavors503JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunMachineTypesRequestObject struct {
 }
 
@@ -1998,6 +2208,34 @@ func (response ListRunMachineTypes200JSONResponse) VisitListRunMachineTypesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunMachineTypes500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunMachineTypes500JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunMachineTypes503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunMachineTypes503JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2041,6 +2279,34 @@ func (response ListQueuedRuns400JSONResponse) VisitListQueuedRunsResponse(w http
 	return err
 }
 
+type ListQueuedRuns500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListQueuedRuns500JSONResponse) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuedRuns503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListQueuedRuns503JSONResponse) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunSha1sRequestObject struct {
 }
 
@@ -2058,6 +2324,34 @@ func (response ListRunSha1s200JSONResponse) VisitListRunSha1sResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSha1s500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunSha1s500JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSha1s503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunSha1s503JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2083,6 +2377,34 @@ func (response ListRunStatuses200JSONResponse) VisitListRunStatusesResponse(w ht
 	return err
 }
 
+type ListRunStatuses500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunStatuses500JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunStatuses503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunStatuses503JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunSuitesRequestObject struct {
 }
 
@@ -2104,6 +2426,34 @@ func (response ListRunSuites200JSONResponse) VisitListRunSuitesResponse(w http.R
 	return err
 }
 
+type ListRunSuites500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunSuites500JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSuites503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunSuites503JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunUsersRequestObject struct {
 }
 
@@ -2121,6 +2471,34 @@ func (response ListRunUsers200JSONResponse) VisitListRunUsersResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunUsers500JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunUsers503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunUsers503JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2180,6 +2558,34 @@ func (response FilterRuns404JSONResponse) VisitFilterRunsResponse(w http.Respons
 	return err
 }
 
+type FilterRuns500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FilterRuns500JSONResponse) VisitFilterRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FilterRuns503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response FilterRuns503JSONResponse) VisitFilterRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRunRequestObject struct {
 	Name RunName `json:"name"`
 }
@@ -2202,6 +2608,20 @@ func (response DeleteRun200JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	return err
 }
 
+type DeleteRun400JSONResponse Error
+
+func (response DeleteRun400JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRun404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteRun404JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
@@ -2212,6 +2632,48 @@ func (response DeleteRun404JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response DeleteRun413JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteRun500JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteRun503JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2238,6 +2700,20 @@ func (response GetRun200JSONResponse) VisitGetRunResponse(w http.ResponseWriter)
 	return err
 }
 
+type GetRun400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetRun400JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRun404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetRun404JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
@@ -2248,6 +2724,34 @@ func (response GetRun404JSONResponse) VisitGetRunResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRun500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetRun500JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetRun503JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2268,11 +2772,35 @@ func (response HeadRun200Response) VisitHeadRunResponse(w http.ResponseWriter) e
 	return nil
 }
 
+type HeadRun400Response struct {
+}
+
+func (response HeadRun400Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	w.WriteHeader(400)
+	return nil
+}
+
 type HeadRun404Response struct {
 }
 
 func (response HeadRun404Response) VisitHeadRunResponse(w http.ResponseWriter) error {
 	w.WriteHeader(404)
+	return nil
+}
+
+type HeadRun500Response struct {
+}
+
+func (response HeadRun500Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	w.WriteHeader(500)
+	return nil
+}
+
+type HeadRun503Response struct {
+}
+
+func (response HeadRun503Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	w.WriteHeader(503)
 	return nil
 }
 
@@ -2323,6 +2851,34 @@ func (response ListRunJobs404JSONResponse) VisitListRunJobsResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunJobs500JSONResponse) VisitListRunJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunJobs503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunJobs503JSONResponse) VisitListRunJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2378,6 +2934,34 @@ func (response CreateJob413JSONResponse) VisitCreateJobResponse(w http.ResponseW
 	return err
 }
 
+type CreateJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateJob500JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateJob503JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteJobRequestObject struct {
 	Name  RunName `json:"name"`
 	JobId string  `json:"job_id"`
@@ -2401,6 +2985,20 @@ func (response DeleteJob200JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	return err
 }
 
+type DeleteJob400JSONResponse Error
+
+func (response DeleteJob400JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteJob404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response DeleteJob404JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
@@ -2411,6 +3009,48 @@ func (response DeleteJob404JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response DeleteJob413JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteJob500JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteJob503JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2438,6 +3078,20 @@ func (response GetJob200JSONResponse) VisitGetJobResponse(w http.ResponseWriter)
 	return err
 }
 
+type GetJob400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetJob400JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJob404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetJob404JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
@@ -2448,6 +3102,34 @@ func (response GetJob404JSONResponse) VisitGetJobResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetJob500JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetJob503JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2469,11 +3151,35 @@ func (response HeadJob200Response) VisitHeadJobResponse(w http.ResponseWriter) e
 	return nil
 }
 
+type HeadJob400Response struct {
+}
+
+func (response HeadJob400Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	w.WriteHeader(400)
+	return nil
+}
+
 type HeadJob404Response struct {
 }
 
 func (response HeadJob404Response) VisitHeadJobResponse(w http.ResponseWriter) error {
 	w.WriteHeader(404)
+	return nil
+}
+
+type HeadJob500Response struct {
+}
+
+func (response HeadJob500Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	w.WriteHeader(500)
+	return nil
+}
+
+type HeadJob503Response struct {
+}
+
+func (response HeadJob503Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	w.WriteHeader(503)
 	return nil
 }
 
@@ -2539,6 +3245,34 @@ func (response UpdateJob413JSONResponse) VisitUpdateJobResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateJob500JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateJob503JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3346,127 +4080,184 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39c9s2tui/guHbN5E6FCXZSdrK8+at27Tb9jZpr5Pc3U6Ua0IkJCGmABUArWi9/t/vnAPwm5KoWM72",
-	"7mx/aCwJAA8OcL4/eOdFcrWWggmjvcmdt2Q0Zgr/fCMNTb6VqTDwKWY6UnxtuBTexPtBbsiKii3hhq00",
-	"MUtGNkuZMJJwbbhYkKVMYu0TGimpNaFJQtZ0wXTg+R77SFfrhHmT8dn5U9/T0ZKtKDzCbNfMm3hcGLZg",
-	"yru/v/e9NVV0xYwDaQc0v9IFI5r/nQXkBZvTNDGaGIlQaaZumXqiSTgYqFToAYAxgLEh6Y1Ho/4FGZEF",
-	"v2WaUEHYam22CCkAymHt31Omtp7vCboC4CKEoAz1igu+SlfeZOQ3d+B7P8nZ95wlsW6C/a1crehAM9ij",
-	"YTH5IGfkhm31BWE0WuJHs2SCRFQpzjSRItkSs5Sa4TCyTlJNwg9yds3jMCCXgqTiRsiNgJ+nggq9YUqT",
-	"p6NRMBVlxHvaUJNqvwxO+3bnFvSWU9JGcbHALQL6m7sbD2ZUsxixSUS6mjG1C6kwpPKM2J6iNxn7BX7H",
-	"rfi9SkVX/KpUlPELH/fht45RUkZoBZ2wDd/hVDEN9+8h+LxKxSscXt/QmyUDqJ9ogk8kLFgEJDQsNUuZ",
-	"yMV2cDY6ez4YjQfjZ9fj0eRsNDkfDRSNpR6sKBeDmGuj5MBhd6BX3Cx5WN3LA1fL9r2mZllsG//xPcV+",
-	"T7lisTcxKmX7kHAPg/VaCs3wYL+h8RX7PWUaqT+SwjDLCOh6nfCIAoKGHzRg6a7YzJ23Ylrj7fSoIFzc",
-	"0oTHBA+BbKgmes0iPucs9u7L0PxJsbk38f7PsOCNQ/urHn6nlHS8qeVwLIyEa7KiyVyqFYsvkA85QIim",
-	"W002S4pjNkqKRQDP/g4Yz1Fbu29Bn5x9YJFpA+6FFAwf9Eqa72Uq4k9FIxDNhpsl3kDywMtChDRkjuCc",
-	"CP+pIFIh54wl07g++8i1wb1fpSJjVQe2XoCC8u0QTFepgPXdKVCl6LYNwkvLC+Uc4NSklwscnEHWVBu8",
-	"Kwn8AUP7QJolify3AcrkQS4G24By44cl8Y2wvJHyZ6o6bb/95N3dnsl4S4yUJIHVSC/hK27I+PmXX355",
-	"Nn5OZlvDdP/E9ITPZB8jxmJdFev4dDzd/6JJaplF19298+BqAjP+PeWx53swi0YJ8977bVegxqQOH/gL",
-	"VIYiQ24RNp9oqQyLA+TyDgGw8KXY/vT6l1cIsNj+Mvcm7+48Gscc1qHJr0qumTIcdmcZp0iThM5gD/Zz",
-	"jf79AugGlH5zH/k3VkqXv5lJmTAqvPv3jcsstgSAtnsjPQCJcBElaczivk+0kYrFhIqYKGZSJVhM2Eca",
-	"mWRLgPMyYSqC586L2Hrpjm8O/0odWxE4SxcEP5yN7u8RzS/otikdL0lMtz4Jf/vtt98GL18OXrwIfeAG",
-	"oZEx3Yb455ZpwxR+7L19822/KvsKHuaB5mkMU7Dwf/em0/ju6f0A/jnL/vkHLvuPfMX+nzy/eUXs9W7A",
-	"+t0tU1vC4EenVtSQUdAdMDPkuFbRI2NCE8UoEgTXRsNT1qUbUppbf+pfQe5smDBO8pDXEpn4R6MJVYys",
-	"qQKNbbYlUcKBSvH4BLtlikRLKoDcUedAEkznc/6RhFVoQkRpU6cpRP+7HL73zYsL6nLbyX6Qs4BYpIEm",
-	"xjVZKwZ3yF28DehxqdDM9EkqEqY1Ca2u9f9CIqhScmMZh7NPLnK9mXA9FTTZgFx2a9a05TuPqmjJb9k1",
-	"KjUTb+g+Dx8o/oZjz/dmiooIVnW8qLpzXGI4o5pHw7soSeGu6eGcf2Tx4IxYtCGlDWfAYeAvYqi+0UOc",
-	"eU3X/NowbfQ9LJ0qatcdn50/8z22ojzxJoBA35tTnqSKXStGkU+6bxN6C/c318h9z+INFHzP926YEiwB",
-	"HN3Es1ytW9IxTME9w6GCQLvm4lqn3DBvMqeJZr6XyMX10kqGpTHryXD4Ox2slfy4DYAVBJFclTD8cGSX",
-	"VggSufB8b0WjJRfsOruumQa7kuKaXtu9XWe7YTSeMTZ3P8+qP1tsOW334Sq0SG/YtRTXzHIPi1apM0DT",
-	"WSpM6uFXt0xpe1fOzoLRU/jylinFYycLOzJV35MbweCkQS7FacLi62Iffy7+RM4Y3dAFu9YyVREibklX",
-	"FC7vOlpfLxSdU0GvU5XfrTXel6dnT89gjNQG+ECJ2xLAzXgyOg/Ovzz7+jlyX8Wl4qATj0cjH8yotHJE",
-	"SiawwXfv4DQCCqeyUMFHxEkcjLz3/jvPMjH4APKcwUMBBvhbGLW9ZreoJVgY3TGPxmfnT589//Krr+ks",
-	"itl812fQGgxVrTt5NhmNgvHZaDQa2WEm1WgSabT80plmBuhnOLYD0ihiOpftjkgs6Xvu83WdTdhvM4a0",
-	"lCvHjTZS3TA11CoawtEPf6f5YMUSN77y5Vo6AtST4XDBzTKdIenhdCTEBTf5eIemOYujGf36qy+fP3t6",
-	"fjYe7foMsgDUROtcsvf2z/YQR6NxMFdSmECzNac5zcMp6+WAxWfPno2/JpeXl5dBgBoeMjbUjbjQhibu",
-	"foG6Yq85fgKpkt/WBt4MXzFt6GrdPDYgTs/30nVMm8c6nozOJk+B5aUayaRCEbdMzaR26lhDHlfFx90u",
-	"7a1QGjKgOwytiIsu43MZUBeyr1kkRYweuh2r5G6XXHR0eGBdrnSZ4oROh6GZMCpp9SiXGgMLQbXPGMkU",
-	"8abM2glLriGXBVodt2+vfgazDxSQD3L2RJOqKPLJXMlVzbCRCwLTDFutE2pYVVP9JwnMBlqrErTDgbWI",
-	"1o6zZkfPEs6JdnhgVdx2OetcGHdYviyluwwvy++Ot9UJ7w6r14V3lyl1qd5ljqXKw+OcNrB/p29yrn1f",
-	"Vg3uOnAqpzl0AMWpFJ1xbjWKLjBU9Y0OoHS+4rkOsh/qV26dCh4zxWT/1J/k7LUdeF/oLl0gy7SaLtR0",
-	"iMmWly1rQ50ndBa9NVXpiBmgR3Ue3vmAS9pTx2vptKTu45vKUhe4Cj3qE65ermMdQfZW7+oAWq6MHb55",
-	"NceE0yZ2+CW+VSwDuuQbKJnDDcWvo3ZyFBQ/inVqXZt7/IN190lxxugbB2OQL3wXspWKcEHWVJmA/Afb",
-	"WleQkGpFE65ZTHrhIERHUBiEZMYiuWIkvA77FzYKKaSZioQDGydLphhO5wshFYsD8gpdinZNGkVsDcM2",
-	"OK4ElGbCOnZXk8Ixg49c41+KTUXmUNTE4k37JMy02dAnIbDjbJKTEDiTKJmKmMXESOJ4sg7IpfNbOq0M",
-	"/WFTAQgvh/mIoCsuFjjkhm196w+TZglfYgCHG8OEdRjtV/qLG3BS99Ef2pa4KOMeA3CI/kYSQPDs+c6d",
-	"5D7pP6DN0QxYWO2ex+ix5YJwozEo1csInEhBImQk/SpxNK53VeGHs5aCudjATg9+rnS8/0w2z2kMgCoi",
-	"G4yBG8BLiJ6e8tQw6EIBrcZD9yfOjn+i6BC9P3XU/XgjpxsKYNpAigFO27f9fxtHxxpHNZ6ZMwDqWEBQ",
-	"oflDq7bzgLKxVH3eVRtrvnBxHpcMs1nyhGVuCxB4aE3Fe25Bwa4f3/DqsJ9OkD6qefZ5TKwaLauUuaS2",
-	"NdXaJxhxISAWfYLxsiytqZcFyyykIZwxTBTVyOjeqPO/7bh/FTtul0R4okkWFSIwoRJkv/7hh8nLl5PX",
-	"rw+E1K9LPvaDYJUMxHoIm4mcIWGijGVYYKYUMJEMpnfBHP97H/oEgLsgcSlBVMjNLmjLHv8mdI9jilbN",
-	"Pd/7OFjIgfvyg5YiuKKbly52bo3B1zl/YSJdgfHogkxA6p7jwbHneyoVAmDyMY7p+Z5jAJ7vbSg38NP7",
-	"MiKK8Y09NQ36xiG9ovyWAb7dbVnxSEltbYJMsDBBhBSDvzMlL0gthr/7UBrRtTpaS1kbbUkbxP4zqfzT",
-	"m04D+Ov5ff//tyZx/LJm4vLXH1/IKF1liUXdrW9B3HxyHoxI7BYhvSzmptcsCuSaCbrmOpBqMZRUD2/P",
-	"g1FwHizNKun7xCw5YA61xqqdycVcHgKo4UdwT6vapfhAr1UrMkt99DNsJEO368F5mGOdzhIeYaSjFw4G",
-	"9uMgVYlNJMlzr/Y9uoqQmhXbJF6rpDViKWsaxwnTgfsBQ5GHXDWwVpufppYYVp2UId+3Z5fht22dK5dM",
-	"3MDhT+jFSYXRZLYlLvUYvRMYRFrSMX6wVm3m5LDGx5wrbZB99mbb3NvSr+UfIZuYjBwnmYxbU0GQ2Uy+",
-	"yvkMjM84B0w5PqZupKHwuFHBoWDRjEdNRvfN46ZVD9uozQM/d66Dwu3QOip3AjRvbI42QCGOuyChkIKF",
-	"lnE5BJMl1URIGFiz4Au0dTBDrFaXT/5qZ2Sjw97zEzm0/XbbuL55GHXk1o+4AIcVFntDyntp3XV+fVpI",
-	"R5MNZvlbugGd142ugN26bH4T92O9RvK5HHbiuRCv2Xq5yG7IZ7thdzr5HW3lFqloy51TqdiRO9clUy4g",
-	"bzVTPkF91ydWtfSJ8/sQAGIqgNfkeUMo9Am6ifOwdrlqAWsuKsshryqvSOYySeQG3Wd4neoZefW0jhbm",
-	"VE0ta+HuQ5UK/WAnrM2I09e2MAgv4660spOlh+1NoTo7P/v62XkzhUqVZckflrnnt2hnfs7jJ2oV1FnP",
-	"xdqbGxSMRqPz8ag1RaghtgoTrWCT7i4f4av+JOnSnqJyOdMySQ0jpVwVlQqfzFKemJYElUJza01NeUyC",
-	"m0u1osabeKniXruHPifIg4Ki7sEuVcl19606h+8pHbqnTpVoSvXs1x36YTVMAyzkcKZDicnsLZhxw6oE",
-	"f8TGMlXlcXSMx8+quEpF2eXnvGYl+9sxnGMcJcdH4Z0bo+3Wtpo+bRrHC2acbk2TxLmqD9dK3TUj5bpz",
-	"udVPcnbQyMIFm0pSs4yF5BVtNEkKhcPt7hOi7b+YJVM2NF6OhDcM9y5BogvCDVnRLRayRVIYygUJhycv",
-	"2dxv5SKk74/2TxV3vLHLF0zxWxaXpAoOZLrKinJLwjm3sFqu3a1V6NGF5jznguslliBbp1j22ana+WfU",
-	"hyr+r/rUBt2dzvu119kFBxiMn52fPfvKexTnFpx15kJqiUdpV8C1lspYs8BxeDiob9l6WcllJYZpg8WN",
-	"AfkrV2wAxEsNnyXMkli61kYxupoKpx4UXrB65rkb0J+U1wdg1mmy5kYSQ5MbW+XPtdNKSCqcNziYiqn4",
-	"VopbJmA7ADo12JSAzKUiDK2hNTXLCQz8gvxKzdLSq8tk4WjWckUiKqTgEU1g4sonTMSY/GHp0NlVsBKh",
-	"iZZ58ghsV6ZYzzkVhBhFeQLzdEL10s+wiglF9jtmH79iyjqzh1Zb+oghmdB9GIZ935XfSqJYzBWLTAAb",
-	"CH/47vIFjrUQZFk2gJXwL9+9wZ96mq5yqxdAcLWiPiw3k/G2j2tdFVWXnFUqw6i2NX+bJTW4tMVR+K2t",
-	"uBy82a5ZWFnjpiWhaMbmUjGSajYh7blFpKdlW7wfNpEnSgBew0Y6Qdh3WUyFslrUAgNnqHBlALVZi6ed",
-	"QLCbxeLT8G6a1a1NvQmZekEQTL17u9mcGbitZgygEichRZwEVw9daCKsMogqb0C7N+EREy6KYE3Ilz++",
-	"8ZwnMy/dkGsmbNwafchukh7CWAz0mMT2WkC6skULrnJoFIyDUcUvnDuDc9/vEP63YC3dNy4dzsK7+9CH",
-	"K5JROcmIHPB/Aec9TxMb4E74LRNMa7JWcsaQJoE2jZQJ+hwuyUzJjWZqKno0LwO2XpvwEvPIQnd7UVBq",
-	"Ehr20QyXZpWEfbgmGXXYiDBchstff8y975i3RKiZinAYy0gPQ8KFNozGF445SBTjtoSI9NwzJ+SL4Reh",
-	"T8J6XbGtNBVSsD5ZMGORYU8PZD4O/BHsxgUzV1Iar9bf4Gw0esTq/8us0NwOQeXmfHS2Q/uwyH6iDyPa",
-	"tjao4hQ4kCEZVmsF7D/LaEfGWGjH+0SxhBqgn4y1NwxMHLm3hQaiQKerFVVbzEZTtzxiRFnEG7rQoE0A",
-	"S/Xew9AhKBq7Lzh6DFfURJj2Z68HBslBJbNqoU9WEkQfi5gwyZZYW83aUj4Zj8iaKVv9P9tmIcigcTk0",
-	"oypawuO8auebd3ucmKUfMhVRW8zBQVVRZ8tJzVJRvdzRoaTaE2ZPm5K71unO/Ola/V9KfYAVm7cRdAwb",
-	"z8iCvqBjWH269fnWS7oX7obHpW0h56DpvFTFdGpbEK2tA8u1HLK7SXRurLglaJxaPZlrEtPtzq46OPMa",
-	"Z3Y+kBfWltoHihPfnwKLnfpQYPJ2T6TnSImMR/1TdWxqB6mgxiH2EAFL8hM4+JGNRdot3T2NRTKL6VRN",
-	"Q57aXbVNyXc/LDXnqTNe4GcIVNYJDJluwYOtmY482OkeQYaqVlYMLCGLpueR9LIFsKGaLJhgtuMT2JdO",
-	"YQ5dPDokmpl6d7Cp2BeHJm9Fwm9YpkQ80ajvaxeVR93fhb6qav4O+e/gx7ydB16ifXennrTQrheUUhOC",
-	"8xylQe0g38BGASpFI+NnZkDpHLPfame5patk71miQZIfJAVLp3wPQh8Mrd8uX/5MemhJ2AYq/WAPXmH0",
-	"cXjNoPwj4NVBvwOvaAXuROhVKjQRbAOqsvXi9mZbvLUYkTNLtiVgGjpG3veJFMyyDmoIxVEB+S7rjZa1",
-	"ReNGT0XJaHQeAJ/EZS9ONVRXPRywqa8s4de0mgOstmju1oEvO7b1QAa+n9VlLaQezBp/5nmzp9xp0tRN",
-	"rdO/pbMdVhCUWhZijLfkKHE9W2iSOF2wBwsBZ6K2Asgt4OoT+uho5JrcsLUBa2wqciMu8+HwhJtth2gw",
-	"aQkGl1wIucsPk+BbLosF7SoVrmEc0+YbGR/XHO1UodbOXaxyV/F91Xnq+gEcf9FsQ7jimv3ze7U1uw6d",
-	"oMEX+la4dc44d4u1UUkvjGSaYLUViVkkY1Z4Y8K+n0lc2NpUlAfPOfIoV25zw7YT8gRGPYFZUuXZKnYf",
-	"pBdW0fQ30mhoNMXc5qfj88PHljdZq1K7pVdC4cHtFihydktOw70SM856igkpBpb4a93FyCu0kEgqwGif",
-	"8wSYHumFlWfAQWd/h33rpgQ2TSIJWhJiyU61jTOt5/qCaMZIaH8Ajh7uYfff4Oroajr+/rtublU0ZiuC",
-	"pkuTpM403VbLGI2pYZ8Pn/i0R8LmC+DXp0PlC+pcpAgNagUFz5aC9ArHZf9IdAOHH97B/++HRg7vjLw/",
-	"oLMUT86lg9VfsM+LQAszhJ/CTHHHzG/41siw7nvJV5sKXOUCgbeBpVWe84RmYVHvYE9ZOzvbOv+yo0bl",
-	"P4S97Tsg/Q0zG8ZEU8lpaYgKm9nbELWTWdyysJEPX/ZfSc+q3a+ZPSNiNpLEdHvgOttEG/35GEj2wEfi",
-	"Id/b5U/HRdyCpFeEbfUTNAOOYBrlBJzPh+rKUx8J3y/tM95s16dk3S9LyvYRotAGzQ9wYhsmpbdoESYM",
-	"uaxgruwPDtYnjKqEg8lS4trd2Wwrqv4Tl/8kC/F/HzNCVbNA6IFT00s6/nxEgU97JGJ4vaTjE1JBHhh4",
-	"IPexjo3PiGL7vMdCssujOR2er1JRyc7piNWUf07F2z7usXAKi58Qo3a97rhMNVOfD5X4tEfC5FvNTql9",
-	"4HLd8XiHZQ73wzvEzSGbxOUa4JwQvQ0hztttbmTR3janaoipKVOBUWSmCSVrxeb8I0IvtqXSGp+EVgsM",
-	"SU+q7IMO+6Vx9jubRWTtEntcMd3m7g18vUEOWq/aFbu9JbYtkcXUqS++gAvDxSL44gvyvbsuAqQ+ltdv",
-	"SczWZoneefgkVcwU+q+5aKR/TKZiJ8nagLTjiVnS3f89G62p1sPQvkWmMFPzGDwcuFkqxhAHU0GLyMsN",
-	"22IOl9Nlbtj2iXbUQOhK2mY+q31cxFXO2x7XjlSnAl/iQLlwPs8nNpTVD+wBtBm9ISJMEyNlQC6LdC+A",
-	"0OYXCbQzp8K2IsruhusvFBAgbWHpdi7VKkvtytuou6AU1ySnNrwzebAK17VUrAmdyVvWv8gjExEVQhqi",
-	"1wxfzmOWOruM7my1tCEDqooQjevx1EbjBQtoKnFFmDwPq7cZxUBre83XLBG0CM5j6nQtid8vshCyoHul",
-	"dir7AwbA4ZVyWw+nCVRBRgwf9WaTk9vXjfD4LyLZWnqpeHSyED0QfULN7rfxaC6iY2P0n12vhilPD0/J",
-	"X3eySxEHZl3iEQckCGDICo6YJcwm7VepwH6fRS8e4PX/9M29QBCssxlFRDmxvS3GtFOvwNepWHc8vmuK",
-	"YrmwDt0LS4A7FxlRH+SsUjeEMsG+TaBo6VbpbtXMjNuJtpNExItqhd2vjwkeiv2/MONQ3ygqaMP90pUv",
-	"72m9Edr062uVipCgGm6zuyTRN3xtKT2LWdihNj2qil540G78tp+9jYCUUVLLdJd53S+CZPta1ey0JYtu",
-	"rCympUVbY53HxobxLVnY5qhCn/uz+b5rva270/eCXdpslzw95MWY/4K3wWaqoHDayX0flEB3AGfFy+j+",
-	"UPlLrnNedtM+qyjIA/F4SqAB1YJ0LkXp06/nwSC+ba4lisuIIfCs7yTQjIuGzAk39RdbkXIYldY6fU6F",
-	"bfU5sXn4MjWax0VDL3tM1YadpfeiFFHUrE1UKadeZSJ0KsLBgGrNF2LwQc4GPNY2bWez5NGSRFSDLFpx",
-	"rWFH5eXtpNpLgqz9cenefghcoxKOrXTnDOvvxnlVD95WqkfMkompyHuN2uQjRJ3NEPv17Zs8wGQNrbdX",
-	"P+9OUYDL/YAUhc/44pc9b3EZ730LSrDnLSgnfdlJ3mHwj/eyk1oV/dHvHfmUcnVbh56XudXL0Lu/CKP1",
-	"bRdFJ677I8TMsfktJ1HZSm2Xd8sN9HVYmoyDB+bMdHnb1mPmvfiEus7EVqtyrYltZlWv/CZJW43hOhP3",
-	"/akos1bHbvOEF9hWxkDdfnqHuecpUl+uUCMllAi2gQe1J/821Lc7C1MXYyvjw/9cY6t1a7lt1TB1dgN9",
-	"KrrZQzAnMXLAct6x6cyoaVogu7fdTtkdLBCdunxV++LPvfZHseQJFTz/iEbQzabOLU4lJ5uP8SqBkpm2",
-	"6JhvsT1AziaK1j9O3UQ+BOrXDWNrXSl9c3WWyIxKamFEhcsunbGpyJsvUhLz+ZwpWNvyr5Ki1g+INVKI",
-	"ShOmJ0W70Q0XmkgsUnXdTMOL4s+pgH0PsXvpEHsEFk1Nh3PKk6Er9r4gUkQs06Q1CWGEdW/DsBC4av7M",
-	"G7YlQpJEigVT2RY04SYod47f3wc3tLK5NdhhWzI8UDusvKvPNkhvvkis9N6wx5Tkx2WqPqLh9jBJZGlh",
-	"F6u+L7csbNjxWOfoao2wQlwQGscKbCI5h+tmC11xgbBSmjsZDsdnXwajYBSMJ1+NvhqhRege3uQcpXoA",
-	"4BksmWNYpWR44T9wXSdY2E2qBRM2JlT5fktXSUh6zlbbVwZT6unTt9Gl1xu6WDBF3v5YruoEcnf1uYTq",
-	"G7Dr5kBrw3AqaqW3S6ZY31JJXo/lShpaGGeWCQ8PQKW35MKmVuSAStvPOh1ylRchuKqEoHgQ+pV2cufC",
-	"1rcILszEUreDVVDhym3LoSt5ts1T4V1mfDkj3s8bNKY2eR7DfK43I+wE7mXRvdEFq2zQKXsZPQKZtT4A",
-	"Jc3BV8Zs5rG+f3//PwEAAP//",
+	"7L0Jc9s4tij8V1D85qvIXRRFSV4SuW69cSfp7WabxJmZvq08ESQhiTEFsAnQttrX//0VzgF3SpZiOzOZ",
+	"6q6uWCRBEDgAzr7cWIFYJYIzrqQ1ubGWjIYshZ/nQtH4uci40lchk0EaJSoS3JpYP4krsqJ8TSLFVpKo",
+	"JSNXSxEzEkdSRXxBliIOpU1okAopCY1jktAFk45lW+yarpKYWZPhaHxoWzJYshXVn1DrhFkTK+KKLVhq",
+	"3d7e2lZCU7piygxpw2je0QUjMvqDOeQFm9MsVpIoAaOSLL1k6RNJvH4/zbjs62H0dVuP9Iaue3BKXLKI",
+	"LpkklBO2StQaRlob6OjItiL9od8zlq4t2+J0pUcawHCqU1hFPFplK2vi2u3p2NYvwv8hYnEo23N4LlYr",
+	"2pdMT1ixkHwWPrlga3lKGA2WcKmWjJOApmnEJBE8XhO1FJJBM5LEmSTeZ+HPotBzyBknGb/g4orrx1NO",
+	"ubxiqSSHrutMeXVyllRUZdKuDqd7unMceseSSZVGfAFT1GvRnt2w71PJQgAt4dnKZ2l9K3R/UTevfS/E",
+	"5YUXClgPO2H9PuO7wjrNeBXW+nIbrJvQJVXg1kCrp2Eb+KZM6o15H9i+z/gbaN6c0PmS6VE/kQS+SJiz",
+	"cIinWKaWIhaLdX/kjo777rA/PJoN3cnInYzdfkpDIfsrGvF+GEmVir6Bbl+uIrWMvPpc7tlbPu+EqmU5",
+	"bfhjWyn7PYtSFloTlWZsGxBudWOZCC4ZLOz3NHzPfs+YBLQQCK4YYgiaJHEUUA2gwWepoXRTTubGWjEp",
+	"YadalJOIX9I4CgksArmiksiEBdE8YqF1Wx3NX1I2tybW/zcokeYAn8rByzQVBml1LA6OkUSSrGg8F+mK",
+	"haeAoMxAiKRrSa6WFNpcpYIvHP3tlxoj7TW12w7wCf8zC1TX4F4IzuBDP3PFUk5jnMYXwjIynRi0SxjC",
+	"5N4ghPPGrhMW6OMKvZ6SSEkSMkWjWBKaMhKLxYKFxF9XEL9NuFBEMq4c8obBkEwvE2ilmFRTLrNIMTKH",
+	"ngQnmq4dXV+bY63R5a1tvRHqB5Hx8EtBo5HKVaSWcELJPQ8TzGoOw3mg/ZlxIlKgMqFgEvpn15FUsDfe",
+	"ZzxH67tO/bcba4mDWSqVTAaDhIZhzKRjWjiBWA00QR60QDHqu8OZ607g/ztBMSiRyT17smwrEVJpLGTB",
+	"+8Nhf3RE3PFkPJwMj5xnR+Ph05FG0YDQrYkF7IJ1+6m6BMAQ3bUW7zPYU+Z00jSl685tj/RSzPX6SNIr",
+	"OBR4gyRUKtjFsf6hmx5olF1h4f7ZByauX/BNXYMy7QcVfg/Gci7EK5rut+y1HW9wni/CNVFCkFj3Rnpx",
+	"tIoUGR6fnJyMhsfEXysmDx4Yz8I32XXAWCjrfCB8HXb1R04vaRRTP/7iKeqeQ6qoZm403s7KLk9JEjN9",
+	"O2UqXT/Q9IpvBZTrI+rr7mmw1DxMtFgqwsWVrQ9yOWU9LLnMFHDlobjipzgifbmia7JkcTLlvfLswGPN",
+	"9Wj8mrJEpEoeGCT4dxpnSHd3xgOWPnD60PyeRaFlW/otGsTM6j41DXp/9xl5AQJHoMgljM0mUqSKhQ4w",
+	"TAaouuMzvv7lw9s3MGC+fjsHFEXDMNL90PhdKhKWqkjPDnkQnsVmb+B1g5Ta5aBbo7Tb8yjuIPNbveML",
+	"ETPKAY80yd6a6EHj3EhPD4lEPIizkIUHNpFKpCwklId60bKUa+J4TQMVr4lmYjTZq/JwN1bAkqVZvrn+",
+	"K2SI3KSfLQhcjNzbWwDzC7puM5pnJKRrm3i//vrrr/3Xr/svXniw3zwlQrr24OeaScVSuOx9PH9+UGcj",
+	"S3Kn8S1VmmGwJtb/7U2n4c3hbV//GeV//he6/d+ix4O/WHZ7ixQsS32sLy9ZukZmISfldWCU51jTPSDO",
+	"KD+RIaFxyijgkEgqqb+SVHZI5d3mV/+hWbgrxpVh4sgHAfT+WiGXktBUIpcSxJE++bB8HHiTYEm5xpDA",
+	"vsMRzubz6Jp49dF4ANK2eFBy0b8V4/vU3rhaCu1a2c/CdwgCTQs1kSRJyvQeMhvvSotEGZdMHZCMx0xK",
+	"4qHY8l8e4TRNxRXiWqMDOC3EURLJKafxlWZxTZ8NIfTGommwjC7ZDOSDiTUw14N7ckqDoWVbfkp5oHs1",
+	"uKg+c+hi4FMZBYObIM70XpODeXTNwv6IINjgpA18jWH0L6KovJADeHNGk2im+Uh5q7vOUor9DkfjI9ti",
+	"KxrF1kQD0LY0h5mlbJYyCnjS3I3ppd6/hXBrWwg3LTdbtnXBUs5iDaOL0C8kpCUd6ldgznpRNQ8wi/gM",
+	"eFlrMqexZLYVi8Wszof9TvtJKq7XjkYFwIWVEL4/sCs9OLFYWLa1osEy4myWb9ec1VoJPqMznNssnw2j",
+	"oc/Y3Dz2648RWpt4vb2lUZ5dsJngM5RRDFiFzAea+RlXmQW3Llkqca+MRo57qG9esjSNQkMLd0SqtiWu",
+	"ONMrrelSmMUsnJXz+Gv5EzBjcEEXbCZFlgYAuCVdUb15kyCZLVI6p5zOsrTYWwnsl8PR4ajFxwJsiIbN",
+	"cOKOnfHJ6NkxYN80Emmkxcuh69rW7xnLakuUilhP8Lff9Go4VK/KInWuASah41qf7N8sRGL6QtNzpj+q",
+	"x6B/c5WuZ+wSuAQco1lmdzgaHx4dnzx9Rv0gZPNN18hqp50zOZq4rjMcua7rVjnyhEpQomS+ZEqfn8EQ",
+	"G2RBwGRB280hwaNvmetZE03g3RwhLcXKYKMrkV6wdCDTYKCXfvA7LRqnLDbtazcTYQ6gnAwGi0gtMx+O",
+	"HrwOB3ERqaK9AdOchYFPnz09OT46HI+G7qZrTQs0Z40KXNy3f8VFdN2hM08FV45kSUSLM69XWS77LBwd",
+	"HQ2fkbOzszPHAaYYEBvwRhGXisZmf2l2Bbc5XGmqUuzWFtxUtGJS0VXSXjZ9OC3bypKQtpd1OHFHk0ON",
+	"8jIJx6R2Ii5Z6gtp2LEWPa6Tj5tN3FvJNOSD3qFpjVzs0r6gAU0i+4EFgoegBd/QS6HBLEjHDh9s0pVd",
+	"XjFEZ4emOTGqcPVAl1oNS0K1TcDJGfE2zdo4loJDrhK0Jmw/vn+lJWXNgHwW/hNJ6qTIJvNUrBqyoFgQ",
+	"/ZpiqySmqq70/1cRzBZY6xR0hwXrIK07vuXv/RY3+ui7G9bJ7S5rXRDjHbqvUuldmlfp94671RDvHXpv",
+	"Eu9dXmlS9V3ewVN5dzvDDWyf6XmBtW+rrMHNDpjKcA47DMWwFDvDHDmKXcZQ5zd2GMrOW7zgQbaP+o3p",
+	"pwbHnDHZ/uovwv+ADW9L3mWXkeVczS6n6S4kW+22yg3t/MLOpLfBKu3xhuajdm6+8wJXuKcdt6XhknZv",
+	"32aWdhlXyUd9wdYreKw9jj3yXTsMrWDG7t55DcWE4SY26CWepywfdEU3UBGHW4zfjtzJXqP4mScZqja3",
+	"6Aeb6pOKBvWz8IkWBqOFbdwiREoiThKaKof8N1ujKoiLdEXjSLKQ9Ly+B4ogz/GIzwKxYsSbeQenaNzn",
+	"Qk15HGk0TpYsZfB6tOAiZaFD3oBKEfukQcAS3ewK2lUGJRlHXfhqUipm4JMJ/ErZlOcKRUkQbtImXs7N",
+	"ejbxNDrOXzIUAt4kqch4yEKiBDE4WTrkzOgtDVcG+rAp1wCvWswJp6uIL6DJBVvbqA8Taqlvgi00Uopx",
+	"VBhtZ/rLHfCg6qN/a1nitAp7sGUD+FuONs7R8caZFDrpf0OZo20EQe4+CkFjG3G0U2Sc9PIDTgQnASCS",
+	"g/rhaG3vOsOv11pwZmwDGzX4BdPx6SvJPA8jANQB2UIMkdJw8UDTU33Vc3Y5AZ3Cw+5f9Pf/It/BEeah",
+	"HVj2F3J2A4F+rS94H17bNv0/haN9haMGziwQADUowKmd+bt67cYBVWGp/r33Xaj51Nh5jF/Z1TKKWa62",
+	"0AQPpKlwyy4o0fXjC147zGenkT6qePZ1RKzGWU4zZhxHEyqlTcDiAk5ENgF7We4h2MuNZThST6+xfpHX",
+	"LaNbrc5/ynH/KXLcJorwRJLcKkT0CzUj++ynnyavX08+fLjDpD6r6NjvHFZFQGyasBkvEBL4FiHC0mJK",
+	"OSaSj+k3Zw7/ffJsogd3SsKKEzYXV5tGW9X4t0f3OKJoXdyzrev+QvTNzc9ScOc9vXptbOcoDH4o8Avj",
+	"2UoLj8bIpI+6ZXBwaNlWmnGux2SDHdOyLYMALNu6opHSjz5VAVG2b82pLdC3FukNjS6ZhrfZLasoSIVE",
+	"mSAnLIwTLnj/D5aKU9Kw4W9elJZ1rQnWitdGl9MGwT+T2p/edOroX8e3B/+n04njbcL42bufX4ggW+WO",
+	"RbtL35yY98nYcUloOiG93OYmExY4ImGcJpF0RLoYCCoHl2PHdcbOUq3iA5uoZaQhB1xjXc6M+FzcNaCW",
+	"HsF8rS6XwgetTq5ILeXe30BLhuzmgwszR5L5cRSApaPn9ft42c/SGB1JCt+rbZ+uA6QhxbYPLzJpLVtK",
+	"hxPonaoa3VeXnqbhGFZ/KQe+jWuXw7ern/fGL78Fw19Ai5NxJYm/JsaLH7QTYERa0iFcoFSbKzlQ+JhH",
+	"qVSAPnv+utC2HDT8jwBNTFyDSSbDTlcQQDaTpwWe0e1zzKFf2d+mroSi+nNuiaF0pzmOmri37eWmdQ2b",
+	"26WBnxvVQTWoo6NVoQRo79gCbBqE0O6UeFxw5iHiMgAmSyoJF7phQ4IvwbaDGIJcXfHy042WjR3mXqzI",
+	"XdPvlo2bk9et9pz6HhvgboYFd0h1Lp2zLrZPx9GR5AoCZvDcoHMstK4Nu7PbYiduh3rjyBd02JDnkrzm",
+	"/RUku0WfccJmdYo92oktMt7lO5dmfIPv3C6ecg75KFlqE+B3bYKspU2M3ofoQUy5xjWF3xAQfQJq4sKs",
+	"XQ0AgvClWneAq6o9krmIY3EF6jPYTk2PvKZbRwdy+lIX/z2VsOgRJ2cYbwebcZNb2YO5h211oRqNR8+O",
+	"xm0XqrRKS/5tkXuxizb65zy+o1Z5Opu+WFt9gxzXdcdDt9NFqEW2ShGtRJNmL++hq/4i6tLtonLmSxFn",
+	"ipGKr0qacZv4WRSrDgeVknPrdE15zAM3F+mKKmtiZWlkdWvoiwN5J6FoarArwae761aNwvchFboP7SrR",
+	"pur50w38Yd1Mo1HI3Z4OFSSzNcbINKsf+D0mlrMqj8NjPL5XxfuMV1V+RmtWkb8NwtlHUbK/Fd6oMbp2",
+	"bafo08VxvIAoRxDR4tioqu8OL7tpW8rlzhFqvwj/TiELOmwzSe0wFlIEP9I4LhkOM7svsLa/VUuWomm8",
+	"aglvCe67GIlOSaQgEooLRQLBFY048QYPHv28XcqFkX7aWz9V7vHWLF+wNLpkYYWqQEMm66iokCSMcgtj",
+	"GjvVWiUfXXLO84hHcgmR/agUy68Nq11cAz9U0381X22du4fTfm1VdukFdIZH49HRU+tRlFt6rXMVUoc9",
+	"SpoALoi0w5VB1K0X6jlLljVfVghZhnhQh/wjSllfH16qIj9meMSyRKqU0dWUG/ag1II1Pc9Ng4NJtX89",
+	"mCSLk0gJomh8gZk0IpnHE2bcaIOdKZ/y54JfMq6no4dOFST+IHOREgbSUELVcqIbfkfeUbU0kdroyRKB",
+	"WBulJKBc8CigsX5xZRPGQ3D+wHNo5CrdE6GxFIXziJ6uyCAEdsoJUSmNYv2ejKlc2jlUwaEI7zH8/Iql",
+	"qMweILd0DSYZz1wMvAPbRGoLkrIwSlmgHD0B76eXZy+gLY4g97LRUPF+fHkOj3qSrgqpVw/BhNfaujtf",
+	"hOsD6Ot9GagasVpkGJUY83e1pAq6Rhh5zzHisn++TphX6+Oiw6HIZ3ORMpJJNiHdvkWkJ0WXvR8CRnM7",
+	"qYar13In8A6MF1MlzLQIG9eYoYaV9VDbsXjSEAScLMTrejfTPG5tak3I1HIcZ2rdehPiMxmFTNbRGOTq",
+	"0NgeHGRgU0lbD5iW2Tlw0xTORocAB0pWTC2F/gHPi6HLLNGHsPLCke6v55n27z6ea+joplTLzuhqgvvG",
+	"61xXCHnWS0h5Kx3Nil739bz7EAHtkd7wmLyOvif+OjegHJiRkMPhGHovMKJZ7xwL1oxFpDQWAYg9Y5/x",
+	"6liyjiBB+I+jgHFjSkE5+vXP55ZR5xbxKyJhHI33oEg3L8mBbgvWLhVj7hZALhi5YcKnXGfouDXleKER",
+	"LxTgA/3PgnWk+Tkzy+Ld3Hq2Pic5qiM5ptMreao3/TyL0cofR5eMMylJkgqfAWLSCEoJEYPi5Yz4qbiS",
+	"LJ3yHi3Cx1F15Z2BM51njjBwC5J4il2rwVKtYu9A74YcRaBZXC/y2bufCxME7k2qptwbhCKQA49EXCpG",
+	"w1ODIQXwMhhHRXrmmxPy3eA7zyZeM7gaw2254OyALJhCYODqFUfhZy08L5h6L4SyGvlSRq77iNlEzvIE",
+	"BdgEOLyxO9rAgiGw9WG4C9CYKqUOU42GFcmh2kh88EoEG9zmPGxvk5TFVOnzk9O3lpQNLbem5AEQyGy1",
+	"oukaXPLSyyhgJEXAK7qQmqXS+MH6pJsONLe1eYOD2nRFVQC+j7g9wFNA86XIG9tkJTT9ZwHjKl4TFFhR",
+	"oLTJ0CUJSzFrRIlGnNbmkIymwVJ/zqqn2Pptiya38iDnkyVCTi9UHXQYU6uWKZXLDRmP6vmmtqQ9uul8",
+	"3ciAu6ZVqPh/6B7bu1EzWmjUyS3fmtFCoaLz+6gq3jrultqpqyOjpdq5q5r82NUhiJx3dNexyGYn0bli",
+	"aU5oU4XCQiRJSNebQIFvzuDNnRfkBQqU24ZieJgvGQu+et/BFHnlSM8cJTJ0DzZ9et9scN1DKk/jAHLu",
+	"aHH6CzD4nglpusX9LQlpcrHxoZLNHOKsul4pZj+oJPu6ta2jXV6pp7WCt8Z3v1VNDdNE8RpzwvTz5IaA",
+	"3ktsj1oRwPaGy3HyRelE+hr55M4LheNCVeC6opIsGGeYq06L80Y+8Yz53yOSqWbCwynfZvYnH3kcXbCc",
+	"XXkigROWxgkCuGJjaaxLVRs4DTN+cJO653bdtkubPiLdHEjFE8QZFyB1Ggt5rieqR5XSQNm51FVZx/xZ",
+	"Yy3XdBVvXUuQ/4qFpFqwrO4Dz9Zy7a9nr1+RHghumK/mwNkCV916P7jmo/x3gKsZ/Qa4gvC0EaDvMy4J",
+	"Z1eaKUelec/kdwMDqFqyNdGSuCEZBzYRnCGSoopQaOWQl3lWxzyhY6TklFdkdKNwsUlYVZrVLaP1xdHS",
+	"5ns8+A3+6Q6kXqal3IECGAR5T1KxHdflyd2+IST8KioSnxXasDa/jdacjuyfEBpSyfcKxvuKBswk46Fx",
+	"bPjbnu5I40CKoV2mAxN4cgAa5EiSC5YoLWFOeSGY5sq5KI7UegczP+mw8ld0Q4UuF6IbOrYlDu19xk1S",
+	"TSbV9yLcL4HkQ9nQd055VtgAbutacZPoYf8tjUkzyw2929SNOxDke9Kos4LS0PfGPLMtCGt7zPSOzexT",
+	"t7bFRZ76tRzYG0FMAtWOEQUii0NMFBkBijPBURdsPSFP9HtPTMcqT4xWnzLo5HJ1F6rpCrPE1u+FLBAh",
+	"KxV7uK4PkP5u44hIz9v8ee/AzpkZPesprzbeCBv9lkmkV6496Xn1hf4naaXmwkx5h8MdMFyRYfFfhUgR",
+	"FRKqp9itsADyjJhqsJXtCfM8fFzwPuLVRkY+8gYEapLxkKVkHsWacpGeV/uGPhT5b+8AVfua1pJAaFYX",
+	"1gNfxbzNaO05JZIx4uEDTZa9LTT7e+gdNJP7oxaTAfFftWD52LUIRuO4SfkMUKtrF1LFvt7Kwdcead1e",
+	"aKL7LS7aC2pMJTBvYFdLEi846ZW6+4M9F1YzBIMb/e/tQInBjRK3dzDT5ZcLZgIZa8j3xEHJ4ulHXi5R",
+	"QgSIvquE11Q/Fr1NOfRyCoNHA/Oq8H0EzUgZ94T7SRpVE+q/800FUqmn57ZtK8jvmbpijLe5744c43oy",
+	"W3OM76QZ6uhYift3+6cA8CUnqrGTfdwNRF0JEtL1HQcHXfvk10OK+QcfCS/+gN1/i5jRDJ30SpcU+QRk",
+	"7j0QYdW58Ostau2rj7Syr/Eb5+vk2yR8ryuS7R4sC7oe3UHH0NmEXoKiJ2ZAozgzwdN6C9mE0TSOmFRV",
+	"mrc7kepclL9B91+k+PkTlW9G5SBQlUt3x/6QSzr8egcdvvZIB/zDkg6/yZNdWEvvibtRB/sVFxO/91jL",
+	"aVyTvsUVfZ/xmofojuuXRV9TvMTPPdbq6c6/ybXDke++aplk6ddbNPjaI63ZR8m+Tc4XBr77it1A+ODt",
+	"4AZW4S4Z37ivwTse6D49eG+z+J47EHVZzzxw+ZxycExiklCSpGweXcPo+boSsmoTD2Udj/REml9I76DS",
+	"Du+hdy7K+bgxQroulK1QgasYWq9ebaK71ASmngCX5O++01sz4gvnu+/ID2Zjcs0HQtqaNQlZopZghtVX",
+	"Ig1ZCobKiLc8CidTvhENoY+ToSi5M/v/P3ITKuXAwwqIpdqncOvSC66WKWMAgymnpYn9gq3RjRW52wu2",
+	"fiLNuSN0JTBJ3mobZjQZabB2hEEKUw51xmjEjcnpCfosHDi4AF1KJA8AJokSwiFnpRu1HiH67XLQ20w5",
+	"pvjL94bJ2+cQjUQ4Yoi5SFe5y3RRnsR4H0Sy4sGr90zhlQD9Ir6QhPrikh2cFiZoU/5GJgwKS6qlzDej",
+	"WVsp0DZM09IWb3IndmGTEtm02frS86rw1OpSMumztlUdlAdYlP5eEJLUCI6zS8e23I+rFpOc/9AN9OJV",
+	"Ykbu9jyrDxltOPsU33twfVXL4+otj9d4Xmoa0tzrSx/6mCrMOdXplRfxYF+3r3+BpHXoHt79SlFx7l8v",
+	"mmmyUMFGd9AqvRZIokIWM8W6YpP0/QI7old+JTRMkx/BA1Y1yz+RxFPpeoZ9znQzj/SqRS5BgCT90DuY",
+	"crTeRwrd3NGV9rPwK7FPWtJXgixEF0LAj+R29K9jf97dnHr/eopoSr0yRaIA/sauCp/Zak49JS9evnp5",
+	"/pIoegEoH27bxM/UlOudokwVS+gaPORpiIgd6K2mG6VxFcyoSCspefPxFQmWNKWBKgov7n1Wvg3TKx4B",
+	"NL229n+XM8tGXh1qN6IZHIoAU0g4Iz1TJVDDtnQnr58BG7kfrEdVJgWu5UdthxVsPBW77/ONuSWCNFpJ",
+	"8AjfMbcEjaOA1bwshnm9Rz/cIakE1oGrJRLGYjVbi0ZhkzI5L17vU+ypnGiR3frkpFLtCZs3ssWam/sV",
+	"dfpiCJ2c3KucEw72jkJO5nc9byreLDKcFpdFIJG5U+YpNTcwCakpiNTIM2rubqmeZH521wAdPZu4Y+fZ",
+	"8eip+6yW+APfMpk48cIk2zRFjyCTZv57Y1EkE0F/53/VXBumgzynRhGym+e3NM/zFJb5pcm34YetykeV",
+	"FrWz0Mj0WL+ZiPqd6iIXKRnzS8i3aC7ayRTNgzLuF280UoKUdVndydGhc3T8zIVkLBhrj68UWQHzekW1",
+	"BDJ35o/50jNj3bV/Rkfu0+OO/bM5c4zbiTQwc4xbZo4ZVjLHuF+yq/LMMV+QOMbAxnqkzVzdr3ttBVzG",
+	"vRwRTaqFzWWSnf9olv9HpgxL0krX0MWTLE1iuC1JTT0MbJ+lGfcIKJcxZEwQeRElKOvlPnTYFGOu6myH",
+	"/tBmvqObJ0KPvOp6tdtt5j5Jr4jXrixfIwuBKHKywaQw53i5di0X+qI+OkZC9wremcpKzLyJM0eNyYFT",
+	"WdYtFYGb1YdbRX5rE6obc5YsuECundYdXdse1fv6uoPTKmTJrgmH2+MgX3ayqpsDH51N6uFdIhxB5QBC",
+	"J2x5jLwBLLRRyXCv0MM7YPaL8PP4gE/347J/qxROOTkauu543JWBS4+p0W7UKqnY0WhYbQSk6gsKoe8Y",
+	"d2bKPsj/bORbhDXAbhTzll+uCS378mN4Z0gE5qDn5aGDgIK8PIvGDcZZcE4iVSZOAISBSt/cR5s2CuJM",
+	"OVbEmWC6CpEpGYVl3nvcEPW6NpXywaWLdp5NvZJ6Is31VFPu9ftUymjB+5+F349CieFWV8soWJJA40lK",
+	"VpGUekbV7vGlRi1tNCecYTAwYMear3etiI3XLCH9pukZXkuyopaMT3lRkgeDxlAnA5F97z6eF/6XaDf5",
+	"+P7V5oAPfYy+MOADM/+a6f8cbsq6wEJIz4GTq2XnyNEmI1FYXZUFvWQkUqdFmpb22iCyrYARZ1ieiLOK",
+	"U0jRjwFwz0Q/ltxKs/+DWqDCoyeMLDj6o65ium3GtiODYTNXW0dp8arCM2/rATU0LATF8FTEH8A8k56X",
+	"t5x9Fr5XhI/CkCYGxt7BBC1FZfUqzZZUNq2fRTEULbFJKJQypyWkkMRJn2o7N/l4hWju2cQDcdizp9wD",
+	"+c8kozGioVcUtN+SUwaLbveAlwQTYOYz7LCUIcFKaRMPEFShM/Fs4jjOQSMhTW2TdQAUQWLw4QSrV0Ed",
+	"rxI21b3VrF3eKhX8UNWoSvK8S0lzTL8wuHH7MvqD9VcRxx/F4gzGeGNUPCPDfrLox2JRaYRZhWbJYhaL",
+	"BSkKpN8UFdITxqWiwcUtCdKgb/RecpCHzId9n8aUBywdZMmKJn3QB68En7GYBYCTAsG5/nkZqTVZyUVa",
+	"9jKnUgWxkAzuD6hc86C7KHt/ufbTKCQw+TyXDwv7KeWhWBmI/mVwgxWSZxg7eEsQSnpGK5GyZLFIxZW5",
+	"KWQo+0tGY7UkeiVjQUM5CGiwZH3JaQIV343SD8oj93+nfwUVXCQg91naVZN9S713s773q/m+RUXnNCuu",
+	"H9IhddlhMAp8dkJP2BEb+uFwHIzomD4Lx/7T+YgOg6Mj83pDkWc9mz9lJ+FxcOQf0vGz0dPhiXs8P2KH",
+	"4TgY+UPq5sWqHxLPcjFDLDPL1Vxm3rUqSvcq6E7DlYaqCC5QOqkftlu7VfF9EQsfM2avBM9z+RRpgQKx",
+	"Whm+QiOcI9taSRJx0NjjR0i+3a3J6Mh1ocD6LBEinpnpz2BA0R/Mmow6nuKT8S1UaC9rz8PFyLXzS2lN",
+	"hlisq9JGXzTa5BcJvRYSn+p5rSJOhAxXNCEsEcFSIqmDVoCyo4ARlUYr3dKaDF0oPQWErDikxI9FcEFw",
+	"wM+Oj8fHJ8eHw+Pi+0XDjYMyBfWha4K3Ugaw9GlwMY/iGHI9UYy5tSauM8a2K3pdNJHWxNyVQZr58AyE",
+	"80vQgeXdm4cRrzw8dm9vOw+xxppIYrT0qfn16bT3+sWH2dmrV7MXb//xZjrVHIm5+fHd7NXLDx9m5z+d",
+	"vZm9PvsnPvQzZYKJpYrQM8gkXzQoj2R8roUUNBklCU1RHI41X4/bmMYx+enl2avzn2b4ubcfXrw+ezf7",
+	"4dXZjx+KMbz98MI8fvdj/uPt21fm5/Oz5z+9nFVufHh99urVy/ezdz++m735+Lrs5vtfXj4/zxu9evuP",
+	"2dt35Ufev/zbx5cfzmf6QXHz/O3b2Q8v/zF7l49GxuIqzwZlfdo/+7Q5kP2QJbFYV88lnkT9S5OueYS1",
+	"IS9pOojFoqy+3/8LaG7+kkQhmDmKM2JSN5pC+DfFue9Y/b0HDeU74ohn1yaxq7jK940E1v1a/ZdcS8VW",
+	"s2xifqSTWCxSoahiMzWRLgiDJa2Ckxayyxkil1kA6Zc0xmjdnTXOyNFtWcSt5EFnJbr+ay3vENhLzFSq",
+	"rO8JJEFPRCVdXDPpJAA8iJxFBMnJ0FTy229IngydCSzAZM4a0HXouObv0Pwdmb9jyzZr7LjWJxs78c3L",
+	"16bRofl7ZP4em78n1qdPuXnm6eFw/EVpz2PGEpNtaKYYTcNccb7ZKmMNh8NBkRC9kf28bo/JubuqRaaD",
+	"vZRpUAHzTEN4hmCeNcc++J1aLXuOVbu5x+pVDT7WnIWBT3OSP3Q3XVu1Sl1I193x0JmngitHsiSihR1T",
+	"b0a57LNwdHQ0fEbOzs7Ono/f/EGfD+P/efHz8M35yyN97+cf5ZujX4di7P+DH1/8Ppr/zb3++7PVUTp+",
+	"Ncx+TX58Gv4zOP/jbOg/H8FKwDeH7sm9vvnaTf72TP4ySv9+cnV+uP5pyL8/Dl4+nf/3mP7P0fUrN3sx",
+	"Wrx/Fr09Wb2r1BqDGEWDUMA2ZZdopU1BNtGDT6BKrJ/8YKmZ7Fmy4NlqprlYOPnF3UTfnkfXWJgkWjGR",
+	"KSB1rvEYY0GJMh0X8FAWCqIHp4ku0RyHyX1BQOV8CDug1aSibCCMUz82zXGL48jxd/E5TAxTHuSc2mkG",
+	"Q5PiZHbFosUSd0wgkvUMgjqB/ch9jI4A9dDQ5FG/SuFgDV3gQhJpTQ5dfV8PUX/uEzh+ddgg8zPXEC2t",
+	"iUUppb7v+0EQBGEYhowxNp/Pwc41HA6Ho9FoNB6DlrViwtxQnk2LsFXuvK0NqBgxgcO9hVTk6J96nlKO",
+	"Al+3WQBUSWLe8md9QlTxJjkfk16hBJMmWxElWLTRrlTL9abWcGphboO6eqaiKzDpXFEzYOtfqBgARqXM",
+	"yHrB1lXReRc51qcyCgY3heRZCJ5dUiCBc4bOuTOaRDMt5YGgtkXuGu4nNYWMhj5j8wcVax5MemkKJ4YF",
+	"r3HPmLlyD3rfqHPSptoVgoukuDzOn76woMgmQ7AhlXci1Nz0f9dh3CM9SVEcfvdUNQ+S+axSGn+zeQT8",
+	"+RBBh86Xpb/xafj3/GhWz3m7kDsEddpg8gy7E8JE/JLGUWjenYuUPDGuKE8mZJVJRXwtLmYsr50qUihS",
+	"CKzxpjw8epr4rKVPJ+8+nje16U0VevdIm7r7YXcCHr34YSsDT66OLgrDNXSXqJMmLX30jol6sPv/nFQ9",
+	"mjLgjkCzeXU7kR5EKuA4TRZgfeeCrQ/sKa8abIwRp3AjLfdFsXa9u20y31a2nvcMs5MTzq70lLqTTrbM",
+	"7Dc4+908sgUHWJ7myc2eyLwGImQmw5R5WDkM7X0pxg2upU3YJePobx2paqG6KY/ZXG12s86tV3+6Wf/p",
+	"Zv1obtad52WLVzWY0NCrGlAIK4r79RqVdA+aUQoXURyDoQ2WRBIP+CywVyVR6NnEqzKb+jqvDF43jJkk",
+	"lBtyrm4+NQ/FcWxhNf7zveAMIuzaM91eb3l1AsxghAtkTK0i01hbH99TMnLdsqJnSbVsqE5RK/VZoWw5",
+	"M9HtGLd5J3Rv650d40SK/iDhvVzkZGayr2J337qDXAnBB/TMsTes1ROpoa/3UMRzklzPtD/sDu4zku0+",
+	"0X2fbMsU4qoP5SO43BacWFna1PgJAY3TmOuCsUTWqloYFQLwexV/noByk2TVZ1NeFJenJIzmc5bqvpFF",
+	"rLiGHDgEvehImsVMTkqkeRVxSQQU4THyhXda/pxyPe8BSBgDwNwYIgtRunMaxQOjmTiFiLPcBUoST7fA",
+	"MGPdzNOMa/FNTQe4ILHgC5bmU5AaWRMvl5U9kt82BamiuPR30h8wfhdd+B3dnO/r1qPHzcJuIco8q8gH",
+	"ZTTL+NgdOc/G7RgW67kxZeLbRHBS6G+RTBoOcTjRwt527eETa0NARM2psBK/UGjB8mDr7pnpddPbyTge",
+	"i0wFYsUmJigaWtskn6zexPNYUEVMXZyDbpAMR+ND5+i46RdZGR2oACqDO+s4Sp5xXwcRRvN1XCO2j+fP",
+	"m5q1+lzs0scKMgJHICpi8bReVaF3eLBxQd07hr6p8OoIffsd1MwAYlwymiqf0Y2eu+3Dn6dH7prnFVXB",
+	"MhSLJ5IUPU/wzPjZKpEkH1hlah0Oqw+VtfjWtjQD19xdlX71Y7Ki6YUsCTRWlC7G1zo4pkv7EUdeWWAY",
+	"jp4J2Omah0RmCUsvIynSouqcJi1J9JVAXDcf3tbLp9f30w+aBd6uxD7cdHYWQsG8DLMtSS8WwcUsv6wd",
+	"lY66xBUbFSpf/2pQnbufqcpxwGzZ6GO0bx8j6/Zx9ZT7ydqPyvR/G6Il8kWbREu074OHakfQAZSzMv5x",
+	"UA2RExqGKZPg9+3l9cygA69WgW0yGAxHJ47ruM5w8tR96oJbt/l4m4usFGPQh4HFc+ClK4pK+KMxwASK",
+	"GJJ6tQoUSWv313QVe6RnHK631SCp1K8+wIwvH67oYsFS8vHnavEuzfqZMmyEygvNlGtm3xt4U96osLZk",
+	"KTN2qKLsjqkn0cFE58UB9AfQFbZMK0FRxtME9YAY5W2UFhUgTECeU34IgmA2cuqlw77dcJutVPZcOTUO",
+	"vas7SLrgr4vqAKZYQLVIgG24LJtkWE8AUu+gecu45CrMLlNmUskTwQjJjKsulUWZT1RTwPiqkM1zO9x+",
+	"uv1/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
