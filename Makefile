@@ -19,6 +19,7 @@ test: ## run every test (a throwaway PostgreSQL unless PADDLES_TEST_DATABASE_URL
 
 generate: ## regenerate gen/ from api/openapi.yaml and db/
 	$(TOOL) oapi-codegen -config oapi-codegen.yaml api/openapi.yaml
+	$(TOOL) oapi-codegen -config oapi-codegen-client.yaml api/openapi.yaml
 	$(TOOL) sqlc generate
 
 check: fmt vet check-tidy check-generated lint-spec ## every check CI runs besides the tests

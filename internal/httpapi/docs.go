@@ -19,7 +19,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
-	"go.yaml.in/yaml/v4"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/swaggerui"
