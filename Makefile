@@ -55,3 +55,11 @@ swagger-ui: ## copy Swagger UI (swagger-ui-dist, pinned in package.json) into in
 
 check-swagger-ui: swagger-ui ## fail when internal/swaggerui/dist differs from the pinned swagger-ui-dist
 	@git add -N internal/swaggerui/dist && git diff --exit-code --stat -- internal/swaggerui/dist || { echo "internal/swaggerui/dist is stale: run make swagger-ui and commit"; exit 1; }
+
+.PHONY: check-ts-client
+check: check-ts-client
+
+check-ts-client: ## generate the TypeScript client types (openapi-typescript) and type-check sdk/typescript/example.ts (tsc)
+	npm ci --silent --no-audit --no-fund
+	npx --no-install openapi-typescript api/openapi.yaml -o sdk/typescript/generated/paddles.ts
+	npx --no-install tsc -p sdk/typescript
