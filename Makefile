@@ -33,6 +33,7 @@ vet: ## go vet
 check-tidy: ## fail when go.mod or go.sum (main or tools module) are not tidy
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
+	cd tools/oasdiff && $(GO) mod tidy -diff
 
 check-generated: generate ## fail when gen/ differs from what the sources generate
 	@git add -N gen && git diff --exit-code --stat -- gen || { echo "gen/ is stale: run make generate and commit"; exit 1; }
@@ -63,3 +64,9 @@ check-ts-client: ## generate the TypeScript client types (openapi-typescript) an
 	npm ci --silent --no-audit --no-fund
 	npx --no-install openapi-typescript api/openapi.yaml -o sdk/typescript/generated/paddles.ts
 	npx --no-install tsc -p sdk/typescript
+
+.PHONY: check-breaking
+check: check-breaking
+
+check-breaking: ## fail when api/openapi.yaml breaks the spec it replaces (oasdiff; base: the fork point from main, or HEAD~1 on main)
+	.ci/check-breaking
