@@ -21,24 +21,14 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	check := func(what string, status int, err error, want int) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if status != want {
-			t.Fatalf("%s: status %d, want %d", what, status, want)
-		}
-	}
-
 	// The service and its contract.
 	root, err := api.GetRootWithResponse(ctx)
-	check("getRoot", root.StatusCode(), err, 200)
+	expect(t, "getRoot", root, err, 200)
 	if root.JSON200 == nil || len(*root.JSON200) != 0 {
 		t.Errorf("getRoot: %s", root.Body)
 	}
 	doc, err := api.GetOpenAPIJSONWithResponse(ctx)
-	check("getOpenAPIJSON", doc.StatusCode(), err, 200)
+	expect(t, "getOpenAPIJSON", doc, err, 200)
 	if doc.JSON200.Openapi != "3.0.3" || doc.JSON200.Servers == nil || (*doc.JSON200.Servers)[0].Url != publicURL {
 		t.Errorf("getOpenAPIJSON: openapi %q, servers %+v", doc.JSON200.Openapi, doc.JSON200.Servers)
 	}
@@ -49,18 +39,18 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	created, err := api.CreateJobWithResponse(ctx, runName, config)
-	check("createJob", created.StatusCode(), err, 200)
+	expect(t, "createJob", created, err, 200)
 	if created.JSON200.JobId != "7510032" {
 		t.Errorf("createJob: job_id %q", created.JSON200.JobId)
 	}
 	// Reported again, it exists: teuthology reads the message, then PUTs the same body.
 	again, err := api.CreateJobWithResponse(ctx, runName, config)
-	check("createJob again", again.StatusCode(), err, 400)
+	expect(t, "createJob again", again, err, 400)
 	if again.JSON400.Message != "job with job_id 7510032 already exists" {
 		t.Errorf("createJob again: %q", again.JSON400.Message)
 	}
 	put, err := api.UpdateJobWithResponse(ctx, runName, "7510032", config)
-	check("updateJob (same body)", put.StatusCode(), err, 200)
+	expect(t, "updateJob (same body)", put, err, 200)
 
 	// The job's life: machines locked, pid, heartbeat, then its outcome.
 	for _, body := range []string{
@@ -70,15 +60,15 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 		`{"status": "pass", "success": true, "duration": 1234.56}`,
 	} {
 		r, err := api.UpdateJobWithResponse(ctx, runName, "7510032", json.RawMessage(body))
-		check("updateJob "+body, r.StatusCode(), err, 200)
+		expect(t, "updateJob "+body, r, err, 200)
 	}
 	head, err := api.HeadJobWithResponse(ctx, runName, "7510032")
-	check("headJob", head.StatusCode(), err, 200)
+	expect(t, "headJob", head, err, 200)
 	head, err = api.HeadJobWithResponse(ctx, runName, "7510033")
-	check("headJob (none)", head.StatusCode(), err, 404)
+	expect(t, "headJob (none)", head, err, 404)
 
 	job, err := api.GetJobWithResponse(ctx, runName, "7510032")
-	check("getJob", job.StatusCode(), err, 200)
+	expect(t, "getJob", job, err, 200)
 	j := job.JSON200
 	if *j.Status != paddles.JobStatusPass || !*j.Success || *j.Duration != 1235 || *j.Pid != "4242" || *j.NukeOnError != true ||
 		*j.MonAKernelSha1 != "4a1a0e4c2cbe7a7e5e1bd13c2a3a9d3b8f2a1c55" || *j.Timestamp != "2026-01-15 10:20:30" {
@@ -95,80 +85,92 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 
 	// The run, as pulpito and teuthology read it.
 	headRun, err := api.HeadRunWithResponse(ctx, runName)
-	check("headRun", headRun.StatusCode(), err, 200)
+	expect(t, "headRun", headRun, err, 200)
 	run, err := api.GetRunWithResponse(ctx, runName)
-	check("getRun", run.StatusCode(), err, 200)
+	expect(t, "getRun", run, err, 200)
 	if r := run.JSON200; *r.Status != paddles.RunStatusFinishedPass || *r.Href != publicURL+"/runs/"+runName+"/" ||
 		len(r.Jobs) != 1 || r.Results.Pass != 1 || *r.Suite != "rados" || *r.User != "teuthology" {
 		t.Errorf("getRun: %s", run.Body)
 	}
 	fields := "name,status,results"
 	runs, err := api.ListRunsWithResponse(ctx, &paddles.ListRunsParams{Fields: &fields})
-	check("listRuns", runs.StatusCode(), err, 200)
+	expect(t, "listRuns", runs, err, 200)
 	if len(*runs.JSON200) != 1 || *(*runs.JSON200)[0].Name != runName || runs.HTTPResponse.Header.Get("X-Total-Count") != "1" {
 		t.Errorf("listRuns: %s", runs.Body)
 	}
 	pass := paddles.JobStatusPass
 	jobs, err := api.ListRunJobsWithResponse(ctx, runName, &paddles.ListRunJobsParams{Status: &pass})
-	check("listRunJobs", jobs.StatusCode(), err, 200)
+	expect(t, "listRunJobs", jobs, err, 200)
 	if len(*jobs.JSON200) != 1 {
 		t.Errorf("listRunJobs: %s", jobs.Body)
 	}
 
 	// Filters and search.
 	branches, err := api.ListRunBranchesWithResponse(ctx)
-	check("listRunBranches", branches.StatusCode(), err, 200)
+	expect(t, "listRunBranches", branches, err, 200)
 	if !reflect.DeepEqual(*branches.JSON200, []string{"main"}) {
 		t.Errorf("listRunBranches: %s", branches.Body)
 	}
 	since := "2026-01-01"
 	bySuite, err := api.FilterRunsWithResponse(ctx, paddles.Suite, "rados", &paddles.FilterRunsParams{Since: &since})
-	check("filterRuns", bySuite.StatusCode(), err, 200)
+	expect(t, "filterRuns", bySuite, err, 200)
 	if len(*bySuite.JSON200) != 1 {
 		t.Errorf("filterRuns: %s", bySuite.Body)
 	}
 	between, err := api.ListRunsBetweenWithResponse(ctx, "2026-01-15", "2026-01-15", nil)
-	check("listRunsBetween", between.StatusCode(), err, 200)
+	expect(t, "listRunsBetween", between, err, 200)
 	if len(*between.JSON200) != 1 {
 		t.Errorf("listRunsBetween: %s", between.Body)
 	}
 	queued, err := api.ListQueuedRunsWithResponse(ctx, nil)
-	check("listQueuedRuns", queued.StatusCode(), err, 200)
+	expect(t, "listQueuedRuns", queued, err, 200)
 	if len(*queued.JSON200) != 0 {
 		t.Errorf("listQueuedRuns: %s", queued.Body)
 	}
 	branch := "main"
 	found, err := api.SearchJobsWithResponse(ctx, &paddles.SearchJobsParams{Branch: &branch, Status: &pass})
-	check("searchJobs", found.StatusCode(), err, 200)
+	expect(t, "searchJobs", found, err, 200)
 	if len(*found.JSON200) != 1 || (*found.JSON200)[0].JobId != "7510032" {
 		t.Errorf("searchJobs: %s", found.Body)
 	}
 	negative := -1
 	bad, err := api.ListRunsWithResponse(ctx, &paddles.ListRunsParams{Count: &negative})
-	check("listRuns count=-1", bad.StatusCode(), err, 400)
+	expect(t, "listRuns count=-1", bad, err, 400)
 	if bad.JSON400.Message != "count must be a non-negative integer" {
 		t.Errorf("listRuns count=-1: %q", bad.JSON400.Message)
 	}
 
 	// teuthology-kill / teuthology-queue -d: delete the job, then the run.
 	del, err := api.DeleteJobWithResponse(ctx, runName, "7510032")
-	check("deleteJob", del.StatusCode(), err, 200)
+	expect(t, "deleteJob", del, err, 200)
 	gone, err := api.GetJobWithResponse(ctx, runName, "7510032")
-	check("getJob (deleted)", gone.StatusCode(), err, 404)
+	expect(t, "getJob (deleted)", gone, err, 404)
 	delRun, err := api.DeleteRunWithResponse(ctx, runName)
-	check("deleteRun", delRun.StatusCode(), err, 200)
+	expect(t, "deleteRun", delRun, err, 200)
 	goneRun, err := api.GetRunWithResponse(ctx, runName)
-	check("getRun (deleted)", goneRun.StatusCode(), err, 404)
+	expect(t, "getRun (deleted)", goneRun, err, 404)
 	if goneRun.JSON404 == nil || goneRun.JSON404.Message == "" {
 		t.Errorf("getRun (deleted): %s", goneRun.Body)
 	}
 
 	// A run created explicitly, as upstream allows.
 	createdRun, err := api.CreateRunWithResponse(ctx, json.RawMessage(`{"name": "`+runName+`"}`))
-	check("createRun", createdRun.StatusCode(), err, 200)
+	expect(t, "createRun", createdRun, err, 200)
 	dup, err := api.CreateRunWithResponse(ctx, json.RawMessage(`{"name": "`+runName+`"}`))
-	check("createRun again", dup.StatusCode(), err, 400)
+	expect(t, "createRun again", dup, err, 400)
 	if dup.JSON400.Message != "run with name "+runName+" already exists" {
 		t.Errorf("createRun again: %q", dup.JSON400.Message)
+	}
+}
+
+// expect fails the test unless the call succeeded (its answer decoded as the spec says) with the
+// status.
+func expect[R interface{ StatusCode() int }](t *testing.T, what string, r R, err error, status int) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if r.StatusCode() != status {
+		t.Fatalf("%s: status %d, want %d", what, r.StatusCode(), status)
 	}
 }
