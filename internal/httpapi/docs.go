@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"path"
 	"strconv"
@@ -17,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"go.yaml.in/yaml/v3"
 
@@ -101,15 +101,23 @@ func specFor(publicURL string) *servedSpec {
 }
 
 func buildSpec(publicURL string) (jsonDoc, yamlDoc []byte, err error) {
-	spec, err := api.GetSpec()
+	// The embedded spec's JSON is edited as plain JSON, not loaded with kin-openapi: the loader
+	// would add 1.3 MB to the binary for this one use.
+	raw, err := api.GetSpecJSON()
 	if err != nil {
 		return nil, nil, err
 	}
-	spec.Servers = nil
-	if publicURL != "" {
-		spec.Servers = openapi3.Servers{{URL: publicURL, Description: "this server"}}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var doc map[string]any
+	if err := d.Decode(&doc); err != nil {
+		return nil, nil, err
 	}
-	if jsonDoc, err = spec.MarshalJSON(); err != nil {
+	delete(doc, "servers")
+	if publicURL != "" {
+		doc["servers"] = []map[string]string{{"url": publicURL, "description": "this server"}}
+	}
+	if jsonDoc, err = json.Marshal(doc); err != nil {
 		return nil, nil, err
 	}
 	yamlDoc, err = jsonToYAML(jsonDoc)
