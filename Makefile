@@ -19,6 +19,7 @@ test: ## run every test (a throwaway PostgreSQL unless PADDLES_TEST_DATABASE_URL
 
 generate: ## regenerate gen/ from api/openapi.yaml and db/
 	$(TOOL) oapi-codegen -config oapi-codegen.yaml api/openapi.yaml
+	$(TOOL) oapi-codegen -config oapi-codegen-client.yaml api/openapi.yaml
 	$(TOOL) sqlc generate
 
 check: fmt vet check-tidy check-generated lint-spec ## every check CI runs besides the tests
@@ -32,6 +33,7 @@ vet: ## go vet
 check-tidy: ## fail when go.mod or go.sum (main or tools module) are not tidy
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
+	cd tools/oasdiff && $(GO) mod tidy -diff
 
 check-generated: generate ## fail when gen/ differs from what the sources generate
 	@git add -N gen && git diff --exit-code --stat -- gen || { echo "gen/ is stale: run make generate and commit"; exit 1; }
@@ -39,3 +41,32 @@ check-generated: generate ## fail when gen/ differs from what the sources genera
 lint-spec: ## lint api/openapi.yaml with redocly (pinned in package.json)
 	npm ci --silent --no-audit --no-fund
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint --format=stylish api/openapi.yaml
+
+# --- The contract as a product: Swagger UI, clients, breaking-change check (README "The contract as a product").
+.PHONY: swagger-ui check-swagger-ui
+check: check-swagger-ui
+
+# Swagger UI's files served at /docs/, vendored from swagger-ui-dist (pinned in package.json).
+SWAGGER_UI_FILES := LICENSE NOTICE package.json favicon-16x16.png favicon-32x32.png swagger-ui.css swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt
+
+swagger-ui: ## copy Swagger UI (swagger-ui-dist, pinned in package.json) into internal/swaggerui/dist
+	npm ci --silent --no-audit --no-fund
+	rm -rf internal/swaggerui/dist && mkdir -p internal/swaggerui/dist
+	cd node_modules/swagger-ui-dist && cp $(SWAGGER_UI_FILES) ../../internal/swaggerui/dist/
+
+check-swagger-ui: swagger-ui ## fail when internal/swaggerui/dist differs from the pinned swagger-ui-dist
+	@git add -N internal/swaggerui/dist && git diff --exit-code --stat -- internal/swaggerui/dist || { echo "internal/swaggerui/dist is stale: run make swagger-ui and commit"; exit 1; }
+
+.PHONY: check-ts-client
+check: check-ts-client
+
+check-ts-client: ## generate the TypeScript client types (openapi-typescript) and type-check sdk/typescript/example.ts (tsc)
+	npm ci --silent --no-audit --no-fund
+	npx --no-install openapi-typescript api/openapi.yaml -o sdk/typescript/generated/paddles.ts
+	npx --no-install tsc -p sdk/typescript
+
+.PHONY: check-breaking
+check: check-breaking
+
+check-breaking: ## fail when api/openapi.yaml breaks the spec it replaces (oasdiff; base: the fork point from main, or HEAD~1 on main)
+	.ci/check-breaking

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -390,6 +391,28 @@ type NodeLockState struct {
 // Example: 2026-01-15 10:25:00.120000
 type NullableTimestamp = string
 
+// OpenAPIDocument An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3.html), this one.
+type OpenAPIDocument struct {
+	Info map[string]interface{} `json:"info"`
+
+	// Openapi Example: 3.0.3
+	Openapi string                 `json:"openapi"`
+	Paths   map[string]interface{} `json:"paths"`
+
+	// Servers The server's public URL (`--public-url`).
+	Servers              *[]OpenAPIDocument_Servers_Item `json:"servers,omitempty"`
+	AdditionalProperties map[string]interface{}          `json:"-"`
+}
+
+// OpenAPIDocument_Servers_Item defines model for OpenAPIDocument.servers.Item.
+type OpenAPIDocument_Servers_Item struct {
+	Description *string `json:"description,omitempty"`
+
+	// Url Example: http://paddles.example.com
+	Url                  string                 `json:"url"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // Queue defines model for Queue.
 type Queue struct {
 	// Paused Example: true
@@ -664,6 +687,11 @@ type Empty = map[string]interface{}
 // Example: {"message":"job with job_id 1 already exists"}
 type Forbidden = Error
 
+// InternalError Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type InternalError = Error
+
 // JobList defines model for JobList.
 type JobList = []Job
 
@@ -697,6 +725,11 @@ type TokenRequired = Error
 //
 // Example: {"message":"job with job_id 1 already exists"}
 type TooLarge = Error
+
+// Unavailable Every error answer.
+//
+// Example: {"message":"job with job_id 1 already exists"}
+type Unavailable = Error
 
 // Values defines model for Values.
 type Values = []string
@@ -883,6 +916,198 @@ type CreateJobJSONRequestBody = JobInput
 
 // UpdateJobJSONRequestBody defines body for UpdateJob for application/json ContentType.
 type UpdateJobJSONRequestBody = JobInput
+
+// Getter for additional properties for OpenAPIDocument. Returns the specified
+// element and whether it was found
+func (a OpenAPIDocument) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for OpenAPIDocument
+func (a *OpenAPIDocument) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for OpenAPIDocument to handle AdditionalProperties
+func (a *OpenAPIDocument) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["info"]; found {
+		err = json.Unmarshal(raw, &a.Info)
+		if err != nil {
+			return fmt.Errorf("error reading 'info': %w", err)
+		}
+		delete(object, "info")
+	}
+
+	if raw, found := object["openapi"]; found {
+		err = json.Unmarshal(raw, &a.Openapi)
+		if err != nil {
+			return fmt.Errorf("error reading 'openapi': %w", err)
+		}
+		delete(object, "openapi")
+	}
+
+	if raw, found := object["paths"]; found {
+		err = json.Unmarshal(raw, &a.Paths)
+		if err != nil {
+			return fmt.Errorf("error reading 'paths': %w", err)
+		}
+		delete(object, "paths")
+	}
+
+	if raw, found := object["servers"]; found {
+		err = json.Unmarshal(raw, &a.Servers)
+		if err != nil {
+			return fmt.Errorf("error reading 'servers': %w", err)
+		}
+		delete(object, "servers")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for OpenAPIDocument to handle AdditionalProperties
+func (a OpenAPIDocument) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Info != nil {
+		object["info"], err = json.Marshal(a.Info)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'info': %w", err)
+		}
+	}
+
+	object["openapi"], err = json.Marshal(a.Openapi)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'openapi': %w", err)
+	}
+
+	if a.Paths != nil {
+		object["paths"], err = json.Marshal(a.Paths)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'paths': %w", err)
+		}
+	}
+
+	if a.Servers != nil {
+		object["servers"], err = json.Marshal(a.Servers)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'servers': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for OpenAPIDocument_Servers_Item. Returns the specified
+// element and whether it was found
+func (a OpenAPIDocument_Servers_Item) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for OpenAPIDocument_Servers_Item
+func (a *OpenAPIDocument_Servers_Item) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for OpenAPIDocument_Servers_Item to handle AdditionalProperties
+func (a *OpenAPIDocument_Servers_Item) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["description"]; found {
+		err = json.Unmarshal(raw, &a.Description)
+		if err != nil {
+			return fmt.Errorf("error reading 'description': %w", err)
+		}
+		delete(object, "description")
+	}
+
+	if raw, found := object["url"]; found {
+		err = json.Unmarshal(raw, &a.Url)
+		if err != nil {
+			return fmt.Errorf("error reading 'url': %w", err)
+		}
+		delete(object, "url")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for OpenAPIDocument_Servers_Item to handle AdditionalProperties
+func (a OpenAPIDocument_Servers_Item) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Description != nil {
+		object["description"], err = json.Marshal(a.Description)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'description': %w", err)
+		}
+	}
+
+	object["url"], err = json.Marshal(a.Url)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'url': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // AsAnyJSON0 returns the union data inside the AnyJSON as a AnyJSON0
 func (t AnyJSON) AsAnyJSON0() (AnyJSON0, error) {
@@ -1074,6 +1299,12 @@ type ServerInterface interface {
 	// LockNode Lock, unlock or check a node
 	// (PUT /nodes/{node}/lock/)
 	LockNode(ctx echo.Context, node NodeName) error
+	// GetOpenAPIJSON This contract, as JSON
+	// (GET /openapi.json)
+	GetOpenAPIJSON(ctx echo.Context) error
+	// GetOpenAPIYAML This contract, as YAML
+	// (GET /openapi.yaml)
+	GetOpenAPIYAML(ctx echo.Context) error
 	// ListQueues List job queues
 	// (GET /queue/)
 	ListQueues(ctx echo.Context, params ListQueuesParams) error
@@ -1526,6 +1757,24 @@ func (w *ServerInterfaceWrapper) LockNode(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.LockNode(ctx, node)
+	return err
+}
+
+// GetOpenAPIJSON converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPIJSON(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPIJSON(ctx)
+	return err
+}
+
+// GetOpenAPIYAML converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPIYAML(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPIYAML(ctx)
 	return err
 }
 
@@ -2150,6 +2399,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/healthz/", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
 	router.GET(options.BaseURL+"/readyz/", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
+	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
+	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
 	router.GET(options.BaseURL+"/runs/", wrapper.ListRuns, options.OperationMiddlewares["listRuns"]...)
 	router.POST(options.BaseURL+"/runs/", wrapper.CreateRun, options.OperationMiddlewares["createRun"]...)
 	router.GET(options.BaseURL+"/runs/branch/", wrapper.ListRunBranches, options.OperationMiddlewares["listRunBranches"]...)
@@ -2203,6 +2454,8 @@ type EmptyJSONResponse map[string]interface{}
 
 type ForbiddenJSONResponse Error
 
+type InternalErrorJSONResponse Error
+
 type JobListJSONResponse []Job
 
 type NodeLockJSONResponse NodeLockState
@@ -2235,6 +2488,8 @@ type TokenRequiredJSONResponse struct {
 
 type TooLargeJSONResponse Error
 
+type UnavailableJSONResponse Error
+
 type ValuesJSONResponse []string
 
 type GetRootRequestObject struct {
@@ -2256,6 +2511,22 @@ func (response GetRoot200JSONResponse) VisitGetRootResponse(w http.ResponseWrite
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetRoot302ResponseHeaders struct {
+	Location *string
+}
+
+type GetRoot302Response struct {
+	Headers GetRoot302ResponseHeaders
+}
+
+func (response GetRoot302Response) VisitGetRootResponse(w http.ResponseWriter) error {
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(302)
+	return nil
 }
 
 type GetHealthzRequestObject struct {
@@ -2321,6 +2592,34 @@ func (response SearchJobs400JSONResponse) VisitSearchJobsResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SearchJobs500JSONResponse) VisitSearchJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchJobs503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response SearchJobs503JSONResponse) VisitSearchJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3163,6 +3462,54 @@ func (response LockNode413JSONResponse) VisitLockNodeResponse(w http.ResponseWri
 	return err
 }
 
+type GetOpenAPIJSONRequestObject struct {
+}
+
+type GetOpenAPIJSONResponseObject interface {
+	VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPIJSON200JSONResponse OpenAPIDocument
+
+func (response GetOpenAPIJSON200JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPIYAMLRequestObject struct {
+}
+
+type GetOpenAPIYAMLResponseObject interface {
+	VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPIYAML200ApplicationyamlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetOpenAPIYAML200ApplicationyamlResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/yaml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ListQueuesRequestObject struct {
 	Params ListQueuesParams
 }
@@ -3675,6 +4022,34 @@ func (response ListRuns400JSONResponse) VisitListRunsResponse(w http.ResponseWri
 	return err
 }
 
+type ListRuns500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRuns500JSONResponse) VisitListRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRuns503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRuns503JSONResponse) VisitListRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRunRequestObject struct {
 	Body *CreateRunJSONRequestBody
 }
@@ -3725,6 +4100,34 @@ func (response CreateRun413JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	return err
 }
 
+type CreateRun500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateRun500JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateRun503JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunBranchesRequestObject struct {
 }
 
@@ -3746,6 +4149,34 @@ func (response ListRunBranches200JSONResponse) VisitListRunBranchesResponse(w ht
 	return err
 }
 
+type ListRunBranches500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunBranches500JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunBranches503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunBranches503JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunDatesRequestObject struct {
 }
 
@@ -3763,6 +4194,34 @@ func (response ListRunDates200JSONResponse) VisitListRunDatesResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunDates500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunDates500JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunDates503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunDates503JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3808,6 +4267,34 @@ func (response ListRunsBetween400JSONResponse) VisitListRunsBetweenResponse(w ht
 	return err
 }
 
+type ListRunsBetween500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunsBetween500JSONResponse) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunsBetween503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunsBetween503JSONResponse) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunFlavorsRequestObject struct {
 }
 
@@ -3829,6 +4316,34 @@ func (response ListRunFlavors200JSONResponse) VisitListRunFlavorsResponse(w http
 	return err
 }
 
+type ListRunFlavors500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunFlavors500JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunFlavors503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunFlavors503JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunMachineTypesRequestObject struct {
 }
 
@@ -3846,6 +4361,34 @@ func (response ListRunMachineTypes200JSONResponse) VisitListRunMachineTypesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunMachineTypes500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunMachineTypes500JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunMachineTypes503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunMachineTypes503JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3889,6 +4432,34 @@ func (response ListQueuedRuns400JSONResponse) VisitListQueuedRunsResponse(w http
 	return err
 }
 
+type ListQueuedRuns500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListQueuedRuns500JSONResponse) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuedRuns503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListQueuedRuns503JSONResponse) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunSha1sRequestObject struct {
 }
 
@@ -3906,6 +4477,34 @@ func (response ListRunSha1s200JSONResponse) VisitListRunSha1sResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSha1s500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunSha1s500JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSha1s503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunSha1s503JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3931,6 +4530,34 @@ func (response ListRunStatuses200JSONResponse) VisitListRunStatusesResponse(w ht
 	return err
 }
 
+type ListRunStatuses500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunStatuses500JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunStatuses503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunStatuses503JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunSuitesRequestObject struct {
 }
 
@@ -3952,6 +4579,34 @@ func (response ListRunSuites200JSONResponse) VisitListRunSuitesResponse(w http.R
 	return err
 }
 
+type ListRunSuites500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunSuites500JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSuites503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunSuites503JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunUsersRequestObject struct {
 }
 
@@ -3969,6 +4624,34 @@ func (response ListRunUsers200JSONResponse) VisitListRunUsersResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunUsers500JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunUsers503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunUsers503JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4028,6 +4711,34 @@ func (response FilterRuns404JSONResponse) VisitFilterRunsResponse(w http.Respons
 	return err
 }
 
+type FilterRuns500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FilterRuns500JSONResponse) VisitFilterRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FilterRuns503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response FilterRuns503JSONResponse) VisitFilterRunsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteRunRequestObject struct {
 	Name RunName `json:"name"`
 }
@@ -4046,6 +4757,20 @@ func (response DeleteRun200JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun400JSONResponse Error
+
+func (response DeleteRun400JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4095,6 +4820,48 @@ func (response DeleteRun404JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	return err
 }
 
+type DeleteRun413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response DeleteRun413JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteRun500JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteRun503JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRunRequestObject struct {
 	Name RunName `json:"name"`
 }
@@ -4117,6 +4884,20 @@ func (response GetRun200JSONResponse) VisitGetRunResponse(w http.ResponseWriter)
 	return err
 }
 
+type GetRun400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetRun400JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRun404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetRun404JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
@@ -4127,6 +4908,34 @@ func (response GetRun404JSONResponse) VisitGetRunResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRun500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetRun500JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetRun503JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4147,11 +4956,35 @@ func (response HeadRun200Response) VisitHeadRunResponse(w http.ResponseWriter) e
 	return nil
 }
 
+type HeadRun400Response struct {
+}
+
+func (response HeadRun400Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	w.WriteHeader(400)
+	return nil
+}
+
 type HeadRun404Response struct {
 }
 
 func (response HeadRun404Response) VisitHeadRunResponse(w http.ResponseWriter) error {
 	w.WriteHeader(404)
+	return nil
+}
+
+type HeadRun500Response struct {
+}
+
+func (response HeadRun500Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	w.WriteHeader(500)
+	return nil
+}
+
+type HeadRun503Response struct {
+}
+
+func (response HeadRun503Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	w.WriteHeader(503)
 	return nil
 }
 
@@ -4202,6 +5035,34 @@ func (response ListRunJobs404JSONResponse) VisitListRunJobsResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunJobs500JSONResponse) VisitListRunJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunJobs503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunJobs503JSONResponse) VisitListRunJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4288,6 +5149,34 @@ func (response CreateJob413JSONResponse) VisitCreateJobResponse(w http.ResponseW
 	return err
 }
 
+type CreateJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateJob500JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateJob503JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteJobRequestObject struct {
 	Name  RunName `json:"name"`
 	JobId string  `json:"job_id"`
@@ -4307,6 +5196,20 @@ func (response DeleteJob200JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob400JSONResponse Error
+
+func (response DeleteJob400JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4356,6 +5259,48 @@ func (response DeleteJob404JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	return err
 }
 
+type DeleteJob413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response DeleteJob413JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response DeleteJob500JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteJob503JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJobRequestObject struct {
 	Name  RunName `json:"name"`
 	JobId string  `json:"job_id"`
@@ -4379,6 +5324,20 @@ func (response GetJob200JSONResponse) VisitGetJobResponse(w http.ResponseWriter)
 	return err
 }
 
+type GetJob400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetJob400JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJob404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response GetJob404JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
@@ -4389,6 +5348,34 @@ func (response GetJob404JSONResponse) VisitGetJobResponse(w http.ResponseWriter)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetJob500JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetJob503JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4410,11 +5397,35 @@ func (response HeadJob200Response) VisitHeadJobResponse(w http.ResponseWriter) e
 	return nil
 }
 
+type HeadJob400Response struct {
+}
+
+func (response HeadJob400Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	w.WriteHeader(400)
+	return nil
+}
+
 type HeadJob404Response struct {
 }
 
 func (response HeadJob404Response) VisitHeadJobResponse(w http.ResponseWriter) error {
 	w.WriteHeader(404)
+	return nil
+}
+
+type HeadJob500Response struct {
+}
+
+func (response HeadJob500Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	w.WriteHeader(500)
+	return nil
+}
+
+type HeadJob503Response struct {
+}
+
+func (response HeadJob503Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	w.WriteHeader(503)
 	return nil
 }
 
@@ -4515,6 +5526,34 @@ func (response UpdateJob413JSONResponse) VisitUpdateJobResponse(w http.ResponseW
 	return err
 }
 
+type UpdateJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateJob500JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJob503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateJob503JSONResponse) VisitUpdateJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetRoot Service root
@@ -4565,6 +5604,12 @@ type StrictServerInterface interface {
 	// LockNode Lock, unlock or check a node
 	// (PUT /nodes/{node}/lock/)
 	LockNode(ctx context.Context, request LockNodeRequestObject) (LockNodeResponseObject, error)
+	// GetOpenAPIJSON This contract, as JSON
+	// (GET /openapi.json)
+	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
+	// GetOpenAPIYAML This contract, as YAML
+	// (GET /openapi.yaml)
+	GetOpenAPIYAML(ctx context.Context, request GetOpenAPIYAMLRequestObject) (GetOpenAPIYAMLResponseObject, error)
 	// ListQueues List job queues
 	// (GET /queue/)
 	ListQueues(ctx context.Context, request ListQueuesRequestObject) (ListQueuesResponseObject, error)
@@ -5193,6 +6238,52 @@ func (sh *strictHandler) LockNode(ctx echo.Context, node NodeName) error {
 		return err
 	} else if validResponse, ok := response.(LockNodeResponseObject); ok {
 		return validResponse.VisitLockNodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPIJSON operation middleware
+func (sh *strictHandler) GetOpenAPIJSON(ctx echo.Context) error {
+	var request GetOpenAPIJSONRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPIJSON(ctx.Request().Context(), request.(GetOpenAPIJSONRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPIJSON")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIJSONResponseObject); ok {
+		return validResponse.VisitGetOpenAPIJSONResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPIYAML operation middleware
+func (sh *strictHandler) GetOpenAPIYAML(ctx echo.Context) error {
+	var request GetOpenAPIYAMLRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPIYAML(ctx.Request().Context(), request.(GetOpenAPIYAMLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPIYAML")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPIYAMLResponseObject); ok {
+		return validResponse.VisitGetOpenAPIYAMLResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6123,190 +7214,263 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17d9s20+dXweG+eyL10LrYSdoq5zn7ukmvmyapkzx9u1FWhEjIYkwBCgDaUf14P/uemQFvEilRtpz2",
-	"6dv+0VgSCAKDwdww88O1F6rFUkkhrfFG195c8Eho/PONsjx5qlJp4VMkTKjjpY2V9EbeD+qKLbhcsdiK",
-	"hWF2LtjVXCWCJbGxsTxnc5VExmc81MoYxpOELfm5MD3P98QnvlgmwhsNj08e+p4J52LB4RV2tRTeyIul",
-	"FedCezc3N7635JovhHVDahjNK34umIl/Fz32TMx4mljDrMJRGaEvhX5gWHB0pFNpjmAYR9A2YJ3hYNB9",
-	"wgbsPL4UhnHJxGJpVzhSGGgMfX9MhV55vif5AgYX4gjKo17EMl6kC2808Ddn4Hs/qel3sUgisznsp2qx",
-	"4EdGwBytiNgHNWUXYmWeMMHDOX60cyFZyLWOhWFKJitm58oIbMaWSWpY8EFNJ3EU9NipZKm8kOpKws9j",
-	"yaW5Etqwh4NBbyzLhPeM5TY1fnk49dOd0dBrVslYHctznOILFYkX2H59hm/mgkkViQeGQYe96iAWsZ3H",
-	"g8GwN9NK2p4Ry5j3QrGc90K1yAa05HZejAc683xPi49prEXkjaxOxfbRAXNsjmx4NOVGRLjWTKaLqdBN",
-	"Sw5NKhSIiMe80dAvVn9Yu/pnqWy7+jqV5dWHj9tWf329WXm5K3SGafhuxbUwsDvustpnqWxebJ1Kt9Y+",
-	"E73zHgusSO1cJep8dXQ8OH58NBgeDR9NhoPR8WB0MjjSPFLmaMFjeRTFxmp15Kh7ROwRVOdyx94amAr+",
-	"2YepbqCxWSppBC7sNzw6Ex9TYVA2hUpaQWKKL5dJHHIgUP+DASpdF5O59hbCGOROj0sWy0uexBHDRWBX",
-	"3DCzFGE8i0Xk3ZRH8x9azLyR9z/6heTu06+m/63WyknOmsWhMbLYsAVPZkovRPQEpaQbCDN8ZdjVnGOb",
-	"K63keQ/e/S2Ixb2mdlNDPjX9IEJbN7hnSgp80XdKT+MoEvK2dHzKpVSWJSq8AHnOEy14tDqCzyJCUXQA",
-	"Wp5S/0qzJU8NMH0CxJ2lRpAqdIT2oUlHScadGmJXsZ2DJrrSsRVHVl0IaYIuqU/4aizxO6A+TAMZonaF",
-	"4nAOMp30y/O4FeMVs0alvWv6P6kp9O8Wj2vNV02M9UFNDa4faILnKrzYazTbBpF1+NpyK5pe7zQMLgrI",
-	"OeHGYr9TqYxuy0oggHG9QDywOwoeXM4ZDudAezmVwF1gI0RKELuIT7Gx2dzPgPHbz50UlLqitUkXC65X",
-	"YFkpY8+1eP3Lc+BJ/N33LnmSrhELXo9bbYTcGnHLQb8WYyPthApkEZ9rDkZi9VWnzP2gkP+XQkbQZq/X",
-	"Eemy7ROmWgtpWYfXdt0l2h5gMZqmiwIgtqZ+XLhSv6QiFcDd5mB7ptRlw3g/QosHBrkHDVrGZUTCDAd1",
-	"lsrMajqsTDlLZRuZckpmmZoBmxvWyS1zfIItubG47gn8AU27YCWUXJf/OkLn5Sj3F+oG5dr3S34OjuUN",
-	"iOAfSRvfVnjkEp1tCvQDSYCp4Froav9KItUqjk9pGCSkcX5nubFz2wnGJtNqznAyjJdfNmJGyIidgtzU",
-	"8e/Y54h9Q6Mep4PBSYjt8E9xIKJsHRHrxJY4qkEPwy4o6e/M9B5LCYTtSMWC2ukEjHjJZ1Jp9g03cchC",
-	"LSIhbcwT9zoOfGuulI665I6V+PXXX389gp7hgRA0Xa1xjRQQ6NryUmPs3s8oC3PAEVQNZ/erFjxZ/GPs",
-	"LXkUJcKMva3GPu0G9ZzrVsKgXo06Wk5VtGJWKZZAb6yTxIvYsuHjL7/88nj4mE1XVpjugQ1dfKf4FAoR",
-	"meqmwLfjbvgnaBezz+zeeaDngXAf0zjyfA+e4mEivPd+nUBco+pu8fcMYyghiotUGJ8Zpa2Iel6hrrDj",
-	"U7n66fXLFzhguXo580bvrj0eRTH0w5NXWi2FtjHMjjwamSYJn8Ic6POaYe4Xg94Ypb85j/wbcp/L30yV",
-	"SgSX3s37DdEuVwwGTXNjHRgSi2WYpJGIuj4zVmkRIRdrYVMtRcTEJx7aZMXAJUK96ZdZLRTLuVu+Gfyr",
-	"TETbZ5qeM/xwPLghXn7GV5s765RFfOWz4Lfffvvt6Oefj549C1BvB1ZFfBXgnythrND4sfP2zdNudW8V",
-	"BqHng2tphYaO/29nPI6uH94cwT/H2T//wm7/lffY/Q/P32QRYu+NsX57KfSKCfjRmRhrxCj2Heh2lDsU",
-	"H2LDzBkiM9HAW5YlDik9u/7WX8EhvAJLilxC9lqhRfzJGsa1YEuujYjYdMXCJIZdissnBUjicM4lbHcM",
-	"BuAWTGez+BMLqqMJkKSbwYbCJ3+Xj+/9JuN6Pwie2Hm92CRCgV7kbKnVVDALEwJpDJuqQj8Kk0DXF5sE",
-	"yn689oRMFzAkdVEaTcOw3VN1owYXq4YfP6hpj9FSX4gVWqxaGLRkcbtczYVkqTTCdlkqE2EMCyh084+A",
-	"Sa61uiJx54KxT/IgIYvNWPLkCpxI1+daaPDa4zqcx5digjGSkdd3n/t39ID6Q8/3pprLEHp1ErQ6c+yi",
-	"PwXl1b8OkxR2iOnP4k8iOjpmRDaUD/0pyEX4i1luLkwfn5zwZTyxwlhzA12nZPBjmPmR74kFjxNvBAT0",
-	"vRmPk1SLiRYcpbv7NuGXsOvyAJ/vEd28kQejvxBaigRodBFN8yjRnA/hEZwzLCoYpZNYTkwagyKf8cQI",
-	"30vU+WRO+mxu7XLU73/kR0utPq3yiGeJwncndqmHXqLAjVrwcB5LMcm4NQuILZSc8AnNbZLNRvBoKsTM",
-	"/Tyt/kzUcsGzu0fkZHohJkpOBMk8Iqsy2UDTaSpt6uFXl0Ib4pXj497gIXx5KbSOI6fBW6oC31NXUsBK",
-	"gzaN0kREk2Ie/1n8ifI8vODnYmJUqkMk3JwvODDvMlxOzjWfccknqc55a4n88vD44TG0UcaCGCjpCAa0",
-	"GY4GJ72TL4+/fow6Q8dKx3bljYaDge+he1ZeIq3QQX/3Dlajx2FVznXvE9Ik6g289/47j0QvfAArRMBL",
-	"YQzwt7R6NRGXaNvQGN0yD4bHJw8fPf7yq6/5NIzErOkz2DqW69qZPBoNBr3h8WAwGFAzkp8gXeFzOjXC",
-	"wv7pD6lBGobC5BaJ2yS09T33ebIuJujbTCDN1cJJoyulL4TuGx32Yen7H3neWIvEta98uVRuA5pRv38e",
-	"23k6xa2Hj+NGPI9t3t6RaSaicMq//urLx48enhwPB02fQYOBcUu+PPHtf+445Rh5xsyPRHT86NHwa3Z6",
-	"enra66FdioINLbpYGssTx19gZBGb4yfQKjm3btDNxgthLF8sN5cNNqfne+ky4pvLOhwNjkcPQeSlBrdJ",
-	"ZUdcCj1VxhmRG0qyqj6um2zOwtTJBt2iaUVdtGmf64B1JftahEpGeBzZ0Et+ipOrjhYvXNcrbR5xSqdF",
-	"00wZlXwR1EsbDQtFtc2FytyHTZ3VOJbcri8rtHXavj17ngUhPqjpA8OqqshnM60Wa+6YOmfwmBWLZYIB",
-	"3LJ9/QcpzA2yVjVoiwWrUa0tn5ru/ZR0Z3K7G1bVbZu1zpVxi+7LWrpN87L+bsmtTnm36H1debd5ZF2r",
-	"t3mGduXuds4a2D7TN7nUvimbBtctJJWzHFoMxZkUrWlOFkWbMVTtjRZDac3iuQ2y48zI9VOhY+G77Tjz",
-	"ek0Nbwrbpc3IMqumzW7aJWTL3ZatodYPtFa9a6bSHk+AHdW6eesFLllPLdnSWUnt228aS23GVdhRt2C9",
-	"3MbaY9uT3dViaLkxtpvz1uISzppoiEs81SIbdCk2UHKHNwy/ltbJXqP4US5TCshuiWquh0+KNXYHXHIW",
-	"n/suP01pFku25Nr22P8WKwpgSaUXPImNiFgnOAowfBX0AjYVoVoIFkyC7hNKuZLKjmUSgxhnc6EFPh6f",
-	"S6VF1GMvMBBKffIwFEtodoXtSoMyQlI4ejEqAjP4yiX+pcVYZmFQw4huxmdBZs0GPgtAHGcPOQ2BTzKt",
-	"UhmJiFnFnEw2PXbqoq3OKsMo3lgCwctZQ0zyRSzPscmFWPkUxVN2Dl/GdJBkhaSA0Xajv+CAg4aP/tS+",
-	"xJMy7TGfB8m/kfHYe/S4cSZ5JP1P6HPUpn08MCyOMM4cSzzp1qlknWyDMyVZiIKkW90cG+xdNfhhrZUU",
-	"7kSj8dwhNzrefyaf5zAOQJWQG4IhtkCXACM95UeDXpsdUOs8tH/jdP83yhbJgIdO4tvfyWlHAnjsSMkj",
-	"fGzb9P92jvZ1jtZkZi4AuBMBvcqe39VrvQwoO0vV953VieYn7nTK5dZezeNEZGELUHjoTUVbuKAQ1/fv",
-	"eLWYT6uR3qt79nlcrLW9rFPhMviX3Bif4YkLA7XoMzwvy7KkO9lhGY00gDWGB2X1PHfrWfnfftxfxY9r",
-	"0ggPKF0vSkEYxAtRSQ2Y/PDD6OefR69f70gEmJRi7DuHVXIQ1w/ehcwFEia7kcACN6UYE8vG9K43w//e",
-	"Bz6DwT1hUakaRqqrptGWI/6bo7sfV7Tq7vnep6NzdeS+/GCU7J3xq5/diT85g683jt/dIRNsdc/J4Mjz",
-	"PZ1KSamjkeDwhRMAnu9d8RgzT9+XCVG035hT/lrMDzRr7jB2Pxq4EYyGPo1oNDzORwO/Zv1Dg2wo8H02",
-	"mNFgw5mmnq9rwmsz5xds/kLvvm4KCzb0lw+u7sd8tHU/5sO/rqt8KTv5d1qnjbjAcxVe/MzlqlVwYNNP",
-	"rfqnn756PHn8sG7pwyx3NG98vL3cZ8On/KO8YKp2mExX1UHsPuveeeJRFU8vpWDwC6ZLGXEpNE/QjOb/",
-	"mgZ1tV5evUmc9V40z8/8d1jQJWHm8gG2R5uy6r2CQmtzrK7h+73F1AsVibqUHiuMZe5NPW8Pttw3jtHo",
-	"52CqK6UFOWZkYC2UTuqwZjMLAAGFqkv4eXk4NpPLRYUmLpGm7iQSFrPStvnQ8pY7o+2eM7EkV2rvKPGC",
-	"hxMeRXr7MULz1qzZa61d9z1qMvfcv3t6xJv7ebdpauaTZTqdXIj1RV3Lq3h68uJ3/nSY/J9nPw5fvPn2",
-	"EXz34/fmxaPfhupk+qt8fPHxePbL4NM/v1480ifPh+lvy++/iv4rfPP76XD69DhqZ8nVsOFuT+JyMZkr",
-	"quHiSeJc4F1lUTXJtW/mgv3zZwZ9YVGUz2ZKM87++fMW1zAvy6uKSlcUWS0RTpebApN2ajGJgiUqq+uT",
-	"lMu369qW2ZDJ+WaoLnGdQQDUuMVJATxGUX2rmBH2CVN2nkUo85h+AIRAVzGPalrlopqMI5mbBfrBo9C5",
-	"WGyToJGJxRp/GX7MXeVUuo/oLQPHTDHbFKMi4VyEF6ZdKKwiXvcWmW1E3p1EZGt5uE3IHTrGtya/WoqY",
-	"vWRKTcUkX+SnQWWB0SLge3Mrm6io4ayvbJkrTSNwab65DcKEjJYqpqRyzOO+iu18c8d9VnuBJ3Eo/jPh",
-	"S6uWrYLyfwpdXS/g18VxnU1MxK0VvRumzMb6vuBga75989RFUxZxqJWhM7Ms8Cokk0oe/S60esLWctyb",
-	"gxYb2afrRCzVYtSVYjD6Z1T5pzMe9+Cvxzfd/1VbmvFLFuqtMiBWT7bjKmq6yVXRArM2WwTu8fnb25qu",
-	"g1TaOLlVB3m4e7eHt8Z19GQ2BK9MjLWJrQ2zjvtwKW4RBsCOJ80nuq+wrB9sJyxzRKCbjGMxeXE9lvZ4",
-	"MKgJtR96nds+kK/rZlWtsbgLGR568azkt8VY7rri+7vS1croTZ1B2AsXWQ5HViJTnOLgi7F6BsmyqTNq",
-	"tmyj0qis5V9rh2YRuckHNa1GOB8e+7tCe9l+LneR7+66PXvmEGg21vSnrBjdsOmKObyavCTXzPkQP1Du",
-	"Qma80BHzLNbGYgijM13lOTXdtdquzWhtTcEPBVG/aozf7l85YZXl8LrB3sHffOwDf0sguEguqW2Vp3ps",
-	"7qCcbEBCbPeEBVJJEZD6dQRmc26YVA7lo6yMC7K12BGmyltf+VsD1dvnXgpab59+fQbE+uSh1Z5T34MB",
-	"dh9LEYeU51I761I0fmPrGHaF0FC0b0DqudaVYdd2W4rjb2tYt/GjbMeUg/lZf3nAfyO6TxN2q5PzaK20",
-	"SGWdItOpbKiQbFMP2WNvjdA+w1NNn9EBop+FZzGkPZYga/K4IClNTAbMixfKUFcI1FXpDmVVuUc2U0mi",
-	"rjBJCtlpve5yvXinRjhVCwhdDX/P9YEVETqV5s4BWqp7NBN3AgLM2FQ8eLAiwK2Fcscnx18/OtkslNNl",
-	"XfKnFe45FzVWYd1/OV6xO9cr7rZWgPUGg8HJcFBbCLahtoqD+EJMOl7eIyPxVtqlvhDpdGpUklrBShVJ",
-	"OpU+m6ZxYmvKkJbpNIlDaF5bgHSfG26m9IJbb+SlutZEK2/InYrifuINd9/khy6IqXEK3K8N9mE1GRdE",
-	"yO56lpKQ2Qpt5JpVN/weE8tMlfuxMe6/duYsleXELpcbVcqycAJnn3SY/WstXLJKHdd6u2OZZHE8E9bZ",
-	"1u1OYwjV6nqzHsLcEWxvo1SiDkZiE2KF5dB1PEkKg8PN7hYnJS/tXOjC1c7ORjYc6japwE9YbNmCrwgJ",
-	"TUnLY8mC/sFxPlsEP/ePSRQ8vjHLZ0LHlyIqaRVsKExVFOWehEthQlyz+qSYwo4uLOdZLGMzR9xaSqnJ",
-	"PjtTO/+M9lAly2n90Y19d7gY7taQLSxgb/jo5PjRV949hWjf4oFWixwhF+6pcvHh0meAy8wadtSOqP17",
-	"vz1w1CZLm0ocf1/+xuzgMAX9+ZqgxtCs4yYOT9MmdB3DFxWoO+MjSBPj5HJlmGewCzaB0TrQBGQ2nUjF",
-	"ZiydcOmO2HJl50oeOTAvFwsyqlRK5Zdqqdh0BaJOJDPagpwF/6/fk8LqMGCY8zyWFNEtGXxzZRwADmGr",
-	"eSOabrGYYPphZRHip9WT4eWSOMuRYamVFSF81WPfrLIcTCbQXQVGy4Eo1VLIHjvNUeuc2B7LdWg61lF6",
-	"Ha/uaBYnIugWWHdBS6i9gClJoxnLDCnNOsxfEMrB99++CXwW/PDt6TOCv3r56s2PL1+8DkY4PJXS8Rzh",
-	"12HpRF5ENmQdN4N1SLscK6/rZ3h4DrrQFrCZIObYw8FJj50JHhmQoSui0toiYVfrqwQMHMuZaig3MA5V",
-	"bKm0zXB60WYD3nwqlvMKVAGlbIF532O/xlocgdbmNp4mBLjH0qWxWvDFWDq/gHWagEVcg+6o3D9CbqbJ",
-	"MraKWZ5cEGJ9gaqYSpfs2xvLsXyq5CWQUklDizVXSYRHFMRXS27nI2j4BXvF7ZwUtStUjDGeFWsWcqlk",
-	"HPIEHlz4jHBQmVPALqCCWWE8MSpf1tKijyVjVvM4gedMws3cz6iK9aL0naDXL4SmXOU+uUmfMI0icB/6",
-	"OSdIxbSIYi1C2IxfZJwXZ0e+WRElUAWZE37qoOBx4S4YgoNT9KG7qYpWXezrrIACjEUFrowbAqK7mnOL",
-	"XRONgqcEA3j0ZrUUQaWPi5p60amYKY0ybMTqS0dZx6i6ci6YRF4HB3QNNqrFgq4rUi2E1tpeKZtjMNRN",
-	"gLgcfRIni4iIwfU4A1MbeyM29nq93ti7ocnmVoCbaqb5K2nwrEiDJyhNl3keVC2DqlGAWziJQyFdkjjF",
-	"jn7+8Q2YODopIfPAlqeypJ7S5333kOlDW8zjtwkh8+O+IkwaBww16A17A8zDWArJl7E38k56g94J2Rpz",
-	"VGl9+N+5qEmOOHU0C65vAh9YJNvlLNvkQP8nsN6zNKH6pSS+FFIY48DlYE/C3rRKJVldUyb0f4y8kfe9",
-	"sGdKWW8NRP54MLhHiPXTDEKXmjgsyRx8+bXQl3EomKaBWX5uwKaAneq9h6b9OSLs/b6bdMeDAdAlUfI8",
-	"NwK0CoFAyMKG/fDmzase+7Ek9xOlLhi3FTBnn6EIGkulw7kwVnOL6ptbkNvgzhqWShrWiiFIkgzdAjEC",
-	"iMZWTkBqgcSk88Gx3AS2Zp3UCJBOgker3/sBymN+IajAinpnIAYRSDBRPGJTnsC3uttjz+MLkSlV4DMf",
-	"9WJZinIQfY6KAW2GDb4gGMPf78oa6zCG7SBVHYZiA6ZqtoYglYHj1znoeWUXlHhILTMWAt+nmX/wEGPB",
-	"bYj15rRoWJ0FXiIZ7z5bKFDKIhTSJitG4SMK7/hsOGBLoQk6eprbXZv777XgOpz/lJ1UFvfLvNtyrlL6",
-	"IfNaDalrKz6t5agQjqGda27mDTdtVNMqt1y3cV37uFvftitbqrmDHjcXF6wfOmLNcsHB+iEXv/b9dHCz",
-	"ddwbQeC6jlzMuHVXFX+rrkMMAO3ormaRHSfxmRU68961Jdcd5ANfNd4Og09O8MnWC/KM/LdtQ3GGxW3G",
-	"Qo/edTD5pUqsk7kww0H3UPci1Q+p2I19BKC/eX8rSXg/N10UqPRZEOdQiPMPaVZ1j+Sz75cumVnX3SDP",
-	"cFDZfVuotwsRTJFDlMFSRWKLEH4BP9dL4VmcWKF9EK1Y0s8qJZMB+BoTzCMOnFcelI8h/sH/NQWnkqIT",
-	"/xjC3+mS/kXeCTYF9fPYWBzQLjn9UorKWes+BUl1zLyW/riHMBn2Bz6zOhV9Sq3ucLliITei67OVMH2p",
-	"fKZkX81ma+kEDSPJszM/wxiGTSJ12V4+54UfdR0VdQEte8uKQBo6K0oLWva3O4TXvAaUobjHMpxaslaK",
-	"FELcewcSoJ9FML5w9yW1uQPITe7O0gw2PcVepNv6mRSjz+/dsWHNhWpYk2FcUQbrVOUTnSpNYgyjKL0K",
-	"yFEAAx2VPmev3r4pAg4PBw+7PfZCURK6TsFnQIq6+xeYFFeUMl9jydNIXhR31Qljv1HRfldouSKSohQw",
-	"y1t3QesdKRlZnPmkKTu8LcJyusyRXtvf2URx95tqjNr1Use325mF7h+7DWvBI8Pdj1SvRMGnTlo+lV0U",
-	"Aw8NWz3k7tMoh9tBp4EEKUeZ373Hb4ro+7v3sOtLFyZFkeP1mk1S6PoPajoBf2GL1v8uDyNS1dg8u92z",
-	"KA7N7VIKJhIaQYAJrpOIr0wAdqlhmkumJIutXyRxjmUHj4jyAzGXq9X12UxcCTqZd4f0PfYrxpPKzB34",
-	"dMSErXBE3FJKVUfpsQwWaWLjoAvvxRlX2tRtT7QpnE9UY1vcg5FQ60PltGu4XPLhjtsl3985SrADmvp6",
-	"E9egemFW/aFa8/ebyRUbx+87A1nVNGGU9HguhMx1AP1zhsGF4mosg0GFnbsMhPME9gzusnoF9Rys48zc",
-	"ZTMtnNZknXSJk6BCPBF1s41XNmo7pouxxSC3RwIfD/gVDE8CpyNeCOwpjbFbfIMtbsCIDXs0OGEB7qYX",
-	"7t38kseYRxH4dK9g+YxC4ykMN2M59mKJV3eEMZAHnx17PfZUyeyateygjhDehL6kIHs8w2upCtcaqyzr",
-	"9mUG7JDZ/LfWnC5P6niddw5awl46Jm5hWNZr69Y6tYp50V6v/sH2IJPqihGhen85/e17j+gtt7kWC/fg",
-	"cH0PHuD+qxfKMiFVej4vSZje3a2N53i7pvOpi55LQhHWGTFbSmKxzPYVA2TT0/+Zmr6Blt5trER3k1dV",
-	"nOes+KAiTM1WYU5yeJc4pywTOuEAnR651XRZBrFmiMVXEdKjTBxmGVBTkUt9cNRRNo5l/iDdkZTrBR87",
-	"oZPRqCzaq9fCrgvWIh/mzqJ1P6nnEmDe7a5VzRocN6TFtN4Y67k/f6SsLN1cu4fQ9FFqZmv+J5SbxS3N",
-	"n9/poeXNBVEbGXQN/9z0aQMngvJSqxvkGX6fO+x38E8/n7IaPNz9UH4H8p3pThRq9jf9esH+vbBbqHqw",
-	"K6K37afeLamVT/17YbfNe8173HGsAaPF6/OBvC43cR1O2mUnYboJxd7rY1nA7C7jZCO61e2xU8r2oAQN",
-	"EibBWFIZkikAFnSakM+MbWB8tafTb/ENd41prV34JuIFPyesThGxE8wuNS7mhGGuv4NO24Xvfmz9+aU1",
-	"Mk2bKJUT0rXBqs3oTSl4c29yZR36sUbEULZVVqr8u9DK5HeZ3lnsnGb32n+oKYw+rCSqW4ZdmRqUFuGQ",
-	"Xp39a53I3Zan8YTM4Rkl7Wblmi4mEucCb0DJMwvBpYEnus3Hg20yOV5WA4gxHpE2HcU4ZJTPnJXx96n6",
-	"H32qfrf9iruC0tMoCH4fNsPGTgWdTT7qHcyQRpwozLHlpmwa1Ebt4KdXBP52INNgwWXKEzwIpBqYtdOv",
-	"sh9agWP6Ay2GzOX722i4c6TJd/4vU5oQ6PJT3VcvX7/p1np8Dfa0M31HmBIRZMh3AfJRUGDfZZh32qHg",
-	"Fdh3DheQ3o9GuTsDA/N6LCnabZlVqsfO0JjuZFnDD0x3xNwIMWkU4zyEc6bdu/EnWUSBMFieF1ScjKXT",
-	"kbF1WfYuHRy2ZuksAP2A0szd5QYZnivoJsEk3oRfemosOw8Hg+4Tmi9G56+k0BiecivQeTg46VKWP7oS",
-	"mZJ/YCpJkS6uVWhweKwpyn9YN6JRVlAt49+i4r+lqGiMCmGp5fZYNGJP7TQqTysh5QfuwhDWwXQzCjMz",
-	"Mwf5kJ1R9+7pLLkMotb88Gcx+wger2W8EwlmenUpQOD1fMyWIVtIhyVWSgGqS7z5xWFS3Vq8rF3A3VpO",
-	"lPDo/ltFIT7vpn+aYe9m2GM13FFrCFRh/wLWcXVKXRcjy3dRQJBxpgQjl8H+oV4DZRfbAlpuLN1JTbfH",
-	"XgsLWijvDSHcAsoZa8Dfa4y23ZmR14EOEaewBGWXYxH+zfF/Zo4nPEqwGLN4WhPrF/ptqZaTDU3XIIEj",
-	"KvnImf1KpUnE5mDyqdQyKT5ZMGMxV6t03yQhXTp0lQ5GV7JSUT6WORRLwo3tOowstDCTSBjrSqby+rrY",
-	"4U0nSl2YUfneScsvhGRqNitG2BvLAMz0ElobjTwv/hKfQIkoTHrBwrcnmPtC6JDlvVu3+16p5S85Tult",
-	"csM+ljZusR3uUze3QyrBmMz73VDwtcr6g5r6mX9021PJO2RMrMF5+izkksr8rI7FJY7vAPkTb+qQQ2ty",
-	"CsQnslGwGnD3dizhYzZvyB/dBtGRS5WigcBGdCAHKrU9FuhUTgiWPokx4cqBixSb2WDJouAR66zVN2Ob",
-	"mmgqMnxUH0u9N65vMGfbFHHVPZfR5TZW8HYu/klNwSq9e3rhKS1AdbG2WrhrPodhwcd8qQK/8MmJVygQ",
-	"H8tKwTc31WKdMMEkvuzqy23M4KJ6awzxxyzav781fxc2+rOnsm9ncdZxQrUInXW3Cswdp4AldOg/XElv",
-	"p1JppAeUHvmhIOGIgJ7aQ4pUpIFDNjiiBXKyATO3yjDaFYnSIDFwlnc9B/gTbdc7Lt2htlHNWu+xnRye",
-	"QSvchtyazkAYCvQCGSGSHFEbbKMs7bsjFVvE5wWq0ZJgZbr+WIrECLK7CYPEWXPM8BUY95SwyH4knB1m",
-	"rxQzC54kMHMdC+OzqbvndrpinM3EVQbD3xvLAnGBbQFcoNk34S2c4a9/RrgFh/YSckl/5tn1vZIZvTMu",
-	"i/PbKHDgUbwDqQEReho55gwWS1LpjnP+pnR4gLENOxcrdiW0cOf+XR9PBvCYl1vGsVWPfcvDOUJehVzD",
-	"YgN7jWUJ0MehM/ksKkPrVfGTN0O3Z1T6vN9x6Fkqv0PAaK/FGbo7Yr7jYfv2tTtL5SuHOXiIckos2MoB",
-	"rTYBXnaWVGboMQi8XSoQkYK4NEkcGkYHOqLTLhRbrgNYNZ3K7hPne1+IpWUzpccyDwBk+FpxEttVC4hu",
-	"VoPQXYJ3ynEYsVi9sUjzLJV3UVYHwr9uLTRy/M77irbdxjPP4UYRxO+OtMiT3jGCYw7k0aMb5PDtnB3j",
-	"LprqBCFGu+CXSIQqEoWZE3T97AYAmNpYlhvPYpRR7k64C7EasQfQ6gE85YAGgTI0D9YJqmT6r7WJBnhY",
-	"+gdG0zXuhBrkJ1QGtAO3xxIjhNcPLUJ+kby4xJoMnxmlrYh67AXCyjBQ6tohSgBpKu8A3sj+DrqEOpeA",
-	"GAvVJTS3eHsDPCoiMhyUTFZPmBGCBfQDKIFgi4b4Bns/ZJ1J1iPGg5JkXc66qZYpGnErPh898W33RM1n",
-	"IOIPR8pn3CHe4WjQkCjEvJKsU+DQdfckNyiF/jX8/6ZvVf/aqpsdZk7x5lyhkMlDkGAIyxPAT4QXllVG",
-	"w7dWBeuJkHlvY9k+GZJW2bgKSspFyZY6ASM4gLltWyDzjbBXQsiGQA6Yz4VbDJPZ6hW3whKq6diqu3f7",
-	"VzLN1vhrSmuEXpCrCt/CznRhgvl8AiR74T3JkO+o+8NJEdch6xTw2+YBeg57CI1yXsbnI3XlrfdE7/up",
-	"tvy5XGLZnswUJ9whiQn1ll+iE5kIlLKyfIDpM8F1EoOXU5La7cVsLakoEn4rp/LfTxihdVp/LlGzambO",
-	"h59vU+Db7mkzvJ7z4QF3QY6meEfpQ7GQz0hiet99EdnBvxyOzmeprNyy0JKqafw5DW963X3RFDo/IEWp",
-	"v/a0TI3Qn4+U+LZ7ouRbIw5pfWB37el4jdfV3fSvkTa7fBIqvaIr7gIMUAT4XLO7kUHk1sVhA0QaH0sE",
-	"fUT4tKUWs/gTjl6uSlck+iwgK9DdR+BMwqBbakffUbo4+SW0XBFf5RGRK162ezslXPHAB7cp4iu6d2AF",
-	"nKHho8/evnnaRST8L754QYnevS++YN85dpF4iYHCgURiiccBEj9hMgVCecdyA817NJaNW5ZQfJ1MzC5P",
-	"+Z/HgyU3ph8g/n7JTc0hM2HB7VwLgTQYS17g5V+IlUvYQFvmQqweGLcbGF8oytRfbJMiaKm4/P9sq44l",
-	"IQXF0oVJHxD+Z7dHC1Dn9AZIMEM1C6cFej+MkI5qMiQKHB7LeMNlZfUYpcBQVZ/Si/xydvGJh8B56Jdi",
-	"QLi48AJ4xn0vaNq0iw3jU3Upuk/Yy6WQp69+zDJ7zFIkCR7umIwZ3doaRacMXAsWqTBdCAlDmQtdG+r9",
-	"LhcB2w6LcyziOqcY9tpW9zW70KdANMYrsDbuUs+LBLN8icodmNkf0AAWr3SHy25s5eqQkcL7ZuMc1qT1",
-	"a8swddXvVTLHNYZNn3ArdCPutLsZfJ+owWe3q+9WRlgY4iCsSzJihwYBCrUBucgOPP7GuGjGuAAlBQqs",
-	"fH1a3aFZo9UDHbjzhWWSgk4NoI+AYTUE6o4CXtllEea3U6LGojPv7CprUF+0TU39fRKNi3qQUvjiTryG",
-	"4xUspj4IzEbt1XV1tJ+7S7K3JLYEdNfPRKcyYC6fP0b4VnMRL0kOZYcw1JQQ76vk/UHwqJm+9WtPRzpl",
-	"kqyDdOW3S+OQ8Ixy3YvEWia0FHip09rD230Pu0vVxGXpsT079dtabm2u9O812dr7Fey7BEe8LYcwHv17",
-	"qL7fQbOf1DRLEPgzFc+7tGzT+wMUVZ5ZkMEqrB8hOtT527PnbqBnYMZYFsyI6QZZySvsGXdWM6vcMoYb",
-	"iWzY7FyYl5MaPqjpWIZKzuLzERX8qtSaOBL57RguC6p8+1Ihq2NTHAt3XLCxdIGTzhQ8XvPGjYnP5dEH",
-	"NT2KIxOg20IwnCGmX7FFbAzWE5W6p4dE5NJkbKqliMg7OnWlHCA1KufLpZriAXZGG4t6ZS/WT6MrV5XZ",
-	"uZBjmd+1R7XHJXChV2/f5Mdf5Aa+PXvenHMBzH2HnIv1i9LXMIXQbUMt378Ok9QgU83iTyI6OnZKGa/d",
-	"6k/B8bJ4yQY3F4YcvglfxhMLztFN/R3sRDAExW1C4N646ws74NFUiNkh70yX6YU4UvIIr/vKzPu2sN7q",
-	"UmgdRyTDQrGcu0XAe7SVcbp1mp4z/HA8uEH5g+XhrbD/1u9qVwlCAb4j8gCZznXvEw4v6g289/47j3JP",
-	"4cP7W16KTml4+WWq65ed40K7g09jeZJ4I5kmCSgAIgF+Ap+ruAvVq1md9lkpP6npveEQ7ngvbbZoi97A",
-	"SAylaFVwBm+TBLQuUYafOZHHZ5z8JGdVCXalMaSCQOEYInHJp0Vq84VYdf2xLItWJ27zDB6YViZA3Xw6",
-	"u6VnnsvzlwWfP0N72d2D8AEFes1tMxvG5TVRrI2jmmmJvx3VZke1lvDNUIzNJD2UzNkibA7iICopmiad",
-	"OYSb3lvztOulYgvvzaQueVlpN7dm363o8oDGsd8w+AeGxQTUEsss67bhmp9quNDZNXuWw9QW2lPxegnE",
-	"0l34UK5WQNP1QoilyS5GxrwmdyEqCvKSSR1y6VKNp2Kc3YvLOpxF8WwmsAyBZH/JyO32GDl4hHA5YgHZ",
-	"BwG7iqVhCm+TNWkYCmOCJ8WfY1ncndRHLCAKumPcf8bjpO+uY3/ClAxF5oUYFkALOriAZgFopPydF2LF",
-	"pMJbMYXOpoDFd+WK6uxrd6V6nBQuR5wX/m2B57yjZV0ABYBR1Xv0uGRTuVvjHZX2vBLmFlbQX+NGmH8X",
-	"fM56DY7dg9NaF6HBMiF3MSBeNC0ZjyIN3q6awWag+3Kxg6Byw++o3x8ef9kb9Aa94eirwVcD9PXdyzfk",
-	"Wla1ANsd7fnS2QEnjQDWejeDRI91XjDiKkh6lWJT0yw8izCGX62ZLd8avuhVhGZtdzBm5x0a3w0qx+bF",
-	"gcKWnscg7lal/gghcLPD5w4nzJY7JqD5jDzrI46UKE88g0CqvXTSAe342GPCMxzDjM7MzjVeKODWtLde",
-	"Q7nZKZ5iTFd54Yar46he0pcBp6ZU6oEnzORxE5gZt3SIWhwYZuedypBmwUlnl6jTZSW4Qigg86M7Oiyp",
-	"ueFSq6kjY+U6Xyo/Kl87bDBalJW7WOW0v3Hqv0wRtTTezfub/x8AAP//",
+	"7H0Jc9u2uuhfwfCdN5HOUKuXJPKcecdN0ja9iZMmzunprfJEiIQk1hTAAqBt1cfvt7/B9wFcJGrzki63",
+	"nU4sUSSI5dvXGy8U81RwxrXyBjfejNGISfh4LjRNXoiMa/MtYiqUcapjwb2B9624InPKFyTWbK6InjFy",
+	"NRMJI0msdMynZCaSSPmEhlIoRWiSkJROmWp7vseu6TxNmDfo9Q8OfU+FMzan5hV6kTJv4MVcsymT3u3t",
+	"re+lVNI503ZKa2bznk4ZUfGvrE1esgnNEq2IFjArxeQlk08UCVotmXHVMtNomXsD0uh1u80T0iXT+JIp",
+	"Qjlh81QvYKaVifaPfC82L/olY3Lh+R6nczPTEKZTXsI85vE8m3uDrr+6HN/7Toy/jlkSqdU1vBDzOW0p",
+	"ZhasWUR+FmNywRbqhDAazuCrnjFOQiplzBQRPFkQPROKwW0kTTJFgp/FeBRHQZuccpLxCy6uuPl5yClX",
+	"V0wqctjttoe8vDhPaaoz5ZenU7/cCU695siUljGfwhLPRMTO4P7lFZ7PGOEiYk8UMQO2q5OYx3oWd7u9",
+	"9kQKrtuKpTFthyydtUMxdxNKqZ4V8zGDeb4n2S9ZLFnkDbTM2ObZGUhZnVmvNaaKRXDwhGfzMZNVQK3f",
+	"D3N7ZTciBD54IIeEXi0kfMj4rpAgM16GBPN1EyQsnz0pH31lz80yfHv6kimDNvc5+Q8ZX3/wMuP23H3C",
+	"2tM2CTTL9EwkYrpo9bv941a31+odjXrdQb87OOi2JI2Eas1pzFtRrLQULbu7LQSVoLqWe462BsDMn30A",
+	"7NbcrFLBFYOD/YpGH9gvGVNAtELBNUP6RdM0iUNqNqjzszK7dFMs5sabM6UAUj3KScwvaRJHBA6BXFFF",
+	"VMrCeBKzyLstz+Zvkk28gfe/OgVJ7+CvqvNKSmFJas3h4BxJrMicJhMh5yw6AfJpJ0IUXShyNaNwz5UU",
+	"fNo2735l6OVeS7ut2T4x/pmFum5yLwVn8KKvhRzHUcT4XffxBeVcaJKI8MIQeppIRqNFy3xnEZClB9jL",
+	"UxxfSJLSTBmgT8zmTjLFkEfajfbNLQ3BCbX8iVzFemZY1JWMNWtpccG4CprIV82lIYdrZvfNMgAgak8o",
+	"DmeGvt/63muumeQ0wdnecdtiO4ibJ8Ol33+nDIli1ykLDYWDUU9IrBWJmKZxogiVjCRiOmURGS9KnNyH",
+	"9SvGdZucMZiSHWUAd2mm9JCrLNaMTGAks818QY6ury0ltPvznRi/iXdCzGKtIO1sW/R3YmzGt8BNpaSL",
+	"dYj3sxgrgG/DNd+I8GKv2WyahBvwo6aarXu95cYAtIYPMDsX/bXIeHRXmDEMCuDZkE9yT8IMxz2B6TwQ",
+	"rcu4wT4jT0WCITqx61hpt/YPhjDsvnZk4OIKzyabz6lcGJFUKD2V7OP3bwzOwu++d0mTbGmzzOuBFCH4",
+	"RlRTI4sUc0OYBQY7j6eSGum6+qpTYn8QQB9SxiNzz16vw61z5CXMpGRckwatHbqJe/sAh7FuuUAgDTmo",
+	"nRec1PcZy5iBbvVgOFMacs18fzF3PFEAPSD8E8ojJPYwqQ8ZdxLmrpjz0403wznNtE4HnU5Koyhhqm3v",
+	"MOJvx2gunRVM6re6vVG3O4D/t2JSp5Br7jmS53upUNoIRB483+u1+kekezA46A16R+3nRwe9Z30jLYJs",
+	"6Q080Ku828/+vrT0Q8Z3oaWnKLqLiUFvRRq5KgdPkJQqDfCemA/m1qaRHku67r9boO22cgWzblL2/k5J",
+	"MYa5nBvW/BqltLsSzZzTk1VG/0CUb8yoZLI6vuCwaxVNuTQNZE6wvg+5EHzXBcbKSRFWoFaEll82MGw9",
+	"IqcGNmX8K4w5IF/hrIdZt3sQwn3wkT3QpmycEWnEGiFqjXxmsL8k1zmVbMi52dgGFySoXU5AEJaMNCPJ",
+	"V1TFIQklixjXMU3s66iBW3UlZNRElb0Erz/88EPLjGweCA2Hr1W6YAcY2EJo6WYY3nc7a9YAM6gqVPZX",
+	"yWgy/8fQs1Rp6G1UAhEbxBsq9yOCFfHB7uVYRAuihSCJGY00kngea9I7fvr0ab93TMYLzVTzgRUgeCe7",
+	"DhmLVBUp4O2ADZ84vaRxQscJuw+y56wvViQrhjwhacLMZcm0XHgPzGZD1ILGZngazlhEZDydacLFFbDc",
+	"YslmWmqWaTDmGfHlBGdkvs7pgsxYkg55o+Ak8HPMFLBtyVIhtWpaUftfRhBRe3FFz7AfA2u/ZHHk+Z55",
+	"ioYJ8+p5yBIgbucYL8FOGQKFzZjyiRJSs6jtFZINDHzKF999fHcGE+aLdxNg2DSKYjMOTd5LkTKpY7M6",
+	"NA7wLLGwgd+XdFy/mPTKLP3VdeRX0CpVvjIWImGUA1ddVq4WxEwa10YaZkok5mGSRSxq+kRpIVkEiC+Z",
+	"ziQ3Ktg1DXWyIFShclWmBTdeyNKZPb6J+StUhBRnnE0JfOl3bxH9X9LFKjE6JRFd+CT48ccff2y9fdt6",
+	"+TIAeAu0iOgigI8LpjST8LXx6fxFs0qOCt3BSB9UG7XUG3j/tzEcRjeHty3zp+/+/AeG/U8+YvNvnr8K",
+	"IrliXJ3rq0smF6iSOoWxuhkFHhsxEEg1ml1Jz9kVUKNQ5i1pCUJKzy6/9YcZ1eTKCN1oXSEfBShP1xp1",
+	"4ZRKhbpwmMQG8+H4OGjA4YxyQyHBrgYonE0m8TUJqrMJYEtX7XaFeeunfH6fVwHX+5bRRM/qOQ1ulBEl",
+	"KEmlGDOizYIMAzNIVdm/XCoUF6sb5H688RjP5mZK4qI0mzXTtk/Vzdpo4zXw+LMYtwke9QVbgHIjmQKl",
+	"B9DlasY4ybhiukkynjClSIBW0H8EhFMpxRVyCOvwOMlt7yRWQ06TK7rIx1yyuN94VIaz+JKNwNw48Dr2",
+	"e+eeynKn5/neWFIemlEtBa2uHIbojA2/79yESWYwRHUm8TWLWn2C2wb0oTM2dNF8IpqqC9WBJ0c0jUea",
+	"Ka1uzdAZ6obgyjnyPTanceINzAb63oTGSSbZSDIK1N1eTeilwbrcVu57uG/ewDOzv2CSs8Ts0UU0zg2u",
+	"M9ozj8CazaEaOX4U8xHYebzBhCaK+V4ipqOqLvULbaVSXC9yR0Jph++/2aUR2okwGvechrOYs5GDVqcu",
+	"zQUf0RGubeRWw2g0Zmxifx5Xf8bdWqev7W3c5tkFGwk+Qvud3Vah3ESzccZ15sGlSyYVwkq/3+4emouX",
+	"TMo4shx8R1bge+KKM3PShptGWcKiUbGOfxYfgZ6HF3TKRkpkMoSNm9E5NcCbhuloKumEcjrKZA5bKcDL",
+	"Yf+wv6KLwt4Qsze9QfegffC0//wYeIaMhYz1whv0ul3fA02+fERSgC3np5/MabSpOZWpbF/DnkTtrvfZ",
+	"/8lD0mu+GCmEmZeaOZjPXMvFiF2CbINztMfc7fUPDo+Onz57TsdhxCbrvqO6LGtXcjTodtu9frfb7Za1",
+	"akNdzfdsrJg2+NPp4Q1ZGDKVSyQWSRD1Pft9tEwm8KojSDMxt9ToSsgLJjtKhh1z9J1faH6zZIm9v3Ix",
+	"FRYB1aDTmcZ6lo0B9eBxQMRprPP77TZNWBSO6fNnT4+PDg/6ve6674aDGX0AzT4It//c4jwceErNWizq",
+	"Hx31npPT09PTdhtEeSBsINHFXGmaWPgyQhaCOXwzXCWH1pV90/GcKU3n6eqxGeT0fC9LI7p6rL1Btz84",
+	"NCQvU4AmFYy4ZHIslBUiV5hklX3crJM5C1HHTXqHWyvsYpf7cx6wzGQ/slDwCFz+a0bJHaI569jhhct8",
+	"ZZdHLNPZ4VbHjEq6CPCllRsLRrVJLXPqwyrPWjuXXK4vM7Tlvf304Y2z2/wsxk8UqbIin0ykmC9psGJK",
+	"zGOazdMEbP1l+fo3Ypgr21rloDscWA1r3fGp8d5Pceve3n5jld3uctY5M95h+DKX3uX2Mv/eEVot895h",
+	"9GXmvcsjy1x9l2cQK7ffZ6WBzSs9z6n2bVk0uNmBUlnJYYepWJFi5z1HiWKXOVTljR2msjOI5zLIFvei",
+	"Haeyj4XutsU9+hFvvC1kl11m5qSaXbBpG5EtD1uWhnZ+YGfWuyQq7fGEkaN2vn3nAy5JTzuCpZWSdr9/",
+	"VVjaZV6FHHUH0MtlrD3QHuWuHaaWC2PbIW/JLmGliTV2iReSuUmXbAMldXhF8NtROtlrFq95mqFBdoNV",
+	"c9l8UrL7oi+UT+Kpb2NAhSQxJymVuk3+iy3QgMWFnNMkViwijaAVgPkqaAdkzEIxZyQYBc0TjGTkQg95",
+	"EhsyTmZMMng8nnIhWdQmZ2AIxTFpGLLU3HYF95UmpRhHC/58UBhm4JUpfJJsyJ0ZVBHcN+WTwEmzgU8C",
+	"Q47dQ5ZDwJNEioxHLCJaEEuTVZucWmurlcrAijfkZsPLAXiE03nMp3DLBVv4aMUTemYuxuh704yjwWiz",
+	"0F9AwIOaj37XusRJee8hNA62fyWquH10vHYluSX9d6hz1EYIPVEkjsDOHHP0rmScNByCE8FJCISkWUWO",
+	"FfCuCvzmrAVn1qOx1u+QCx2fv5DO8zAKQHUjVwhDrM2+BGDpKT8atHfBgFrlYfc3jvd/I98hrvah42H3",
+	"V3J22wLzWEvwFjy2afl/KUf7KkdLNDMnANSSgHYF57eNWk8DyspS9X0f6kjzifVO2TD1q1mcMGe2MAwP",
+	"tKloAxQU5PrxFa8d1rPTTB9VPfsyKtYSLsuM2SyZlCrlE/C4QICtT8Bf5hIOGs5ZhjMNzBmbB3nVn7vR",
+	"V/6XHvdn0ePWcYQnGNkZZYYYxHNWCQ0Yffvt4O3bwcePWwIBRiUb+9ZplRTEZcc74zlBgvhAJFhGTSnm",
+	"RNycfmpP4L/PgU/M5E5IVMo44+Jq3WzLFv/V2T2OKlpV93zvujUVLXvxZyV4+wO9ems9/qgMflxxv1sn",
+	"k0F1z9LgyPM9mXGOUcYRo+aCJQCe713RGIKUP5c3orh/ZU35ayGkUi2pwzD8oGtnMOj5OKNBr5/Pxvzq",
+	"xjc3uKmY624yg+6KMo0j39SY1yZWL1j9Bd99s84suGa8fHJ1P+azrfsxn/5NXRJZWcm/1zmt2AXeiPDi",
+	"LeWLnYwDq3pqVT+9fnY8Oj6sO/rQhdsWqZabM+dWdMrfSgvGxKHReFGdxHZf91aPR5U8veOMmF8gXEqx",
+	"SyZpAmI0/c84qEuh9OpFYjd6cXvu898iQZeImY0H2GxtckmxxQ4trbF6hp/3JlNnImJ1IT2aKU3sm9re",
+	"HmC5rx1jrZ4D0cEYFmSBkRhpoeSpg7xoZwAyO1Q9wi8Lw7EaXc4re2IDaeo8keYwK/eud1reETN2xTkV",
+	"c1Sl9rYSz2k4olEkN7sR1qNmDa7trLrvkeq8J/7uqRGv4vN20VTNRmk2Hl2w5UNdiqt4cXD2K33RS/77",
+	"5eve2fmrI3Pt9Tfq7OjHnjgY/8CPL37pT77vXv/r+fxIHrzpZT+m3zyL/h2e/3raG7/oR7tJcjVguF2T",
+	"uJyPZgLT/WiSWBV4WwZdTXDt+YyRf70lZizIn/PJREhCyb/eblAN8wzXKqm0+cXVzPssXSWYiKnFIgqQ",
+	"qJyuj1QuR9cllFmhyTkyVI+4TiAwu3EHT4F5DK36WhDF9AkReuYslLlNPzAbAapibtXUwlo1CYVtXk/Q",
+	"H9wKnZPFXQI0HFms0ZfNj7mqnHH7FbRlAzFjiDYFq0g4Y+GF2s0UViGve5PMXUjevUjkzvRwE5F7aBvf",
+	"Ev3akcTsRVNqkmvpPPcGlQnGDgbf2zvJREW6b30y0ExInIEN881lEMJ4lIoYg8ohjvsq1rNVjPui8gJN",
+	"4pD9M6GpFulORvnfBa+uJ/DL5LhOJsbNrSW9K6LMyvmeUSNrfjp/Ya0p8ziUQqHPzBleGSdc8NavTIoT",
+	"shTjvt5osRJ9uryJpVyMulQMgn8GlT+N4bBtPh3fNv9PbWrGu5Tx0/evX4owm7t0od2905zY58lBu0si",
+	"OwhpuJhUlbKwLVLGaRqrtpDTjqCqc3nQ7rYP2jM9T5o+gXRFUadIxHwitk1o5Qzt26rABS/0ar0Geqb2",
+	"fgdG+qk12O/CANNsnMQhRAI2glYLv7YymWB6SJ5RtbvCv8RfV6kpOjFWYg1rEp23IpQZqw5HltK9qg+5",
+	"zffx7Nz+1o3zvfMxVJcIGd67kTO8dZWcRXMIF97BYwTP313JsQNkXMfJnQbI/SzbTQtLG41Puil45c1Y",
+	"WtjSNNcexR3sTzDwaH0owXsozTKBbEcoeMMXxJFKiJpdNuIed7s1Pp6HPuddH8jPdTUDXmkg/wS8rdSV",
+	"JdhhLvc98f1tONXqDavkCuvnXLjgIZebVbgP4cWQtgXbskqma1B2rbRSOcs/F4Y6U/DoZzGumtYP+/42",
+	"m7LD5/IQOXbX4ewHW0Vs5Uy/cwUzFBkviK05lqfPqxntwRcMmnFSM8Y2TGKpNNjOGuNFHszVXEoqXHUT",
+	"1GSaofX+2VrHwf4pO1poal7X3dvrkM+962/wQJRL0NXclccYrWJQvm1mC+G+ExJwwVmAcp/dYDKjinBh",
+	"KxGVpcBi23bACFWFrWf+Rg/J5rWXvCWbl18ferO8eHPXnkvfAwC2+0MRQsprqV11yQ20gjqKXEF5P8Qb",
+	"rBgAd1emXTtsyYG06cY6xI8cxpS9SG683NO04lbCBdvTyWG0llpkvI6RyYyvSc3dJRG3TT4pJn0C7nSf",
+	"oOfad34B8KUMuaE1uUEamSZEoeZZM+VyhVBssTIc0KryiGQikkRcQXQegNNywu9y1lgNcbprFaA9PQOY",
+	"cKtG1vVmgHFd1uqDZZ9uzNDsH/SfHx2sZmjKMi/53RL3HIrWpv89fh5ogZ3LqZ4bUw/b3W73oNetzUBc",
+	"YVtFBEhBJi0s7xEKeyfuUp8BdzpWIsk0I6VUOJlxn4yzONE1+W+F4lub+faYCDcRck61N/AyWSuilRFy",
+	"K6N4HEPX/ZH8oTOxapQC++sa+bAaBW5IyPZEqhKR2ViGzN5WRfg9FuZElceRMR4/aetDxssRhTYorxTe",
+	"YwnOPnFY+yf52CipOqj1thvRUeJ4CQVGd3cDYgW6m9VEHHXPgqArOTp1FqnV2j4kL69Jk6QQOOzq7uCi",
+	"e6dnTBaqtnPKrSjUu8Sgn5BYQ3koqNYouKYxJ0HnwWs172B1398mUcD4yipfMhlfsqjEVeBGpqqkKNck",
+	"bOwclj2sjcYq5OhCcp7EPFYzqEOOsVzuuxW18+8gD1XC65YfXcG7h3MebPQVmANs944O+kfPvEfyDXwC",
+	"T+oOwWnW3FOF4oeL2zJQppaKlm1xF332d69YtgrSquJA2he+wUEQZoZ/fsSygCDWURWHp9m6sk6Kzitl",
+	"KZUP1cEIRZXL1Sc0WLBaxLBhbjE0G12hsRpyS1yaA5Iu9Ezwli28Z21BSpRy+PxSEh8ZLwypY8kEUZCS",
+	"4P912pxpGQYEgu2HfFKpX/dEgce17coVgsXPTLE4SiP4QUIbVDqs34R3KcKV3YRUCs1Cc6lNvlq40F/C",
+	"QFk1YJaXyhUp421ymteXtER7yJeLSJKGkMuVJVuTOGFBs6hKGexYFDMgguNshtzVNNS2arshycE3r84D",
+	"nwTfvjp9iVXX3r0/f/3u7GMwgOmJDL3CWGkSMnby3MUeadgVLBefzKtaNn1XudIWGdVFYV9D5Mhh96BN",
+	"PjAaKUNBF7hLoCsXhwRDLZ+SAV/neKvJclG2mB1UHbQVOUFiM5D5gqWzSoUMjBQ0wn2b/BBL1jI8m+p4",
+	"nGBpTJKlSktG50NutYLCd7hcz8be0ByUx4eiwFmSxloQTZMLbEZS1D/NuI0xbw/5kL8Q/NJspeAKD2sm",
+	"kggcFAhXKdWzgbnx7+Q91TNbGx3zY2OwZsWShJQLHoc0MQ/OfYKVmollv9acAsGINFEiP9bSoQ85IVrS",
+	"ODHPqYSqme92FdKU8RrD18+ZxBD5DipJ1xC9E9gvnRwSuCCSRbFkoW6bBVjIi12kgcvdNbsCwGl+agDZ",
+	"scYuMwVb+NQ3w41FtGjCWB+Kop0xq1TJowrrH17NqIahcY+CF1h9snW+SFlQGeOiJk15zCZCAgUbkPqM",
+	"ZdJQoi6LEIpnuuwrs6/BSpJi0LS50aWSm1VcKQtjZqqrdQnzOrGwWKhdGtwMXQ2/oTcgQ6/dbg+922BA",
+	"xkzFkQ1OzaUXaChS0C0DVMo3E6ZFCxEEmpwMHMI+UDJneiYicDPpWTF1laUGCUsPHJnxGoG9//2nc0eM",
+	"aJKIK0xgRbgJas8Vyr+aI6R8paPPnF63zLpbUA02II3eMXkbf2XYhaXNTRfSctg7gNFzQcietxN+Kiko",
+	"pEhBwcq/NusjqApHVbkI6FgSh4zbBA00n719fe5ZJ3heFcvQPUwJhPAD+5DqmHshh0Yn2GAGiAvWg7JF",
+	"2brtXrtbCSnI4wjysIGO+WfKagKTTu2xBDe3gW/wxJE64iidOckTA/STLMHcwSS+ZJwpZQs7GsJkCJQW",
+	"IgF76ykZS3GlmBzyBs1L6aLFOjiFFH1X7xgkAUUCza51Z6bnSdDEqD8kERj3Zw759P3rPHADYZPqIQ86",
+	"kQhVJyAxV5rR6MRxXlBhsDobadh3DsjfO383zG650CyWHuWCsyaZMo2bgaeXo8LryBuYHfwghPaWmrr0",
+	"u91HbHly6kqX4y2g2B10+2s0L9xsgwzbNhq7hVT31JBhTdyuLpVEfyPCNR70AO/3iWQJ1QZ/HH9bMa7B",
+	"nVtKRoNFwTUz+MjkZRwyInHjNZ0qI/8a+uB9Nrd2ZlCG9NftMN7vdg0AJ4JPc4FVitBAMtAQRb49P3/f",
+	"Jq9LUkoixIXZk3KFZp8AwxxyIcMZU1pSDaIm1UbK0NSIHBnHaS0ANCkPLSYRbLgAd1lglQyABX3ZQ77a",
+	"KII0MoM5Hajd+msngN2lFwyzUHF0Ypg2VFtNBI3ImCbmqmy2yZv4gjkR0BAEH6S4Ms+nhlHbXVwH91jr",
+	"9df7gv5yrdfdalnbQrNrilm7MzTAa0iTLdmcQ9CbCrkqwZBIHQgZPX09/IDDbU51CEU58NAghZUYqg+K",
+	"pk/mwoiQLGRcJwuCpk40Rfqk1yUpk9iSoOBE7ZV9VozKcPad86oXje5+2uADLP3gLCwKkc/gehX7sNir",
+	"nkmqZms6e1Vjzze097qpfdye764nW0pMNiOuHq6R1TEcwCXMGFkdzVG170cn48Z5rzgs6gay/o2dh6rY",
+	"BuoGBGPlluFqDtlCEp1oJp2sJjWamQx9oIt1W4FPjuDJnQ/kJdoaNk3FisF3mQs+et/J5N0dScMp3L1u",
+	"c92r9+3JWD+lAhs70NDl9vOdKOHjdI4qup04g+NDdTI5xFXVPZKvvlNqanfre0e7PFLtRQZPHWx/qtxp",
+	"YVlKMJQTlu9ajIKEUBB7tKcDteciYhvI/Zn5uZ7eT+JEM+kbIg4VVkglgz0w6tII0joCa6sKys65f9D/",
+	"jI38iTa7f/TM5yzFvwClwSpLMEPChLZxhHecVSIQ9skPrUObpWj0PchWr9P1iZYZ62CmS4PyBQmpYk2f",
+	"LJjqcOETwTtiMlkKslkzkzxY/gvMobeOeKe7c4I8D69uoCJNa8fRXE7emsGKTK8dx9tu2F5/Bhi3u8cx",
+	"nGqUi4rAWsC9ByLVX4QEn9lOkLt077OLuwvdXJJYzZ4xmx9UpmL4/bN1pte0ioUUOWVz5EijSp/Q1zqK",
+	"wbwo5CJAlcSoAiBeULDG5Ia4w+5hs03OBOYEycxoJ7CjtoMQ4ewKM5hqdAZM1jsrOvIypb8S0X7NQW1O",
+	"X5GZ7dKIrCtnS6CS874crEvW2bXgfZbmhbd377aI3qjbqufGjlIHt5uBBTur3o0lH3Z72x+pNvWCpw52",
+	"fMq1OjMP9XZ6yHaEKjuhDE8zFKTsffnpM1wpfFI/fYaecUWrwyiysF6DJAWv/1mMR0Yz2cD1v87N65jE",
+	"O3MNzYtc/VwCRiM7FocJIOx7FNGFCowErIiknAhOYu0Xoc1D3gDHaW5otRGMTZ9M2BXDeBUbutImP4CJ",
+	"sQzcgY+OV7gLZkQ1Bho2hBzyYJ4lOg6a5r2w4so9degJd1ntq0a2eAQhoVZby/duTdvswy19sz/f2x6x",
+	"pVPAzWqZmWqry3pX8/rrqyFH63KX1psEq8HzQOnBWwrA9QD85wOYMYqmlgrMF1uxzBDnkcEZwLJ6BvXG",
+	"SMdO3CUTySzXJI0shUVgXjSLmg7xykJtQzXB3Bzk8kjgQ9iLtd+2hxzKNxmckmDOhzfooiFRrMhR94AE",
+	"gE1n9t25VhH42DGZVNqY0UiB22boxRw6KYVgV4Znh16bvBDcNUh17mssuMnkJTqf4gk0ViyUeDBQ1+Gl",
+	"C2VwMv+dOaeNHuwvw86DVhQpBU/sIFjWc+udeWq1BNHufPU3lgcJF1cEN6r9p+PfueJ+l66HgIO9ZRx8",
+	"gBaHZ0ITxkU2nZUoTPv+0sYb6Ittdepi5BJRNOcMJbRKZLEM9hsEEOjL6JoQcsFb6PUpk788ugwGdi0K",
+	"ScOGFjxR7m4I+iFzxrNmvUnhLd53bgb17iKO2g6OVb6Rw/yT6rQ3cg0k+Nv4BgZ5odPGCA+RBRsb5BNL",
+	"AjVYK9xg4OiuC0Acs5y9kAblQISHPH8Qe+PlDMiHQTA0ISrzkGpn/eXtzfiD0fD9yKuNP/tpe40Cd0N/",
+	"TVTazhi4HHr3WxLlUnP7PaizD+TZnfnvkEB/LeQ4jiLGfwPtCo83p3i7ELsb8+e2gwicsLraIy/husoJ",
+	"GaCXjVsms1hpIRckifmFjRgEnUdpuqihZfiO3MpwD6X6y3HY7uH2h86E/lpkPLr/GeJur1eS/fXcCA4H",
+	"wl3M6SAoaKjAxKOiypUPvxbVbJZs4lOmR670L4rSsSaNw+4hmTPKFRm6eOehV3O+U6Y3HO6DNPlHgW49",
+	"iWjf8dDyE/iG6U3bv6R5b3E+mdmeGeXZnLKNdl7ujGAjHiGEDf0W9XZAc6I2im3FMtiEMB4RLWy8E9LH",
+	"YMgxsVEVtYJklqBgAveY+dXGEOAb7msPXOpdyuI5nWLZaRaRA4hXV9ZeBybCvwx2m/nJfmD95RkQAM0u",
+	"Fj7Ld3Yw9H3rDHvAVzBqBy12BUOSjMQcgyFdaQK0DbqEa9s7u11rVyuZ1R6Nai3XSK4hYK9KM/bJr0yK",
+	"8sTvSdROYacwxWWlkMPD0rm6Q94WrYOhMbYkulUY3PFuitU5Qf1hgkkGLr3cWqvinJx2MYAKORhNkuZ6",
+	"x+0u0TzvqqbdGJzX65xktoTYF47M+Suy4rePrLgPvn63TOweQyJZwVQjEaBSfw8hZ21BRcgKoKoseNTa",
+	"U81P77FK6gMJHnPKM5qAixZz9pb8kmXFvVK38DeUR5yO/JdIcm8boG8NBkRILNWa+9vfv/t43qxVkddI",
+	"61awHkCwSuBKxAYAR0FRJNYVh5W2XGxRJNYW0MX3g8hvvZNGeB9y9ENoooVokw8gqjdciP8T1RwQO0MI",
+	"HAbDGBYElfbd8BMvzGbgxshTOQ6G3PLIWNu8IJtQYlCz5KUBLaO0ctsFyBU+R7WSMxap8lND3jjsdpsn",
+	"uF7wm1xxJsGeZ0+gcdg9aGJeEigqjsk/UZXAWGsILDi4eWyd/+VhlZS1tAJzr/8iFf8jScVaM5rN4mk7",
+	"uFprnXElTfNypuWEwiuqyJRxA9k2S93m3wW2KGhgqUIlg2rINxUDJZ94El8wl47zREGml7KlUSHryxbQ",
+	"qmYNrskosPOH5kKPqCgtV46tz7Ap1YdtH+Rb2l7xb8QKYuwlDbXvsgpLR+l+WzrLBZ0nG88SyGV+kJCP",
+	"UYaDwDdE/cfTt29IA0g8On7q7WV2Kebu/fbVzfL3sK929mv2FconrNcAUfHFgpC5+RILSAKjyeN3T5aC",
+	"bGxvV1f80ZUTy6uJ1Wt5ULpyq453WnGJPbGN7kgD4nKtd0/NDLt2wTztRwq6KddgXf/wF9HCsLrujv4a",
+	"2DDVrouV/FmM7c8loLGlSHeIlbRHUTGS2vTHFv5mUwlD+4iRJVIQRMoB1/bgwDJufSbNNimVU7HeWzCr",
+	"QrtiCKaECJHxwhlhYU9qNBl89/e2AuedhRNbKnTv6ItS9d3/URbSLysyvHAtLlyl1RpgrlUjqkWOA9Kw",
+	"KclNy/ZLRA0+qlLRXFfkGKRiIyrHuiikO+TWMd5sk49MGxk2Hw0K1gYYC7ym2vBaT8C9AXm5rDNUZS4V",
+	"7s0rL/8F8b9niMfq20bfdLb+daBfcP5UpKMtMkDOMCJMGsyB/UpkSURmhtOLTBPOrrVRgiEGt9TWHet6",
+	"21pyDbDNutIYdMjzwnMJVbppK4KCfppETGmbdJun0se2rUsixIUalNu7a3rBOBGTSTHD9pAHRskv1abF",
+	"mefpw+za8DwBwYwQJHQCMY1YC7uMu3XYl4r0+7wq+11ifn8pIW6BDo8pSuxWlw0sup+3d1yqlS1+FmPf",
+	"WVfuGgRyj0i4peLlPgkpx0RxLWN2CfN7gLi487o66TUhXOwaRSrIJ9+OjqVq4OsR8rVFEBnZEFiciEFE",
+	"W9JJZLpNApnxEXZ/guIjhNpSagUyK1ftgTSW6rnAPTVaET5b74l5NKhfI33vkgZc95zbl7sI7Zuh+Dsx",
+	"NkL0/cPGT/EAqoe1h0B+qkhQHFXgFxY9hBV048W8UuCGqmrAiZXUXYf5TcBgfQJLAPHbHNofX5q/Dxj9",
+	"3lOUNoM4aViiWhjemxsJ5p4RCjmtFElkC+Ot8nqfXM2E/Yx12iIC8jmIEWvQ4H7ZPw8mCWw+ilJrkAck",
+	"UXncAhZnM/u2B6nabirAejulziQVsrXpPO7rqvwd0YR7Ht1D4WrNWe+Bs7bszk7lhXKR3dUKKors2CBX",
+	"3G2Dty5nqMEFmcfTolRkirX6mv6Qs0QxFO6xsJsVGYmiC6NBYBA6eY3FC4m+EkTNaZKYlcuYKZ+MRcYj",
+	"FpHxglAyYVeus1F7yIvCQGRDXSBc/dpyWPDr77EqkHWEhJTjxzw1q71zuYkzgetbyY6jUbyloBCUr1sL",
+	"MR/MYXHM+7Qa5hj9m2BA0TO2IFdMMhua1PTR4GgOnmpC4a42eUXDGdQRDak0h23Aa8hLVRJtyUufROVq",
+	"xdWWFKvm7A9YN2O/iI0PGf8aenB4O4T52CiYe8YDbT67Dxl/b8s4/1FqmGDWP+QV5/VIVyuebbVmu3Jx",
+	"0DWllMfIGeJDktjyUA0zELr+gUDaAQx8yIw3T6x4ccFSTSZCDnluz3DlUeMk1osd+quQmvYqpeqceRFt",
+	"qKmytpbAh4zfhy0+UPOSnclTXnz9sYyHuy3dVqQ2ujRQ2oqmb6iH/c33LmmSLdkl8tLyULD5nluXZ1jZ",
+	"N5pt4eLMVpEvJnYmiNWZamYUgvmOC0M4gcTZ9tAXbDEgT8xzT+zAGnyzK0sGpdEVHEWBLK+XvfF9EQtF",
+	"xAoRDs/1ASwya2dEGsH61wdN37nbzaqHvHzz2r0xT9my2MXZk0ZQPeh/Lx0V1GG9Y3bolyOkD+J3kUBk",
+	"aqpMAkdH4rZ3DifAVZ6v2SZnUMKOGMlM2ppS5hAq7zB45D4HTazHbNgzCcWluV1DVzPzKItQ+hM8WZwQ",
+	"xRgJ8AfDyYMNbP4rGP2eCaC/EbN0cwcbZZIsM0u7qeWzi6hmX+7k4G2PdG4vDZ/+Ix7aS2rrW8O6QcIt",
+	"pALBSaMouNzc82CNDNG5Mf/edrTo3Ghxu0X+Lt6cyx8oi2NJVShrGJifAhcmBfVezFUtguUkgny0Id89",
+	"kQDhSdm6EBjH6YAKQq0Cs7ZNoKC+YvqKMb7GjGn0usJeYxaz0VyzUy3GmoG1uP+wf+kMd8GoJUgeIzSA",
+	"IcBW1dmAONiGTX05ouhe+Eh08Wsc/o9IGe3USaNoH6SegJq+ByEsB4Z9uUOtvPWRTvbBylX8Rsf7drmI",
+	"x24Hij6GLXwMO4TQS7ANJQx4FC8HP/iEUZnETOkyz9udSa0PeozuZCv6i5SvJ+Wgg9V7T2vgQ81o78sh",
+	"OrztkRD844z2/pCYndcnvyftRrPtFzxMfN9jHactc/hHPNEPGa9089vx/LL4S6qX+LrHOj0z+B/y7HDm",
+	"u59appj8cocGb3ukM/uk2B9T8oWJ735iN9Dq/bZzA6ewTce3PYfgmQDMpQE8t159dy076hxuAfTpGnIo",
+	"DQ+JA6lkk/gaZo/hGk8giaPnkwB1HdvNzyo+QbN0H17DcA7U8xEwIrrI7bNXtKzdNUoNqQKfBFpEdIFd",
+	"+xYGBqX56pNP5y+a0Efu738/w6TD9t//Tr62gMmhBaCAiUQsBb8vh28QmgfZNzFfaQM1GPK1ZAi7iliO",
+	"4hqP/u9+N6VKdQIMWynMPnlhfXPgeiYZgz0YclrkjV2whQ3/A+n2gi2eKIt3hM4FZo3ON1FGkF1tLqoj",
+	"CkOO9URjbr1UT7BLQLONB1BnRApgwxTmz54Wve/MDNEn78rIwfSIgw0b49smGFCJFSaEnLs+d4Rd09BA",
+	"nk2pww6RNgbAwEyeagfjIr1QhI7FJWue5HlVNk5UpSxJMB3PAaM9WyXQnUxlkWDGIjJjstbTVhCbTVFB",
+	"eW+UOiOTwbWN5iDXDLfosALto/2VxCZXsMJF32FrF9s83n0wN5jDK/U/3d7rpTpldPvsGdv5sEqOX1sS",
+	"RFatO1CiBvusGKRPqGZybR+cmIf7Nlr5DTStvVN4f2PVzLCFEjXawqvMWexeC88QfGilWGrjbdiP4OFK",
+	"VTUtFyMcE8KuA9IISt5ZDG1qRUFzyNHhH2sMTcJwHxvb7V4aQzn/qagjCPgS53r/Mi7r3T2w9/a/uhpn",
+	"hs8yGx9mXbHwmo0e2BPy8tWbV+evIItDuV6kPhlnegilQ12nXRga2hrSCAk78FvDNwp/LHhekVdScvbp",
+	"DQlnVNJQY53o33WNwj+xYzgvn1iHnXXROWs1CTOA9eunSWYOOUDUhaRXOPmi3VAVQ32UzTCMzzw1iqPA",
+	"CGrIkFRtHvh6nN0dCy2Lzpmn5b0DL5TxXEHbmRmexUzrdNBx3Y/bdgxoiwy0EEpbVMJGeoNud9DttuQ4",
+	"2lRm3POxdZORQGzp8hGw7wHPksRfmWJl4/GWIkcQv7M5lPTHLxMaJ5lkI8moKm6pWShuuzfwnj71fA87",
+	"97rbE6r0KOYjlGTcRTEdVXfnF9pKpbhe5KV2S0XY775DT5+WhmknYuqtb4yy0nbYTdb8MK77AeUJ+zm7",
+	"YCPBR9Bz2F3Me6jkX/P+KfbKJZMyjgwI2gtXnOWPpzS8oFM2wu63+dUwHU0lnVBOR9Ap1142B2A/Qmik",
+	"N/Bgx3q9Vv+IdA8G/eeD7kH7+XH/Wfe5EWFtop57ysZG4xcpkmJSirGo+MwNg2WXgCX2GuyJR8dhxCbd",
+	"rf+h/Cp1aVAX44rmXZB7x4oVL8jCkKliPghKnhxHTkQeOVgv3VHBBbwiWVJ3MRXVK+VDtoXyiq/qoviS",
+	"w9bS+7VrnOwuYAbn6pkcdAdHh+2j4+fdowMnzttHLpkcC2VPxFBeg+sj27ugt7XBz11xxtsGP/2j7rPj",
+	"GvixIbVI4WkEhe6wQUi3lmhgz5Cu7w7drElmnBs1wlzeH6q00BT7kdi6uTDOFY01jmllItAY3Opgb4jb",
+	"G++RgLkMr3uBAh7jXpGVL5k2u74mog6qJ/6ZFRIsKZwH7W2TSWYAqhtzWAJDIKQeyYwHxNYHQL1AXcQp",
+	"aqIuKBBvrat+al60Xu6ol4kwxLB8XjV1mNfKxpA9Adkb5ZKmy+0g4EUzahcFYcals1upWhPb47LN9Ru5",
+	"ZE+x4QDKaMG3r05fBtae0yynFdSYkV06SKxIVhzrCWT4QirH3MiALEkrC6q6mqB8FOgUtBq5uxoivm/w",
+	"fqmAY1l13ZzS+6pWVF1fXLW9zni9X41UmxUaq7zhkf8IBU+37Nl3YuwSHu7Zg+qnm5JoedTrdg8OvBKB",
+	"ddzCzGnpvn75PuA0NTf1yjcBqwIF51GqpdpMevXnJr55noar2LscNWxbzd4dDbdXLDJIZ1PXAOkgQ8JV",
+	"UzS0wYYyQi2XauEINEm7oHNaThH5WYyHPBR8Ek8HtmJRplUcsbz5ts1egwLZUy4ki9qFQgoWDhtz3rDR",
+	"JEV5ORv0GevZkAetFlUqnvLWz2LciiOFFc6w91YIaXNkHisFxWZKw+NDLLLpTTqTnEXo7Di1dT4MdawE",
+	"r5fKVXZhMCQgOCo5Ww51H5Q3RM8YH3LMJc/LWpaq4r//dJ5Hh6JX59OHN+szWAwa3TGDBXvK2eW/jtZl",
+	"IbKIBDdDSwOG3oAMvXa7PfRugyKZPo7KpzKll4zE+iQvb7J6NkhsS9uIK1zJtMRSK24cu8ENW3CwkFaW",
+	"x29WMi82C/z3zd4pS/RH3ZXaQHWCrZVRS612bqsy9vJJ/GBgsGyOdfcGwA2tCEGxXTXSDxCeSSNwd45+",
+	"FuMgr9gIUxrYPQ6aA/RjYVKrwdVqDQQyzuIEah/4JBJaW2yJqJqh30r5ziEV5Kp54JMA1OHAH/IA9D9b",
+	"Dc+qhkFROp78F1tUEDunL0oLaZZhBERwUGZjhgMWOiT4UH0SAIHKbSaBT9rtdrNCWJaArGZDbc03pIcD",
+	"mNLVTCTlvSnDVtV85HVmYm7b4F0JecHkg7XGK9jzRuuUh45TPZNUzTo33ZaKf2WteczxQ344nQO80M9/",
+	"I71WOm0lYlq6iQs5p8konY4SMSVhkingKjeT+JpFrT4RKeNK0/DiloQybFm7l+q4FvpRa0wTykMmO1k6",
+	"p2kLrNVzwUcsYSHQpFBwbj5exnpB5moqi1EmVOkwEYrB9Q5VCx5acydARWecGKInJGvNFmMZRwQWT1SW",
+	"ojLRkpRHYm539G+dG+zIO8JkyFuCu2RWNBeSpdMpFmY0F4WKVGsG2cDEnGQiaKQ6IQ1nrKU4TdWtlxv9",
+	"vJCls9Yv9J9ggouF53tVSMxreOfavOtGWpgA7fkWVsAb7yIa525DVK5xIUbeWLIObuldPBe8vWSi8w5p",
+	"j3bZYdgPx+wpfcqOWG8c9Q7CPj2gz6OD8bNJn/bCoyP7+JIhz3s+ecaeRsfh0fiQHjzvP+s97R5Pjthh",
+	"dBD2xz3aff7s6fHRIQDsg9FZLkZIZUbOzGXXzbML1hK8ZY2IuGe7NmIu2RJvsMDbSInwArWTKrLd+nDW",
+	"lsVOQItJxJjCcc0Fd4Uaoliy0FDDUMznVq4wBOfI9+aKxBws9vgS4sDdG/SPul0zx2iUCpGM7PJHMKH4",
+	"VwaNN1d+xV8Obn1vPpXIOMbZlMCXftd3X5U36N3CSZbuMV+W7nFfUnotFP5q1jWPOREqmtOUsFSEM4Ws",
+	"Du4Ckh2HjGgZz82d3qDXvYWpwg46JCVjbPcEE35+fHxw/PT4sHecvz+/ce2kYMQ+7hHBS5LBXo5peDGJ",
+	"kwTS5ykmEXuDbvsA753T6/wW5Q3sVRXKbAy/gXJ+CTYwN7z9MealH4+7hk3XILGhmshijPZp5PXhsPH2",
+	"5cfR6Zs3o5fvfjgbDo1EYi9+ej968+rjx9H5t6dno7en/8Yfx5m22dFKxxi3xLG4tyV5JOMTo6SgyyhN",
+	"qUR1OMHaHgKKgybk21enb86/HeHr3n18+fb0/ejrN6fffMzn8O7jS/vz+2/ch3fv3tiPL05ffPtqVLrw",
+	"8e3pmzevPozef/N+dPbpbTHMV9+9enHubnrz7ofRu/fFSz68+v7Tq4/nI/NDfvH83bvR169+GL13s1GJ",
+	"uHJVFLzPOZ3r9voHh0fHT589t+bENd8dQrYiliZiUcZLxETseDglkxjiNTqXVHYSMe2Yh+Cf1t/AcvO3",
+	"NI7AzZHjCKiikLaVAHY7vK85/b0nDQ7EJObZtS1FJ64c3CgQ3a/1P9RCaTYfZQP7QQ4SMZVCU81GeqC6",
+	"oAwWvAowLWKXIyQuo9D8ABRj5epoCUeOzHys/2SHlpDgL7FLKYu+T7tGDUmFdU2pQaczjfUsG4NTqtjw",
+	"MG5PYyhGg66Sn35C9mT5TOgBJWsvgFxH7a7927N/+/bvgefbM253vc8+DjK2D1/bmw7t3yP799j+fep9",
+	"/uzcM88Oewf7n6EBXcbS0ZhNhGQjzaiMnOF8vVfG6/V6nb4zfzvrtmF8K/4YJ92VPTI14qWSYWmbR2aH",
+	"R7jNo+W5d36h3oo/x6tc3OP0yg4fb8KicEwdy+911333Sm6hvE/6wbo+6Z5SsxaL+kdHvefk9PT09MXB",
+	"2a/0RS/575eve2fnr47MtdffqLOjH3viYPwDP774pT/5vnv9r+fzI3nwppf9mH7zLPp3eP7raW/8oh/l",
+	"bUp73af3eufbbvr9c/VdX/7r6dX54eLbHv/qOHz1bPJfB/S/j67fdLOX/emH5/G7p/P3YONC3xdkUFqC",
+	"Ar4pvyArqxxkHT/4DKbEKuaHMyNkj9Ipz+YjI8UC5udXU3N5El9jv/t4zkSmgdV1bTwbCwuS2e4CHcoi",
+	"QczkDNMlRuKwxTwImJwPAQJWbikZGwjjdJzY2xHEceb4OX8d1mIvENlxOyNgGFacjq5YPJ0hxIQiXYwg",
+	"5RTEDxcBdQSkhxq6ZJ65koBYvS5IIanyBoddKOQrhOH+P32GsLQaH6TDuSXV0ht4lFI6Ho/HYRiGURRF",
+	"jDE2mUzAz9Xr9Xr9fr9/cABW1pIL06uRc80d2bgina9aA0pOTGw5eOt7Lnr2XFKOCl+9WwBMSWKyEm37",
+	"hOj8SXJ+QBq5EUzZBgHUVqj1UemGGuLB0OsNvaC5ap4p2QpsISm0DPjmExoGQFDhxDoVyQVblFXnXfRY",
+	"iKLp3OSaZ6541mmBBPAMQ4dHNI1HRssDRW2D3tXbT2uKGI3GjE0eVK15MO1lWTmxInhFer693ZPf5xwe",
+	"kKuGa5cYLrLiAp0/34mzrncEW1a5laA61/82ZNyj3sp3YvxoDam3vBdt9NEG9whEGyKBrjSc3sMQPKbR",
+	"vxxqlvEcY9CtN+5KQqA8tCaA0qn1FW5iDPuzz06EJE9sKMqTAZlnCtqmA5wToG+uTDKIxusKC5ll4m8r",
+	"9nTy/tP5sjV92YReP9Nl232vvqKQOfxopaSQM0e7Xu7Ltku0SZMVe/SOlYdw+D9P7SHDGRAi0G1eBids",
+	"y+1KERaFLi/YoukPedlhY504eZBrARf52TW2+2Sav0EE7J81oPUDBG8Y+YFdQVnxFb9lbRDADZ7NbtHs",
+	"gsNJn7hack+UaxELheCwQiE2kkZvpMScywX22eUYqx5rV+DKzGDIEzbR60PUnW/trxD1v0LU/4eGqNdi",
+	"84aIdHA/YkQ6kF8Ma7pgC9KALpOAhRlXTDeX808u4iQBJ6Xt6R+AjAq+vjSOAn+psZbvvJjLTkVbkXRN",
+	"ddn1OP1Q0toGMe3PH0FoyXQdzNRHDLpKx1ibCg/IuqmhMQoQl5NqIeSC4/vksHtY/AD5EIVU4ASx+qDC",
+	"9ZBQD9Y7BxUKibE00b3CC1VmS/HicH/04MJiBx8wqslfc1ZPlNl9A0MxdwKDAYIic7NXn7ZprQJ71p+v",
+	"bZ/1CcKVcylWkVQy5Ii81LGNG2GfpcoeEdZrs+YXkJVLsVAh5bbi7pgNOTS7ZUb7IFE8mTCo+43idSms",
+	"ptkmGIFIZJYwNSiI5lXMFRFmtMDqZsFJ8XHIzbo7oJ11gHJj8jPkX09onHSsVecEcgld+JgigbkDE8jN",
+	"bYER+vN3Gj7ABUkEnzLplgAtNcp9ktxl6G+EXQkcRsd5O49gfRuw+4ZEmXmzqF4Btb+VdKsiE+jguNtv",
+	"Pz9Yzf/xXlg3MD5NBCe57RvZpJVfewOjKG+2vD7x1iSTVAIyS7kfuQXRpdHXr8ycmwEnG7QtMh2KORvY",
+	"dHe42ydusQaIJ4mg2tV+b9ZvSa9/cNg+Ol6OKS3NDswnpcmd1nWis6H/QdHeiiry6fzFslWyupZSsxco",
+	"Dx2Dmg1vIY2yMfSwufZAu1umvpKWYPMi+pgX0UarFhDGGaNSjxldG/W8ivyuVnbdOq+oDmeRmD5RJB95",
+	"gDgzzuapIm5ipaXVBPs+VAnrW98zAtwydJXGNT+TOZUXqmDQRiQozW8FceyQ/iPOvHTAMB2zEvBxLiOJ",
+	"ylImL2MlpM1WwLrmafyFtrjqegUjpMv6WYanr40IvNkBcLgOd6ZCw7qssK1IIxHhxch9raDKSkR5xb+H",
+	"hut/WlLX3c/N126Dy3dpjP6+Y/S928e18f4hmzP+pfiuU3w/uY6R9WYsGB5ij2vSSaBHi418TGKlDZuK",
+	"IskURPQHFg3RShwY2JZJkcfb6z9td9vddm/wrPusCwH79uWrMm6ps7VBVZZMQNIvmaDhj6FPAxJ88+qc",
+	"VFt/o8Jcub6g8yQgDRtKv6mhOyn6uTex0tDHKzqdMkk+vSZUk6ATiVB1AiOYjqW4UkwSqi6MymBUkaAT",
+	"DDkYhfIgOcP2mPUwWlqZN+euEfFdHwvzAgxyLsqZUNRADbtvEmuWj2XerMSmWrYr3dTUej2iSMXwlwKi",
+	"HQfQMzZvV/QHtW7OjoL6dlIxN+KbkKgFGNI7iw3zX5TG4yJidQO+wf7+RJcHhv3N23wsz9gow6WRExyh",
+	"Zuzv8sbXPoyY0LGtmZTHSOuZFNl05jhLe7l/1+qgUO5kvMhbedjOHtVm18hOfJJh8w8oeoWuWxturrGu",
+	"U1HDyJVgEorZMHRqADRJYy2sGQlOqAxbrqrK6iTfSzG225gIGhEXvIw2ZiHDGVNaUi2kAhuza4CihdXV",
+	"lVXWyzsiUuXdfr79/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

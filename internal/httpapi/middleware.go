@@ -36,7 +36,7 @@ func canonicalPath(p string) string {
 	for strings.Contains(p, "//") {
 		p = strings.ReplaceAll(p, "//", "/")
 	}
-	if !strings.HasSuffix(p, "/") {
+	if !strings.HasSuffix(p, "/") && !servedAsIs(p) {
 		p += "/"
 	}
 	return p

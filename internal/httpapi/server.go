@@ -76,6 +76,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	routes := &headRouter{Echo: e, get: map[string]route{}, head: map[string]bool{}, methods: map[string]map[string]bool{}}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
 	routes.GET("/runs/*", h.nestedRunQuery)
+	registerDocs(e, routes)
 	routes.finish()
 	return e
 }

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -52,5 +54,47 @@ func TestSpecMatchesObjects(t *testing.T) {
 	run := decode[[]object](t, c.get("/runs/"))[0]
 	if got, want := objectKeys(run), schemaKeys("Run"); got != want {
 		t.Errorf("run keys\n got %s\nwant %s", got, want)
+	}
+}
+
+// The validating transport catches what it should: each case is a response the server must never
+// send.
+func TestResponseValidationCatches(t *testing.T) {
+	json := http.Header{"Content-Type": {"application/json"}}
+	paged := http.Header{"Content-Type": {"application/json"}, "X-Total-Count": {"1"}}
+	run := `{"name":"r","status":"empty"}`
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		header       http.Header
+		body         string
+	}{
+		{"GET", "/runs/", 200, paged, `[{"name":5}]`},                                 // a field's type
+		{"GET", "/runs/", 201, paged, `[]`},                                           // an undeclared status
+		{"GET", "/runs", 200, paged, `[{"status":"bogus"}]`},                          // another spelling of the path
+		{"GET", "//runs//r//jobs", 200, json, `[{"status":"pass"}]`},                  // job_id is required
+		{"HEAD", "/runs/", 200, paged, `[]`},                                          // HEAD with a body
+		{"HEAD", "/runs/r/jobs/", 201, json, ``},                                      // HEAD: GET's statuses
+		{"HEAD", "/runs/r/jobs/1/", 418, nil, ``},                                     // HEAD declared in the spec
+		{"GET", "/runs/branch/main/suite/rados/", 200, paged, `[{"status":"bogus"}]`}, // nested: a run status
+		{"GET", "/runs/branch/main/suite/", 200, json, `[1]`},                         // nested: values are strings
+		{"GET", "/nope/", 404, http.Header{"Content-Type": {"text/html"}}, `<h1>404</h1>`},
+		{"PUT", "/runs/", 405, json, `{"error":"no"}`}, // outside the contract: the error object
+		{"GET", "/openapi.json", 200, json, `{"openapi":"3.0.3"}`},
+		{"GET", "/elsewhere/", 200, json, `{}`},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		if err := validateResponse(req, tc.status, tc.header, []byte(tc.body)); err == nil {
+			t.Errorf("%s %s answering %d %s passed", tc.method, tc.path, tc.status, tc.body)
+		}
+	}
+	// And lets correct answers through.
+	req := httptest.NewRequest("HEAD", "/runs/r/jobs/", nil)
+	if err := validateResponse(req, 200, json, nil); err != nil {
+		t.Error(err)
+	}
+	req = httptest.NewRequest("GET", "/runs/branch/main/suite/rados/", nil)
+	if err := validateResponse(req, 200, paged, []byte(`[`+run+`]`)); err != nil {
+		t.Error(err)
 	}
 }

@@ -278,6 +278,9 @@ func (s *Service) MachineTypes(ctx context.Context) ([]string, error) {
 // NodeJobs returns a page of the jobs that ran on a node, most recently posted first, with their
 // run names; count 0 means all.
 func (s *Service) NodeJobs(ctx context.Context, node string, runName, status *string, page Page) (JobPage, error) {
+	if status != nil && !paddles.ValidJobStatus(*status) {
+		return JobPage{}, paddles.Errorf(paddles.Invalid, "invalid status %q", *status)
+	}
 	if page.Count != nil && *page.Count == 0 {
 		page.Count = nil
 	}
