@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -532,6 +533,22 @@ func TestImportEdgeCases(t *testing.T) {
 		t.Errorf("empty import: %+v", r)
 	}
 	mustVerify(t, empty, pool)
+	// Only one import at a time: another session's lock is waited for a little.
+	ctx := context.Background()
+	holder, err := pgx.Connect(ctx, pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock(hashtext('paddles.import'))`); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(300*time.Millisecond, func() { holder.Exec(ctx, `SELECT pg_advisory_unlock(hashtext('paddles.import'))`) })
+	t0 := time.Now()
+	mustImport(t, empty, pool, importer.Options{})
+	if d := time.Since(t0); d < 300*time.Millisecond {
+		t.Errorf("the import did not wait for the lock (%s)", d)
+	}
 	// An older upstream schema without the queue table and some job columns imports too.
 	old := newUpstream(t, `DROP TABLE queue; ALTER TABLE jobs DROP COLUMN package_source, DROP COLUMN pcp_grafana_url`, upstreamFixture[:strings.Index(upstreamFixture, "INSERT INTO jobs")])
 	mustImport(t, old, newTarget(t), importer.Options{})

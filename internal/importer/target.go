@@ -29,10 +29,23 @@ func openTarget(ctx context.Context, pool *pgxpool.Pool) (*target, error) {
 		return nil, err
 	}
 	t := &target{conn: conn}
+	// A previous import's session may still be ending (its server process exits just after the
+	// client goes): wait a little for its lock before calling the database busy.
 	var locked bool
-	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('paddles.import'))`).Scan(&locked)
-	if err == nil && !locked {
-		err = errBusy
+	for wait := 50 * time.Millisecond; err == nil && !locked; wait *= 2 {
+		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('paddles.import'))`).Scan(&locked)
+		if err != nil || locked {
+			break
+		}
+		if wait > 3*time.Second {
+			err = errBusy
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
 	if err == nil {
 		_, err = conn.Exec(ctx, stagingDDL)
@@ -44,10 +57,14 @@ func openTarget(ctx context.Context, pool *pgxpool.Pool) (*target, error) {
 	return t, nil
 }
 
-// close ends the session, which drops the staging tables and releases the lock.
+// close releases the lock and ends the session, which drops the staging tables. (When the
+// connection broke, the server releases the lock as the session ends.)
 func (t *target) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if !t.conn.IsClosed() {
+		t.conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtext('paddles.import'))`)
+	}
 	t.conn.Close(ctx)
 }
 
