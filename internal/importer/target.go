@@ -24,6 +24,9 @@ var errBusy = errors.New("another import into this database is running")
 func openTarget(ctx context.Context, pool *pgxpool.Pool) (*target, error) {
 	cfg := pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = "paddles import"
+	// A batch's statements may take longer than a server's request queries should (a run of
+	// thousands of jobs): the import is not bound by a statement_timeout the pool may set.
+	cfg.RuntimeParams["statement_timeout"] = "0"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
