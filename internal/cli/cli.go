@@ -36,6 +36,8 @@ Usage:
   paddles migrate [flags]   apply database migrations and exit
   paddles expire-jobs [flags]
                             mark stale jobs dead once and exit (serve also does it periodically)
+  paddles import --from <upstream database URL> [flags]
+                            copy an upstream paddles database into this server's, then verify it
   paddles version           print the version
 
 Run "paddles serve --help" for the flags. Every flag can also be set with the PADDLES_* variable
@@ -56,6 +58,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = migrate(ctx, args[1:], getenv, stderr)
 	case "expire-jobs":
 		err = expireJobs(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		err = importCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "paddles", version())
 	case "help", "-h", "--help":

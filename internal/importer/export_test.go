@@ -1,0 +1,20 @@
+package importer
+
+// Test hooks.
+
+// AfterBatch makes the import call f after batch n (from 1) committed.
+func AfterBatch(o *Options, f func(n int)) { o.afterBatch = f }
+
+// BeforeCommit makes the import call f just before batch n commits; an error aborts the batch.
+func BeforeCommit(o *Options, f func(n int) error) { o.beforeCommit = f }
+
+// Clean and JSON expose the value conversions.
+func Clean(s string) (string, Fixes) {
+	var f Fixes
+	return f.clean(s), f
+}
+
+func JSON(s string) (string, Fixes) {
+	var f Fixes
+	return string(f.json(s)), f
+}

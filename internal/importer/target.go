@@ -1,0 +1,270 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// target is the importer's own connection to this server's database. It holds the import lock
+// for the whole import and the session's staging tables: each batch is copied into them
+// (COPY, the fastest way in) and upserted from there into the real tables, in one transaction
+// with the batch's checkpoint.
+type target struct {
+	conn *pgx.Conn
+}
+
+// errBusy is returned when another import holds the target's import lock.
+var errBusy = errors.New("another import into this database is running")
+
+func openTarget(ctx context.Context, pool *pgxpool.Pool) (*target, error) {
+	cfg := pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = "paddles import"
+	// A batch's statements may take longer than a server's request queries should (a run of
+	// thousands of jobs): the import is not bound by a statement_timeout the pool may set.
+	cfg.RuntimeParams["statement_timeout"] = "0"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{conn: conn}
+	// A previous import's session may still be ending (its server process exits just after the
+	// client goes): wait a little for its lock before calling the database busy.
+	var locked bool
+	for wait := 50 * time.Millisecond; err == nil && !locked; wait *= 2 {
+		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('paddles.import'))`).Scan(&locked)
+		if err != nil || locked {
+			break
+		}
+		if wait > 3*time.Second {
+			err = errBusy
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err == nil {
+		_, err = conn.Exec(ctx, stagingDDL)
+	}
+	if err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	return t, nil
+}
+
+// close releases the lock and ends the session, which drops the staging tables. (When the
+// connection broke, the server releases the lock as the session ends.)
+func (t *target) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !t.conn.IsClosed() {
+		t.conn.Exec(ctx, `SELECT pg_advisory_unlock(hashtext('paddles.import'))`)
+	}
+	t.conn.Close(ctx)
+}
+
+// The staging tables, one per imported table, emptied at every commit. Upstream's ids (src_id,
+// src_run_id) map rows to their runs and keep upstream's order.
+var stagingDDL = `
+CREATE TEMP TABLE import_runs (src_id bigint NOT NULL, ` + stagingDefs(runColumns) + `) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE import_jobs (src_id bigint NOT NULL, src_run_id bigint NOT NULL, ` + stagingDefs(jobColumns) + `) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE import_links (node_id bigint NOT NULL, src_run_id bigint NOT NULL, job_id text COLLATE "C" NOT NULL) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE import_nodes (src_id bigint NOT NULL, vm_host text, ` + stagingDefs(nodeColumns) + `) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE import_queues (` + stagingDefs(queueColumns) + `) ON COMMIT DELETE ROWS;
+CREATE SCHEMA IF NOT EXISTS paddles_import;
+CREATE TABLE IF NOT EXISTS paddles_import.checkpoints (
+    source      text PRIMARY KEY,
+    last_run_id bigint NOT NULL,
+    completed   boolean NOT NULL,
+    updated     timestamptz NOT NULL DEFAULT now()
+);
+`
+
+func columnNames(prefix []string, cols []column) []string {
+	out := append([]string(nil), prefix...)
+	for _, c := range cols {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// Upserts from the staging tables, by natural key: runs by name, jobs by (run, job_id), nodes by
+// name, queues by name. A stored row is rewritten only when the incoming one differs, and for runs
+// and jobs only when it is at least as recent (an import never overwrites a newer version of a
+// job, such as one a teuthology already reporting to this server wrote). Rows are inserted in
+// upstream's order, so that this server's ids follow upstream's.
+var (
+	runsUpsert = `
+INSERT INTO runs (` + names("", runColumns) + `)
+SELECT ` + names("", runColumns) + ` FROM import_runs ORDER BY src_id
+ON CONFLICT (name) DO UPDATE SET ` + setAll(runColumns[1:]) + `
+WHERE ` + changed("runs", runColumns[1:]) + `
+  AND COALESCE(EXCLUDED.updated, EXCLUDED.posted) >= COALESCE(runs.updated, runs.posted)`
+
+	jobsUpsert = `
+INSERT INTO jobs (run_id, ` + names("", jobColumns) + `)
+SELECT r.id, ` + names("s.", jobColumns) + `
+FROM import_jobs s JOIN import_runs ir ON ir.src_id = s.src_run_id JOIN runs r ON r.name = ir.name
+ORDER BY s.src_id
+ON CONFLICT (run_id, job_id) DO UPDATE SET ` + setAll(jobColumns[1:]) + `
+WHERE ` + changed("jobs", jobColumns[1:]) + `
+  AND EXCLUDED.updated >= jobs.updated`
+
+	linksInsert = `
+INSERT INTO job_nodes (node_id, job_id)
+SELECT l.node_id, j.id
+FROM import_links l JOIN import_runs ir ON ir.src_id = l.src_run_id JOIN runs r ON r.name = ir.name
+JOIN jobs j ON j.run_id = r.id AND j.job_id = l.job_id
+ON CONFLICT DO NOTHING`
+
+	nodesUpsert = `
+INSERT INTO nodes (` + names("", nodeColumns) + `)
+SELECT ` + names("", nodeColumns) + ` FROM import_nodes ORDER BY src_id
+ON CONFLICT (name) DO UPDATE SET ` + setAll(nodeColumns[1:]) + `
+WHERE ` + changed("nodes", nodeColumns[1:])
+
+	nodeHosts = `
+UPDATE nodes n SET vm_host_id = h.id
+FROM import_nodes s LEFT JOIN nodes h ON h.name = s.vm_host
+WHERE n.name = s.name AND n.vm_host_id IS DISTINCT FROM h.id`
+
+	queuesUpsert = `
+INSERT INTO queues (` + names("", queueColumns) + `)
+SELECT ` + names("", queueColumns) + ` FROM import_queues
+ON CONFLICT (queue) DO UPDATE SET ` + setAll(queueColumns[1:]) + `
+WHERE ` + changed("queues", queueColumns[1:])
+)
+
+// written counts the rows a batch inserted or changed.
+type written struct {
+	runs, jobs, links int64
+}
+
+// writeBatch writes one batch and its checkpoint in one transaction. beforeCommit, when set, runs
+// just before the commit (a test hook).
+func (t *target) writeBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
+	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+		if w.runs, err = copyAndRun(ctx, tx, "import_runs", columnNames([]string{"src_id"}, runColumns), b.runs, runsUpsert); err != nil {
+			return fmt.Errorf("writing runs: %w", err)
+		}
+		if w.jobs, err = copyAndRun(ctx, tx, "import_jobs", columnNames([]string{"src_id", "src_run_id"}, jobColumns), b.jobs, jobsUpsert); err != nil {
+			return fmt.Errorf("writing jobs: %w", err)
+		}
+		if w.links, err = copyAndRun(ctx, tx, "import_links", []string{"node_id", "src_run_id", "job_id"}, b.links, linksInsert); err != nil {
+			return fmt.Errorf("writing job-node links: %w", err)
+		}
+		if err := saveCheckpoint(ctx, tx, sourceKey, b.span.hi, false); err != nil {
+			return err
+		}
+		if beforeCommit != nil {
+			return beforeCommit()
+		}
+		return nil
+	})
+	return w, err
+}
+
+// copyAndRun copies rows into a staging table and runs the statement that takes them from there,
+// returning how many rows it wrote.
+func copyAndRun(ctx context.Context, tx pgx.Tx, table string, cols []string, rows [][]any, stmt string) (int64, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, stmt)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+// writeNodes writes every node, then their VM hosts (which may come in any order), and returns
+// the map from upstream's node ids to this server's.
+func (t *target) writeNodes(ctx context.Context, nodes [][]any) (ids map[int64]int64, n int64, err error) {
+	ids = make(map[int64]int64, len(nodes))
+	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+		if n, err = copyAndRun(ctx, tx, "import_nodes", columnNames([]string{"src_id", "vm_host"}, nodeColumns), nodes, nodesUpsert); err != nil {
+			return err
+		}
+		if len(nodes) == 0 {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, nodeHosts)
+		if err != nil {
+			return err
+		}
+		n += tag.RowsAffected()
+		rows, err := tx.Query(ctx, `SELECT s.src_id, n.id FROM import_nodes s JOIN nodes n ON n.name = s.name`)
+		if err != nil {
+			return err
+		}
+		var src, id int64
+		_, err = pgx.ForEachRow(rows, []any{&src, &id}, func() error {
+			ids[src] = id
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("writing nodes: %w", err)
+	}
+	return ids, n, nil
+}
+
+func (t *target) writeQueues(ctx context.Context, queues [][]any) (n int64, err error) {
+	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+		n, err = copyAndRun(ctx, tx, "import_queues", columnNames(nil, queueColumns), queues, queuesUpsert)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("writing queues: %w", err)
+	}
+	return n, nil
+}
+
+// checkpoint is how far an import from one upstream database got: every run up to lastRunID
+// (upstream's id) is in, and completed says the import ran to its end.
+type checkpoint struct {
+	lastRunID int64
+	completed bool
+}
+
+func (t *target) checkpoint(ctx context.Context, sourceKey string) (*checkpoint, error) {
+	var c checkpoint
+	err := t.conn.QueryRow(ctx, `SELECT last_run_id, completed FROM paddles_import.checkpoints WHERE source = $1`, sourceKey).
+		Scan(&c.lastRunID, &c.completed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the import checkpoint: %w", err)
+	}
+	return &c, nil
+}
+
+func saveCheckpoint(ctx context.Context, tx pgx.Tx, sourceKey string, lastRunID int64, completed bool) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO paddles_import.checkpoints (source, last_run_id, completed) VALUES ($1, $2, $3)
+		ON CONFLICT (source) DO UPDATE SET last_run_id = EXCLUDED.last_run_id, completed = EXCLUDED.completed, updated = now()`,
+		sourceKey, lastRunID, completed)
+	if err != nil {
+		return fmt.Errorf("saving the import checkpoint: %w", err)
+	}
+	return nil
+}
+
+func (t *target) saveCheckpoint(ctx context.Context, sourceKey string, lastRunID int64, completed bool) error {
+	return pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+		return saveCheckpoint(ctx, tx, sourceKey, lastRunID, completed)
+	})
+}
