@@ -41,14 +41,14 @@ SELECT count(*) FROM runs;
 -- name: FilteredRunIDs :many
 SELECT r.id FROM filtered_runs(
     sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
 ) r
 ORDER BY r.scheduled DESC, r.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
 -- name: CountFilteredRuns :one
 SELECT count(*) FROM filtered_runs(
     sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
 );
 
 -- FilteredRunValues lists the distinct non-empty values of one run key among the filtered runs.
@@ -61,14 +61,14 @@ SELECT DISTINCT v::text AS value FROM (
     END AS v
     FROM filtered_runs(
         sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
     ) r
     WHERE @field::text NOT IN ('sha1', 'flavor')
     UNION ALL
     SELECT CASE @field::text WHEN 'sha1' THEN j.sha1 ELSE j.flavor END
     FROM filtered_runs(
         sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(sha1_prefix), sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
     ) r
     JOIN jobs j ON j.run_id = r.id
     WHERE @field::text IN ('sha1', 'flavor')
@@ -84,6 +84,10 @@ LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 SELECT count(*) FROM runs WHERE queued_count > 0;
 
 -- RunsByID reads runs with the sha1, flavor and priority of each run's first job (by job_id).
+-- Sha1RunIDs lists the runs with a job whose sha1 starts with a prefix (a LIKE pattern).
+-- name: Sha1RunIDs :many
+SELECT DISTINCT run_id FROM jobs WHERE sha1 LIKE @sha1_prefix::text || '%';
+
 -- name: RunsByID :many
 SELECT sqlc.embed(r), f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
 FROM runs r

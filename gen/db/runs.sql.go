@@ -13,7 +13,7 @@ import (
 const countFilteredRuns = `-- name: CountFilteredRuns :one
 SELECT count(*) FROM filtered_runs(
     $1, $2, $3, $4, $5,
-    $6, $7, $8, $9
+    $6::bigint[], $7, $8, $9
 )
 `
 
@@ -23,7 +23,7 @@ type CountFilteredRunsParams struct {
 	MachineType     *string
 	Status          *string
 	UserName        *string
-	Sha1Prefix      *string
+	RunIds          []int64
 	Flavor          *string
 	ScheduledFrom   *time.Time
 	ScheduledBefore *time.Time
@@ -36,7 +36,7 @@ func (q *Queries) CountFilteredRuns(ctx context.Context, arg CountFilteredRunsPa
 		arg.MachineType,
 		arg.Status,
 		arg.UserName,
-		arg.Sha1Prefix,
+		arg.RunIds,
 		arg.Flavor,
 		arg.ScheduledFrom,
 		arg.ScheduledBefore,
@@ -115,7 +115,7 @@ func (q *Queries) DeleteRun(ctx context.Context, name string) (int64, error) {
 const filteredRunIDs = `-- name: FilteredRunIDs :many
 SELECT r.id FROM filtered_runs(
     $1, $2, $3, $4, $5,
-    $6, $7, $8, $9
+    $6::bigint[], $7, $8, $9
 ) r
 ORDER BY r.scheduled DESC, r.id DESC LIMIT $11::bigint OFFSET $10::bigint
 `
@@ -126,7 +126,7 @@ type FilteredRunIDsParams struct {
 	MachineType     *string
 	Status          *string
 	UserName        *string
-	Sha1Prefix      *string
+	RunIds          []int64
 	Flavor          *string
 	ScheduledFrom   *time.Time
 	ScheduledBefore *time.Time
@@ -141,7 +141,7 @@ func (q *Queries) FilteredRunIDs(ctx context.Context, arg FilteredRunIDsParams) 
 		arg.MachineType,
 		arg.Status,
 		arg.UserName,
-		arg.Sha1Prefix,
+		arg.RunIds,
 		arg.Flavor,
 		arg.ScheduledFrom,
 		arg.ScheduledBefore,
@@ -175,14 +175,14 @@ SELECT DISTINCT v::text AS value FROM (
     END AS v
     FROM filtered_runs(
         $2, $3, $4, $5, $6,
-    $7, $8, $9, $10
+    $7::bigint[], $8, $9, $10
     ) r
     WHERE $1::text NOT IN ('sha1', 'flavor')
     UNION ALL
     SELECT CASE $1::text WHEN 'sha1' THEN j.sha1 ELSE j.flavor END
     FROM filtered_runs(
         $2, $3, $4, $5, $6,
-    $7, $8, $9, $10
+    $7::bigint[], $8, $9, $10
     ) r
     JOIN jobs j ON j.run_id = r.id
     WHERE $1::text IN ('sha1', 'flavor')
@@ -198,7 +198,7 @@ type FilteredRunValuesParams struct {
 	MachineType     *string
 	Status          *string
 	UserName        *string
-	Sha1Prefix      *string
+	RunIds          []int64
 	Flavor          *string
 	ScheduledFrom   *time.Time
 	ScheduledBefore *time.Time
@@ -213,7 +213,7 @@ func (q *Queries) FilteredRunValues(ctx context.Context, arg FilteredRunValuesPa
 		arg.MachineType,
 		arg.Status,
 		arg.UserName,
-		arg.Sha1Prefix,
+		arg.RunIds,
 		arg.Flavor,
 		arg.ScheduledFrom,
 		arg.ScheduledBefore,
@@ -432,7 +432,6 @@ type RunsByIDRow struct {
 	FirstPriority *int64
 }
 
-// RunsByID reads runs with the sha1, flavor and priority of each run's first job (by job_id).
 func (q *Queries) RunsByID(ctx context.Context, ids []int64) ([]RunsByIDRow, error) {
 	rows, err := q.db.Query(ctx, runsByID, ids)
 	if err != nil {
@@ -468,6 +467,32 @@ func (q *Queries) RunsByID(ctx context.Context, ids []int64) ([]RunsByIDRow, err
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const sha1RunIDs = `-- name: Sha1RunIDs :many
+SELECT DISTINCT run_id FROM jobs WHERE sha1 LIKE $1::text || '%'
+`
+
+// RunsByID reads runs with the sha1, flavor and priority of each run's first job (by job_id).
+// Sha1RunIDs lists the runs with a job whose sha1 starts with a prefix (a LIKE pattern).
+func (q *Queries) Sha1RunIDs(ctx context.Context, sha1Prefix string) ([]int64, error) {
+	rows, err := q.db.Query(ctx, sha1RunIDs, sha1Prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var run_id int64
+		if err := rows.Scan(&run_id); err != nil {
+			return nil, err
+		}
+		items = append(items, run_id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -124,7 +124,7 @@ func TestListingsUseIndexes(t *testing.T) {
 			t.Errorf("%s (%s) scans or sorts a table:\n%s", q.name, page, plan)
 		}
 	}
-	if len(rec.queries) != 10 {
-		t.Errorf("recorded %d listing queries, want 10", len(rec.queries))
+	if len(rec.queries) != 12 {
+		t.Errorf("recorded %d listing queries, want 12", len(rec.queries))
 	}
 }

@@ -37,11 +37,14 @@ func (s *Service) FilterRuns(ctx context.Context, f paddles.RunFilter, page Page
 	if err != nil || f.Never {
 		return RunPage{Runs: []paddles.Run{}}, err
 	}
-	args := filterArgs(f)
 	return s.runPage(ctx, func(q *db.Queries) ([]int64, int64, error) {
+		args, err := filterArgs(ctx, q, f)
+		if err != nil {
+			return nil, 0, err
+		}
 		ids, err := q.FilteredRunIDs(ctx, db.FilteredRunIDsParams{
 			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
-			UserName: args.UserName, Sha1Prefix: args.Sha1Prefix, Flavor: args.Flavor,
+			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
 			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: limit, Skip: offset,
 		})
 		if err != nil {
@@ -75,12 +78,15 @@ func (s *Service) RunValues(ctx context.Context, f paddles.RunFilter, key string
 	if f.Never {
 		return []string{}, nil
 	}
-	args := filterArgs(f)
 	var values []string
-	err := s.browse(ctx, func(q *db.Queries) (err error) {
+	err := s.browse(ctx, func(q *db.Queries) error {
+		args, err := filterArgs(ctx, q, f)
+		if err != nil {
+			return err
+		}
 		values, err = q.FilteredRunValues(ctx, db.FilteredRunValuesParams{
 			Field: key, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
-			UserName: args.UserName, Sha1Prefix: args.Sha1Prefix, Flavor: args.Flavor,
+			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
 			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
 		})
 		return err
@@ -117,16 +123,21 @@ func (s *Service) runPage(ctx context.Context, list func(q *db.Queries) ([]int64
 	return page, err
 }
 
-func filterArgs(f paddles.RunFilter) db.CountFilteredRunsParams {
-	var prefix *string
-	if f.Sha1Prefix != nil {
-		p := escapeLike(*f.Sha1Prefix)
-		prefix = &p
-	}
-	return db.CountFilteredRunsParams{
+// filterArgs lays a filter out as the arguments of filtered_runs. A sha1 prefix is looked up
+// first: it names few runs, which the listing then reads by id.
+func filterArgs(ctx context.Context, q *db.Queries, f paddles.RunFilter) (db.CountFilteredRunsParams, error) {
+	args := db.CountFilteredRunsParams{
 		Branch: f.Branch, Suite: f.Suite, MachineType: f.MachineType, Status: f.Status, UserName: f.User,
-		Sha1Prefix: prefix, Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before,
+		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before,
 	}
+	if f.Sha1Prefix != nil {
+		ids, err := q.Sha1RunIDs(ctx, escapeLike(*f.Sha1Prefix))
+		if err != nil {
+			return args, err
+		}
+		args.RunIds = append([]int64{}, ids...) // never nil: no run matches nothing
+	}
+	return args, nil
 }
 
 // escapeLike quotes LIKE's wildcards so that a value matches only itself.
