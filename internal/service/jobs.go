@@ -161,19 +161,25 @@ func (s *Service) ListRunJobs(ctx context.Context, runName string, status *strin
 	return jobs, err
 }
 
-// DeleteJob deletes one job; the run's results follow through the trigger.
+// DeleteJob deletes one job; the run's results follow through the trigger. Like every job write
+// it locks the run's row first: deleting the job row first and then (in the trigger) updating the
+// run took the two locks in the opposite order to UpdateJob and DeleteRun, and deadlocked with
+// them under concurrency.
 func (s *Service) DeleteJob(ctx context.Context, runName, jobID string) error {
+	notFound := paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent job")
 	if !storable(runName, jobID) {
-		return paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent job")
+		return notFound
 	}
-	n, err := s.q.DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID})
-	if err != nil {
-		return s.wrap(err)
-	}
-	if n == 0 {
-		return paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent job")
-	}
-	return nil
+	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		if _, err := q.LockRun(ctx, runName); err != nil {
+			return notFoundOr(err, notFound)
+		}
+		n, err := q.DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID})
+		if err == nil && n == 0 {
+			return notFound
+		}
+		return err
+	})
 }
 
 func toJobs(rows []db.Job) []paddles.Job {
