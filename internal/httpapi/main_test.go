@@ -203,6 +203,11 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil {
 		return nil, err
 	}
+	return v.check(req, res)
+}
+
+// check checks a response to req as RoundTrip does.
+func (v *validatingTransport) check(req *http.Request, res *http.Response) (*http.Response, error) {
 	// 503 is an answer of the contract (lock_many short of nodes, a paused queue), checked against
 	// the spec below like any other; every other 5xx is a defect.
 	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable {
