@@ -89,6 +89,7 @@ type config struct {
 	runsPageSize  int
 	assignJobIDs  bool
 	maxBodyBytes  int64
+	reqTimeout    time.Duration
 	shutdownGrace time.Duration
 	expiry        service.Expiry
 	expireEvery   time.Duration
@@ -147,6 +148,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command
 	fs.BoolVar(&c.assignJobIDs, "assign-job-ids", c.assignJobIDs, "give an id to a job posted without job_id instead of answering 400 [PADDLES_ASSIGN_JOB_IDS]")
 	c.maxBodyBytes = int64(envInt(env("PADDLES_MAX_BODY_BYTES"), 16<<20))
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", c.maxBodyBytes, "largest request body accepted [PADDLES_MAX_BODY_BYTES]")
+	dur(&c.reqTimeout, "request-timeout", time.Minute, "longest a request may take, database work included, before it answers 503; 0 for no limit", "PADDLES_REQUEST_TIMEOUT")
 	dur(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM", "PADDLES_SHUTDOWN_GRACE")
 }
 
@@ -219,6 +221,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			PublicURL:          publicURL,
 			JobLogHrefTemplate: c.logHref,
 			MaxBodyBytes:       c.maxBodyBytes,
+			RequestTimeout:     c.reqTimeout,
 		}, svc, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +70,25 @@ func readJSONBody(limit int64) echo.MiddlewareFunc {
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			req.ContentLength = int64(len(body))
 			req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+			return next(c)
+		}
+	}
+}
+
+// deadline gives each request's handler, once the body is read, at most d (0: no bound). Past it
+// the database work is cancelled and the request answers 503 "please retry". Without it a hung
+// database (a frozen server, a network partition) held every request, and its client, for as long
+// as the database hung: the pool's connections all wait on their queries, and new requests wait
+// for a connection.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if d <= 0 {
+			return next
+		}
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 	}

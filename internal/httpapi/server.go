@@ -25,6 +25,9 @@ type Config struct {
 	JobLogHrefTemplate string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// RequestTimeout bounds the time a request's handler may take, its database work included
+	// (0: no bound). Past it the work is cancelled and the request answers 503.
+	RequestTimeout time.Duration
 	// Now gives the time that "today" and "yesterday" are relative to; tests pin it.
 	Now func() time.Time
 }
@@ -61,6 +64,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 			AllowHeaders: []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
 		}),
 		readJSONBody(cfg.MaxBodyBytes),
+		deadline(cfg.RequestTimeout),
 	)
 	h := &handlers{svc: svc, cfg: cfg}
 	routes := &headRouter{Echo: e, get: map[string]route{}, head: map[string]bool{}, methods: map[string]map[string]bool{}}
