@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,4 +140,83 @@ func TestDeleteRunWhilePosting(t *testing.T) {
 		}
 	}
 	checkCounts(t, c.db)
+}
+
+// TestNodeRaces mixes every node write at once: lock_many, unlock_many, single locks and unlocks,
+// inventory updates, deletions and re-creations of nodes (VM hosts included, whose VMs point at
+// them), and job reports whose targets create and link nodes. No 5xx (lock_many's 503 "only N
+// nodes available" aside), and no node ends locked without an owner or owned while unlocked.
+func TestNodeRaces(t *testing.T) {
+	t.Parallel()
+	c := newServer(t)
+	seed := reliabilitySeed(t)
+	workers := scaled(10, 32)
+	duration := time.Duration(scaled(3, 30)) * time.Second
+	const nodes = 8
+	name := func(i int) string { return fmt.Sprintf("smithi%03d", i) }
+	create := func(i int) response {
+		body := fmt.Sprintf(`{"name": %q, "machine_type": "smithi", "up": true}`, name(i))
+		if i%4 != 0 { // every fourth node hosts the next three as VMs
+			body = fmt.Sprintf(`{"name": %q, "machine_type": "smithi", "up": true, "is_vm": true, "vm_host": %q}`, name(i), name(i-i%4))
+		}
+		return c.post("/nodes/", body)
+	}
+	for i := range nodes {
+		create(i).must(t, 200)
+	}
+	var requests atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, uint64(w)))
+			owner := fmt.Sprintf("worker%d@host", w)
+			for !stop.Load() {
+				n := rng.IntN(nodes)
+				var r response
+				ok := []int{200}
+				switch op := rng.IntN(9); op {
+				case 0:
+					r = c.post("/nodes/lock_many/", fmt.Sprintf(`{"count": %d, "locked_by": %q, "machine_type": "smithi", "description": "run"}`, 1+rng.IntN(3), owner))
+					ok = []int{200, 503}
+				case 1:
+					r = c.post("/nodes/unlock_many/", fmt.Sprintf(`{"names": [%q, %q], "locked_by": %q}`, name(n), name((n+1)%nodes), owner))
+					ok = []int{200, 400, 403}
+				case 2:
+					r = c.put("/nodes/"+name(n)+"/lock/", fmt.Sprintf(`{"locked": %v, "locked_by": %q}`, rng.IntN(2) == 0, owner))
+					ok = []int{200, 400, 403, 404}
+				case 3:
+					r = c.put("/nodes/"+name(n)+"/", fmt.Sprintf(`{"up": %v, "os_type": "ubuntu"}`, rng.IntN(4) != 0))
+					ok = []int{200, 404}
+				case 4:
+					r = c.delete("/nodes/" + name(n) + "/")
+					ok = []int{200, 404}
+				case 5:
+					r = create(n)
+					ok = []int{200, 400} // 400: exists, or its VM host was just deleted
+				case 6:
+					r = c.post("/runs/node-race/jobs/", fmt.Sprintf(`{"job_id": "%d-%d", "machine_type": "smithi", "targets": {"ubuntu@%s": "k", "ubuntu@%s": "k"}}`, w, rng.IntN(1000), name(n), name((n+3)%nodes)))
+					ok = []int{200, 400}
+				case 7:
+					r = c.get("/nodes/?machine_type=smithi")
+				default:
+					r = c.get("/nodes/" + name(n) + "/jobs/")
+					ok = []int{200, 404}
+				}
+				requests.Add(1)
+				if !slices.Contains(ok, r.Status) {
+					t.Errorf("%d %s", r.Status, r.Body)
+				}
+			}
+		}()
+	}
+	time.Sleep(duration)
+	stop.Store(true)
+	wg.Wait()
+	if v := queryInts(t, c.db, "SELECT count(*) FROM nodes WHERE locked <> (locked_by IS NOT NULL)"); v[0] != 0 {
+		t.Errorf("%d nodes locked without an owner or owned while unlocked", v[0])
+	}
+	t.Logf("%d workers, %d node requests in %v", workers, requests.Load(), duration)
 }

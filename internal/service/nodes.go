@@ -147,7 +147,7 @@ func (s *Service) applyNodePatch(ctx context.Context, q *db.Queries, p *paddles.
 		n.VmHostID = nil
 		return nil
 	}
-	id, err := q.NodeID(ctx, *p.VMHost)
+	id, err := q.VMHostID(ctx, *p.VMHost)
 	if err != nil {
 		return notFoundOr(err, paddles.Errorf(paddles.Invalid, "vm_host %s is not a known node", *p.VMHost))
 	}
