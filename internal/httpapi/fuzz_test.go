@@ -29,6 +29,7 @@ func FuzzServerJobBody(f *testing.F) {
 	f.Add([]byte(`{"job_id": "1", "timestamp": "0000-01-01 00:00:00", "updated": "9999-12-31 23:59:59.999999"}`))
 	f.Add([]byte(`{"job_id": "1", "duration": 9223372036854775807, "seed": -9223372036854775808}`))
 	c := newServer(f)
+	c.countGaps()
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, body []byte) {
 		postJobBody(c.forT(t), fmt.Sprintf("fuzz-%d", n.Add(1)), body)
@@ -55,58 +56,14 @@ func postJobBody(c *client, run string, body []byte) bool {
 		t.Fatalf("POST job answered %s", r.Body)
 	}
 	path := "/runs/" + url.PathEscape(run) + "/jobs/" + url.PathEscape(created.JobID) + "/"
-	reader := c
-	if nullInArray(body) {
-		// A contract gap (docs/reliability.md): the spec does not yet allow null array items
-		// in JSON-valued fields, which the server stores and returns exactly all the same.
-		reader = c.forT(t)
-		reader.http = http.DefaultClient
-	}
-	got := reader.get(path).must(t, 200).Body
+	got := c.get(path).must(t, 200).Body
 	checkReadBack(t, got, domainJob(t, nil, body), body)
 	r = c.put(path, body)
 	if r.Status != 200 {
 		t.Fatalf("PUT of the body that created the job: %d %s", r.Status, r.Body)
 	}
-	checkReadBack(t, reader.get(path).must(t, 200).Body, domainJob(t, got, body), body)
+	checkReadBack(t, c.get(path).must(t, 200).Body, domainJob(t, got, body), body)
 	return true
-}
-
-// nullInArray reports whether a JSON-valued field of a job body holds an array with a null in it.
-func nullInArray(body []byte) bool {
-	var obj map[string]any
-	if json.Unmarshal(body, &obj) != nil {
-		return false
-	}
-	var walk func(v any, inArray bool) bool
-	walk = func(v any, inArray bool) bool {
-		switch v := v.(type) {
-		case nil:
-			return inArray
-		case []any:
-			for _, e := range v {
-				if walk(e, true) {
-					return true
-				}
-			}
-		case map[string]any:
-			for _, e := range v {
-				if walk(e, false) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	for k, v := range obj {
-		switch strings.NewReplacer("-", "_", ".", "_").Replace(k) {
-		case "kernel", "overrides", "roles", "targets", "tasks":
-			if walk(v, false) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // FuzzServerRequests sends any method, path and body to a real server: never a 5xx, and every
@@ -120,6 +77,7 @@ func FuzzServerRequests(f *testing.F) {
 		f.Add(uint8(1), p, []byte(`{"job_id": "1", "name": "x"}`))
 	}
 	c := newServer(f)
+	c.countGaps()
 	f.Fuzz(func(t *testing.T, method uint8, path string, body []byte) {
 		sendAny(c.forT(t), methods[int(method)%len(methods)], path, body)
 	})
@@ -189,6 +147,7 @@ var hostilePaths = []string{
 func TestRandomRequests(t *testing.T) {
 	t.Parallel()
 	c := newServer(t)
+	gaps := c.countGaps()
 	rng := rand.New(rand.NewPCG(reliabilitySeed(t), 2))
 	seeds := seedRequests(t)
 	n := scaled(400, 20000)
@@ -217,7 +176,8 @@ func TestRandomRequests(t *testing.T) {
 		statuses[sendAny(c, method, path, body)]++
 	}
 	checkCounts(t, c.db)
-	t.Logf("%d requests: %d job bodies accepted and read back; other answers by status: %v", n, accepted, statuses)
+	t.Logf("%d requests: %d job bodies accepted and read back; other answers by status: %v; %d answers held values the contract cannot describe yet",
+		n, accepted, statuses, gaps.Load())
 }
 
 // mutateBody changes a JSON body in one to most random ways.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,6 +184,9 @@ func (r response) wantError(t testing.TB, status int, message string) {
 type validatingTransport struct {
 	t    testing.TB
 	next http.RoundTripper
+	// gaps, when set, counts the responses whose only mismatches are the known contract gaps of
+	// knownGaps, instead of failing the test (the randomized tests send such values).
+	gaps *atomic.Int64
 }
 
 var specRouter = func() routers.Router {
@@ -239,10 +243,35 @@ func (v *validatingTransport) check(req *http.Request, res *http.Response) (*htt
 		Body:                   io.NopCloser(bytes.NewReader(body)),
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+	case v.gaps != nil && knownGaps(err):
+		v.gaps.Add(1)
+	default:
 		v.t.Errorf("%s %s: response %d does not match the spec: %v\nbody: %.500s", req.Method, req.URL.Path, res.StatusCode, err, body)
 	}
 	return res, nil
+}
+
+// knownGaps reports whether every mismatch in a validation error is a JSON-valued job field
+// (AnyJSON) that the contract cannot describe yet, though the server stores and returns it exactly
+// as sent (docs/reliability.md, "Contract gaps"): an array with a null item, which kin-openapi
+// reads items: {} as refusing, or a number beyond float64's range, such as 1e400.
+func knownGaps(err error) bool {
+	parts := strings.Split(err.Error(), `Error at "`)[1:]
+	for _, p := range parts {
+		path, rest, _ := strings.Cut(p, `"`)
+		field := path[strings.LastIndexByte(path, '/')+1:]
+		switch field {
+		case "kernel", "overrides", "roles", "targets", "tasks":
+		default:
+			return false
+		}
+		if !strings.HasPrefix(rest, `: doesn't match any schema from "anyOf"`) {
+			return false
+		}
+	}
+	return len(parts) > 0
 }
 
 func canonical(p string) string {
