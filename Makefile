@@ -4,6 +4,7 @@ TOOL := $(GO) tool -modfile=tools/go.mod
 
 .DEFAULT_GOAL := help
 .PHONY: help run build test generate check fmt vet check-generated check-tidy lint-spec
+.PHONY: reliability reliability-short
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -70,3 +71,19 @@ check: check-breaking
 
 check-breaking: ## fail when api/openapi.yaml breaks the spec it replaces (oasdiff; base: the fork point from main, or HEAD~1 on main)
 	.ci/check-breaking
+# Reliability (docs/reliability.md). The fuzz targets: go test -fuzz takes one target at a time.
+FUZZTIME ?= 2s
+PADDLES_FUZZ := FuzzJobBody FuzzRunBody FuzzNodeBody FuzzLockMany FuzzNormalizeKey FuzzParseRunName FuzzParseRunQuery FuzzAppendString
+SERVER_FUZZ := FuzzServerJobBody FuzzServerRequests
+RELIABILITY_TESTS := TestRandomRequests|TestRaces|TestDeleteRunWhilePosting|TestNodeRaces|TestModel|TestDatabaseFaults|TestSIGTERM
+
+reliability-short: ## fuzz every target for FUZZTIME (2s; CI runs this after make test)
+	@set -e; for f in $(PADDLES_FUZZ); do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./internal/paddles; done
+	@set -e; for f in $(SERVER_FUZZ); do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x -parallel 1 ./internal/httpapi; done
+
+reliability: ## the long run: bigger races, more faults, 2000 model sequences, 20,000 random requests, then FUZZTIME=1m per target
+	PADDLES_RELIABILITY=long PADDLES_RELIABILITY_SEED=$${PADDLES_RELIABILITY_SEED:-$$(date +%s)} RAPID_CHECKS=$${RAPID_CHECKS:-2000} \
+		$(GO) test -count=1 -v -timeout 60m -run '$(RELIABILITY_TESTS)' ./internal/httpapi ./cmd/paddles
+	$(MAKE) reliability-short FUZZTIME=$${LONG_FUZZTIME:-1m}

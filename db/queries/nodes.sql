@@ -54,6 +54,12 @@ WHERE id = @id;
 -- name: NodeID :one
 SELECT id FROM nodes WHERE name = @name;
 
+-- VMHostID finds a node's VM host and takes a key-share lock on it (which blocks only its
+-- deletion) until the write that points at it commits: a host deleted in between failed the write
+-- with a foreign key violation.
+-- name: VMHostID :one
+SELECT id FROM nodes WHERE name = @name FOR KEY SHARE;
+
 -- name: DeleteNode :execrows
 DELETE FROM nodes WHERE name = @name;
 
@@ -67,9 +73,13 @@ INSERT INTO nodes (name, machine_type)
 SELECT n, sqlc.narg(machine_type)::text FROM unnest(@names::text[]) AS n ORDER BY n
 ON CONFLICT (name) DO NOTHING;
 
+-- LinkJobNodes links a job to the nodes its targets name. It takes a key-share lock on each node
+-- (which blocks only its deletion) in id order: without it a node deleted between this statement's
+-- read and its foreign key check failed the whole job report with a foreign key violation. A node
+-- deleted before the read is skipped, as if the deletion had come after the report.
 -- name: LinkJobNodes :exec
 INSERT INTO job_nodes (job_id, node_id)
-SELECT @job_id, id FROM nodes WHERE name = ANY(@names::text[]) ORDER BY id
+SELECT @job_id, id FROM nodes WHERE name = ANY(@names::text[]) ORDER BY id FOR KEY SHARE
 ON CONFLICT DO NOTHING;
 
 -- name: NodeJobIDs :many

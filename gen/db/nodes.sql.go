@@ -157,7 +157,7 @@ func (q *Queries) InsertNode(ctx context.Context, arg InsertNodeParams) (int64, 
 
 const linkJobNodes = `-- name: LinkJobNodes :exec
 INSERT INTO job_nodes (job_id, node_id)
-SELECT $1, id FROM nodes WHERE name = ANY($2::text[]) ORDER BY id
+SELECT $1, id FROM nodes WHERE name = ANY($2::text[]) ORDER BY id FOR KEY SHARE
 ON CONFLICT DO NOTHING
 `
 
@@ -166,6 +166,10 @@ type LinkJobNodesParams struct {
 	Names []string
 }
 
+// LinkJobNodes links a job to the nodes its targets name. It takes a key-share lock on each node
+// (which blocks only its deletion) in id order: without it a node deleted between this statement's
+// read and its foreign key check failed the whole job report with a foreign key violation. A node
+// deleted before the read is skipped, as if the deletion had come after the report.
 func (q *Queries) LinkJobNodes(ctx context.Context, arg LinkJobNodesParams) error {
 	_, err := q.db.Exec(ctx, linkJobNodes, arg.JobID, arg.Names)
 	return err
@@ -560,4 +564,18 @@ func (q *Queries) UpdateNode(ctx context.Context, arg UpdateNodeParams) error {
 		arg.ID,
 	)
 	return err
+}
+
+const vMHostID = `-- name: VMHostID :one
+SELECT id FROM nodes WHERE name = $1 FOR KEY SHARE
+`
+
+// VMHostID finds a node's VM host and takes a key-share lock on it (which blocks only its
+// deletion) until the write that points at it commits: a host deleted in between failed the write
+// with a foreign key violation.
+func (q *Queries) VMHostID(ctx context.Context, name string) (int64, error) {
+	row := q.db.QueryRow(ctx, vMHostID, name)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }

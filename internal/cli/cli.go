@@ -94,6 +94,7 @@ type config struct {
 	runsPageSize  int
 	assignJobIDs  bool
 	maxBodyBytes  int64
+	reqTimeout    time.Duration
 	shutdownGrace time.Duration
 	expiry        service.Expiry
 	expireEvery   time.Duration
@@ -153,6 +154,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command
 	fs.BoolVar(&c.assignJobIDs, "assign-job-ids", c.assignJobIDs, "give an id to a job posted without job_id instead of answering 400 [PADDLES_ASSIGN_JOB_IDS]")
 	c.maxBodyBytes = int64(envInt(env("PADDLES_MAX_BODY_BYTES"), 16<<20))
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", c.maxBodyBytes, "largest request body accepted [PADDLES_MAX_BODY_BYTES]")
+	dur(&c.reqTimeout, "request-timeout", time.Minute, "longest a request may take, database work included, before it answers 503; 0 for no limit", "PADDLES_REQUEST_TIMEOUT")
 	dur(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM", "PADDLES_SHUTDOWN_GRACE")
 	c.opsFlags(fs, getenv)
 }
@@ -260,6 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			CORSOrigins:        c.origins(),
 			WriteTokens:        writeTokens,
 			Metrics:            m,
+			RequestTimeout:     c.reqTimeout,
 		}, svc, log),
 		ReadHeaderTimeout: c.readHeaderTimeout,
 		ReadTimeout:       c.readTimeout,

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"time"
 
@@ -122,7 +124,9 @@ func IsDataException(err error) bool {
 }
 
 // IsUnavailable reports whether err means the database cannot be reached or is shutting down, as
-// opposed to a query that failed.
+// opposed to a query that failed. That includes a connection that broke in the middle of a query
+// (the server crashed or was killed, the network failed): pgx then returns the read or write error
+// itself (io.ErrUnexpectedEOF, "connection reset by peer") and closes the connection.
 func IsUnavailable(err error) bool {
 	if err == nil {
 		return false
@@ -136,7 +140,10 @@ func IsUnavailable(err error) bool {
 		return false
 	}
 	var connectErr *pgconn.ConnectError
-	return errors.As(err, &connectErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err)
+	var netErr net.Error
+	return errors.As(err, &connectErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.As(err, &netErr)
 }
 
 // ErrorDetail returns PostgreSQL's message for err, or err's text.

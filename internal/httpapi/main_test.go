@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -203,6 +204,9 @@ func (r response) wantError(t testing.TB, status int, message string) {
 type validatingTransport struct {
 	t    testing.TB
 	next http.RoundTripper
+	// gaps, when set, counts the responses whose only mismatches are the known contract gaps of
+	// knownGaps, instead of failing the test (the randomized tests send such values).
+	gaps *atomic.Int64
 }
 
 var spec, specRouter = func() (*openapi3.T, routers.Router) {
@@ -223,6 +227,11 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	if err != nil {
 		return nil, err
 	}
+	return v.check(req, res)
+}
+
+// check checks a response to req as RoundTrip does.
+func (v *validatingTransport) check(req *http.Request, res *http.Response) (*http.Response, error) {
 	// 503 is an answer of the contract (lock_many short of nodes, a paused queue, the database
 	// away), checked against the spec below like any other; every other 5xx is a defect.
 	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable {
@@ -234,10 +243,35 @@ func (v *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		return nil, err
 	}
 	res.Body = io.NopCloser(bytes.NewReader(body))
-	if err := validateResponse(req, res.StatusCode, res.Header, body); err != nil {
+	switch err := validateResponse(req, res.StatusCode, res.Header, body); {
+	case err == nil:
+	case v.gaps != nil && knownGaps(err):
+		v.gaps.Add(1)
+	default:
 		v.t.Errorf("%s %s: response %d does not match the spec: %v\nbody: %.500s", req.Method, req.URL.Path, res.StatusCode, err, body)
 	}
 	return res, nil
+}
+
+// knownGaps reports whether every mismatch in a validation error is a JSON-valued job field
+// (AnyJSON) that the contract cannot describe yet, though the server stores and returns it exactly
+// as sent (docs/reliability.md, "Contract gaps"): an array with a null item, which kin-openapi
+// reads items: {} as refusing, or a number beyond float64's range, such as 1e400.
+func knownGaps(err error) bool {
+	parts := strings.Split(err.Error(), `Error at "`)[1:]
+	for _, p := range parts {
+		path, rest, _ := strings.Cut(p, `"`)
+		field := path[strings.LastIndexByte(path, '/')+1:]
+		switch field {
+		case "kernel", "overrides", "roles", "targets", "tasks":
+		default:
+			return false
+		}
+		if !strings.HasPrefix(rest, `: doesn't match any schema from "anyOf"`) {
+			return false
+		}
+	}
+	return len(parts) > 0
 }
 
 // validateResponse checks one response against the spec.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,12 +45,14 @@ func canonicalPath(p string) string {
 
 // readJSONBody reads request bodies up front: past the size limit they answer 413, and bodies that
 // are not UTF-8 JSON answer 400 with paddles' message. Bodies are parsed as JSON whatever their
-// Content-Type, as upstream did (teuthology sends some without one).
+// Content-Type, as upstream did (teuthology sends some without one). Only POST and PUT take a body
+// in the contract; the body of any other method (a DELETE, say) is ignored, not checked, since
+// those operations have no 400 or 413 answer.
 func readJSONBody(limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			if req.Body == nil || req.Body == http.NoBody || req.Method == http.MethodGet || req.Method == http.MethodHead {
+			if req.Body == nil || req.Body == http.NoBody || (req.Method != http.MethodPost && req.Method != http.MethodPut) {
 				return next(c)
 			}
 			body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
@@ -67,6 +70,25 @@ func readJSONBody(limit int64) echo.MiddlewareFunc {
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			req.ContentLength = int64(len(body))
 			req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+			return next(c)
+		}
+	}
+}
+
+// deadline gives each request's handler, once the body is read, at most d (0: no bound). Past it
+// the database work is cancelled and the request answers 503 "please retry". Without it a hung
+// database (a frozen server, a network partition) held every request, and its client, for as long
+// as the database hung: the pool's connections all wait on their queries, and new requests wait
+// for a connection.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if d <= 0 {
+			return next
+		}
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 	}

@@ -147,6 +147,8 @@ func TestLockManyAndUnlockMany(t *testing.T) {
 		{object{"count": 0, "locked_by": "x", "machine_type": "smithi", "description": nil}, "cannot lock less than 1 node"},
 		{object{"count": "many", "locked_by": "x", "machine_type": "smithi", "description": nil}, "invalid value for 'count': must be an integer"},
 		{object{"count": 1, "locked_by": "x", "machine_type": "", "description": nil}, "must specify machine_type"},
+		// Found by FuzzLockMany: whitespace other than spaces used to pass, then match no node (503).
+		{object{"count": 1, "locked_by": "x", "machine_type": "\t|\n", "description": nil}, "must specify machine_type"},
 		{object{"count": 1, "locked_by": nil, "machine_type": "smithi", "description": nil}, "must specify locked_by"},
 	} {
 		c.post("/nodes/lock_many/", b.body).wantError(t, 400, b.msg)

@@ -26,6 +26,9 @@ type Config struct {
 	JobLogHrefTemplate string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// RequestTimeout bounds the time a request's handler may take, its database work included
+	// (0: no bound). Past it the work is cancelled and the request answers 503.
+	RequestTimeout time.Duration
 	// Now gives the time that "today" and "yesterday" are relative to; tests pin it.
 	Now func() time.Time
 	// CORSOrigins are the origins browsers may read answers from; empty (or "*") is any origin.
@@ -67,6 +70,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 		cors(cfg.CORSOrigins),
 		requireWriteToken(cfg.WriteTokens),
 		readJSONBody(cfg.MaxBodyBytes),
+		deadline(cfg.RequestTimeout),
 	)
 	if cfg.Metrics != nil {
 		// Not in the spec: Prometheus' text format is no JSON API (see the README).

@@ -165,10 +165,14 @@ func ParseLockMany(body []byte) (LockMany, error) {
 	}
 	req.LockedBy = *by
 	mt, msg := decodeText(obj["machine_type"])
-	if msg != "" || mt == nil || strings.Trim(*mt, "|, ") == "" {
+	if msg == "" && mt != nil {
+		req.MachineTypes = SplitMachineTypes(*mt)
+	}
+	// Checked after splitting, which trims all white space: "\t" names no machine type, and
+	// would otherwise match no node and answer 503, which teuthology waits on forever.
+	if len(req.MachineTypes) == 0 {
 		return LockMany{}, Errorf(Invalid, "must specify machine_type")
 	}
-	req.MachineTypes = SplitMachineTypes(*mt)
 	if req.Description, msg = decodeText(obj["description"]); msg != "" {
 		return LockMany{}, Errorf(Invalid, "invalid value for 'description': %s", msg)
 	}

@@ -123,6 +123,9 @@ func (s *Service) finishRunWrite(ctx context.Context, q *db.Queries, runID int64
 
 // GetJob returns one job.
 func (s *Service) GetJob(ctx context.Context, runName, jobID string) (paddles.Job, error) {
+	if !storable(runName, jobID) {
+		return paddles.Job{}, paddles.Errorf(paddles.NotFound, "job with job_id %s not found in run %s", jobID, runName)
+	}
 	row, err := s.q.GetJob(ctx, db.GetJobParams{RunName: runName, JobID: jobID})
 	if err != nil {
 		return paddles.Job{}, s.wrap(notFoundOr(err, paddles.Errorf(paddles.NotFound, "job with job_id %s not found in run %s", jobID, runName)))
@@ -132,6 +135,9 @@ func (s *Service) GetJob(ctx context.Context, runName, jobID string) (paddles.Jo
 
 // JobExists reports whether a job exists.
 func (s *Service) JobExists(ctx context.Context, runName, jobID string) (bool, error) {
+	if !storable(runName, jobID) {
+		return false, nil
+	}
 	ok, err := s.q.JobExists(ctx, db.JobExistsParams{RunName: runName, JobID: jobID})
 	return ok, s.wrap(err)
 }
@@ -155,16 +161,25 @@ func (s *Service) ListRunJobs(ctx context.Context, runName string, status *strin
 	return jobs, err
 }
 
-// DeleteJob deletes one job; the run's results follow through the trigger.
+// DeleteJob deletes one job; the run's results follow through the trigger. Like every job write
+// it locks the run's row first: deleting the job row first and then (in the trigger) updating the
+// run took the two locks in the opposite order to UpdateJob and DeleteRun, and deadlocked with
+// them under concurrency.
 func (s *Service) DeleteJob(ctx context.Context, runName, jobID string) error {
-	n, err := s.q.DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID})
-	if err != nil {
-		return s.wrap(err)
+	notFound := paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent job")
+	if !storable(runName, jobID) {
+		return notFound
 	}
-	if n == 0 {
-		return paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent job")
-	}
-	return nil
+	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		if _, err := q.LockRun(ctx, runName); err != nil {
+			return notFoundOr(err, notFound)
+		}
+		n, err := q.DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID})
+		if err == nil && n == 0 {
+			return notFound
+		}
+		return err
+	})
 }
 
 func toJobs(rows []db.Job) []paddles.Job {

@@ -91,6 +91,9 @@ func nodeNotFound() error { return paddles.Errorf(paddles.NotFound, "node not fo
 // GetNode returns one node.
 func (s *Service) GetNode(ctx context.Context, name string) (NodeView, error) {
 	var view NodeView
+	if !storable(name) {
+		return view, nodeNotFound()
+	}
 	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
 		rows, err := q.GetNodes(ctx, []string{name})
 		if err != nil {
@@ -144,7 +147,7 @@ func (s *Service) applyNodePatch(ctx context.Context, q *db.Queries, p *paddles.
 		n.VmHostID = nil
 		return nil
 	}
-	id, err := q.NodeID(ctx, *p.VMHost)
+	id, err := q.VMHostID(ctx, *p.VMHost)
 	if err != nil {
 		return notFoundOr(err, paddles.Errorf(paddles.Invalid, "vm_host %s is not a known node", *p.VMHost))
 	}
@@ -198,6 +201,9 @@ func updateNodeParams(n *paddles.Node) db.UpdateNodeParams {
 
 // DeleteNode deletes a node.
 func (s *Service) DeleteNode(ctx context.Context, name string) error {
+	if !storable(name) {
+		return nodeNotFound()
+	}
 	n, err := s.q.DeleteNode(ctx, name)
 	if err != nil {
 		return s.wrap(err)
@@ -311,6 +317,9 @@ func (s *Service) NodeJobStats(ctx context.Context, node string) (map[string]int
 	stats := map[string]int64{}
 	for _, st := range paddles.JobStatuses {
 		stats[st] = 0
+	}
+	if !storable(node) {
+		return nil, nodeNotFound()
 	}
 	err := s.browse(ctx, func(q *db.Queries) error {
 		id, err := q.NodeID(ctx, node)

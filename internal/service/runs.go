@@ -45,6 +45,9 @@ func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddl
 		run  paddles.Run
 		jobs []paddles.Job
 	)
+	if !storable(name) {
+		return run, nil, runNotFound(name)
+	}
 	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
 		id, err := q.RunID(ctx, name)
 		if err != nil {
@@ -68,12 +71,18 @@ func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddl
 
 // RunExists reports whether a run exists.
 func (s *Service) RunExists(ctx context.Context, name string) (bool, error) {
+	if !storable(name) {
+		return false, nil
+	}
 	ok, err := s.q.RunExists(ctx, name)
 	return ok, s.wrap(err)
 }
 
 // DeleteRun deletes a run and its jobs.
 func (s *Service) DeleteRun(ctx context.Context, name string) error {
+	if !storable(name) {
+		return paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent run")
+	}
 	n, err := s.q.DeleteRun(ctx, name)
 	if err != nil {
 		return s.wrap(err)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -112,6 +114,19 @@ func (s *Service) wrap(err error) error {
 		return &paddles.Error{Code: paddles.Unavailable, Message: "the database is unavailable; please retry", Err: err}
 	}
 	return err
+}
+
+// storable reports whether PostgreSQL can hold every one of names as text: valid UTF-8 without
+// NUL. A name it cannot hold names nothing, so reads and deletes by such a name answer not found,
+// as the contract says, instead of PostgreSQL's "invalid byte sequence" (a 400 those operations do
+// not have).
+func storable(names ...string) bool {
+	for _, n := range names {
+		if !utf8.ValidString(n) || strings.IndexByte(n, 0) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func runNotFound(name string) error {
