@@ -105,6 +105,17 @@ func sendAny(c *client, method, path string, body []byte) int {
 	if err != nil || u.Host != strings.TrimPrefix(c.base, "http://") {
 		return 0
 	}
+	// The client sends the query as given: escape what would make the request line malformed,
+	// which net/http itself answers with a plain-text 400 before the API sees it.
+	var q strings.Builder
+	for _, b := range []byte(u.RawQuery) {
+		if b <= ' ' || b >= 0x7f {
+			fmt.Fprintf(&q, "%%%02X", b)
+		} else {
+			q.WriteByte(b)
+		}
+	}
+	u.RawQuery = q.String()
 	req, err := http.NewRequest(method, u.String(), strings.NewReader(string(body)))
 	if err != nil {
 		return 0

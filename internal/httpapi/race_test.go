@@ -102,6 +102,7 @@ func TestDeleteRunWhilePosting(t *testing.T) {
 	c := newServer(t)
 	rounds := scaled(10, 200)
 	const posters, perPoster = 6, 8
+	var acked, stored, deletions int64
 	for round := range rounds {
 		run := fmt.Sprintf("doomed-%d", round)
 		var wg sync.WaitGroup
@@ -138,8 +139,11 @@ func TestDeleteRunWhilePosting(t *testing.T) {
 		if deleted == 0 && jobs != ok.Load() {
 			t.Errorf("round %d: run never deleted, but %d of %d acknowledged jobs stored", round, jobs, ok.Load())
 		}
+		acked, stored, deletions = acked+ok.Load(), stored+jobs, deletions+int64(deleted)
 	}
 	checkCounts(t, c.db)
+	t.Logf("%d rounds: %d job POSTs, all acknowledged, %d runs deleted under them; %d jobs left (posted after the last deletion)",
+		rounds, acked, deletions, stored)
 }
 
 // TestNodeRaces mixes every node write at once: lock_many, unlock_many, single locks and unlocks,
