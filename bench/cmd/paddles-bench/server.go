@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// server is the paddles server under test: the repository's binary, run as `paddles serve`.
+type server struct {
+	cmd     *exec.Cmd
+	base    string
+	pprof   string
+	logFile *os.File
+	done    chan struct{}
+}
+
+// startServer runs bin serve on a free loopback port with args, its log in logPath, and waits
+// until it says where it serves.
+func startServer(ctx context.Context, bin string, args []string, env []string, logPath string) (*server, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile // straight to the file: the access log costs the bench nothing
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	s := &server{cmd: cmd, logFile: logFile, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(s.done)
+	}()
+	timeout := time.After(2 * time.Minute)
+	for {
+		if base := servingURL(logPath); base != "" {
+			s.base = base
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("the server exited before serving; see %s", logPath)
+		case <-timeout:
+			s.stop()
+			return nil, fmt.Errorf("the server did not start within 2 minutes; see %s", logPath)
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// servingURL finds the server's "serving" line in its JSON log.
+func servingURL(logPath string) string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec struct {
+			Msg string `json:"msg"`
+			URL string `json:"url"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving the paddles API" {
+			return strings.TrimRight(rec.URL, "/")
+		}
+	}
+	return ""
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// stop sends SIGTERM (the server then stops its PostgreSQL) and waits.
+func (s *server) stop() error {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(60 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	return s.logFile.Close()
+}
+
+// localDatabaseURL reads where the server's own PostgreSQL listens from its postmaster.pid:
+// the fifth line is the socket directory.
+func localDatabaseURL(dataDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "pgdata", "postmaster.pid"))
+	if err != nil {
+		return "", fmt.Errorf("finding the server's PostgreSQL: %w", err)
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 5 || lines[4] == "" {
+		return "", errors.New("postmaster.pid names no socket directory")
+	}
+	port := strings.TrimSpace(lines[3])
+	return fmt.Sprintf("postgres://postgres@/paddles?host=%s&port=%s&sslmode=disable", url.QueryEscape(strings.TrimSpace(lines[4])), port), nil
+}
+
+// memory reads a process's resident set (VmRSS) and its peak (VmHWM), in KiB.
+func memory(pid int) (rss, hwm int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			rss = n
+		case "VmHWM":
+			hwm = n
+		}
+	}
+	return rss, hwm, nil
+}
+
+// rssSampler records the largest VmRSS seen between resets.
+type rssSampler struct {
+	mu   sync.Mutex
+	peak int64
+	stop chan struct{}
+}
+
+func sampleRSS(pid int, every time.Duration) *rssSampler {
+	s := &rssSampler{stop: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if rss, _, err := memory(pid); err == nil {
+				s.mu.Lock()
+				s.peak = max(s.peak, rss)
+				s.mu.Unlock()
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// take returns the peak since the last call and starts over.
+func (s *rssSampler) take() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.peak
+	s.peak = 0
+	return p
+}
+
+// profile fetches a CPU profile of the server for d into path (needs --pprof-addr).
+func profile(ctx context.Context, pprofAddr string, d time.Duration, path string) error {
+	u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, max(1, int(d.Round(time.Second).Seconds())))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
