@@ -46,6 +46,9 @@ type config struct {
 	seed         uint64
 	runsPageSize int
 	verify       int
+	latencyPass  bool
+	slices       int
+	reuse        bool
 }
 
 var sizes = map[string]int{"tiny": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -72,6 +75,9 @@ func parseFlags() (*config, error) {
 	fs.BoolVar(&c.profile, "profile", env("BENCH_PROFILE", "") != "", "save a server CPU profile of each API phase in <out>/<size>.pprof/ (serves pprof on loopback) [BENCH_PROFILE]")
 	fs.BoolVar(&c.keep, "keep", env("BENCH_KEEP", "") != "", "keep the data directory [BENCH_KEEP]")
 	fs.StringVar(&c.baseline, "baseline", env("BENCH_BASELINE", ""), "an earlier result (JSON) to compare p99s with; default <out>/10k.json for larger sizes [BENCH_BASELINE]")
+	fs.BoolVar(&c.latencyPass, "latency-pass", env("BENCH_LATENCY_PASS", "1") != "0", "run each read phase a second time at concurrency 1 [BENCH_LATENCY_PASS=0 turns it off]")
+	fs.BoolVar(&c.reuse, "reuse", env("BENCH_REUSE", "") != "", "reuse the data directory a previous run kept (BENCH_KEEP) instead of seeding anew; for profiling, not for figures [BENCH_REUSE]")
+	fs.IntVar(&c.slices, "slices", envInt("BENCH_SLICES", 3), "floor and API alternate this many times per phase, each slice a share of the duration and warmup [BENCH_SLICES]")
 	seed := fs.Uint64("seed", 1, "data generator seed")
 	fs.IntVar(&c.verify, "verify", 20, "seeded jobs (and their runs) to read back through the API")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -87,8 +93,10 @@ func parseFlags() (*config, error) {
 		return nil, fmt.Errorf("BENCH_SIZE %q: want tiny, 10k, 100k, 1m or a number of jobs", c.size)
 	}
 	c.duration, c.warmup = 5*time.Second, time.Second
-	if c.size == "tiny" {
+	if c.size == "tiny" { // proves it works, measures nothing
 		c.duration, c.warmup = 300*time.Millisecond, 100*time.Millisecond
+		c.latencyPass = os.Getenv("BENCH_LATENCY_PASS") == "1"
+		c.slices = envInt("BENCH_SLICES", 1)
 	}
 	for _, d := range []struct {
 		s string
@@ -101,6 +109,9 @@ func parseFlags() (*config, error) {
 			}
 			*d.p = v
 		}
+	}
+	if c.slices < 1 {
+		c.slices = 1
 	}
 	if c.concurrency < 1 {
 		return nil, errors.New("concurrency must be at least 1")
@@ -163,14 +174,16 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 		},
 		Baseline: c.baseline,
 	}
-	var baseline map[string]float64
+	var baseline map[string][2]float64
 	if c.baseline != "" {
 		if baseline, err = loadBaseline(c.baseline); err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
 	}
 	tmp := filepath.Join(c.out, c.size+".tmp")
-	if err := os.RemoveAll(tmp); err != nil {
+	if c.reuse {
+		c.keep = true
+	} else if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -236,9 +249,18 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 		return err
 	}
 	defer seedPool.Close()
-	log.Info("seeding", "runs", len(w.runs), "jobs", w.jobs, "nodes", len(w.nodes))
-	if res.Data.SeedSeconds, err = seed(ctx, seedPool, w, log); err != nil {
-		return fmt.Errorf("seeding: %w", err)
+	var seeded bool
+	if err := seedPool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM runs)").Scan(&seeded); err != nil {
+		return err
+	}
+	if c.reuse && seeded {
+		log.Info("reusing the data set seeded by an earlier run")
+		res.Config["reused data"] = true
+	} else {
+		log.Info("seeding", "runs", len(w.runs), "jobs", w.jobs, "nodes", len(w.nodes))
+		if res.Data.SeedSeconds, err = seed(ctx, seedPool, w, log); err != nil {
+			return fmt.Errorf("seeding: %w", err)
+		}
 	}
 	if err := seedPool.QueryRow(ctx, "SELECT count(*) FROM job_nodes").Scan(&res.Data.JobNodes); err != nil {
 		return err
@@ -292,7 +314,6 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			res.Phases = append(res.Phases, pr)
 			continue
 		}
-		pr.Floor = load(ctx, c.concurrency, c.warmup, c.duration, per, fl)
 		rss.take()
 		profDone := make(chan error, 1)
 		if c.profile {
@@ -300,17 +321,18 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 				profDone <- profile(ctx, pprofAddr, c.warmup+c.duration, filepath.Join(c.out, c.size+".pprof", ph.Name+".pprof"))
 			}()
 		}
-		pr.API = load(ctx, c.concurrency, c.warmup, c.duration, per, api)
+		pr.Floor, pr.API = compare(ctx, c.concurrency, per, c.slices, c.warmup, c.duration, fl, api)
 		pr.RSSPeakKiB = rss.take()
 		if c.profile {
 			if err := <-profDone; err != nil {
 				log.Warn("profile", "phase", ph.Name, "err", err)
 			}
 		}
-		if p99, ok := baseline[ph.Name]; ok && p99 > 0 {
-			pr.BaselineP99, pr.BaselineRatio = p99, pr.API.P99/p99
+		if ph.Kind == "read" && c.latencyPass {
+			f1, a1 := compare(ctx, 1, per, c.slices, c.warmup, c.duration, fl, api)
+			pr.Floor1, pr.API1 = &f1, &a1
 		}
-		pr.judge()
+		pr.judge(baseline)
 		res.Phases = append(res.Phases, pr)
 		log.Info("phase", "name", ph.Name,
 			"api_per_s", fmt.Sprintf("%.0f", pr.API.Throughput), "floor_per_s", fmt.Sprintf("%.0f", pr.Floor.Throughput),

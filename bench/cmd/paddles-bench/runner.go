@@ -33,9 +33,25 @@ type Stats struct {
 	Exhausted  bool           `json:"exhausted,omitempty"` // ran out of prepared operations before the time was up
 }
 
-// load runs op on conc workers: first for warmup (not recorded), then for dur. Worker w runs its
-// operations k = 0, 1, ... in order, at most perWorker of them when perWorker > 0.
-func load(ctx context.Context, conc int, warmup, dur time.Duration, perWorker int, fn op) Stats {
+// side accumulates one side's samples over the slices of a phase. Worker w runs its operations
+// k = 0, 1, ... in order across slices, at most perWorker of them when perWorker > 0.
+type side struct {
+	conc      int
+	perWorker int
+	fn        op
+	next      []int
+	durs      []time.Duration
+	errors    map[string]int
+	seconds   float64
+	exhausted bool
+}
+
+func newSide(conc, perWorker int, fn op) *side {
+	return &side{conc: conc, perWorker: perWorker, fn: fn, next: make([]int, conc), errors: map[string]int{}}
+}
+
+// run runs the side's workers for warmup (not recorded), then for dur.
+func (s *side) run(ctx context.Context, warmup, dur time.Duration) {
 	type sample struct {
 		d   time.Duration
 		err string
@@ -43,16 +59,18 @@ func load(ctx context.Context, conc int, warmup, dur time.Duration, perWorker in
 	start := time.Now()
 	measureFrom := start.Add(warmup)
 	deadline := measureFrom.Add(dur)
-	samples := make([][]sample, conc)
+	samples := make([][]sample, s.conc)
 	var lastEnd atomic.Int64
+	lastEnd.Store(measureFrom.UnixNano())
 	var exhausted atomic.Bool
 	var wg sync.WaitGroup
-	for w := 0; w < conc; w++ {
+	for w := 0; w < s.conc; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for k := 0; ; k++ {
-				if perWorker > 0 && k >= perWorker {
+			for ; ; s.next[w]++ {
+				k := s.next[w]
+				if s.perWorker > 0 && k >= s.perWorker {
 					exhausted.Store(true)
 					return
 				}
@@ -60,7 +78,7 @@ func load(ctx context.Context, conc int, warmup, dur time.Duration, perWorker in
 				if !t0.Before(deadline) || ctx.Err() != nil {
 					return
 				}
-				res := fn(ctx, w, k)
+				res := s.fn(ctx, w, k)
 				t1 := time.Now()
 				if t0.Before(measureFrom) {
 					continue
@@ -76,28 +94,34 @@ func load(ctx context.Context, conc int, warmup, dur time.Duration, perWorker in
 		}(w)
 	}
 	wg.Wait()
-	var all []time.Duration
-	st := Stats{Errors: map[string]int{}, Exhausted: exhausted.Load()}
-	var sum time.Duration
 	for _, ss := range samples {
-		for _, s := range ss {
-			all = append(all, s.d)
-			sum += s.d
-			if s.err != "" {
-				st.Errors[s.err]++
+		for _, x := range ss {
+			s.durs = append(s.durs, x.d)
+			if x.err != "" {
+				s.errors[x.err]++
 			}
 		}
 	}
-	if len(st.Errors) == 0 {
-		st.Errors = nil
+	s.seconds += time.Unix(0, lastEnd.Load()).Sub(measureFrom).Seconds()
+	s.exhausted = s.exhausted || exhausted.Load()
+}
+
+// stats sums up the side's samples.
+func (s *side) stats() Stats {
+	st := Stats{Ops: len(s.durs), Seconds: s.seconds, Exhausted: s.exhausted}
+	if len(s.errors) > 0 {
+		st.Errors = s.errors
 	}
-	st.Ops = len(all)
 	if st.Ops == 0 {
 		return st
 	}
-	st.Seconds = time.Unix(0, lastEnd.Load()).Sub(measureFrom).Seconds()
 	st.Throughput = float64(st.Ops) / st.Seconds
+	all := slices.Clone(s.durs)
 	slices.Sort(all)
+	var sum time.Duration
+	for _, d := range all {
+		sum += d
+	}
 	pct := func(p float64) float64 {
 		i := int(p*float64(len(all))+0.999999) - 1
 		i = max(0, min(i, len(all)-1))
@@ -107,6 +131,17 @@ func load(ctx context.Context, conc int, warmup, dur time.Duration, perWorker in
 	st.Max = ms(all[len(all)-1])
 	st.Mean = ms(sum / time.Duration(len(all)))
 	return st
+}
+
+// compare runs the floor and the API in alternating slices, so that what else the machine is
+// doing weighs on both alike, and returns their figures.
+func compare(ctx context.Context, conc, perWorker, slices int, warmup, dur time.Duration, floorOp, apiOp op) (floor, api Stats) {
+	f, a := newSide(conc, perWorker, floorOp), newSide(conc, perWorker, apiOp)
+	for i := 0; i < slices; i++ {
+		f.run(ctx, warmup/time.Duration(slices), dur/time.Duration(slices))
+		a.run(ctx, warmup/time.Duration(slices), dur/time.Duration(slices))
+	}
+	return f.stats(), a.stats()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
