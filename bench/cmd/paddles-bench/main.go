@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/database"
 )
 
 type config struct {
@@ -169,7 +170,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			"concurrency": c.concurrency, "duration per phase and side": c.duration.String(),
 			"warmup per phase and side": c.warmup.String(), "server": c.server + " serve --expire-interval 0 " + c.serverArgs,
 			"database":   map[bool]string{true: "the server's own PostgreSQL (default settings)", false: "given URL"}[c.databaseURL == ""],
-			"floor pool": fmt.Sprintf("%d connections, plan_cache_mode=force_custom_plan", c.concurrency),
+			"floor pool": fmt.Sprintf("the server's settings (database.Open) with %d connections", c.concurrency),
 			"data seed":  c.seed,
 		},
 		Baseline: c.baseline,
@@ -276,15 +277,9 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 	time.Sleep(2 * time.Second)
 	res.Memory.IdleKiB, _, _ = memory(srv.pid())
 
-	// The floor's pool: like the server's (plans with the actual values), one connection per
-	// client.
-	cfg, err := pgxpool.ParseConfig(dbURL)
-	if err != nil {
-		return err
-	}
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	cfg.MaxConns, cfg.MinConns = int32(c.concurrency), int32(c.concurrency)
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	// The floor's pool: the server's (database.Open: its settings and type registrations), with
+	// one connection per client.
+	pool, err := database.Open(ctx, withPoolSize(dbURL, c.concurrency))
 	if err != nil {
 		return err
 	}
@@ -306,7 +301,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		pr := PhaseResult{phase: ph}
+		pr := PhaseResult{Phase: ph}
 		per, api, fl, err := ph.prepare(ctx)
 		if err != nil {
 			pr.Skipped = err.Error()
@@ -403,6 +398,18 @@ func machine() map[string]any {
 		m["commit"] = strings.TrimSpace(string(out))
 	}
 	return m
+}
+
+// withPoolSize sets pgxpool's pool size in a database URL (or key=value string).
+func withPoolSize(dbURL string, n int) string {
+	params := fmt.Sprintf("pool_max_conns=%d&pool_min_conns=%d", n, n)
+	switch {
+	case !strings.Contains(dbURL, "://"):
+		return dbURL + " " + strings.ReplaceAll(params, "&", " ")
+	case strings.Contains(dbURL, "?"):
+		return dbURL + "&" + params
+	}
+	return dbURL + "?" + params
 }
 
 func freePort() int {

@@ -15,7 +15,7 @@ import (
 
 // phase is one load phase: the same operations through the API and, for the floor, as the
 // server's SQL straight from Go.
-type phase struct {
+type Phase struct {
 	Name    string  `json:"name"`
 	Kind    string  `json:"kind"` // write or read
 	Request string  `json:"request"`
@@ -138,10 +138,10 @@ func (b *bench) writeCap(writeRate float64) int {
 	return max(10, int(total)/b.cfg.concurrency+1)
 }
 
-func (b *bench) writePhases() []*phase {
+func (b *bench) writePhases() []*Phase {
 	// Jobs that the job_post phase created, per side and worker, for job_put.
 	var posted [2][][]*benchJob
-	return []*phase{
+	return []*Phase{
 		{
 			Name: "job_post", Kind: "write", Request: "POST /runs/{run}/jobs/ (new queued job, ~3.5 KB; one run per worker)",
 			Target: &target{MinFloorRatio: 0.5},
@@ -244,12 +244,12 @@ func (b *bench) writePhases() []*phase {
 
 // readPhase is a read phase whose operation picks its request with a per-worker random source
 // (the same sequence on both sides): path gives the API path, fl runs the floor.
-func (b *bench) readPhase(name, request string, maxP99 float64, pick func(r *rand.Rand) (path string, fl func(ctx context.Context) error)) *phase {
+func (b *bench) readPhase(name, request string, maxP99 float64, pick func(r *rand.Rand) (path string, fl func(ctx context.Context) error)) *Phase {
 	var t *target
 	if maxP99 > 0 {
 		t = &target{MaxP99: maxP99}
 	}
-	return &phase{
+	return &Phase{
 		Name: name, Kind: "read", Request: request, Target: t,
 		prepare: func(ctx context.Context) (int, op, op, error) {
 			var rs [2][]*rand.Rand
@@ -271,7 +271,7 @@ func (b *bench) readPhase(name, request string, maxP99 float64, pick func(r *ran
 	}
 }
 
-func (b *bench) readPhases() []*phase {
+func (b *bench) readPhases() []*Phase {
 	w := b.w
 	var runs100 []*runSpec
 	for _, s := range w.runs {
@@ -284,7 +284,7 @@ func (b *bench) readPhases() []*phase {
 	}
 	anyRun := func(r *rand.Rand) *runSpec { return w.runs[r.IntN(len(w.runs))] }
 	// filter builds a phase for a run filter path (segments after /runs/).
-	filter := func(name string, maxP99 float64, segments func(r *rand.Rand) []string) *phase {
+	filter := func(name string, maxP99 float64, segments func(r *rand.Rand) []string) *Phase {
 		var example []string
 		for _, s := range segments(rand.New(rand.NewPCG(1, 1))) {
 			example = append(example, pathEscape(s))
@@ -301,7 +301,7 @@ func (b *bench) readPhases() []*phase {
 		})
 	}
 	fixed := func(segs ...string) func(*rand.Rand) []string { return func(*rand.Rand) []string { return segs } }
-	return []*phase{
+	return []*Phase{
 		b.readPhase("runs_list", "GET /runs/?count=100", 10, func(r *rand.Rand) (string, func(context.Context) error) {
 			return "/runs/?count=100", func(ctx context.Context) error { return b.floor.listRuns(ctx, 100) }
 		}),

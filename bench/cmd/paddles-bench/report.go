@@ -48,7 +48,7 @@ type Memory struct {
 // PhaseResult is one phase's figures on both sides: at the benchmark's concurrency and, for
 // reads, at concurrency 1 (the latency pass).
 type PhaseResult struct {
-	*phase
+	*Phase
 	API      Stats   `json:"api"`
 	Floor    Stats   `json:"floor"`
 	API1     *Stats  `json:"api_c1,omitempty"`
