@@ -62,7 +62,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 		}),
 		readJSONBody(cfg.MaxBodyBytes),
 	)
-	h := &handlers{svc: svc, cfg: cfg}
+	h := &handlers{svc: svc, cfg: cfg, logTemplate: parseHrefTemplate(cfg.JobLogHrefTemplate)}
 	routes := &headRouter{Echo: e, get: map[string]route{}, head: map[string]bool{}, methods: map[string]map[string]bool{}}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
 	routes.GET("/runs/*", h.nestedRunQuery)
