@@ -231,7 +231,17 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 	}
 
 	// The data.
-	w := newWorld(c.seed, c.jobs, time.Now())
+	// The data set's clock: now, or when the reused data set was made.
+	nowFile := filepath.Join(tmp, "seeded-at")
+	seededAt := time.Now()
+	if c.reuse {
+		if b, err := os.ReadFile(nowFile); err == nil {
+			if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b))); err == nil {
+				seededAt = t
+			}
+		}
+	}
+	w := newWorld(c.seed, c.jobs, seededAt)
 	res.Data.Runs, res.Data.Jobs, res.Data.Nodes = len(w.runs), w.jobs, len(w.nodes)
 	for _, s := range w.runs {
 		if s.njobs == 100 {
@@ -261,6 +271,9 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 		log.Info("seeding", "runs", len(w.runs), "jobs", w.jobs, "nodes", len(w.nodes))
 		if res.Data.SeedSeconds, err = seed(ctx, seedPool, w, log); err != nil {
 			return fmt.Errorf("seeding: %w", err)
+		}
+		if err := os.WriteFile(nowFile, []byte(seededAt.Format(time.RFC3339Nano)), 0o644); err != nil {
+			return err
 		}
 	}
 	if err := seedPool.QueryRow(ctx, "SELECT count(*) FROM job_nodes").Scan(&res.Data.JobNodes); err != nil {
@@ -292,6 +305,10 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			return fmt.Errorf("BENCH_PHASES: %w", err)
 		}
 	}
+	cpu := cpuMeter{serverPID: srv.pid()}
+	if c.databaseURL == "" {
+		cpu.postmasterPID = postmasterPID(dataDir)
+	}
 	rss := sampleRSS(srv.pid(), 20*time.Millisecond)
 	defer close(rss.stop)
 	for _, ph := range append(b.writePhases(), b.readPhases()...) {
@@ -316,7 +333,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 				profDone <- profile(ctx, pprofAddr, c.warmup+c.duration, filepath.Join(c.out, c.size+".pprof", ph.Name+".pprof"))
 			}()
 		}
-		pr.Floor, pr.API = compare(ctx, c.concurrency, per, c.slices, c.warmup, c.duration, fl, api)
+		pr.Floor, pr.API = compare(ctx, cpu, c.concurrency, per, c.slices, c.warmup, c.duration, fl, api)
 		pr.RSSPeakKiB = rss.take()
 		if c.profile {
 			if err := <-profDone; err != nil {
@@ -324,7 +341,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			}
 		}
 		if ph.Kind == "read" && c.latencyPass {
-			f1, a1 := compare(ctx, 1, per, c.slices, c.warmup, c.duration, fl, api)
+			f1, a1 := compare(ctx, cpu, 1, per, c.slices, c.warmup, c.duration, fl, api)
 			pr.Floor1, pr.API1 = &f1, &a1
 		}
 		pr.judge(baseline)

@@ -186,8 +186,9 @@ func markdown(r *Result) string {
 	p("\nEach phase runs the floor (the server's SQL from Go over pgx) and the API for the same time at the same concurrency (%v), "+
 		"alternating in %v slices so that other load on the machine weighs on both alike. Throughput is operations per second; "+
 		"latencies are client-side, in ms. Ratio = API throughput / floor throughput.\n\n", r.Config["concurrency"], r.Config["slices"])
-	p("| phase | request | API ops/s | floor ops/s | ratio | API p50 | p95 | p99 | max | floor p50 | floor p99 | errors | target |\n")
-	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
+	p("CPU columns are CPU time per operation in ms, read from /proc: the server's, and PostgreSQL's for the API and for the floor.\n\n")
+	p("| phase | request | API ops/s | floor ops/s | ratio | API p50 | p95 | p99 | max | floor p50 | floor p99 | server CPU | DB CPU | floor DB CPU | errors | target |\n")
+	p("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
 	for _, ph := range r.Phases {
 		if ph.Skipped != "" {
 			p("| %s | %s | skipped: %s |\n", ph.Name, ph.Request, ph.Skipped)
@@ -201,9 +202,9 @@ func markdown(r *Result) string {
 		if ph.Target != nil && ph.Target.MinFloorRatio > 0 && ph.Met != nil {
 			t = fmt.Sprintf("ratio ≥ %.2f: %s", ph.Target.MinFloorRatio, verdict(*ph.Met))
 		}
-		p("| %s | `%s` | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |\n",
+		p("| %s | `%s` | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %.3f | %.3f | %s | %s |\n",
 			ph.Name, ph.Request, ph.API.Throughput, ph.Floor.Throughput, ph.Ratio, ph.API.P50, ph.API.P95, ph.API.P99, ph.API.Max,
-			ph.Floor.P50, ph.Floor.P99, errs, t)
+			ph.Floor.P50, ph.Floor.P99, ph.API.ServerCPU, ph.API.DBCPU, ph.Floor.DBCPU, errs, t)
 	}
 	p("\nRead latency targets: the API's p99 at concurrency %v (from the table above) and in a second pass at concurrency 1 "+
 		"(one client: the time a request takes, without queueing behind the others on 2 cores), with the floor's at 1.", r.Config["concurrency"])

@@ -31,6 +31,23 @@ type Stats struct {
 	Mean       float64        `json:"mean_ms"`
 	Errors     map[string]int `json:"errors,omitempty"`
 	Exhausted  bool           `json:"exhausted,omitempty"` // ran out of prepared operations before the time was up
+	// CPU time per operation (ms) of the server process and of PostgreSQL (all its processes),
+	// from /proc: unlike latencies, it barely depends on what else the machine runs.
+	ServerCPU float64 `json:"server_cpu_ms_per_op,omitempty"`
+	DBCPU     float64 `json:"db_cpu_ms_per_op,omitempty"`
+}
+
+// cpuMeter reads the CPU time used so far by the server and by PostgreSQL (0 when unknown).
+type cpuMeter struct{ serverPID, postmasterPID int }
+
+func (m cpuMeter) read() (server, db int64) {
+	if m.serverPID > 0 {
+		server = cpuTicks(m.serverPID)
+	}
+	if m.postmasterPID > 0 {
+		db = childrenTicks(m.postmasterPID)
+	}
+	return server, db
 }
 
 // side accumulates one side's samples over the slices of a phase. Worker w runs its operations
@@ -44,6 +61,9 @@ type side struct {
 	errors    map[string]int
 	seconds   float64
 	exhausted bool
+	cpu       cpuMeter
+	serverCPU int64 // ticks, over the measured parts of the slices
+	dbCPU     int64
 }
 
 func newSide(conc, perWorker int, fn op) *side {
@@ -60,6 +80,13 @@ func (s *side) run(ctx context.Context, warmup, dur time.Duration) {
 	measureFrom := start.Add(warmup)
 	deadline := measureFrom.Add(dur)
 	samples := make([][]sample, s.conc)
+	// CPU is read when the warmup ends and when the last worker is done.
+	cpuStart := make(chan [2]int64, 1)
+	go func() {
+		time.Sleep(time.Until(measureFrom))
+		a, b := s.cpu.read()
+		cpuStart <- [2]int64{a, b}
+	}()
 	var lastEnd atomic.Int64
 	lastEnd.Store(measureFrom.UnixNano())
 	var exhausted atomic.Bool
@@ -94,6 +121,10 @@ func (s *side) run(ctx context.Context, warmup, dur time.Duration) {
 		}(w)
 	}
 	wg.Wait()
+	srv, db := s.cpu.read()
+	c0 := <-cpuStart
+	s.serverCPU += srv - c0[0]
+	s.dbCPU += db - c0[1]
 	for _, ss := range samples {
 		for _, x := range ss {
 			s.durs = append(s.durs, x.d)
@@ -116,6 +147,9 @@ func (s *side) stats() Stats {
 		return st
 	}
 	st.Throughput = float64(st.Ops) / st.Seconds
+	const msPerTick = 10 // USER_HZ is 100 on Linux
+	st.ServerCPU = float64(s.serverCPU*msPerTick) / float64(st.Ops)
+	st.DBCPU = float64(s.dbCPU*msPerTick) / float64(st.Ops)
 	all := slices.Clone(s.durs)
 	slices.Sort(all)
 	var sum time.Duration
@@ -135,8 +169,9 @@ func (s *side) stats() Stats {
 
 // compare runs the floor and the API in alternating slices, so that what else the machine is
 // doing weighs on both alike, and returns their figures.
-func compare(ctx context.Context, conc, perWorker, slices int, warmup, dur time.Duration, floorOp, apiOp op) (floor, api Stats) {
+func compare(ctx context.Context, cpu cpuMeter, conc, perWorker, slices int, warmup, dur time.Duration, floorOp, apiOp op) (floor, api Stats) {
 	f, a := newSide(conc, perWorker, floorOp), newSide(conc, perWorker, apiOp)
+	f.cpu, a.cpu = cpuMeter{postmasterPID: cpu.postmasterPID}, cpu
 	for i := 0; i < slices; i++ {
 		f.run(ctx, warmup/time.Duration(slices), dur/time.Duration(slices))
 		a.run(ctx, warmup/time.Duration(slices), dur/time.Duration(slices))
