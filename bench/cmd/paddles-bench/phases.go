@@ -181,6 +181,8 @@ func (b *bench) writePhases() []*Phase {
 								done[side][w] = append(done[side][w], bj)
 							}
 						}
+					}
+					for w := range done[side] {
 						if len(done[side][w]) == 0 {
 							return 0, nil, nil, fmt.Errorf("needs the jobs of job_post")
 						}

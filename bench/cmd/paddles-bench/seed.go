@@ -98,12 +98,16 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	}
 	// Jobs are made by a producer goroutine (the server's own parser reads each body) while COPY
 	// streams them; links are kept for the next step.
+	type link struct {
+		node, job int64
+		posted    time.Time
+	}
 	type item struct {
 		row   []any
-		links [][2]int64
+		links []link
 		err   error
 	}
-	var links [][2]int64
+	var links []link
 	err = step("jobs", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "ALTER TABLE jobs DISABLE TRIGGER USER"); err != nil {
 			return err
@@ -121,7 +125,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 					if err == nil {
 						it.row = jobRow(&job)
 						for _, h := range spec.hosts {
-							it.links = append(it.links, [2]int64{w.nodes[h].id, job.ID})
+							it.links = append(it.links, link{w.nodes[h].id, job.ID, job.Posted})
 						}
 					}
 					select {
@@ -158,16 +162,24 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	// The links carry their job's posted time, which a trigger would look up row by row.
 	err = step("job_nodes", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "ALTER TABLE job_nodes DISABLE TRIGGER USER"); err != nil {
+			return err
+		}
 		i := 0
 		src := pgx.CopyFromFunc(func() ([]any, error) {
 			if i == len(links) {
 				return nil, nil
 			}
 			i++
-			return []any{links[i-1][0], links[i-1][1]}, nil
+			l := links[i-1]
+			return []any{l.node, l.job, l.posted}, nil
 		})
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"job_nodes"}, []string{"node_id", "job_id"}, src)
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"job_nodes"}, []string{"node_id", "job_id", "posted"}, src); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "ALTER TABLE job_nodes ENABLE TRIGGER USER")
 		return err
 	})
 	if err != nil {

@@ -38,6 +38,8 @@ func startServer(ctx context.Context, bin string, args []string, env []string, l
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
+	// If the benchmark dies, so does the server (and with it its PostgreSQL).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile // straight to the file: the access log costs the bench nothing
 	if err := cmd.Start(); err != nil {
