@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -36,9 +37,14 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // createJob is service.CreateJob's SQL.
 func (f *floor) createJob(ctx context.Context, bj *benchJob, patch *paddles.JobPatch) error {
 	return f.tx(ctx, readWrite, func(q *db.Queries) error {
-		params := bj.runParams
-		params.Posted = now()
-		run, err := q.LockOrCreateRun(ctx, params)
+		run, err := q.LockRun(ctx, bj.run.name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			params := bj.runParams
+			params.Posted = now()
+			var created db.LockOrCreateRunRow
+			created, err = q.LockOrCreateRun(ctx, params)
+			run = db.LockRunRow(created)
+		}
 		if err != nil {
 			return err
 		}
