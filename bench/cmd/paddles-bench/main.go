@@ -330,7 +330,8 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 		profDone := make(chan error, 1)
 		if c.profile {
 			go func() {
-				profDone <- profile(ctx, pprofAddr, c.warmup+c.duration, filepath.Join(c.out, c.size+".pprof", ph.Name+".pprof"))
+				// The whole phase, floor slices included: the server is idle during those.
+				profDone <- profile(ctx, pprofAddr, 2*(c.warmup+c.duration)+time.Second, filepath.Join(c.out, c.size+".pprof", ph.Name+".pprof"))
 			}()
 		}
 		pr.Floor, pr.API = compare(ctx, cpu, c.concurrency, per, c.slices, c.warmup, c.duration, fl, api)
