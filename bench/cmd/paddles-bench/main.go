@@ -49,6 +49,7 @@ type config struct {
 	verify       int
 	latencyPass  bool
 	slices       int
+	dataDir      string
 	reuse        bool
 }
 
@@ -72,6 +73,7 @@ func parseFlags() (*config, error) {
 	fs.StringVar(&c.server, "server", env("BENCH_SERVER", "bin/paddles"), "the paddles binary [BENCH_SERVER]")
 	fs.StringVar(&c.serverArgs, "server-args", env("BENCH_SERVER_ARGS", ""), "extra flags for paddles serve, space-separated [BENCH_SERVER_ARGS]")
 	fs.StringVar(&c.out, "out", env("BENCH_OUT", "bench/results"), "where results (and, while running, the data directory) go [BENCH_OUT]")
+	fs.StringVar(&c.dataDir, "data-dir", env("BENCH_DATA_DIR", ""), "where the server's PostgreSQL and log go while the benchmark runs (default <out>/<size>.tmp; when root, the postgres user must be able to enter it) [BENCH_DATA_DIR]")
 	fs.StringVar(&c.phases, "phases", env("BENCH_PHASES", ""), "a regexp: run only the phases it matches [BENCH_PHASES]")
 	fs.BoolVar(&c.profile, "profile", env("BENCH_PROFILE", "") != "", "save a server CPU profile of each API phase in <out>/<size>.pprof/ (serves pprof on loopback) [BENCH_PROFILE]")
 	fs.BoolVar(&c.keep, "keep", env("BENCH_KEEP", "") != "", "keep the data directory [BENCH_KEEP]")
@@ -181,7 +183,10 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			return fmt.Errorf("baseline: %w", err)
 		}
 	}
-	tmp := filepath.Join(c.out, c.size+".tmp")
+	tmp := c.dataDir
+	if tmp == "" {
+		tmp = filepath.Join(c.out, c.size+".tmp")
+	}
 	if c.reuse {
 		c.keep = true
 	} else if err := os.RemoveAll(tmp); err != nil {
