@@ -3,7 +3,7 @@ GO   ?= go
 TOOL := $(GO) tool -modfile=tools/go.mod
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test generate check fmt vet check-generated check-tidy lint-spec
+.PHONY: help run build test generate check fmt vet check-generated check-tidy lint-spec bench
 .PHONY: reliability reliability-short
 
 help: ## list the targets
@@ -17,6 +17,10 @@ build: ## build bin/paddles
 
 test: ## run every test (a throwaway PostgreSQL unless PADDLES_TEST_DATABASE_URL is set)
 	$(GO) test -count=1 ./...
+
+bench: build ## benchmark: seed BENCH_SIZE (tiny, 10k, 100k, 1m) jobs, load the API and the SQL floor, write bench/results/ (docs/performance.md)
+	$(GO) build -o bin/paddles-bench ./bench/cmd/paddles-bench
+	./bin/paddles-bench
 
 generate: ## regenerate gen/ from api/openapi.yaml and db/
 	$(TOOL) oapi-codegen -config oapi-codegen.yaml api/openapi.yaml

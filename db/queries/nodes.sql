@@ -82,19 +82,26 @@ INSERT INTO job_nodes (job_id, node_id)
 SELECT @job_id, id FROM nodes WHERE name = ANY(@names::text[]) ORDER BY id FOR KEY SHARE
 ON CONFLICT DO NOTHING;
 
+-- NodeJobIDs pages a node's jobs newest first off job_nodes_node_posted_idx; jobs are read only
+-- when a run or status narrows the history (without them the condition folds away, since the
+-- connection plans with the actual values).
 -- name: NodeJobIDs :many
-SELECT j.id FROM job_nodes jn JOIN jobs j ON j.id = jn.job_id
+SELECT jn.job_id FROM job_nodes jn
 WHERE jn.node_id = @node_id
-  AND (sqlc.narg(run_name)::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = sqlc.narg(run_name)))
-  AND (sqlc.narg(status)::text IS NULL OR j.status = sqlc.narg(status))
-ORDER BY j.posted DESC, j.id DESC
+  AND ((sqlc.narg(run_name)::text IS NULL AND sqlc.narg(status)::text IS NULL) OR EXISTS (
+      SELECT 1 FROM jobs j WHERE j.id = jn.job_id
+        AND (sqlc.narg(run_name)::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = sqlc.narg(run_name)))
+        AND (sqlc.narg(status)::text IS NULL OR j.status = sqlc.narg(status))))
+ORDER BY jn.posted DESC, jn.job_id DESC
 LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
 -- name: CountNodeJobs :one
-SELECT count(*) FROM job_nodes jn JOIN jobs j ON j.id = jn.job_id
+SELECT count(*) FROM job_nodes jn
 WHERE jn.node_id = @node_id
-  AND (sqlc.narg(run_name)::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = sqlc.narg(run_name)))
-  AND (sqlc.narg(status)::text IS NULL OR j.status = sqlc.narg(status));
+  AND ((sqlc.narg(run_name)::text IS NULL AND sqlc.narg(status)::text IS NULL) OR EXISTS (
+      SELECT 1 FROM jobs j WHERE j.id = jn.job_id
+        AND (sqlc.narg(run_name)::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = sqlc.narg(run_name)))
+        AND (sqlc.narg(status)::text IS NULL OR j.status = sqlc.narg(status))));
 
 -- name: NodeJobStats :many
 SELECT j.status::text AS status, count(*) AS jobs FROM job_nodes jn JOIN jobs j ON j.id = jn.job_id

@@ -63,6 +63,7 @@ type Job struct {
 type JobNode struct {
 	NodeID int64
 	JobID  int64
+	Posted time.Time
 }
 
 type Node struct {

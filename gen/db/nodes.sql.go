@@ -11,10 +11,12 @@ import (
 )
 
 const countNodeJobs = `-- name: CountNodeJobs :one
-SELECT count(*) FROM job_nodes jn JOIN jobs j ON j.id = jn.job_id
+SELECT count(*) FROM job_nodes jn
 WHERE jn.node_id = $1
-  AND ($2::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = $2))
-  AND ($3::text IS NULL OR j.status = $3)
+  AND (($2::text IS NULL AND $3::text IS NULL) OR EXISTS (
+      SELECT 1 FROM jobs j WHERE j.id = jn.job_id
+        AND ($2::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = $2))
+        AND ($3::text IS NULL OR j.status = $3)))
 `
 
 type CountNodeJobsParams struct {
@@ -406,11 +408,13 @@ func (q *Queries) NodeID(ctx context.Context, name string) (int64, error) {
 }
 
 const nodeJobIDs = `-- name: NodeJobIDs :many
-SELECT j.id FROM job_nodes jn JOIN jobs j ON j.id = jn.job_id
+SELECT jn.job_id FROM job_nodes jn
 WHERE jn.node_id = $1
-  AND ($2::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = $2))
-  AND ($3::text IS NULL OR j.status = $3)
-ORDER BY j.posted DESC, j.id DESC
+  AND (($2::text IS NULL AND $3::text IS NULL) OR EXISTS (
+      SELECT 1 FROM jobs j WHERE j.id = jn.job_id
+        AND ($2::text IS NULL OR j.run_id = (SELECT r.id FROM runs r WHERE r.name = $2))
+        AND ($3::text IS NULL OR j.status = $3)))
+ORDER BY jn.posted DESC, jn.job_id DESC
 LIMIT $5::bigint OFFSET $4::bigint
 `
 
@@ -422,6 +426,9 @@ type NodeJobIDsParams struct {
 	Max     *int64
 }
 
+// NodeJobIDs pages a node's jobs newest first off job_nodes_node_posted_idx; jobs are read only
+// when a run or status narrows the history (without them the condition folds away, since the
+// connection plans with the actual values).
 func (q *Queries) NodeJobIDs(ctx context.Context, arg NodeJobIDsParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, nodeJobIDs,
 		arg.NodeID,
@@ -436,11 +443,11 @@ func (q *Queries) NodeJobIDs(ctx context.Context, arg NodeJobIDsParams) ([]int64
 	defer rows.Close()
 	items := []int64{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var job_id int64
+		if err := rows.Scan(&job_id); err != nil {
 			return nil, err
 		}
-		items = append(items, id)
+		items = append(items, job_id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -99,6 +100,7 @@ type config struct {
 	expiry        service.Expiry
 	expireEvery   time.Duration
 	opsConfig
+	pprofAddr string
 }
 
 // command says which settings a subcommand takes.
@@ -157,6 +159,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command
 	dur(&c.reqTimeout, "request-timeout", time.Minute, "longest a request may take, database work included, before it answers 503; 0 for no limit", "PADDLES_REQUEST_TIMEOUT")
 	dur(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM", "PADDLES_SHUTDOWN_GRACE")
 	c.opsFlags(fs, getenv)
+	str(&c.pprofAddr, "pprof-addr", "", "if set, serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default", "PADDLES_PPROF_ADDR")
 }
 
 func envInt(s string, def int) int {
@@ -270,6 +273,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       c.idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if c.pprofAddr != "" {
+		stopPprof, err := servePprof(c.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	expiryCtx, stopExpiry := context.WithCancel(ctx)
@@ -294,6 +304,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// servePprof serves Go's profiler on its own listener, apart from the API, for profiling a
+// running server (--pprof-addr).
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("serving the profiler", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }
 
 // expireLoop marks stale jobs dead every interval until ctx ends. Every replica runs it; the

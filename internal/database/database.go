@@ -3,7 +3,9 @@
 package database
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +14,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -56,6 +60,10 @@ func OpenWith(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool,
 	if opts.ApplicationName != "" && cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = opts.ApplicationName
 	}
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		RegisterRawJSON(conn.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -68,6 +76,41 @@ func OpenWith(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool,
 		return nil, fmt.Errorf("connecting to the database: %w", err)
 	}
 	return pool, nil
+}
+
+// RegisterRawJSON makes m scan json values into json.RawMessage by copying their bytes. pgx's
+// default runs them through encoding/json, which validates and copies each value again: a third
+// of the CPU of a listing of 100 jobs (about 3 KB of stored JSON each). PostgreSQL has validated
+// a json value on input, so only the whitespace around it, which encoding/json would drop, is
+// trimmed; the value itself is kept byte for byte either way.
+func RegisterRawJSON(m *pgtype.Map) {
+	t, ok := m.TypeForOID(pgtype.JSONOID)
+	if !ok {
+		return
+	}
+	m.RegisterType(&pgtype.Type{Name: t.Name, OID: t.OID, Codec: rawJSONCodec{t.Codec}})
+}
+
+type rawJSONCodec struct{ pgtype.Codec }
+
+func (c rawJSONCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
+	if _, ok := target.(*json.RawMessage); ok {
+		return scanRawJSON{}
+	}
+	return c.Codec.PlanScan(m, oid, format, target)
+}
+
+// scanRawJSON scans a json value (its text, in either format) into a *json.RawMessage.
+type scanRawJSON struct{}
+
+func (scanRawJSON) Scan(src []byte, dst any) error {
+	p := dst.(*json.RawMessage)
+	if src == nil {
+		*p = nil
+		return nil
+	}
+	*p = bytes.Clone(bytes.Trim(src, " \t\r\n")) // pgx reuses src
+	return nil
 }
 
 // Migrate applies the pending migrations. A PostgreSQL advisory lock serialises concurrent

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +18,9 @@ import (
 // handlers implements the generated strict server on the service. Handlers translate requests
 // into service calls and results into wire bytes; the rules live in the service and in paddles.
 type handlers struct {
-	svc *service.Service
-	cfg Config
+	svc         *service.Service
+	cfg         Config
+	logTemplate hrefTemplate // cfg.JobLogHrefTemplate, parsed
 }
 
 var _ api.StrictServerInterface = (*handlers)(nil)
@@ -41,7 +43,8 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 
 // runPage writes a page of runs with the listing's total in X-Total-Count.
 func (h *handlers) runPage(page service.RunPage, sel paddles.RunFields) jsonPage {
-	b := []byte{'['}
+	b := make([]byte, 1, 16+1024*len(page.Runs))
+	b[0] = '['
 	for i := range page.Runs {
 		if i > 0 {
 			b = append(b, ',')
@@ -169,6 +172,7 @@ func (h *handlers) day(s *string) (*time.Time, error) {
 
 func (h *handlers) appendJobs(b []byte, runName string, jobs []paddles.Job, sel paddles.JobFields) []byte {
 	logHref := h.logHref(runName)
+	b = slices.Grow(b, jobsSize(jobs, sel))
 	b = append(b, '[')
 	for i := range jobs {
 		if i > 0 {
@@ -183,11 +187,79 @@ func (h *handlers) runHref(name string) string {
 	return h.cfg.PublicURL + "/runs/" + url.PathEscape(name) + "/"
 }
 
+// jobsSize is about the size of a listing of jobs, for sizing its buffer once.
+func jobsSize(jobs []paddles.Job, sel paddles.JobFields) int {
+	if sel != nil {
+		return 16 + len(jobs)*(64+32*len(sel))
+	}
+	n := 16
+	for i := range jobs {
+		n += paddles.EncodedSize(&jobs[i])
+	}
+	return n
+}
+
 // logHref returns the function that fills the log URL template for the jobs of run runName.
 func (h *handlers) logHref(runName string) func(*paddles.Job) string {
-	return func(j *paddles.Job) string {
-		return strings.NewReplacer("{run_name}", runName, "{job_id}", j.JobID).Replace(h.cfg.JobLogHrefTemplate)
+	return func(j *paddles.Job) string { return h.logTemplate.fill(runName, j.JobID) }
+}
+
+// hrefTemplate is a URL template cut at its {run_name} and {job_id} keys, once, instead of for
+// every job of a listing.
+type hrefTemplate []hrefPart
+
+type hrefPart struct {
+	text string
+	key  int // 0: text; 1: the run name; 2: the job id
+}
+
+// parseHrefTemplate cuts t as strings.NewReplacer("{run_name}", ..., "{job_id}", ...) reads it:
+// left to right, a key's text replaced wherever it starts.
+func parseHrefTemplate(t string) hrefTemplate {
+	var parts hrefTemplate
+	start := 0
+	for i := 0; i < len(t); {
+		key, n := 0, 0
+		switch {
+		case strings.HasPrefix(t[i:], "{run_name}"):
+			key, n = 1, len("{run_name}")
+		case strings.HasPrefix(t[i:], "{job_id}"):
+			key, n = 2, len("{job_id}")
+		default:
+			i++
+			continue
+		}
+		if start < i {
+			parts = append(parts, hrefPart{text: t[start:i]})
+		}
+		parts = append(parts, hrefPart{key: key})
+		i += n
+		start = i
 	}
+	if start < len(t) {
+		parts = append(parts, hrefPart{text: t[start:]})
+	}
+	return parts
+}
+
+func (t hrefTemplate) fill(runName, jobID string) string {
+	n := 0
+	for _, p := range t {
+		n += len(p.text) + max(len(runName), len(jobID))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range t {
+		switch p.key {
+		case 0:
+			b.WriteString(p.text)
+		case 1:
+			b.WriteString(runName)
+		case 2:
+			b.WriteString(jobID)
+		}
+	}
+	return b.String()
 }
 
 func deref(s *string) string {

@@ -262,7 +262,8 @@ func (h *handlers) QueuedJobsPost(ctx context.Context, req api.QueuedJobsPostReq
 
 // appendJobPage writes jobs of several runs as a JSON array.
 func (h *handlers) appendJobPage(page service.JobPage) []byte {
-	b := []byte{'['}
+	b := make([]byte, 1, jobsSize(page.Jobs, nil))
+	b[0] = '['
 	for i := range page.Jobs {
 		if i > 0 {
 			b = append(b, ',')

@@ -76,7 +76,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 		// Not in the spec: Prometheus' text format is no JSON API (see the README).
 		e.GET("/metrics/", echo.WrapHandler(cfg.Metrics.Handler()))
 	}
-	h := &handlers{svc: svc, cfg: cfg}
+	h := &handlers{svc: svc, cfg: cfg, logTemplate: parseHrefTemplate(cfg.JobLogHrefTemplate)}
 	routes := &headRouter{Echo: e, get: map[string]route{}, head: map[string]bool{}, methods: map[string]map[string]bool{}}
 	api.RegisterHandlers(routes, api.NewStrictHandler(h, nil))
 	routes.GET("/runs/*", h.nestedRunQuery)

@@ -410,6 +410,18 @@ func splitFields(list string) []string {
 	return names
 }
 
+// EncodedSize is about the size of AppendJob's output for j with every key, so that a listing
+// can size its buffer once instead of growing it job by job.
+func EncodedSize(j *Job) int {
+	n := 1024 + len(j.Kernel) + len(j.Overrides) + len(j.Roles) + len(j.Targets) + len(j.Tasks)
+	for _, s := range [...]*string{j.Description, j.FailureReason, j.ArchivePath, j.Name, j.SuitePath} {
+		if s != nil {
+			n += len(*s)
+		}
+	}
+	return n
+}
+
 // AppendJob writes j as a JSON object with the keys of sel (all when nil), in upstream's order.
 // logHref gives the URL of the job's log.
 func AppendJob(b []byte, j *Job, sel JobFields, logHref func(*Job) string) []byte {

@@ -214,9 +214,17 @@ func appendJSON(b []byte, v json.RawMessage) []byte {
 	return append(b, v...)
 }
 
+// appendTime writes FormatTime's text, quoted, straight into b: it holds nothing to escape.
 func appendTime(b []byte, t *time.Time) []byte {
 	if t == nil {
 		return append(b, "null"...)
 	}
-	return appendString(b, FormatTime(*t))
+	u := t.UTC()
+	b = append(b, '"')
+	if u.Nanosecond()/1000 == 0 {
+		b = u.AppendFormat(b, wireTime)
+	} else {
+		b = u.AppendFormat(b, wireTimeMicro)
+	}
+	return append(b, '"')
 }

@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
@@ -24,7 +27,7 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 	}
 	var status string
 	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
-		run, err := q.LockOrCreateRun(ctx, s.newRun(runName))
+		run, err := lockOrCreateRun(ctx, q, s.newRun(runName))
 		if err != nil {
 			return err
 		}
@@ -50,6 +53,20 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 		s.opts.StatusChanged("", status)
 	}
 	return jobID, err
+}
+
+// lockOrCreateRun locks the run's row, creating the run first if needed. A run usually exists
+// already (it has tens to hundreds of jobs), so it is locked with SELECT ... FOR UPDATE, and the
+// upsert, which locks too but writes a new version of the row every time, is left for the
+// first job.
+func lockOrCreateRun(ctx context.Context, q *db.Queries, run db.LockOrCreateRunParams) (db.LockRunRow, error) {
+	locked, err := q.LockRun(ctx, run.Name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var created db.LockOrCreateRunRow
+		created, err = q.LockOrCreateRun(ctx, run)
+		locked = db.LockRunRow(created)
+	}
+	return locked, err
 }
 
 // UpdateJob applies a job body to an existing job. The job_id can never change.

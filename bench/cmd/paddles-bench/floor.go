@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// The floor: each API operation's SQL, run straight from Go through the generated queries that
+// the server runs, in the same transactions and with the same arguments, without HTTP, JSON or
+// the server's own code around it. Request bodies are parsed before the clock starts. What the
+// API takes beyond the floor is the server's cost.
+
+type floor struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+var (
+	readOnly  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	readWrite = pgx.TxOptions{}
+)
+
+func (f *floor) tx(ctx context.Context, opts pgx.TxOptions, fn func(q *db.Queries) error) error {
+	return pgx.BeginTxFunc(ctx, f.pool, opts, func(tx pgx.Tx) error { return fn(f.q.WithTx(tx)) })
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// createJob is service.CreateJob's SQL.
+func (f *floor) createJob(ctx context.Context, bj *benchJob, patch *paddles.JobPatch) error {
+	return f.tx(ctx, readWrite, func(q *db.Queries) error {
+		run, err := q.LockRun(ctx, bj.run.name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			params := bj.runParams
+			params.Posted = now()
+			var created db.LockOrCreateRunRow
+			created, err = q.LockOrCreateRun(ctx, params)
+			run = db.LockRunRow(created)
+		}
+		if err != nil {
+			return err
+		}
+		job := paddles.Job{RunID: run.ID, JobID: bj.spec.jobID}
+		patch.Apply(&job, true, now())
+		id, err := q.InsertJob(ctx, insertParams(&job))
+		if err != nil {
+			return err
+		}
+		job.ID = id
+		if err := linkTargets(ctx, q, patch, &job); err != nil {
+			return err
+		}
+		return finishRunWrite(ctx, q, run.ID, run.Status, patch, &job)
+	})
+}
+
+// updateJob is service.UpdateJob's SQL.
+func (f *floor) updateJob(ctx context.Context, bj *benchJob, patch *paddles.JobPatch) error {
+	return f.tx(ctx, readWrite, func(q *db.Queries) error {
+		run, err := q.LockRun(ctx, bj.run.name)
+		if err != nil {
+			return err
+		}
+		row, err := q.LockJob(ctx, db.LockJobParams{RunID: run.ID, JobID: bj.spec.jobID})
+		if err != nil {
+			return err
+		}
+		job := paddles.Job(row)
+		patch.Apply(&job, false, now())
+		if err := q.UpdateJob(ctx, db.UpdateJobParams(insertParams(&job))); err != nil {
+			return err
+		}
+		if err := linkTargets(ctx, q, patch, &job); err != nil {
+			return err
+		}
+		return finishRunWrite(ctx, q, run.ID, run.Status, patch, &job)
+	})
+}
+
+func linkTargets(ctx context.Context, q *db.Queries, patch *paddles.JobPatch, job *paddles.Job) error {
+	if !patch.Has("targets") {
+		return nil
+	}
+	hosts := paddles.TargetHosts(job.Targets)
+	if len(hosts) == 0 {
+		return nil
+	}
+	if err := q.CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: job.MachineType}); err != nil {
+		return err
+	}
+	return q.LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: job.ID, Names: hosts})
+}
+
+func finishRunWrite(ctx context.Context, q *db.Queries, runID int64, runStatus string, patch *paddles.JobPatch, job *paddles.Job) error {
+	suite, branch, machineType := patch.RunFields()
+	return q.FinishRunWrite(ctx, db.FinishRunWriteParams{
+		ID: runID, Updated: &job.Updated, Suite: suite, Branch: branch, MachineType: machineType,
+		WasRunning: runStatus == paddles.StatusRunning, Started: job.Started,
+	})
+}
+
+func insertParams(j *paddles.Job) db.InsertJobParams {
+	return db.InsertJobParams{
+		RunID: j.RunID, JobID: j.JobID, Status: j.Status, Success: j.Success,
+		ArchivePath: j.ArchivePath, Description: j.Description, Duration: j.Duration, Email: j.Email,
+		FailureReason: j.FailureReason, Flavor: j.Flavor, Kernel: j.Kernel, LastInSuite: j.LastInSuite,
+		MachineType: j.MachineType, Name: j.Name, NukeOnError: j.NukeOnError, OsType: j.OsType,
+		OsVersion: j.OsVersion, Overrides: j.Overrides, Owner: j.Owner, Pid: j.Pid, Roles: j.Roles,
+		SentryEvent: j.SentryEvent, Branch: j.Branch, Seed: j.Seed, Sha1: j.Sha1, Subset: j.Subset,
+		Suite: j.Suite, SuiteBranch: j.SuiteBranch, SuitePath: j.SuitePath, SuiteRelpath: j.SuiteRelpath,
+		SuiteRepo: j.SuiteRepo, SuiteSha1: j.SuiteSha1, Targets: j.Targets, Tasks: j.Tasks,
+		Timestamp: j.Timestamp, TeuthologyBranch: j.TeuthologyBranch, Verbose: j.Verbose,
+		PcpGrafanaUrl: j.PcpGrafanaUrl, Priority: j.Priority, UserName: j.User, Queue: j.Queue,
+		PackageSource: j.PackageSource, MonAKernelSha1: j.MonAKernelSha1, MonBKernelSha1: j.MonBKernelSha1,
+		Posted: j.Posted, Started: j.Started, Updated: j.Updated,
+	}
+}
+
+// newRunParams is service.newRun: what a run's name says, posted at the time of the write.
+func newRunParams(name string) db.LockOrCreateRunParams {
+	info := paddles.ParseRunName(name)
+	scheduled := info.Scheduled
+	if scheduled.IsZero() {
+		scheduled = now()
+	}
+	return db.LockOrCreateRunParams{
+		Name: name, UserName: info.User, Scheduled: scheduled,
+		Suite: &info.Suite, Branch: &info.Branch, MachineType: &info.MachineType,
+	}
+}
+
+// listRuns is service.ListRuns' SQL.
+func (f *floor) listRuns(ctx context.Context, limit int64) error {
+	return f.tx(ctx, readOnly, func(q *db.Queries) error {
+		ids, err := q.LatestRunIDs(ctx, db.LatestRunIDsParams{Max: &limit})
+		if err != nil {
+			return err
+		}
+		if _, err := q.CountRuns(ctx); err != nil {
+			return err
+		}
+		_, err = q.RunsByID(ctx, ids)
+		return err
+	})
+}
+
+// getRun is service.GetRun's SQL.
+func (f *floor) getRun(ctx context.Context, name string) error {
+	return f.tx(ctx, readOnly, func(q *db.Queries) error {
+		id, err := q.RunID(ctx, name)
+		if err != nil {
+			return err
+		}
+		if _, err := q.RunsByID(ctx, []int64{id}); err != nil {
+			return err
+		}
+		_, err = q.ListRunJobsByJobID(ctx, id)
+		return err
+	})
+}
+
+// runJobs is service.ListRunJobs' SQL.
+func (f *floor) runJobs(ctx context.Context, name string) error {
+	return f.tx(ctx, readOnly, func(q *db.Queries) error {
+		id, err := q.RunID(ctx, name)
+		if err != nil {
+			return err
+		}
+		_, err = q.ListRunJobs(ctx, db.ListRunJobsParams{RunID: id})
+		return err
+	})
+}
+
+// getJob is service.GetJob's SQL.
+func (f *floor) getJob(ctx context.Context, run, jobID string) error {
+	_, err := f.q.GetJob(ctx, db.GetJobParams{RunName: run, JobID: jobID})
+	return err
+}
+
+// runQuery is service.FilterRuns' or service.RunValues' SQL for a filter path, as the server
+// parses it.
+func (f *floor) runQuery(ctx context.Context, segments []string, pageSize int64) error {
+	rq, err := paddles.ParseRunQuery(segments, time.Now())
+	if err != nil {
+		return err
+	}
+	return f.tx(ctx, readOnly, func(q *db.Queries) error {
+		args, err := filterArgs(ctx, q, rq.Filter)
+		if err != nil {
+			return err
+		}
+		if rq.Values != "" {
+			_, err := q.FilteredRunValues(ctx, db.FilteredRunValuesParams{
+				Field: rq.Values, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+				UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
+				ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
+			})
+			return err
+		}
+		ids, err := q.FilteredRunIDs(ctx, db.FilteredRunIDsParams{
+			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
+			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: &pageSize,
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := q.CountFilteredRuns(ctx, args); err != nil {
+			return err
+		}
+		_, err = q.RunsByID(ctx, ids)
+		return err
+	})
+}
+
+// filterArgs is service's: a sha1 prefix's runs are looked up first.
+func filterArgs(ctx context.Context, q *db.Queries, f paddles.RunFilter) (db.CountFilteredRunsParams, error) {
+	args := db.CountFilteredRunsParams{
+		Branch: f.Branch, Suite: f.Suite, MachineType: f.MachineType, Status: f.Status, UserName: f.User,
+		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before,
+	}
+	if f.Sha1Prefix != nil {
+		ids, err := q.Sha1RunIDs(ctx, strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*f.Sha1Prefix))
+		if err != nil {
+			return args, err
+		}
+		args.RunIds = append([]int64{}, ids...)
+	}
+	return args, nil
+}
+
+// searchJobs is service.SearchJobs' SQL.
+func (f *floor) searchJobs(ctx context.Context, args db.CountSearchedJobsParams, limit int64) error {
+	return f.tx(ctx, readOnly, func(q *db.Queries) error {
+		ids, err := q.SearchJobIDs(ctx, db.SearchJobIDsParams{
+			DescriptionLike: args.DescriptionLike, Status: args.Status, Sha1: args.Sha1, Branch: args.Branch,
+			UserName: args.UserName, PostedAfter: args.PostedAfter, PostedBefore: args.PostedBefore, Max: &limit,
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := q.CountSearchedJobs(ctx, args); err != nil {
+			return err
+		}
+		_, err = q.JobsByID(ctx, ids)
+		return err
+	})
+}
+
+// nodeJobs is service.NodeJobs' SQL.
+func (f *floor) nodeJobs(ctx context.Context, node string, limit int64) error {
+	return f.tx(ctx, readOnly, func(q *db.Queries) error {
+		id, err := q.NodeID(ctx, node)
+		if err != nil {
+			return err
+		}
+		ids, err := q.NodeJobIDs(ctx, db.NodeJobIDsParams{NodeID: id, Max: &limit})
+		if err != nil {
+			return err
+		}
+		if _, err := q.CountNodeJobs(ctx, db.CountNodeJobsParams{NodeID: id}); err != nil {
+			return err
+		}
+		_, err = q.JobsByID(ctx, ids)
+		return err
+	})
+}

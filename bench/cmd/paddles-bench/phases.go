@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// phase is one load phase: the same operations through the API and, for the floor, as the
+// server's SQL straight from Go.
+type Phase struct {
+	Name    string  `json:"name"`
+	Kind    string  `json:"kind"` // write or read
+	Request string  `json:"request"`
+	Target  *target `json:"target,omitempty"`
+
+	// prepare builds both sides' operations (request bodies, parsed patches) before the clock
+	// starts; it returns how many operations each worker may run (0: no limit). A phase whose
+	// prepare returns an error is skipped.
+	prepare func(ctx context.Context) (perWorker int, api, floor op, err error)
+}
+
+// target is what the issue asks of a phase.
+type target struct {
+	MinFloorRatio float64 `json:"min_throughput_ratio,omitempty"` // API throughput / floor throughput
+	MaxP99        float64 `json:"max_p99_ms,omitempty"`
+}
+
+const (
+	sideAPI   = 0
+	sideFloor = 1
+)
+
+// benchJob is a job the write phases report: its run and spec, its bodies for the API, and those
+// bodies already parsed for the floor.
+type benchJob struct {
+	run       *runSpec
+	runParams db.LockOrCreateRunParams
+	spec      jobSpec
+	body      [3][]byte // queued (POST), running, pass (PUT)
+	patch     [3]paddles.JobPatch
+	posted    bool // job_post created it
+}
+
+const jobsPerBenchRun = 50
+
+// benchRun is a new run for the write phases, scheduled now.
+func (b *bench) benchRun(side, worker, n int, label string) *runSpec {
+	sideName := [2]string{"api", "floor"}[side]
+	id := int64(1_000_000_000 + side*100_000_000 + worker*1_000_000 + n)
+	r := rng(b.w.seed, 6, uint64(id))
+	s := &runSpec{
+		id:          id,
+		user:        "teuthology",
+		suite:       suites[r.IntN(len(suites))],
+		branch:      fmt.Sprintf("wip-bench-%s-%s-w%d-%d", sideName, label, worker, n),
+		machineType: "smithi",
+		sha1:        hexString(r, 40),
+		suiteSha1:   hexString(r, 40),
+		priority:    70,
+		scheduled:   b.started,
+		njobs:       jobsPerBenchRun,
+		firstJobID:  9_000_000 + id%100_000_000*jobsPerBenchRun,
+		age:         time.Minute,
+	}
+	s.name = fmt.Sprintf("%s-%s-%s-%s-distro-default-%s", s.user, s.scheduled.Format("2006-01-02_15:04:05"),
+		s.suite, s.branch, s.machineType)
+	return s
+}
+
+// newBenchJob makes job k of run s with all its bodies; the floor's patches are parsed too.
+func (b *bench) newBenchJob(s *runSpec, k int, params db.LockOrCreateRunParams, forFloor bool) (*benchJob, error) {
+	spec := b.w.job(s, k)
+	if len(spec.hosts) == 0 {
+		spec.hosts = b.w.pickHosts(rng(b.w.seed, 7, uint64(s.id), uint64(k)), s)
+	}
+	bj := &benchJob{run: s, runParams: params, spec: spec}
+	bj.body[0] = b.w.body(&spec, "queued", false)
+	bj.body[1] = b.w.body(&spec, "running", true)
+	bj.body[2] = b.w.body(&spec, "pass", true)
+	if forFloor {
+		for i := range bj.body {
+			p, err := paddles.ParseJobPatch(bj.body[i])
+			if err != nil {
+				return nil, err
+			}
+			bj.patch[i] = p
+		}
+		bj.body = [3][]byte{}
+	}
+	return bj, nil
+}
+
+func (b *bench) jobURL(bj *benchJob) string {
+	return b.base + "/runs/" + pathEscape(bj.run.name) + "/jobs/" + bj.spec.jobID + "/"
+}
+
+func (b *bench) postURL(bj *benchJob) string {
+	return b.base + "/runs/" + pathEscape(bj.run.name) + "/jobs/"
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+func replaceAll(s string, oldnew ...string) string { return strings.NewReplacer(oldnew...).Replace(s) }
+
+// writeJobs makes perWorker new jobs for each worker of one side, in runs of jobsPerBenchRun
+// jobs that belong to that worker alone.
+func (b *bench) writeJobs(side int, perWorker int, label string) ([][]*benchJob, error) {
+	jobs := make([][]*benchJob, b.cfg.concurrency)
+	for w := range jobs {
+		var run *runSpec
+		var params db.LockOrCreateRunParams
+		for k := 0; k < perWorker; k++ {
+			if k%jobsPerBenchRun == 0 {
+				run = b.benchRun(side, w, k/jobsPerBenchRun, label)
+				params = newRunParams(run.name)
+			}
+			bj, err := b.newBenchJob(run, k%jobsPerBenchRun, params, side == sideFloor)
+			if err != nil {
+				return nil, err
+			}
+			jobs[w] = append(jobs[w], bj)
+		}
+	}
+	return jobs, nil
+}
+
+// writeCap bounds the operations prepared for a write phase: enough for writeRate per second.
+func (b *bench) writeCap(writeRate float64) int {
+	total := writeRate * (b.cfg.warmup + b.cfg.duration).Seconds()
+	return max(10, int(total)/b.cfg.concurrency+1)
+}
+
+func (b *bench) writePhases() []*Phase {
+	// Jobs that the job_post phase created, per side and worker, for job_put.
+	var posted [2][][]*benchJob
+	return []*Phase{
+		{
+			Name: "job_post", Kind: "write", Request: "POST /runs/{run}/jobs/ (new queued job, ~3.5 KB; one run per worker)",
+			Target: &target{MinFloorRatio: 0.5},
+			prepare: func(ctx context.Context) (int, op, op, error) {
+				per := b.writeCap(4000)
+				var err error
+				for side := range posted {
+					if posted[side], err = b.writeJobs(side, per, "post"); err != nil {
+						return 0, nil, nil, err
+					}
+				}
+				api := func(ctx context.Context, w, k int) string {
+					bj := posted[sideAPI][w][k]
+					res := do(ctx, b.client, http.MethodPost, b.postURL(bj), bj.body[0])
+					bj.posted = res == ""
+					return res
+				}
+				floor := func(ctx context.Context, w, k int) string {
+					bj := posted[sideFloor][w][k]
+					res := dbResult(ctx, b.floor.createJob(ctx, bj, &bj.patch[0]))
+					bj.posted = res == ""
+					return res
+				}
+				return per, api, floor, nil
+			},
+		},
+		{
+			Name: "job_put", Kind: "write", Request: "PUT /runs/{run}/jobs/{job}/ (running with targets, then pass; ~3.7 KB)",
+			Target: &target{MinFloorRatio: 0.5},
+			prepare: func(ctx context.Context) (int, op, op, error) {
+				var done [2][][]*benchJob
+				for side := range posted {
+					done[side] = make([][]*benchJob, b.cfg.concurrency)
+					for w, jobs := range posted[side] {
+						for _, bj := range jobs {
+							if bj.posted {
+								done[side][w] = append(done[side][w], bj)
+							}
+						}
+					}
+					for w := range done[side] {
+						if len(done[side][w]) == 0 {
+							return 0, nil, nil, fmt.Errorf("needs the jobs of job_post")
+						}
+					}
+				}
+				// Each job goes running, then pass, then reports pass again.
+				pick := func(side, w, k int) (*benchJob, int) {
+					jobs := done[side][w]
+					return jobs[k%len(jobs)], min(1+k/len(jobs), 2)
+				}
+				api := func(ctx context.Context, w, k int) string {
+					bj, i := pick(sideAPI, w, k)
+					return do(ctx, b.client, http.MethodPut, b.jobURL(bj), bj.body[i])
+				}
+				floor := func(ctx context.Context, w, k int) string {
+					bj, i := pick(sideFloor, w, k)
+					return dbResult(ctx, b.floor.updateJob(ctx, bj, &bj.patch[i]))
+				}
+				return 0, api, floor, nil
+			},
+		},
+		{
+			Name: "contention", Kind: "write", Request: "POST then PUT (running) jobs of one run, every worker on the same run",
+			prepare: func(ctx context.Context) (int, op, op, error) {
+				per := b.writeCap(4000)
+				var jobs [2][][]*benchJob
+				for side := range jobs {
+					run := b.benchRun(side, 99, 0, "contention")
+					run.njobs = per * b.cfg.concurrency
+					params := newRunParams(run.name)
+					jobs[side] = make([][]*benchJob, b.cfg.concurrency)
+					for w := range jobs[side] {
+						for k := 0; k < per/2+1; k++ {
+							bj, err := b.newBenchJob(run, w*per+k, params, side == sideFloor)
+							if err != nil {
+								return 0, nil, nil, err
+							}
+							jobs[side][w] = append(jobs[side][w], bj)
+						}
+					}
+				}
+				api := func(ctx context.Context, w, k int) string {
+					bj := jobs[sideAPI][w][k/2]
+					if k%2 == 0 {
+						return do(ctx, b.client, http.MethodPost, b.postURL(bj), bj.body[0])
+					}
+					return do(ctx, b.client, http.MethodPut, b.jobURL(bj), bj.body[1])
+				}
+				floor := func(ctx context.Context, w, k int) string {
+					bj := jobs[sideFloor][w][k/2]
+					if k%2 == 0 {
+						return dbResult(ctx, b.floor.createJob(ctx, bj, &bj.patch[0]))
+					}
+					return dbResult(ctx, b.floor.updateJob(ctx, bj, &bj.patch[1]))
+				}
+				return per, api, floor, nil
+			},
+		},
+	}
+}
+
+// readPhase is a read phase whose operation picks its request with a per-worker random source
+// (the same sequence on both sides): path gives the API path, fl runs the floor.
+func (b *bench) readPhase(name, request string, maxP99 float64, pick func(r *rand.Rand) (path string, fl func(ctx context.Context) error)) *Phase {
+	var t *target
+	if maxP99 > 0 {
+		t = &target{MaxP99: maxP99}
+	}
+	return &Phase{
+		Name: name, Kind: "read", Request: request, Target: t,
+		prepare: func(ctx context.Context) (int, op, op, error) {
+			var rs [2][]*rand.Rand
+			for side := range rs {
+				for w := 0; w < b.cfg.concurrency; w++ {
+					rs[side] = append(rs[side], rand.New(rand.NewPCG(b.w.seed, uint64(1000+w))))
+				}
+			}
+			api := func(ctx context.Context, w, k int) string {
+				path, _ := pick(rs[sideAPI][w])
+				return do(ctx, b.client, http.MethodGet, b.base+path, nil)
+			}
+			floor := func(ctx context.Context, w, k int) string {
+				_, fl := pick(rs[sideFloor][w])
+				return dbResult(ctx, fl(ctx))
+			}
+			return 0, api, floor, nil
+		},
+	}
+}
+
+func (b *bench) readPhases() []*Phase {
+	w := b.w
+	var runs100 []*runSpec
+	for _, s := range w.runs {
+		if s.njobs == 100 {
+			runs100 = append(runs100, s)
+		}
+	}
+	if len(runs100) == 0 {
+		runs100 = w.runs
+	}
+	anyRun := func(r *rand.Rand) *runSpec { return w.runs[r.IntN(len(w.runs))] }
+	// filter builds a phase for a run filter path (segments after /runs/).
+	filter := func(name string, maxP99 float64, segments func(r *rand.Rand) []string) *Phase {
+		var example []string
+		for _, s := range segments(rand.New(rand.NewPCG(1, 1))) {
+			example = append(example, pathEscape(s))
+		}
+		return b.readPhase(name, "GET /runs/"+strings.Join(example, "/")+"/", maxP99, func(r *rand.Rand) (string, func(context.Context) error) {
+			segs := segments(r)
+			esc := make([]string, len(segs))
+			for i, s := range segs {
+				esc[i] = pathEscape(s)
+			}
+			return "/runs/" + strings.Join(esc, "/") + "/", func(ctx context.Context) error {
+				return b.floor.runQuery(ctx, segs, int64(b.cfg.runsPageSize))
+			}
+		})
+	}
+	fixed := func(segs ...string) func(*rand.Rand) []string { return func(*rand.Rand) []string { return segs } }
+	return []*Phase{
+		b.readPhase("runs_list", "GET /runs/?count=100", 10, func(r *rand.Rand) (string, func(context.Context) error) {
+			return "/runs/?count=100", func(ctx context.Context) error { return b.floor.listRuns(ctx, 100) }
+		}),
+		b.readPhase("run_get", "GET /runs/{run}/ (a run of 100 jobs)", 15, func(r *rand.Rand) (string, func(context.Context) error) {
+			s := runs100[r.IntN(len(runs100))]
+			return "/runs/" + pathEscape(s.name) + "/", func(ctx context.Context) error { return b.floor.getRun(ctx, s.name) }
+		}),
+		b.readPhase("run_jobs", "GET /runs/{run}/jobs/ (a run of 100 jobs)", 0, func(r *rand.Rand) (string, func(context.Context) error) {
+			s := runs100[r.IntN(len(runs100))]
+			return "/runs/" + pathEscape(s.name) + "/jobs/", func(ctx context.Context) error { return b.floor.runJobs(ctx, s.name) }
+		}),
+		b.readPhase("job_get", "GET /runs/{run}/jobs/{job}/", 0, func(r *rand.Rand) (string, func(context.Context) error) {
+			s := anyRun(r)
+			id := w.job(s, r.IntN(s.njobs)).jobID
+			return "/runs/" + pathEscape(s.name) + "/jobs/" + id + "/", func(ctx context.Context) error { return b.floor.getJob(ctx, s.name, id) }
+		}),
+		filter("filter_branch", 20, fixed("branch", "main")),
+		filter("filter_suite", 20, fixed("suite", "rados")),
+		filter("filter_machine_type", 20, fixed("machine_type", "smithi")),
+		filter("filter_status", 20, fixed("status", "finished pass")),
+		filter("filter_user", 20, fixed("user", "teuthology")),
+		filter("filter_sha1", 20, func(r *rand.Rand) []string { return []string{"sha1", anyRun(r).sha1[:8]} }),
+		filter("filter_date", 20, func(r *rand.Rand) []string {
+			return []string{"date", anyRun(r).scheduled.Format("2006-01-02")}
+		}),
+		filter("filter_nested", 20, fixed("branch", "main", "suite", "rados", "status", "finished fail")),
+		filter("values_branch", 20, fixed("branch")),
+		filter("values_nested", 20, fixed("branch", "main", "suite")),
+		filter("values_date", 20, fixed("date")),
+		b.readPhase("jobs_search", "GET /jobs/?status=fail&branch=main", 0, func(r *rand.Rand) (string, func(context.Context) error) {
+			status, branch := "fail", "main"
+			return "/jobs/?status=fail&branch=main", func(ctx context.Context) error {
+				return b.floor.searchJobs(ctx, db.CountSearchedJobsParams{Status: &status, Branch: &branch}, 10)
+			}
+		}),
+		b.readPhase("node_jobs", "GET /nodes/{node}/jobs/?count=50", 20, func(r *rand.Rand) (string, func(context.Context) error) {
+			n := w.nodes[r.IntN(len(w.nodes))].name
+			return "/nodes/" + pathEscape(n) + "/jobs/?count=50", func(ctx context.Context) error { return b.floor.nodeJobs(ctx, n, 50) }
+		}),
+	}
+}

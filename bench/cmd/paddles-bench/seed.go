@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/internal/httpapi"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// jobColumns are the jobs table's columns in InsertJob's order, with id first.
+var jobColumns = []string{
+	"id", "run_id", "job_id", "status", "success", "archive_path", "description", "duration", "email", "failure_reason",
+	"flavor", "kernel", "last_in_suite", "machine_type", "name", "nuke_on_error", "os_type", "os_version", "overrides",
+	"owner", "pid", "roles", "sentry_event", "branch", "seed", "sha1", "subset", "suite", "suite_branch", "suite_path",
+	"suite_relpath", "suite_repo", "suite_sha1", "targets", "tasks", "timestamp", "teuthology_branch", "verbose",
+	"pcp_grafana_url", "priority", "user", "queue", "package_source", "mon_a_kernel_sha1", "mon_b_kernel_sha1",
+	"posted", "started", "updated",
+}
+
+func jobRow(j *paddles.Job) []any {
+	return []any{
+		j.ID, j.RunID, j.JobID, j.Status, j.Success, j.ArchivePath, j.Description, j.Duration, j.Email, j.FailureReason,
+		j.Flavor, rawJSON(j.Kernel), j.LastInSuite, j.MachineType, j.Name, j.NukeOnError, j.OsType, j.OsVersion, rawJSON(j.Overrides),
+		j.Owner, j.Pid, rawJSON(j.Roles), j.SentryEvent, j.Branch, j.Seed, j.Sha1, j.Subset, j.Suite, j.SuiteBranch, j.SuitePath,
+		j.SuiteRelpath, j.SuiteRepo, j.SuiteSha1, rawJSON(j.Targets), rawJSON(j.Tasks), j.Timestamp, j.TeuthologyBranch, j.Verbose,
+		j.PcpGrafanaUrl, j.Priority, j.User, j.Queue, j.PackageSource, j.MonAKernelSha1, j.MonBKernelSha1,
+		j.Posted, j.Started, j.Updated,
+	}
+}
+
+// rawJSON passes a stored JSON value to COPY as SQL NULL when absent.
+func rawJSON(v json.RawMessage) any {
+	if len(v) == 0 {
+		return nil
+	}
+	return string(v)
+}
+
+// seed loads the world with COPY: nodes, runs, jobs (with the counting trigger disabled), the
+// job-node links, then one UPDATE that sets every run's counts and times from its jobs, as the
+// trigger and the service would have. The identity sequences are moved past the ids used.
+func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (map[string]float64, error) {
+	timings := map[string]float64{}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	var nonEmpty bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM runs) OR EXISTS (SELECT 1 FROM nodes)").Scan(&nonEmpty); err != nil {
+		return nil, err
+	}
+	if nonEmpty {
+		return nil, fmt.Errorf("the database already holds runs or nodes; the benchmark needs an empty one")
+	}
+	step := func(name string, fn func(tx pgx.Tx) error) error {
+		start := time.Now()
+		err := pgx.BeginFunc(ctx, conn, fn)
+		timings[name] = time.Since(start).Seconds()
+		log.Info("seeded", "step", name, "seconds", fmt.Sprintf("%.1f", timings[name]))
+		return err
+	}
+	err = step("nodes", func(tx pgx.Tx) error {
+		rows := make([][]any, len(w.nodes))
+		for i, n := range w.nodes {
+			rows[i] = []any{n.id, n.name, n.machineType, true, "x86_64", "ubuntu", "22.04", n.sshKey}
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"nodes"},
+			[]string{"id", "name", "machine_type", "up", "arch", "os_type", "os_version", "ssh_pub_key"}, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = step("runs", func(tx pgx.Tx) error {
+		rows := make([][]any, len(w.runs))
+		for i, s := range w.runs {
+			info := paddles.ParseRunName(s.name)
+			rows[i] = []any{s.id, s.name, info.User, s.scheduled, s.suite, s.branch, s.machineType, s.scheduled}
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"runs"},
+			[]string{"id", "name", "user", "scheduled", "suite", "branch", "machine_type", "posted"}, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Jobs are made by a producer goroutine (the server's own parser reads each body) while COPY
+	// streams them; links are kept for the next step.
+	type link struct {
+		node, job int64
+		posted    time.Time
+	}
+	type item struct {
+		row   []any
+		links []link
+		err   error
+	}
+	var links []link
+	err = step("jobs", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "ALTER TABLE jobs DISABLE TRIGGER USER"); err != nil {
+			return err
+		}
+		ch := make(chan item, 1024)
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			defer close(ch)
+			for _, s := range w.runs {
+				for k := 0; k < s.njobs; k++ {
+					spec := w.job(s, k)
+					job, err := w.stored(&spec)
+					it := item{err: err}
+					if err == nil {
+						it.row = jobRow(&job)
+						for _, h := range spec.hosts {
+							it.links = append(it.links, link{w.nodes[h].id, job.ID, job.Posted})
+						}
+					}
+					select {
+					case ch <- it:
+					case <-pctx.Done():
+						return
+					}
+				}
+			}
+		}()
+		n, done := 0, 0
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			it, ok := <-ch
+			if !ok {
+				return nil, nil
+			}
+			if it.err != nil {
+				return nil, it.err
+			}
+			links = append(links, it.links...)
+			n++
+			if n-done >= 100000 {
+				done = n
+				log.Info("seeding jobs", "done", n, "of", w.jobs)
+			}
+			return it.row, nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"jobs"}, jobColumns, src); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "ALTER TABLE jobs ENABLE TRIGGER USER")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The links carry their job's posted time, which a trigger would look up row by row.
+	err = step("job_nodes", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "ALTER TABLE job_nodes DISABLE TRIGGER USER"); err != nil {
+			return err
+		}
+		i := 0
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(links) {
+				return nil, nil
+			}
+			i++
+			l := links[i-1]
+			return []any{l.node, l.job, l.posted}, nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"job_nodes"}, []string{"node_id", "job_id", "posted"}, src); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "ALTER TABLE job_nodes ENABLE TRIGGER USER")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = step("run_counts", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			UPDATE runs r SET
+				queued_count = c.queued, pass_count = c.pass, running_count = c.running, waiting_count = c.waiting,
+				fail_count = c.fail, dead_count = c.dead, unknown_count = c.unknown,
+				posted = c.posted, started = c.started, updated = c.updated
+			FROM (
+				SELECT run_id,
+					count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'pass') AS pass,
+					count(*) FILTER (WHERE status = 'running') AS running, count(*) FILTER (WHERE status = 'waiting') AS waiting,
+					count(*) FILTER (WHERE status = 'fail') AS fail, count(*) FILTER (WHERE status = 'dead') AS dead,
+					count(*) FILTER (WHERE status = 'unknown') AS unknown,
+					min(posted) AS posted, min(started) AS started, max(updated) AS updated
+				FROM jobs GROUP BY run_id
+			) c
+			WHERE r.id = c.run_id`)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			SELECT setval(pg_get_serial_sequence('runs', 'id'), (SELECT max(id) FROM runs));
+			SELECT setval(pg_get_serial_sequence('jobs', 'id'), (SELECT max(id) FROM jobs));
+			SELECT setval(pg_get_serial_sequence('nodes', 'id'), (SELECT max(id) FROM nodes));`)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// A production database has been vacuumed and analysed by autovacuum.
+	start := time.Now()
+	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) runs, jobs, nodes, job_nodes"); err != nil {
+		return nil, err
+	}
+	timings["vacuum_analyze"] = time.Since(start).Seconds()
+	log.Info("seeded", "step", "vacuum_analyze", "seconds", fmt.Sprintf("%.1f", timings["vacuum_analyze"]))
+	return timings, nil
+}
+
+// verify reads a sample of the seeded data through the API: every sampled job must come back
+// byte for byte as the server's own encoder writes the job the generator meant, and every sampled
+// run with the counts of its jobs.
+func verify(ctx context.Context, client *http.Client, base string, w *world, n int) (int, error) {
+	r := rand.New(rand.NewPCG(w.seed, 99))
+	checked := 0
+	for i := 0; i < n; i++ {
+		s := w.runs[r.IntN(len(w.runs))]
+		spec := w.job(s, r.IntN(s.njobs))
+		job, err := w.stored(&spec)
+		if err != nil {
+			return checked, err
+		}
+		href := func(j *paddles.Job) string {
+			return replaceAll(httpapi.DefaultJobLogHrefTemplate, "{run_name}", s.name, "{job_id}", j.JobID)
+		}
+		want := paddles.AppendJob(nil, &job, nil, href)
+		got, err := get(ctx, client, base+"/runs/"+pathEscape(s.name)+"/jobs/"+spec.jobID+"/")
+		if err != nil {
+			return checked, err
+		}
+		if !bytes.Equal(got, want) {
+			return checked, fmt.Errorf("seeded job %s/%s reads back as\n%s\nwant\n%s", s.name, spec.jobID, got, want)
+		}
+		var run struct {
+			Results map[string]any `json:"results"`
+			Jobs    []json.RawMessage
+		}
+		b, err := get(ctx, client, base+"/runs/"+pathEscape(s.name)+"/")
+		if err != nil {
+			return checked, err
+		}
+		if err := json.Unmarshal(b, &run); err != nil {
+			return checked, err
+		}
+		counts := map[string]int{}
+		for k := 0; k < s.njobs; k++ {
+			counts[w.job(s, k).status]++
+		}
+		for _, st := range paddles.JobStatuses {
+			if got := int(run.Results[st].(float64)); got != counts[st] {
+				return checked, fmt.Errorf("seeded run %s has %d %s jobs, want %d", s.name, got, st, counts[st])
+			}
+		}
+		if len(run.Jobs) != s.njobs {
+			return checked, fmt.Errorf("seeded run %s lists %d jobs, want %d", s.name, len(run.Jobs), s.njobs)
+		}
+		checked++
+	}
+	return checked, nil
+}
+
+func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %s", url, res.Status, b)
+	}
+	return b, nil
+}
