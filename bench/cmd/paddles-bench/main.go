@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +52,7 @@ type config struct {
 	slices       int
 	dataDir      string
 	reuse        bool
+	rejudge      string
 }
 
 var sizes = map[string]int{"tiny": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -83,6 +85,7 @@ func parseFlags() (*config, error) {
 	fs.IntVar(&c.slices, "slices", envInt("BENCH_SLICES", 3), "floor and API alternate this many times per phase, each slice a share of the duration and warmup [BENCH_SLICES]")
 	seed := fs.Uint64("seed", 1, "data generator seed")
 	fs.IntVar(&c.verify, "verify", 20, "seeded jobs (and their runs) to read back through the API")
+	fs.StringVar(&c.rejudge, "rejudge", "", "measure nothing: judge an earlier result (JSON) against the baseline again and rewrite its files")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return nil, err
 	}
@@ -119,6 +122,9 @@ func parseFlags() (*config, error) {
 	if c.concurrency < 1 {
 		return nil, errors.New("concurrency must be at least 1")
 	}
+	if c.rejudge != "" {
+		return c, nil
+	}
 	if c.baseline == "" && c.size != "10k" && c.size != "tiny" {
 		if _, err := os.Stat(filepath.Join(c.out, "10k.json")); err == nil {
 			c.baseline = filepath.Join(c.out, "10k.json")
@@ -151,7 +157,9 @@ func main() {
 		return
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err == nil {
+	if err == nil && c.rejudge != "" {
+		err = rejudge(c)
+	} else if err == nil {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err = run(ctx, c, log)
 		stop()
@@ -172,6 +180,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			"concurrency": c.concurrency, "duration per phase and side": c.duration.String(),
 			"warmup per phase and side": c.warmup.String(), "server": c.server + " serve --expire-interval 0 " + c.serverArgs,
 			"database":   map[bool]string{true: "the server's own PostgreSQL (default settings)", false: "given URL"}[c.databaseURL == ""],
+			"slices":     c.slices,
 			"floor pool": fmt.Sprintf("the server's settings (database.Open) with %d connections", c.concurrency),
 			"data seed":  c.seed,
 		},
@@ -358,6 +367,9 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			"floor_p99_ms", pr.Floor.P99, "api_errors", errorText(pr.API.Errors), "floor_errors", errorText(pr.Floor.Errors))
 	}
 	res.Memory.EndKiB, res.Memory.PeakKiB, _ = memory(srv.pid())
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		res.Machine["load average at end"] = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
 	if err := pool.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&res.Data.DatabaseBytes); err != nil {
 		return err
 	}
@@ -442,4 +454,30 @@ func freePort() int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// rejudge reads an earlier result, compares it with the baseline (c.baseline, or the 10k result
+// beside it) and writes its files again: for a baseline measured after it.
+func rejudge(c *config) error {
+	b, err := os.ReadFile(c.rejudge)
+	if err != nil {
+		return err
+	}
+	var res Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return err
+	}
+	if c.baseline == "" {
+		c.baseline = filepath.Join(filepath.Dir(c.rejudge), "10k.json")
+	}
+	baseline, err := loadBaseline(c.baseline)
+	if err != nil {
+		return err
+	}
+	res.Baseline = c.baseline
+	for i := range res.Phases {
+		res.Phases[i].judge(baseline)
+	}
+	_, err = writeResult(filepath.Dir(c.rejudge), &res)
+	return err
 }
