@@ -19,8 +19,6 @@ RETURNING id;
 
 -- UpdateJob writes a whole job row. Its parameters are InsertJob's, in the same order (run_id and
 -- job_id identify the row and are written back unchanged), so one Go value serves both.
--- UpdateJob writes a whole job row. Its parameters are InsertJob's, in the same order (run_id and
--- job_id identify the row and are written back unchanged), so one Go value serves both.
 -- name: UpdateJob :exec
 UPDATE jobs SET
     run_id = @run_id, job_id = @job_id, status = @status, success = @success,

@@ -779,8 +779,6 @@ type UpdateJobParams struct {
 
 // UpdateJob writes a whole job row. Its parameters are InsertJob's, in the same order (run_id and
 // job_id identify the row and are written back unchanged), so one Go value serves both.
-// UpdateJob writes a whole job row. Its parameters are InsertJob's, in the same order (run_id and
-// job_id identify the row and are written back unchanged), so one Go value serves both.
 func (q *Queries) UpdateJob(ctx context.Context, arg UpdateJobParams) error {
 	_, err := q.db.Exec(ctx, updateJob,
 		arg.RunID,
