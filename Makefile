@@ -39,6 +39,7 @@ check-tidy: ## fail when go.mod or go.sum (main or tools module) are not tidy
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
 	cd tools/oasdiff && $(GO) mod tidy -diff
+	cd tools/ogen && $(GO) mod tidy -diff
 
 check-generated: generate ## fail when gen/ differs from what the sources generate
 	@git add -N gen && git diff --exit-code --stat -- gen || { echo "gen/ is stale: run make generate and commit"; exit 1; }
@@ -69,6 +70,13 @@ check-ts-client: ## generate the TypeScript client types (openapi-typescript) an
 	npm ci --silent --no-audit --no-fund
 	npx --no-install openapi-typescript api/openapi.yaml -o sdk/typescript/generated/paddles.ts
 	npx --no-install tsc -p sdk/typescript
+
+.PHONY: check-clients
+check: check-clients
+
+check-clients: ## generate clients from the served spec with six generators, compile them, check their request bodies are typed, drive the server through one (.ci/check-clients)
+	npm ci --silent --no-audit --no-fund
+	.ci/check-clients
 
 .PHONY: check-breaking
 check: check-breaking
