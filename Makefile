@@ -24,6 +24,7 @@ bench: build ## benchmark: seed BENCH_SIZE (tiny, 10k, 100k, 1m) jobs, load the 
 
 generate: ## regenerate gen/ from api/openapi.yaml and db/
 	$(TOOL) oapi-codegen -config oapi-codegen.yaml api/openapi.yaml
+	$(TOOL) oapi-codegen -config oapi-codegen-spec.yaml api/openapi.yaml
 	$(TOOL) oapi-codegen -config oapi-codegen-client.yaml api/openapi.yaml
 	$(TOOL) sqlc generate
 

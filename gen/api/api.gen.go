@@ -5,18 +5,12 @@ package api
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 )
@@ -171,10 +165,10 @@ type AnyJSON4 = bool
 // Example: 2026-01-15
 type Day = string
 
-// Error Every error answer.
+// ErrorMessage Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type Error struct {
+type ErrorMessage struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
 }
@@ -189,11 +183,236 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
-// Job A job. Every key is present (null when unset) unless `fields=` narrows the listing; `job_id` is
-// always present.
+// Job A job: every key is always present (null when unset).
 //
 // Example: {"archive_path":"/archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1","branch":"main","description":"rados/basic/{clusters/fixed-2 objectstore/bluestore tasks/rados_api_tests}","duration":1235,"email":null,"failure_reason":null,"flavor":"default","job_id":"1","kernel":{"kdb":true,"sha1":"distro"},"last_in_suite":false,"log_href":"http://qa-proxy.ceph.com/teuthology/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1/teuthology.log","machine_type":"smithi","mon_a_kernel_sha1":"deadbeef","mon_b_kernel_sha1":null,"name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","nuke_on_error":true,"os_type":"ubuntu","os_version":"22.04","overrides":{"ceph":{"conf":{"osd":{"debug osd":20}}}},"owner":"scheduled_teuthology@teuthology","package_source":"shaman","pcp_grafana_url":null,"pid":"4242","posted":"2026-01-15 10:21:03.372965","priority":100,"queue":"smithi","roles":[["mon.a","mgr.x","osd.0"],["client.0"]],"seed":4242,"sentry_event":null,"sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"pass","subset":"1/100","success":true,"suite":"rados","suite_branch":"main","suite_path":"/home/teuthworker/src/ceph/qa","suite_relpath":"qa","suite_repo":"https://github.com/ceph/ceph.git","suite_sha1":"fedcba9876543210fedcba9876543210fedcba98","targets":{"ubuntu@smithi001.front.sepia.ceph.com":"ssh-ed25519 AAAA..."},"tasks":[{"install":null},{"ceph":null}],"teuthology_branch":"main","timestamp":"2026-01-15 10:20:30","updated":"2026-01-15 11:02:41","user":"teuthology","verbose":true}
 type Job struct {
+	ArchivePath *string `json:"archive_path"`
+	Branch      *string `json:"branch"`
+	Description *string `json:"description"`
+
+	// Duration Seconds.
+	Duration      *int    `json:"duration"`
+	Email         *string `json:"email"`
+	FailureReason *string `json:"failure_reason"`
+	Flavor        *string `json:"flavor"`
+
+	// JobId Example: 1
+	JobId string `json:"job_id"`
+
+	// Kernel Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Kernel      AnyJSON `json:"kernel"`
+	LastInSuite *bool   `json:"last_in_suite"`
+
+	// LogHref URL of the job's teuthology.log, from the server's log URL template.
+	//
+	// Example: http://qa-proxy.ceph.com/teuthology/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1/teuthology.log
+	LogHref        string  `json:"log_href"`
+	MachineType    *string `json:"machine_type"`
+	MonAKernelSha1 *string `json:"mon_a_kernel_sha1"`
+	MonBKernelSha1 *string `json:"mon_b_kernel_sha1"`
+	Name           *string `json:"name"`
+	NukeOnError    *bool   `json:"nuke_on_error"`
+	OsType         *string `json:"os_type"`
+	OsVersion      *string `json:"os_version"`
+
+	// Overrides Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Overrides     AnyJSON `json:"overrides"`
+	Owner         *string `json:"owner"`
+	PackageSource *string `json:"package_source"`
+	PcpGrafanaUrl *string `json:"pcp_grafana_url"`
+	Pid           *string `json:"pid"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted   Timestamp `json:"posted"`
+	Priority *int      `json:"priority"`
+	Queue    *string   `json:"queue"`
+
+	// Roles Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Roles       AnyJSON `json:"roles"`
+	Seed        *int    `json:"seed"`
+	SentryEvent *string `json:"sentry_event"`
+	Sha1        *string `json:"sha1"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Started *NullableTimestamp `json:"started"`
+
+	// Status Example: running
+	Status       JobStatus `json:"status"`
+	Subset       *string   `json:"subset"`
+	Success      *bool     `json:"success"`
+	Suite        *string   `json:"suite"`
+	SuiteBranch  *string   `json:"suite_branch"`
+	SuitePath    *string   `json:"suite_path"`
+	SuiteRelpath *string   `json:"suite_relpath"`
+	SuiteRepo    *string   `json:"suite_repo"`
+	SuiteSha1    *string   `json:"suite_sha1"`
+
+	// Targets Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Targets AnyJSON `json:"targets"`
+
+	// Tasks Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Tasks            AnyJSON `json:"tasks"`
+	TeuthologyBranch *string `json:"teuthology_branch"`
+
+	// Timestamp Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Timestamp *NullableTimestamp `json:"timestamp"`
+
+	// Updated Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Updated Timestamp `json:"updated"`
+	User    *string   `json:"user"`
+	Verbose *bool     `json:"verbose"`
+}
+
+// JobCreated Example: {"job_id":"1"}
+type JobCreated struct {
+	// JobId Example: 1
+	JobId string `json:"job_id"`
+}
+
+// JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
+// listed here are ignored. Numbers are accepted where teuthology sends them: `job_id` and `pid` are
+// stored as strings, `duration`, `seed` and `priority` are rounded to integers. A value of the wrong
+// type answers 400 naming the key, and nothing is written. The schema stays open: teuthology sends
+// its whole job config, and keys not listed here are ignored.
+type JobInput = json.RawMessage
+
+// JobStatus Example: running
+type JobStatus string
+
+// JobStatusCounts Example: {"dead":0,"fail":1,"pass":12,"queued":0,"running":1,"unknown":0,"waiting":0}
+type JobStatusCounts struct {
+	Dead    int `json:"dead"`
+	Fail    int `json:"fail"`
+	Pass    int `json:"pass"`
+	Queued  int `json:"queued"`
+	Running int `json:"running"`
+	Unknown int `json:"unknown"`
+	Waiting int `json:"waiting"`
+}
+
+// LockManyInput defines model for LockManyInput.
+type LockManyInput = json.RawMessage
+
+// Node A test machine.
+type Node struct {
+	// Arch Example: x86_64
+	Arch *string `json:"arch"`
+
+	// Description teuthology writes the archive path of the job holding the lock.
+	//
+	// Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
+	Description *string `json:"description"`
+
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	LockedSince *NullableTimestamp `json:"locked_since"`
+	MacAddress  *string            `json:"mac_address"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// OsType Example: ubuntu
+	OsType *string `json:"os_type"`
+
+	// OsVersion Example: 22.04
+	OsVersion *string `json:"os_version"`
+
+	// SshPubKey Example: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsN5Y1o3bWn6kq2fQ0xV9m5r3L1uYpG8dXcTzA1bC2d
+	SshPubKey *string `json:"ssh_pub_key"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+
+	// VmHost The VM host node, for a VM; null for a machine that is no VM.
+	VmHost *VmHost `json:"vm_host"`
+}
+
+// NodeInput Node keys to set. `name` is required to create a node. (The server ignores keys not listed, as
+// upstream did.)
+type NodeInput = json.RawMessage
+
+// NodeLockState The short node object the lock endpoints answer with.
+type NodeLockState struct {
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: alice@laptop
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+}
+
+// NullableTimestamp Naive UTC time, microseconds only when non-zero; null when unset.
+//
+// Example: 2026-01-15 10:25:00.120000
+type NullableTimestamp = string
+
+// OpenAPIDocument An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3.html), this one.
+type OpenAPIDocument struct {
+	Info map[string]interface{} `json:"info"`
+
+	// Openapi Example: 3.0.3
+	Openapi string                 `json:"openapi"`
+	Paths   map[string]interface{} `json:"paths"`
+
+	// Servers The server's public URL (`--public-url`).
+	Servers              *[]OpenAPIDocument_Servers_Item `json:"servers,omitempty"`
+	AdditionalProperties map[string]interface{}          `json:"-"`
+}
+
+// OpenAPIDocument_Servers_Item defines model for OpenAPIDocument.servers.Item.
+type OpenAPIDocument_Servers_Item struct {
+	Description *string `json:"description,omitempty"`
+
+	// Url Example: http://paddles.example.com
+	Url                  string                 `json:"url"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PartialJob A job as `GET /runs/{name}/jobs/` lists it: with `fields=`, `job_id` and the keys it names;
+// without, every key of `Job`.
+//
+// Example: {"job_id":"1","status":"pass"}
+type PartialJob struct {
 	ArchivePath *string `json:"archive_path,omitempty"`
 	Branch      *string `json:"branch,omitempty"`
 	Description *string `json:"description,omitempty"`
@@ -289,128 +508,74 @@ type Job struct {
 	Verbose *bool      `json:"verbose,omitempty"`
 }
 
-// JobCreated Example: {"job_id":"1"}
-type JobCreated struct {
-	// JobId Example: 1
-	JobId string `json:"job_id"`
-}
+// PartialRun A run as `GET /runs/` lists it: with `fields=`, only the keys it names; without, every key of
+// `Run`.
+//
+// Example: {"name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","status":"finished pass"}
+type PartialRun struct {
+	// Branch Example: main
+	Branch *string `json:"branch,omitempty"`
 
-// JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
-// listed here are ignored. Numbers are accepted where teuthology sends them: `job_id` and `pid` are
-// stored as strings, `duration`, `seed` and `priority` are rounded to integers. A value of the wrong
-// type answers 400 naming the key, and nothing is written.
-type JobInput = json.RawMessage
+	// Flavor Example: default
+	Flavor *string `json:"flavor,omitempty"`
 
-// JobStatus Example: running
-type JobStatus string
-
-// JobStatusCounts Example: {"dead":0,"fail":1,"pass":12,"queued":0,"running":1,"unknown":0,"waiting":0}
-type JobStatusCounts struct {
-	Dead    int `json:"dead"`
-	Fail    int `json:"fail"`
-	Pass    int `json:"pass"`
-	Queued  int `json:"queued"`
-	Running int `json:"running"`
-	Unknown int `json:"unknown"`
-	Waiting int `json:"waiting"`
-}
-
-// LockManyInput defines model for LockManyInput.
-type LockManyInput = json.RawMessage
-
-// Node A test machine.
-type Node struct {
-	// Arch Example: x86_64
-	Arch *string `json:"arch"`
-
-	// Description teuthology writes the archive path of the job holding the lock.
+	// Href Absolute URL of the run, built from the server's public URL.
 	//
-	// Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
-	Description *string `json:"description"`
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
+	Href *string `json:"href,omitempty"`
 
-	// IsVm Example: false
-	IsVm bool `json:"is_vm"`
+	// JobsCount Example: 10
+	JobsCount *int `json:"jobs_count,omitempty"`
 
-	// Locked Example: true
-	Locked bool `json:"locked"`
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type,omitempty"`
 
-	// LockedBy Example: scheduled_teuthology@teuthology
-	LockedBy *string `json:"locked_by"`
+	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name *string `json:"name,omitempty"`
 
-	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted *Timestamp `json:"posted,omitempty"`
+
+	// Priority The priority of the run's first job.
+	//
+	// Example: 100
+	Priority *int `json:"priority,omitempty"`
+
+	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
+	//
+	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
+	Results *Results `json:"results,omitempty"`
+
+	// Scheduled Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Scheduled *Timestamp `json:"scheduled,omitempty"`
+
+	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	LockedSince *NullableTimestamp `json:"locked_since"`
-	MacAddress  *string            `json:"mac_address"`
+	Started *NullableTimestamp `json:"started,omitempty"`
 
-	// MachineType Example: smithi
-	MachineType *string `json:"machine_type"`
+	// Status Derived from the statuses of the run's jobs.
+	//
+	// Example: finished pass
+	Status *RunStatus `json:"status,omitempty"`
 
-	// Name Example: smithi001.front.sepia.ceph.com
-	Name string `json:"name"`
+	// Suite Example: rados
+	Suite *string `json:"suite,omitempty"`
 
-	// OsType Example: ubuntu
-	OsType *string `json:"os_type"`
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated,omitempty"`
 
-	// OsVersion Example: 22.04
-	OsVersion *string `json:"os_version"`
-
-	// SshPubKey Example: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsN5Y1o3bWn6kq2fQ0xV9m5r3L1uYpG8dXcTzA1bC2d
-	SshPubKey *string `json:"ssh_pub_key"`
-
-	// Up Example: true
-	Up *bool `json:"up"`
-
-	// VmHost The VM host node, for a VM.
-	VmHost *Node `json:"vm_host"`
-}
-
-// NodeInput Node keys to set; others are ignored. `name` is required to create a node.
-type NodeInput = json.RawMessage
-
-// NodeLockState The short node object the lock endpoints answer with.
-type NodeLockState struct {
-	// IsVm Example: false
-	IsVm bool `json:"is_vm"`
-
-	// Locked Example: true
-	Locked bool `json:"locked"`
-
-	// LockedBy Example: alice@laptop
-	LockedBy *string `json:"locked_by"`
-
-	// MachineType Example: smithi
-	MachineType *string `json:"machine_type"`
-
-	// Name Example: smithi001.front.sepia.ceph.com
-	Name string `json:"name"`
-}
-
-// NullableTimestamp Naive UTC time, microseconds only when non-zero; null when unset.
-//
-// Example: 2026-01-15 10:25:00.120000
-type NullableTimestamp = string
-
-// OpenAPIDocument An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3.html), this one.
-type OpenAPIDocument struct {
-	Info map[string]interface{} `json:"info"`
-
-	// Openapi Example: 3.0.3
-	Openapi string                 `json:"openapi"`
-	Paths   map[string]interface{} `json:"paths"`
-
-	// Servers The server's public URL (`--public-url`).
-	Servers              *[]OpenAPIDocument_Servers_Item `json:"servers,omitempty"`
-	AdditionalProperties map[string]interface{}          `json:"-"`
-}
-
-// OpenAPIDocument_Servers_Item defines model for OpenAPIDocument.servers.Item.
-type OpenAPIDocument_Servers_Item struct {
-	Description *string `json:"description,omitempty"`
-
-	// Url Example: http://paddles.example.com
-	Url                  string                 `json:"url"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	// User Example: teuthology
+	User *string `json:"user,omitempty"`
 }
 
 // Queue defines model for Queue.
@@ -502,145 +667,145 @@ type Results struct {
 	Waiting int `json:"waiting"`
 }
 
-// Run A run. Every key is present unless `fields=` narrows the listing. User, suite, branch, machine type
-// and scheduled time come from the run's name, then suite, branch and machine type follow its jobs.
+// Run A run: every key is always present (null when unset). User, suite, branch, machine type and
+// scheduled time come from the run's name, then suite, branch and machine type follow its jobs.
 //
 // Example: {"branch":"main","flavor":"default","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","jobs_count":10,"machine_type":"smithi","name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","posted":"2026-01-15 10:21:03.232953","priority":100,"results":{"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0},"scheduled":"2026-01-15 10:20:30","sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"running","suite":"rados","updated":"2026-01-15 11:02:41.000310","user":"teuthology"}
 type Run struct {
 	// Branch Example: main
-	Branch *string `json:"branch,omitempty"`
+	Branch *string `json:"branch"`
 
 	// Flavor Example: default
-	Flavor *string `json:"flavor,omitempty"`
+	Flavor *string `json:"flavor"`
 
 	// Href Absolute URL of the run, built from the server's public URL.
 	//
 	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
-	Href *string `json:"href,omitempty"`
+	Href string `json:"href"`
 
 	// JobsCount Example: 10
-	JobsCount *int `json:"jobs_count,omitempty"`
+	JobsCount int `json:"jobs_count"`
 
 	// MachineType Example: smithi
-	MachineType *string `json:"machine_type,omitempty"`
+	MachineType *string `json:"machine_type"`
 
 	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name"`
 
 	// Posted Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Posted *Timestamp `json:"posted,omitempty"`
+	Posted Timestamp `json:"posted"`
 
 	// Priority The priority of the run's first job.
 	//
 	// Example: 100
-	Priority *int `json:"priority,omitempty"`
+	Priority *int `json:"priority"`
 
 	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 	//
 	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
-	Results *Results `json:"results,omitempty"`
+	Results Results `json:"results"`
 
 	// Scheduled Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Scheduled *Timestamp `json:"scheduled,omitempty"`
+	Scheduled Timestamp `json:"scheduled"`
 
 	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
-	Sha1 *string `json:"sha1,omitempty"`
+	Sha1 *string `json:"sha1"`
 
 	// Started Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Started *NullableTimestamp `json:"started,omitempty"`
+	Started *NullableTimestamp `json:"started"`
 
 	// Status Derived from the statuses of the run's jobs.
 	//
 	// Example: finished pass
-	Status *RunStatus `json:"status,omitempty"`
+	Status RunStatus `json:"status"`
 
 	// Suite Example: rados
-	Suite *string `json:"suite,omitempty"`
+	Suite *string `json:"suite"`
 
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Updated *NullableTimestamp `json:"updated,omitempty"`
+	Updated *NullableTimestamp `json:"updated"`
 
 	// User Example: teuthology
-	User *string `json:"user,omitempty"`
+	User string `json:"user"`
 }
 
 // RunDetail A run with all its jobs.
 type RunDetail struct {
 	// Branch Example: main
-	Branch *string `json:"branch,omitempty"`
+	Branch *string `json:"branch"`
 
 	// Flavor Example: default
-	Flavor *string `json:"flavor,omitempty"`
+	Flavor *string `json:"flavor"`
 
 	// Href Absolute URL of the run, built from the server's public URL.
 	//
 	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
-	Href *string `json:"href,omitempty"`
-	Jobs []Job   `json:"jobs"`
+	Href string `json:"href"`
+	Jobs []Job  `json:"jobs"`
 
 	// JobsCount Example: 10
-	JobsCount *int `json:"jobs_count,omitempty"`
+	JobsCount int `json:"jobs_count"`
 
 	// MachineType Example: smithi
-	MachineType *string `json:"machine_type,omitempty"`
+	MachineType *string `json:"machine_type"`
 
 	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name"`
 
 	// Posted Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Posted *Timestamp `json:"posted,omitempty"`
+	Posted Timestamp `json:"posted"`
 
 	// Priority The priority of the run's first job.
 	//
 	// Example: 100
-	Priority *int `json:"priority,omitempty"`
+	Priority *int `json:"priority"`
 
 	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 	//
 	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
-	Results *Results `json:"results,omitempty"`
+	Results Results `json:"results"`
 
 	// Scheduled Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Scheduled *Timestamp `json:"scheduled,omitempty"`
+	Scheduled Timestamp `json:"scheduled"`
 
 	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
-	Sha1 *string `json:"sha1,omitempty"`
+	Sha1 *string `json:"sha1"`
 
 	// Started Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Started *NullableTimestamp `json:"started,omitempty"`
+	Started *NullableTimestamp `json:"started"`
 
 	// Status Derived from the statuses of the run's jobs.
 	//
 	// Example: finished pass
-	Status *RunStatus `json:"status,omitempty"`
+	Status RunStatus `json:"status"`
 
 	// Suite Example: rados
-	Suite *string `json:"suite,omitempty"`
+	Suite *string `json:"suite"`
 
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Updated *NullableTimestamp `json:"updated,omitempty"`
+	Updated *NullableTimestamp `json:"updated"`
 
 	// User Example: teuthology
-	User *string `json:"user,omitempty"`
+	User string `json:"user"`
 }
 
-// RunInput Other keys are ignored.
+// RunInput A run to create. (The server ignores keys not listed, as upstream did.)
 type RunInput = json.RawMessage
 
 // RunStatus Derived from the statuses of the run's jobs.
@@ -655,6 +820,58 @@ type Timestamp = string
 
 // UnlockManyInput defines model for UnlockManyInput.
 type UnlockManyInput = json.RawMessage
+
+// ValueList Distinct values of one key, sorted.
+//
+// Example: ["main","squid","tentacle"]
+type ValueList = []string
+
+// VmHost The VM host of a node, written as a node whose own `vm_host` is null.
+type VmHost struct {
+	// Arch Example: x86_64
+	Arch *string `json:"arch"`
+
+	// Description teuthology writes the archive path of the job holding the lock.
+	//
+	// Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
+	Description *string `json:"description"`
+
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	LockedSince *NullableTimestamp `json:"locked_since"`
+	MacAddress  *string            `json:"mac_address"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// OsType Example: ubuntu
+	OsType *string `json:"os_type"`
+
+	// OsVersion Example: 22.04
+	OsVersion *string `json:"os_version"`
+
+	// SshPubKey Example: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsN5Y1o3bWn6kq2fQ0xV9m5r3L1uYpG8dXcTzA1bC2d
+	SshPubKey *string `json:"ssh_pub_key"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+
+	// VmHost Always null (a host is written without a host of its own).
+	VmHost *map[string]interface{} `json:"vm_host"`
+}
 
 // Count defines model for Count.
 type Count = int
@@ -677,7 +894,7 @@ type RunName = string
 // BadRequest Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type BadRequest = Error
+type BadRequest = ErrorMessage
 
 // Empty defines model for Empty.
 type Empty = map[string]interface{}
@@ -685,12 +902,12 @@ type Empty = map[string]interface{}
 // Forbidden Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type Forbidden = Error
+type Forbidden = ErrorMessage
 
 // InternalError Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type InternalError = Error
+type InternalError = ErrorMessage
 
 // JobList defines model for JobList.
 type JobList = []Job
@@ -701,12 +918,12 @@ type NodeLock = NodeLockState
 // NotFound Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type NotFound = Error
+type NotFound = ErrorMessage
 
 // NotReady Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type NotReady = Error
+type NotReady = ErrorMessage
 
 // RunPage defines model for RunPage.
 type RunPage = []Run
@@ -714,25 +931,27 @@ type RunPage = []Run
 // TokenInvalid Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type TokenInvalid = Error
+type TokenInvalid = ErrorMessage
 
 // TokenRequired Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type TokenRequired = Error
+type TokenRequired = ErrorMessage
 
 // TooLarge Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type TooLarge = Error
+type TooLarge = ErrorMessage
 
 // Unavailable Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type Unavailable = Error
+type Unavailable = ErrorMessage
 
-// Values defines model for Values.
-type Values = []string
+// Values Distinct values of one key, sorted.
+//
+// Example: ["main","squid","tentacle"]
+type Values = ValueList
 
 // SearchJobsParams defines parameters for SearchJobs.
 type SearchJobsParams struct {
@@ -776,8 +995,8 @@ type ListNodesParams struct {
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
 }
 
-// NodesJobStatsParams defines parameters for NodesJobStats.
-type NodesJobStatsParams struct {
+// ListNodesJobStatsParams defines parameters for ListNodesJobStats.
+type ListNodesJobStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
 	SinceDays   *int    `form:"since_days,omitempty" json:"since_days,omitempty"`
 }
@@ -1266,9 +1485,9 @@ type ServerInterface interface {
 	// CreateNode Add a node
 	// (POST /nodes/)
 	CreateNode(ctx echo.Context) error
-	// NodesJobStats Recent job counts per node
+	// ListNodesJobStats Recent job counts per node
 	// (GET /nodes/job_stats/)
-	NodesJobStats(ctx echo.Context, params NodesJobStatsParams) error
+	ListNodesJobStats(ctx echo.Context, params ListNodesJobStatsParams) error
 	// LockManyNodes Lock several free nodes
 	// (POST /nodes/lock_many/)
 	LockManyNodes(ctx echo.Context) error
@@ -1287,9 +1506,9 @@ type ServerInterface interface {
 	// UpdateNode Update a node
 	// (PUT /nodes/{node}/)
 	UpdateNode(ctx echo.Context, node NodeName) error
-	// NodeJobStats A node's job counts by status
+	// GetNodeJobStats A node's job counts by status
 	// (GET /nodes/{node}/job_stats/)
-	NodeJobStats(ctx echo.Context, node NodeName) error
+	GetNodeJobStats(ctx echo.Context, node NodeName) error
 	// ListNodeJobs Jobs that ran on a node
 	// (GET /nodes/{node}/jobs/)
 	ListNodeJobs(ctx echo.Context, node NodeName, params ListNodeJobsParams) error
@@ -1299,12 +1518,12 @@ type ServerInterface interface {
 	// LockNode Lock, unlock or check a node
 	// (PUT /nodes/{node}/lock/)
 	LockNode(ctx echo.Context, node NodeName) error
-	// GetOpenAPIJSON This contract, as JSON
+	// GetSpecJson This contract, as JSON
 	// (GET /openapi.json)
-	GetOpenAPIJSON(ctx echo.Context) error
-	// GetOpenAPIYAML This contract, as YAML
+	GetSpecJson(ctx echo.Context) error
+	// GetSpecYaml This contract, as YAML
 	// (GET /openapi.yaml)
-	GetOpenAPIYAML(ctx echo.Context) error
+	GetSpecYaml(ctx echo.Context) error
 	// ListQueues List job queues
 	// (GET /queue/)
 	ListQueues(ctx echo.Context, params ListQueuesParams) error
@@ -1356,9 +1575,9 @@ type ServerInterface interface {
 	// ListQueuedRuns Runs with queued jobs
 	// (GET /runs/queued/)
 	ListQueuedRuns(ctx echo.Context, params ListQueuedRunsParams) error
-	// ListRunSha1s Ceph sha1s (of the runs' jobs) of all runs
+	// ListRunShas Ceph sha1s (of the runs' jobs) of all runs
 	// (GET /runs/sha1/)
-	ListRunSha1s(ctx echo.Context) error
+	ListRunShas(ctx echo.Context) error
 	// ListRunStatuses Run statuses of all runs
 	// (GET /runs/status/)
 	ListRunStatuses(ctx echo.Context) error
@@ -1566,12 +1785,12 @@ func (w *ServerInterfaceWrapper) CreateNode(ctx echo.Context) error {
 	return err
 }
 
-// NodesJobStats converts echo context to params.
-func (w *ServerInterfaceWrapper) NodesJobStats(ctx echo.Context) error {
+// ListNodesJobStats converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNodesJobStats(ctx echo.Context) error {
 	var err error
 
 	// Parameter object where we will unmarshal all parameters from the context
-	var params NodesJobStatsParams
+	var params ListNodesJobStatsParams
 	// ------------- Optional query parameter "machine_type" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -1587,7 +1806,7 @@ func (w *ServerInterfaceWrapper) NodesJobStats(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.NodesJobStats(ctx, params)
+	err = w.Handler.ListNodesJobStats(ctx, params)
 	return err
 }
 
@@ -1666,8 +1885,8 @@ func (w *ServerInterfaceWrapper) UpdateNode(ctx echo.Context) error {
 	return err
 }
 
-// NodeJobStats converts echo context to params.
-func (w *ServerInterfaceWrapper) NodeJobStats(ctx echo.Context) error {
+// GetNodeJobStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetNodeJobStats(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "node" -------------
 	var node NodeName
@@ -1678,7 +1897,7 @@ func (w *ServerInterfaceWrapper) NodeJobStats(ctx echo.Context) error {
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.NodeJobStats(ctx, node)
+	err = w.Handler.GetNodeJobStats(ctx, node)
 	return err
 }
 
@@ -1760,21 +1979,21 @@ func (w *ServerInterfaceWrapper) LockNode(ctx echo.Context) error {
 	return err
 }
 
-// GetOpenAPIJSON converts echo context to params.
-func (w *ServerInterfaceWrapper) GetOpenAPIJSON(ctx echo.Context) error {
+// GetSpecJson converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSpecJson(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetOpenAPIJSON(ctx)
+	err = w.Handler.GetSpecJson(ctx)
 	return err
 }
 
-// GetOpenAPIYAML converts echo context to params.
-func (w *ServerInterfaceWrapper) GetOpenAPIYAML(ctx echo.Context) error {
+// GetSpecYaml converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSpecYaml(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetOpenAPIYAML(ctx)
+	err = w.Handler.GetSpecYaml(ctx)
 	return err
 }
 
@@ -2074,12 +2293,12 @@ func (w *ServerInterfaceWrapper) ListQueuedRuns(ctx echo.Context) error {
 	return err
 }
 
-// ListRunSha1s converts echo context to params.
-func (w *ServerInterfaceWrapper) ListRunSha1s(ctx echo.Context) error {
+// ListRunShas converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunShas(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunSha1s(ctx)
+	err = w.Handler.ListRunShas(ctx)
 	return err
 }
 
@@ -2396,46 +2615,36 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
-	router.GET(options.BaseURL+"/healthz/", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
-	router.GET(options.BaseURL+"/readyz/", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
-	router.GET(options.BaseURL+"/openapi.json", wrapper.GetOpenAPIJSON, options.OperationMiddlewares["getOpenAPIJSON"]...)
-	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPIYAML, options.OperationMiddlewares["getOpenAPIYAML"]...)
-	router.GET(options.BaseURL+"/runs/", wrapper.ListRuns, options.OperationMiddlewares["listRuns"]...)
-	router.POST(options.BaseURL+"/runs/", wrapper.CreateRun, options.OperationMiddlewares["createRun"]...)
-	router.GET(options.BaseURL+"/runs/branch/", wrapper.ListRunBranches, options.OperationMiddlewares["listRunBranches"]...)
-	router.GET(options.BaseURL+"/runs/suite/", wrapper.ListRunSuites, options.OperationMiddlewares["listRunSuites"]...)
-	router.GET(options.BaseURL+"/runs/machine_type/", wrapper.ListRunMachineTypes, options.OperationMiddlewares["listRunMachineTypes"]...)
-	router.GET(options.BaseURL+"/runs/status/", wrapper.ListRunStatuses, options.OperationMiddlewares["listRunStatuses"]...)
-	router.GET(options.BaseURL+"/runs/user/", wrapper.ListRunUsers, options.OperationMiddlewares["listRunUsers"]...)
-	router.GET(options.BaseURL+"/runs/sha1/", wrapper.ListRunSha1s, options.OperationMiddlewares["listRunSha1s"]...)
-	router.GET(options.BaseURL+"/runs/flavors/", wrapper.ListRunFlavors, options.OperationMiddlewares["listRunFlavors"]...)
-	router.GET(options.BaseURL+"/runs/date/", wrapper.ListRunDates, options.OperationMiddlewares["listRunDates"]...)
-	router.GET(options.BaseURL+"/runs/queued/", wrapper.ListQueuedRuns, options.OperationMiddlewares["listQueuedRuns"]...)
-	router.GET(options.BaseURL+"/runs/date/from/:from/to/:to/", wrapper.ListRunsBetween, options.OperationMiddlewares["listRunsBetween"]...)
-	router.GET(options.BaseURL+"/runs/:field/:value/", wrapper.FilterRuns, options.OperationMiddlewares["filterRuns"]...)
+	router.GET(options.BaseURL+"/healthz/", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
 	router.GET(options.BaseURL+"/jobs/", wrapper.SearchJobs, options.OperationMiddlewares["searchJobs"]...)
 	router.GET(options.BaseURL+"/nodes/", wrapper.ListNodes, options.OperationMiddlewares["listNodes"]...)
 	router.POST(options.BaseURL+"/nodes/", wrapper.CreateNode, options.OperationMiddlewares["createNode"]...)
-	router.GET(options.BaseURL+"/nodes/machine_types/", wrapper.ListMachineTypes, options.OperationMiddlewares["listMachineTypes"]...)
-	router.GET(options.BaseURL+"/nodes/job_stats/", wrapper.NodesJobStats, options.OperationMiddlewares["nodesJobStats"]...)
-	router.POST(options.BaseURL+"/nodes/lock_many/", wrapper.LockManyNodes, options.OperationMiddlewares["lockManyNodes"]...)
-	router.POST(options.BaseURL+"/nodes/unlock_many/", wrapper.UnlockManyNodes, options.OperationMiddlewares["unlockManyNodes"]...)
 	router.DELETE(options.BaseURL+"/nodes/:node/", wrapper.DeleteNode, options.OperationMiddlewares["deleteNode"]...)
 	router.GET(options.BaseURL+"/nodes/:node/", wrapper.GetNode, options.OperationMiddlewares["getNode"]...)
 	router.PUT(options.BaseURL+"/nodes/:node/", wrapper.UpdateNode, options.OperationMiddlewares["updateNode"]...)
+	router.GET(options.BaseURL+"/nodes/:node/job_stats/", wrapper.GetNodeJobStats, options.OperationMiddlewares["getNodeJobStats"]...)
+	router.GET(options.BaseURL+"/nodes/:node/jobs/", wrapper.ListNodeJobs, options.OperationMiddlewares["listNodeJobs"]...)
 	router.POST(options.BaseURL+"/nodes/:node/lock/", wrapper.LockNodePost, options.OperationMiddlewares["lockNodePost"]...)
 	router.PUT(options.BaseURL+"/nodes/:node/lock/", wrapper.LockNode, options.OperationMiddlewares["lockNode"]...)
-	router.GET(options.BaseURL+"/nodes/:node/jobs/", wrapper.ListNodeJobs, options.OperationMiddlewares["listNodeJobs"]...)
-	router.GET(options.BaseURL+"/nodes/:node/job_stats/", wrapper.NodeJobStats, options.OperationMiddlewares["nodeJobStats"]...)
+	router.GET(options.BaseURL+"/nodes/job_stats/", wrapper.ListNodesJobStats, options.OperationMiddlewares["listNodesJobStats"]...)
+	router.POST(options.BaseURL+"/nodes/lock_many/", wrapper.LockManyNodes, options.OperationMiddlewares["lockManyNodes"]...)
+	router.GET(options.BaseURL+"/nodes/machine_types/", wrapper.ListMachineTypes, options.OperationMiddlewares["listMachineTypes"]...)
+	router.POST(options.BaseURL+"/nodes/unlock_many/", wrapper.UnlockManyNodes, options.OperationMiddlewares["unlockManyNodes"]...)
+	router.GET(options.BaseURL+"/openapi.json", wrapper.GetSpecJson, options.OperationMiddlewares["getSpecJson"]...)
+	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetSpecYaml, options.OperationMiddlewares["getSpecYaml"]...)
 	router.GET(options.BaseURL+"/queue/", wrapper.ListQueues, options.OperationMiddlewares["listQueues"]...)
 	router.POST(options.BaseURL+"/queue/", wrapper.CreateQueue, options.OperationMiddlewares["createQueue"]...)
 	router.PUT(options.BaseURL+"/queue/", wrapper.UpdateQueue, options.OperationMiddlewares["updateQueue"]...)
 	router.GET(options.BaseURL+"/queue/pop_queue/", wrapper.PopQueue, options.OperationMiddlewares["popQueue"]...)
-	router.GET(options.BaseURL+"/queue/stats/", wrapper.QueueStats, options.OperationMiddlewares["queueStats"]...)
-	router.POST(options.BaseURL+"/queue/stats/", wrapper.QueueStatsPost, options.OperationMiddlewares["queueStatsPost"]...)
 	router.GET(options.BaseURL+"/queue/queued_jobs/", wrapper.QueuedJobs, options.OperationMiddlewares["queuedJobs"]...)
 	router.POST(options.BaseURL+"/queue/queued_jobs/", wrapper.QueuedJobsPost, options.OperationMiddlewares["queuedJobsPost"]...)
+	router.GET(options.BaseURL+"/queue/stats/", wrapper.QueueStats, options.OperationMiddlewares["queueStats"]...)
+	router.POST(options.BaseURL+"/queue/stats/", wrapper.QueueStatsPost, options.OperationMiddlewares["queueStatsPost"]...)
+	router.GET(options.BaseURL+"/readyz/", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
+	router.GET(options.BaseURL+"/runs/", wrapper.ListRuns, options.OperationMiddlewares["listRuns"]...)
+	router.POST(options.BaseURL+"/runs/", wrapper.CreateRun, options.OperationMiddlewares["createRun"]...)
+	router.GET(options.BaseURL+"/runs/:field/:value/", wrapper.FilterRuns, options.OperationMiddlewares["filterRuns"]...)
 	router.DELETE(options.BaseURL+"/runs/:name/", wrapper.DeleteRun, options.OperationMiddlewares["deleteRun"]...)
 	router.GET(options.BaseURL+"/runs/:name/", wrapper.GetRun, options.OperationMiddlewares["getRun"]...)
 	router.HEAD(options.BaseURL+"/runs/:name/", wrapper.HeadRun, options.OperationMiddlewares["headRun"]...)
@@ -2445,24 +2654,34 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.GetJob, options.OperationMiddlewares["getJob"]...)
 	router.HEAD(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.HeadJob, options.OperationMiddlewares["headJob"]...)
 	router.PUT(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.UpdateJob, options.OperationMiddlewares["updateJob"]...)
+	router.GET(options.BaseURL+"/runs/branch/", wrapper.ListRunBranches, options.OperationMiddlewares["listRunBranches"]...)
+	router.GET(options.BaseURL+"/runs/date/", wrapper.ListRunDates, options.OperationMiddlewares["listRunDates"]...)
+	router.GET(options.BaseURL+"/runs/date/from/:from/to/:to/", wrapper.ListRunsBetween, options.OperationMiddlewares["listRunsBetween"]...)
+	router.GET(options.BaseURL+"/runs/flavors/", wrapper.ListRunFlavors, options.OperationMiddlewares["listRunFlavors"]...)
+	router.GET(options.BaseURL+"/runs/machine_type/", wrapper.ListRunMachineTypes, options.OperationMiddlewares["listRunMachineTypes"]...)
+	router.GET(options.BaseURL+"/runs/queued/", wrapper.ListQueuedRuns, options.OperationMiddlewares["listQueuedRuns"]...)
+	router.GET(options.BaseURL+"/runs/sha1/", wrapper.ListRunShas, options.OperationMiddlewares["listRunShas"]...)
+	router.GET(options.BaseURL+"/runs/status/", wrapper.ListRunStatuses, options.OperationMiddlewares["listRunStatuses"]...)
+	router.GET(options.BaseURL+"/runs/suite/", wrapper.ListRunSuites, options.OperationMiddlewares["listRunSuites"]...)
+	router.GET(options.BaseURL+"/runs/user/", wrapper.ListRunUsers, options.OperationMiddlewares["listRunUsers"]...)
 
 }
 
-type BadRequestJSONResponse Error
+type BadRequestJSONResponse ErrorMessage
 
 type EmptyJSONResponse map[string]interface{}
 
-type ForbiddenJSONResponse Error
+type ForbiddenJSONResponse ErrorMessage
 
-type InternalErrorJSONResponse Error
+type InternalErrorJSONResponse ErrorMessage
 
 type JobListJSONResponse []Job
 
 type NodeLockJSONResponse NodeLockState
 
-type NotFoundJSONResponse Error
+type NotFoundJSONResponse ErrorMessage
 
-type NotReadyJSONResponse Error
+type NotReadyJSONResponse ErrorMessage
 
 type QueueStatsJSONResponse QueueStats
 
@@ -2475,22 +2694,22 @@ type RunPageJSONResponse struct {
 	Headers RunPageResponseHeaders
 }
 
-type TokenInvalidJSONResponse Error
+type TokenInvalidJSONResponse ErrorMessage
 
 type TokenRequiredResponseHeaders struct {
 	WWWAuthenticate *string
 }
 type TokenRequiredJSONResponse struct {
-	Body Error
+	Body ErrorMessage
 
 	Headers TokenRequiredResponseHeaders
 }
 
-type TooLargeJSONResponse Error
+type TooLargeJSONResponse ErrorMessage
 
-type UnavailableJSONResponse Error
+type UnavailableJSONResponse ErrorMessage
 
-type ValuesJSONResponse []string
+type ValuesJSONResponse ValueList
 
 type GetRootRequestObject struct {
 }
@@ -2741,17 +2960,17 @@ func (response CreateNode413JSONResponse) VisitCreateNodeResponse(w http.Respons
 	return err
 }
 
-type NodesJobStatsRequestObject struct {
-	Params NodesJobStatsParams
+type ListNodesJobStatsRequestObject struct {
+	Params ListNodesJobStatsParams
 }
 
-type NodesJobStatsResponseObject interface {
-	VisitNodesJobStatsResponse(w http.ResponseWriter) error
+type ListNodesJobStatsResponseObject interface {
+	VisitListNodesJobStatsResponse(w http.ResponseWriter) error
 }
 
-type NodesJobStats200JSONResponse map[string]map[string]int
+type ListNodesJobStats200JSONResponse map[string]map[string]int
 
-func (response NodesJobStats200JSONResponse) VisitNodesJobStatsResponse(w http.ResponseWriter) error {
+func (response ListNodesJobStats200JSONResponse) VisitListNodesJobStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2763,9 +2982,9 @@ func (response NodesJobStats200JSONResponse) VisitNodesJobStatsResponse(w http.R
 	return err
 }
 
-type NodesJobStats400JSONResponse struct{ BadRequestJSONResponse }
+type ListNodesJobStats400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response NodesJobStats400JSONResponse) VisitNodesJobStatsResponse(w http.ResponseWriter) error {
+func (response ListNodesJobStats400JSONResponse) VisitListNodesJobStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2858,7 +3077,7 @@ func (response LockManyNodes413JSONResponse) VisitLockManyNodesResponse(w http.R
 	return err
 }
 
-type LockManyNodes503JSONResponse Error
+type LockManyNodes503JSONResponse ErrorMessage
 
 func (response LockManyNodes503JSONResponse) VisitLockManyNodesResponse(w http.ResponseWriter) error {
 
@@ -3173,17 +3392,17 @@ func (response UpdateNode413JSONResponse) VisitUpdateNodeResponse(w http.Respons
 	return err
 }
 
-type NodeJobStatsRequestObject struct {
+type GetNodeJobStatsRequestObject struct {
 	Node NodeName `json:"node"`
 }
 
-type NodeJobStatsResponseObject interface {
-	VisitNodeJobStatsResponse(w http.ResponseWriter) error
+type GetNodeJobStatsResponseObject interface {
+	VisitGetNodeJobStatsResponse(w http.ResponseWriter) error
 }
 
-type NodeJobStats200JSONResponse JobStatusCounts
+type GetNodeJobStats200JSONResponse JobStatusCounts
 
-func (response NodeJobStats200JSONResponse) VisitNodeJobStatsResponse(w http.ResponseWriter) error {
+func (response GetNodeJobStats200JSONResponse) VisitGetNodeJobStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3195,9 +3414,9 @@ func (response NodeJobStats200JSONResponse) VisitNodeJobStatsResponse(w http.Res
 	return err
 }
 
-type NodeJobStats404JSONResponse struct{ NotFoundJSONResponse }
+type GetNodeJobStats404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response NodeJobStats404JSONResponse) VisitNodeJobStatsResponse(w http.ResponseWriter) error {
+func (response GetNodeJobStats404JSONResponse) VisitGetNodeJobStatsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3462,16 +3681,16 @@ func (response LockNode413JSONResponse) VisitLockNodeResponse(w http.ResponseWri
 	return err
 }
 
-type GetOpenAPIJSONRequestObject struct {
+type GetSpecJsonRequestObject struct {
 }
 
-type GetOpenAPIJSONResponseObject interface {
-	VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error
+type GetSpecJsonResponseObject interface {
+	VisitGetSpecJsonResponse(w http.ResponseWriter) error
 }
 
-type GetOpenAPIJSON200JSONResponse OpenAPIDocument
+type GetSpecJson200JSONResponse OpenAPIDocument
 
-func (response GetOpenAPIJSON200JSONResponse) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error {
+func (response GetSpecJson200JSONResponse) VisitGetSpecJsonResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3483,19 +3702,19 @@ func (response GetOpenAPIJSON200JSONResponse) VisitGetOpenAPIJSONResponse(w http
 	return err
 }
 
-type GetOpenAPIYAMLRequestObject struct {
+type GetSpecYamlRequestObject struct {
 }
 
-type GetOpenAPIYAMLResponseObject interface {
-	VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error
+type GetSpecYamlResponseObject interface {
+	VisitGetSpecYamlResponse(w http.ResponseWriter) error
 }
 
-type GetOpenAPIYAML200ApplicationyamlResponse struct {
+type GetSpecYaml200ApplicationyamlResponse struct {
 	Body          io.Reader
 	ContentLength int64
 }
 
-func (response GetOpenAPIYAML200ApplicationyamlResponse) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error {
+func (response GetSpecYaml200ApplicationyamlResponse) VisitGetSpecYamlResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "application/yaml")
 	if response.ContentLength != 0 {
@@ -3730,7 +3949,7 @@ func (response PopQueue400JSONResponse) VisitPopQueueResponse(w http.ResponseWri
 	return err
 }
 
-type PopQueue503JSONResponse Error
+type PopQueue503JSONResponse ErrorMessage
 
 func (response PopQueue503JSONResponse) VisitPopQueueResponse(w http.ResponseWriter) error {
 
@@ -3813,37 +4032,6 @@ func (response QueuedJobsPost400JSONResponse) VisitQueuedJobsPostResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type QueuedJobsPost401JSONResponse struct{ TokenRequiredJSONResponse }
-
-func (response QueuedJobsPost401JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.WWWAuthenticate != nil {
-		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
-	}
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type QueuedJobsPost403JSONResponse struct{ TokenInvalidJSONResponse }
-
-func (response QueuedJobsPost403JSONResponse) VisitQueuedJobsPostResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3991,7 +4179,14 @@ type ListRunsResponseObject interface {
 	VisitListRunsResponse(w http.ResponseWriter) error
 }
 
-type ListRuns200JSONResponse struct{ RunPageJSONResponse }
+type ListRuns200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type ListRuns200JSONResponse struct {
+	Body    []PartialRun
+	Headers ListRuns200ResponseHeaders
+}
 
 func (response ListRuns200JSONResponse) VisitListRunsResponse(w http.ResponseWriter) error {
 
@@ -4072,7 +4267,7 @@ func (response CreateRun200JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	return err
 }
 
-type CreateRun400JSONResponse Error
+type CreateRun400JSONResponse ErrorMessage
 
 func (response CreateRun400JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
 
@@ -4460,16 +4655,16 @@ func (response ListQueuedRuns503JSONResponse) VisitListQueuedRunsResponse(w http
 	return err
 }
 
-type ListRunSha1sRequestObject struct {
+type ListRunShasRequestObject struct {
 }
 
-type ListRunSha1sResponseObject interface {
-	VisitListRunSha1sResponse(w http.ResponseWriter) error
+type ListRunShasResponseObject interface {
+	VisitListRunShasResponse(w http.ResponseWriter) error
 }
 
-type ListRunSha1s200JSONResponse struct{ ValuesJSONResponse }
+type ListRunShas200JSONResponse struct{ ValuesJSONResponse }
 
-func (response ListRunSha1s200JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+func (response ListRunShas200JSONResponse) VisitListRunShasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4481,9 +4676,9 @@ func (response ListRunSha1s200JSONResponse) VisitListRunSha1sResponse(w http.Res
 	return err
 }
 
-type ListRunSha1s500JSONResponse struct{ InternalErrorJSONResponse }
+type ListRunShas500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ListRunSha1s500JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+func (response ListRunShas500JSONResponse) VisitListRunShasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4495,9 +4690,9 @@ func (response ListRunSha1s500JSONResponse) VisitListRunSha1sResponse(w http.Res
 	return err
 }
 
-type ListRunSha1s503JSONResponse struct{ UnavailableJSONResponse }
+type ListRunShas503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response ListRunSha1s503JSONResponse) VisitListRunSha1sResponse(w http.ResponseWriter) error {
+func (response ListRunShas503JSONResponse) VisitListRunShasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4761,7 +4956,7 @@ func (response DeleteRun200JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 	return err
 }
 
-type DeleteRun400JSONResponse Error
+type DeleteRun400JSONResponse ErrorMessage
 
 func (response DeleteRun400JSONResponse) VisitDeleteRunResponse(w http.ResponseWriter) error {
 
@@ -4997,7 +5192,7 @@ type ListRunJobsResponseObject interface {
 	VisitListRunJobsResponse(w http.ResponseWriter) error
 }
 
-type ListRunJobs200JSONResponse []Job
+type ListRunJobs200JSONResponse []PartialJob
 
 func (response ListRunJobs200JSONResponse) VisitListRunJobsResponse(w http.ResponseWriter) error {
 
@@ -5090,7 +5285,7 @@ func (response CreateJob200JSONResponse) VisitCreateJobResponse(w http.ResponseW
 	return err
 }
 
-type CreateJob400JSONResponse Error
+type CreateJob400JSONResponse ErrorMessage
 
 func (response CreateJob400JSONResponse) VisitCreateJobResponse(w http.ResponseWriter) error {
 
@@ -5200,7 +5395,7 @@ func (response DeleteJob200JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 	return err
 }
 
-type DeleteJob400JSONResponse Error
+type DeleteJob400JSONResponse ErrorMessage
 
 func (response DeleteJob400JSONResponse) VisitDeleteJobResponse(w http.ResponseWriter) error {
 
@@ -5571,9 +5766,9 @@ type StrictServerInterface interface {
 	// CreateNode Add a node
 	// (POST /nodes/)
 	CreateNode(ctx context.Context, request CreateNodeRequestObject) (CreateNodeResponseObject, error)
-	// NodesJobStats Recent job counts per node
+	// ListNodesJobStats Recent job counts per node
 	// (GET /nodes/job_stats/)
-	NodesJobStats(ctx context.Context, request NodesJobStatsRequestObject) (NodesJobStatsResponseObject, error)
+	ListNodesJobStats(ctx context.Context, request ListNodesJobStatsRequestObject) (ListNodesJobStatsResponseObject, error)
 	// LockManyNodes Lock several free nodes
 	// (POST /nodes/lock_many/)
 	LockManyNodes(ctx context.Context, request LockManyNodesRequestObject) (LockManyNodesResponseObject, error)
@@ -5592,9 +5787,9 @@ type StrictServerInterface interface {
 	// UpdateNode Update a node
 	// (PUT /nodes/{node}/)
 	UpdateNode(ctx context.Context, request UpdateNodeRequestObject) (UpdateNodeResponseObject, error)
-	// NodeJobStats A node's job counts by status
+	// GetNodeJobStats A node's job counts by status
 	// (GET /nodes/{node}/job_stats/)
-	NodeJobStats(ctx context.Context, request NodeJobStatsRequestObject) (NodeJobStatsResponseObject, error)
+	GetNodeJobStats(ctx context.Context, request GetNodeJobStatsRequestObject) (GetNodeJobStatsResponseObject, error)
 	// ListNodeJobs Jobs that ran on a node
 	// (GET /nodes/{node}/jobs/)
 	ListNodeJobs(ctx context.Context, request ListNodeJobsRequestObject) (ListNodeJobsResponseObject, error)
@@ -5604,12 +5799,12 @@ type StrictServerInterface interface {
 	// LockNode Lock, unlock or check a node
 	// (PUT /nodes/{node}/lock/)
 	LockNode(ctx context.Context, request LockNodeRequestObject) (LockNodeResponseObject, error)
-	// GetOpenAPIJSON This contract, as JSON
+	// GetSpecJson This contract, as JSON
 	// (GET /openapi.json)
-	GetOpenAPIJSON(ctx context.Context, request GetOpenAPIJSONRequestObject) (GetOpenAPIJSONResponseObject, error)
-	// GetOpenAPIYAML This contract, as YAML
+	GetSpecJson(ctx context.Context, request GetSpecJsonRequestObject) (GetSpecJsonResponseObject, error)
+	// GetSpecYaml This contract, as YAML
 	// (GET /openapi.yaml)
-	GetOpenAPIYAML(ctx context.Context, request GetOpenAPIYAMLRequestObject) (GetOpenAPIYAMLResponseObject, error)
+	GetSpecYaml(ctx context.Context, request GetSpecYamlRequestObject) (GetSpecYamlResponseObject, error)
 	// ListQueues List job queues
 	// (GET /queue/)
 	ListQueues(ctx context.Context, request ListQueuesRequestObject) (ListQueuesResponseObject, error)
@@ -5661,9 +5856,9 @@ type StrictServerInterface interface {
 	// ListQueuedRuns Runs with queued jobs
 	// (GET /runs/queued/)
 	ListQueuedRuns(ctx context.Context, request ListQueuedRunsRequestObject) (ListQueuedRunsResponseObject, error)
-	// ListRunSha1s Ceph sha1s (of the runs' jobs) of all runs
+	// ListRunShas Ceph sha1s (of the runs' jobs) of all runs
 	// (GET /runs/sha1/)
-	ListRunSha1s(ctx context.Context, request ListRunSha1sRequestObject) (ListRunSha1sResponseObject, error)
+	ListRunShas(ctx context.Context, request ListRunShasRequestObject) (ListRunShasResponseObject, error)
 	// ListRunStatuses Run statuses of all runs
 	// (GET /runs/status/)
 	ListRunStatuses(ctx context.Context, request ListRunStatusesRequestObject) (ListRunStatusesResponseObject, error)
@@ -5859,25 +6054,25 @@ func (sh *strictHandler) CreateNode(ctx echo.Context) error {
 	return nil
 }
 
-// NodesJobStats operation middleware
-func (sh *strictHandler) NodesJobStats(ctx echo.Context, params NodesJobStatsParams) error {
-	var request NodesJobStatsRequestObject
+// ListNodesJobStats operation middleware
+func (sh *strictHandler) ListNodesJobStats(ctx echo.Context, params ListNodesJobStatsParams) error {
+	var request ListNodesJobStatsRequestObject
 
 	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.NodesJobStats(ctx.Request().Context(), request.(NodesJobStatsRequestObject))
+		return sh.ssi.ListNodesJobStats(ctx.Request().Context(), request.(ListNodesJobStatsRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "NodesJobStats")
+		handler = middleware(handler, "ListNodesJobStats")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(NodesJobStatsResponseObject); ok {
-		return validResponse.VisitNodesJobStatsResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListNodesJobStatsResponseObject); ok {
+		return validResponse.VisitListNodesJobStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6097,25 +6292,25 @@ func (sh *strictHandler) UpdateNode(ctx echo.Context, node NodeName) error {
 	return nil
 }
 
-// NodeJobStats operation middleware
-func (sh *strictHandler) NodeJobStats(ctx echo.Context, node NodeName) error {
-	var request NodeJobStatsRequestObject
+// GetNodeJobStats operation middleware
+func (sh *strictHandler) GetNodeJobStats(ctx echo.Context, node NodeName) error {
+	var request GetNodeJobStatsRequestObject
 
 	request.Node = node
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.NodeJobStats(ctx.Request().Context(), request.(NodeJobStatsRequestObject))
+		return sh.ssi.GetNodeJobStats(ctx.Request().Context(), request.(GetNodeJobStatsRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "NodeJobStats")
+		handler = middleware(handler, "GetNodeJobStats")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(NodeJobStatsResponseObject); ok {
-		return validResponse.VisitNodeJobStatsResponse(ctx.Response())
+	} else if validResponse, ok := response.(GetNodeJobStatsResponseObject); ok {
+		return validResponse.VisitGetNodeJobStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6244,46 +6439,46 @@ func (sh *strictHandler) LockNode(ctx echo.Context, node NodeName) error {
 	return nil
 }
 
-// GetOpenAPIJSON operation middleware
-func (sh *strictHandler) GetOpenAPIJSON(ctx echo.Context) error {
-	var request GetOpenAPIJSONRequestObject
+// GetSpecJson operation middleware
+func (sh *strictHandler) GetSpecJson(ctx echo.Context) error {
+	var request GetSpecJsonRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetOpenAPIJSON(ctx.Request().Context(), request.(GetOpenAPIJSONRequestObject))
+		return sh.ssi.GetSpecJson(ctx.Request().Context(), request.(GetSpecJsonRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetOpenAPIJSON")
+		handler = middleware(handler, "GetSpecJson")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetOpenAPIJSONResponseObject); ok {
-		return validResponse.VisitGetOpenAPIJSONResponse(ctx.Response())
+	} else if validResponse, ok := response.(GetSpecJsonResponseObject); ok {
+		return validResponse.VisitGetSpecJsonResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
 }
 
-// GetOpenAPIYAML operation middleware
-func (sh *strictHandler) GetOpenAPIYAML(ctx echo.Context) error {
-	var request GetOpenAPIYAMLRequestObject
+// GetSpecYaml operation middleware
+func (sh *strictHandler) GetSpecYaml(ctx echo.Context) error {
+	var request GetSpecYamlRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetOpenAPIYAML(ctx.Request().Context(), request.(GetOpenAPIYAMLRequestObject))
+		return sh.ssi.GetSpecYaml(ctx.Request().Context(), request.(GetSpecYamlRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetOpenAPIYAML")
+		handler = middleware(handler, "GetSpecYaml")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(GetOpenAPIYAMLResponseObject); ok {
-		return validResponse.VisitGetOpenAPIYAMLResponse(ctx.Response())
+	} else if validResponse, ok := response.(GetSpecYamlResponseObject); ok {
+		return validResponse.VisitGetSpecYamlResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6814,23 +7009,23 @@ func (sh *strictHandler) ListQueuedRuns(ctx echo.Context, params ListQueuedRunsP
 	return nil
 }
 
-// ListRunSha1s operation middleware
-func (sh *strictHandler) ListRunSha1s(ctx echo.Context) error {
-	var request ListRunSha1sRequestObject
+// ListRunShas operation middleware
+func (sh *strictHandler) ListRunShas(ctx echo.Context) error {
+	var request ListRunShasRequestObject
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListRunSha1s(ctx.Request().Context(), request.(ListRunSha1sRequestObject))
+		return sh.ssi.ListRunShas(ctx.Request().Context(), request.(ListRunShasRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListRunSha1s")
+		handler = middleware(handler, "ListRunShas")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		return err
-	} else if validResponse, ok := response.(ListRunSha1sResponseObject); ok {
-		return validResponse.VisitListRunSha1sResponse(ctx.Response())
+	} else if validResponse, ok := response.(ListRunShasResponseObject); ok {
+		return validResponse.VisitListRunShasResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7207,359 +7402,4 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7H0Jc9u2uuhfwfCdN5HOUKuXJPKcecdN0ja9iZMmzunprfJEiIQk1hTAAqBt1cfvt7/B9wFcJGrzki63",
-	"nU4sUSSI5dvXGy8U81RwxrXyBjfejNGISfh4LjRNXoiMa/MtYiqUcapjwb2B9624InPKFyTWbK6InjFy",
-	"NRMJI0msdMynZCaSSPmEhlIoRWiSkJROmWp7vseu6TxNmDfo9Q8OfU+FMzan5hV6kTJv4MVcsymT3u3t",
-	"re+lVNI503ZKa2bznk4ZUfGvrE1esgnNEq2IFjArxeQlk08UCVotmXHVMtNomXsD0uh1u80T0iXT+JIp",
-	"Qjlh81QvYKaVifaPfC82L/olY3Lh+R6nczPTEKZTXsI85vE8m3uDrr+6HN/7Toy/jlkSqdU1vBDzOW0p",
-	"ZhasWUR+FmNywRbqhDAazuCrnjFOQiplzBQRPFkQPROKwW0kTTJFgp/FeBRHQZuccpLxCy6uuPl5yClX",
-	"V0wqctjttoe8vDhPaaoz5ZenU7/cCU695siUljGfwhLPRMTO4P7lFZ7PGOEiYk8UMQO2q5OYx3oWd7u9",
-	"9kQKrtuKpTFthyydtUMxdxNKqZ4V8zGDeb4n2S9ZLFnkDbTM2ObZGUhZnVmvNaaKRXDwhGfzMZNVQK3f",
-	"D3N7ZTciBD54IIeEXi0kfMj4rpAgM16GBPN1EyQsnz0pH31lz80yfHv6kimDNvc5+Q8ZX3/wMuP23H3C",
-	"2tM2CTTL9EwkYrpo9bv941a31+odjXrdQb87OOi2JI2Eas1pzFtRrLQULbu7LQSVoLqWe462BsDMn30A",
-	"7NbcrFLBFYOD/YpGH9gvGVNAtELBNUP6RdM0iUNqNqjzszK7dFMs5sabM6UAUj3KScwvaRJHBA6BXFFF",
-	"VMrCeBKzyLstz+Zvkk28gfe/OgVJ7+CvqvNKSmFJas3h4BxJrMicJhMh5yw6AfJpJ0IUXShyNaNwz5UU",
-	"fNo2735l6OVeS7ut2T4x/pmFum5yLwVn8KKvhRzHUcT4XffxBeVcaJKI8MIQeppIRqNFy3xnEZClB9jL",
-	"UxxfSJLSTBmgT8zmTjLFkEfajfbNLQ3BCbX8iVzFemZY1JWMNWtpccG4CprIV82lIYdrZvfNMgAgak8o",
-	"DmeGvt/63muumeQ0wdnecdtiO4ibJ8Ol33+nDIli1ykLDYWDUU9IrBWJmKZxogiVjCRiOmURGS9KnNyH",
-	"9SvGdZucMZiSHWUAd2mm9JCrLNaMTGAks818QY6ury0ltPvznRi/iXdCzGKtIO1sW/R3YmzGt8BNpaSL",
-	"dYj3sxgrgG/DNd+I8GKv2WyahBvwo6aarXu95cYAtIYPMDsX/bXIeHRXmDEMCuDZkE9yT8IMxz2B6TwQ",
-	"rcu4wT4jT0WCITqx61hpt/YPhjDsvnZk4OIKzyabz6lcGJFUKD2V7OP3bwzOwu++d0mTbGmzzOuBFCH4",
-	"RlRTI4sUc0OYBQY7j6eSGum6+qpTYn8QQB9SxiNzz16vw61z5CXMpGRckwatHbqJe/sAh7FuuUAgDTmo",
-	"nRec1PcZy5iBbvVgOFMacs18fzF3PFEAPSD8E8ojJPYwqQ8ZdxLmrpjz0403wznNtE4HnU5Koyhhqm3v",
-	"MOJvx2gunRVM6re6vVG3O4D/t2JSp5Br7jmS53upUNoIRB483+u1+kekezA46A16R+3nRwe9Z30jLYJs",
-	"6Q080Ku828/+vrT0Q8Z3oaWnKLqLiUFvRRq5KgdPkJQqDfCemA/m1qaRHku67r9boO22cgWzblL2/k5J",
-	"MYa5nBvW/BqltLsSzZzTk1VG/0CUb8yoZLI6vuCwaxVNuTQNZE6wvg+5EHzXBcbKSRFWoFaEll82MGw9",
-	"IqcGNmX8K4w5IF/hrIdZt3sQwn3wkT3QpmycEWnEGiFqjXxmsL8k1zmVbMi52dgGFySoXU5AEJaMNCPJ",
-	"V1TFIQklixjXMU3s66iBW3UlZNRElb0Erz/88EPLjGweCA2Hr1W6YAcY2EJo6WYY3nc7a9YAM6gqVPZX",
-	"yWgy/8fQs1Rp6G1UAhEbxBsq9yOCFfHB7uVYRAuihSCJGY00kngea9I7fvr0ab93TMYLzVTzgRUgeCe7",
-	"DhmLVBUp4O2ADZ84vaRxQscJuw+y56wvViQrhjwhacLMZcm0XHgPzGZD1ILGZngazlhEZDydacLFFbDc",
-	"YslmWmqWaTDmGfHlBGdkvs7pgsxYkg55o+Ak8HPMFLBtyVIhtWpaUftfRhBRe3FFz7AfA2u/ZHHk+Z55",
-	"ioYJ8+p5yBIgbucYL8FOGQKFzZjyiRJSs6jtFZINDHzKF999fHcGE+aLdxNg2DSKYjMOTd5LkTKpY7M6",
-	"NA7wLLGwgd+XdFy/mPTKLP3VdeRX0CpVvjIWImGUA1ddVq4WxEwa10YaZkok5mGSRSxq+kRpIVkEiC+Z",
-	"ziQ3Ktg1DXWyIFShclWmBTdeyNKZPb6J+StUhBRnnE0JfOl3bxH9X9LFKjE6JRFd+CT48ccff2y9fdt6",
-	"+TIAeAu0iOgigI8LpjST8LXx6fxFs0qOCt3BSB9UG7XUG3j/tzEcRjeHty3zp+/+/AeG/U8+YvNvnr8K",
-	"IrliXJ3rq0smF6iSOoWxuhkFHhsxEEg1ml1Jz9kVUKNQ5i1pCUJKzy6/9YcZ1eTKCN1oXSEfBShP1xp1",
-	"4ZRKhbpwmMQG8+H4OGjA4YxyQyHBrgYonE0m8TUJqrMJYEtX7XaFeeunfH6fVwHX+5bRRM/qOQ1ulBEl",
-	"KEmlGDOizYIMAzNIVdm/XCoUF6sb5H688RjP5mZK4qI0mzXTtk/Vzdpo4zXw+LMYtwke9QVbgHIjmQKl",
-	"B9DlasY4ybhiukkynjClSIBW0H8EhFMpxRVyCOvwOMlt7yRWQ06TK7rIx1yyuN94VIaz+JKNwNw48Dr2",
-	"e+eeynKn5/neWFIemlEtBa2uHIbojA2/79yESWYwRHUm8TWLWn2C2wb0oTM2dNF8IpqqC9WBJ0c0jUea",
-	"Ka1uzdAZ6obgyjnyPTanceINzAb63oTGSSbZSDIK1N1eTeilwbrcVu57uG/ewDOzv2CSs8Ts0UU0zg2u",
-	"M9ozj8CazaEaOX4U8xHYebzBhCaK+V4ipqOqLvULbaVSXC9yR0Jph++/2aUR2okwGvechrOYs5GDVqcu",
-	"zQUf0RGubeRWw2g0Zmxifx5Xf8bdWqev7W3c5tkFGwk+Qvud3Vah3ESzccZ15sGlSyYVwkq/3+4emouX",
-	"TMo4shx8R1bge+KKM3PShptGWcKiUbGOfxYfgZ6HF3TKRkpkMoSNm9E5NcCbhuloKumEcjrKZA5bKcDL",
-	"Yf+wv6KLwt4Qsze9QfegffC0//wYeIaMhYz1whv0ul3fA02+fERSgC3np5/MabSpOZWpbF/DnkTtrvfZ",
-	"/8lD0mu+GCmEmZeaOZjPXMvFiF2CbINztMfc7fUPDo+Onz57TsdhxCbrvqO6LGtXcjTodtu9frfb7Za1",
-	"akNdzfdsrJg2+NPp4Q1ZGDKVSyQWSRD1Pft9tEwm8KojSDMxt9ToSsgLJjtKhh1z9J1faH6zZIm9v3Ix",
-	"FRYB1aDTmcZ6lo0B9eBxQMRprPP77TZNWBSO6fNnT4+PDg/6ve6674aDGX0AzT4It//c4jwceErNWizq",
-	"Hx31npPT09PTdhtEeSBsINHFXGmaWPgyQhaCOXwzXCWH1pV90/GcKU3n6eqxGeT0fC9LI7p6rL1Btz84",
-	"NCQvU4AmFYy4ZHIslBUiV5hklX3crJM5C1HHTXqHWyvsYpf7cx6wzGQ/slDwCFz+a0bJHaI569jhhct8",
-	"ZZdHLNPZ4VbHjEq6CPCllRsLRrVJLXPqwyrPWjuXXK4vM7Tlvf304Y2z2/wsxk8UqbIin0ykmC9psGJK",
-	"zGOazdMEbP1l+fo3Ypgr21rloDscWA1r3fGp8d5Pceve3n5jld3uctY5M95h+DKX3uX2Mv/eEVot895h",
-	"9GXmvcsjy1x9l2cQK7ffZ6WBzSs9z6n2bVk0uNmBUlnJYYepWJFi5z1HiWKXOVTljR2msjOI5zLIFvei",
-	"Haeyj4XutsU9+hFvvC1kl11m5qSaXbBpG5EtD1uWhnZ+YGfWuyQq7fGEkaN2vn3nAy5JTzuCpZWSdr9/",
-	"VVjaZV6FHHUH0MtlrD3QHuWuHaaWC2PbIW/JLmGliTV2iReSuUmXbAMldXhF8NtROtlrFq95mqFBdoNV",
-	"c9l8UrL7oi+UT+Kpb2NAhSQxJymVuk3+iy3QgMWFnNMkViwijaAVgPkqaAdkzEIxZyQYBc0TjGTkQg95",
-	"EhsyTmZMMng8nnIhWdQmZ2AIxTFpGLLU3HYF95UmpRhHC/58UBhm4JUpfJJsyJ0ZVBHcN+WTwEmzgU8C",
-	"Q47dQ5ZDwJNEioxHLCJaEEuTVZucWmurlcrAijfkZsPLAXiE03nMp3DLBVv4aMUTemYuxuh704yjwWiz",
-	"0F9AwIOaj37XusRJee8hNA62fyWquH10vHYluSX9d6hz1EYIPVEkjsDOHHP0rmScNByCE8FJCISkWUWO",
-	"FfCuCvzmrAVn1qOx1u+QCx2fv5DO8zAKQHUjVwhDrM2+BGDpKT8atHfBgFrlYfc3jvd/I98hrvah42H3",
-	"V3J22wLzWEvwFjy2afl/KUf7KkdLNDMnANSSgHYF57eNWk8DyspS9X0f6kjzifVO2TD1q1mcMGe2MAwP",
-	"tKloAxQU5PrxFa8d1rPTTB9VPfsyKtYSLsuM2SyZlCrlE/C4QICtT8Bf5hIOGs5ZhjMNzBmbB3nVn7vR",
-	"V/6XHvdn0ePWcYQnGNkZZYYYxHNWCQ0Yffvt4O3bwcePWwIBRiUb+9ZplRTEZcc74zlBgvhAJFhGTSnm",
-	"RNycfmpP4L/PgU/M5E5IVMo44+Jq3WzLFv/V2T2OKlpV93zvujUVLXvxZyV4+wO9ems9/qgMflxxv1sn",
-	"k0F1z9LgyPM9mXGOUcYRo+aCJQCe713RGIKUP5c3orh/ZU35ayGkUi2pwzD8oGtnMOj5OKNBr5/Pxvzq",
-	"xjc3uKmY624yg+6KMo0j39SY1yZWL1j9Bd99s84suGa8fHJ1P+azrfsxn/5NXRJZWcm/1zmt2AXeiPDi",
-	"LeWLnYwDq3pqVT+9fnY8Oj6sO/rQhdsWqZabM+dWdMrfSgvGxKHReFGdxHZf91aPR5U8veOMmF8gXEqx",
-	"SyZpAmI0/c84qEuh9OpFYjd6cXvu898iQZeImY0H2GxtckmxxQ4trbF6hp/3JlNnImJ1IT2aKU3sm9re",
-	"HmC5rx1jrZ4D0cEYFmSBkRhpoeSpg7xoZwAyO1Q9wi8Lw7EaXc4re2IDaeo8keYwK/eud1reETN2xTkV",
-	"c1Sl9rYSz2k4olEkN7sR1qNmDa7trLrvkeq8J/7uqRGv4vN20VTNRmk2Hl2w5UNdiqt4cXD2K33RS/77",
-	"5eve2fmrI3Pt9Tfq7OjHnjgY/8CPL37pT77vXv/r+fxIHrzpZT+m3zyL/h2e/3raG7/oR7tJcjVguF2T",
-	"uJyPZgLT/WiSWBV4WwZdTXDt+YyRf70lZizIn/PJREhCyb/eblAN8wzXKqm0+cXVzPssXSWYiKnFIgqQ",
-	"qJyuj1QuR9cllFmhyTkyVI+4TiAwu3EHT4F5DK36WhDF9AkReuYslLlNPzAbAapibtXUwlo1CYVtXk/Q",
-	"H9wKnZPFXQI0HFms0ZfNj7mqnHH7FbRlAzFjiDYFq0g4Y+GF2s0UViGve5PMXUjevUjkzvRwE5F7aBvf",
-	"Ev3akcTsRVNqkmvpPPcGlQnGDgbf2zvJREW6b30y0ExInIEN881lEMJ4lIoYg8ohjvsq1rNVjPui8gJN",
-	"4pD9M6GpFulORvnfBa+uJ/DL5LhOJsbNrSW9K6LMyvmeUSNrfjp/Ya0p8ziUQqHPzBleGSdc8NavTIoT",
-	"shTjvt5osRJ9uryJpVyMulQMgn8GlT+N4bBtPh3fNv9PbWrGu5Tx0/evX4owm7t0od2905zY58lBu0si",
-	"OwhpuJhUlbKwLVLGaRqrtpDTjqCqc3nQ7rYP2jM9T5o+gXRFUadIxHwitk1o5Qzt26rABS/0ar0Geqb2",
-	"fgdG+qk12O/CANNsnMQhRAI2glYLv7YymWB6SJ5RtbvCv8RfV6kpOjFWYg1rEp23IpQZqw5HltK9qg+5",
-	"zffx7Nz+1o3zvfMxVJcIGd67kTO8dZWcRXMIF97BYwTP313JsQNkXMfJnQbI/SzbTQtLG41Puil45c1Y",
-	"WtjSNNcexR3sTzDwaH0owXsozTKBbEcoeMMXxJFKiJpdNuIed7s1Pp6HPuddH8jPdTUDXmkg/wS8rdSV",
-	"JdhhLvc98f1tONXqDavkCuvnXLjgIZebVbgP4cWQtgXbskqma1B2rbRSOcs/F4Y6U/DoZzGumtYP+/42",
-	"m7LD5/IQOXbX4ewHW0Vs5Uy/cwUzFBkviK05lqfPqxntwRcMmnFSM8Y2TGKpNNjOGuNFHszVXEoqXHUT",
-	"1GSaofX+2VrHwf4pO1poal7X3dvrkM+962/wQJRL0NXclccYrWJQvm1mC+G+ExJwwVmAcp/dYDKjinBh",
-	"KxGVpcBi23bACFWFrWf+Rg/J5rWXvCWbl18ferO8eHPXnkvfAwC2+0MRQsprqV11yQ20gjqKXEF5P8Qb",
-	"rBgAd1emXTtsyYG06cY6xI8cxpS9SG683NO04lbCBdvTyWG0llpkvI6RyYyvSc3dJRG3TT4pJn0C7nSf",
-	"oOfad34B8KUMuaE1uUEamSZEoeZZM+VyhVBssTIc0KryiGQikkRcQXQegNNywu9y1lgNcbprFaA9PQOY",
-	"cKtG1vVmgHFd1uqDZZ9uzNDsH/SfHx2sZmjKMi/53RL3HIrWpv89fh5ogZ3LqZ4bUw/b3W73oNetzUBc",
-	"YVtFBEhBJi0s7xEKeyfuUp8BdzpWIsk0I6VUOJlxn4yzONE1+W+F4lub+faYCDcRck61N/AyWSuilRFy",
-	"K6N4HEPX/ZH8oTOxapQC++sa+bAaBW5IyPZEqhKR2ViGzN5WRfg9FuZElceRMR4/aetDxssRhTYorxTe",
-	"YwnOPnFY+yf52CipOqj1thvRUeJ4CQVGd3cDYgW6m9VEHHXPgqArOTp1FqnV2j4kL69Jk6QQOOzq7uCi",
-	"e6dnTBaqtnPKrSjUu8Sgn5BYQ3koqNYouKYxJ0HnwWs172B1398mUcD4yipfMhlfsqjEVeBGpqqkKNck",
-	"bOwclj2sjcYq5OhCcp7EPFYzqEOOsVzuuxW18+8gD1XC65YfXcG7h3MebPQVmANs944O+kfPvEfyDXwC",
-	"T+oOwWnW3FOF4oeL2zJQppaKlm1xF332d69YtgrSquJA2he+wUEQZoZ/fsSygCDWURWHp9m6sk6Kzitl",
-	"KZUP1cEIRZXL1Sc0WLBaxLBhbjE0G12hsRpyS1yaA5Iu9Ezwli28Z21BSpRy+PxSEh8ZLwypY8kEUZCS",
-	"4P912pxpGQYEgu2HfFKpX/dEgce17coVgsXPTLE4SiP4QUIbVDqs34R3KcKV3YRUCs1Cc6lNvlq40F/C",
-	"QFk1YJaXyhUp421ymteXtER7yJeLSJKGkMuVJVuTOGFBs6hKGexYFDMgguNshtzVNNS2arshycE3r84D",
-	"nwTfvjp9iVXX3r0/f/3u7GMwgOmJDL3CWGkSMnby3MUeadgVLBefzKtaNn1XudIWGdVFYV9D5Mhh96BN",
-	"PjAaKUNBF7hLoCsXhwRDLZ+SAV/neKvJclG2mB1UHbQVOUFiM5D5gqWzSoUMjBQ0wn2b/BBL1jI8m+p4",
-	"nGBpTJKlSktG50NutYLCd7hcz8be0ByUx4eiwFmSxloQTZMLbEZS1D/NuI0xbw/5kL8Q/NJspeAKD2sm",
-	"kggcFAhXKdWzgbnx7+Q91TNbGx3zY2OwZsWShJQLHoc0MQ/OfYKVmollv9acAsGINFEiP9bSoQ85IVrS",
-	"ODHPqYSqme92FdKU8RrD18+ZxBD5DipJ1xC9E9gvnRwSuCCSRbFkoW6bBVjIi12kgcvdNbsCwGl+agDZ",
-	"scYuMwVb+NQ3w41FtGjCWB+Kop0xq1TJowrrH17NqIahcY+CF1h9snW+SFlQGeOiJk15zCZCAgUbkPqM",
-	"ZdJQoi6LEIpnuuwrs6/BSpJi0LS50aWSm1VcKQtjZqqrdQnzOrGwWKhdGtwMXQ2/oTcgQ6/dbg+922BA",
-	"xkzFkQ1OzaUXaChS0C0DVMo3E6ZFCxEEmpwMHMI+UDJneiYicDPpWTF1laUGCUsPHJnxGoG9//2nc0eM",
-	"aJKIK0xgRbgJas8Vyr+aI6R8paPPnF63zLpbUA02II3eMXkbf2XYhaXNTRfSctg7gNFzQcietxN+Kiko",
-	"pEhBwcq/NusjqApHVbkI6FgSh4zbBA00n719fe5ZJ3heFcvQPUwJhPAD+5DqmHshh0Yn2GAGiAvWg7JF",
-	"2brtXrtbCSnI4wjysIGO+WfKagKTTu2xBDe3gW/wxJE64iidOckTA/STLMHcwSS+ZJwpZQs7GsJkCJQW",
-	"IgF76ykZS3GlmBzyBs1L6aLFOjiFFH1X7xgkAUUCza51Z6bnSdDEqD8kERj3Zw759P3rPHADYZPqIQ86",
-	"kQhVJyAxV5rR6MRxXlBhsDobadh3DsjfO383zG650CyWHuWCsyaZMo2bgaeXo8LryBuYHfwghPaWmrr0",
-	"u91HbHly6kqX4y2g2B10+2s0L9xsgwzbNhq7hVT31JBhTdyuLpVEfyPCNR70AO/3iWQJ1QZ/HH9bMa7B",
-	"nVtKRoNFwTUz+MjkZRwyInHjNZ0qI/8a+uB9Nrd2ZlCG9NftMN7vdg0AJ4JPc4FVitBAMtAQRb49P3/f",
-	"Jq9LUkoixIXZk3KFZp8AwxxyIcMZU1pSDaIm1UbK0NSIHBnHaS0ANCkPLSYRbLgAd1lglQyABX3ZQ77a",
-	"KII0MoM5Hajd+msngN2lFwyzUHF0Ypg2VFtNBI3ImCbmqmy2yZv4gjkR0BAEH6S4Ms+nhlHbXVwH91jr",
-	"9df7gv5yrdfdalnbQrNrilm7MzTAa0iTLdmcQ9CbCrkqwZBIHQgZPX09/IDDbU51CEU58NAghZUYqg+K",
-	"pk/mwoiQLGRcJwuCpk40Rfqk1yUpk9iSoOBE7ZV9VozKcPad86oXje5+2uADLP3gLCwKkc/gehX7sNir",
-	"nkmqZms6e1Vjzze097qpfdye764nW0pMNiOuHq6R1TEcwCXMGFkdzVG170cn48Z5rzgs6gay/o2dh6rY",
-	"BuoGBGPlluFqDtlCEp1oJp2sJjWamQx9oIt1W4FPjuDJnQ/kJdoaNk3FisF3mQs+et/J5N0dScMp3L1u",
-	"c92r9+3JWD+lAhs70NDl9vOdKOHjdI4qup04g+NDdTI5xFXVPZKvvlNqanfre0e7PFLtRQZPHWx/qtxp",
-	"YVlKMJQTlu9ajIKEUBB7tKcDteciYhvI/Zn5uZ7eT+JEM+kbIg4VVkglgz0w6tII0joCa6sKys65f9D/",
-	"jI38iTa7f/TM5yzFvwClwSpLMEPChLZxhHecVSIQ9skPrUObpWj0PchWr9P1iZYZ62CmS4PyBQmpYk2f",
-	"LJjqcOETwTtiMlkKslkzkzxY/gvMobeOeKe7c4I8D69uoCJNa8fRXE7emsGKTK8dx9tu2F5/Bhi3u8cx",
-	"nGqUi4rAWsC9ByLVX4QEn9lOkLt077OLuwvdXJJYzZ4xmx9UpmL4/bN1pte0ioUUOWVz5EijSp/Q1zqK",
-	"wbwo5CJAlcSoAiBeULDG5Ia4w+5hs03OBOYEycxoJ7CjtoMQ4ewKM5hqdAZM1jsrOvIypb8S0X7NQW1O",
-	"X5GZ7dKIrCtnS6CS874crEvW2bXgfZbmhbd377aI3qjbqufGjlIHt5uBBTur3o0lH3Z72x+pNvWCpw52",
-	"fMq1OjMP9XZ6yHaEKjuhDE8zFKTsffnpM1wpfFI/fYaecUWrwyiysF6DJAWv/1mMR0Yz2cD1v87N65jE",
-	"O3MNzYtc/VwCRiM7FocJIOx7FNGFCowErIiknAhOYu0Xoc1D3gDHaW5otRGMTZ9M2BXDeBUbutImP4CJ",
-	"sQzcgY+OV7gLZkQ1Bho2hBzyYJ4lOg6a5r2w4so9degJd1ntq0a2eAQhoVZby/duTdvswy19sz/f2x6x",
-	"pVPAzWqZmWqry3pX8/rrqyFH63KX1psEq8HzQOnBWwrA9QD85wOYMYqmlgrMF1uxzBDnkcEZwLJ6BvXG",
-	"SMdO3CUTySzXJI0shUVgXjSLmg7xykJtQzXB3Bzk8kjgQ9iLtd+2hxzKNxmckmDOhzfooiFRrMhR94AE",
-	"gE1n9t25VhH42DGZVNqY0UiB22boxRw6KYVgV4Znh16bvBDcNUh17mssuMnkJTqf4gk0ViyUeDBQ1+Gl",
-	"C2VwMv+dOaeNHuwvw86DVhQpBU/sIFjWc+udeWq1BNHufPU3lgcJF1cEN6r9p+PfueJ+l66HgIO9ZRx8",
-	"gBaHZ0ITxkU2nZUoTPv+0sYb6Ittdepi5BJRNOcMJbRKZLEM9hsEEOjL6JoQcsFb6PUpk788ugwGdi0K",
-	"ScOGFjxR7m4I+iFzxrNmvUnhLd53bgb17iKO2g6OVb6Rw/yT6rQ3cg0k+Nv4BgZ5odPGCA+RBRsb5BNL",
-	"AjVYK9xg4OiuC0Acs5y9kAblQISHPH8Qe+PlDMiHQTA0ISrzkGpn/eXtzfiD0fD9yKuNP/tpe40Cd0N/",
-	"TVTazhi4HHr3WxLlUnP7PaizD+TZnfnvkEB/LeQ4jiLGfwPtCo83p3i7ELsb8+e2gwicsLraIy/husoJ",
-	"GaCXjVsms1hpIRckifmFjRgEnUdpuqihZfiO3MpwD6X6y3HY7uH2h86E/lpkPLr/GeJur1eS/fXcCA4H",
-	"wl3M6SAoaKjAxKOiypUPvxbVbJZs4lOmR670L4rSsSaNw+4hmTPKFRm6eOehV3O+U6Y3HO6DNPlHgW49",
-	"iWjf8dDyE/iG6U3bv6R5b3E+mdmeGeXZnLKNdl7ujGAjHiGEDf0W9XZAc6I2im3FMtiEMB4RLWy8E9LH",
-	"YMgxsVEVtYJklqBgAveY+dXGEOAb7msPXOpdyuI5nWLZaRaRA4hXV9ZeBybCvwx2m/nJfmD95RkQAM0u",
-	"Fj7Ld3Yw9H3rDHvAVzBqBy12BUOSjMQcgyFdaQK0DbqEa9s7u11rVyuZ1R6Nai3XSK4hYK9KM/bJr0yK",
-	"8sTvSdROYacwxWWlkMPD0rm6Q94WrYOhMbYkulUY3PFuitU5Qf1hgkkGLr3cWqvinJx2MYAKORhNkuZ6",
-	"x+0u0TzvqqbdGJzX65xktoTYF47M+Suy4rePrLgPvn63TOweQyJZwVQjEaBSfw8hZ21BRcgKoKoseNTa",
-	"U81P77FK6gMJHnPKM5qAixZz9pb8kmXFvVK38DeUR5yO/JdIcm8boG8NBkRILNWa+9vfv/t43qxVkddI",
-	"61awHkCwSuBKxAYAR0FRJNYVh5W2XGxRJNYW0MX3g8hvvZNGeB9y9ENoooVokw8gqjdciP8T1RwQO0MI",
-	"HAbDGBYElfbd8BMvzGbgxshTOQ6G3PLIWNu8IJtQYlCz5KUBLaO0ctsFyBU+R7WSMxap8lND3jjsdpsn",
-	"uF7wm1xxJsGeZ0+gcdg9aGJeEigqjsk/UZXAWGsILDi4eWyd/+VhlZS1tAJzr/8iFf8jScVaM5rN4mk7",
-	"uFprnXElTfNypuWEwiuqyJRxA9k2S93m3wW2KGhgqUIlg2rINxUDJZ94El8wl47zREGml7KlUSHryxbQ",
-	"qmYNrskosPOH5kKPqCgtV46tz7Ap1YdtH+Rb2l7xb8QKYuwlDbXvsgpLR+l+WzrLBZ0nG88SyGV+kJCP",
-	"UYaDwDdE/cfTt29IA0g8On7q7WV2Kebu/fbVzfL3sK929mv2FconrNcAUfHFgpC5+RILSAKjyeN3T5aC",
-	"bGxvV1f80ZUTy6uJ1Wt5ULpyq453WnGJPbGN7kgD4nKtd0/NDLt2wTztRwq6KddgXf/wF9HCsLrujv4a",
-	"2DDVrouV/FmM7c8loLGlSHeIlbRHUTGS2vTHFv5mUwlD+4iRJVIQRMoB1/bgwDJufSbNNimVU7HeWzCr",
-	"QrtiCKaECJHxwhlhYU9qNBl89/e2AuedhRNbKnTv6ItS9d3/URbSLysyvHAtLlyl1RpgrlUjqkWOA9Kw",
-	"KclNy/ZLRA0+qlLRXFfkGKRiIyrHuiikO+TWMd5sk49MGxk2Hw0K1gYYC7ym2vBaT8C9AXm5rDNUZS4V",
-	"7s0rL/8F8b9niMfq20bfdLb+daBfcP5UpKMtMkDOMCJMGsyB/UpkSURmhtOLTBPOrrVRgiEGt9TWHet6",
-	"21pyDbDNutIYdMjzwnMJVbppK4KCfppETGmbdJun0se2rUsixIUalNu7a3rBOBGTSTHD9pAHRskv1abF",
-	"mefpw+za8DwBwYwQJHQCMY1YC7uMu3XYl4r0+7wq+11ifn8pIW6BDo8pSuxWlw0sup+3d1yqlS1+FmPf",
-	"WVfuGgRyj0i4peLlPgkpx0RxLWN2CfN7gLi487o66TUhXOwaRSrIJ9+OjqVq4OsR8rVFEBnZEFiciEFE",
-	"W9JJZLpNApnxEXZ/guIjhNpSagUyK1ftgTSW6rnAPTVaET5b74l5NKhfI33vkgZc95zbl7sI7Zuh+Dsx",
-	"NkL0/cPGT/EAqoe1h0B+qkhQHFXgFxY9hBV048W8UuCGqmrAiZXUXYf5TcBgfQJLAPHbHNofX5q/Dxj9",
-	"3lOUNoM4aViiWhjemxsJ5p4RCjmtFElkC+Ot8nqfXM2E/Yx12iIC8jmIEWvQ4H7ZPw8mCWw+ilJrkAck",
-	"UXncAhZnM/u2B6nabirAejulziQVsrXpPO7rqvwd0YR7Ht1D4WrNWe+Bs7bszk7lhXKR3dUKKors2CBX",
-	"3G2Dty5nqMEFmcfTolRkirX6mv6Qs0QxFO6xsJsVGYmiC6NBYBA6eY3FC4m+EkTNaZKYlcuYKZ+MRcYj",
-	"FpHxglAyYVeus1F7yIvCQGRDXSBc/dpyWPDr77EqkHWEhJTjxzw1q71zuYkzgetbyY6jUbyloBCUr1sL",
-	"MR/MYXHM+7Qa5hj9m2BA0TO2IFdMMhua1PTR4GgOnmpC4a42eUXDGdQRDak0h23Aa8hLVRJtyUufROVq",
-	"xdWWFKvm7A9YN2O/iI0PGf8aenB4O4T52CiYe8YDbT67Dxl/b8s4/1FqmGDWP+QV5/VIVyuebbVmu3Jx",
-	"0DWllMfIGeJDktjyUA0zELr+gUDaAQx8yIw3T6x4ccFSTSZCDnluz3DlUeMk1osd+quQmvYqpeqceRFt",
-	"qKmytpbAh4zfhy0+UPOSnclTXnz9sYyHuy3dVqQ2ujRQ2oqmb6iH/c33LmmSLdkl8tLyULD5nluXZ1jZ",
-	"N5pt4eLMVpEvJnYmiNWZamYUgvmOC0M4gcTZ9tAXbDEgT8xzT+zAGnyzK0sGpdEVHEWBLK+XvfF9EQtF",
-	"xAoRDs/1ASwya2dEGsH61wdN37nbzaqHvHzz2r0xT9my2MXZk0ZQPeh/Lx0V1GG9Y3bolyOkD+J3kUBk",
-	"aqpMAkdH4rZ3DifAVZ6v2SZnUMKOGMlM2ppS5hAq7zB45D4HTazHbNgzCcWluV1DVzPzKItQ+hM8WZwQ",
-	"xRgJ8AfDyYMNbP4rGP2eCaC/EbN0cwcbZZIsM0u7qeWzi6hmX+7k4G2PdG4vDZ/+Ix7aS2rrW8O6QcIt",
-	"pALBSaMouNzc82CNDNG5Mf/edrTo3Ghxu0X+Lt6cyx8oi2NJVShrGJifAhcmBfVezFUtguUkgny0Id89",
-	"kQDhSdm6EBjH6YAKQq0Cs7ZNoKC+YvqKMb7GjGn0usJeYxaz0VyzUy3GmoG1uP+wf+kMd8GoJUgeIzSA",
-	"IcBW1dmAONiGTX05ouhe+Eh08Wsc/o9IGe3USaNoH6SegJq+ByEsB4Z9uUOtvPWRTvbBylX8Rsf7drmI",
-	"x24Hij6GLXwMO4TQS7ANJQx4FC8HP/iEUZnETOkyz9udSa0PeozuZCv6i5SvJ+Wgg9V7T2vgQ81o78sh",
-	"OrztkRD844z2/pCYndcnvyftRrPtFzxMfN9jHactc/hHPNEPGa9089vx/LL4S6qX+LrHOj0z+B/y7HDm",
-	"u59appj8cocGb3ukM/uk2B9T8oWJ735iN9Dq/bZzA6ewTce3PYfgmQDMpQE8t159dy076hxuAfTpGnIo",
-	"DQ+JA6lkk/gaZo/hGk8giaPnkwB1HdvNzyo+QbN0H17DcA7U8xEwIrrI7bNXtKzdNUoNqQKfBFpEdIFd",
-	"+xYGBqX56pNP5y+a0Efu738/w6TD9t//Tr62gMmhBaCAiUQsBb8vh28QmgfZNzFfaQM1GPK1ZAi7iliO",
-	"4hqP/u9+N6VKdQIMWynMPnlhfXPgeiYZgz0YclrkjV2whQ3/A+n2gi2eKIt3hM4FZo3ON1FGkF1tLqoj",
-	"CkOO9URjbr1UT7BLQLONB1BnRApgwxTmz54Wve/MDNEn78rIwfSIgw0b49smGFCJFSaEnLs+d4Rd09BA",
-	"nk2pww6RNgbAwEyeagfjIr1QhI7FJWue5HlVNk5UpSxJMB3PAaM9WyXQnUxlkWDGIjJjstbTVhCbTVFB",
-	"eW+UOiOTwbWN5iDXDLfosALto/2VxCZXsMJF32FrF9s83n0wN5jDK/U/3d7rpTpldPvsGdv5sEqOX1sS",
-	"RFatO1CiBvusGKRPqGZybR+cmIf7Nlr5DTStvVN4f2PVzLCFEjXawqvMWexeC88QfGilWGrjbdiP4OFK",
-	"VTUtFyMcE8KuA9IISt5ZDG1qRUFzyNHhH2sMTcJwHxvb7V4aQzn/qagjCPgS53r/Mi7r3T2w9/a/uhpn",
-	"hs8yGx9mXbHwmo0e2BPy8tWbV+evIItDuV6kPhlnegilQ12nXRga2hrSCAk78FvDNwp/LHhekVdScvbp",
-	"DQlnVNJQY53o33WNwj+xYzgvn1iHnXXROWs1CTOA9eunSWYOOUDUhaRXOPmi3VAVQ32UzTCMzzw1iqPA",
-	"CGrIkFRtHvh6nN0dCy2Lzpmn5b0DL5TxXEHbmRmexUzrdNBx3Y/bdgxoiwy0EEpbVMJGeoNud9DttuQ4",
-	"2lRm3POxdZORQGzp8hGw7wHPksRfmWJl4/GWIkcQv7M5lPTHLxMaJ5lkI8moKm6pWShuuzfwnj71fA87",
-	"97rbE6r0KOYjlGTcRTEdVXfnF9pKpbhe5KV2S0XY775DT5+WhmknYuqtb4yy0nbYTdb8MK77AeUJ+zm7",
-	"YCPBR9Bz2F3Me6jkX/P+KfbKJZMyjgwI2gtXnOWPpzS8oFM2wu63+dUwHU0lnVBOR9Ap1142B2A/Qmik",
-	"N/Bgx3q9Vv+IdA8G/eeD7kH7+XH/Wfe5EWFtop57ysZG4xcpkmJSirGo+MwNg2WXgCX2GuyJR8dhxCbd",
-	"rf+h/Cp1aVAX44rmXZB7x4oVL8jCkKliPghKnhxHTkQeOVgv3VHBBbwiWVJ3MRXVK+VDtoXyiq/qoviS",
-	"w9bS+7VrnOwuYAbn6pkcdAdHh+2j4+fdowMnzttHLpkcC2VPxFBeg+sj27ugt7XBz11xxtsGP/2j7rPj",
-	"GvixIbVI4WkEhe6wQUi3lmhgz5Cu7w7drElmnBs1wlzeH6q00BT7kdi6uTDOFY01jmllItAY3Opgb4jb",
-	"G++RgLkMr3uBAh7jXpGVL5k2u74mog6qJ/6ZFRIsKZwH7W2TSWYAqhtzWAJDIKQeyYwHxNYHQL1AXcQp",
-	"aqIuKBBvrat+al60Xu6ol4kwxLB8XjV1mNfKxpA9Adkb5ZKmy+0g4EUzahcFYcals1upWhPb47LN9Ru5",
-	"ZE+x4QDKaMG3r05fBtae0yynFdSYkV06SKxIVhzrCWT4QirH3MiALEkrC6q6mqB8FOgUtBq5uxoivm/w",
-	"fqmAY1l13ZzS+6pWVF1fXLW9zni9X41UmxUaq7zhkf8IBU+37Nl3YuwSHu7Zg+qnm5JoedTrdg8OvBKB",
-	"ddzCzGnpvn75PuA0NTf1yjcBqwIF51GqpdpMevXnJr55noar2LscNWxbzd4dDbdXLDJIZ1PXAOkgQ8JV",
-	"UzS0wYYyQi2XauEINEm7oHNaThH5WYyHPBR8Ek8HtmJRplUcsbz5ts1egwLZUy4ki9qFQgoWDhtz3rDR",
-	"JEV5ORv0GevZkAetFlUqnvLWz2LciiOFFc6w91YIaXNkHisFxWZKw+NDLLLpTTqTnEXo7Di1dT4MdawE",
-	"r5fKVXZhMCQgOCo5Ww51H5Q3RM8YH3LMJc/LWpaq4r//dJ5Hh6JX59OHN+szWAwa3TGDBXvK2eW/jtZl",
-	"IbKIBDdDSwOG3oAMvXa7PfRugyKZPo7KpzKll4zE+iQvb7J6NkhsS9uIK1zJtMRSK24cu8ENW3CwkFaW",
-	"x29WMi82C/z3zd4pS/RH3ZXaQHWCrZVRS612bqsy9vJJ/GBgsGyOdfcGwA2tCEGxXTXSDxCeSSNwd45+",
-	"FuMgr9gIUxrYPQ6aA/RjYVKrwdVqDQQyzuIEah/4JBJaW2yJqJqh30r5ziEV5Kp54JMA1OHAH/IA9D9b",
-	"Dc+qhkFROp78F1tUEDunL0oLaZZhBERwUGZjhgMWOiT4UH0SAIHKbSaBT9rtdrNCWJaArGZDbc03pIcD",
-	"mNLVTCTlvSnDVtV85HVmYm7b4F0JecHkg7XGK9jzRuuUh45TPZNUzTo33ZaKf2WteczxQ344nQO80M9/",
-	"I71WOm0lYlq6iQs5p8konY4SMSVhkingKjeT+JpFrT4RKeNK0/DiloQybFm7l+q4FvpRa0wTykMmO1k6",
-	"p2kLrNVzwUcsYSHQpFBwbj5exnpB5moqi1EmVOkwEYrB9Q5VCx5acydARWecGKInJGvNFmMZRwQWT1SW",
-	"ojLRkpRHYm539G+dG+zIO8JkyFuCu2RWNBeSpdMpFmY0F4WKVGsG2cDEnGQiaKQ6IQ1nrKU4TdWtlxv9",
-	"vJCls9Yv9J9ggouF53tVSMxreOfavOtGWpgA7fkWVsAb7yIa525DVK5xIUbeWLIObuldPBe8vWSi8w5p",
-	"j3bZYdgPx+wpfcqOWG8c9Q7CPj2gz6OD8bNJn/bCoyP7+JIhz3s+ecaeRsfh0fiQHjzvP+s97R5Pjthh",
-	"dBD2xz3aff7s6fHRIQDsg9FZLkZIZUbOzGXXzbML1hK8ZY2IuGe7NmIu2RJvsMDbSInwArWTKrLd+nDW",
-	"lsVOQItJxJjCcc0Fd4Uaoliy0FDDUMznVq4wBOfI9+aKxBws9vgS4sDdG/SPul0zx2iUCpGM7PJHMKH4",
-	"VwaNN1d+xV8Obn1vPpXIOMbZlMCXftd3X5U36N3CSZbuMV+W7nFfUnotFP5q1jWPOREqmtOUsFSEM4Ws",
-	"Du4Ckh2HjGgZz82d3qDXvYWpwg46JCVjbPcEE35+fHxw/PT4sHecvz+/ce2kYMQ+7hHBS5LBXo5peDGJ",
-	"kwTS5ykmEXuDbvsA753T6/wW5Q3sVRXKbAy/gXJ+CTYwN7z9MealH4+7hk3XILGhmshijPZp5PXhsPH2",
-	"5cfR6Zs3o5fvfjgbDo1EYi9+ej968+rjx9H5t6dno7en/8Yfx5m22dFKxxi3xLG4tyV5JOMTo6SgyyhN",
-	"qUR1OMHaHgKKgybk21enb86/HeHr3n18+fb0/ejrN6fffMzn8O7jS/vz+2/ch3fv3tiPL05ffPtqVLrw",
-	"8e3pmzevPozef/N+dPbpbTHMV9+9enHubnrz7ofRu/fFSz68+v7Tq4/nI/NDfvH83bvR169+GL13s1GJ",
-	"uHJVFLzPOZ3r9voHh0fHT589t+bENd8dQrYiliZiUcZLxETseDglkxjiNTqXVHYSMe2Yh+Cf1t/AcvO3",
-	"NI7AzZHjCKiikLaVAHY7vK85/b0nDQ7EJObZtS1FJ64c3CgQ3a/1P9RCaTYfZQP7QQ4SMZVCU81GeqC6",
-	"oAwWvAowLWKXIyQuo9D8ABRj5epoCUeOzHys/2SHlpDgL7FLKYu+T7tGDUmFdU2pQaczjfUsG4NTqtjw",
-	"MG5PYyhGg66Sn35C9mT5TOgBJWsvgFxH7a7927N/+/bvgefbM253vc8+DjK2D1/bmw7t3yP799j+fep9",
-	"/uzcM88Oewf7n6EBXcbS0ZhNhGQjzaiMnOF8vVfG6/V6nb4zfzvrtmF8K/4YJ92VPTI14qWSYWmbR2aH",
-	"R7jNo+W5d36h3oo/x6tc3OP0yg4fb8KicEwdy+911333Sm6hvE/6wbo+6Z5SsxaL+kdHvefk9PT09MXB",
-	"2a/0RS/575eve2fnr47MtdffqLOjH3viYPwDP774pT/5vnv9r+fzI3nwppf9mH7zLPp3eP7raW/8oh/l",
-	"bUp73af3eufbbvr9c/VdX/7r6dX54eLbHv/qOHz1bPJfB/S/j67fdLOX/emH5/G7p/P3YONC3xdkUFqC",
-	"Ar4pvyArqxxkHT/4DKbEKuaHMyNkj9Ipz+YjI8UC5udXU3N5El9jv/t4zkSmgdV1bTwbCwuS2e4CHcoi",
-	"QczkDNMlRuKwxTwImJwPAQJWbikZGwjjdJzY2xHEceb4OX8d1mIvENlxOyNgGFacjq5YPJ0hxIQiXYwg",
-	"5RTEDxcBdQSkhxq6ZJ65koBYvS5IIanyBoddKOQrhOH+P32GsLQaH6TDuSXV0ht4lFI6Ho/HYRiGURRF",
-	"jDE2mUzAz9Xr9Xr9fr9/cABW1pIL06uRc80d2bgina9aA0pOTGw5eOt7Lnr2XFKOCl+9WwBMSWKyEm37",
-	"hOj8SXJ+QBq5EUzZBgHUVqj1UemGGuLB0OsNvaC5ap4p2QpsISm0DPjmExoGQFDhxDoVyQVblFXnXfRY",
-	"iKLp3OSaZ6541mmBBPAMQ4dHNI1HRssDRW2D3tXbT2uKGI3GjE0eVK15MO1lWTmxInhFer693ZPf5xwe",
-	"kKuGa5cYLrLiAp0/34mzrncEW1a5laA61/82ZNyj3sp3YvxoDam3vBdt9NEG9whEGyKBrjSc3sMQPKbR",
-	"vxxqlvEcY9CtN+5KQqA8tCaA0qn1FW5iDPuzz06EJE9sKMqTAZlnCtqmA5wToG+uTDKIxusKC5ll4m8r",
-	"9nTy/tP5sjV92YReP9Nl232vvqKQOfxopaSQM0e7Xu7Ltku0SZMVe/SOlYdw+D9P7SHDGRAi0G1eBids",
-	"y+1KERaFLi/YoukPedlhY504eZBrARf52TW2+2Sav0EE7J81oPUDBG8Y+YFdQVnxFb9lbRDADZ7NbtHs",
-	"gsNJn7hack+UaxELheCwQiE2kkZvpMScywX22eUYqx5rV+DKzGDIEzbR60PUnW/trxD1v0LU/4eGqNdi",
-	"84aIdHA/YkQ6kF8Ma7pgC9KALpOAhRlXTDeX808u4iQBJ6Xt6R+AjAq+vjSOAn+psZbvvJjLTkVbkXRN",
-	"ddn1OP1Q0toGMe3PH0FoyXQdzNRHDLpKx1ibCg/IuqmhMQoQl5NqIeSC4/vksHtY/AD5EIVU4ASx+qDC",
-	"9ZBQD9Y7BxUKibE00b3CC1VmS/HicH/04MJiBx8wqslfc1ZPlNl9A0MxdwKDAYIic7NXn7ZprQJ71p+v",
-	"bZ/1CcKVcylWkVQy5Ii81LGNG2GfpcoeEdZrs+YXkJVLsVAh5bbi7pgNOTS7ZUb7IFE8mTCo+43idSms",
-	"ptkmGIFIZJYwNSiI5lXMFRFmtMDqZsFJ8XHIzbo7oJ11gHJj8jPkX09onHSsVecEcgld+JgigbkDE8jN",
-	"bYER+vN3Gj7ABUkEnzLplgAtNcp9ktxl6G+EXQkcRsd5O49gfRuw+4ZEmXmzqF4Btb+VdKsiE+jguNtv",
-	"Pz9Yzf/xXlg3MD5NBCe57RvZpJVfewOjKG+2vD7x1iSTVAIyS7kfuQXRpdHXr8ycmwEnG7QtMh2KORvY",
-	"dHe42ydusQaIJ4mg2tV+b9ZvSa9/cNg+Ol6OKS3NDswnpcmd1nWis6H/QdHeiiry6fzFslWyupZSsxco",
-	"Dx2Dmg1vIY2yMfSwufZAu1umvpKWYPMi+pgX0UarFhDGGaNSjxldG/W8ivyuVnbdOq+oDmeRmD5RJB95",
-	"gDgzzuapIm5ipaXVBPs+VAnrW98zAtwydJXGNT+TOZUXqmDQRiQozW8FceyQ/iPOvHTAMB2zEvBxLiOJ",
-	"ylImL2MlpM1WwLrmafyFtrjqegUjpMv6WYanr40IvNkBcLgOd6ZCw7qssK1IIxHhxch9raDKSkR5xb+H",
-	"hut/WlLX3c/N126Dy3dpjP6+Y/S928e18f4hmzP+pfiuU3w/uY6R9WYsGB5ij2vSSaBHi418TGKlDZuK",
-	"IskURPQHFg3RShwY2JZJkcfb6z9td9vddm/wrPusCwH79uWrMm6ps7VBVZZMQNIvmaDhj6FPAxJ88+qc",
-	"VFt/o8Jcub6g8yQgDRtKv6mhOyn6uTex0tDHKzqdMkk+vSZUk6ATiVB1AiOYjqW4UkwSqi6MymBUkaAT",
-	"DDkYhfIgOcP2mPUwWlqZN+euEfFdHwvzAgxyLsqZUNRADbtvEmuWj2XerMSmWrYr3dTUej2iSMXwlwKi",
-	"HQfQMzZvV/QHtW7OjoL6dlIxN+KbkKgFGNI7iw3zX5TG4yJidQO+wf7+RJcHhv3N23wsz9gow6WRExyh",
-	"Zuzv8sbXPoyY0LGtmZTHSOuZFNl05jhLe7l/1+qgUO5kvMhbedjOHtVm18hOfJJh8w8oeoWuWxturrGu",
-	"U1HDyJVgEorZMHRqADRJYy2sGQlOqAxbrqrK6iTfSzG225gIGhEXvIw2ZiHDGVNaUi2kAhuza4CihdXV",
-	"lVXWyzsiUuXdfr79/wEAAP//",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for HealthStatus.
@@ -168,10 +169,10 @@ type AnyJSON4 = bool
 // Example: 2026-01-15
 type Day = string
 
-// Error Every error answer.
+// ErrorMessage Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type Error struct {
+type ErrorMessage struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
 }
@@ -186,11 +187,406 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
-// Job A job. Every key is present (null when unset) unless `fields=` narrows the listing; `job_id` is
-// always present.
+// Job A job: every key is always present (null when unset).
 //
 // Example: {"archive_path":"/archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1","branch":"main","description":"rados/basic/{clusters/fixed-2 objectstore/bluestore tasks/rados_api_tests}","duration":1235,"email":null,"failure_reason":null,"flavor":"default","job_id":"1","kernel":{"kdb":true,"sha1":"distro"},"last_in_suite":false,"log_href":"http://qa-proxy.ceph.com/teuthology/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1/teuthology.log","machine_type":"smithi","mon_a_kernel_sha1":"deadbeef","mon_b_kernel_sha1":null,"name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","nuke_on_error":true,"os_type":"ubuntu","os_version":"22.04","overrides":{"ceph":{"conf":{"osd":{"debug osd":20}}}},"owner":"scheduled_teuthology@teuthology","package_source":"shaman","pcp_grafana_url":null,"pid":"4242","posted":"2026-01-15 10:21:03.372965","priority":100,"queue":"smithi","roles":[["mon.a","mgr.x","osd.0"],["client.0"]],"seed":4242,"sentry_event":null,"sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"pass","subset":"1/100","success":true,"suite":"rados","suite_branch":"main","suite_path":"/home/teuthworker/src/ceph/qa","suite_relpath":"qa","suite_repo":"https://github.com/ceph/ceph.git","suite_sha1":"fedcba9876543210fedcba9876543210fedcba98","targets":{"ubuntu@smithi001.front.sepia.ceph.com":"ssh-ed25519 AAAA..."},"tasks":[{"install":null},{"ceph":null}],"teuthology_branch":"main","timestamp":"2026-01-15 10:20:30","updated":"2026-01-15 11:02:41","user":"teuthology","verbose":true}
 type Job struct {
+	ArchivePath *string `json:"archive_path"`
+	Branch      *string `json:"branch"`
+	Description *string `json:"description"`
+
+	// Duration Seconds.
+	Duration      *int    `json:"duration"`
+	Email         *string `json:"email"`
+	FailureReason *string `json:"failure_reason"`
+	Flavor        *string `json:"flavor"`
+
+	// JobId Example: 1
+	JobId string `json:"job_id"`
+
+	// Kernel Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Kernel      AnyJSON `json:"kernel"`
+	LastInSuite *bool   `json:"last_in_suite"`
+
+	// LogHref URL of the job's teuthology.log, from the server's log URL template.
+	//
+	// Example: http://qa-proxy.ceph.com/teuthology/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1/teuthology.log
+	LogHref        string  `json:"log_href"`
+	MachineType    *string `json:"machine_type"`
+	MonAKernelSha1 *string `json:"mon_a_kernel_sha1"`
+	MonBKernelSha1 *string `json:"mon_b_kernel_sha1"`
+	Name           *string `json:"name"`
+	NukeOnError    *bool   `json:"nuke_on_error"`
+	OsType         *string `json:"os_type"`
+	OsVersion      *string `json:"os_version"`
+
+	// Overrides Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Overrides     AnyJSON `json:"overrides"`
+	Owner         *string `json:"owner"`
+	PackageSource *string `json:"package_source"`
+	PcpGrafanaUrl *string `json:"pcp_grafana_url"`
+	Pid           *string `json:"pid"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted   Timestamp `json:"posted"`
+	Priority *int      `json:"priority"`
+	Queue    *string   `json:"queue"`
+
+	// Roles Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Roles       AnyJSON `json:"roles"`
+	Seed        *int    `json:"seed"`
+	SentryEvent *string `json:"sentry_event"`
+	Sha1        *string `json:"sha1"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Started *NullableTimestamp `json:"started"`
+
+	// Status Example: running
+	Status       JobStatus `json:"status"`
+	Subset       *string   `json:"subset"`
+	Success      *bool     `json:"success"`
+	Suite        *string   `json:"suite"`
+	SuiteBranch  *string   `json:"suite_branch"`
+	SuitePath    *string   `json:"suite_path"`
+	SuiteRelpath *string   `json:"suite_relpath"`
+	SuiteRepo    *string   `json:"suite_repo"`
+	SuiteSha1    *string   `json:"suite_sha1"`
+
+	// Targets Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Targets AnyJSON `json:"targets"`
+
+	// Tasks Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Tasks            AnyJSON `json:"tasks"`
+	TeuthologyBranch *string `json:"teuthology_branch"`
+
+	// Timestamp Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Timestamp *NullableTimestamp `json:"timestamp"`
+
+	// Updated Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Updated Timestamp `json:"updated"`
+	User    *string   `json:"user"`
+	Verbose *bool     `json:"verbose"`
+}
+
+// JobCreated Example: {"job_id":"1"}
+type JobCreated struct {
+	// JobId Example: 1
+	JobId string `json:"job_id"`
+}
+
+// JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
+// listed here are ignored. Numbers are accepted where teuthology sends them: `job_id` and `pid` are
+// stored as strings, `duration`, `seed` and `priority` are rounded to integers. A value of the wrong
+// type answers 400 naming the key, and nothing is written. The schema stays open: teuthology sends
+// its whole job config, and keys not listed here are ignored.
+type JobInput struct {
+	// ArchivePath Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
+	ArchivePath *string `json:"archive_path,omitempty"`
+	Branch      *string `json:"branch,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Duration Seconds; rounded to an integer.
+	//
+	// Example: 1234.56
+	Duration      *float64 `json:"duration,omitempty"`
+	Email         *string  `json:"email,omitempty"`
+	FailureReason *string  `json:"failure_reason,omitempty"`
+	Flavor        *string  `json:"flavor,omitempty"`
+
+	// JobId The job's id within its run (required on create). Numbers are stored as strings.
+	//
+	// Example: 1
+	JobId *JobInput_JobId `json:"job_id,omitempty"`
+
+	// Kernel Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Kernel      *AnyJSON `json:"kernel,omitempty"`
+	LastInSuite *bool    `json:"last_in_suite,omitempty"`
+	MachineType *string  `json:"machine_type,omitempty"`
+
+	// MonAKernelSha1 teuthology sends it as `mon.a_kernel_sha1`.
+	MonAKernelSha1 *string `json:"mon_a_kernel_sha1,omitempty"`
+
+	// MonBKernelSha1 teuthology sends it as `mon.b_kernel_sha1`.
+	MonBKernelSha1 *string `json:"mon_b_kernel_sha1,omitempty"`
+
+	// Name The run's name.
+	//
+	// Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name *string `json:"name,omitempty"`
+
+	// NukeOnError teuthology sends it as `nuke-on-error`.
+	NukeOnError *bool   `json:"nuke_on_error,omitempty"`
+	OsType      *string `json:"os_type,omitempty"`
+	OsVersion   *string `json:"os_version,omitempty"`
+
+	// Overrides Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Overrides     *AnyJSON `json:"overrides,omitempty"`
+	Owner         *string  `json:"owner,omitempty"`
+	PackageSource *string  `json:"package_source,omitempty"`
+	PcpGrafanaUrl *string  `json:"pcp_grafana_url,omitempty"`
+
+	// Pid Stored as a string.
+	Pid *JobInput_Pid `json:"pid,omitempty"`
+
+	// Priority Rounded to an integer; changes only while the job is queued.
+	Priority *float64 `json:"priority,omitempty"`
+	Queue    *string  `json:"queue,omitempty"`
+
+	// Roles Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Roles *AnyJSON `json:"roles,omitempty"`
+
+	// Seed Rounded to an integer.
+	Seed        *float64 `json:"seed,omitempty"`
+	SentryEvent *string  `json:"sentry_event,omitempty"`
+	Sha1        *string  `json:"sha1,omitempty"`
+
+	// Status Example: running
+	Status *JobStatus `json:"status,omitempty"`
+	Subset *string    `json:"subset,omitempty"`
+
+	// Success true gives pass, false fail, null unknown (unless `status` is given).
+	//
+	// Example: true
+	Success      *bool   `json:"success,omitempty"`
+	Suite        *string `json:"suite,omitempty"`
+	SuiteBranch  *string `json:"suite_branch,omitempty"`
+	SuitePath    *string `json:"suite_path,omitempty"`
+	SuiteRelpath *string `json:"suite_relpath,omitempty"`
+	SuiteRepo    *string `json:"suite_repo,omitempty"`
+	SuiteSha1    *string `json:"suite_sha1,omitempty"`
+
+	// Targets Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Targets *AnyJSON `json:"targets,omitempty"`
+
+	// Tasks Any JSON value (null included), stored and returned exactly as sent.
+	//
+	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
+	Tasks            *AnyJSON `json:"tasks,omitempty"`
+	TeuthologyBranch *string  `json:"teuthology_branch,omitempty"`
+
+	// Timestamp teuthology's schedule time, `YYYY-MM-DD_HH:MM:SS` (UTC).
+	//
+	// Example: 2026-01-15_10:20:30
+	Timestamp *string `json:"timestamp,omitempty"`
+
+	// Updated When the job last changed (`YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC); defaults to now.
+	//
+	// Example: 2026-01-15 11:02:41
+	Updated *string `json:"updated,omitempty"`
+	User    *string `json:"user,omitempty"`
+	Verbose *bool   `json:"verbose,omitempty"`
+}
+
+// JobInputJobId0 defines model for JobInput.JobId.0.
+type JobInputJobId0 = string
+
+// JobInputJobId1 defines model for JobInput.JobId.1.
+type JobInputJobId1 = int
+
+// JobInput_JobId The job's id within its run (required on create). Numbers are stored as strings.
+//
+// Example: 1
+type JobInput_JobId struct {
+	union json.RawMessage
+}
+
+// JobInputPid0 defines model for JobInput.Pid.0.
+type JobInputPid0 = string
+
+// JobInputPid1 defines model for JobInput.Pid.1.
+type JobInputPid1 = int
+
+// JobInput_Pid Stored as a string.
+type JobInput_Pid struct {
+	union json.RawMessage
+}
+
+// JobStatus Example: running
+type JobStatus string
+
+// JobStatusCounts Example: {"dead":0,"fail":1,"pass":12,"queued":0,"running":1,"unknown":0,"waiting":0}
+type JobStatusCounts struct {
+	Dead    int `json:"dead"`
+	Fail    int `json:"fail"`
+	Pass    int `json:"pass"`
+	Queued  int `json:"queued"`
+	Running int `json:"running"`
+	Unknown int `json:"unknown"`
+	Waiting int `json:"waiting"`
+}
+
+// LockManyInput defines model for LockManyInput.
+type LockManyInput struct {
+	// Arch Example: x86_64
+	Arch *string `json:"arch,omitempty"`
+
+	// Count Example: 2
+	Count int `json:"count"`
+
+	// Description Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
+	Description *string `json:"description"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy string `json:"locked_by"`
+
+	// MachineType One type, or several as `a|b`.
+	//
+	// Example: smithi
+	MachineType string `json:"machine_type"`
+
+	// OsType Example: ubuntu
+	OsType *string `json:"os_type,omitempty"`
+
+	// OsVersion Example: 22.04
+	OsVersion *string `json:"os_version,omitempty"`
+}
+
+// Node A test machine.
+type Node struct {
+	// Arch Example: x86_64
+	Arch *string `json:"arch"`
+
+	// Description teuthology writes the archive path of the job holding the lock.
+	//
+	// Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
+	Description *string `json:"description"`
+
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	LockedSince *NullableTimestamp `json:"locked_since"`
+	MacAddress  *string            `json:"mac_address"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// OsType Example: ubuntu
+	OsType *string `json:"os_type"`
+
+	// OsVersion Example: 22.04
+	OsVersion *string `json:"os_version"`
+
+	// SshPubKey Example: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsN5Y1o3bWn6kq2fQ0xV9m5r3L1uYpG8dXcTzA1bC2d
+	SshPubKey *string `json:"ssh_pub_key"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+
+	// VmHost The VM host node, for a VM; null for a machine that is no VM.
+	VmHost *VmHost `json:"vm_host"`
+}
+
+// NodeInput Node keys to set. `name` is required to create a node. (The server ignores keys not listed, as
+// upstream did.)
+type NodeInput struct {
+	Arch        *string `json:"arch,omitempty"`
+	Description *string `json:"description,omitempty"`
+	IsVm        *bool   `json:"is_vm,omitempty"`
+
+	// Locked true locks, false unlocks, null or absent only checks.
+	Locked      *bool   `json:"locked,omitempty"`
+	LockedBy    *string `json:"locked_by,omitempty"`
+	LockedSince *string `json:"locked_since,omitempty"`
+	MacAddress  *string `json:"mac_address,omitempty"`
+	MachineType *string `json:"machine_type,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	OsType      *string `json:"os_type,omitempty"`
+	OsVersion   *string `json:"os_version,omitempty"`
+	SshPubKey   *string `json:"ssh_pub_key,omitempty"`
+	Up          *bool   `json:"up,omitempty"`
+
+	// VmHost The name of the VM host node.
+	VmHost *string `json:"vm_host,omitempty"`
+}
+
+// NodeLockState The short node object the lock endpoints answer with.
+type NodeLockState struct {
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: alice@laptop
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+}
+
+// NullableTimestamp Naive UTC time, microseconds only when non-zero; null when unset.
+//
+// Example: 2026-01-15 10:25:00.120000
+type NullableTimestamp = string
+
+// OpenAPIDocument An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3.html), this one.
+type OpenAPIDocument struct {
+	Info map[string]interface{} `json:"info"`
+
+	// Openapi Example: 3.0.3
+	Openapi string                 `json:"openapi"`
+	Paths   map[string]interface{} `json:"paths"`
+
+	// Servers The server's public URL (`--public-url`).
+	Servers              *[]OpenAPIDocument_Servers_Item `json:"servers,omitempty"`
+	AdditionalProperties map[string]interface{}          `json:"-"`
+}
+
+// OpenAPIDocument_Servers_Item defines model for OpenAPIDocument.servers.Item.
+type OpenAPIDocument_Servers_Item struct {
+	Description *string `json:"description,omitempty"`
+
+	// Url Example: http://paddles.example.com
+	Url                  string                 `json:"url"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PartialJob A job as `GET /runs/{name}/jobs/` lists it: with `fields=`, `job_id` and the keys it names;
+// without, every key of `Job`.
+//
+// Example: {"job_id":"1","status":"pass"}
+type PartialJob struct {
 	ArchivePath *string `json:"archive_path,omitempty"`
 	Branch      *string `json:"branch,omitempty"`
 	Description *string `json:"description,omitempty"`
@@ -286,128 +682,74 @@ type Job struct {
 	Verbose *bool      `json:"verbose,omitempty"`
 }
 
-// JobCreated Example: {"job_id":"1"}
-type JobCreated struct {
-	// JobId Example: 1
-	JobId string `json:"job_id"`
-}
+// PartialRun A run as `GET /runs/` lists it: with `fields=`, only the keys it names; without, every key of
+// `Run`.
+//
+// Example: {"name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","status":"finished pass"}
+type PartialRun struct {
+	// Branch Example: main
+	Branch *string `json:"branch,omitempty"`
 
-// JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
-// listed here are ignored. Numbers are accepted where teuthology sends them: `job_id` and `pid` are
-// stored as strings, `duration`, `seed` and `priority` are rounded to integers. A value of the wrong
-// type answers 400 naming the key, and nothing is written.
-type JobInput = json.RawMessage
+	// Flavor Example: default
+	Flavor *string `json:"flavor,omitempty"`
 
-// JobStatus Example: running
-type JobStatus string
-
-// JobStatusCounts Example: {"dead":0,"fail":1,"pass":12,"queued":0,"running":1,"unknown":0,"waiting":0}
-type JobStatusCounts struct {
-	Dead    int `json:"dead"`
-	Fail    int `json:"fail"`
-	Pass    int `json:"pass"`
-	Queued  int `json:"queued"`
-	Running int `json:"running"`
-	Unknown int `json:"unknown"`
-	Waiting int `json:"waiting"`
-}
-
-// LockManyInput defines model for LockManyInput.
-type LockManyInput = json.RawMessage
-
-// Node A test machine.
-type Node struct {
-	// Arch Example: x86_64
-	Arch *string `json:"arch"`
-
-	// Description teuthology writes the archive path of the job holding the lock.
+	// Href Absolute URL of the run, built from the server's public URL.
 	//
-	// Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
-	Description *string `json:"description"`
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
+	Href *string `json:"href,omitempty"`
 
-	// IsVm Example: false
-	IsVm bool `json:"is_vm"`
+	// JobsCount Example: 10
+	JobsCount *int `json:"jobs_count,omitempty"`
 
-	// Locked Example: true
-	Locked bool `json:"locked"`
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type,omitempty"`
 
-	// LockedBy Example: scheduled_teuthology@teuthology
-	LockedBy *string `json:"locked_by"`
+	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name *string `json:"name,omitempty"`
 
-	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted *Timestamp `json:"posted,omitempty"`
+
+	// Priority The priority of the run's first job.
+	//
+	// Example: 100
+	Priority *int `json:"priority,omitempty"`
+
+	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
+	//
+	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
+	Results *Results `json:"results,omitempty"`
+
+	// Scheduled Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Scheduled *Timestamp `json:"scheduled,omitempty"`
+
+	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	LockedSince *NullableTimestamp `json:"locked_since"`
-	MacAddress  *string            `json:"mac_address"`
+	Started *NullableTimestamp `json:"started,omitempty"`
 
-	// MachineType Example: smithi
-	MachineType *string `json:"machine_type"`
+	// Status Derived from the statuses of the run's jobs.
+	//
+	// Example: finished pass
+	Status *RunStatus `json:"status,omitempty"`
 
-	// Name Example: smithi001.front.sepia.ceph.com
-	Name string `json:"name"`
+	// Suite Example: rados
+	Suite *string `json:"suite,omitempty"`
 
-	// OsType Example: ubuntu
-	OsType *string `json:"os_type"`
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated,omitempty"`
 
-	// OsVersion Example: 22.04
-	OsVersion *string `json:"os_version"`
-
-	// SshPubKey Example: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsN5Y1o3bWn6kq2fQ0xV9m5r3L1uYpG8dXcTzA1bC2d
-	SshPubKey *string `json:"ssh_pub_key"`
-
-	// Up Example: true
-	Up *bool `json:"up"`
-
-	// VmHost The VM host node, for a VM.
-	VmHost *Node `json:"vm_host"`
-}
-
-// NodeInput Node keys to set; others are ignored. `name` is required to create a node.
-type NodeInput = json.RawMessage
-
-// NodeLockState The short node object the lock endpoints answer with.
-type NodeLockState struct {
-	// IsVm Example: false
-	IsVm bool `json:"is_vm"`
-
-	// Locked Example: true
-	Locked bool `json:"locked"`
-
-	// LockedBy Example: alice@laptop
-	LockedBy *string `json:"locked_by"`
-
-	// MachineType Example: smithi
-	MachineType *string `json:"machine_type"`
-
-	// Name Example: smithi001.front.sepia.ceph.com
-	Name string `json:"name"`
-}
-
-// NullableTimestamp Naive UTC time, microseconds only when non-zero; null when unset.
-//
-// Example: 2026-01-15 10:25:00.120000
-type NullableTimestamp = string
-
-// OpenAPIDocument An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3.html), this one.
-type OpenAPIDocument struct {
-	Info map[string]interface{} `json:"info"`
-
-	// Openapi Example: 3.0.3
-	Openapi string                 `json:"openapi"`
-	Paths   map[string]interface{} `json:"paths"`
-
-	// Servers The server's public URL (`--public-url`).
-	Servers              *[]OpenAPIDocument_Servers_Item `json:"servers,omitempty"`
-	AdditionalProperties map[string]interface{}          `json:"-"`
-}
-
-// OpenAPIDocument_Servers_Item defines model for OpenAPIDocument.servers.Item.
-type OpenAPIDocument_Servers_Item struct {
-	Description *string `json:"description,omitempty"`
-
-	// Url Example: http://paddles.example.com
-	Url                  string                 `json:"url"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	// User Example: teuthology
+	User *string `json:"user,omitempty"`
 }
 
 // Queue defines model for Queue.
@@ -433,7 +775,22 @@ type Queue struct {
 }
 
 // QueueInput defines model for QueueInput.
-type QueueInput = json.RawMessage
+type QueueInput struct {
+	// PauseDuration Pause for this many seconds from now.
+	//
+	// Example: 600
+	PauseDuration *float64 `json:"pause_duration,omitempty"`
+
+	// PausedBy Example: admin
+	PausedBy    *string `json:"paused_by,omitempty"`
+	PausedSince *string `json:"paused_since,omitempty"`
+
+	// PausedUntil A past time ends a pause.
+	PausedUntil *string `json:"paused_until,omitempty"`
+
+	// Queue Example: smithi
+	Queue string `json:"queue"`
+}
 
 // QueueStats The pause keys are present while the queue is paused.
 type QueueStats struct {
@@ -499,146 +856,151 @@ type Results struct {
 	Waiting int `json:"waiting"`
 }
 
-// Run A run. Every key is present unless `fields=` narrows the listing. User, suite, branch, machine type
-// and scheduled time come from the run's name, then suite, branch and machine type follow its jobs.
+// Run A run: every key is always present (null when unset). User, suite, branch, machine type and
+// scheduled time come from the run's name, then suite, branch and machine type follow its jobs.
 //
 // Example: {"branch":"main","flavor":"default","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","jobs_count":10,"machine_type":"smithi","name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","posted":"2026-01-15 10:21:03.232953","priority":100,"results":{"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0},"scheduled":"2026-01-15 10:20:30","sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"running","suite":"rados","updated":"2026-01-15 11:02:41.000310","user":"teuthology"}
 type Run struct {
 	// Branch Example: main
-	Branch *string `json:"branch,omitempty"`
+	Branch *string `json:"branch"`
 
 	// Flavor Example: default
-	Flavor *string `json:"flavor,omitempty"`
+	Flavor *string `json:"flavor"`
 
 	// Href Absolute URL of the run, built from the server's public URL.
 	//
 	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
-	Href *string `json:"href,omitempty"`
+	Href string `json:"href"`
 
 	// JobsCount Example: 10
-	JobsCount *int `json:"jobs_count,omitempty"`
+	JobsCount int `json:"jobs_count"`
 
 	// MachineType Example: smithi
-	MachineType *string `json:"machine_type,omitempty"`
+	MachineType *string `json:"machine_type"`
 
 	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name"`
 
 	// Posted Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Posted *Timestamp `json:"posted,omitempty"`
+	Posted Timestamp `json:"posted"`
 
 	// Priority The priority of the run's first job.
 	//
 	// Example: 100
-	Priority *int `json:"priority,omitempty"`
+	Priority *int `json:"priority"`
 
 	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 	//
 	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
-	Results *Results `json:"results,omitempty"`
+	Results Results `json:"results"`
 
 	// Scheduled Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Scheduled *Timestamp `json:"scheduled,omitempty"`
+	Scheduled Timestamp `json:"scheduled"`
 
 	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
-	Sha1 *string `json:"sha1,omitempty"`
+	Sha1 *string `json:"sha1"`
 
 	// Started Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Started *NullableTimestamp `json:"started,omitempty"`
+	Started *NullableTimestamp `json:"started"`
 
 	// Status Derived from the statuses of the run's jobs.
 	//
 	// Example: finished pass
-	Status *RunStatus `json:"status,omitempty"`
+	Status RunStatus `json:"status"`
 
 	// Suite Example: rados
-	Suite *string `json:"suite,omitempty"`
+	Suite *string `json:"suite"`
 
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Updated *NullableTimestamp `json:"updated,omitempty"`
+	Updated *NullableTimestamp `json:"updated"`
 
 	// User Example: teuthology
-	User *string `json:"user,omitempty"`
+	User string `json:"user"`
 }
 
 // RunDetail A run with all its jobs.
 type RunDetail struct {
 	// Branch Example: main
-	Branch *string `json:"branch,omitempty"`
+	Branch *string `json:"branch"`
 
 	// Flavor Example: default
-	Flavor *string `json:"flavor,omitempty"`
+	Flavor *string `json:"flavor"`
 
 	// Href Absolute URL of the run, built from the server's public URL.
 	//
 	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
-	Href *string `json:"href,omitempty"`
-	Jobs []Job   `json:"jobs"`
+	Href string `json:"href"`
+	Jobs []Job  `json:"jobs"`
 
 	// JobsCount Example: 10
-	JobsCount *int `json:"jobs_count,omitempty"`
+	JobsCount int `json:"jobs_count"`
 
 	// MachineType Example: smithi
-	MachineType *string `json:"machine_type,omitempty"`
+	MachineType *string `json:"machine_type"`
 
 	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name"`
 
 	// Posted Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Posted *Timestamp `json:"posted,omitempty"`
+	Posted Timestamp `json:"posted"`
 
 	// Priority The priority of the run's first job.
 	//
 	// Example: 100
-	Priority *int `json:"priority,omitempty"`
+	Priority *int `json:"priority"`
 
 	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 	//
 	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
-	Results *Results `json:"results,omitempty"`
+	Results Results `json:"results"`
 
 	// Scheduled Naive UTC time, microseconds only when non-zero.
 	//
 	// Example: 2026-01-15 10:20:30.153258
-	Scheduled *Timestamp `json:"scheduled,omitempty"`
+	Scheduled Timestamp `json:"scheduled"`
 
 	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
-	Sha1 *string `json:"sha1,omitempty"`
+	Sha1 *string `json:"sha1"`
 
 	// Started Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Started *NullableTimestamp `json:"started,omitempty"`
+	Started *NullableTimestamp `json:"started"`
 
 	// Status Derived from the statuses of the run's jobs.
 	//
 	// Example: finished pass
-	Status *RunStatus `json:"status,omitempty"`
+	Status RunStatus `json:"status"`
 
 	// Suite Example: rados
-	Suite *string `json:"suite,omitempty"`
+	Suite *string `json:"suite"`
 
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
-	Updated *NullableTimestamp `json:"updated,omitempty"`
+	Updated *NullableTimestamp `json:"updated"`
 
 	// User Example: teuthology
-	User *string `json:"user,omitempty"`
+	User string `json:"user"`
 }
 
-// RunInput Other keys are ignored.
-type RunInput = json.RawMessage
+// RunInput A run to create. (The server ignores keys not listed, as upstream did.)
+type RunInput struct {
+	// Name The run's name; it may not contain `/`.
+	//
+	// Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name string `json:"name"`
+}
 
 // RunStatus Derived from the statuses of the run's jobs.
 //
@@ -651,7 +1013,65 @@ type RunStatus string
 type Timestamp = string
 
 // UnlockManyInput defines model for UnlockManyInput.
-type UnlockManyInput = json.RawMessage
+type UnlockManyInput struct {
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy string `json:"locked_by"`
+
+	// Names Example: ["smithi001.front.sepia.ceph.com"]
+	Names []string `json:"names"`
+}
+
+// ValueList Distinct values of one key, sorted.
+//
+// Example: ["main","squid","tentacle"]
+type ValueList = []string
+
+// VmHost The VM host of a node, written as a node whose own `vm_host` is null.
+type VmHost struct {
+	// Arch Example: x86_64
+	Arch *string `json:"arch"`
+
+	// Description teuthology writes the archive path of the job holding the lock.
+	//
+	// Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
+	Description *string `json:"description"`
+
+	// IsVm Example: false
+	IsVm bool `json:"is_vm"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	LockedSince *NullableTimestamp `json:"locked_since"`
+	MacAddress  *string            `json:"mac_address"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// OsType Example: ubuntu
+	OsType *string `json:"os_type"`
+
+	// OsVersion Example: 22.04
+	OsVersion *string `json:"os_version"`
+
+	// SshPubKey Example: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsN5Y1o3bWn6kq2fQ0xV9m5r3L1uYpG8dXcTzA1bC2d
+	SshPubKey *string `json:"ssh_pub_key"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+
+	// VmHost Always null (a host is written without a host of its own).
+	VmHost *map[string]interface{} `json:"vm_host"`
+}
 
 // Count defines model for Count.
 type Count = int
@@ -674,7 +1094,7 @@ type RunName = string
 // BadRequest Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type BadRequest = Error
+type BadRequest = ErrorMessage
 
 // Empty defines model for Empty.
 type Empty = map[string]interface{}
@@ -682,12 +1102,12 @@ type Empty = map[string]interface{}
 // Forbidden Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type Forbidden = Error
+type Forbidden = ErrorMessage
 
 // InternalError Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type InternalError = Error
+type InternalError = ErrorMessage
 
 // JobList defines model for JobList.
 type JobList = []Job
@@ -698,12 +1118,12 @@ type NodeLock = NodeLockState
 // NotFound Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type NotFound = Error
+type NotFound = ErrorMessage
 
 // NotReady Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type NotReady = Error
+type NotReady = ErrorMessage
 
 // RunPage defines model for RunPage.
 type RunPage = []Run
@@ -711,25 +1131,27 @@ type RunPage = []Run
 // TokenInvalid Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type TokenInvalid = Error
+type TokenInvalid = ErrorMessage
 
 // TokenRequired Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type TokenRequired = Error
+type TokenRequired = ErrorMessage
 
 // TooLarge Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type TooLarge = Error
+type TooLarge = ErrorMessage
 
 // Unavailable Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
-type Unavailable = Error
+type Unavailable = ErrorMessage
 
-// Values defines model for Values.
-type Values = []string
+// Values Distinct values of one key, sorted.
+//
+// Example: ["main","squid","tentacle"]
+type Values = ValueList
 
 // SearchJobsParams defines parameters for SearchJobs.
 type SearchJobsParams struct {
@@ -773,8 +1195,8 @@ type ListNodesParams struct {
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
 }
 
-// NodesJobStatsParams defines parameters for NodesJobStats.
-type NodesJobStatsParams struct {
+// ListNodesJobStatsParams defines parameters for ListNodesJobStats.
+type ListNodesJobStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
 	SinceDays   *int    `form:"since_days,omitempty" json:"since_days,omitempty"`
 }
@@ -1246,6 +1668,130 @@ func (t *AnyJSON) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsJobInputJobId0 returns the union data inside the JobInput_JobId as a JobInputJobId0
+func (t JobInput_JobId) AsJobInputJobId0() (JobInputJobId0, error) {
+	var body JobInputJobId0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobInputJobId0 overwrites any union data inside the JobInput_JobId as the provided JobInputJobId0
+func (t *JobInput_JobId) FromJobInputJobId0(v JobInputJobId0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobInputJobId0 performs a merge with any union data inside the JobInput_JobId, using the provided JobInputJobId0
+func (t *JobInput_JobId) MergeJobInputJobId0(v JobInputJobId0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJobInputJobId1 returns the union data inside the JobInput_JobId as a JobInputJobId1
+func (t JobInput_JobId) AsJobInputJobId1() (JobInputJobId1, error) {
+	var body JobInputJobId1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobInputJobId1 overwrites any union data inside the JobInput_JobId as the provided JobInputJobId1
+func (t *JobInput_JobId) FromJobInputJobId1(v JobInputJobId1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobInputJobId1 performs a merge with any union data inside the JobInput_JobId, using the provided JobInputJobId1
+func (t *JobInput_JobId) MergeJobInputJobId1(v JobInputJobId1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t JobInput_JobId) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *JobInput_JobId) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJobInputPid0 returns the union data inside the JobInput_Pid as a JobInputPid0
+func (t JobInput_Pid) AsJobInputPid0() (JobInputPid0, error) {
+	var body JobInputPid0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobInputPid0 overwrites any union data inside the JobInput_Pid as the provided JobInputPid0
+func (t *JobInput_Pid) FromJobInputPid0(v JobInputPid0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobInputPid0 performs a merge with any union data inside the JobInput_Pid, using the provided JobInputPid0
+func (t *JobInput_Pid) MergeJobInputPid0(v JobInputPid0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJobInputPid1 returns the union data inside the JobInput_Pid as a JobInputPid1
+func (t JobInput_Pid) AsJobInputPid1() (JobInputPid1, error) {
+	var body JobInputPid1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobInputPid1 overwrites any union data inside the JobInput_Pid as the provided JobInputPid1
+func (t *JobInput_Pid) FromJobInputPid1(v JobInputPid1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobInputPid1 performs a merge with any union data inside the JobInput_Pid, using the provided JobInputPid1
+func (t *JobInput_Pid) MergeJobInputPid1(v JobInputPid1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t JobInput_Pid) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *JobInput_Pid) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -1373,14 +1919,14 @@ type ClientInterface interface {
 	// Corresponds with POST /nodes/ (the `CreateNode` operationId).
 	CreateNode(ctx context.Context, body CreateNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// NodesJobStats Recent job counts per node
+	// ListNodesJobStats Recent job counts per node
 	//
 	// For every node, how many of the jobs posted in the last `since_days` days ran on it, by status
 	// (only statuses present), fewest jobs first. With `machine_type`, only jobs of that type (or
 	// `multi`) on nodes of that type.
 	//
-	// Corresponds with GET /nodes/job_stats/ (the `NodesJobStats` operationId).
-	NodesJobStats(ctx context.Context, params *NodesJobStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /nodes/job_stats/ (the `ListNodesJobStats` operationId).
+	ListNodesJobStats(ctx context.Context, params *ListNodesJobStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LockManyNodesWithBody Lock several free nodes
 	//
@@ -1465,12 +2011,12 @@ type ClientInterface interface {
 	// Corresponds with PUT /nodes/{node}/ (the `UpdateNode` operationId).
 	UpdateNode(ctx context.Context, node NodeName, body UpdateNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// NodeJobStats A node's job counts by status
+	// GetNodeJobStats A node's job counts by status
 	//
 	// How many jobs that ran on the node are in each status, every status included.
 	//
-	// Corresponds with GET /nodes/{node}/job_stats/ (the `NodeJobStats` operationId).
-	NodeJobStats(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /nodes/{node}/job_stats/ (the `GetNodeJobStats` operationId).
+	GetNodeJobStats(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListNodeJobs Jobs that ran on a node
 	//
@@ -1521,20 +2067,20 @@ type ClientInterface interface {
 	// Corresponds with PUT /nodes/{node}/lock/ (the `LockNode` operationId).
 	LockNode(ctx context.Context, node NodeName, body LockNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetOpenAPIJSON This contract, as JSON
+	// GetSpecJson This contract, as JSON
 	//
 	// The OpenAPI document this server was generated from, with `servers` set to the server's
 	// public URL (`--public-url`). Unlike the API's paths, this path has no trailing slash.
 	//
-	// Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
-	GetOpenAPIJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /openapi.json (the `GetSpecJson` operationId).
+	GetSpecJson(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetOpenAPIYAML This contract, as YAML
+	// GetSpecYaml This contract, as YAML
 	//
 	// The same document as `/openapi.json`, in YAML (keys sorted).
 	//
-	// Corresponds with GET /openapi.yaml (the `GetOpenAPIYAML` operationId).
-	GetOpenAPIYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /openapi.yaml (the `GetSpecYaml` operationId).
+	GetSpecYaml(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListQueues List job queues
 	//
@@ -1724,13 +2270,13 @@ type ClientInterface interface {
 	// Corresponds with GET /runs/queued/ (the `ListQueuedRuns` operationId).
 	ListQueuedRuns(ctx context.Context, params *ListQueuedRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListRunSha1s Ceph sha1s (of the runs' jobs) of all runs
+	// ListRunShas Ceph sha1s (of the runs' jobs) of all runs
 	//
 	// The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/sha1/`) the
 	// list covers the filtered runs only; see `filterRuns`.
 	//
-	// Corresponds with GET /runs/sha1/ (the `ListRunSha1s` operationId).
-	ListRunSha1s(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
+	ListRunShas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunStatuses Run statuses of all runs
 	//
@@ -1990,15 +2536,15 @@ func (c *Client) CreateNode(ctx context.Context, body CreateNodeJSONRequestBody,
 	return c.Client.Do(req)
 }
 
-// NodesJobStats Recent job counts per node
+// ListNodesJobStats Recent job counts per node
 //
 // For every node, how many of the jobs posted in the last `since_days` days ran on it, by status
 // (only statuses present), fewest jobs first. With `machine_type`, only jobs of that type (or
 // `multi`) on nodes of that type.
 //
-// Corresponds with GET /nodes/job_stats/ (the `NodesJobStats` operationId).
-func (c *Client) NodesJobStats(ctx context.Context, params *NodesJobStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewNodesJobStatsRequest(c.Server, params)
+// Corresponds with GET /nodes/job_stats/ (the `ListNodesJobStats` operationId).
+func (c *Client) ListNodesJobStats(ctx context.Context, params *ListNodesJobStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNodesJobStatsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2182,13 +2728,13 @@ func (c *Client) UpdateNode(ctx context.Context, node NodeName, body UpdateNodeJ
 	return c.Client.Do(req)
 }
 
-// NodeJobStats A node's job counts by status
+// GetNodeJobStats A node's job counts by status
 //
 // How many jobs that ran on the node are in each status, every status included.
 //
-// Corresponds with GET /nodes/{node}/job_stats/ (the `NodeJobStats` operationId).
-func (c *Client) NodeJobStats(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewNodeJobStatsRequest(c.Server, node)
+// Corresponds with GET /nodes/{node}/job_stats/ (the `GetNodeJobStats` operationId).
+func (c *Client) GetNodeJobStats(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNodeJobStatsRequest(c.Server, node)
 	if err != nil {
 		return nil, err
 	}
@@ -2298,14 +2844,14 @@ func (c *Client) LockNode(ctx context.Context, node NodeName, body LockNodeJSONR
 	return c.Client.Do(req)
 }
 
-// GetOpenAPIJSON This contract, as JSON
+// GetSpecJson This contract, as JSON
 //
 // The OpenAPI document this server was generated from, with `servers` set to the server's
 // public URL (`--public-url`). Unlike the API's paths, this path has no trailing slash.
 //
-// Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
-func (c *Client) GetOpenAPIJSON(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOpenAPIJSONRequest(c.Server)
+// Corresponds with GET /openapi.json (the `GetSpecJson` operationId).
+func (c *Client) GetSpecJson(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSpecJsonRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2316,13 +2862,13 @@ func (c *Client) GetOpenAPIJSON(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// GetOpenAPIYAML This contract, as YAML
+// GetSpecYaml This contract, as YAML
 //
 // The same document as `/openapi.json`, in YAML (keys sorted).
 //
-// Corresponds with GET /openapi.yaml (the `GetOpenAPIYAML` operationId).
-func (c *Client) GetOpenAPIYAML(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOpenAPIYAMLRequest(c.Server)
+// Corresponds with GET /openapi.yaml (the `GetSpecYaml` operationId).
+func (c *Client) GetSpecYaml(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSpecYamlRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2741,14 +3287,14 @@ func (c *Client) ListQueuedRuns(ctx context.Context, params *ListQueuedRunsParam
 	return c.Client.Do(req)
 }
 
-// ListRunSha1s Ceph sha1s (of the runs' jobs) of all runs
+// ListRunShas Ceph sha1s (of the runs' jobs) of all runs
 //
 // The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/sha1/`) the
 // list covers the filtered runs only; see `filterRuns`.
 //
-// Corresponds with GET /runs/sha1/ (the `ListRunSha1s` operationId).
-func (c *Client) ListRunSha1s(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunSha1sRequest(c.Server)
+// Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
+func (c *Client) ListRunShas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunShasRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3423,8 +3969,8 @@ func NewCreateNodeRequestWithBody(server string, contentType string, body io.Rea
 	return req, nil
 }
 
-// NewNodesJobStatsRequest constructs an http.Request for the NodesJobStats method
-func NewNodesJobStatsRequest(server string, params *NodesJobStatsParams) (*http.Request, error) {
+// NewListNodesJobStatsRequest constructs an http.Request for the ListNodesJobStats method
+func NewListNodesJobStatsRequest(server string, params *ListNodesJobStatsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3711,8 +4257,8 @@ func NewUpdateNodeRequestWithBody(server string, node NodeName, contentType stri
 	return req, nil
 }
 
-// NewNodeJobStatsRequest constructs an http.Request for the NodeJobStats method
-func NewNodeJobStatsRequest(server string, node NodeName) (*http.Request, error) {
+// NewGetNodeJobStatsRequest constructs an http.Request for the GetNodeJobStats method
+func NewGetNodeJobStatsRequest(server string, node NodeName) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3936,8 +4482,8 @@ func NewLockNodeRequestWithBody(server string, node NodeName, contentType string
 	return req, nil
 }
 
-// NewGetOpenAPIJSONRequest constructs an http.Request for the GetOpenAPIJSON method
-func NewGetOpenAPIJSONRequest(server string) (*http.Request, error) {
+// NewGetSpecJsonRequest constructs an http.Request for the GetSpecJson method
+func NewGetSpecJsonRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3963,8 +4509,8 @@ func NewGetOpenAPIJSONRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewGetOpenAPIYAMLRequest constructs an http.Request for the GetOpenAPIYAML method
-func NewGetOpenAPIYAMLRequest(server string) (*http.Request, error) {
+// NewGetSpecYamlRequest constructs an http.Request for the GetSpecYaml method
+func NewGetSpecYamlRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4828,8 +5374,8 @@ func NewListQueuedRunsRequest(server string, params *ListQueuedRunsParams) (*htt
 	return req, nil
 }
 
-// NewListRunSha1sRequest constructs an http.Request for the ListRunSha1s method
-func NewListRunSha1sRequest(server string) (*http.Request, error) {
+// NewListRunShasRequest constructs an http.Request for the ListRunShas method
+func NewListRunShasRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5532,7 +6078,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /nodes/ (the `CreateNode` operationId).
 	CreateNodeWithResponse(ctx context.Context, body CreateNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateNodeResponse, error)
 
-	// NodesJobStatsWithResponse Recent job counts per node
+	// ListNodesJobStatsWithResponse Recent job counts per node
 	//
 	// For every node, how many of the jobs posted in the last `since_days` days ran on it, by status
 	// (only statuses present), fewest jobs first. With `machine_type`, only jobs of that type (or
@@ -5540,8 +6086,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /nodes/job_stats/ (the `NodesJobStats` operationId).
-	NodesJobStatsWithResponse(ctx context.Context, params *NodesJobStatsParams, reqEditors ...RequestEditorFn) (*NodesJobStatsResponse, error)
+	// Corresponds with GET /nodes/job_stats/ (the `ListNodesJobStats` operationId).
+	ListNodesJobStatsWithResponse(ctx context.Context, params *ListNodesJobStatsParams, reqEditors ...RequestEditorFn) (*ListNodesJobStatsResponse, error)
 
 	// LockManyNodesWithBodyWithResponse Lock several free nodes
 	//
@@ -5632,14 +6178,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /nodes/{node}/ (the `UpdateNode` operationId).
 	UpdateNodeWithResponse(ctx context.Context, node NodeName, body UpdateNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNodeResponse, error)
 
-	// NodeJobStatsWithResponse A node's job counts by status
+	// GetNodeJobStatsWithResponse A node's job counts by status
 	//
 	// How many jobs that ran on the node are in each status, every status included.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /nodes/{node}/job_stats/ (the `NodeJobStats` operationId).
-	NodeJobStatsWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*NodeJobStatsResponse, error)
+	// Corresponds with GET /nodes/{node}/job_stats/ (the `GetNodeJobStats` operationId).
+	GetNodeJobStatsWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*GetNodeJobStatsResponse, error)
 
 	// ListNodeJobsWithResponse Jobs that ran on a node
 	//
@@ -5692,24 +6238,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /nodes/{node}/lock/ (the `LockNode` operationId).
 	LockNodeWithResponse(ctx context.Context, node NodeName, body LockNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*LockNodeResponse, error)
 
-	// GetOpenAPIJSONWithResponse This contract, as JSON
+	// GetSpecJsonWithResponse This contract, as JSON
 	//
 	// The OpenAPI document this server was generated from, with `servers` set to the server's
 	// public URL (`--public-url`). Unlike the API's paths, this path has no trailing slash.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
-	GetOpenAPIJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIJSONResponse, error)
+	// Corresponds with GET /openapi.json (the `GetSpecJson` operationId).
+	GetSpecJsonWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecJsonResponse, error)
 
-	// GetOpenAPIYAMLWithResponse This contract, as YAML
+	// GetSpecYamlWithResponse This contract, as YAML
 	//
 	// The same document as `/openapi.json`, in YAML (keys sorted).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /openapi.yaml (the `GetOpenAPIYAML` operationId).
-	GetOpenAPIYAMLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIYAMLResponse, error)
+	// Corresponds with GET /openapi.yaml (the `GetSpecYaml` operationId).
+	GetSpecYamlWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecYamlResponse, error)
 
 	// ListQueuesWithResponse List job queues
 	//
@@ -5923,15 +6469,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /runs/queued/ (the `ListQueuedRuns` operationId).
 	ListQueuedRunsWithResponse(ctx context.Context, params *ListQueuedRunsParams, reqEditors ...RequestEditorFn) (*ListQueuedRunsResponse, error)
 
-	// ListRunSha1sWithResponse Ceph sha1s (of the runs' jobs) of all runs
+	// ListRunShasWithResponse Ceph sha1s (of the runs' jobs) of all runs
 	//
 	// The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/sha1/`) the
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /runs/sha1/ (the `ListRunSha1s` operationId).
-	ListRunSha1sWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunSha1sResponse, error)
+	// Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
+	ListRunShasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunShasResponse, error)
 
 	// ListRunStatusesWithResponse Run statuses of all runs
 	//
@@ -6382,7 +6928,7 @@ func (r CreateNodeResponse) ContentType() string {
 	return ""
 }
 
-type NodesJobStatsResponse struct {
+type ListNodesJobStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -6392,22 +6938,22 @@ type NodesJobStatsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r NodesJobStatsResponse) GetJSON200() *map[string]map[string]int {
+func (r ListNodesJobStatsResponse) GetJSON200() *map[string]map[string]int {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r NodesJobStatsResponse) GetJSON400() *BadRequest {
+func (r ListNodesJobStatsResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetBody returns the raw response body bytes
-func (r NodesJobStatsResponse) GetBody() []byte {
+func (r ListNodesJobStatsResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r NodesJobStatsResponse) Status() string {
+func (r ListNodesJobStatsResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -6415,7 +6961,7 @@ func (r NodesJobStatsResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r NodesJobStatsResponse) StatusCode() int {
+func (r ListNodesJobStatsResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -6423,7 +6969,7 @@ func (r NodesJobStatsResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r NodesJobStatsResponse) ContentType() string {
+func (r ListNodesJobStatsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6449,7 +6995,7 @@ type LockManyNodesResponse struct {
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Error
+	JSON503 *ErrorMessage
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LockManyNodesResponse401Headers
 }
@@ -6480,7 +7026,7 @@ func (r LockManyNodesResponse) GetJSON413() *TooLarge {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r LockManyNodesResponse) GetJSON503() *Error {
+func (r LockManyNodesResponse) GetJSON503() *ErrorMessage {
 	return r.JSON503
 }
 
@@ -6830,7 +7376,7 @@ func (r UpdateNodeResponse) ContentType() string {
 	return ""
 }
 
-type NodeJobStatsResponse struct {
+type GetNodeJobStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -6840,22 +7386,22 @@ type NodeJobStatsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r NodeJobStatsResponse) GetJSON200() *JobStatusCounts {
+func (r GetNodeJobStatsResponse) GetJSON200() *JobStatusCounts {
 	return r.JSON200
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r NodeJobStatsResponse) GetJSON404() *NotFound {
+func (r GetNodeJobStatsResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetBody returns the raw response body bytes
-func (r NodeJobStatsResponse) GetBody() []byte {
+func (r GetNodeJobStatsResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r NodeJobStatsResponse) Status() string {
+func (r GetNodeJobStatsResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -6863,7 +7409,7 @@ func (r NodeJobStatsResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r NodeJobStatsResponse) StatusCode() int {
+func (r GetNodeJobStatsResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -6871,7 +7417,7 @@ func (r NodeJobStatsResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r NodeJobStatsResponse) ContentType() string {
+func (r GetNodeJobStatsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7106,7 +7652,7 @@ func (r LockNodeResponse) ContentType() string {
 	return ""
 }
 
-type GetOpenAPIJSONResponse struct {
+type GetSpecJsonResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -7114,17 +7660,17 @@ type GetOpenAPIJSONResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetOpenAPIJSONResponse) GetJSON200() *OpenAPIDocument {
+func (r GetSpecJsonResponse) GetJSON200() *OpenAPIDocument {
 	return r.JSON200
 }
 
 // GetBody returns the raw response body bytes
-func (r GetOpenAPIJSONResponse) GetBody() []byte {
+func (r GetSpecJsonResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetOpenAPIJSONResponse) Status() string {
+func (r GetSpecJsonResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -7132,7 +7678,7 @@ func (r GetOpenAPIJSONResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetOpenAPIJSONResponse) StatusCode() int {
+func (r GetSpecJsonResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -7140,32 +7686,32 @@ func (r GetOpenAPIJSONResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetOpenAPIJSONResponse) ContentType() string {
+func (r GetSpecJsonResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetOpenAPIYAMLResponse struct {
+type GetSpecYamlResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
-	YAML200 *OpenAPIDocument
+	YAML200 *openapi_types.File
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetOpenAPIYAMLResponse) GetYAML200() *OpenAPIDocument {
+func (r GetSpecYamlResponse) GetYAML200() *openapi_types.File {
 	return r.YAML200
 }
 
 // GetBody returns the raw response body bytes
-func (r GetOpenAPIYAMLResponse) GetBody() []byte {
+func (r GetSpecYamlResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetOpenAPIYAMLResponse) Status() string {
+func (r GetSpecYamlResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -7173,7 +7719,7 @@ func (r GetOpenAPIYAMLResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetOpenAPIYAMLResponse) StatusCode() int {
+func (r GetSpecYamlResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -7181,7 +7727,7 @@ func (r GetOpenAPIYAMLResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetOpenAPIYAMLResponse) ContentType() string {
+func (r GetSpecYamlResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7389,7 +7935,7 @@ type PopQueueResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Error
+	JSON503 *ErrorMessage
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7403,7 +7949,7 @@ func (r PopQueueResponse) GetJSON400() *BadRequest {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r PopQueueResponse) GetJSON503() *Error {
+func (r PopQueueResponse) GetJSON503() *ErrorMessage {
 	return r.JSON503
 }
 
@@ -7484,11 +8030,6 @@ func (r QueuedJobsResponse) ContentType() string {
 	return ""
 }
 
-// QueuedJobsPostResponse401Headers the declared response headers of an HTTP 401 response for QueuedJobsPost
-type QueuedJobsPostResponse401Headers struct {
-	WWWAuthenticate *string
-}
-
 type QueuedJobsPostResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7496,14 +8037,8 @@ type QueuedJobsPostResponse struct {
 	JSON200 *JobList
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *TokenRequired
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *TokenInvalid
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *QueuedJobsPostResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7514,16 +8049,6 @@ func (r QueuedJobsPostResponse) GetJSON200() *JobList {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r QueuedJobsPostResponse) GetJSON400() *BadRequest {
 	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r QueuedJobsPostResponse) GetJSON401() *TokenRequired {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r QueuedJobsPostResponse) GetJSON403() *TokenInvalid {
-	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -7720,7 +8245,7 @@ type ListRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *RunPage
+	JSON200 *[]PartialRun
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -7732,7 +8257,7 @@ type ListRunsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListRunsResponse) GetJSON200() *RunPage {
+func (r ListRunsResponse) GetJSON200() *[]PartialRun {
 	return r.JSON200
 }
 
@@ -7786,7 +8311,7 @@ type CreateRunResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Empty
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *Error
+	JSON400 *ErrorMessage
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -7801,7 +8326,7 @@ func (r CreateRunResponse) GetJSON200() *Empty {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateRunResponse) GetJSON400() *Error {
+func (r CreateRunResponse) GetJSON400() *ErrorMessage {
 	return r.JSON400
 }
 
@@ -8207,7 +8732,7 @@ func (r ListQueuedRunsResponse) ContentType() string {
 	return ""
 }
 
-type ListRunSha1sResponse struct {
+type ListRunShasResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -8219,27 +8744,27 @@ type ListRunSha1sResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListRunSha1sResponse) GetJSON200() *Values {
+func (r ListRunShasResponse) GetJSON200() *Values {
 	return r.JSON200
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListRunSha1sResponse) GetJSON500() *InternalError {
+func (r ListRunShasResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListRunSha1sResponse) GetJSON503() *Unavailable {
+func (r ListRunShasResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListRunSha1sResponse) GetBody() []byte {
+func (r ListRunShasResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListRunSha1sResponse) Status() string {
+func (r ListRunShasResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -8247,7 +8772,7 @@ func (r ListRunSha1sResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListRunSha1sResponse) StatusCode() int {
+func (r ListRunShasResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -8255,7 +8780,7 @@ func (r ListRunSha1sResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListRunSha1sResponse) ContentType() string {
+func (r ListRunShasResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8514,7 +9039,7 @@ type DeleteRunResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Empty
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *Error
+	JSON400 *ErrorMessage
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *TokenRequired
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -8537,7 +9062,7 @@ func (r DeleteRunResponse) GetJSON200() *Empty {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteRunResponse) GetJSON400() *Error {
+func (r DeleteRunResponse) GetJSON400() *ErrorMessage {
 	return r.JSON400
 }
 
@@ -8707,7 +9232,7 @@ type ListRunJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]Job
+	JSON200 *[]PartialJob
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -8719,7 +9244,7 @@ type ListRunJobsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListRunJobsResponse) GetJSON200() *[]Job {
+func (r ListRunJobsResponse) GetJSON200() *[]PartialJob {
 	return r.JSON200
 }
 
@@ -8783,7 +9308,7 @@ type CreateJobResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *JobCreated
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *Error
+	JSON400 *ErrorMessage
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *TokenRequired
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -8804,7 +9329,7 @@ func (r CreateJobResponse) GetJSON200() *JobCreated {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateJobResponse) GetJSON400() *Error {
+func (r CreateJobResponse) GetJSON400() *ErrorMessage {
 	return r.JSON400
 }
 
@@ -8873,7 +9398,7 @@ type DeleteJobResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Empty
 	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *Error
+	JSON400 *ErrorMessage
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *TokenRequired
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -8896,7 +9421,7 @@ func (r DeleteJobResponse) GetJSON200() *Empty {
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteJobResponse) GetJSON400() *Error {
+func (r DeleteJobResponse) GetJSON400() *ErrorMessage {
 	return r.JSON400
 }
 
@@ -9256,7 +9781,7 @@ func (c *ClientWithResponses) CreateNodeWithResponse(ctx context.Context, body C
 	return ParseCreateNodeResponse(rsp)
 }
 
-// NodesJobStatsWithResponse Recent job counts per node
+// ListNodesJobStatsWithResponse Recent job counts per node
 //
 // For every node, how many of the jobs posted in the last `since_days` days ran on it, by status
 // (only statuses present), fewest jobs first. With `machine_type`, only jobs of that type (or
@@ -9264,13 +9789,13 @@ func (c *ClientWithResponses) CreateNodeWithResponse(ctx context.Context, body C
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /nodes/job_stats/ (the `NodesJobStats` operationId).
-func (c *ClientWithResponses) NodesJobStatsWithResponse(ctx context.Context, params *NodesJobStatsParams, reqEditors ...RequestEditorFn) (*NodesJobStatsResponse, error) {
-	rsp, err := c.NodesJobStats(ctx, params, reqEditors...)
+// Corresponds with GET /nodes/job_stats/ (the `ListNodesJobStats` operationId).
+func (c *ClientWithResponses) ListNodesJobStatsWithResponse(ctx context.Context, params *ListNodesJobStatsParams, reqEditors ...RequestEditorFn) (*ListNodesJobStatsResponse, error) {
+	rsp, err := c.ListNodesJobStats(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseNodesJobStatsResponse(rsp)
+	return ParseListNodesJobStatsResponse(rsp)
 }
 
 // LockManyNodesWithBodyWithResponse Lock several free nodes
@@ -9416,19 +9941,19 @@ func (c *ClientWithResponses) UpdateNodeWithResponse(ctx context.Context, node N
 	return ParseUpdateNodeResponse(rsp)
 }
 
-// NodeJobStatsWithResponse A node's job counts by status
+// GetNodeJobStatsWithResponse A node's job counts by status
 //
 // How many jobs that ran on the node are in each status, every status included.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /nodes/{node}/job_stats/ (the `NodeJobStats` operationId).
-func (c *ClientWithResponses) NodeJobStatsWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*NodeJobStatsResponse, error) {
-	rsp, err := c.NodeJobStats(ctx, node, reqEditors...)
+// Corresponds with GET /nodes/{node}/job_stats/ (the `GetNodeJobStats` operationId).
+func (c *ClientWithResponses) GetNodeJobStatsWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*GetNodeJobStatsResponse, error) {
+	rsp, err := c.GetNodeJobStats(ctx, node, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseNodeJobStatsResponse(rsp)
+	return ParseGetNodeJobStatsResponse(rsp)
 }
 
 // ListNodeJobsWithResponse Jobs that ran on a node
@@ -9512,35 +10037,35 @@ func (c *ClientWithResponses) LockNodeWithResponse(ctx context.Context, node Nod
 	return ParseLockNodeResponse(rsp)
 }
 
-// GetOpenAPIJSONWithResponse This contract, as JSON
+// GetSpecJsonWithResponse This contract, as JSON
 //
 // The OpenAPI document this server was generated from, with `servers` set to the server's
 // public URL (`--public-url`). Unlike the API's paths, this path has no trailing slash.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /openapi.json (the `GetOpenAPIJSON` operationId).
-func (c *ClientWithResponses) GetOpenAPIJSONWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIJSONResponse, error) {
-	rsp, err := c.GetOpenAPIJSON(ctx, reqEditors...)
+// Corresponds with GET /openapi.json (the `GetSpecJson` operationId).
+func (c *ClientWithResponses) GetSpecJsonWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecJsonResponse, error) {
+	rsp, err := c.GetSpecJson(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetOpenAPIJSONResponse(rsp)
+	return ParseGetSpecJsonResponse(rsp)
 }
 
-// GetOpenAPIYAMLWithResponse This contract, as YAML
+// GetSpecYamlWithResponse This contract, as YAML
 //
 // The same document as `/openapi.json`, in YAML (keys sorted).
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /openapi.yaml (the `GetOpenAPIYAML` operationId).
-func (c *ClientWithResponses) GetOpenAPIYAMLWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIYAMLResponse, error) {
-	rsp, err := c.GetOpenAPIYAML(ctx, reqEditors...)
+// Corresponds with GET /openapi.yaml (the `GetSpecYaml` operationId).
+func (c *ClientWithResponses) GetSpecYamlWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSpecYamlResponse, error) {
+	rsp, err := c.GetSpecYaml(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetOpenAPIYAMLResponse(rsp)
+	return ParseGetSpecYamlResponse(rsp)
 }
 
 // ListQueuesWithResponse List job queues
@@ -9887,20 +10412,20 @@ func (c *ClientWithResponses) ListQueuedRunsWithResponse(ctx context.Context, pa
 	return ParseListQueuedRunsResponse(rsp)
 }
 
-// ListRunSha1sWithResponse Ceph sha1s (of the runs' jobs) of all runs
+// ListRunShasWithResponse Ceph sha1s (of the runs' jobs) of all runs
 //
 // The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/sha1/`) the
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /runs/sha1/ (the `ListRunSha1s` operationId).
-func (c *ClientWithResponses) ListRunSha1sWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunSha1sResponse, error) {
-	rsp, err := c.ListRunSha1s(ctx, reqEditors...)
+// Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
+func (c *ClientWithResponses) ListRunShasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunShasResponse, error) {
+	rsp, err := c.ListRunShas(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListRunSha1sResponse(rsp)
+	return ParseListRunShasResponse(rsp)
 }
 
 // ListRunStatusesWithResponse Run statuses of all runs
@@ -10387,15 +10912,15 @@ func ParseCreateNodeResponse(rsp *http.Response) (*CreateNodeResponse, error) {
 	return response, nil
 }
 
-// ParseNodesJobStatsResponse parses an HTTP response from a NodesJobStatsWithResponse call
-func ParseNodesJobStatsResponse(rsp *http.Response) (*NodesJobStatsResponse, error) {
+// ParseListNodesJobStatsResponse parses an HTTP response from a ListNodesJobStatsWithResponse call
+func ParseListNodesJobStatsResponse(rsp *http.Response) (*ListNodesJobStatsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &NodesJobStatsResponse{
+	response := &ListNodesJobStatsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -10470,7 +10995,7 @@ func ParseLockManyNodesResponse(rsp *http.Response) (*LockManyNodesResponse, err
 		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Error
+		var dest ErrorMessage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -10754,15 +11279,15 @@ func ParseUpdateNodeResponse(rsp *http.Response) (*UpdateNodeResponse, error) {
 	return response, nil
 }
 
-// ParseNodeJobStatsResponse parses an HTTP response from a NodeJobStatsWithResponse call
-func ParseNodeJobStatsResponse(rsp *http.Response) (*NodeJobStatsResponse, error) {
+// ParseGetNodeJobStatsResponse parses an HTTP response from a GetNodeJobStatsWithResponse call
+func ParseGetNodeJobStatsResponse(rsp *http.Response) (*GetNodeJobStatsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &NodeJobStatsResponse{
+	response := &GetNodeJobStatsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -10988,15 +11513,15 @@ func ParseLockNodeResponse(rsp *http.Response) (*LockNodeResponse, error) {
 	return response, nil
 }
 
-// ParseGetOpenAPIJSONResponse parses an HTTP response from a GetOpenAPIJSONWithResponse call
-func ParseGetOpenAPIJSONResponse(rsp *http.Response) (*GetOpenAPIJSONResponse, error) {
+// ParseGetSpecJsonResponse parses an HTTP response from a GetSpecJsonWithResponse call
+func ParseGetSpecJsonResponse(rsp *http.Response) (*GetSpecJsonResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetOpenAPIJSONResponse{
+	response := &GetSpecJsonResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -11014,22 +11539,22 @@ func ParseGetOpenAPIJSONResponse(rsp *http.Response) (*GetOpenAPIJSONResponse, e
 	return response, nil
 }
 
-// ParseGetOpenAPIYAMLResponse parses an HTTP response from a GetOpenAPIYAMLWithResponse call
-func ParseGetOpenAPIYAMLResponse(rsp *http.Response) (*GetOpenAPIYAMLResponse, error) {
+// ParseGetSpecYamlResponse parses an HTTP response from a GetSpecYamlWithResponse call
+func ParseGetSpecYamlResponse(rsp *http.Response) (*GetSpecYamlResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetOpenAPIYAMLResponse{
+	response := &GetSpecYamlResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
-		var dest OpenAPIDocument
+		var dest openapi_types.File
 		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11229,7 +11754,7 @@ func ParsePopQueueResponse(rsp *http.Response) (*PopQueueResponse, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Error
+		var dest ErrorMessage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11301,20 +11826,6 @@ func ParseQueuedJobsPostResponse(rsp *http.Response) (*QueuedJobsPostResponse, e
 		}
 		response.JSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest TokenRequired
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest TokenInvalid
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest TooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11322,19 +11833,6 @@ func ParseQueuedJobsPostResponse(rsp *http.Response) (*QueuedJobsPostResponse, e
 		}
 		response.JSON413 = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 401:
-		var headers QueuedJobsPostResponse401Headers
-		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.WWWAuthenticate = &value
-		}
-		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -11461,7 +11959,7 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest RunPage
+		var dest []PartialRun
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11528,7 +12026,7 @@ func ParseCreateRunResponse(rsp *http.Response) (*CreateRunResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Error
+		var dest ErrorMessage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11840,15 +12338,15 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 	return response, nil
 }
 
-// ParseListRunSha1sResponse parses an HTTP response from a ListRunSha1sWithResponse call
-func ParseListRunSha1sResponse(rsp *http.Response) (*ListRunSha1sResponse, error) {
+// ParseListRunShasResponse parses an HTTP response from a ListRunShasWithResponse call
+func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListRunSha1sResponse{
+	response := &ListRunShasResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -12089,7 +12587,7 @@ func ParseDeleteRunResponse(rsp *http.Response) (*DeleteRunResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Error
+		var dest ErrorMessage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12240,7 +12738,7 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []Job
+		var dest []PartialJob
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12301,7 +12799,7 @@ func ParseCreateJobResponse(rsp *http.Response) (*CreateJobResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Error
+		var dest ErrorMessage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -12382,7 +12880,7 @@ func ParseDeleteJobResponse(rsp *http.Response) (*DeleteJobResponse, error) {
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Error
+		var dest ErrorMessage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

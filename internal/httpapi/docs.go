@@ -150,12 +150,12 @@ func jsonToYAML(j []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func (h *handlers) GetOpenAPIJSON(context.Context, api.GetOpenAPIJSONRequestObject) (api.GetOpenAPIJSONResponseObject, error) {
+func (h *handlers) GetSpecJson(context.Context, api.GetSpecJsonRequestObject) (api.GetSpecJsonResponseObject, error) {
 	s := specFor(h.cfg.PublicURL)
 	return specDocument{s.json, echo.MIMEApplicationJSON}, s.err
 }
 
-func (h *handlers) GetOpenAPIYAML(context.Context, api.GetOpenAPIYAMLRequestObject) (api.GetOpenAPIYAMLResponseObject, error) {
+func (h *handlers) GetSpecYaml(context.Context, api.GetSpecYamlRequestObject) (api.GetSpecYamlResponseObject, error) {
 	s := specFor(h.cfg.PublicURL)
 	return specDocument{s.yaml, "application/yaml"}, s.err
 }
@@ -173,8 +173,8 @@ func (d specDocument) write(w http.ResponseWriter) error {
 	return err
 }
 
-func (d specDocument) VisitGetOpenAPIJSONResponse(w http.ResponseWriter) error { return d.write(w) }
-func (d specDocument) VisitGetOpenAPIYAMLResponse(w http.ResponseWriter) error { return d.write(w) }
+func (d specDocument) VisitGetSpecJsonResponse(w http.ResponseWriter) error { return d.write(w) }
+func (d specDocument) VisitGetSpecYamlResponse(w http.ResponseWriter) error { return d.write(w) }
 
 // docsFile is one file of the documentation page, ready to serve plain or gzipped.
 type docsFile struct {

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -27,10 +28,10 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	if root.JSON200 == nil || len(*root.JSON200) != 0 {
 		t.Errorf("getRoot: %s", root.Body)
 	}
-	doc, err := api.GetOpenAPIJSONWithResponse(ctx)
-	expect(t, "getOpenAPIJSON", doc, err, 200)
+	doc, err := api.GetSpecJsonWithResponse(ctx)
+	expect(t, "getSpecJson", doc, err, 200)
 	if doc.JSON200.Openapi != "3.0.3" || doc.JSON200.Servers == nil || (*doc.JSON200.Servers)[0].Url != publicURL {
-		t.Errorf("getOpenAPIJSON: openapi %q, servers %+v", doc.JSON200.Openapi, doc.JSON200.Servers)
+		t.Errorf("getSpecJson: openapi %q, servers %+v", doc.JSON200.Openapi, doc.JSON200.Servers)
 	}
 
 	// teuthology-schedule reports a queued job: the whole job config, as teuthology posts it.
@@ -38,18 +39,19 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := api.CreateJobWithResponse(ctx, runName, config)
+	// It carries keys the contract does not list (teuthology's whole config), so it goes as bytes.
+	created, err := api.CreateJobWithBodyWithResponse(ctx, runName, "application/json", bytes.NewReader(config))
 	expect(t, "createJob", created, err, 200)
 	if created.JSON200.JobId != "7510032" {
 		t.Errorf("createJob: job_id %q", created.JSON200.JobId)
 	}
 	// Reported again, it exists: teuthology reads the message, then PUTs the same body.
-	again, err := api.CreateJobWithResponse(ctx, runName, config)
+	again, err := api.CreateJobWithBodyWithResponse(ctx, runName, "application/json", bytes.NewReader(config))
 	expect(t, "createJob again", again, err, 400)
 	if again.JSON400.Message != "job with job_id 7510032 already exists" {
 		t.Errorf("createJob again: %q", again.JSON400.Message)
 	}
-	put, err := api.UpdateJobWithResponse(ctx, runName, "7510032", config)
+	put, err := api.UpdateJobWithBodyWithResponse(ctx, runName, "7510032", "application/json", bytes.NewReader(config))
 	expect(t, "updateJob (same body)", put, err, 200)
 
 	// The job's life: machines locked, pid, heartbeat, then its outcome.
@@ -57,11 +59,14 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 		`{"status": "running", "targets": {"ubuntu@smithi031.front.sepia.ceph.com": "ssh-ed25519 AAAA"}}`,
 		`{"name": "` + runName + `", "job_id": "7510032", "pid": 4242}`,
 		`{"name": "` + runName + `", "job_id": "7510032"}`,
-		`{"status": "pass", "success": true, "duration": 1234.56}`,
 	} {
-		r, err := api.UpdateJobWithResponse(ctx, runName, "7510032", json.RawMessage(body))
+		r, err := api.UpdateJobWithBodyWithResponse(ctx, runName, "7510032", "application/json", bytes.NewReader([]byte(body)))
 		expect(t, "updateJob "+body, r, err, 200)
 	}
+	// The outcome through the typed body.
+	status, success, duration := paddles.JobStatusPass, true, 1234.56
+	outcome, err := api.UpdateJobWithResponse(ctx, runName, "7510032", paddles.JobInput{Status: &status, Success: &success, Duration: &duration})
+	expect(t, "updateJob (typed outcome)", outcome, err, 200)
 	head, err := api.HeadJobWithResponse(ctx, runName, "7510032")
 	expect(t, "headJob", head, err, 200)
 	head, err = api.HeadJobWithResponse(ctx, runName, "7510033")
@@ -70,7 +75,7 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	job, err := api.GetJobWithResponse(ctx, runName, "7510032")
 	expect(t, "getJob", job, err, 200)
 	j := job.JSON200
-	if *j.Status != paddles.JobStatusPass || !*j.Success || *j.Duration != 1235 || *j.Pid != "4242" || *j.NukeOnError != true ||
+	if j.Status != paddles.JobStatusPass || !*j.Success || *j.Duration != 1235 || *j.Pid != "4242" || *j.NukeOnError != true ||
 		*j.MonAKernelSha1 != "4a1a0e4c2cbe7a7e5e1bd13c2a3a9d3b8f2a1c55" || *j.Timestamp != "2026-01-15 10:20:30" {
 		t.Errorf("getJob: %s", job.Body)
 	}
@@ -88,8 +93,8 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	expect(t, "headRun", headRun, err, 200)
 	run, err := api.GetRunWithResponse(ctx, runName)
 	expect(t, "getRun", run, err, 200)
-	if r := run.JSON200; *r.Status != paddles.RunStatusFinishedPass || *r.Href != publicURL+"/runs/"+runName+"/" ||
-		len(r.Jobs) != 1 || r.Results.Pass != 1 || *r.Suite != "rados" || *r.User != "teuthology" {
+	if r := run.JSON200; r.Status != paddles.RunStatusFinishedPass || r.Href != publicURL+"/runs/"+runName+"/" ||
+		len(r.Jobs) != 1 || r.Results.Pass != 1 || *r.Suite != "rados" || r.User != "teuthology" {
 		t.Errorf("getRun: %s", run.Body)
 	}
 	fields := "name,status,results"
@@ -154,9 +159,9 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	}
 
 	// A run created explicitly, as upstream allows.
-	createdRun, err := api.CreateRunWithResponse(ctx, json.RawMessage(`{"name": "`+runName+`"}`))
+	createdRun, err := api.CreateRunWithResponse(ctx, paddles.RunInput{Name: runName})
 	expect(t, "createRun", createdRun, err, 200)
-	dup, err := api.CreateRunWithResponse(ctx, json.RawMessage(`{"name": "`+runName+`"}`))
+	dup, err := api.CreateRunWithResponse(ctx, paddles.RunInput{Name: runName})
 	expect(t, "createRun again", dup, err, 400)
 	if dup.JSON400.Message != "run with name "+runName+" already exists" {
 		t.Errorf("createRun again: %q", dup.JSON400.Message)

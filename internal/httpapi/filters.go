@@ -116,7 +116,7 @@ func (h *handlers) ListRunUsers(ctx context.Context, _ api.ListRunUsersRequestOb
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunSha1s(ctx context.Context, _ api.ListRunSha1sRequestObject) (api.ListRunSha1sResponseObject, error) {
+func (h *handlers) ListRunShas(ctx context.Context, _ api.ListRunShasRequestObject) (api.ListRunShasResponseObject, error) {
 	a, err := h.valueList(ctx, "sha1")
 	return valuesAnswer{a}, err
 }
@@ -161,7 +161,7 @@ func (a valuesAnswer) VisitListRunMachineTypesResponse(w http.ResponseWriter) er
 }
 func (a valuesAnswer) VisitListRunStatusesResponse(w http.ResponseWriter) error { return a.write(w) }
 func (a valuesAnswer) VisitListRunUsersResponse(w http.ResponseWriter) error    { return a.write(w) }
-func (a valuesAnswer) VisitListRunSha1sResponse(w http.ResponseWriter) error    { return a.write(w) }
+func (a valuesAnswer) VisitListRunShasResponse(w http.ResponseWriter) error     { return a.write(w) }
 func (a valuesAnswer) VisitListRunFlavorsResponse(w http.ResponseWriter) error  { return a.write(w) }
 func (a valuesAnswer) VisitListRunDatesResponse(w http.ResponseWriter) error    { return a.write(w) }
 func (a valuesAnswer) VisitFilterRunsResponse(w http.ResponseWriter) error      { return a.write(w) }

@@ -309,7 +309,7 @@ func validateResponse(req *http.Request, status int, header http.Header, body []
 		if ct := header.Get("Content-Type"); ct != "application/json" {
 			return fmt.Errorf("error answered with Content-Type %q", ct)
 		}
-		return matchesSchema(spec.Components.Schemas["Error"].Value, body)
+		return matchesSchema(spec.Components.Schemas["ErrorMessage"].Value, body)
 	case status >= 300:
 		return nil // /docs -> /docs/
 	case strings.HasPrefix(canon.URL.Path, "/runs/") && (req.Method == http.MethodGet || req.Method == http.MethodHead):

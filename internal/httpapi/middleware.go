@@ -179,7 +179,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				"path", c.Request().URL.Path, "status", status, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
-		body, _ := json.Marshal(api.Error{Message: msg})
+		body, _ := json.Marshal(api.ErrorMessage{Message: msg})
 		if werr := c.Blob(status, echo.MIMEApplicationJSON, body); werr != nil {
 			log.DebugContext(c.Request().Context(), "writing an error response", "err", werr)
 		}

@@ -122,7 +122,7 @@ func (h *handlers) ListMachineTypes(ctx context.Context, _ api.ListMachineTypesR
 	return jsonBody(b), err
 }
 
-func (h *handlers) NodesJobStats(ctx context.Context, req api.NodesJobStatsRequestObject) (api.NodesJobStatsResponseObject, error) {
+func (h *handlers) ListNodesJobStats(ctx context.Context, req api.ListNodesJobStatsRequestObject) (api.ListNodesJobStatsResponseObject, error) {
 	days := 14
 	if req.Params.SinceDays != nil {
 		days = *req.Params.SinceDays
@@ -164,7 +164,7 @@ func (h *handlers) ListNodeJobs(ctx context.Context, req api.ListNodeJobsRequest
 	return jsonPage{body: h.appendJobPage(page), total: page.Total}, nil
 }
 
-func (h *handlers) NodeJobStats(ctx context.Context, req api.NodeJobStatsRequestObject) (api.NodeJobStatsResponseObject, error) {
+func (h *handlers) GetNodeJobStats(ctx context.Context, req api.GetNodeJobStatsRequestObject) (api.GetNodeJobStatsResponseObject, error) {
 	stats, err := h.svc.NodeJobStats(ctx, req.Node)
 	if err != nil {
 		return nil, err
@@ -273,24 +273,24 @@ func (h *handlers) appendJobPage(page service.JobPage) []byte {
 	return append(b, ']')
 }
 
-func (b jsonBody) VisitListNodesResponse(w http.ResponseWriter) error        { return b.write(w) }
-func (b jsonBody) VisitCreateNodeResponse(w http.ResponseWriter) error       { return b.write(w) }
-func (b jsonBody) VisitGetNodeResponse(w http.ResponseWriter) error          { return b.write(w) }
-func (b jsonBody) VisitUpdateNodeResponse(w http.ResponseWriter) error       { return b.write(w) }
-func (b jsonBody) VisitDeleteNodeResponse(w http.ResponseWriter) error       { return b.write(w) }
-func (b jsonBody) VisitLockNodeResponse(w http.ResponseWriter) error         { return b.write(w) }
-func (b jsonBody) VisitLockNodePostResponse(w http.ResponseWriter) error     { return b.write(w) }
-func (b jsonBody) VisitLockManyNodesResponse(w http.ResponseWriter) error    { return b.write(w) }
-func (b jsonBody) VisitUnlockManyNodesResponse(w http.ResponseWriter) error  { return b.write(w) }
-func (b jsonBody) VisitListMachineTypesResponse(w http.ResponseWriter) error { return b.write(w) }
-func (b jsonBody) VisitNodesJobStatsResponse(w http.ResponseWriter) error    { return b.write(w) }
-func (b jsonBody) VisitNodeJobStatsResponse(w http.ResponseWriter) error     { return b.write(w) }
-func (b jsonBody) VisitListQueuesResponse(w http.ResponseWriter) error       { return b.write(w) }
-func (b jsonBody) VisitCreateQueueResponse(w http.ResponseWriter) error      { return b.write(w) }
-func (b jsonBody) VisitUpdateQueueResponse(w http.ResponseWriter) error      { return b.write(w) }
-func (b jsonBody) VisitPopQueueResponse(w http.ResponseWriter) error         { return b.write(w) }
-func (b jsonBody) VisitQueueStatsResponse(w http.ResponseWriter) error       { return b.write(w) }
-func (b jsonBody) VisitQueueStatsPostResponse(w http.ResponseWriter) error   { return b.write(w) }
-func (b jsonBody) VisitQueuedJobsResponse(w http.ResponseWriter) error       { return b.write(w) }
-func (b jsonBody) VisitQueuedJobsPostResponse(w http.ResponseWriter) error   { return b.write(w) }
-func (p jsonPage) VisitListNodeJobsResponse(w http.ResponseWriter) error     { return p.write(w) }
+func (b jsonBody) VisitListNodesResponse(w http.ResponseWriter) error         { return b.write(w) }
+func (b jsonBody) VisitCreateNodeResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitGetNodeResponse(w http.ResponseWriter) error           { return b.write(w) }
+func (b jsonBody) VisitUpdateNodeResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitDeleteNodeResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitLockNodeResponse(w http.ResponseWriter) error          { return b.write(w) }
+func (b jsonBody) VisitLockNodePostResponse(w http.ResponseWriter) error      { return b.write(w) }
+func (b jsonBody) VisitLockManyNodesResponse(w http.ResponseWriter) error     { return b.write(w) }
+func (b jsonBody) VisitUnlockManyNodesResponse(w http.ResponseWriter) error   { return b.write(w) }
+func (b jsonBody) VisitListMachineTypesResponse(w http.ResponseWriter) error  { return b.write(w) }
+func (b jsonBody) VisitListNodesJobStatsResponse(w http.ResponseWriter) error { return b.write(w) }
+func (b jsonBody) VisitGetNodeJobStatsResponse(w http.ResponseWriter) error   { return b.write(w) }
+func (b jsonBody) VisitListQueuesResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitCreateQueueResponse(w http.ResponseWriter) error       { return b.write(w) }
+func (b jsonBody) VisitUpdateQueueResponse(w http.ResponseWriter) error       { return b.write(w) }
+func (b jsonBody) VisitPopQueueResponse(w http.ResponseWriter) error          { return b.write(w) }
+func (b jsonBody) VisitQueueStatsResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitQueueStatsPostResponse(w http.ResponseWriter) error    { return b.write(w) }
+func (b jsonBody) VisitQueuedJobsResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitQueuedJobsPostResponse(w http.ResponseWriter) error    { return b.write(w) }
+func (p jsonPage) VisitListNodeJobsResponse(w http.ResponseWriter) error      { return p.write(w) }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
+
 	"github.com/ceph/paddles-go/gen/api"
 )
 
@@ -57,12 +59,19 @@ func TestSpecMatchesObjects(t *testing.T) {
 	}
 }
 
+// /openapi.yaml is YAML text to a client (type string, format binary): the validator takes its
+// body as bytes instead of decoding it (TestServedSpec reads the document itself).
+func init() { openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.FileBodyDecoder) }
+
 // The validating transport catches what it should: each case is a response the server must never
 // send.
 func TestResponseValidationCatches(t *testing.T) {
 	json := http.Header{"Content-Type": {"application/json"}}
 	paged := http.Header{"Content-Type": {"application/json"}, "X-Total-Count": {"1"}}
-	run := `{"name":"r","status":"empty"}`
+	run := `{"name":"r","href":"http://paddles.example.com/runs/r/","user":"teuthology","status":"empty",` +
+		`"results":{"queued":0,"pass":0,"running":0,"waiting":0,"fail":0,"dead":0,"unknown":0,"total":0,"sha1":"none","flavor":"none"},` +
+		`"jobs_count":0,"posted":"2026-01-15 10:21:03","scheduled":"2026-01-15 10:20:30","started":null,"updated":null,` +
+		`"branch":null,"suite":null,"machine_type":null,"sha1":"none","priority":null,"flavor":"none"}`
 	for _, tc := range []struct {
 		method, path string
 		status       int
