@@ -1,3 +1,7 @@
+// The throwaway module .ci/check-clients builds the generated Go clients in: it copies this
+// directory to a temporary one and generates ogen/ and oapi/ into it. The requirements are the
+// runtime the generated code imports, pinned (ogen's at the generator's version); `go mod tidy`
+// here would drop them, as the generated packages are not kept.
 module paddles-clients
 
 go 1.26.8
