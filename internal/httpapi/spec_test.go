@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // The contract and the server agree: the spec is valid, and full objects carry exactly the keys
@@ -84,17 +85,17 @@ func TestResponseValidationCatches(t *testing.T) {
 		{"GET", "/elsewhere/", 200, json, `{}`},
 	} {
 		req := httptest.NewRequest(tc.method, tc.path, nil)
-		if err := validateResponse(req, tc.status, tc.header, []byte(tc.body)); err == nil {
+		if err := testserver.ValidateResponse(req, tc.status, tc.header, []byte(tc.body)); err == nil {
 			t.Errorf("%s %s answering %d %s passed", tc.method, tc.path, tc.status, tc.body)
 		}
 	}
 	// And lets correct answers through.
 	req := httptest.NewRequest("HEAD", "/runs/r/jobs/", nil)
-	if err := validateResponse(req, 200, json, nil); err != nil {
+	if err := testserver.ValidateResponse(req, 200, json, nil); err != nil {
 		t.Error(err)
 	}
 	req = httptest.NewRequest("GET", "/runs/branch/main/suite/rados/", nil)
-	if err := validateResponse(req, 200, paged, []byte(`[`+run+`]`)); err != nil {
+	if err := testserver.ValidateResponse(req, 200, paged, []byte(`[`+run+`]`)); err != nil {
 		t.Error(err)
 	}
 }
