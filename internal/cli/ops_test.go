@@ -108,7 +108,7 @@ func TestServeOperability(t *testing.T) {
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := testserver.Client(t).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -72,6 +72,9 @@ func TestResponseValidationCatches(t *testing.T) {
 	}{
 		{"GET", "/runs/", 200, paged, `[{"name":5}]`},                                 // a field's type
 		{"GET", "/runs/", 201, paged, `[]`},                                           // an undeclared status
+		{"GET", "/runs/", 200, paged, `[{"name":"r","bogus":1}]`},                     // an undeclared key
+		{"GET", "/runs/r/", 200, json, `{"name":"r","jobs":[],"bogus":1}`},            // in an allOf (RunDetail)
+		{"GET", "/runs/r/jobs/1/", 200, json, `{"job_id":"1","bogus":1}`},             // in a Job
 		{"GET", "/runs", 200, paged, `[{"status":"bogus"}]`},                          // another spelling of the path
 		{"GET", "//runs//r//jobs", 200, json, `[{"status":"pass"}]`},                  // job_id is required
 		{"HEAD", "/runs/", 200, paged, `[]`},                                          // HEAD with a body
