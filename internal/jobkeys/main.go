@@ -8,7 +8,8 @@
 //     and JobInput's properties for the keys written as they are read;
 //   - a goose migration adding the column of each key the jobs table does not have yet.
 //
-// Adding a teuthology key is then one edit, a property in Job, and `make generate`. A key's kind
+// Adding a teuthology key is then one edit, a property in Job, and `make generate` (which also
+// lists it in Job's required keys). A key's kind
 // comes from its schema: a nullable string, boolean or integer, AnyJSON, a timestamp, or the job
 // status. Keys with readOnly are the server's (never read from a request); log_href is computed and
 // has no column. JobInput's hand-written properties (above its generated block) override how a key
@@ -116,18 +117,9 @@ func jobKeys(spec []byte) ([]key, error) {
 	if props == nil || input == nil {
 		return nil, fmt.Errorf("%s: no Job or JobInput properties", specPath)
 	}
-	required := map[string]bool{}
-	if r := lookup(job, "required"); r != nil {
-		for _, n := range r.Content {
-			required[n.Value] = true
-		}
-	}
 	var keys []key
 	for i := 0; i < len(props.Content); i += 2 {
 		name, schema := props.Content[i].Value, props.Content[i+1]
-		if !required[name] {
-			return nil, fmt.Errorf("Job.%s: every key of Job is always sent, so it must be required", name)
-		}
 		k := key{name: name, computed: computed[name]}
 		k.input = scalar(schema, "readOnly") != "true"
 		nullable := scalar(schema, "nullable") == "true"
@@ -191,9 +183,23 @@ const (
 	endMark   = "# END generated"
 )
 
-// rewriteSpec fills the spec's generated blocks from Job's property lines.
+// rewriteSpec fills the spec's generated parts from Job's properties: Job's required list (the
+// server always sends every key), PartialJob's properties and JobInput's generated block.
 func rewriteSpec(spec []byte, keys []key) ([]byte, error) {
 	s := string(spec)
+	start, end, err := schemaBlock(s, "Job")
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	job := requiredLine.ReplaceAllLiteralString(s[start:end], "      required: ["+strings.Join(names, ", ")+"]")
+	if job == s[start:end] && !strings.Contains(job, "      required: ["+strings.Join(names, ", ")+"]") {
+		return nil, fmt.Errorf("%s: schema Job has no one-line required list", specPath)
+	}
+	s = s[:start] + job + s[end:]
 	lines, err := propertyLines(s, "Job")
 	if err != nil {
 		return nil, err
@@ -232,7 +238,10 @@ func (p propLines) text() string {
 	return b.String()
 }
 
-var propStart = regexp.MustCompile(`^        [a-z0-9_]+:`)
+var (
+	propStart    = regexp.MustCompile(`^        [a-z0-9_]+:`)
+	requiredLine = regexp.MustCompile(`(?m)^      required: \[.*\]$`)
+)
 
 // schemaBlock returns the start and end of a component schema's text: its name's line and the
 // lines indented deeper than it (or blank).
