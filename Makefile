@@ -22,7 +22,8 @@ bench: build ## benchmark: seed BENCH_SIZE (tiny, 10k, 100k, 1m) jobs, load the 
 	$(GO) build -o bin/paddles-bench ./bench/cmd/paddles-bench
 	./bin/paddles-bench
 
-generate: ## regenerate gen/ from api/openapi.yaml and db/
+generate: ## regenerate gen/ from api/openapi.yaml and db/ (job keys first: internal/jobkeys)
+	$(GO) run ./internal/jobkeys
 	$(TOOL) oapi-codegen -config oapi-codegen.yaml api/openapi.yaml
 	$(TOOL) oapi-codegen -config oapi-codegen-spec.yaml api/openapi.yaml
 	$(TOOL) oapi-codegen -config oapi-codegen-client.yaml api/openapi.yaml
@@ -42,8 +43,9 @@ check-tidy: ## fail when go.mod or go.sum (main or tools module) are not tidy
 	cd tools/oasdiff && $(GO) mod tidy -diff
 	cd tools/ogen && $(GO) mod tidy -diff
 
-check-generated: generate ## fail when gen/ differs from what the sources generate
-	@git add -N gen && git diff --exit-code --stat -- gen || { echo "gen/ is stale: run make generate and commit"; exit 1; }
+GENERATED := gen api/openapi.yaml db internal/paddles/job_keys.gen.go internal/store/job_keys.gen.go
+check-generated: generate ## fail when gen/ (or another generated file) differs from what the sources generate
+	@git add -N $(GENERATED) && git diff --exit-code --stat -- $(GENERATED) || { echo "generated files are stale: run make generate and commit"; exit 1; }
 
 lint-spec: ## lint api/openapi.yaml with redocly (pinned in package.json)
 	npm ci --silent --no-audit --no-fund

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ceph/paddles-go/internal/pgtest"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // The shutdown tests run the real command, main() and its signal handling included, in a child
@@ -31,26 +31,21 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	pgtest.Main(m, func(context.Context, string) error { return nil })
+	pgtest.Main(m, nil)
 }
 
 // server is a "paddles serve" child process.
 type server struct {
 	cmd  *exec.Cmd
 	base string
-	log  *syncBuffer
+	log  *testserver.SyncBuffer
 	done chan error
 }
 
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s := &server{base: "http://" + addr, log: &syncBuffer{}, done: make(chan error, 1)}
+	addr := testserver.FreeAddr(t)
+	s := &server{base: "http://" + addr, log: &testserver.SyncBuffer{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(os.Args[0], append([]string{"serve", "--addr", addr, "--log-format", "json", "--expire-interval", "0"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "PADDLES_TEST_MAIN=1")
 	s.cmd.Stderr = s.log
@@ -64,20 +59,8 @@ func startServer(t *testing.T, args ...string) *server {
 			t.Logf("server log:\n%s", s.log)
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if res, err := http.Get(s.base + "/"); err == nil {
-			res.Body.Close()
-			return s
-		}
-		select {
-		case err := <-s.done:
-			t.Fatalf("serve exited (%v):\n%s", err, s.log)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not answer:\n%s", s.log)
-		}
-	}
+	testserver.AwaitAnswer(t, s.base+"/", false, testserver.Exited("serve", s.done), s.log)
+	return s
 }
 
 // accepted returns the status the server logged for each request id it answered.
@@ -96,23 +79,6 @@ func (s *server) accepted(t *testing.T) map[string]int {
 		}
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // outcome is what one client request got.

@@ -187,6 +187,7 @@ type HealthStatus string
 //
 // Example: {"archive_path":"/archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1","branch":"main","description":"rados/basic/{clusters/fixed-2 objectstore/bluestore tasks/rados_api_tests}","duration":1235,"email":null,"failure_reason":null,"flavor":"default","job_id":"1","kernel":{"kdb":true,"sha1":"distro"},"last_in_suite":false,"log_href":"http://qa-proxy.ceph.com/teuthology/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1/teuthology.log","machine_type":"smithi","mon_a_kernel_sha1":"deadbeef","mon_b_kernel_sha1":null,"name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","nuke_on_error":true,"os_type":"ubuntu","os_version":"22.04","overrides":{"ceph":{"conf":{"osd":{"debug osd":20}}}},"owner":"scheduled_teuthology@teuthology","package_source":"shaman","pcp_grafana_url":null,"pid":"4242","posted":"2026-01-15 10:21:03.372965","priority":100,"queue":"smithi","roles":[["mon.a","mgr.x","osd.0"],["client.0"]],"seed":4242,"sentry_event":null,"sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"pass","subset":"1/100","success":true,"suite":"rados","suite_branch":"main","suite_path":"/home/teuthworker/src/ceph/qa","suite_relpath":"qa","suite_repo":"https://github.com/ceph/ceph.git","suite_sha1":"fedcba9876543210fedcba9876543210fedcba98","targets":{"ubuntu@smithi001.front.sepia.ceph.com":"ssh-ed25519 AAAA..."},"tasks":[{"install":null},{"ceph":null}],"teuthology_branch":"main","timestamp":"2026-01-15 10:20:30","updated":"2026-01-15 11:02:41","user":"teuthology","verbose":true}
 type Job struct {
+	// ArchivePath Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
 	ArchivePath *string `json:"archive_path"`
 	Branch      *string `json:"branch"`
 	Description *string `json:"description"`
@@ -209,43 +210,47 @@ type Job struct {
 	// LogHref URL of the job's teuthology.log, from the server's log URL template.
 	//
 	// Example: http://qa-proxy.ceph.com/teuthology/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1/teuthology.log
-	LogHref        string  `json:"log_href"`
-	MachineType    *string `json:"machine_type"`
+	LogHref     *string `json:"log_href,omitempty"`
+	MachineType *string `json:"machine_type"`
+
+	// MonAKernelSha1 teuthology sends it as `mon.a_kernel_sha1`.
 	MonAKernelSha1 *string `json:"mon_a_kernel_sha1"`
+
+	// MonBKernelSha1 teuthology sends it as `mon.b_kernel_sha1`.
 	MonBKernelSha1 *string `json:"mon_b_kernel_sha1"`
-	Name           *string `json:"name"`
-	NukeOnError    *bool   `json:"nuke_on_error"`
-	OsType         *string `json:"os_type"`
-	OsVersion      *string `json:"os_version"`
+
+	// Name The run's name.
+	//
+	// Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name *string `json:"name"`
+
+	// NukeOnError teuthology sends it as `nuke-on-error`.
+	NukeOnError *bool   `json:"nuke_on_error"`
+	OsType      *string `json:"os_type"`
+	OsVersion   *string `json:"os_version"`
 
 	// Overrides Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
-	Overrides     AnyJSON `json:"overrides"`
-	Owner         *string `json:"owner"`
-	PackageSource *string `json:"package_source"`
-	PcpGrafanaUrl *string `json:"pcp_grafana_url"`
-	Pid           *string `json:"pid"`
+	Overrides     AnyJSON    `json:"overrides"`
+	Owner         *string    `json:"owner"`
+	PackageSource *string    `json:"package_source"`
+	PcpGrafanaUrl *string    `json:"pcp_grafana_url"`
+	Pid           *string    `json:"pid"`
+	Posted        *Timestamp `json:"posted,omitempty"`
 
-	// Posted Naive UTC time, microseconds only when non-zero.
-	//
-	// Example: 2026-01-15 10:20:30.153258
-	Posted   Timestamp `json:"posted"`
-	Priority *int      `json:"priority"`
-	Queue    *string   `json:"queue"`
+	// Priority The job's priority in its queue; a report changes it only while the job is queued.
+	Priority *int    `json:"priority"`
+	Queue    *string `json:"queue"`
 
 	// Roles Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
-	Roles       AnyJSON `json:"roles"`
-	Seed        *int    `json:"seed"`
-	SentryEvent *string `json:"sentry_event"`
-	Sha1        *string `json:"sha1"`
-
-	// Started Naive UTC time, microseconds only when non-zero; null when unset.
-	//
-	// Example: 2026-01-15 10:25:00.120000
-	Started *NullableTimestamp `json:"started"`
+	Roles       AnyJSON            `json:"roles"`
+	Seed        *int               `json:"seed"`
+	SentryEvent *string            `json:"sentry_event"`
+	Sha1        *string            `json:"sha1"`
+	Started     *NullableTimestamp `json:"started,omitempty"`
 
 	// Status Example: running
 	Status       JobStatus `json:"status"`
@@ -413,6 +418,7 @@ type OpenAPIDocument_Servers_Item struct {
 //
 // Example: {"job_id":"1","status":"pass"}
 type PartialJob struct {
+	// ArchivePath Example: /archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1
 	ArchivePath *string `json:"archive_path,omitempty"`
 	Branch      *string `json:"branch,omitempty"`
 	Description *string `json:"description,omitempty"`
@@ -435,43 +441,47 @@ type PartialJob struct {
 	// LogHref URL of the job's teuthology.log, from the server's log URL template.
 	//
 	// Example: http://qa-proxy.ceph.com/teuthology/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/1/teuthology.log
-	LogHref        *string `json:"log_href,omitempty"`
-	MachineType    *string `json:"machine_type,omitempty"`
+	LogHref     *string `json:"log_href,omitempty"`
+	MachineType *string `json:"machine_type,omitempty"`
+
+	// MonAKernelSha1 teuthology sends it as `mon.a_kernel_sha1`.
 	MonAKernelSha1 *string `json:"mon_a_kernel_sha1,omitempty"`
+
+	// MonBKernelSha1 teuthology sends it as `mon.b_kernel_sha1`.
 	MonBKernelSha1 *string `json:"mon_b_kernel_sha1,omitempty"`
-	Name           *string `json:"name,omitempty"`
-	NukeOnError    *bool   `json:"nuke_on_error,omitempty"`
-	OsType         *string `json:"os_type,omitempty"`
-	OsVersion      *string `json:"os_version,omitempty"`
+
+	// Name The run's name.
+	//
+	// Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name *string `json:"name,omitempty"`
+
+	// NukeOnError teuthology sends it as `nuke-on-error`.
+	NukeOnError *bool   `json:"nuke_on_error,omitempty"`
+	OsType      *string `json:"os_type,omitempty"`
+	OsVersion   *string `json:"os_version,omitempty"`
 
 	// Overrides Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
-	Overrides     *AnyJSON `json:"overrides,omitempty"`
-	Owner         *string  `json:"owner,omitempty"`
-	PackageSource *string  `json:"package_source,omitempty"`
-	PcpGrafanaUrl *string  `json:"pcp_grafana_url,omitempty"`
-	Pid           *string  `json:"pid,omitempty"`
+	Overrides     *AnyJSON   `json:"overrides,omitempty"`
+	Owner         *string    `json:"owner,omitempty"`
+	PackageSource *string    `json:"package_source,omitempty"`
+	PcpGrafanaUrl *string    `json:"pcp_grafana_url,omitempty"`
+	Pid           *string    `json:"pid,omitempty"`
+	Posted        *Timestamp `json:"posted,omitempty"`
 
-	// Posted Naive UTC time, microseconds only when non-zero.
-	//
-	// Example: 2026-01-15 10:20:30.153258
-	Posted   *Timestamp `json:"posted,omitempty"`
-	Priority *int       `json:"priority,omitempty"`
-	Queue    *string    `json:"queue,omitempty"`
+	// Priority The job's priority in its queue; a report changes it only while the job is queued.
+	Priority *int    `json:"priority,omitempty"`
+	Queue    *string `json:"queue,omitempty"`
 
 	// Roles Any JSON value (null included), stored and returned exactly as sent.
 	//
 	// Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
-	Roles       *AnyJSON `json:"roles,omitempty"`
-	Seed        *int     `json:"seed,omitempty"`
-	SentryEvent *string  `json:"sentry_event,omitempty"`
-	Sha1        *string  `json:"sha1,omitempty"`
-
-	// Started Naive UTC time, microseconds only when non-zero; null when unset.
-	//
-	// Example: 2026-01-15 10:25:00.120000
-	Started *NullableTimestamp `json:"started,omitempty"`
+	Roles       *AnyJSON           `json:"roles,omitempty"`
+	Seed        *int               `json:"seed,omitempty"`
+	SentryEvent *string            `json:"sentry_event,omitempty"`
+	Sha1        *string            `json:"sha1,omitempty"`
+	Started     *NullableTimestamp `json:"started,omitempty"`
 
 	// Status Example: running
 	Status       *JobStatus `json:"status,omitempty"`
@@ -4277,6 +4287,37 @@ func (response CreateRun400JSONResponse) VisitCreateRunResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRun401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response CreateRun401JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRun403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response CreateRun403JSONResponse) VisitCreateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }

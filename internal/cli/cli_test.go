@@ -1,104 +1,40 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ceph/paddles-go/internal/pgtest"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 func TestMain(m *testing.M) {
 	// The template stays empty: these tests check that the commands migrate it themselves.
-	pgtest.Main(m, func(context.Context, string) error { return nil })
-}
-
-// syncBuffer collects a command's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	pgtest.Main(m, nil)
 }
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-// serveUntil runs "paddles serve" in the background until the returned stop is called; stop
-// returns the exit code and the log.
-func serveUntil(t testing.TB, args []string, getenv func(string) string) (base string, stop func() (int, string)) {
+// startServe runs "paddles serve" in the background, until the test ends or it is stopped, and waits
+// until it answers.
+func startServe(t testing.TB, args []string, getenv func(string) string) *testserver.Serve {
 	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, append([]string{"serve", "--addr", addr}, args...), getenv, io.Discard, logs)
-	}()
-	base = "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(base + "/")
-		if err == nil {
-			res.Body.Close()
-			break
-		}
-		select {
-		case code := <-done:
-			cancel()
-			t.Fatalf("serve exited with %d before answering:\n%s", code, logs)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("serve did not answer within a minute:\n%s", logs)
-		}
-	}
-	return base, func() (int, string) {
-		cancel()
-		select {
-		case code := <-done:
-			return code, logs.String()
-		case <-time.After(30 * time.Second):
-			t.Fatalf("serve did not stop:\n%s", logs)
-			return 0, ""
-		}
-	}
+	s := testserver.StartMain(t, Main, nil, args, getenv)
+	s.WaitReady(t)
+	return s
 }
 
 func post(t *testing.T, url, body string) int {
 	t.Helper()
-	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	res, err := testserver.Client(t).Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +44,7 @@ func post(t *testing.T, url, body string) int {
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	res, err := http.Get(url)
+	res, err := testserver.Client(t).Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,19 +56,13 @@ func get(t *testing.T, url string) (int, string) {
 // What "make run" does: with no database URL, serve starts a PostgreSQL of its own under the data
 // dir, keeps its data across restarts, and stops it on shutdown.
 func TestServeWithLocalPostgres(t *testing.T) {
-	dir := t.TempDir()
 	// The local PostgreSQL runs as the postgres user when we are root: it must reach the data dir.
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dataDir := filepath.Join(dir, "data")
-	base, stop := serveUntil(t, []string{"--data-dir", dataDir}, env(nil))
-	if code := post(t, base+"/runs/some-run/jobs/", `{"job_id": 1, "status": "pass"}`); code != 200 {
+	dataDir := filepath.Join(testserver.PostgresDir(t), "data")
+	s := startServe(t, []string{"--data-dir", dataDir}, env(nil))
+	if code := post(t, s.URL+"/runs/some-run/jobs/", `{"job_id": 1, "status": "pass"}`); code != 200 {
 		t.Fatalf("POST job: %d", code)
 	}
-	code, logs := stop()
+	code, logs := s.Stop(t), s.Logs.String()
 	if code != 0 {
 		t.Fatalf("serve exited with %d:\n%s", code, logs)
 	}
@@ -145,13 +75,13 @@ func TestServeWithLocalPostgres(t *testing.T) {
 		t.Errorf("no cluster under the data dir: %v", err)
 	}
 
-	base, stop = serveUntil(t, []string{"--data-dir", dataDir}, env(nil))
-	status, body := get(t, base+"/runs/some-run/jobs/1/")
+	s = startServe(t, []string{"--data-dir", dataDir}, env(nil))
+	status, body := get(t, s.URL+"/runs/some-run/jobs/1/")
 	if status != 200 || !strings.Contains(body, `"status":"pass"`) {
 		t.Errorf("after a restart: %d %s", status, body)
 	}
-	if code, logs := stop(); code != 0 {
-		t.Fatalf("serve exited with %d:\n%s", code, logs)
+	if code := s.Stop(t); code != 0 {
+		t.Fatalf("serve exited with %d:\n%s", code, s.Logs)
 	}
 }
 
@@ -164,15 +94,15 @@ func TestServeWithDatabaseURL(t *testing.T) {
 		"PADDLES_JOB_LOG_HREF_TEMPLATE": "https://logs.example.com/{run_name}/{job_id}.log",
 		"PADDLES_LOG_FORMAT":            "json",
 	})
-	base, stop := serveUntil(t, nil, getenv)
-	post(t, base+"/runs/r/jobs/", `{"job_id": "7"}`)
-	_, body := get(t, base+"/runs/r/")
+	s := startServe(t, nil, getenv)
+	post(t, s.URL+"/runs/r/jobs/", `{"job_id": "7"}`)
+	_, body := get(t, s.URL+"/runs/r/")
 	for _, want := range []string{`"href":"https://paddles.example.com/runs/r/"`, `"log_href":"https://logs.example.com/r/7.log"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("run lacks %s: %s", want, body)
 		}
 	}
-	code, logs := stop()
+	code, logs := s.Stop(t), s.Logs.String()
 	if code != 0 || !strings.Contains(logs, `"msg":"migration applied"`) || !strings.Contains(logs, `"msg":"request"`) {
 		t.Errorf("exit %d, logs:\n%s", code, logs)
 	}
@@ -180,21 +110,21 @@ func TestServeWithDatabaseURL(t *testing.T) {
 
 func TestMigrate(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	var out syncBuffer
+	var out testserver.SyncBuffer
 	if code := Main(context.Background(), []string{"migrate", "--database-url", url}, env(nil), io.Discard, &out); code != 0 {
 		t.Fatalf("migrate: %d\n%s", code, out.String())
 	}
 	if !strings.Contains(out.String(), "00001_runs_jobs.sql") {
 		t.Errorf("migrate did not report the migration:\n%s", out.String())
 	}
-	out = syncBuffer{}
+	out = testserver.SyncBuffer{}
 	if code := Main(context.Background(), []string{"migrate", "--database-url", url}, env(nil), io.Discard, &out); code != 0 || strings.Contains(out.String(), "migration applied") {
 		t.Errorf("a second migrate: %d\n%s", code, out.String())
 	}
 }
 
 func TestUsage(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr testserver.SyncBuffer
 	cases := []struct {
 		args []string
 		code int
@@ -228,22 +158,22 @@ func TestUsage(t *testing.T) {
 
 func TestExpireJobsCommand(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	base, stop := serveUntil(t, []string{"--database-url", url, "--expire-interval", "0"}, env(nil))
+	s := startServe(t, []string{"--database-url", url, "--expire-interval", "0"}, env(nil))
 	for i, status := range []string{"running", "queued", "pass"} {
-		if code := post(t, base+"/runs/r/jobs/", fmt.Sprintf(`{"job_id": %d, "status": %q}`, i, status)); code != 200 {
+		if code := post(t, s.URL+"/runs/r/jobs/", fmt.Sprintf(`{"job_id": %d, "status": %q}`, i, status)); code != 200 {
 			t.Fatalf("POST: %d", code)
 		}
 	}
-	if code, logs := stop(); code != 0 {
-		t.Fatalf("serve: %d\n%s", code, logs)
+	if code := s.Stop(t); code != 0 {
+		t.Fatalf("serve: %d\n%s", code, s.Logs)
 	}
-	var out, logs syncBuffer
+	var out, logs testserver.SyncBuffer
 	args := []string{"expire-jobs", "--database-url", url, "--expire-active-after", "1ns"}
 	if code := Main(context.Background(), args, env(nil), &out, &logs); code != 0 || out.String() != "expired 1 stale jobs\n" {
 		t.Fatalf("expire-jobs: %d %q\n%s", code, out.String(), logs.String())
 	}
 	// The queued job is young enough; PADDLES_EXPIRE_QUEUED_AFTER ends it too.
-	out = syncBuffer{}
+	out = testserver.SyncBuffer{}
 	getenv := env(map[string]string{"PADDLES_DATABASE_URL": url, "PADDLES_EXPIRE_QUEUED_AFTER": "1ns"})
 	if code := Main(context.Background(), []string{"expire-jobs"}, getenv, &out, &logs); code != 0 || out.String() != "expired 1 stale jobs\n" {
 		t.Fatalf("expire-jobs: %d %q\n%s", code, out.String(), logs.String())
@@ -253,12 +183,11 @@ func TestExpireJobsCommand(t *testing.T) {
 // serve expires stale jobs in the background.
 func TestServeExpiresJobs(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	base, stop := serveUntil(t, []string{"--database-url", url, "--expire-interval", "20ms", "--expire-active-after", "200ms"}, env(nil))
-	defer stop()
-	post(t, base+"/runs/r/jobs/", `{"job_id": "1", "status": "running"}`)
+	s := startServe(t, []string{"--database-url", url, "--expire-interval", "20ms", "--expire-active-after", "200ms"}, env(nil))
+	post(t, s.URL+"/runs/r/jobs/", `{"job_id": "1", "status": "running"}`)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, body := get(t, base+"/runs/r/jobs/1/")
+		_, body := get(t, s.URL+"/runs/r/jobs/1/")
 		if strings.Contains(body, `"status":"dead"`) {
 			break
 		}
@@ -267,7 +196,7 @@ func TestServeExpiresJobs(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, body := get(t, base+"/runs/r/"); !strings.Contains(body, `"status":"finished dead"`) {
+	if _, body := get(t, s.URL+"/runs/r/"); !strings.Contains(body, `"status":"finished dead"`) {
 		t.Errorf("run after expiry: %s", body)
 	}
 }

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ceph/paddles-go/internal/pgtest"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // upstreamDB returns a database with upstream paddles' schema and a little data.
@@ -20,7 +19,7 @@ func upstreamDB(t *testing.T) string {
 		t.Fatal(err)
 	}
 	url := pgtest.NewDatabase(t)
-	sqlExec(t, url, string(ddl), `
+	pgtest.Script(t, url, string(ddl), `
 		INSERT INTO runs (id, name, "user", scheduled, posted) VALUES (1, 'r1', 'u', '2026-01-01', '2026-01-01'), (2, 'r2', 'u', '2026-01-02', '2026-01-02');
 		INSERT INTO jobs (id, run_id, job_id, status, posted, updated, kernel) VALUES
 			(1, 1, '1', 'pass', '2026-01-01', '2026-01-01 01:00', 'null'),
@@ -32,26 +31,11 @@ func upstreamDB(t *testing.T) string {
 	return url
 }
 
-func sqlExec(t *testing.T, url string, sql ...string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, s := range sql {
-		if _, err := conn.Exec(ctx, s, pgx.QueryExecModeSimpleProtocol); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestImportCommand(t *testing.T) {
 	from := upstreamDB(t)
 	target := pgtest.NewDatabase(t)
 	run := func(args []string, vars map[string]string) (int, string, string) {
-		var stdout, stderr syncBuffer
+		var stdout, stderr testserver.SyncBuffer
 		code := Main(context.Background(), append([]string{"import"}, args...), env(vars), &stdout, &stderr)
 		return code, stdout.String(), stderr.String()
 	}
@@ -93,7 +77,7 @@ func TestImportCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "2  jobs (0 written)") || strings.Contains(stdout, "verify:") {
 		t.Errorf("second import: %d\n%s", code, stdout)
 	}
-	sqlExec(t, from, `UPDATE jobs SET description = 'changed', updated = '2026-02-01' WHERE id = 3`)
+	pgtest.Script(t, from, `UPDATE jobs SET description = 'changed', updated = '2026-02-01' WHERE id = 3`)
 	code, stdout, stderr = run([]string{"--verify-only", "--verify-sample", "10", "--verify-seed", "3"}, vars)
 	if code != 1 || !strings.Contains(stdout, `job r2/7: description: upstream "changed", here NULL`) ||
 		!strings.Contains(stderr, "verification failed: 2 mismatches") {

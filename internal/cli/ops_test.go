@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,71 +21,8 @@ import (
 
 	"github.com/ceph/paddles-go/db/migrations"
 	"github.com/ceph/paddles-go/internal/pgtest"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
-
-// server is a "paddles serve" running in the background.
-type server struct {
-	base   string
-	logs   *syncBuffer
-	done   chan int
-	cancel context.CancelFunc
-	once   sync.Once
-	code   int
-}
-
-// startServe runs "paddles serve" once start is closed (nil: at once), without waiting for it.
-func startServe(t *testing.T, start <-chan struct{}, args []string, getenv func(string) string) *server {
-	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{base: "http://" + addr, logs: &syncBuffer{}, done: make(chan int, 1), cancel: cancel}
-	go func() {
-		if start != nil {
-			<-start
-		}
-		s.done <- Main(ctx, append([]string{"serve", "--addr", addr}, args...), getenv, io.Discard, s.logs)
-	}()
-	t.Cleanup(func() { s.stop(t) })
-	return s
-}
-
-// waitFor polls path until it answers 200.
-func (s *server) waitFor(t *testing.T, path string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		res, err := http.Get(s.base + path)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case code := <-s.done:
-			s.done <- code
-			t.Fatalf("serve exited with %d before %s answered:\n%s", code, path, s.logs)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer 200 within a minute:\n%s", path, s.logs)
-		}
-	}
-}
-
-// stop ends the server and returns its exit code; later calls return it again.
-func (s *server) stop(t *testing.T) int {
-	s.once.Do(func() {
-		s.cancel()
-		select {
-		case s.code = <-s.done:
-		case <-time.After(30 * time.Second):
-			s.code = -1
-			t.Errorf("serve did not stop:\n%s", s.logs)
-		}
-	})
-	return s.code
-}
 
 // Issue 6, acceptance 2: two replicas started at the same moment on one fresh database both
 // migrate safely (goose's advisory lock serialises them) and serve; the schema is applied once.
@@ -94,19 +30,19 @@ func TestTwoReplicasMigrateOnce(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	getenv := env(map[string]string{"PADDLES_DATABASE_URL": url})
 	start := make(chan struct{})
-	a := startServe(t, start, nil, getenv)
-	b := startServe(t, start, nil, getenv)
+	a := testserver.StartMain(t, Main, start, nil, getenv)
+	b := testserver.StartMain(t, Main, start, nil, getenv)
 	t0 := time.Now()
 	close(start)
-	a.waitFor(t, "/readyz")
-	b.waitFor(t, "/readyz")
+	a.WaitFor(t, "/readyz")
+	b.WaitFor(t, "/readyz")
 	t.Logf("both replicas ready in %v", time.Since(t0).Round(time.Millisecond))
 
 	// Both serve the same data.
-	if code := post(t, a.base+"/runs/r/jobs/", `{"job_id": "1", "status": "running"}`); code != 200 {
+	if code := post(t, a.URL+"/runs/r/jobs/", `{"job_id": "1", "status": "running"}`); code != 200 {
 		t.Fatalf("POST on replica a: %d", code)
 	}
-	if code, body := get(t, b.base+"/runs/r/jobs/1/"); code != 200 || !strings.Contains(body, `"status":"running"`) {
+	if code, body := get(t, b.URL+"/runs/r/jobs/1/"); code != 200 || !strings.Contains(body, `"status":"running"`) {
 		t.Errorf("GET on replica b: %d %s", code, body)
 	}
 
@@ -128,13 +64,13 @@ func TestTwoReplicasMigrateOnce(t *testing.T) {
 	if versions != len(files) || rows != len(files) {
 		t.Errorf("%d migrations recorded in %d rows, want %d once each", versions, rows, len(files))
 	}
-	applied := func(s *server) int { return strings.Count(s.logs.String(), "msg=\"migration applied\"") }
+	applied := func(s *testserver.Serve) int { return strings.Count(s.Logs.String(), "msg=\"migration applied\"") }
 	if na, nb := applied(a), applied(b); na+nb != len(files) || (na != 0 && nb != 0) {
-		t.Errorf("replica a applied %d migrations, b %d; want %d by one of them:\n%s\n%s", na, nb, len(files), a.logs, b.logs)
+		t.Errorf("replica a applied %d migrations, b %d; want %d by one of them:\n%s\n%s", na, nb, len(files), a.Logs, b.Logs)
 	}
-	for _, s := range []*server{a, b} {
-		if code := s.stop(t); code != 0 {
-			t.Errorf("exit %d:\n%s", code, s.logs)
+	for _, s := range []*testserver.Serve{a, b} {
+		if code := s.Stop(t); code != 0 {
+			t.Errorf("exit %d:\n%s", code, s.Logs)
 		}
 	}
 }
@@ -159,20 +95,20 @@ func TestServeOperability(t *testing.T) {
 		"PADDLES_DB_MAX_CONNS": "3",
 		"PADDLES_CORS_ORIGINS": "https://pulpito.example.com, https://other.example.com",
 	})
-	s := startServe(t, nil, []string{"--write-tokens-file", tokenFile, "--db-statement-timeout", "300ms",
+	s := testserver.StartMain(t, Main, nil, []string{"--write-tokens-file", tokenFile, "--db-statement-timeout", "300ms",
 		"--read-header-timeout", "300ms"}, getenv)
-	s.waitFor(t, "/healthz")
+	s.WaitFor(t, "/healthz")
 
 	do := func(method, path, body string, headers ...string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+		req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := testserver.Client(t).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +138,7 @@ func TestServeOperability(t *testing.T) {
 		t.Errorf("other origin: Allow-Origin %q", got)
 	}
 	// The pool's size.
-	if _, body := get(t, s.base+"/metrics"); !regexp.MustCompile(`(?m)^paddles_db_pool_max_conns 3$`).MatchString(body) {
+	if _, body := get(t, s.URL+"/metrics"); !regexp.MustCompile(`(?m)^paddles_db_pool_max_conns 3$`).MatchString(body) {
 		t.Errorf("metrics lack paddles_db_pool_max_conns 3:\n%.2000s", body)
 	}
 
@@ -221,12 +157,12 @@ func TestServeOperability(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	code, body := get(t, s.base+"/runs/")
+	code, body := get(t, s.URL+"/runs/")
 	if took := time.Since(t0); code != 503 || took > 10*time.Second {
 		t.Errorf("a listing behind a lock: %d %s after %v", code, body, took)
 	}
 	tx.Rollback(ctx)
-	if code, _ := get(t, s.base+"/runs/"); code != 200 {
+	if code, _ := get(t, s.URL+"/runs/"); code != 200 {
 		t.Errorf("after the lock: %d", code)
 	}
 	var appName string
@@ -235,7 +171,7 @@ func TestServeOperability(t *testing.T) {
 	}
 
 	// The read header timeout: a client that never finishes its headers is disconnected.
-	raw, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	raw, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,10 +184,10 @@ func TestServeOperability(t *testing.T) {
 		t.Errorf("a client stuck in its headers: %v after %v", err, took)
 	}
 
-	if code := s.stop(t); code != 0 {
-		t.Fatalf("exit %d:\n%s", code, s.logs)
+	if code := s.Stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, s.Logs)
 	}
-	logs := s.logs.String()
+	logs := s.Logs.String()
 	for _, secret := range []string{"sw0rdf1sh-pw", "env-token", "file-token-1", "file-token-2"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the logs show %q:\n%s", secret, logs)
@@ -282,7 +218,7 @@ func TestServeOperability(t *testing.T) {
 
 // Secrets in the environment never show in --help, and bad settings are usage errors.
 func TestServeHelpHidesSecrets(t *testing.T) {
-	var out syncBuffer
+	var out testserver.SyncBuffer
 	getenv := env(map[string]string{"PADDLES_DATABASE_URL": "postgres://u:hunter2@db/paddles", "PADDLES_WRITE_TOKENS": "s3cret"})
 	if code := Main(context.Background(), []string{"serve", "--help"}, getenv, io.Discard, &out); code != 0 {
 		t.Fatalf("serve --help: %d", code)
@@ -291,7 +227,7 @@ func TestServeHelpHidesSecrets(t *testing.T) {
 		t.Errorf("--help shows a secret:\n%s", out.String())
 	}
 	for _, args := range [][]string{{"--db-max-conns", "0"}, {"--read-timeout", "-1s"}, {"--db-statement-timeout", "soon"}} {
-		out = syncBuffer{}
+		out = testserver.SyncBuffer{}
 		if code := Main(context.Background(), append([]string{"serve"}, args...), env(nil), io.Discard, &out); code != 2 {
 			t.Errorf("serve %v: exit %d, want 2\n%s", args, code, out.String())
 		}

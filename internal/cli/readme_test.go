@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // setting is one flag as the README's configuration table or "paddles serve --help" describes it.
@@ -68,7 +70,7 @@ func readmeSettings(t *testing.T) map[string]setting {
 // helpSettings parses the flags "paddles serve --help" prints (with an empty environment).
 func helpSettings(t *testing.T) map[string]setting {
 	t.Helper()
-	var out syncBuffer
+	var out testserver.SyncBuffer
 	if code := Main(context.Background(), []string{"serve", "--help"}, env(nil), io.Discard, &out); code != 0 {
 		t.Fatalf("serve --help: exit %d", code)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	pgtest.Main(m, func(context.Context, string) error { return nil })
+	pgtest.Main(m, nil)
 }
 
 // json values scan into json.RawMessage as stored, minus the whitespace around them (as

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // DECISIONS 6: every path answers with and without its trailing slash, for every method, without a
@@ -77,12 +79,12 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 		{"PUT", "/runs/"}, {"DELETE", "/runs/"}, {"PATCH", "/runs/"}, {"POST", "/runs/r/"}, {"PUT", "/runs/r"},
 		{"PUT", "/runs/r/jobs/"}, {"POST", "/runs/r/jobs/1/"}, {"PATCH", "/runs/r/jobs/1"}, {"POST", "/"},
 	} {
-		c.do(m.method, m.path, `{}`).wantError(t, 405, fmt.Sprintf("method %s is not allowed on %s", m.method, canonical(m.path)))
+		c.do(m.method, m.path, `{}`).wantError(t, 405, fmt.Sprintf("method %s is not allowed on %s", m.method, testserver.Canonical(m.path)))
 	}
 }
 
 func TestOversizeBody(t *testing.T) {
-	c := newServer(t, func(o *serverOptions) { o.maxBody = 4096 })
+	c := newServer(t, func(o *serverOptions) { o.MaxBodyBytes = 4096 })
 	big := fmt.Sprintf(`{"job_id": "1", "description": "%s"}`, strings.Repeat("x", 5000))
 	c.post("/runs/r/jobs/", big).wantError(t, 413, "request body too large (limit 4096 bytes)")
 	c.head("/runs/r/").must(t, 404)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/ceph/paddles-go/internal/cli"
 	"github.com/ceph/paddles-go/internal/pgcluster"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // faultDB is a PostgreSQL of the test's own (not the shared test cluster), which the test stops,
@@ -39,13 +39,7 @@ type faultDB struct {
 
 func startFaultDB(t testing.TB) *faultDB {
 	t.Helper()
-	base := t.TempDir()
-	// The server runs as the postgres user when we are root: it must reach its data directory.
-	for _, dir := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := testserver.PostgresDir(t)
 	stable, err := os.MkdirTemp("/tmp", "pgfault")
 	if err != nil {
 		t.Fatal(err)
@@ -168,58 +162,15 @@ var (
 // serveOn runs "paddles serve" on the database until the test ends, and returns its URL.
 func serveOn(t testing.TB, dbURL string, extra ...string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
-	done := make(chan int, 1)
-	args := append([]string{"serve", "--addr", addr, "--database-url", dbURL, "--expire-interval", "0", "--log-level", "warn"}, extra...)
-	go func() { done <- cli.Main(ctx, args, func(string) string { return "" }, io.Discard, logs) }()
+	args := append([]string{"--database-url", dbURL, "--expire-interval", "0", "--log-level", "warn"}, extra...)
+	s := testserver.StartMain(t, cli.Main, nil, args, func(string) string { return "" })
 	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
+		if code := s.Stop(t); code != 0 {
 			t.Errorf("serve exited with %d", code)
 		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs)
-		}
 	})
-	base := "http://" + addr
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if res, err := http.Get(base + "/"); err == nil {
-			res.Body.Close()
-			return base
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited with %d:\n%s", code, logs)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not answer:\n%s", logs)
-		}
-	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	s.WaitReady(t)
+	return s.URL
 }
 
 // outageTransport lets the database-unavailable 503 through, which any operation may answer
@@ -228,14 +179,14 @@ func (l *lockedBuffer) String() string {
 type outageTransport struct {
 	t    testing.TB
 	next http.RoundTripper
-	spec *validatingTransport
+	spec *testserver.Transport
 }
 
 func (o *outageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := o.next.RoundTrip(req)
 	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
 		if err == nil {
-			res, err = o.spec.check(req, res)
+			res, err = o.spec.Check(req, res)
 		}
 		return res, err
 	}
@@ -280,7 +231,7 @@ var jobSteps = []string{
 // a step until the server acknowledges it (a POST answered "already exists" becomes a PUT, as
 // teuthology does), so every acknowledged step must be in the database afterwards.
 func writeLoad(t testing.TB, base string, writers, runs int, stop chan struct{}, st *loadStats) *sync.WaitGroup {
-	spec := &validatingTransport{t: t, next: http.DefaultTransport}
+	spec := &testserver.Transport{T: t}
 	hc := &http.Client{Timeout: 20 * time.Second, Transport: &outageTransport{t: t, next: &http.Transport{MaxIdleConnsPerHost: 64}, spec: spec}}
 	var wg sync.WaitGroup
 	for w := range writers {

@@ -12,7 +12,7 @@ import (
 func seedRuns(t *testing.T) *client {
 	t.Helper()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	c := newServer(t, func(o *serverOptions) { o.now = func() time.Time { return now } })
+	c := newServer(t, func(o *serverOptions) { o.Now = func() time.Time { return now } })
 	type job struct {
 		run, branch, suite, machineType, sha1, flavor, status string
 	}

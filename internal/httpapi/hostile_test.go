@@ -63,7 +63,7 @@ func heapPeak() (stop func() uint64) {
 // the server no more than the limit each: the server reads at most limit+1 bytes of a body.
 func TestOversizeBodiesBoundedMemory(t *testing.T) {
 	const limit = 1 << 20
-	c := newServer(t, func(o *serverOptions) { o.maxBody = limit })
+	c := newServer(t, func(o *serverOptions) { o.MaxBodyBytes = limit })
 	body := func(n int) string {
 		return `{"job_id": "1", "tasks": "` + strings.Repeat("x", n-len(`{"job_id": "1", "tasks": ""}`)) + `"}`
 	}
@@ -111,7 +111,7 @@ func TestOversizeBodiesBoundedMemory(t *testing.T) {
 // clear 400 (or are stored exactly, where they are valid JSON), quickly, and the server stays up.
 func TestHostileBodies(t *testing.T) {
 	t.Parallel()
-	c := newServer(t, func(o *serverOptions) { o.maxBody = 16 << 20 })
+	c := newServer(t, func(o *serverOptions) { o.MaxBodyBytes = 16 << 20 })
 	nest := func(open, close string, depth int) string {
 		return `{"job_id": "1", "tasks": ` + strings.Repeat(open, depth) + strings.Repeat(close, depth) + `}`
 	}
@@ -292,7 +292,7 @@ func TestHugeHeaders(t *testing.T) {
 // body that is not JSON, or a large one, used to answer 400 or 413, which the contract does not
 // declare for those operations. Only POST and PUT take bodies; other methods ignore theirs.
 func TestBodiesOnlyWhereTheContractTakesThem(t *testing.T) {
-	c := newServer(t, func(o *serverOptions) { o.maxBody = 64 })
+	c := newServer(t, func(o *serverOptions) { o.MaxBodyBytes = 64 })
 	c.post("/runs/r/jobs/", object{"job_id": "1"}).must(t, 200)
 	c.put("/nodes/n/", object{"up": true}).must(t, 404)
 	for _, body := range []string{"not json", `{"job_id": `, string(make([]byte, 1000))} {

@@ -137,7 +137,7 @@ func TestCreateJob(t *testing.T) {
 
 // DECISIONS 10: with --assign-job-ids, a job posted without an id gets a unique one.
 func TestAssignJobIDs(t *testing.T) {
-	c := newServer(t, func(o *serverOptions) { o.svc.AssignJobIDs = true })
+	c := newServer(t, func(o *serverOptions) { o.Service.AssignJobIDs = true })
 	seen := map[any]bool{}
 	for i := 0; i < 3; i++ {
 		id := decode[object](t, c.post(jobsPath, object{"status": "queued"}).must(t, 200))["job_id"]

@@ -211,8 +211,8 @@ func TestRequestIDs(t *testing.T) {
 // unknown one 403; reads, HEAD and CORS preflights stay open.
 func TestWriteTokens(t *testing.T) {
 	c := newServer(t, func(o *serverOptions) {
-		o.tokens = []string{"token-one", "token-two"}
-		o.maxBody = 1024
+		o.WriteTokens = []string{"token-one", "token-two"}
+		o.MaxBodyBytes = 1024
 	})
 	jobs := "/runs/" + runName + "/jobs/"
 	noToken := "this server requires a write token: send Authorization: Bearer <token>"
@@ -298,7 +298,7 @@ func TestCORS(t *testing.T) {
 	})
 
 	t.Run("configured", func(t *testing.T) {
-		c := newServer(t, func(o *serverOptions) { o.cors = []string{pulpito, "https://*.ceph.example"} })
+		c := newServer(t, func(o *serverOptions) { o.CORSOrigins = []string{pulpito, "https://*.ceph.example"} })
 		for origin, want := range map[string]string{
 			pulpito:                            pulpito,
 			"https://qa.ceph.example":          "https://qa.ceph.example",

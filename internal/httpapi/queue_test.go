@@ -11,7 +11,7 @@ import (
 func TestQueue(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	c := newServer(t, func(o *serverOptions) { o.now = clock; o.svc.Now = clock })
+	c := newServer(t, func(o *serverOptions) { o.Now = clock; o.Service.Now = clock })
 	c.post("/queue/", object{"queue": "smithi"}).must(t, 200)
 	c.post("/queue/", object{"queue": "smithi"}).wantError(t, 400, "Queue smithi already exists")
 	c.post("/queue/", object{}).wantError(t, 400, "could not find required key: 'queue'")

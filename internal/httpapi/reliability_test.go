@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // long reports whether the long versions of the reliability tests were asked for (make
@@ -51,19 +52,19 @@ func reliabilitySeed(t testing.TB) uint64 {
 func (c *client) forT(t testing.TB) *client {
 	d := *c
 	d.t = t
-	vt := &validatingTransport{t: t, next: http.DefaultTransport}
-	if orig, ok := c.http.Transport.(*validatingTransport); ok {
-		vt.gaps = orig.gaps
+	vt := &testserver.Transport{T: t}
+	if orig, ok := c.http.Transport.(*testserver.Transport); ok {
+		vt.Gaps = orig.Gaps
 	}
 	d.http = &http.Client{Transport: vt}
 	return &d
 }
 
-// countGaps makes the client count the known contract gaps (knownGaps) rather than fail on them,
+// countGaps makes the client count the known contract gaps (testserver.Transport.Gaps) rather than fail on them,
 // and returns the counter.
 func (c *client) countGaps() *atomic.Int64 {
 	n := new(atomic.Int64)
-	c.http.Transport.(*validatingTransport).gaps = n
+	c.http.Transport.(*testserver.Transport).Gaps = n
 	return n
 }
 

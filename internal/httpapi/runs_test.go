@@ -85,7 +85,7 @@ func TestListRunsPages(t *testing.T) {
 		t.Errorf("count=abc: %d", r.Status)
 	}
 
-	small := newServer(t, func(o *serverOptions) { o.svc.RunsPageSize = 3 })
+	small := newServer(t, func(o *serverOptions) { o.Service.RunsPageSize = 3 })
 	for i := 0; i < 5; i++ {
 		small.post("/runs/", object{"name": fmt.Sprintf("run-%d", i)}).must(t, 200)
 	}
@@ -108,7 +108,7 @@ func TestListRunsFields(t *testing.T) {
 // strings; timestamps are naive UTC with microseconds only when non-zero.
 func TestGetRun(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	c := newServer(t, func(o *serverOptions) { o.svc.Now = func() time.Time { return at } })
+	c := newServer(t, func(o *serverOptions) { o.Service.Now = func() time.Time { return at } })
 	for _, id := range []string{"2", "10", "1"} {
 		c.post("/runs/"+runName+"/jobs/", object{"job_id": id, "status": "queued"}).must(t, 200)
 	}

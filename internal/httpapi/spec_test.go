@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
-
 	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 // The contract and the server agree: the spec is valid, and full objects carry exactly the keys
@@ -59,10 +58,6 @@ func TestSpecMatchesObjects(t *testing.T) {
 	}
 }
 
-// /openapi.yaml is YAML text to a client (type string, format binary): the validator takes its
-// body as bytes instead of decoding it (TestServedSpec reads the document itself).
-func init() { openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.FileBodyDecoder) }
-
 // The validating transport catches what it should: each case is a response the server must never
 // send.
 func TestResponseValidationCatches(t *testing.T) {
@@ -80,6 +75,9 @@ func TestResponseValidationCatches(t *testing.T) {
 	}{
 		{"GET", "/runs/", 200, paged, `[{"name":5}]`},                                 // a field's type
 		{"GET", "/runs/", 201, paged, `[]`},                                           // an undeclared status
+		{"GET", "/runs/", 200, paged, `[{"name":"r","bogus":1}]`},                     // an undeclared key
+		{"GET", "/runs/r/", 200, json, `{"name":"r","jobs":[],"bogus":1}`},            // in an allOf (RunDetail)
+		{"GET", "/runs/r/jobs/1/", 200, json, `{"job_id":"1","bogus":1}`},             // in a Job
 		{"GET", "/runs", 200, paged, `[{"status":"bogus"}]`},                          // another spelling of the path
 		{"GET", "//runs//r//jobs", 200, json, `[{"status":"pass"}]`},                  // job_id is required
 		{"HEAD", "/runs/", 200, paged, `[]`},                                          // HEAD with a body
@@ -93,17 +91,17 @@ func TestResponseValidationCatches(t *testing.T) {
 		{"GET", "/elsewhere/", 200, json, `{}`},
 	} {
 		req := httptest.NewRequest(tc.method, tc.path, nil)
-		if err := validateResponse(req, tc.status, tc.header, []byte(tc.body)); err == nil {
+		if err := testserver.ValidateResponse(req, tc.status, tc.header, []byte(tc.body)); err == nil {
 			t.Errorf("%s %s answering %d %s passed", tc.method, tc.path, tc.status, tc.body)
 		}
 	}
 	// And lets correct answers through.
 	req := httptest.NewRequest("HEAD", "/runs/r/jobs/", nil)
-	if err := validateResponse(req, 200, json, nil); err != nil {
+	if err := testserver.ValidateResponse(req, 200, json, nil); err != nil {
 		t.Error(err)
 	}
 	req = httptest.NewRequest("GET", "/runs/branch/main/suite/rados/", nil)
-	if err := validateResponse(req, 200, paged, []byte(`[`+run+`]`)); err != nil {
+	if err := testserver.ValidateResponse(req, 200, paged, []byte(`[`+run+`]`)); err != nil {
 		t.Error(err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // kind is how a column's value travels: how it is read from upstream, cleaned, and staged.
@@ -69,21 +71,21 @@ var runColumns = []column{
 	{"machine_type", kText}, {"posted", kTime}, {"started", kTime}, {"updated", kTime},
 }
 
-// jobColumns are the job columns copied, in staging order. mon_a_kernel_sha1 and
-// mon_b_kernel_sha1 have no upstream column (upstream dropped those keys) and stay absent.
-var jobColumns = []column{
-	{"job_id", kText}, {"status", kText}, {"success", kBool}, {"archive_path", kText},
-	{"description", kText}, {"duration", kInt}, {"email", kText}, {"failure_reason", kText},
-	{"flavor", kText}, {"kernel", kJSON}, {"last_in_suite", kBool}, {"machine_type", kText},
-	{"name", kText}, {"nuke_on_error", kBool}, {"os_type", kText}, {"os_version", kText},
-	{"overrides", kJSON}, {"owner", kText}, {"pid", kText}, {"roles", kJSON},
-	{"sentry_event", kText}, {"branch", kText}, {"seed", kInt}, {"sha1", kText}, {"subset", kText},
-	{"suite", kText}, {"suite_branch", kText}, {"suite_path", kText}, {"suite_relpath", kText},
-	{"suite_repo", kText}, {"suite_sha1", kText}, {"targets", kJSON}, {"tasks", kJSON},
-	{"timestamp", kTime}, {"teuthology_branch", kText}, {"verbose", kBool},
-	{"pcp_grafana_url", kText}, {"priority", kInt}, {"user", kText}, {"queue", kText},
-	{"package_source", kText}, {"posted", kTime}, {"started", kTime}, {"updated", kTime},
-}
+// jobColumns are the job columns copied, in staging order: every job key's column
+// (store.JobColumns, generated from the contract's Job schema). A key upstream has no column for,
+// such as mon_a_kernel_sha1 (upstream dropped it) or a key added here since, reads as NULL.
+var jobColumns = func() []column {
+	kinds := map[string]kind{"text": kText, "json": kJSON, "boolean": kBool, "bigint": kInt, "timestamptz": kTime}
+	cols := make([]column, len(store.JobColumns))
+	for i, c := range store.JobColumns {
+		k, ok := kinds[c.Type]
+		if !ok {
+			panic("importer: no kind for SQL type " + c.Type)
+		}
+		cols[i] = column{c.Name, k}
+	}
+	return cols
+}()
 
 // nodeColumns are the node columns copied; vm_host is the host's name (upstream's vm_host_id is
 // remapped to this server's ids by name).

@@ -8,9 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -21,16 +18,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ceph/paddles-go/internal/database"
-	"github.com/ceph/paddles-go/internal/httpapi"
 	"github.com/ceph/paddles-go/internal/importer"
 	"github.com/ceph/paddles-go/internal/pgtest"
-	"github.com/ceph/paddles-go/internal/service"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 func TestMain(m *testing.M) {
 	// The template stays empty: a test makes upstream databases (upstream's schema) and targets
 	// (this server's, migrated) from it.
-	pgtest.Main(m, func(context.Context, string) error { return nil })
+	pgtest.Main(m, nil)
 }
 
 //go:embed testdata/upstream-schema.sql
@@ -43,38 +39,23 @@ var upstreamFixture string
 func newUpstream(t testing.TB, sql ...string) string {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
-	exec(t, url, append([]string{upstreamSchema}, sql...)...)
+	pgtest.Script(t, url, append([]string{upstreamSchema}, sql...)...)
 	return url
-}
-
-func exec(t testing.TB, url string, sql ...string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, s := range sql {
-		// The simple protocol runs a script of several statements.
-		if _, err := conn.Exec(ctx, s, pgx.QueryExecModeSimpleProtocol); err != nil {
-			t.Fatalf("%v\n%.300s", err, s)
-		}
-	}
 }
 
 // newTarget returns a fresh database with this server's schema.
 func newTarget(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := database.Open(ctx, pgtest.NewDatabase(t))
+	url := pgtest.NewDatabase(t)
+	if err := testserver.Migrated(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := database.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	if err := database.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
 	return pool
 }
 
@@ -101,17 +82,14 @@ func mustVerify(t testing.TB, from string, pool *pgxpool.Pool) *importer.Verific
 	return v
 }
 
-// api serves this server's HTTP API over pool.
+// api serves this server's HTTP API over pool's database.
 func api(t testing.TB, pool *pgxpool.Pool) string {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{PublicURL: "http://paddles.example.com"}, service.New(pool, service.Options{}, log), log))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return testserver.Start(t, testserver.Options{DatabaseURL: pool.Config().ConnString()}).URL
 }
 
 func getJSON[T any](t testing.TB, url string) T {
 	t.Helper()
-	res, err := http.Get(url)
+	res, err := testserver.Client(t).Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +214,7 @@ func TestImportReadBackThroughAPI(t *testing.T) {
 		"posted": "2026-01-15 10:21:00", "started": "2026-01-15 10:25:00", "updated": "2026-01-15 10:55:00.500000",
 	})
 	// The JSON text is stored as sent, minus whitespace: escapes (\u0000 included) survive.
-	res, err := http.Get(base + "/runs/" + runA + "/jobs/1/?fields=overrides")
+	res, err := testserver.Client(t).Get(base + "/runs/" + runA + "/jobs/1/?fields=overrides")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,11 +459,11 @@ func TestImportAgainAndVerify(t *testing.T) {
 	from := newUpstream(t, upstreamFixture)
 	pool := newTarget(t)
 	mustImport(t, from, pool, importer.Options{})
-	exec(t, from, `UPDATE jobs SET status = 'pass', success = true, updated = '2026-01-15 12:00:00' WHERE id = 2`,
+	pgtest.Script(t, from, `UPDATE jobs SET status = 'pass', success = true, updated = '2026-01-15 12:00:00' WHERE id = 2`,
 		`UPDATE nodes SET locked = false, locked_by = NULL WHERE id = 1`,
 		`INSERT INTO runs (id, name, "user", scheduled, posted) VALUES (20, 'new-run', 'x', '2026-01-20', '2026-01-20')`)
 	// A job reported to this server after the first import is newer than upstream's row.
-	exec(t, pool.Config().ConnString(), `UPDATE jobs SET status = 'dead', updated = '2030-01-01' WHERE job_id = '1'`)
+	pgtest.Script(t, pool.Config().ConnString(), `UPDATE jobs SET status = 'dead', updated = '2030-01-01' WHERE job_id = '1'`)
 	r := mustImport(t, from, pool, importer.Options{})
 	if r.RunsWritten != 1 || r.JobsWritten != 1 || r.NodesWritten != 1 {
 		t.Errorf("second import wrote %d runs, %d jobs, %d nodes", r.RunsWritten, r.JobsWritten, r.NodesWritten)
@@ -608,14 +586,14 @@ func TestValueConversions(t *testing.T) {
 func TestSQLASCIIUpstream(t *testing.T) {
 	base := pgtest.NewDatabase(t)
 	name := fmt.Sprintf("paddles_sqlascii_%d", os.Getpid())
-	exec(t, base, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'")
-	t.Cleanup(func() { exec(t, base, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	pgtest.Script(t, base, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'")
+	t.Cleanup(func() { pgtest.Script(t, base, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
 	cfg, err := pgx.ParseConfig(base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	from := strings.Replace(base, "/"+cfg.Database, "/"+name, 1)
-	exec(t, from, upstreamSchema,
+	pgtest.Script(t, from, upstreamSchema,
 		"INSERT INTO runs (id, name, \"user\", scheduled, posted) VALUES (1, E'caf\\xe9-run', 'x', '2026-01-01', '2026-01-01')",
 		"INSERT INTO jobs (id, run_id, job_id, status, posted, updated, description, kernel) VALUES "+
 			"(1, 1, '1', 'pass', '2026-01-01', '2026-01-01', E'd\\xff', E'{\"k\": \"\\xfe\"}')")

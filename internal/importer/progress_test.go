@@ -1,34 +1,17 @@
 package importer
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ceph/paddles-go/internal/testserver"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // On a terminal, progress is one line rewritten in place, with rows/s and an ETA; elsewhere,
 // plain lines.
 func TestProgress(t *testing.T) {
-	var term lockedBuffer
+	var term testserver.SyncBuffer
 	p := startProgress(&term, true, time.Hour, 1000)
 	p.add(10, 240)
 	time.Sleep(1200 * time.Millisecond)
@@ -39,7 +22,7 @@ func TestProgress(t *testing.T) {
 		t.Errorf("terminal progress %q", out)
 	}
 
-	var plain lockedBuffer
+	var plain testserver.SyncBuffer
 	p = startProgress(&plain, false, 50*time.Millisecond, 1000)
 	p.add(40, 960)
 	time.Sleep(120 * time.Millisecond)

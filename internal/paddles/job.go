@@ -34,62 +34,9 @@ func ValidJobStatus(s string) bool {
 	return false
 }
 
-// Job is one job of a run. Its fields mirror the jobs table column for column, so a database row
-// converts to a Job with a plain type conversion; ID and RunID never reach the wire.
-type Job struct {
-	ID               int64
-	RunID            int64
-	JobID            string
-	Status           string
-	Success          *bool
-	ArchivePath      *string
-	Description      *string
-	Duration         *int64
-	Email            *string
-	FailureReason    *string
-	Flavor           *string
-	Kernel           json.RawMessage
-	LastInSuite      *bool
-	MachineType      *string
-	Name             *string
-	NukeOnError      *bool
-	OsType           *string
-	OsVersion        *string
-	Overrides        json.RawMessage
-	Owner            *string
-	Pid              *string
-	Roles            json.RawMessage
-	SentryEvent      *string
-	Branch           *string
-	Seed             *int64
-	Sha1             *string
-	Subset           *string
-	Suite            *string
-	SuiteBranch      *string
-	SuitePath        *string
-	SuiteRelpath     *string
-	SuiteRepo        *string
-	SuiteSha1        *string
-	Targets          json.RawMessage
-	Tasks            json.RawMessage
-	Timestamp        *time.Time
-	TeuthologyBranch *string
-	Verbose          *bool
-	PcpGrafanaUrl    *string
-	Priority         *int64
-	User             *string
-	Queue            *string
-	PackageSource    *string
-	MonAKernelSha1   *string
-	MonBKernelSha1   *string
-	Posted           time.Time
-	Started          *time.Time
-	Updated          time.Time
-}
-
 // jobField is one key of the job object: how a request value is read into a Job, copied from a
-// patch, and written on the wire. The table below is the single list of job keys, in upstream's
-// output order.
+// patch, and written on the wire. jobFields (job_keys.gen.go, generated from the spec's Job schema)
+// holds one per key, in upstream's output order.
 type jobField struct {
 	name   string
 	input  bool // settable from a request body
@@ -98,7 +45,8 @@ type jobField struct {
 	encode func(b []byte, j *Job, logHref func(*Job) string) []byte
 }
 
-// field builds a jobField for a value of type T reached through at.
+// field builds a jobField for a value of type T reached through at; dec is nil for the keys the
+// server sets.
 func field[T any](name string, at func(*Job) *T, dec func(json.RawMessage) (T, string), enc func([]byte, T) []byte) jobField {
 	return jobField{
 		name:  name,
@@ -115,18 +63,11 @@ func field[T any](name string, at func(*Job) *T, dec func(json.RawMessage) (T, s
 	}
 }
 
-func text(name string, at func(*Job) **string) jobField {
-	return field(name, at, decodeText, appendText)
-}
-
-func flag(name string, at func(*Job) **bool) jobField { return field(name, at, decodeBool, appendBool) }
-
-func integer(name string, at func(*Job) **int64) jobField {
-	return field(name, at, decodeInt, appendInt)
-}
-
-func anyJSON(name string, at func(*Job) *json.RawMessage) jobField {
-	return field(name, at, decodeJSON, appendJSON)
+// computedField is a key that is written but not stored: log_href, from the server's template.
+func computedField(name string) jobField {
+	return jobField{name: name, encode: func(b []byte, j *Job, logHref func(*Job) string) []byte {
+		return appendString(b, logHref(j))
+	}}
 }
 
 func decodeStatus(raw json.RawMessage) (string, string) {
@@ -163,58 +104,6 @@ func decodeUpdated(raw json.RawMessage) (time.Time, string) {
 		return time.Time{}, msg
 	}
 	return *t, ""
-}
-
-var jobFields = []jobField{
-	{name: "log_href", encode: func(b []byte, j *Job, logHref func(*Job) string) []byte {
-		return appendString(b, logHref(j))
-	}},
-	text("archive_path", func(j *Job) **string { return &j.ArchivePath }),
-	text("description", func(j *Job) **string { return &j.Description }),
-	integer("duration", func(j *Job) **int64 { return &j.Duration }),
-	text("email", func(j *Job) **string { return &j.Email }),
-	text("failure_reason", func(j *Job) **string { return &j.FailureReason }),
-	text("flavor", func(j *Job) **string { return &j.Flavor }),
-	field("job_id", func(j *Job) *string { return &j.JobID }, decodeJobID, appendString),
-	anyJSON("kernel", func(j *Job) *json.RawMessage { return &j.Kernel }),
-	flag("last_in_suite", func(j *Job) **bool { return &j.LastInSuite }),
-	text("machine_type", func(j *Job) **string { return &j.MachineType }),
-	text("name", func(j *Job) **string { return &j.Name }),
-	flag("nuke_on_error", func(j *Job) **bool { return &j.NukeOnError }),
-	text("os_type", func(j *Job) **string { return &j.OsType }),
-	text("os_version", func(j *Job) **string { return &j.OsVersion }),
-	anyJSON("overrides", func(j *Job) *json.RawMessage { return &j.Overrides }),
-	text("owner", func(j *Job) **string { return &j.Owner }),
-	field("pid", func(j *Job) **string { return &j.Pid }, decodeID, appendText),
-	anyJSON("roles", func(j *Job) *json.RawMessage { return &j.Roles }),
-	text("sentry_event", func(j *Job) **string { return &j.SentryEvent }),
-	field("status", func(j *Job) *string { return &j.Status }, decodeStatus, appendString),
-	flag("success", func(j *Job) **bool { return &j.Success }),
-	text("branch", func(j *Job) **string { return &j.Branch }),
-	integer("seed", func(j *Job) **int64 { return &j.Seed }),
-	text("sha1", func(j *Job) **string { return &j.Sha1 }),
-	text("subset", func(j *Job) **string { return &j.Subset }),
-	text("suite", func(j *Job) **string { return &j.Suite }),
-	text("suite_branch", func(j *Job) **string { return &j.SuiteBranch }),
-	text("suite_path", func(j *Job) **string { return &j.SuitePath }),
-	text("suite_relpath", func(j *Job) **string { return &j.SuiteRelpath }),
-	text("suite_repo", func(j *Job) **string { return &j.SuiteRepo }),
-	text("suite_sha1", func(j *Job) **string { return &j.SuiteSha1 }),
-	anyJSON("targets", func(j *Job) *json.RawMessage { return &j.Targets }),
-	anyJSON("tasks", func(j *Job) *json.RawMessage { return &j.Tasks }),
-	field("timestamp", func(j *Job) **time.Time { return &j.Timestamp }, decodeTime, appendTime),
-	text("teuthology_branch", func(j *Job) **string { return &j.TeuthologyBranch }),
-	flag("verbose", func(j *Job) **bool { return &j.Verbose }),
-	text("pcp_grafana_url", func(j *Job) **string { return &j.PcpGrafanaUrl }),
-	integer("priority", func(j *Job) **int64 { return &j.Priority }),
-	text("user", func(j *Job) **string { return &j.User }),
-	text("queue", func(j *Job) **string { return &j.Queue }),
-	text("package_source", func(j *Job) **string { return &j.PackageSource }),
-	text("mon_a_kernel_sha1", func(j *Job) **string { return &j.MonAKernelSha1 }),
-	text("mon_b_kernel_sha1", func(j *Job) **string { return &j.MonBKernelSha1 }),
-	field("posted", func(j *Job) *time.Time { return &j.Posted }, nil, appendWireTime),
-	field("started", func(j *Job) **time.Time { return &j.Started }, nil, appendTime),
-	field("updated", func(j *Job) *time.Time { return &j.Updated }, decodeUpdated, appendWireTime),
 }
 
 func appendWireTime(b []byte, t time.Time) []byte { return appendTime(b, &t) }

@@ -63,8 +63,9 @@ var state struct {
 // set it uses that server (the role needs CREATEDB); otherwise it starts a
 // throwaway cluster with pgcluster in a temporary directory and stops it
 // afterwards. It creates a uniquely named template database, calls
-// prepare(ctx, templateURL) once (run the migrations there; close every
-// connection before returning), runs the tests, drops what it created and
+// prepare(ctx, templateURL) once (run the migrations there, as
+// testserver.Migrated does; close every connection before returning; nil
+// leaves the template empty), runs the tests, drops what it created and
 // exits with m.Run's code.
 //
 // Setup failures are printed to stderr and exit 1 rather than skipping:
@@ -145,6 +146,9 @@ func run(m *testing.M, prepare func(ctx context.Context, databaseURL string) err
 			err = fmt.Errorf("dropping template database: %w", dropErr)
 		}
 	}()
+	if prepare == nil {
+		prepare = func(context.Context, string) error { return nil }
+	}
 	if err := prepare(ctx, tplURL); err != nil {
 		return 0, fmt.Errorf("preparing template database: %w", err)
 	}
@@ -295,3 +299,23 @@ func execSQL(ctx context.Context, connString, sql string) error {
 }
 
 func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// Script runs SQL scripts (each may hold several statements) in the database at databaseURL, in
+// order, and fails the test at the first error.
+func Script(tb testing.TB, databaseURL string, sql ...string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := withConn(ctx, databaseURL, func(conn *pgx.Conn) error {
+		for _, s := range sql {
+			// The simple protocol runs a script of several statements.
+			if _, err := conn.Exec(ctx, s, pgx.QueryExecModeSimpleProtocol); err != nil {
+				return fmt.Errorf("%w\n%.300s", err, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}

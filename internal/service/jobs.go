@@ -8,6 +8,7 @@ import (
 
 	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // CreateJob creates a job from a teuthology job body, creating its run first if needed, and
@@ -39,7 +40,7 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 		job := paddles.Job{RunID: run.ID, JobID: jobID}
 		patch.Apply(&job, true, s.now())
 		status = job.Status
-		id, err := q.InsertJob(ctx, insertParams(&job))
+		id, err := q.InsertJob(ctx, store.JobParams(&job))
 		if err != nil {
 			return notFoundOr(err, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID))
 		}
@@ -92,7 +93,7 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, body []b
 		job := paddles.Job(row)
 		from = patch.Apply(&job, false, s.now())
 		to = job.Status
-		if err := q.UpdateJob(ctx, db.UpdateJobParams(insertParams(&job))); err != nil {
+		if err := q.UpdateJob(ctx, db.UpdateJobParams(store.JobParams(&job))); err != nil {
 			return err
 		}
 		if err := linkTargets(ctx, q, &patch, &job); err != nil {
@@ -205,22 +206,4 @@ func toJobs(rows []db.Job) []paddles.Job {
 		jobs[i] = paddles.Job(r)
 	}
 	return jobs
-}
-
-// insertParams lays a job out as the parameters of InsertJob (and UpdateJob, which shares them).
-func insertParams(j *paddles.Job) db.InsertJobParams {
-	return db.InsertJobParams{
-		RunID: j.RunID, JobID: j.JobID, Status: j.Status, Success: j.Success,
-		ArchivePath: j.ArchivePath, Description: j.Description, Duration: j.Duration, Email: j.Email,
-		FailureReason: j.FailureReason, Flavor: j.Flavor, Kernel: j.Kernel, LastInSuite: j.LastInSuite,
-		MachineType: j.MachineType, Name: j.Name, NukeOnError: j.NukeOnError, OsType: j.OsType,
-		OsVersion: j.OsVersion, Overrides: j.Overrides, Owner: j.Owner, Pid: j.Pid, Roles: j.Roles,
-		SentryEvent: j.SentryEvent, Branch: j.Branch, Seed: j.Seed, Sha1: j.Sha1, Subset: j.Subset,
-		Suite: j.Suite, SuiteBranch: j.SuiteBranch, SuitePath: j.SuitePath, SuiteRelpath: j.SuiteRelpath,
-		SuiteRepo: j.SuiteRepo, SuiteSha1: j.SuiteSha1, Targets: j.Targets, Tasks: j.Tasks,
-		Timestamp: j.Timestamp, TeuthologyBranch: j.TeuthologyBranch, Verbose: j.Verbose,
-		PcpGrafanaUrl: j.PcpGrafanaUrl, Priority: j.Priority, UserName: j.User, Queue: j.Queue,
-		PackageSource: j.PackageSource, MonAKernelSha1: j.MonAKernelSha1, MonBKernelSha1: j.MonBKernelSha1,
-		Posted: j.Posted, Started: j.Started, Updated: j.Updated,
-	}
 }

@@ -17,18 +17,10 @@ import (
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	pgtest.Main(m, func(ctx context.Context, url string) error {
-		pool, err := database.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		return database.Migrate(ctx, pool, slog.New(slog.DiscardHandler))
-	})
-}
+func TestMain(m *testing.M) { pgtest.Main(m, testserver.Migrated) }
 
 func open(t testing.TB) *pgxpool.Pool {
 	t.Helper()

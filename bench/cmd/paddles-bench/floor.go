@@ -11,6 +11,7 @@ import (
 
 	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // The floor: each API operation's SQL, run straight from Go through the generated queries that
@@ -50,7 +51,7 @@ func (f *floor) createJob(ctx context.Context, bj *benchJob, patch *paddles.JobP
 		}
 		job := paddles.Job{RunID: run.ID, JobID: bj.spec.jobID}
 		patch.Apply(&job, true, now())
-		id, err := q.InsertJob(ctx, insertParams(&job))
+		id, err := q.InsertJob(ctx, store.JobParams(&job))
 		if err != nil {
 			return err
 		}
@@ -75,7 +76,7 @@ func (f *floor) updateJob(ctx context.Context, bj *benchJob, patch *paddles.JobP
 		}
 		job := paddles.Job(row)
 		patch.Apply(&job, false, now())
-		if err := q.UpdateJob(ctx, db.UpdateJobParams(insertParams(&job))); err != nil {
+		if err := q.UpdateJob(ctx, db.UpdateJobParams(store.JobParams(&job))); err != nil {
 			return err
 		}
 		if err := linkTargets(ctx, q, patch, &job); err != nil {
@@ -105,23 +106,6 @@ func finishRunWrite(ctx context.Context, q *db.Queries, runID int64, runStatus s
 		ID: runID, Updated: &job.Updated, Suite: suite, Branch: branch, MachineType: machineType,
 		WasRunning: runStatus == paddles.StatusRunning, Started: job.Started,
 	})
-}
-
-func insertParams(j *paddles.Job) db.InsertJobParams {
-	return db.InsertJobParams{
-		RunID: j.RunID, JobID: j.JobID, Status: j.Status, Success: j.Success,
-		ArchivePath: j.ArchivePath, Description: j.Description, Duration: j.Duration, Email: j.Email,
-		FailureReason: j.FailureReason, Flavor: j.Flavor, Kernel: j.Kernel, LastInSuite: j.LastInSuite,
-		MachineType: j.MachineType, Name: j.Name, NukeOnError: j.NukeOnError, OsType: j.OsType,
-		OsVersion: j.OsVersion, Overrides: j.Overrides, Owner: j.Owner, Pid: j.Pid, Roles: j.Roles,
-		SentryEvent: j.SentryEvent, Branch: j.Branch, Seed: j.Seed, Sha1: j.Sha1, Subset: j.Subset,
-		Suite: j.Suite, SuiteBranch: j.SuiteBranch, SuitePath: j.SuitePath, SuiteRelpath: j.SuiteRelpath,
-		SuiteRepo: j.SuiteRepo, SuiteSha1: j.SuiteSha1, Targets: j.Targets, Tasks: j.Tasks,
-		Timestamp: j.Timestamp, TeuthologyBranch: j.TeuthologyBranch, Verbose: j.Verbose,
-		PcpGrafanaUrl: j.PcpGrafanaUrl, Priority: j.Priority, UserName: j.User, Queue: j.Queue,
-		PackageSource: j.PackageSource, MonAKernelSha1: j.MonAKernelSha1, MonBKernelSha1: j.MonBKernelSha1,
-		Posted: j.Posted, Started: j.Started, Updated: j.Updated,
-	}
 }
 
 // newRunParams is service.newRun: what a run's name says, posted at the time of the write.

@@ -16,27 +16,20 @@ import (
 
 	"github.com/ceph/paddles-go/internal/httpapi"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
-// jobColumns are the jobs table's columns in InsertJob's order, with id first.
-var jobColumns = []string{
-	"id", "run_id", "job_id", "status", "success", "archive_path", "description", "duration", "email", "failure_reason",
-	"flavor", "kernel", "last_in_suite", "machine_type", "name", "nuke_on_error", "os_type", "os_version", "overrides",
-	"owner", "pid", "roles", "sentry_event", "branch", "seed", "sha1", "subset", "suite", "suite_branch", "suite_path",
-	"suite_relpath", "suite_repo", "suite_sha1", "targets", "tasks", "timestamp", "teuthology_branch", "verbose",
-	"pcp_grafana_url", "priority", "user", "queue", "package_source", "mon_a_kernel_sha1", "mon_b_kernel_sha1",
-	"posted", "started", "updated",
-}
+// jobColumns are the jobs table's columns, with id first.
+var jobColumns = append([]string{"id", "run_id"}, store.ColumnNames(store.JobColumns)...)
 
 func jobRow(j *paddles.Job) []any {
-	return []any{
-		j.ID, j.RunID, j.JobID, j.Status, j.Success, j.ArchivePath, j.Description, j.Duration, j.Email, j.FailureReason,
-		j.Flavor, rawJSON(j.Kernel), j.LastInSuite, j.MachineType, j.Name, j.NukeOnError, j.OsType, j.OsVersion, rawJSON(j.Overrides),
-		j.Owner, j.Pid, rawJSON(j.Roles), j.SentryEvent, j.Branch, j.Seed, j.Sha1, j.Subset, j.Suite, j.SuiteBranch, j.SuitePath,
-		j.SuiteRelpath, j.SuiteRepo, j.SuiteSha1, rawJSON(j.Targets), rawJSON(j.Tasks), j.Timestamp, j.TeuthologyBranch, j.Verbose,
-		j.PcpGrafanaUrl, j.Priority, j.User, j.Queue, j.PackageSource, j.MonAKernelSha1, j.MonBKernelSha1,
-		j.Posted, j.Started, j.Updated,
+	row := append([]any{j.ID, j.RunID}, store.JobValues(j)...)
+	for i, v := range row {
+		if r, ok := v.(json.RawMessage); ok {
+			row[i] = rawJSON(r)
+		}
 	}
+	return row
 }
 
 // rawJSON passes a stored JSON value to COPY as SQL NULL when absent.
