@@ -77,7 +77,7 @@ check-ts-client: ## generate the TypeScript client types (openapi-typescript) an
 .PHONY: check-clients
 check: check-clients
 
-check-clients: ## generate clients from the served spec with six generators, compile them, check their request bodies are typed, drive the server through one (.ci/check-clients)
+check-clients: ## generate clients from the served spec with six generators, compile them, check their request bodies are typed, drive the server through two (.ci/check-clients)
 	npm ci --silent --no-audit --no-fund
 	.ci/check-clients
 
