@@ -34,8 +34,8 @@ func ValidJobStatus(s string) bool {
 	return false
 }
 
-// Job is one job of a run. Its fields mirror the jobs table column for column, so a database row
-// converts to a Job with a plain type conversion; ID and RunID never reach the wire.
+// Job is one job of a run. Its fields mirror the jobs table column for column (package store maps
+// the rows field by field); ID and RunID never reach the wire.
 type Job struct {
 	ID               int64
 	RunID            int64

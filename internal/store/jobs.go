@@ -10,24 +10,24 @@ import (
 
 // NextJobID returns a fresh job id, for a job posted without one.
 func (q *Q) NextJobID(ctx context.Context) (string, error) {
-	id, err := q.q.NextJobID(ctx)
+	id, err := q.q().NextJobID(ctx)
 	return id, interpret(err)
 }
 
 // InsertJob inserts a job and returns its row id; ErrExists if its run has one by that job_id.
 func (q *Q) InsertJob(ctx context.Context, j *paddles.Job) (int64, error) {
-	id, err := q.q.InsertJob(ctx, jobParams(j))
+	id, err := q.q().InsertJob(ctx, jobParams(j))
 	return id, inserted(err)
 }
 
 // UpdateJob writes every field of an existing job.
 func (q *Q) UpdateJob(ctx context.Context, j *paddles.Job) error {
-	return interpret(q.q.UpdateJob(ctx, db.UpdateJobParams(jobParams(j))))
+	return interpret(q.q().UpdateJob(ctx, db.UpdateJobParams(jobParams(j))))
 }
 
 // LockJob reads a job of a run and locks its row.
 func (q *Q) LockJob(ctx context.Context, runID int64, jobID string) (paddles.Job, error) {
-	row, err := q.q.LockJob(ctx, db.LockJobParams{RunID: runID, JobID: jobID})
+	row, err := q.q().LockJob(ctx, db.LockJobParams{RunID: runID, JobID: jobID})
 	if err != nil {
 		return paddles.Job{}, interpret(err)
 	}
@@ -37,15 +37,15 @@ func (q *Q) LockJob(ctx context.Context, runID int64, jobID string) (paddles.Job
 // LinkJobNodes records that a job ran on the named nodes, creating unknown nodes with the
 // machine type.
 func (q *Q) LinkJobNodes(ctx context.Context, jobID int64, hosts []string, machineType *string) error {
-	if err := q.q.CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: machineType}); err != nil {
+	if err := q.q().CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: machineType}); err != nil {
 		return interpret(err)
 	}
-	return interpret(q.q.LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: jobID, Names: hosts}))
+	return interpret(q.q().LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: jobID, Names: hosts}))
 }
 
 // GetJob returns one job of a run.
 func (q *Q) GetJob(ctx context.Context, runName, jobID string) (paddles.Job, error) {
-	row, err := q.q.GetJob(ctx, db.GetJobParams{RunName: runName, JobID: jobID})
+	row, err := q.q().GetJob(ctx, db.GetJobParams{RunName: runName, JobID: jobID})
 	if err != nil {
 		return paddles.Job{}, interpret(err)
 	}
@@ -54,32 +54,32 @@ func (q *Q) GetJob(ctx context.Context, runName, jobID string) (paddles.Job, err
 
 // JobExists reports whether a run has a job.
 func (q *Q) JobExists(ctx context.Context, runName, jobID string) (bool, error) {
-	ok, err := q.q.JobExists(ctx, db.JobExistsParams{RunName: runName, JobID: jobID})
+	ok, err := q.q().JobExists(ctx, db.JobExistsParams{RunName: runName, JobID: jobID})
 	return ok, interpret(err)
 }
 
 // ListRunJobs returns the jobs of a run, most recently posted first, optionally only those with
 // one status.
 func (q *Q) ListRunJobs(ctx context.Context, runID int64, status *string) ([]paddles.Job, error) {
-	rows, err := q.q.ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Status: status})
+	rows, err := q.q().ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Status: status})
 	return toJobs(rows), interpret(err)
 }
 
 // ListRunJobsByJobID returns the jobs of a run by job_id.
 func (q *Q) ListRunJobsByJobID(ctx context.Context, runID int64) ([]paddles.Job, error) {
-	rows, err := q.q.ListRunJobsByJobID(ctx, runID)
+	rows, err := q.q().ListRunJobsByJobID(ctx, runID)
 	return toJobs(rows), interpret(err)
 }
 
 // DeleteJob deletes one job of a run; ErrNotFound if there is none.
 func (q *Q) DeleteJob(ctx context.Context, runName, jobID string) error {
-	return deleted(q.q.DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID}))
+	return deleted(q.q().DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID}))
 }
 
 // JobsByID returns the jobs of ids, in that order, with their run names, leaving out those that
 // do not exist.
 func (q *Q) JobsByID(ctx context.Context, ids []int64) (jobs []paddles.Job, runNames []string, err error) {
-	rows, err := q.q.JobsByID(ctx, ids)
+	rows, err := q.q().JobsByID(ctx, ids)
 	if err != nil {
 		return nil, nil, interpret(err)
 	}
@@ -105,7 +105,7 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 		l := "%" + escapeLike(*s.Description) + "%"
 		like = &l
 	}
-	ids, err := q.q.SearchJobIDs(ctx, db.SearchJobIDsParams{
+	ids, err := q.q().SearchJobIDs(ctx, db.SearchJobIDsParams{
 		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
 		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
 		Max: limit, Skip: offset,
@@ -113,7 +113,7 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
-	total, err := q.q.CountSearchedJobs(ctx, db.CountSearchedJobsParams{
+	total, err := q.q().CountSearchedJobs(ctx, db.CountSearchedJobsParams{
 		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
 		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
 	})
@@ -122,14 +122,14 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 
 // ExpiryLock takes the advisory lock of job expiry for the transaction, if free.
 func (q *Q) ExpiryLock(ctx context.Context) (bool, error) {
-	ok, err := q.q.ExpiryLock(ctx)
+	ok, err := q.q().ExpiryLock(ctx)
 	return ok, interpret(err)
 }
 
 // ExpireJobs marks dead at most batch stale jobs: active ones not updated since activeBefore,
 // queued ones not since queuedBefore. It returns the statuses they had.
 func (q *Q) ExpireJobs(ctx context.Context, activeBefore, queuedBefore, now time.Time, batch int32) ([]string, error) {
-	old, err := q.q.ExpireJobs(ctx, db.ExpireJobsParams{ActiveBefore: activeBefore, QueuedBefore: queuedBefore,
+	old, err := q.q().ExpireJobs(ctx, db.ExpireJobsParams{ActiveBefore: activeBefore, QueuedBefore: queuedBefore,
 		Batch: batch, Now: now})
 	return old, interpret(err)
 }

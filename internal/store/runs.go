@@ -25,14 +25,14 @@ type LockedRun struct {
 
 // CreateRun creates an empty run; ErrExists if there is one by that name.
 func (q *Q) CreateRun(ctx context.Context, r NewRun) error {
-	_, err := q.q.CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
+	_, err := q.q().CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
 		Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
 	return inserted(err)
 }
 
 // LockRun locks a run's row until the transaction ends.
 func (q *Q) LockRun(ctx context.Context, name string) (LockedRun, error) {
-	r, err := q.q.LockRun(ctx, name)
+	r, err := q.q().LockRun(ctx, name)
 	return LockedRun{ID: r.ID, Status: r.Status}, interpret(err)
 }
 
@@ -44,7 +44,7 @@ func (q *Q) LockOrCreateRun(ctx context.Context, r NewRun) (LockedRun, error) {
 	locked, err := q.LockRun(ctx, r.Name)
 	if errors.Is(err, ErrNotFound) {
 		var created db.LockOrCreateRunRow
-		created, err = q.q.LockOrCreateRun(ctx, db.LockOrCreateRunParams{Name: r.Name, UserName: r.User,
+		created, err = q.q().LockOrCreateRun(ctx, db.LockOrCreateRunParams{Name: r.Name, UserName: r.User,
 			Scheduled: r.Scheduled, Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
 		locked, err = LockedRun{ID: created.ID, Status: created.Status}, interpret(err)
 	}
@@ -62,30 +62,30 @@ type RunWrite struct {
 
 // FinishRunWrite brings the run up to date after one of its jobs was written.
 func (q *Q) FinishRunWrite(ctx context.Context, w RunWrite) error {
-	return interpret(q.q.FinishRunWrite(ctx, db.FinishRunWriteParams{ID: w.RunID, Updated: w.Updated, Suite: w.Suite,
+	return interpret(q.q().FinishRunWrite(ctx, db.FinishRunWriteParams{ID: w.RunID, Updated: w.Updated, Suite: w.Suite,
 		Branch: w.Branch, MachineType: w.MachineType, WasRunning: w.WasRunning, Started: w.Started}))
 }
 
 // RunID returns a run's id.
 func (q *Q) RunID(ctx context.Context, name string) (int64, error) {
-	id, err := q.q.RunID(ctx, name)
+	id, err := q.q().RunID(ctx, name)
 	return id, interpret(err)
 }
 
 // RunExists reports whether a run exists.
 func (q *Q) RunExists(ctx context.Context, name string) (bool, error) {
-	ok, err := q.q.RunExists(ctx, name)
+	ok, err := q.q().RunExists(ctx, name)
 	return ok, interpret(err)
 }
 
 // DeleteRun deletes a run and its jobs; ErrNotFound if there is none.
 func (q *Q) DeleteRun(ctx context.Context, name string) error {
-	return deleted(q.q.DeleteRun(ctx, name))
+	return deleted(q.q().DeleteRun(ctx, name))
 }
 
 // RunsByID returns the runs of ids in that order, leaving out those that do not exist.
 func (q *Q) RunsByID(ctx context.Context, ids []int64) ([]paddles.Run, error) {
-	rows, err := q.q.RunsByID(ctx, ids)
+	rows, err := q.q().RunsByID(ctx, ids)
 	if err != nil {
 		return nil, interpret(err)
 	}
@@ -104,22 +104,22 @@ func (q *Q) RunsByID(ctx context.Context, ids []int64) ([]paddles.Run, error) {
 
 // LatestRunIDs returns a page of run ids, most recently posted first, and the number of runs.
 func (q *Q) LatestRunIDs(ctx context.Context, limit *int64, offset int64) ([]int64, int64, error) {
-	ids, err := q.q.LatestRunIDs(ctx, db.LatestRunIDsParams{Max: limit, Skip: offset})
+	ids, err := q.q().LatestRunIDs(ctx, db.LatestRunIDsParams{Max: limit, Skip: offset})
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
-	total, err := q.q.CountRuns(ctx)
+	total, err := q.q().CountRuns(ctx)
 	return ids, total, interpret(err)
 }
 
 // QueuedRunIDs returns a page of the ids of runs with queued jobs, scheduled earliest first, and
 // the number of such runs.
 func (q *Q) QueuedRunIDs(ctx context.Context, limit *int64, offset int64) ([]int64, int64, error) {
-	ids, err := q.q.QueuedRunIDs(ctx, db.QueuedRunIDsParams{Max: limit, Skip: offset})
+	ids, err := q.q().QueuedRunIDs(ctx, db.QueuedRunIDsParams{Max: limit, Skip: offset})
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
-	total, err := q.q.CountQueuedRuns(ctx)
+	total, err := q.q().CountQueuedRuns(ctx)
 	return ids, total, interpret(err)
 }
 
@@ -130,7 +130,7 @@ func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int6
 	if err != nil {
 		return nil, 0, err
 	}
-	ids, err := q.q.FilteredRunIDs(ctx, db.FilteredRunIDsParams{
+	ids, err := q.q().FilteredRunIDs(ctx, db.FilteredRunIDsParams{
 		Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
 		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
 		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: limit, Skip: offset,
@@ -138,7 +138,7 @@ func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int6
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
-	total, err := q.q.CountFilteredRuns(ctx, args)
+	total, err := q.q().CountFilteredRuns(ctx, args)
 	return ids, total, interpret(err)
 }
 
@@ -149,7 +149,7 @@ func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key stri
 	if err != nil {
 		return nil, err
 	}
-	values, err := q.q.FilteredRunValues(ctx, db.FilteredRunValuesParams{
+	values, err := q.q().FilteredRunValues(ctx, db.FilteredRunValuesParams{
 		Field: key, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
 		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
 		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
@@ -165,7 +165,7 @@ func (q *Q) filterArgs(ctx context.Context, f paddles.RunFilter) (db.CountFilter
 		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before,
 	}
 	if f.Sha1Prefix != nil {
-		ids, err := q.q.Sha1RunIDs(ctx, escapeLike(*f.Sha1Prefix))
+		ids, err := q.q().Sha1RunIDs(ctx, escapeLike(*f.Sha1Prefix))
 		if err != nil {
 			return args, interpret(err)
 		}
