@@ -55,7 +55,11 @@ func seedStale(t testing.TB, svc *service.Service) {
 	for i, j := range jobs {
 		run := fmt.Sprintf("run-%d", i%3)
 		body := fmt.Sprintf(`{"job_id": %q, "status": %q, "updated": %q}`, j.id, j.status, paddles.FormatTime(t0.Add(-j.age)))
-		if _, err := svc.CreateJob(ctx, run, []byte(body)); err != nil {
+		patch, err := paddles.ParseJobPatch([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateJob(ctx, run, patch); err != nil {
 			t.Fatal(err)
 		}
 	}
