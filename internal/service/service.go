@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/store"
 )
@@ -24,10 +22,6 @@ type Options struct {
 	AssignJobIDs bool
 	// Now returns the current time; tests may pin it.
 	Now func() time.Time
-	// Replica, if set, is a streaming replica of the database for browse-only reads, used while
-	// its replay is at most MaxReplicaLag behind.
-	Replica       *pgxpool.Pool
-	MaxReplicaLag time.Duration
 	// StatusChanged, if set, is told of every job status change once it is committed ("" as from
 	// for a new job): upstream paddles fed the same signal to statsd.
 	StatusChanged func(from, to string)
@@ -40,8 +34,8 @@ type Service struct {
 	log  *slog.Logger
 }
 
-// New returns a Service on pool.
-func New(pool *pgxpool.Pool, opts Options, log *slog.Logger) *Service {
+// New returns a Service on the store st.
+func New(st *store.Store, opts Options, log *slog.Logger) *Service {
 	if opts.RunsPageSize <= 0 {
 		opts.RunsPageSize = 100
 	}
@@ -51,7 +45,7 @@ func New(pool *pgxpool.Pool, opts Options, log *slog.Logger) *Service {
 	if opts.StatusChanged == nil {
 		opts.StatusChanged = func(string, string) {}
 	}
-	return &Service{st: store.New(pool, opts.Replica, opts.MaxReplicaLag, log), opts: opts, log: log}
+	return &Service{st: st, opts: opts, log: log}
 }
 
 // now is the time of a write, at the microsecond precision PostgreSQL stores.
