@@ -40,11 +40,11 @@ func TestAnswersFitGeneratedTypes(t *testing.T) {
 		fit  func([]byte) error
 	}{
 		{"createJob", created.Body, fits[api.JobCreated]},
-		{"getJob", c.get(run + "/jobs/7510032/").must(t, 200).Body, fits[api.Job]},
-		{"getRun", c.get(run + "/").must(t, 200).Body, fits[api.RunDetail]},
+		{"getJob", c.get(run+"/jobs/7510032/").must(t, 200).Body, fits[api.Job]},
+		{"getRun", c.get(run+"/").must(t, 200).Body, fits[api.RunDetail]},
 		{"listRuns", c.get("/runs/").must(t, 200).Body, fits[[]api.Run]},
 		{"listRuns?fields", c.get("/runs/?fields=name,status").must(t, 200).Body, fits[[]api.PartialRun]},
-		{"listRunJobs", c.get(run + "/jobs/").must(t, 200).Body, fits[[]api.Job]},
+		{"listRunJobs", c.get(run+"/jobs/").must(t, 200).Body, fits[[]api.Job]},
 		{"searchJobs", c.get("/jobs/?status=running").must(t, 200).Body, fits[[]api.Job]},
 		{"filterRuns", c.get("/runs/suite/rados/").must(t, 200).Body, fits[[]api.Run]},
 		{"getNode (a VM)", c.get("/nodes/vm1/").must(t, 200).Body, fits[api.Node]},
