@@ -28,6 +28,7 @@ import (
 	"github.com/ceph/paddles-go/internal/metrics"
 	"github.com/ceph/paddles-go/internal/pgcluster"
 	"github.com/ceph/paddles-go/internal/service"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 const usage = `paddles: stores and reports test results for Ceph's teuthology.
@@ -245,18 +246,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		publicURL = "http://" + displayAddr(ln.Addr().(*net.TCPAddr))
 	}
 	opts := service.Options{RunsPageSize: c.runsPageSize, AssignJobIDs: c.assignJobIDs, StatusChanged: m.StatusChanged}
+	var replica *pgxpool.Pool
 	if c.readDatabaseURL != "" {
 		// The replica may be down now: the service falls back to the primary until it answers.
-		replica, err := database.OpenWith(ctx, c.readDatabaseURL, database.PoolOptions{MaxConns: int32(c.dbMaxConns),
+		replica, err = database.OpenWith(ctx, c.readDatabaseURL, database.PoolOptions{MaxConns: int32(c.dbMaxConns),
 			StatementTimeout: c.dbStatementTimeout, ApplicationName: "paddles", Lazy: true})
 		if err != nil {
 			return fmt.Errorf("read database: %w", err)
 		}
 		defer replica.Close()
-		opts.Replica, opts.MaxReplicaLag = replica, c.maxReplicaLag
 		log.Info("browse-only reads may use a replica", "url", redactURL(c.readDatabaseURL), "max_lag", c.maxReplicaLag)
 	}
-	svc := service.New(pool, opts, log)
+	svc := service.New(store.New(pool, replica, c.maxReplicaLag, log), opts, log)
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			PublicURL:          publicURL,
@@ -360,7 +361,7 @@ func expireJobs(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer closeDB()
-	n, busy, err := service.New(pool, service.Options{}, log).ExpireJobs(ctx, c.expiry)
+	n, busy, err := service.New(store.New(pool, nil, 0, log), service.Options{}, log).ExpireJobs(ctx, c.expiry)
 	if err != nil {
 		return err
 	}

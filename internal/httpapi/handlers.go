@@ -55,7 +55,11 @@ func (h *handlers) runPage(page service.RunPage, sel paddles.RunFields) jsonPage
 }
 
 func (h *handlers) CreateRun(ctx context.Context, req api.CreateRunRequestObject) (api.CreateRunResponseObject, error) {
-	if err := h.svc.CreateRun(ctx, *req.Body); err != nil {
+	name, err := paddles.ParseRunBody(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.svc.CreateRun(ctx, name); err != nil {
 		return nil, err
 	}
 	return jsonBody(`{}`), nil
@@ -102,7 +106,15 @@ func (h *handlers) ListRunJobs(ctx context.Context, req api.ListRunJobsRequestOb
 }
 
 func (h *handlers) CreateJob(ctx context.Context, req api.CreateJobRequestObject) (api.CreateJobResponseObject, error) {
-	id, err := h.svc.CreateJob(ctx, req.Name, *req.Body)
+	// A bad run name is the answer before a bad body.
+	if err := paddles.ValidateRunName(req.Name); err != nil {
+		return nil, err
+	}
+	patch, err := paddles.ParseJobPatch(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	id, err := h.svc.CreateJob(ctx, req.Name, patch)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +142,11 @@ func (h *handlers) HeadJob(ctx context.Context, req api.HeadJobRequestObject) (a
 }
 
 func (h *handlers) UpdateJob(ctx context.Context, req api.UpdateJobRequestObject) (api.UpdateJobResponseObject, error) {
-	if err := h.svc.UpdateJob(ctx, req.Name, req.JobId, *req.Body); err != nil {
+	patch, err := paddles.ParseJobPatch(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.svc.UpdateJob(ctx, req.Name, req.JobId, patch); err != nil {
 		return nil, err
 	}
 	return jsonBody(`{}`), nil

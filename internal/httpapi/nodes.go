@@ -47,7 +47,11 @@ func appendNodes(b []byte, nodes []service.NodeView) []byte {
 }
 
 func (h *handlers) CreateNode(ctx context.Context, req api.CreateNodeRequestObject) (api.CreateNodeResponseObject, error) {
-	return jsonBody(`{}`), h.svc.CreateNode(ctx, *req.Body)
+	patch, name, err := paddles.ParseNodePatch(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return jsonBody(`{}`), h.svc.CreateNode(ctx, name, patch)
 }
 
 func (h *handlers) GetNode(ctx context.Context, req api.GetNodeRequestObject) (api.GetNodeResponseObject, error) {
@@ -59,7 +63,11 @@ func (h *handlers) GetNode(ctx context.Context, req api.GetNodeRequestObject) (a
 }
 
 func (h *handlers) UpdateNode(ctx context.Context, req api.UpdateNodeRequestObject) (api.UpdateNodeResponseObject, error) {
-	return jsonBody(`{}`), h.svc.UpdateNode(ctx, req.Node, *req.Body)
+	patch, _, err := paddles.ParseNodePatch(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return jsonBody(`{}`), h.svc.UpdateNode(ctx, req.Node, patch)
 }
 
 func (h *handlers) DeleteNode(ctx context.Context, req api.DeleteNodeRequestObject) (api.DeleteNodeResponseObject, error) {
@@ -67,7 +75,11 @@ func (h *handlers) DeleteNode(ctx context.Context, req api.DeleteNodeRequestObje
 }
 
 func (h *handlers) lockNode(ctx context.Context, node string, body []byte) (jsonBody, error) {
-	n, err := h.svc.LockNode(ctx, node, body)
+	patch, _, err := paddles.ParseNodePatch(body)
+	if err != nil {
+		return nil, err
+	}
+	n, err := h.svc.LockNode(ctx, node, patch)
 	if err != nil {
 		return nil, err
 	}
@@ -202,11 +214,19 @@ func (h *handlers) ListQueues(ctx context.Context, req api.ListQueuesRequestObje
 }
 
 func (h *handlers) CreateQueue(ctx context.Context, req api.CreateQueueRequestObject) (api.CreateQueueResponseObject, error) {
-	return jsonBody(`{}`), h.svc.CreateQueue(ctx, *req.Body)
+	patch, err := paddles.ParseQueuePatch(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return jsonBody(`{}`), h.svc.CreateQueue(ctx, patch)
 }
 
 func (h *handlers) UpdateQueue(ctx context.Context, req api.UpdateQueueRequestObject) (api.UpdateQueueResponseObject, error) {
-	return jsonBody(`{}`), h.svc.UpdateQueue(ctx, *req.Body)
+	patch, err := paddles.ParseQueuePatch(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return jsonBody(`{}`), h.svc.UpdateQueue(ctx, patch)
 }
 
 func (h *handlers) PopQueue(ctx context.Context, req api.PopQueueRequestObject) (api.PopQueueResponseObject, error) {

@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // VerifyOptions tune a verification.
@@ -31,7 +31,7 @@ type VerifyOptions struct {
 // Verification is the outcome of comparing an upstream database with this server's.
 type Verification struct {
 	Upstream Counts // what this server's database should hold
-	Here     db.ImportCountsRow
+	Here     store.Counts
 	Seed     uint64
 
 	Runs, Jobs, Nodes, Queues int // rows compared field by field
@@ -95,7 +95,7 @@ func Verify(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Ve
 	if v.Upstream, err = src.counts(ctx); err != nil {
 		return nil, err
 	}
-	if v.Here, err = db.New(target).ImportCounts(ctx); err != nil {
+	if v.Here, err = store.ImportCounts(ctx, target); err != nil {
 		return nil, err
 	}
 	if err := v.checkpoint(ctx, target, src.key); err != nil {

@@ -47,7 +47,8 @@ type kind int
 
 const (
 	kText   kind = iota // nullable string
-	kID                 // string, also read from a number (job_id, pid)
+	kID                 // nullable string, also read from a number (pid)
+	kJobID              // the job's id: a string, also read from a number, never null
 	kBool               // nullable boolean
 	kInt                // nullable integer, read from any number (rounded)
 	kJSON               // any JSON value, stored as sent
@@ -55,6 +56,20 @@ const (
 	kWhen               // timestamp, never null (posted, updated)
 	kStatus             // the job status, never null
 )
+
+// kinds say, for each kind, its Go type, its SQL type, and how jobFields reaches, reads and
+// writes it (package paddles' accessor type, decoder and encoder).
+var kinds = map[kind]struct{ goType, sqlType, at, dec, enc string }{
+	kText:   {"*string", "text", "**string", "decodeText", "appendText"},
+	kID:     {"*string", "text", "**string", "decodeID", "appendText"},
+	kJobID:  {"string", "text", "*string", "decodeJobID", "appendString"},
+	kBool:   {"*bool", "boolean", "**bool", "decodeBool", "appendBool"},
+	kInt:    {"*int64", "bigint", "**int64", "decodeInt", "appendInt"},
+	kJSON:   {"json.RawMessage", "json", "*json.RawMessage", "decodeJSON", "appendJSON"},
+	kTime:   {"*time.Time", "timestamptz", "**time.Time", "decodeTime", "appendTime"},
+	kWhen:   {"time.Time", "timestamptz", "*time.Time", "decodeUpdated", "appendWireTime"},
+	kStatus: {"string", "text", "*string", "decodeStatus", "appendString"},
+}
 
 type key struct {
 	name     string
@@ -137,7 +152,10 @@ func jobKeys(spec []byte) ([]key, error) {
 		case ref == "#/components/schemas/Timestamp":
 			k.kind, k.notNull = kWhen, true
 		case typ == "string" && lookup(input, name) != nil && lookup(input, name, "oneOf") != nil:
-			k.kind, k.notNull = kID, !nullable
+			k.kind = kID
+			if !nullable {
+				k.kind, k.notNull = kJobID, true
+			}
 		case typ == "string" && nullable:
 			k.kind = kText
 		case typ == "string" && k.computed:
@@ -410,7 +428,7 @@ func previousColumns() ([]string, error) {
 }
 
 func sqlType(k *key) string {
-	t := map[kind]string{kText: "text", kID: "text", kBool: "boolean", kInt: "bigint", kJSON: "json", kTime: "timestamptz", kWhen: "timestamptz", kStatus: "text"}[k.kind]
+	t := kinds[k.kind].sqlType
 	if k.notNull {
 		t += " NOT NULL"
 	}
@@ -468,55 +486,24 @@ func goName(name string) string {
 	return b.String()
 }
 
-func goType(k *key) string {
-	return map[kind]string{kText: "*string", kID: "*string", kBool: "*bool", kInt: "*int64", kJSON: "json.RawMessage",
-		kTime: "*time.Time", kWhen: "time.Time", kStatus: "string"}[k.kind]
-}
-
 func domainFile(keys []key, cols []column) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "// %s\n\npackage paddles\n\nimport (\n\t\"encoding/json\"\n\t\"time\"\n)\n\n", header)
 	b.WriteString("// Job is one job of a run: a field per key of the Job schema, in the jobs table's order. ID and\n// RunID are the database's and never reach the wire.\ntype Job struct {\n\tID    int64\n\tRunID int64\n")
 	for _, c := range cols {
-		t := goType(c.key)
-		if c.key.kind == kID && c.key.notNull {
-			t = "string"
-		}
-		fmt.Fprintf(&b, "\t%s %s\n", goName(c.name), t)
+		fmt.Fprintf(&b, "\t%s %s\n", goName(c.name), kinds[c.key.kind].goType)
 	}
 	b.WriteString("}\n\n// jobFields are the job keys in the Job schema's order, which is upstream's output order.\nvar jobFields = []jobField{\n")
 	for _, k := range keys {
-		at := func(t string) string {
-			return fmt.Sprintf("func(j *Job) %s { return &j.%s }", t, goName(k.name))
-		}
-		dec := func(d string) string {
-			if !k.input {
-				return "nil"
-			}
-			return d
-		}
-		switch {
-		case k.computed:
+		if k.computed {
 			fmt.Fprintf(&b, "\tcomputedField(%q),\n", k.name)
-		case k.kind == kText:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendText),\n", k.name, at("**string"), dec("decodeText"))
-		case k.kind == kID && k.notNull:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendString),\n", k.name, at("*string"), dec("decodeJobID"))
-		case k.kind == kID:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendText),\n", k.name, at("**string"), dec("decodeID"))
-		case k.kind == kBool:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendBool),\n", k.name, at("**bool"), dec("decodeBool"))
-		case k.kind == kInt:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendInt),\n", k.name, at("**int64"), dec("decodeInt"))
-		case k.kind == kJSON:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendJSON),\n", k.name, at("*json.RawMessage"), dec("decodeJSON"))
-		case k.kind == kTime:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendTime),\n", k.name, at("**time.Time"), dec("decodeTime"))
-		case k.kind == kWhen:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendWireTime),\n", k.name, at("*time.Time"), dec("decodeUpdated"))
-		case k.kind == kStatus:
-			fmt.Fprintf(&b, "\tfield(%q, %s, %s, appendString),\n", k.name, at("*string"), dec("decodeStatus"))
+			continue
 		}
+		c, dec := kinds[k.kind], "nil"
+		if k.input {
+			dec = kinds[k.kind].dec
+		}
+		fmt.Fprintf(&b, "\tfield(%q, func(j *Job) %s { return &j.%s }, %s, %s),\n", k.name, c.at, goName(k.name), dec, c.enc)
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Node is a test machine. Its fields mirror the nodes table, so a row converts with a plain type
-// conversion; ID and VmHostID never reach the wire (vm_host is written as the host node).
+// Node is a test machine. Its fields mirror the nodes table (package store maps the rows field by
+// field); ID and VmHostID never reach the wire (vm_host is written as the host node).
 type Node struct {
 	ID          int64
 	Name        string

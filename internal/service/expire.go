@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // Expiry says when jobs are stale: running, waiting or unknown jobs not updated for Active, and
@@ -24,19 +24,14 @@ const expiryBatch = 1000
 func (s *Service) ExpireJobs(ctx context.Context, e Expiry) (expired int64, busy bool, err error) {
 	for {
 		var old []string
-		err := s.inTx(ctx, readWrite, func(q *db.Queries) error {
+		err := s.st.Write(ctx, func(q *store.Q) error {
 			locked, err := q.ExpiryLock(ctx)
 			if err != nil || !locked {
 				busy = !locked
 				return err
 			}
 			now := s.now()
-			old, err = q.ExpireJobs(ctx, db.ExpireJobsParams{
-				ActiveBefore: now.Add(-e.Active),
-				QueuedBefore: now.Add(-e.Queued),
-				Batch:        expiryBatch,
-				Now:          now,
-			})
+			old, err = q.ExpireJobs(ctx, now.Add(-e.Active), now.Add(-e.Queued), now, expiryBatch)
 			return err
 		})
 		for _, status := range old {

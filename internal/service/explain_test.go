@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -83,7 +82,7 @@ func TestListingsUseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	svc := service.New(pool, service.Options{}, slog.New(slog.DiscardHandler))
+	svc := newService(pool, service.Options{})
 	count, first, far := 100, 1, 20
 	branch, sha1 := "branch-7", "c4ca42"
 	for _, page := range []int{first, far} {

@@ -17,7 +17,7 @@ const readyTimeout = 3 * time.Second
 func (s *Service) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	err := database.CheckReady(ctx, s.pool)
+	err := s.st.Ready(ctx)
 	if err == nil {
 		return nil
 	}

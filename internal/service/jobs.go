@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/store"
 )
@@ -14,12 +11,8 @@ import (
 // CreateJob creates a job from a teuthology job body, creating its run first if needed, and
 // returns the job's id. The run's row stays locked until the transaction ends, so concurrent
 // writers of one run take turns and its results never miss a job.
-func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (string, error) {
+func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.JobPatch) (string, error) {
 	if err := paddles.ValidateRunName(runName); err != nil {
-		return "", err
-	}
-	patch, err := paddles.ParseJobPatch(body)
-	if err != nil {
 		return "", err
 	}
 	jobID, ok := patch.JobID()
@@ -27,8 +20,8 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 		return "", paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
 	}
 	var status string
-	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
-		run, err := lockOrCreateRun(ctx, q, s.newRun(runName))
+	err := s.st.Write(ctx, func(q *store.Q) error {
+		run, err := q.LockOrCreateRun(ctx, s.newRun(runName))
 		if err != nil {
 			return err
 		}
@@ -40,67 +33,51 @@ func (s *Service) CreateJob(ctx context.Context, runName string, body []byte) (s
 		job := paddles.Job{RunID: run.ID, JobID: jobID}
 		patch.Apply(&job, true, s.now())
 		status = job.Status
-		id, err := q.InsertJob(ctx, store.JobParams(&job))
-		if err != nil {
-			return notFoundOr(err, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID))
+		if job.ID, err = q.InsertJob(ctx, &job); err != nil {
+			return err
 		}
-		job.ID = id
 		if err := linkTargets(ctx, q, &patch, &job); err != nil {
 			return err
 		}
-		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
+		return s.finishRunWrite(ctx, q, run, &patch, &job)
 	})
+	if errors.Is(err, store.ErrExists) {
+		return jobID, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID)
+	}
 	if err == nil {
 		s.opts.StatusChanged("", status)
 	}
 	return jobID, err
 }
 
-// lockOrCreateRun locks the run's row, creating the run first if needed. A run usually exists
-// already (it has tens to hundreds of jobs), so it is locked with SELECT ... FOR UPDATE, and the
-// upsert, which locks too but writes a new version of the row every time, is left for the
-// first job.
-func lockOrCreateRun(ctx context.Context, q *db.Queries, run db.LockOrCreateRunParams) (db.LockRunRow, error) {
-	locked, err := q.LockRun(ctx, run.Name)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var created db.LockOrCreateRunRow
-		created, err = q.LockOrCreateRun(ctx, run)
-		locked = db.LockRunRow(created)
-	}
-	return locked, err
-}
-
 // UpdateJob applies a job body to an existing job. The job_id can never change.
-func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, body []byte) error {
-	patch, err := paddles.ParseJobPatch(body)
-	if err != nil {
-		return err
-	}
+func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, patch paddles.JobPatch) error {
 	if id, ok := patch.JobID(); ok && id != jobID {
 		return paddles.Errorf(paddles.Invalid, "job_id cannot be changed (from %s to %s)", jobID, id)
 	}
-	notFound := paddles.Errorf(paddles.NotFound, "attempted to update a non-existent job")
 	var from, to string
-	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
+	err := s.st.Write(ctx, func(q *store.Q) error {
 		run, err := q.LockRun(ctx, runName)
 		if err != nil {
-			return notFoundOr(err, notFound)
+			return err
 		}
-		row, err := q.LockJob(ctx, db.LockJobParams{RunID: run.ID, JobID: jobID})
+		job, err := q.LockJob(ctx, run.ID, jobID)
 		if err != nil {
-			return notFoundOr(err, notFound)
+			return err
 		}
-		job := paddles.Job(row)
 		from = patch.Apply(&job, false, s.now())
 		to = job.Status
-		if err := q.UpdateJob(ctx, db.UpdateJobParams(store.JobParams(&job))); err != nil {
+		if err := q.UpdateJob(ctx, &job); err != nil {
 			return err
 		}
 		if err := linkTargets(ctx, q, &patch, &job); err != nil {
 			return err
 		}
-		return s.finishRunWrite(ctx, q, run.ID, run.Status, &patch, &job)
+		return s.finishRunWrite(ctx, q, run, &patch, &job)
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return paddles.Errorf(paddles.NotFound, "attempted to update a non-existent job")
+	}
 	if err == nil && from != to {
 		s.opts.StatusChanged(from, to)
 	}
@@ -109,7 +86,7 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, body []b
 
 // linkTargets records the nodes a job's targets name ("user@host" keys), creating unknown nodes
 // with the job's machine type, so that node job history works. Links are never removed.
-func linkTargets(ctx context.Context, q *db.Queries, patch *paddles.JobPatch, job *paddles.Job) error {
+func linkTargets(ctx context.Context, q *store.Q, patch *paddles.JobPatch, job *paddles.Job) error {
 	if !patch.Has("targets") {
 		return nil
 	}
@@ -117,38 +94,39 @@ func linkTargets(ctx context.Context, q *db.Queries, patch *paddles.JobPatch, jo
 	if len(hosts) == 0 {
 		return nil
 	}
-	if err := q.CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: job.MachineType}); err != nil {
-		return err
-	}
-	return q.LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: job.ID, Names: hosts})
+	return q.LinkJobNodes(ctx, job.ID, hosts, job.MachineType)
 }
 
 // finishRunWrite brings the run up to date after one of its jobs was written: the trigger has
 // already counted the job's status; the run also takes the job's write time, the suite, branch
 // and machine type it reported, and its start time when the run has just begun running.
-func (s *Service) finishRunWrite(ctx context.Context, q *db.Queries, runID int64, runStatus string, patch *paddles.JobPatch, job *paddles.Job) error {
+func (s *Service) finishRunWrite(ctx context.Context, q *store.Q, run store.LockedRun, patch *paddles.JobPatch, job *paddles.Job) error {
 	suite, branch, machineType := patch.RunFields()
-	return q.FinishRunWrite(ctx, db.FinishRunWriteParams{
-		ID:          runID,
+	return q.FinishRunWrite(ctx, store.RunWrite{
+		RunID:       run.ID,
 		Updated:     &job.Updated,
 		Suite:       suite,
 		Branch:      branch,
 		MachineType: machineType,
-		WasRunning:  runStatus == paddles.StatusRunning,
+		WasRunning:  run.Status == paddles.StatusRunning,
 		Started:     job.Started,
 	})
+}
+
+func jobNotFound(runName, jobID string) error {
+	return paddles.Errorf(paddles.NotFound, "job with job_id %s not found in run %s", jobID, runName)
 }
 
 // GetJob returns one job.
 func (s *Service) GetJob(ctx context.Context, runName, jobID string) (paddles.Job, error) {
 	if !storable(runName, jobID) {
-		return paddles.Job{}, paddles.Errorf(paddles.NotFound, "job with job_id %s not found in run %s", jobID, runName)
+		return paddles.Job{}, jobNotFound(runName, jobID)
 	}
-	row, err := s.q.GetJob(ctx, db.GetJobParams{RunName: runName, JobID: jobID})
-	if err != nil {
-		return paddles.Job{}, s.wrap(notFoundOr(err, paddles.Errorf(paddles.NotFound, "job with job_id %s not found in run %s", jobID, runName)))
+	job, err := s.st.GetJob(ctx, runName, jobID)
+	if errors.Is(err, store.ErrNotFound) {
+		return job, jobNotFound(runName, jobID)
 	}
-	return paddles.Job(row), nil
+	return job, err
 }
 
 // JobExists reports whether a job exists.
@@ -156,8 +134,7 @@ func (s *Service) JobExists(ctx context.Context, runName, jobID string) (bool, e
 	if !storable(runName, jobID) {
 		return false, nil
 	}
-	ok, err := s.q.JobExists(ctx, db.JobExistsParams{RunName: runName, JobID: jobID})
-	return ok, s.wrap(err)
+	return s.st.JobExists(ctx, runName, jobID)
 }
 
 // ListRunJobs returns the jobs of a run, most recently posted first, optionally only those with
@@ -167,15 +144,17 @@ func (s *Service) ListRunJobs(ctx context.Context, runName string, status *strin
 		return nil, paddles.Errorf(paddles.Invalid, "invalid status %q", *status)
 	}
 	var jobs []paddles.Job
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+	err := s.st.Read(ctx, func(q *store.Q) error {
 		runID, err := q.RunID(ctx, runName)
 		if err != nil {
-			return notFoundOr(err, runNotFound(runName))
+			return err
 		}
-		rows, err := q.ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Status: status})
-		jobs = toJobs(rows)
+		jobs, err = q.ListRunJobs(ctx, runID, status)
 		return err
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, runNotFound(runName)
+	}
 	return jobs, err
 }
 
@@ -188,22 +167,14 @@ func (s *Service) DeleteJob(ctx context.Context, runName, jobID string) error {
 	if !storable(runName, jobID) {
 		return notFound
 	}
-	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
+	err := s.st.Write(ctx, func(q *store.Q) error {
 		if _, err := q.LockRun(ctx, runName); err != nil {
-			return notFoundOr(err, notFound)
+			return err
 		}
-		n, err := q.DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID})
-		if err == nil && n == 0 {
-			return notFound
-		}
-		return err
+		return q.DeleteJob(ctx, runName, jobID)
 	})
-}
-
-func toJobs(rows []db.Job) []paddles.Job {
-	jobs := make([]paddles.Job, len(rows))
-	for i, r := range rows {
-		jobs[i] = paddles.Job(r)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound
 	}
-	return jobs
+	return err
 }

@@ -2,12 +2,13 @@ package service
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // NodeView is a node and its VM host, as the API shows them.
@@ -35,15 +36,11 @@ func (s *Service) ListNodes(ctx context.Context, nq NodeQuery) ([]NodeView, erro
 		limit = &n
 	}
 	var views []NodeView
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
-		rows, err := q.ListNodes(ctx, db.ListNodesParams{MachineTypes: nq.MachineTypes, Locked: nq.Locked, Up: nq.Up,
+	err := s.st.Read(ctx, func(q *store.Q) error {
+		nodes, err := q.ListNodes(ctx, store.NodeFilter{MachineTypes: nq.MachineTypes, Locked: nq.Locked, Up: nq.Up,
 			OsType: nq.OsType, OsVersion: nq.OsVersion, LockedBy: nq.LockedBy, Max: limit})
 		if err != nil {
 			return err
-		}
-		nodes := make([]hostedNode, len(rows))
-		for i, r := range rows {
-			nodes[i] = hostedNode{r.Node, r.HostName}
 		}
 		views, err = withHosts(ctx, q, nodes)
 		return err
@@ -51,18 +48,12 @@ func (s *Service) ListNodes(ctx context.Context, nq NodeQuery) ([]NodeView, erro
 	return views, err
 }
 
-// hostedNode is a node row and its VM host's name.
-type hostedNode struct {
-	node db.Node
-	host *string
-}
-
 // withHosts reads the VM hosts of nodes in one query.
-func withHosts(ctx context.Context, q *db.Queries, nodes []hostedNode) ([]NodeView, error) {
+func withHosts(ctx context.Context, q *store.Q, nodes []store.HostedNode) ([]NodeView, error) {
 	var names []string
 	for _, n := range nodes {
-		if n.host != nil {
-			names = append(names, *n.host)
+		if n.Host != nil {
+			names = append(names, *n.Host)
 		}
 	}
 	hosts := map[string]*paddles.Node{}
@@ -72,15 +63,15 @@ func withHosts(ctx context.Context, q *db.Queries, nodes []hostedNode) ([]NodeVi
 			return nil, err
 		}
 		for _, r := range rows {
-			h := paddles.Node(r.Node)
+			h := r.Node
 			hosts[h.Name] = &h
 		}
 	}
 	views := make([]NodeView, len(nodes))
 	for i, n := range nodes {
-		views[i].Node = paddles.Node(n.node)
-		if n.host != nil {
-			views[i].Host = hosts[*n.host]
+		views[i].Node = n.Node
+		if n.Host != nil {
+			views[i].Host = hosts[*n.Host]
 		}
 	}
 	return views, nil
@@ -94,15 +85,15 @@ func (s *Service) GetNode(ctx context.Context, name string) (NodeView, error) {
 	if !storable(name) {
 		return view, nodeNotFound()
 	}
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
-		rows, err := q.GetNodes(ctx, []string{name})
+	err := s.st.Read(ctx, func(q *store.Q) error {
+		nodes, err := q.GetNodes(ctx, []string{name})
 		if err != nil {
 			return err
 		}
-		if len(rows) == 0 {
+		if len(nodes) == 0 {
 			return nodeNotFound()
 		}
-		views, err := withHosts(ctx, q, []hostedNode{{rows[0].Node, rows[0].HostName}})
+		views, err := withHosts(ctx, q, nodes[:1])
 		if err == nil {
 			view = views[0]
 		}
@@ -111,34 +102,30 @@ func (s *Service) GetNode(ctx context.Context, name string) (NodeView, error) {
 	return view, err
 }
 
-// CreateNode creates a node from a body with a name and any node keys. No lock rule applies to a
-// new node, as upstream.
-func (s *Service) CreateNode(ctx context.Context, body []byte) error {
-	patch, name, err := paddles.ParseNodePatch(body)
-	if err != nil {
-		return err
-	}
+// CreateNode creates a node from a body with a name (given apart) and any node keys. No lock rule
+// applies to a new node, as upstream.
+func (s *Service) CreateNode(ctx context.Context, name string, patch paddles.NodePatch) error {
 	if name == "" {
 		return paddles.Errorf(paddles.Invalid, "could not find required key: 'name'")
 	}
 	if strings.ContainsRune(name, '/') {
 		return paddles.Errorf(paddles.Invalid, "invalid node name %q: it may not contain '/'", name)
 	}
-	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
+	err := s.st.Write(ctx, func(q *store.Q) error {
 		n := paddles.Node{Name: name}
 		if err := s.applyNodePatch(ctx, q, &patch, &n); err != nil {
 			return err
 		}
-		_, err := q.InsertNode(ctx, db.InsertNodeParams{Name: n.Name, Description: n.Description, Up: n.Up,
-			MachineType: n.MachineType, Arch: n.Arch, IsVm: n.IsVm, OsType: n.OsType, OsVersion: n.OsVersion,
-			VmHostID: n.VmHostID, Locked: n.Locked, LockedBy: n.LockedBy, LockedSince: n.LockedSince,
-			MacAddress: n.MacAddress, SshPubKey: n.SshPubKey})
-		return notFoundOr(err, paddles.Errorf(paddles.Conflict, "Node with name %s already exists", name))
+		return q.InsertNode(ctx, &n)
 	})
+	if errors.Is(err, store.ErrExists) {
+		return paddles.Errorf(paddles.Conflict, "Node with name %s already exists", name)
+	}
+	return err
 }
 
 // applyNodePatch writes a patch into a node, resolving its vm_host by name.
-func (s *Service) applyNodePatch(ctx context.Context, q *db.Queries, p *paddles.NodePatch, n *paddles.Node) error {
+func (s *Service) applyNodePatch(ctx context.Context, q *store.Q, p *paddles.NodePatch, n *paddles.Node) error {
 	p.Apply(n, s.now())
 	if p.VMHost == nil {
 		return nil
@@ -148,55 +135,47 @@ func (s *Service) applyNodePatch(ctx context.Context, q *db.Queries, p *paddles.
 		return nil
 	}
 	id, err := q.VMHostID(ctx, *p.VMHost)
+	if errors.Is(err, store.ErrNotFound) {
+		return paddles.Errorf(paddles.Invalid, "vm_host %s is not a known node", *p.VMHost)
+	}
 	if err != nil {
-		return notFoundOr(err, paddles.Errorf(paddles.Invalid, "vm_host %s is not a known node", *p.VMHost))
+		return err
 	}
 	n.VmHostID = &id
 	return nil
 }
 
 // UpdateNode applies a body to a node under the lock rules (PUT /nodes/{name}/).
-func (s *Service) UpdateNode(ctx context.Context, name string, body []byte) error {
-	_, err := s.updateNode(ctx, name, body, paddles.Errorf(paddles.NotFound, "attempted to update a non-existent node"))
+func (s *Service) UpdateNode(ctx context.Context, name string, patch paddles.NodePatch) error {
+	_, err := s.updateNode(ctx, name, patch, paddles.Errorf(paddles.NotFound, "attempted to update a non-existent node"))
 	return err
 }
 
 // LockNode locks, unlocks or checks one node (PUT|POST /nodes/{name}/lock/) and returns it.
-func (s *Service) LockNode(ctx context.Context, name string, body []byte) (paddles.Node, error) {
-	return s.updateNode(ctx, name, body, nodeNotFound())
+func (s *Service) LockNode(ctx context.Context, name string, patch paddles.NodePatch) (paddles.Node, error) {
+	return s.updateNode(ctx, name, patch, nodeNotFound())
 }
 
-func (s *Service) updateNode(ctx context.Context, name string, body []byte, notFound error) (paddles.Node, error) {
-	patch, _, err := paddles.ParseNodePatch(body)
-	if err != nil {
-		return paddles.Node{}, err
-	}
+func (s *Service) updateNode(ctx context.Context, name string, patch paddles.NodePatch, notFound error) (paddles.Node, error) {
 	var n paddles.Node
-	err = s.inTx(ctx, readWrite, func(q *db.Queries) error {
-		rows, err := q.LockNodes(ctx, []string{name})
+	err := s.st.Write(ctx, func(q *store.Q) error {
+		nodes, err := q.LockNodes(ctx, []string{name})
 		if err != nil {
 			return err
 		}
-		if len(rows) == 0 {
+		if len(nodes) == 0 {
 			return notFound
 		}
-		n = paddles.Node(rows[0].Node)
+		n = nodes[0].Node
 		if err := patch.CheckLock(&n); err != nil {
 			return err
 		}
 		if err := s.applyNodePatch(ctx, q, &patch, &n); err != nil {
 			return err
 		}
-		return q.UpdateNode(ctx, updateNodeParams(&n))
+		return q.UpdateNode(ctx, &n)
 	})
 	return n, err
-}
-
-func updateNodeParams(n *paddles.Node) db.UpdateNodeParams {
-	return db.UpdateNodeParams{ID: n.ID, Description: n.Description, Up: n.Up, MachineType: n.MachineType,
-		Arch: n.Arch, IsVm: n.IsVm, OsType: n.OsType, OsVersion: n.OsVersion, VmHostID: n.VmHostID,
-		Locked: n.Locked, LockedBy: n.LockedBy, LockedSince: n.LockedSince, MacAddress: n.MacAddress,
-		SshPubKey: n.SshPubKey}
 }
 
 // DeleteNode deletes a node.
@@ -204,14 +183,11 @@ func (s *Service) DeleteNode(ctx context.Context, name string) error {
 	if !storable(name) {
 		return nodeNotFound()
 	}
-	n, err := s.q.DeleteNode(ctx, name)
-	if err != nil {
-		return s.wrap(err)
-	}
-	if n == 0 {
+	err := s.st.DeleteNode(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
 		return nodeNotFound()
 	}
-	return nil
+	return err
 }
 
 // LockManyNodes locks Count free (up, unlocked) nodes of the machine types for one owner, all or
@@ -220,24 +196,21 @@ func (s *Service) DeleteNode(ctx context.Context, name string) error {
 // ones before it left free.
 func (s *Service) LockManyNodes(ctx context.Context, req paddles.LockMany) ([]NodeView, error) {
 	var views []NodeView
-	err := s.inTx(ctx, readWrite, func(q *db.Queries) error {
-		rows, err := q.LockFreeNodes(ctx, db.LockFreeNodesParams{MachineTypes: req.MachineTypes,
-			OsType: req.OsType, OsVersion: req.OsVersion, Arch: req.Arch, Max: int32(req.Count)})
+	err := s.st.Write(ctx, func(q *store.Q) error {
+		nodes, err := q.LockFreeNodes(ctx, req)
 		if err != nil {
 			return err
 		}
-		if len(rows) < req.Count {
-			return paddles.Errorf(paddles.Unavailable, "only %d nodes available", len(rows))
+		if len(nodes) < req.Count {
+			return paddles.Errorf(paddles.Unavailable, "only %d nodes available", len(nodes))
 		}
 		now := s.now()
-		nodes := make([]hostedNode, len(rows))
-		for i, r := range rows {
-			n := paddles.Node(r.Node)
+		for i := range nodes {
+			n := &nodes[i].Node
 			n.Lock(req.LockedBy, req.Description, now)
-			if err := q.UpdateNode(ctx, updateNodeParams(&n)); err != nil {
+			if err := q.UpdateNode(ctx, n); err != nil {
 				return err
 			}
-			nodes[i] = hostedNode{db.Node(n), r.HostName}
 		}
 		views, err = withHosts(ctx, q, nodes)
 		return err
@@ -250,22 +223,22 @@ func (s *Service) LockManyNodes(ctx context.Context, req paddles.LockMany) ([]No
 // at the first refusal.
 func (s *Service) UnlockManyNodes(ctx context.Context, names []string, lockedBy string) ([]paddles.Node, error) {
 	var nodes []paddles.Node
-	err := s.inTx(ctx, readWrite, func(q *db.Queries) error {
-		rows, err := q.LockNodes(ctx, names)
+	err := s.st.Write(ctx, func(q *store.Q) error {
+		locked, err := q.LockNodes(ctx, names)
 		if err != nil {
 			return err
 		}
-		if len(rows) != len(names) {
+		if len(locked) != len(names) {
 			return paddles.Errorf(paddles.Invalid, "Could not find all nodes!")
 		}
 		patch := paddles.UnlockPatch(lockedBy)
-		for _, r := range rows {
-			n := paddles.Node(r.Node)
+		for _, r := range locked {
+			n := r.Node
 			if err := patch.CheckLock(&n); err != nil {
 				return paddles.Errorf(paddles.ErrorCode(err), "%s: %s", n.Name, paddles.ErrorMessage(err))
 			}
 			patch.Apply(&n, s.now())
-			if err := q.UpdateNode(ctx, updateNodeParams(&n)); err != nil {
+			if err := q.UpdateNode(ctx, &n); err != nil {
 				return err
 			}
 			nodes = append(nodes, n)
@@ -277,8 +250,7 @@ func (s *Service) UnlockManyNodes(ctx context.Context, names []string, lockedBy 
 
 // MachineTypes lists the nodes' distinct machine types.
 func (s *Service) MachineTypes(ctx context.Context) ([]string, error) {
-	types, err := s.q.MachineTypes(ctx)
-	return types, s.wrap(err)
+	return s.st.MachineTypes(ctx)
 }
 
 // NodeJobs returns a page of the jobs that ran on a node, most recently posted first, with their
@@ -295,20 +267,21 @@ func (s *Service) NodeJobs(ctx context.Context, node string, runName, status *st
 		return JobPage{}, err
 	}
 	var result JobPage
-	err = s.browse(ctx, func(q *db.Queries) error {
+	err = s.st.Browse(ctx, func(q *store.Q) error {
 		id, err := q.NodeID(ctx, node)
 		if err != nil {
-			return notFoundOr(err, nodeNotFound())
+			return err
 		}
-		ids, err := q.NodeJobIDs(ctx, db.NodeJobIDsParams{NodeID: id, RunName: runName, Status: status, Max: limit, Skip: offset})
+		ids, total, err := q.NodeJobIDs(ctx, id, runName, status, limit, offset)
 		if err != nil {
 			return err
 		}
-		if result.Total, err = q.CountNodeJobs(ctx, db.CountNodeJobsParams{NodeID: id, RunName: runName, Status: status}); err != nil {
-			return err
-		}
+		result.Total = total
 		return readJobs(ctx, q, ids, &result)
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return result, nodeNotFound()
+	}
 	return result, err
 }
 
@@ -321,17 +294,20 @@ func (s *Service) NodeJobStats(ctx context.Context, node string) (map[string]int
 	if !storable(node) {
 		return nil, nodeNotFound()
 	}
-	err := s.browse(ctx, func(q *db.Queries) error {
+	err := s.st.Browse(ctx, func(q *store.Q) error {
 		id, err := q.NodeID(ctx, node)
 		if err != nil {
-			return notFoundOr(err, nodeNotFound())
+			return err
 		}
-		rows, err := q.NodeJobStats(ctx, id)
-		for _, r := range rows {
-			stats[r.Status] = r.Jobs
+		counts, err := q.NodeJobStats(ctx, id)
+		for _, c := range counts {
+			stats[c.Status] = c.Jobs
 		}
 		return err
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return stats, nodeNotFound()
+	}
 	return stats, err
 }
 
@@ -349,9 +325,9 @@ func (s *Service) NodesJobStats(ctx context.Context, machineType *string, days i
 	if days < 1 {
 		return nil, paddles.Errorf(paddles.Invalid, "since_days must be a positive integer")
 	}
-	var rows []db.NodesJobStatsRow
-	err := s.browse(ctx, func(q *db.Queries) (err error) {
-		rows, err = q.NodesJobStats(ctx, db.NodesJobStatsParams{Since: s.now().Add(-time.Duration(days) * 24 * time.Hour), MachineType: machineType})
+	var counts []store.JobCount
+	err := s.st.Browse(ctx, func(q *store.Q) (err error) {
+		counts, err = q.NodesJobStats(ctx, s.now().Add(-time.Duration(days)*24*time.Hour), machineType)
 		return err
 	})
 	if err != nil {
@@ -359,11 +335,11 @@ func (s *Service) NodesJobStats(ctx context.Context, machineType *string, days i
 	}
 	byNode := map[string]*NodeStats{}
 	var out []*NodeStats
-	for _, r := range rows {
-		ns := byNode[r.Name]
+	for _, r := range counts {
+		ns := byNode[r.Node]
 		if ns == nil {
-			ns = &NodeStats{Node: r.Name, Counts: map[string]int64{}}
-			byNode[r.Name] = ns
+			ns = &NodeStats{Node: r.Node, Counts: map[string]int64{}}
+			byNode[r.Node] = ns
 			out = append(out, ns)
 		}
 		ns.Counts[r.Status] = r.Jobs

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // ListQueues lists the queues, optionally one machine type's ("a|b" types share "multi") or one
@@ -18,52 +16,44 @@ func (s *Service) ListQueues(ctx context.Context, machineType, pausedBy *string)
 		q := paddles.QueueForMachineType(*machineType)
 		queue = &q
 	}
-	rows, err := s.q.ListQueues(ctx, db.ListQueuesParams{Queue: queue, PausedBy: pausedBy})
-	if err != nil {
-		return nil, s.wrap(err)
-	}
-	queues := make([]paddles.Queue, len(rows))
-	for i, r := range rows {
-		queues[i] = paddles.Queue(r)
-	}
-	return queues, nil
+	return s.st.ListQueues(ctx, queue, pausedBy)
 }
 
-// CreateQueue creates a queue from a body {"queue": name, ...}.
-func (s *Service) CreateQueue(ctx context.Context, body []byte) error {
-	patch, err := paddles.ParseQueuePatch(body)
-	if err != nil {
-		return err
-	}
+// CreateQueue creates a queue (POST /queue/ {"queue": name, ...}).
+func (s *Service) CreateQueue(ctx context.Context, patch paddles.QueuePatch) error {
 	q := paddles.Queue{Queue: patch.Name}
 	if err := patch.Apply(&q, s.now()); err != nil {
 		return err
 	}
-	_, err = s.q.InsertQueue(ctx, db.InsertQueueParams(q))
-	return s.wrap(notFoundOr(err, paddles.Errorf(paddles.Conflict, "Queue %s already exists", patch.Name)))
+	err := s.st.InsertQueue(ctx, &q)
+	if errors.Is(err, store.ErrExists) {
+		return paddles.Errorf(paddles.Conflict, "Queue %s already exists", patch.Name)
+	}
+	return err
 }
 
 // UpdateQueue updates or pauses a queue.
-func (s *Service) UpdateQueue(ctx context.Context, body []byte) error {
-	patch, err := paddles.ParseQueuePatch(body)
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, readWrite, func(q *db.Queries) error {
-		row, err := q.LockQueue(ctx, patch.Name)
+func (s *Service) UpdateQueue(ctx context.Context, patch paddles.QueuePatch) error {
+	err := s.st.Write(ctx, func(q *store.Q) error {
+		queue, err := q.LockQueue(ctx, patch.Name)
 		if err != nil {
-			return notFoundOr(err, queueNotFound())
+			return err
 		}
-		queue := paddles.Queue(row)
 		if err := patch.Apply(&queue, s.now()); err != nil {
 			return err
 		}
-		return q.UpdateQueue(ctx, db.UpdateQueueParams{Queue: queue.Queue, PausedBy: queue.PausedBy,
-			PausedSince: queue.PausedSince, PausedUntil: queue.PausedUntil})
+		return q.UpdateQueue(ctx, &queue)
 	})
+	return queueMissing(err)
 }
 
-func queueNotFound() error { return paddles.Errorf(paddles.Invalid, "specified queue does not exist") }
+// queueMissing answers a missing queue as upstream did: 400 "specified queue does not exist".
+func queueMissing(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return paddles.Errorf(paddles.Invalid, "specified queue does not exist")
+	}
+	return err
+}
 
 // PeekQueue returns the job the queue would hand out next (lowest priority number, then oldest),
 // without taking it, as upstream's pop_queue; nil when the queue does not exist or is empty, and a
@@ -73,20 +63,19 @@ func (s *Service) PeekQueue(ctx context.Context, name string) (*paddles.Job, str
 		job     *paddles.Job
 		runName string
 	)
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
-		row, err := q.GetQueue(ctx, name)
-		if errors.Is(err, pgx.ErrNoRows) {
+	err := s.st.Read(ctx, func(q *store.Q) error {
+		queue, err := q.GetQueue(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil // an unknown queue has no job to hand out
 		}
 		if err != nil {
 			return err
 		}
-		queue := paddles.Queue(row)
 		if queue.Paused(s.now()) {
 			return paddles.Errorf(paddles.Unavailable, "queue is paused, cannot retrieve job")
 		}
 		one := int64(1)
-		ids, err := q.QueuedJobIDs(ctx, db.QueuedJobIDsParams{Queue: &name, Max: &one})
+		ids, err := q.QueuedJobIDs(ctx, name, nil, nil, &one)
 		if err != nil {
 			return err
 		}
@@ -106,31 +95,29 @@ func (s *Service) QueueStats(ctx context.Context, name string) (paddles.Queue, i
 		queue  paddles.Queue
 		queued int64
 	)
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
-		row, err := q.GetQueue(ctx, name)
-		if err != nil {
-			return notFoundOr(err, queueNotFound())
+	err := s.st.Read(ctx, func(q *store.Q) (err error) {
+		if queue, err = q.GetQueue(ctx, name); err != nil {
+			return err
 		}
-		queue = paddles.Queue(row)
-		queued, err = q.CountQueuedJobs(ctx, &name)
+		queued, err = q.CountQueuedJobs(ctx, name)
 		return err
 	})
-	return queue, queued, err
+	return queue, queued, queueMissing(err)
 }
 
 // QueuedJobs lists the queued jobs of a run (runName), or of a queue, optionally one user's, in the
 // order the queue hands them out.
 func (s *Service) QueuedJobs(ctx context.Context, queue string, user, runName *string) (JobPage, error) {
 	var page JobPage
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+	err := s.st.Read(ctx, func(q *store.Q) error {
 		if _, err := q.GetQueue(ctx, queue); err != nil {
-			return notFoundOr(err, queueNotFound())
+			return err
 		}
-		ids, err := q.QueuedJobIDs(ctx, db.QueuedJobIDsParams{Queue: &queue, UserName: user, RunName: runName})
+		ids, err := q.QueuedJobIDs(ctx, queue, user, runName, nil)
 		if err != nil {
 			return err
 		}
 		return readJobs(ctx, q, ids, &page)
 	})
-	return page, err
+	return page, queueMissing(err)
 }

@@ -2,35 +2,35 @@ package service
 
 import (
 	"context"
+	"errors"
 
-	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
-// CreateRun creates an empty run from a request body {"name": ...}.
-func (s *Service) CreateRun(ctx context.Context, body []byte) error {
-	name, err := paddles.ParseRunBody(body)
-	if err != nil {
+// CreateRun creates an empty run (POST /runs/ {"name": ...}).
+func (s *Service) CreateRun(ctx context.Context, name string) error {
+	if err := paddles.ValidateRunName(name); err != nil {
 		return err
 	}
-	_, err = s.q.CreateRun(ctx, db.CreateRunParams(s.newRun(name)))
-	if err != nil {
-		return s.wrap(notFoundOr(err, paddles.Errorf(paddles.Conflict, "run with name %s already exists", name)))
+	err := s.st.CreateRun(ctx, s.newRun(name))
+	if errors.Is(err, store.ErrExists) {
+		return paddles.Errorf(paddles.Conflict, "run with name %s already exists", name)
 	}
-	return nil
+	return err
 }
 
 // newRun describes a run about to be created: what its name says, posted now.
-func (s *Service) newRun(name string) db.LockOrCreateRunParams {
+func (s *Service) newRun(name string) store.NewRun {
 	info := paddles.ParseRunName(name)
 	now := s.now()
 	scheduled := info.Scheduled
 	if scheduled.IsZero() {
 		scheduled = now
 	}
-	return db.LockOrCreateRunParams{
+	return store.NewRun{
 		Name:        name,
-		UserName:    info.User,
+		User:        info.User,
 		Scheduled:   scheduled,
 		Suite:       &info.Suite,
 		Branch:      &info.Branch,
@@ -48,24 +48,25 @@ func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddl
 	if !storable(name) {
 		return run, nil, runNotFound(name)
 	}
-	err := s.inTx(ctx, readOnly, func(q *db.Queries) error {
+	err := s.st.Read(ctx, func(q *store.Q) error {
 		id, err := q.RunID(ctx, name)
 		if err != nil {
-			return notFoundOr(err, runNotFound(name))
+			return err
 		}
 		runs, err := q.RunsByID(ctx, []int64{id})
 		if err != nil {
 			return err
 		}
 		if len(runs) == 0 {
-			return runNotFound(name)
+			return store.ErrNotFound
 		}
-		r := runs[0]
-		run = toRun(r.Run, r.FirstSha1, r.FirstFlavor, r.FirstPriority)
-		rows, err := q.ListRunJobsByJobID(ctx, id)
-		jobs = toJobs(rows)
+		run = runs[0]
+		jobs, err = q.ListRunJobsByJobID(ctx, id)
 		return err
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return run, jobs, runNotFound(name)
+	}
 	return run, jobs, err
 }
 
@@ -74,8 +75,7 @@ func (s *Service) RunExists(ctx context.Context, name string) (bool, error) {
 	if !storable(name) {
 		return false, nil
 	}
-	ok, err := s.q.RunExists(ctx, name)
-	return ok, s.wrap(err)
+	return s.st.RunExists(ctx, name)
 }
 
 // DeleteRun deletes a run and its jobs.
@@ -83,33 +83,9 @@ func (s *Service) DeleteRun(ctx context.Context, name string) error {
 	if !storable(name) {
 		return paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent run")
 	}
-	n, err := s.q.DeleteRun(ctx, name)
-	if err != nil {
-		return s.wrap(err)
-	}
-	if n == 0 {
+	err := s.st.DeleteRun(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
 		return paddles.Errorf(paddles.NotFound, "attempted to delete a non-existent run")
 	}
-	return nil
-}
-
-func toRun(r db.Run, sha1, flavor *string, priority *int64) paddles.Run {
-	return paddles.Run{
-		Name:   r.Name,
-		User:   r.User,
-		Status: r.Status,
-		Results: paddles.Results{
-			Queued: int64(r.QueuedCount), Pass: int64(r.PassCount), Running: int64(r.RunningCount),
-			Waiting: int64(r.WaitingCount), Fail: int64(r.FailCount), Dead: int64(r.DeadCount),
-			Unknown: int64(r.UnknownCount), Sha1: sha1, Flavor: flavor,
-		},
-		Posted:      r.Posted,
-		Scheduled:   r.Scheduled,
-		Started:     r.Started,
-		Updated:     r.Updated,
-		Branch:      r.Branch,
-		Suite:       r.Suite,
-		MachineType: r.MachineType,
-		Priority:    priority,
-	}
+	return err
 }

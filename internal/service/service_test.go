@@ -17,6 +17,7 @@ import (
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
+	"github.com/ceph/paddles-go/internal/store"
 	"github.com/ceph/paddles-go/internal/testserver"
 )
 
@@ -55,7 +56,11 @@ func seedStale(t testing.TB, svc *service.Service) {
 	for i, j := range jobs {
 		run := fmt.Sprintf("run-%d", i%3)
 		body := fmt.Sprintf(`{"job_id": %q, "status": %q, "updated": %q}`, j.id, j.status, paddles.FormatTime(t0.Add(-j.age)))
-		if _, err := svc.CreateJob(ctx, run, []byte(body)); err != nil {
+		patch, err := paddles.ParseJobPatch([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateJob(ctx, run, patch); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,8 +88,8 @@ func statuses(t testing.TB, pool *pgxpool.Pool) string {
 func TestExpireJobs(t *testing.T) {
 	pool := open(t)
 	var transitions []string
-	svc := service.New(pool, service.Options{Now: func() time.Time { return t0 },
-		StatusChanged: func(from, to string) { transitions = append(transitions, from+">"+to) }}, slog.New(slog.DiscardHandler))
+	svc := newService(pool, service.Options{Now: func() time.Time { return t0 },
+		StatusChanged: func(from, to string) { transitions = append(transitions, from+">"+to) }})
 	seedStale(t, svc)
 	transitions = nil
 	n, busy, err := svc.ExpireJobs(context.Background(), service.Expiry{Active: 30 * time.Minute, Queued: 14 * 24 * time.Hour})
@@ -109,14 +114,14 @@ func TestExpireJobs(t *testing.T) {
 func TestConcurrentExpiry(t *testing.T) {
 	e := service.Expiry{Active: 30 * time.Minute, Queued: 14 * 24 * time.Hour}
 	one := open(t)
-	svcOne := service.New(one, service.Options{Now: func() time.Time { return t0 }}, slog.New(slog.DiscardHandler))
+	svcOne := newService(one, service.Options{Now: func() time.Time { return t0 }})
 	seedStale(t, svcOne)
 	if _, _, err := svcOne.ExpireJobs(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
 
 	two := open(t)
-	seedStale(t, service.New(two, service.Options{Now: func() time.Time { return t0 }}, slog.New(slog.DiscardHandler)))
+	seedStale(t, newService(two, service.Options{Now: func() time.Time { return t0 }}))
 	var wg sync.WaitGroup
 	var total, busy int64
 	var mu sync.Mutex
@@ -125,7 +130,7 @@ func TestConcurrentExpiry(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// Each replica has a service of its own.
-			svc := service.New(two, service.Options{Now: func() time.Time { return t0 }}, slog.New(slog.DiscardHandler))
+			svc := newService(two, service.Options{Now: func() time.Time { return t0 }})
 			n, b, err := svc.ExpireJobs(context.Background(), e)
 			if err != nil {
 				t.Error(err)
@@ -145,4 +150,10 @@ func TestConcurrentExpiry(t *testing.T) {
 	if a, b := statuses(t, one), statuses(t, two); a != b {
 		t.Errorf("one pass:\n%s\ntwo concurrent passes:\n%s", a, b)
 	}
+}
+
+// newService is a service on pool, without a replica, logging nothing.
+func newService(pool *pgxpool.Pool, opts service.Options) *service.Service {
+	log := slog.New(slog.DiscardHandler)
+	return service.New(store.New(pool, nil, 0, log), opts, log)
 }

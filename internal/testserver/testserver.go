@@ -26,6 +26,7 @@ import (
 	"github.com/ceph/paddles-go/internal/metrics"
 	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // Migrated prepares pgtest's template database: it applies the migrations, so that every
@@ -89,7 +90,7 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	h := httpapi.New(httpapi.Config{PublicURL: PublicURL, MaxBodyBytes: o.MaxBodyBytes, Now: o.Now,
 		CORSOrigins: o.CORSOrigins, WriteTokens: o.WriteTokens, Metrics: s.Metrics},
-		service.New(pool, o.Service, log), log)
+		service.New(store.New(pool, nil, 0, log), o.Service, log), log)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL

@@ -1,4 +1,4 @@
-package service
+package store
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ceph/paddles-go/gen/db"
-	"github.com/ceph/paddles-go/internal/paddles"
 )
 
 // replica is a streaming replica that browse-only reads may use while its replay is at most
@@ -64,19 +63,4 @@ func (r *replica) down(err error) {
 		r.log.Warn("read replica failed; reading from the primary", "err", err)
 	}
 	r.checked = time.Now()
-}
-
-// browse runs a browse-only read (listings, filters, search, node history and stats): on the
-// replica when one is configured and close enough behind, else, or if the replica fails, on the
-// primary. Reads of what a client has just written (a run or job by name, lock state, queues)
-// never come here: they stay on the primary, so a writer never reads its own write stale.
-func (s *Service) browse(ctx context.Context, fn func(q *db.Queries) error) error {
-	if r := s.replica; r != nil && r.ok(ctx) {
-		err := s.inTxOn(ctx, r.pool, readOnly, fn)
-		if paddles.ErrorCode(err) != paddles.Unavailable || ctx.Err() != nil {
-			return err
-		}
-		r.down(err)
-	}
-	return s.inTx(ctx, readOnly, fn)
 }

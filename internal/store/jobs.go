@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// NextJobID returns a fresh job id, for a job posted without one.
+func (q *Q) NextJobID(ctx context.Context) (string, error) {
+	id, err := q.q().NextJobID(ctx)
+	return id, interpret(err)
+}
+
+// InsertJob inserts a job and returns its row id; ErrExists if its run has one by that job_id.
+func (q *Q) InsertJob(ctx context.Context, j *paddles.Job) (int64, error) {
+	id, err := q.q().InsertJob(ctx, JobParams(j))
+	return id, inserted(err)
+}
+
+// UpdateJob writes every field of an existing job.
+func (q *Q) UpdateJob(ctx context.Context, j *paddles.Job) error {
+	return interpret(q.q().UpdateJob(ctx, db.UpdateJobParams(JobParams(j))))
+}
+
+// LockJob reads a job of a run and locks its row.
+func (q *Q) LockJob(ctx context.Context, runID int64, jobID string) (paddles.Job, error) {
+	row, err := q.q().LockJob(ctx, db.LockJobParams{RunID: runID, JobID: jobID})
+	if err != nil {
+		return paddles.Job{}, interpret(err)
+	}
+	return jobFromRow(&row), nil
+}
+
+// LinkJobNodes records that a job ran on the named nodes, creating unknown nodes with the
+// machine type.
+func (q *Q) LinkJobNodes(ctx context.Context, jobID int64, hosts []string, machineType *string) error {
+	if err := q.q().CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: machineType}); err != nil {
+		return interpret(err)
+	}
+	return interpret(q.q().LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: jobID, Names: hosts}))
+}
+
+// GetJob returns one job of a run.
+func (q *Q) GetJob(ctx context.Context, runName, jobID string) (paddles.Job, error) {
+	row, err := q.q().GetJob(ctx, db.GetJobParams{RunName: runName, JobID: jobID})
+	if err != nil {
+		return paddles.Job{}, interpret(err)
+	}
+	return jobFromRow(&row), nil
+}
+
+// JobExists reports whether a run has a job.
+func (q *Q) JobExists(ctx context.Context, runName, jobID string) (bool, error) {
+	ok, err := q.q().JobExists(ctx, db.JobExistsParams{RunName: runName, JobID: jobID})
+	return ok, interpret(err)
+}
+
+// ListRunJobs returns the jobs of a run, most recently posted first, optionally only those with
+// one status.
+func (q *Q) ListRunJobs(ctx context.Context, runID int64, status *string) ([]paddles.Job, error) {
+	rows, err := q.q().ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Status: status})
+	return toJobs(rows), interpret(err)
+}
+
+// ListRunJobsByJobID returns the jobs of a run by job_id.
+func (q *Q) ListRunJobsByJobID(ctx context.Context, runID int64) ([]paddles.Job, error) {
+	rows, err := q.q().ListRunJobsByJobID(ctx, runID)
+	return toJobs(rows), interpret(err)
+}
+
+// DeleteJob deletes one job of a run; ErrNotFound if there is none.
+func (q *Q) DeleteJob(ctx context.Context, runName, jobID string) error {
+	return deleted(q.q().DeleteJob(ctx, db.DeleteJobParams{RunName: runName, JobID: jobID}))
+}
+
+// JobsByID returns the jobs of ids, in that order, with their run names, leaving out those that
+// do not exist.
+func (q *Q) JobsByID(ctx context.Context, ids []int64) (jobs []paddles.Job, runNames []string, err error) {
+	rows, err := q.q().JobsByID(ctx, ids)
+	if err != nil {
+		return nil, nil, interpret(err)
+	}
+	byID := make(map[int64]*db.JobsByIDRow, len(rows))
+	for i := range rows {
+		byID[rows[i].Job.ID] = &rows[i]
+	}
+	jobs = make([]paddles.Job, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := byID[id]; ok {
+			jobs = append(jobs, jobFromRow(&r.Job))
+			runNames = append(runNames, r.RunName)
+		}
+	}
+	return jobs, runNames, nil
+}
+
+// SearchJobIDs returns a page of the ids of the jobs a search selects, most recently posted
+// first, and the number of jobs it selects.
+func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64, offset int64) ([]int64, int64, error) {
+	var like *string
+	if s.Description != nil {
+		l := "%" + escapeLike(*s.Description) + "%"
+		like = &l
+	}
+	ids, err := q.q().SearchJobIDs(ctx, db.SearchJobIDsParams{
+		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
+		Max: limit, Skip: offset,
+	})
+	if err != nil {
+		return nil, 0, interpret(err)
+	}
+	total, err := q.q().CountSearchedJobs(ctx, db.CountSearchedJobsParams{
+		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
+	})
+	return ids, total, interpret(err)
+}
+
+// ExpiryLock takes the advisory lock of job expiry for the transaction, if free.
+func (q *Q) ExpiryLock(ctx context.Context) (bool, error) {
+	ok, err := q.q().ExpiryLock(ctx)
+	return ok, interpret(err)
+}
+
+// ExpireJobs marks dead at most batch stale jobs: active ones not updated since activeBefore,
+// queued ones not since queuedBefore. It returns the statuses they had.
+func (q *Q) ExpireJobs(ctx context.Context, activeBefore, queuedBefore, now time.Time, batch int32) ([]string, error) {
+	old, err := q.q().ExpireJobs(ctx, db.ExpireJobsParams{ActiveBefore: activeBefore, QueuedBefore: queuedBefore,
+		Batch: batch, Now: now})
+	return old, interpret(err)
+}

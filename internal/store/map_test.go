@@ -1,0 +1,80 @@
+package store
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// fill sets every field of the struct v points to, recursively, to a non-zero value.
+func fill(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem())
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Unix(1, 0)))
+			return
+		}
+		for i := range v.NumField() {
+			fill(t, v.Field(i))
+		}
+	case reflect.Slice:
+		if v.Type() == reflect.TypeFor[json.RawMessage]() {
+			v.Set(reflect.ValueOf(json.RawMessage(`1`)))
+			return
+		}
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(t, v.Index(0))
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	default:
+		t.Fatalf("fill: unexpected kind %s", v.Kind())
+	}
+}
+
+// unset lists the fields of the struct v left zero.
+func unset(v reflect.Value, prefix string) []string {
+	var zero []string
+	for i := range v.NumField() {
+		f, name := v.Field(i), prefix+v.Type().Field(i).Name
+		switch {
+		case f.Kind() == reflect.Struct && f.Type() != reflect.TypeFor[time.Time]():
+			zero = append(zero, unset(f, name+".")...)
+		case f.IsZero():
+			zero = append(zero, name)
+		}
+	}
+	return zero
+}
+
+// mapped fills a value of type From, maps it with to and reports the fields of the result left
+// zero: a column the mapping forgot.
+func mapped[From, To any](t *testing.T, to func(*From) To) {
+	t.Helper()
+	var from From
+	fill(t, reflect.ValueOf(&from).Elem())
+	got := to(&from)
+	if zero := unset(reflect.ValueOf(got), ""); len(zero) > 0 {
+		t.Errorf("%T -> %T leaves %v unmapped", from, got, zero)
+	}
+}
+
+func TestMappingsCoverEveryColumn(t *testing.T) {
+	mapped(t, jobFromRow)
+	mapped(t, JobParams)
+	mapped(t, toNode)
+	mapped(t, toQueue)
+	mapped(t, toRun)
+	mapped(t, insertNodeParams)
+	mapped(t, updateNodeParams)
+	mapped(t, insertQueueParams)
+	mapped(t, updateQueueParams)
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// NewRun is a run about to be created.
+type NewRun struct {
+	Name, User                 string
+	Scheduled, Posted          time.Time
+	Suite, Branch, MachineType *string
+}
+
+// LockedRun is a run whose row a write transaction holds locked.
+type LockedRun struct {
+	ID     int64
+	Status string
+}
+
+// CreateRun creates an empty run; ErrExists if there is one by that name.
+func (q *Q) CreateRun(ctx context.Context, r NewRun) error {
+	_, err := q.q().CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
+		Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
+	return inserted(err)
+}
+
+// LockRun locks a run's row until the transaction ends.
+func (q *Q) LockRun(ctx context.Context, name string) (LockedRun, error) {
+	r, err := q.q().LockRun(ctx, name)
+	return LockedRun{ID: r.ID, Status: r.Status}, interpret(err)
+}
+
+// LockOrCreateRun locks the run's row, creating the run first if needed. A run usually exists
+// already (it has tens to hundreds of jobs), so it is locked with SELECT ... FOR UPDATE, and the
+// upsert, which locks too but writes a new version of the row every time, is left for the
+// first job.
+func (q *Q) LockOrCreateRun(ctx context.Context, r NewRun) (LockedRun, error) {
+	locked, err := q.LockRun(ctx, r.Name)
+	if errors.Is(err, ErrNotFound) {
+		var created db.LockOrCreateRunRow
+		created, err = q.q().LockOrCreateRun(ctx, db.LockOrCreateRunParams{Name: r.Name, UserName: r.User,
+			Scheduled: r.Scheduled, Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
+		locked, err = LockedRun{ID: created.ID, Status: created.Status}, interpret(err)
+	}
+	return locked, err
+}
+
+// RunWrite is what a run takes from a job just written to it (FinishRunWrite).
+type RunWrite struct {
+	RunID                      int64
+	WasRunning                 bool
+	Updated                    *time.Time
+	Started                    *time.Time
+	Suite, Branch, MachineType *string
+}
+
+// FinishRunWrite brings the run up to date after one of its jobs was written.
+func (q *Q) FinishRunWrite(ctx context.Context, w RunWrite) error {
+	return interpret(q.q().FinishRunWrite(ctx, db.FinishRunWriteParams{ID: w.RunID, Updated: w.Updated, Suite: w.Suite,
+		Branch: w.Branch, MachineType: w.MachineType, WasRunning: w.WasRunning, Started: w.Started}))
+}
+
+// RunID returns a run's id.
+func (q *Q) RunID(ctx context.Context, name string) (int64, error) {
+	id, err := q.q().RunID(ctx, name)
+	return id, interpret(err)
+}
+
+// RunExists reports whether a run exists.
+func (q *Q) RunExists(ctx context.Context, name string) (bool, error) {
+	ok, err := q.q().RunExists(ctx, name)
+	return ok, interpret(err)
+}
+
+// DeleteRun deletes a run and its jobs; ErrNotFound if there is none.
+func (q *Q) DeleteRun(ctx context.Context, name string) error {
+	return deleted(q.q().DeleteRun(ctx, name))
+}
+
+// RunsByID returns the runs of ids in that order, leaving out those that do not exist.
+func (q *Q) RunsByID(ctx context.Context, ids []int64) ([]paddles.Run, error) {
+	rows, err := q.q().RunsByID(ctx, ids)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	byID := make(map[int64]*db.RunsByIDRow, len(rows))
+	for i := range rows {
+		byID[rows[i].Run.ID] = &rows[i]
+	}
+	runs := make([]paddles.Run, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := byID[id]; ok {
+			runs = append(runs, toRun(r))
+		}
+	}
+	return runs, nil
+}
+
+// LatestRunIDs returns a page of run ids, most recently posted first, and the number of runs.
+func (q *Q) LatestRunIDs(ctx context.Context, limit *int64, offset int64) ([]int64, int64, error) {
+	ids, err := q.q().LatestRunIDs(ctx, db.LatestRunIDsParams{Max: limit, Skip: offset})
+	if err != nil {
+		return nil, 0, interpret(err)
+	}
+	total, err := q.q().CountRuns(ctx)
+	return ids, total, interpret(err)
+}
+
+// QueuedRunIDs returns a page of the ids of runs with queued jobs, scheduled earliest first, and
+// the number of such runs.
+func (q *Q) QueuedRunIDs(ctx context.Context, limit *int64, offset int64) ([]int64, int64, error) {
+	ids, err := q.q().QueuedRunIDs(ctx, db.QueuedRunIDsParams{Max: limit, Skip: offset})
+	if err != nil {
+		return nil, 0, interpret(err)
+	}
+	total, err := q.q().CountQueuedRuns(ctx)
+	return ids, total, interpret(err)
+}
+
+// FilteredRunIDs returns a page of the ids of the runs a filter selects, most recently scheduled
+// first, and the number of runs it selects.
+func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int64, offset int64) ([]int64, int64, error) {
+	args, err := q.filterArgs(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	ids, err := q.q().FilteredRunIDs(ctx, db.FilteredRunIDsParams{
+		Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
+		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: limit, Skip: offset,
+	})
+	if err != nil {
+		return nil, 0, interpret(err)
+	}
+	total, err := q.q().CountFilteredRuns(ctx, args)
+	return ids, total, interpret(err)
+}
+
+// FilteredRunValues lists the distinct non-empty values of a run key among the runs a filter
+// selects, sorted.
+func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key string) ([]string, error) {
+	args, err := q.filterArgs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	values, err := q.q().FilteredRunValues(ctx, db.FilteredRunValuesParams{
+		Field: key, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
+		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
+	})
+	return values, interpret(err)
+}
+
+// filterArgs lays a filter out as the arguments of filtered_runs. A sha1 prefix is looked up
+// first: it names few runs, which the listing then reads by id.
+func (q *Q) filterArgs(ctx context.Context, f paddles.RunFilter) (db.CountFilteredRunsParams, error) {
+	args := db.CountFilteredRunsParams{
+		Branch: f.Branch, Suite: f.Suite, MachineType: f.MachineType, Status: f.Status, UserName: f.User,
+		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before,
+	}
+	if f.Sha1Prefix != nil {
+		ids, err := q.q().Sha1RunIDs(ctx, escapeLike(*f.Sha1Prefix))
+		if err != nil {
+			return args, interpret(err)
+		}
+		args.RunIds = append([]int64{}, ids...) // never nil: no run matches nothing
+	}
+	return args, nil
+}
+
+// escapeLike quotes LIKE's wildcards so that a value matches only itself.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

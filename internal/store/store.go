@@ -1,0 +1,130 @@
+// Package store owns the database: it is the only package of the server that uses the generated
+// queries (gen/db). It runs transactions (Read, Write and Browse, which may go to a streaming
+// replica), retrying those PostgreSQL asks to retry, and offers the queries as methods on Q that
+// take and return the domain types of package paddles, plain Go values or the small structs
+// declared here; rows are mapped to domain values by hand (map.go), never by conversion.
+//
+// Database errors are interpreted here, once, by every method and transaction:
+//
+//	no row (pgx.ErrNoRows), or nothing deleted      ErrNotFound
+//	ON CONFLICT DO NOTHING inserted nothing          ErrExists
+//	unique violation (23505)                         paddles.Conflict "already exists: ..."
+//	data exception (class 22)                        paddles.Invalid "invalid value: ..."
+//	unreachable, shut down, cancelled, deadline      paddles.Unavailable "the database is unavailable; please retry"
+//	serialization failure, deadlock                  retried, up to maxAttempts, then as is
+//
+// Coded errors (*paddles.Error) pass through unchanged; anything else is returned as is (a 500).
+// Callers turn ErrNotFound and ErrExists into the messages of their operations.
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/database"
+	"github.com/ceph/paddles-go/internal/paddles"
+)
+
+// Q runs queries: on the pool, each in a transaction of its own, or in one transaction of Read,
+// Write or Browse. It is the generated Queries under another method set, so that a transaction
+// costs no allocation more than the generated code's.
+type Q db.Queries
+
+func (q *Q) q() *db.Queries { return (*db.Queries)(q) }
+
+// Store is the database of the server. Its embedded Q runs single queries on the primary.
+type Store struct {
+	*Q
+	pool    *pgxpool.Pool
+	replica *replica
+	log     *slog.Logger
+}
+
+// New returns a Store on pool. With a replica pool, Browse reads there while its replay is at
+// most maxLag behind.
+func New(pool, replicaPool *pgxpool.Pool, maxLag time.Duration, log *slog.Logger) *Store {
+	s := &Store{Q: (*Q)(db.New(pool)), pool: pool, log: log}
+	if replicaPool != nil {
+		s.replica = newReplica(replicaPool, maxLag, log)
+	}
+	return s
+}
+
+// maxAttempts bounds how often a transaction is retried after a serialization failure or a
+// deadlock, which PostgreSQL may report under contention even though each write locks its run
+// first.
+const maxAttempts = 5
+
+// readOnly gives multi-query reads one consistent snapshot.
+var (
+	readOnly  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	readWrite = pgx.TxOptions{}
+)
+
+// Write runs fn in a read-write transaction and commits it, retrying fn from scratch when
+// PostgreSQL asks for it. Nothing fn wrote survives an error.
+func (s *Store) Write(ctx context.Context, fn func(q *Q) error) error {
+	return s.inTx(ctx, s.pool, readWrite, fn)
+}
+
+// Read runs fn in a read-only transaction on the primary, in one snapshot.
+func (s *Store) Read(ctx context.Context, fn func(q *Q) error) error {
+	return s.inTx(ctx, s.pool, readOnly, fn)
+}
+
+// Browse runs a browse-only read (listings, filters, search, node history and stats): on the
+// replica when one is configured and close enough behind, else, or if the replica fails, on the
+// primary. Reads of what a client has just written (a run or job by name, lock state, queues)
+// never come here: they stay on the primary, so a writer never reads its own write stale.
+func (s *Store) Browse(ctx context.Context, fn func(q *Q) error) error {
+	if r := s.replica; r != nil && r.ok(ctx) {
+		err := s.inTx(ctx, r.pool, readOnly, fn)
+		if !replicaFailed(err) || ctx.Err() != nil {
+			return err
+		}
+		r.down(err)
+	}
+	return s.Read(ctx, fn)
+}
+
+// replicaFailed reports whether a browse read failed for the replica's sake, not with an answer:
+// the replica is unavailable, or failed unexpectedly (a standby that has not replayed the latest
+// migration yet knows no such table). The primary then answers instead.
+func replicaFailed(err error) bool {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExists) {
+		return false
+	}
+	code := paddles.ErrorCode(err)
+	return code == paddles.Unavailable || code == paddles.Internal
+}
+
+// inTx runs fn in a transaction on pool (the primary's or a replica's).
+func (s *Store) inTx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(q *Q) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = pgx.BeginTxFunc(ctx, pool, opts, func(tx pgx.Tx) error { return fn((*Q)(s.q().WithTx(tx))) })
+		if err == nil || !database.IsRetryable(err) {
+			break
+		}
+		s.log.DebugContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
+	}
+	return interpret(err)
+}
+
+// Ready reports whether the database answers and its schema is current (database.CheckReady).
+func (s *Store) Ready(ctx context.Context) error { return database.CheckReady(ctx, s.pool) }
+
+// Counts are the numbers of rows an import verification compares with upstream.
+type Counts struct{ Runs, Jobs, Nodes, Links, Queues int64 }
+
+// ImportCounts counts the rows of pool's database that an import verification compares.
+func ImportCounts(ctx context.Context, pool *pgxpool.Pool) (Counts, error) {
+	r, err := db.New(pool).ImportCounts(ctx)
+	return Counts{Runs: r.Runs, Jobs: r.Jobs, Nodes: r.Nodes, Links: r.Links, Queues: r.Queues}, interpret(err)
+}
