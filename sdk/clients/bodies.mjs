@@ -83,7 +83,7 @@ const locate = {
     const ps = fn && params(typeOf(fn));
     if (!ps) return [undefined, `no exported function ${op}`];
     const i = (pathParams[op] ?? []).length;
-    if (!ps[i]) return [undefined, `${op} has no parameter ${i}`];
+    if (!ps[i] || ps[i].name === "options") return [undefined, `${op} has no body parameter after its ${i} path parameters`];
     return [typeOf(ps[i]), `${op}(…, ${ps[i].name})`];
   },
   // class Api { runs = { createJob: (name, data: JobInput, params) => ... } }
@@ -116,9 +116,12 @@ const locate = {
 
 // Why the type does not describe the body's keys, or "" when it does.
 function untyped(type) {
-  const parts = type.isUnion() ? type.types : [type];
+  const parts = (type.isUnion() ? type.types : [type])
+    .filter((t) => !(t.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)));
+  if (parts.length === 0 || parts.every((t) => t.flags & ts.TypeFlags.Never)) {
+    return `no body (${checker.typeToString(type)})`;
+  }
   for (const t of parts) {
-    if (t.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)) continue;
     if (t.flags & ts.TypeFlags.Any) return "any";
     if (t.flags & ts.TypeFlags.Unknown) return "unknown";
     if (t.flags & ts.TypeFlags.NonPrimitive) return "object";

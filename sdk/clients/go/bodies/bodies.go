@@ -22,7 +22,13 @@ func Check(generator string, ops []Op) {
 	bad := 0
 	for _, op := range ops {
 		fn := reflect.TypeOf(op.Method)
-		t := fn.In(op.Arg(fn))
+		i := op.Arg(fn)
+		if i >= fn.NumIn() || strings.HasSuffix(fn.In(i).Name(), "Params") || fn.In(i).Kind() == reflect.Func {
+			fmt.Printf("FAIL %s %s: no body parameter (%s)\n", generator, op.ID, fn)
+			bad++
+			continue
+		}
+		t := fn.In(i)
 		if why := untyped(t); why != "" {
 			fmt.Printf("FAIL %s %s: body %s is untyped: %s\n", generator, op.ID, t, why)
 			bad++
