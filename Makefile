@@ -41,6 +41,7 @@ check-tidy: ## fail when go.mod or go.sum (main or tools module) are not tidy
 	$(GO) mod tidy -diff
 	cd tools && $(GO) mod tidy -diff
 	cd tools/oasdiff && $(GO) mod tidy -diff
+	cd tools/ogen && $(GO) mod tidy -diff
 
 GENERATED := gen api/openapi.yaml db internal/paddles/job_keys.gen.go internal/store/job_keys.gen.go
 check-generated: generate ## fail when gen/ (or another generated file) differs from what the sources generate
@@ -72,6 +73,13 @@ check-ts-client: ## generate the TypeScript client types (openapi-typescript) an
 	npm ci --silent --no-audit --no-fund
 	npx --no-install openapi-typescript api/openapi.yaml -o sdk/typescript/generated/paddles.ts
 	npx --no-install tsc -p sdk/typescript
+
+.PHONY: check-clients
+check: check-clients
+
+check-clients: ## generate clients from the served spec with six generators, compile them, check their request bodies are typed, drive the server through two (.ci/check-clients)
+	npm ci --silent --no-audit --no-fund
+	.ci/check-clients
 
 .PHONY: check-breaking
 check: check-breaking
