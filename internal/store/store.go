@@ -2,7 +2,8 @@
 // queries (gen/db). It runs transactions (Read, Write and Browse, which may go to a streaming
 // replica), retrying those PostgreSQL asks to retry, and offers the queries as methods on Q that
 // take and return the domain types of package paddles, plain Go values or the small structs
-// declared here; rows are mapped to domain values by hand (map.go), never by conversion.
+// declared here; rows are mapped to domain values field by field (map.go, and for jobs
+// job_keys.gen.go, generated from the contract's Job schema), never by conversion.
 //
 // Database errors are interpreted here, once, by every method and transaction:
 //
