@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -217,6 +218,9 @@ func rewriteSpec(spec []byte, keys []key) ([]byte, error) {
 	if job == s[start:end] && !strings.Contains(job, "      required: ["+strings.Join(names, ", ")+"]") {
 		return nil, fmt.Errorf("%s: schema Job has no one-line required list", specPath)
 	}
+	if job, err = completeExample(job, keys); err != nil {
+		return nil, err
+	}
 	s = s[:start] + job + s[end:]
 	lines, err := propertyLines(s, "Job")
 	if err != nil {
@@ -243,6 +247,39 @@ func rewriteSpec(spec []byte, keys []key) ([]byte, error) {
 	}
 	s, err = fillBlock(s, "JobInput", strings.Join(input, ""))
 	return []byte(s), err
+}
+
+// completeExample gives Job's example (a block of "        key: value" entries) a null for each
+// key it lacks, after the key before it, so that the example stays valid when a key is added.
+func completeExample(job string, keys []key) (string, error) {
+	const mark = "\n      example:\n"
+	i := strings.Index(job, mark)
+	if i < 0 {
+		return "", fmt.Errorf("%s: schema Job has no block example", specPath)
+	}
+	type entry struct{ name, text string }
+	var entries []entry
+	for _, l := range strings.SplitAfter(job[i+len(mark):], "\n") {
+		if propStart.MatchString(l) || len(entries) == 0 {
+			entries = append(entries, entry{strings.TrimSuffix(strings.Fields(l + " x")[0], ":"), ""})
+		}
+		entries[len(entries)-1].text += l
+	}
+	pos := 0
+	for _, k := range keys {
+		n := slices.IndexFunc(entries, func(e entry) bool { return e.name == k.name })
+		if n < 0 {
+			entries = slices.Insert(entries, pos, entry{k.name, "        " + k.name + ": null\n"})
+			n = pos
+		}
+		pos = n + 1
+	}
+	var b strings.Builder
+	b.WriteString(job[:i+len(mark)])
+	for _, e := range entries {
+		b.WriteString(e.text)
+	}
+	return b.String(), nil
 }
 
 // propLines are a schema's properties as written, one entry of lines per property.

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"regexp"
@@ -82,8 +83,8 @@ const (
 	kindTime                  // a teuthology timestamp, naive UTC
 )
 
-// jobKeyKinds lists the keys a job body may set.
-var jobKeyKinds = map[string]keyKind{
+// upstreamKeyKinds lists the keys a job body may set in upstream paddles, and their kinds.
+var upstreamKeyKinds = map[string]keyKind{
 	"archive_path": kindText, "description": kindText, "duration": kindInt, "email": kindText,
 	"failure_reason": kindText, "flavor": kindText, "job_id": kindID, "kernel": kindJSON,
 	"last_in_suite": kindBool, "machine_type": kindText, "name": kindText, "nuke_on_error": kindBool,
@@ -96,6 +97,18 @@ var jobKeyKinds = map[string]keyKind{
 	"user": kindText, "queue": kindText, "package_source": kindText, "mon_a_kernel_sha1": kindText,
 	"mon_b_kernel_sha1": kindText, "updated": kindTime,
 }
+
+// jobKeyKinds lists the keys a job body may set: upstream's, and those the contract's Job schema
+// adds, of the kind their schema type says.
+var jobKeyKinds = func() map[string]keyKind {
+	kinds := maps.Clone(upstreamKeyKinds)
+	for _, k := range specJobKeys {
+		if _, ok := kinds[k.name]; !ok && k.settable {
+			kinds[k.name] = k.kind
+		}
+	}
+	return kinds
+}()
 
 // The oracle's list of keys agrees with the job schema's.
 func TestJobKeyKinds(t *testing.T) {
