@@ -4,8 +4,9 @@
 //   - internal/paddles/job_keys.gen.go: the Job struct and the table that reads and writes each key;
 //   - internal/store/job_keys.gen.go: the jobs table's columns, and a job's values in their order;
 //   - db/queries/job_write.sql: InsertJob and UpdateJob, which sqlc turns into Go;
-//   - in api/openapi.yaml itself, the blocks marked as generated: PartialJob's properties (Job's),
-//     and JobInput's properties for the keys written as they are read;
+//   - in api/openapi.yaml itself: Job's required list, the blocks marked as generated (PartialJob's
+//     properties, which are Job's, and JobInput's properties for the keys read as they are
+//     written), and a null for a new key in every example of a whole job;
 //   - a goose migration adding the column of each key the jobs table does not have yet.
 //
 // Adding a teuthology key is then one edit, a property in Job, and `make generate` (which also
@@ -23,7 +24,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -203,7 +203,8 @@ const (
 )
 
 // rewriteSpec fills the spec's generated parts from Job's properties: Job's required list (the
-// server always sends every key), PartialJob's properties and JobInput's generated block.
+// server always sends every key), the examples of whole jobs, PartialJob's properties and
+// JobInput's generated block.
 func rewriteSpec(spec []byte, keys []key) ([]byte, error) {
 	s := string(spec)
 	start, end, err := schemaBlock(s, "Job")
@@ -218,10 +219,10 @@ func rewriteSpec(spec []byte, keys []key) ([]byte, error) {
 	if job == s[start:end] && !strings.Contains(job, "      required: ["+strings.Join(names, ", ")+"]") {
 		return nil, fmt.Errorf("%s: schema Job has no one-line required list", specPath)
 	}
-	if job, err = completeExample(job, keys); err != nil {
+	s = s[:start] + job + s[end:]
+	if s, err = completeExamples(s, keys); err != nil {
 		return nil, err
 	}
-	s = s[:start] + job + s[end:]
 	lines, err := propertyLines(s, "Job")
 	if err != nil {
 		return nil, err
@@ -249,37 +250,77 @@ func rewriteSpec(spec []byte, keys []key) ([]byte, error) {
 	return []byte(s), err
 }
 
-// completeExample gives Job's example (a block of "        key: value" entries) a null for each
-// key it lacks, after the key before it, so that the example stays valid when a key is added.
-func completeExample(job string, keys []key) (string, error) {
-	const mark = "\n      example:\n"
-	i := strings.Index(job, mark)
-	if i < 0 {
-		return "", fmt.Errorf("%s: schema Job has no block example", specPath)
+// completeExamples gives every example of a whole job in the spec (a mapping with log_href,
+// job_id and updated: Job's own, and the jobs of operations' examples) a null for each job key it
+// lacks, written in the example's style before the key that follows it in Job's order, so that
+// the examples stay valid when a key is added.
+func completeExamples(spec string, keys []key) (string, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(spec), &doc); err != nil {
+		return "", err
 	}
-	type entry struct{ name, text string }
-	var entries []entry
-	for _, l := range strings.SplitAfter(job[i+len(mark):], "\n") {
-		if propStart.MatchString(l) || len(entries) == 0 {
-			entries = append(entries, entry{strings.TrimSuffix(strings.Fields(l + " x")[0], ":"), ""})
+	lines := strings.SplitAfter(spec, "\n")
+	lineStart := make([]int, len(lines))
+	for i := 1; i < len(lines); i++ {
+		lineStart[i] = lineStart[i-1] + len(lines[i-1])
+	}
+	type insertion struct {
+		at, order int
+		text      string
+	}
+	var ins []insertion
+	var walk func(n *yaml.Node) error
+	walk = func(n *yaml.Node) error {
+		if n.Kind == yaml.MappingNode {
+			present := map[string]*yaml.Node{}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				present[n.Content[i].Value] = n.Content[i]
+			}
+			if present["log_href"] != nil && present["job_id"] != nil && present["updated"] != nil {
+				for i, k := range keys {
+					if present[k.name] != nil {
+						continue
+					}
+					var next *yaml.Node
+					for _, later := range keys[i+1:] {
+						if next = present[later.name]; next != nil {
+							break
+						}
+					}
+					if next == nil {
+						return fmt.Errorf("Job.%s: list it before updated (the examples of whole jobs end with it)", k.name)
+					}
+					line := lines[next.Line-1]
+					if n.Style&yaml.FlowStyle != 0 {
+						col := len(string([]rune(line)[:next.Column-1]))
+						ins = append(ins, insertion{lineStart[next.Line-1] + col, i, k.name + ": null, "})
+					} else {
+						ins = append(ins, insertion{lineStart[next.Line-1], i, strings.Repeat(" ", next.Column-1) + k.name + ": null\n"})
+					}
+				}
+			}
 		}
-		entries[len(entries)-1].text += l
-	}
-	pos := 0
-	for _, k := range keys {
-		n := slices.IndexFunc(entries, func(e entry) bool { return e.name == k.name })
-		if n < 0 {
-			entries = slices.Insert(entries, pos, entry{k.name, "        " + k.name + ": null\n"})
-			n = pos
+		for _, c := range n.Content {
+			if err := walk(c); err != nil {
+				return err
+			}
 		}
-		pos = n + 1
+		return nil
 	}
-	var b strings.Builder
-	b.WriteString(job[:i+len(mark)])
-	for _, e := range entries {
-		b.WriteString(e.text)
+	if err := walk(&doc); err != nil {
+		return "", err
 	}
-	return b.String(), nil
+	// From the end, so that offsets stay right; at one place, the later key first.
+	sort.Slice(ins, func(a, b int) bool {
+		if ins[a].at != ins[b].at {
+			return ins[a].at > ins[b].at
+		}
+		return ins[a].order > ins[b].order
+	})
+	for _, x := range ins {
+		spec = spec[:x.at] + x.text + spec[x.at:]
+	}
+	return spec, nil
 }
 
 // propLines are a schema's properties as written, one entry of lines per property.
