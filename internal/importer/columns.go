@@ -71,18 +71,36 @@ var runColumns = []column{
 	{"machine_type", kText}, {"posted", kTime}, {"started", kTime}, {"updated", kTime},
 }
 
-// jobColumns are the job columns copied, in staging order: every job key's column
-// (store.JobColumns, generated from the contract's Job schema). A key upstream has no column for,
-// such as mon_a_kernel_sha1 (upstream dropped it) or a key added here since, reads as NULL.
+// upstreamJobColumns are the columns of upstream's jobs table (its last schema) besides id and
+// run_id: a fact about upstream, which no longer changes.
+var upstreamJobColumns = map[string]bool{
+	"posted": true, "started": true, "updated": true, "status": true, "archive_path": true,
+	"description": true, "duration": true, "email": true, "failure_reason": true, "flavor": true,
+	"job_id": true, "kernel": true, "last_in_suite": true, "machine_type": true, "name": true,
+	"nuke_on_error": true, "os_type": true, "os_version": true, "overrides": true, "owner": true,
+	"priority": true, "pid": true, "repo": true, "roles": true, "sentry_event": true, "success": true,
+	"branch": true, "seed": true, "sha1": true, "sleep_before_teardown": true, "subset": true,
+	"suite": true, "suite_branch": true, "suite_path": true, "suite_relpath": true, "suite_repo": true,
+	"suite_sha1": true, "targets": true, "tasks": true, "teuthology_branch": true,
+	"teuthology_sha1": true, "timestamp": true, "user": true, "verbose": true, "issue_url": true,
+	"comment": true, "pcp_grafana_url": true, "queue": true, "package_source": true,
+}
+
+// jobColumns are the job columns copied, in staging order: the job keys' columns
+// (store.JobColumns, generated from the contract's Job schema) that upstream has too. The others,
+// mon_a_kernel_sha1 and mon_b_kernel_sha1 (upstream dropped them) and any key added here since,
+// are left alone, so that importing again keeps what teuthology has written into them.
 var jobColumns = func() []column {
 	kinds := map[string]kind{"text": kText, "json": kJSON, "boolean": kBool, "bigint": kInt, "timestamptz": kTime}
-	cols := make([]column, len(store.JobColumns))
-	for i, c := range store.JobColumns {
+	var cols []column
+	for _, c := range store.JobColumns {
 		k, ok := kinds[c.Type]
 		if !ok {
 			panic("importer: no kind for SQL type " + c.Type)
 		}
-		cols[i] = column{c.Name, k}
+		if upstreamJobColumns[c.Name] {
+			cols = append(cols, column{c.Name, k})
+		}
 	}
 	return cols
 }()

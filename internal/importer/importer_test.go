@@ -463,7 +463,9 @@ func TestImportAgainAndVerify(t *testing.T) {
 		`UPDATE nodes SET locked = false, locked_by = NULL WHERE id = 1`,
 		`INSERT INTO runs (id, name, "user", scheduled, posted) VALUES (20, 'new-run', 'x', '2026-01-20', '2026-01-20')`)
 	// A job reported to this server after the first import is newer than upstream's row.
-	pgtest.Script(t, pool.Config().ConnString(), `UPDATE jobs SET status = 'dead', updated = '2030-01-01' WHERE job_id = '1'`)
+	pgtest.Script(t, pool.Config().ConnString(), `UPDATE jobs SET status = 'dead', updated = '2030-01-01' WHERE job_id = '1'`,
+		// A key upstream has no column for keeps what this server holds, even where upstream's row wins.
+		`UPDATE jobs SET mon_a_kernel_sha1 = 'cafe' WHERE job_id = '2'`)
 	r := mustImport(t, from, pool, importer.Options{})
 	if r.RunsWritten != 1 || r.JobsWritten != 1 || r.NodesWritten != 1 {
 		t.Errorf("second import wrote %d runs, %d jobs, %d nodes", r.RunsWritten, r.JobsWritten, r.NodesWritten)
@@ -471,7 +473,7 @@ func TestImportAgainAndVerify(t *testing.T) {
 	base := api(t, pool)
 	want(t, "run A", getJSON[object](t, base+"/runs/"+runA+"/?fields=status"), object{"status": "finished fail"})
 	want(t, "job 1", getJSON[object](t, base+"/runs/"+runA+"/jobs/1/"), object{"status": "dead"})
-	want(t, "job 2", getJSON[object](t, base+"/runs/"+runA+"/jobs/2/"), object{"status": "pass"})
+	want(t, "job 2", getJSON[object](t, base+"/runs/"+runA+"/jobs/2/"), object{"status": "pass", "mon_a_kernel_sha1": "cafe"})
 
 	v, err := importer.Verify(context.Background(), from, pool, importer.VerifyOptions{Seed: 7})
 	if err != nil {
