@@ -3,7 +3,8 @@
 //
 //   - internal/paddles/job_keys.gen.go: the Job struct and the table that reads and writes each key;
 //   - internal/store/job_keys.gen.go: the jobs table's columns, and a job's values in their order;
-//   - db/queries/job_write.sql: InsertJob and UpdateJob, which sqlc turns into Go;
+//   - db/queries/job_write.sql: InsertJob, which sqlc turns into Go, and the store's update of the
+//     columns that change;
 //   - in api/openapi.yaml itself: Job's required list, the blocks marked as generated (PartialJob's
 //     properties, which are Job's, and JobInput's properties for the keys read as they are
 //     written), and a null for a new key in every example of a whole job;
@@ -58,18 +59,19 @@ const (
 	kStatus             // the job status, never null
 )
 
-// kinds say, for each kind, its Go type, its SQL type, and how jobFields reaches, reads and
-// writes it (package paddles' accessor type, decoder and encoder).
-var kinds = map[kind]struct{ goType, sqlType, at, dec, enc string }{
-	kText:   {"*string", "text", "**string", "decodeText", "appendText"},
-	kID:     {"*string", "text", "**string", "decodeID", "appendText"},
-	kJobID:  {"string", "text", "*string", "decodeJobID", "appendString"},
-	kBool:   {"*bool", "boolean", "**bool", "decodeBool", "appendBool"},
-	kInt:    {"*int64", "bigint", "**int64", "decodeInt", "appendInt"},
-	kJSON:   {"json.RawMessage", "json", "*json.RawMessage", "decodeJSON", "appendJSON"},
-	kTime:   {"*time.Time", "timestamptz", "**time.Time", "decodeTime", "appendTime"},
-	kWhen:   {"time.Time", "timestamptz", "*time.Time", "decodeUpdated", "appendWireTime"},
-	kStatus: {"string", "text", "*string", "decodeStatus", "appendString"},
+// kinds say, for each kind, its Go type, its SQL type, how jobFields reaches, reads and writes
+// it (package paddles' accessor type, decoder and encoder), and package store's test of whether
+// a value changed.
+var kinds = map[kind]struct{ goType, sqlType, at, dec, enc, same string }{
+	kText:   {"*string", "text", "**string", "decodeText", "appendText", "samePtr"},
+	kID:     {"*string", "text", "**string", "decodeID", "appendText", "samePtr"},
+	kJobID:  {"string", "text", "*string", "decodeJobID", "appendString", "sameValue"},
+	kBool:   {"*bool", "boolean", "**bool", "decodeBool", "appendBool", "samePtr"},
+	kInt:    {"*int64", "bigint", "**int64", "decodeInt", "appendInt", "samePtr"},
+	kJSON:   {"json.RawMessage", "json", "*json.RawMessage", "decodeJSON", "appendJSON", "sameJSON"},
+	kTime:   {"*time.Time", "timestamptz", "**time.Time", "decodeTime", "appendTime", "sameTimePtr"},
+	kWhen:   {"time.Time", "timestamptz", "*time.Time", "decodeUpdated", "appendWireTime", "sameTime"},
+	kStatus: {"string", "text", "*string", "decodeStatus", "appendString", "sameValue"},
 }
 
 type key struct {
@@ -606,7 +608,11 @@ func storeFile(cols []column) ([]byte, error) {
 	for _, c := range cols {
 		fmt.Fprintf(&b, "\t\t%s: r.%[1]s,\n", goName(c.name))
 	}
-	b.WriteString("\t}\n}\n\n// JobParams lays a job out as the parameters of InsertJob (and UpdateJob, which shares them).\nfunc JobParams(j *paddles.Job) db.InsertJobParams {\n\treturn db.InsertJobParams{\n\t\tRunID: j.RunID,\n")
+	b.WriteString("\t}\n}\n\n// jobChanges sets, in u, the columns whose values differ between old and j.\nfunc jobChanges(u *update, old, j *paddles.Job) {\n")
+	for _, c := range cols {
+		fmt.Fprintf(&b, "\tif !%s(old.%s, j.%[2]s) {\n\t\tu.set(%q, j.%[2]s)\n\t}\n", kinds[c.key.kind].same, goName(c.name), c.name)
+	}
+	b.WriteString("}\n\n// JobParams lays a job out as the parameters of InsertJob.\nfunc JobParams(j *paddles.Job) db.InsertJobParams {\n\treturn db.InsertJobParams{\n\t\tRunID: j.RunID,\n")
 	for _, c := range cols {
 		fmt.Fprintf(&b, "\t\t%s: j.%[1]s,\n", goName(c.name))
 	}
@@ -615,19 +621,17 @@ func storeFile(cols []column) ([]byte, error) {
 }
 
 func queriesFile(cols []column) []byte {
-	var names, params, sets []string
+	var names, params []string
 	for _, c := range cols {
 		names = append(names, quote(c.name))
 		params = append(params, fmt.Sprintf("sqlc.arg('%s')", c.name))
-		sets = append(sets, fmt.Sprintf("%s = sqlc.arg('%s')", quote(c.name), c.name))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- %s\n-- The jobs table's columns of the job keys, in the table's order; a key new to the Job schema\n-- gets a migration and joins the end of this list.\n%s%s\n\n",
 		header, columnsLine, strings.Join(colNames(cols), " "))
 	fmt.Fprintf(&b, "-- name: InsertJob :one\nINSERT INTO jobs (run_id, %s)\nVALUES (@run_id, %s)\nON CONFLICT (run_id, job_id) DO NOTHING\nRETURNING id;\n\n",
 		strings.Join(names, ", "), strings.Join(params, ", "))
-	fmt.Fprintf(&b, "-- UpdateJob writes a whole job row. Its parameters are InsertJob's, in the same order (run_id and\n-- job_id identify the row and are written back unchanged), so one Go value serves both.\n")
-	fmt.Fprintf(&b, "-- name: UpdateJob :exec\nUPDATE jobs SET run_id = @run_id, %s\nWHERE run_id = @run_id AND job_id = sqlc.arg('job_id');\n", strings.Join(sets, ", "))
+	b.WriteString("-- A job's update names only the columns that change (store.JobUpdate), so it is not a query here.\n")
 	return []byte(b.String())
 }
 

@@ -65,9 +65,10 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, patch pa
 		if err != nil {
 			return err
 		}
+		stored := job
 		from = patch.Apply(&job, false, s.now())
 		to = job.Status
-		if err := q.UpdateJob(ctx, &job); err != nil {
+		if err := q.UpdateJob(ctx, &stored, &job); err != nil {
 			return err
 		}
 		if err := linkTargets(ctx, q, &patch, &job); err != nil {

@@ -116,7 +116,149 @@ func jobFromRow(r *db.Job) paddles.Job {
 	}
 }
 
-// JobParams lays a job out as the parameters of InsertJob (and UpdateJob, which shares them).
+// jobChanges sets, in u, the columns whose values differ between old and j.
+func jobChanges(u *update, old, j *paddles.Job) {
+	if !sameValue(old.JobID, j.JobID) {
+		u.set("job_id", j.JobID)
+	}
+	if !sameValue(old.Status, j.Status) {
+		u.set("status", j.Status)
+	}
+	if !samePtr(old.Success, j.Success) {
+		u.set("success", j.Success)
+	}
+	if !samePtr(old.ArchivePath, j.ArchivePath) {
+		u.set("archive_path", j.ArchivePath)
+	}
+	if !samePtr(old.Description, j.Description) {
+		u.set("description", j.Description)
+	}
+	if !samePtr(old.Duration, j.Duration) {
+		u.set("duration", j.Duration)
+	}
+	if !samePtr(old.Email, j.Email) {
+		u.set("email", j.Email)
+	}
+	if !samePtr(old.FailureReason, j.FailureReason) {
+		u.set("failure_reason", j.FailureReason)
+	}
+	if !samePtr(old.Flavor, j.Flavor) {
+		u.set("flavor", j.Flavor)
+	}
+	if !sameJSON(old.Kernel, j.Kernel) {
+		u.set("kernel", j.Kernel)
+	}
+	if !samePtr(old.LastInSuite, j.LastInSuite) {
+		u.set("last_in_suite", j.LastInSuite)
+	}
+	if !samePtr(old.MachineType, j.MachineType) {
+		u.set("machine_type", j.MachineType)
+	}
+	if !samePtr(old.Name, j.Name) {
+		u.set("name", j.Name)
+	}
+	if !samePtr(old.NukeOnError, j.NukeOnError) {
+		u.set("nuke_on_error", j.NukeOnError)
+	}
+	if !samePtr(old.OsType, j.OsType) {
+		u.set("os_type", j.OsType)
+	}
+	if !samePtr(old.OsVersion, j.OsVersion) {
+		u.set("os_version", j.OsVersion)
+	}
+	if !sameJSON(old.Overrides, j.Overrides) {
+		u.set("overrides", j.Overrides)
+	}
+	if !samePtr(old.Owner, j.Owner) {
+		u.set("owner", j.Owner)
+	}
+	if !samePtr(old.Pid, j.Pid) {
+		u.set("pid", j.Pid)
+	}
+	if !sameJSON(old.Roles, j.Roles) {
+		u.set("roles", j.Roles)
+	}
+	if !samePtr(old.SentryEvent, j.SentryEvent) {
+		u.set("sentry_event", j.SentryEvent)
+	}
+	if !samePtr(old.Branch, j.Branch) {
+		u.set("branch", j.Branch)
+	}
+	if !samePtr(old.Seed, j.Seed) {
+		u.set("seed", j.Seed)
+	}
+	if !samePtr(old.Sha1, j.Sha1) {
+		u.set("sha1", j.Sha1)
+	}
+	if !samePtr(old.Subset, j.Subset) {
+		u.set("subset", j.Subset)
+	}
+	if !samePtr(old.Suite, j.Suite) {
+		u.set("suite", j.Suite)
+	}
+	if !samePtr(old.SuiteBranch, j.SuiteBranch) {
+		u.set("suite_branch", j.SuiteBranch)
+	}
+	if !samePtr(old.SuitePath, j.SuitePath) {
+		u.set("suite_path", j.SuitePath)
+	}
+	if !samePtr(old.SuiteRelpath, j.SuiteRelpath) {
+		u.set("suite_relpath", j.SuiteRelpath)
+	}
+	if !samePtr(old.SuiteRepo, j.SuiteRepo) {
+		u.set("suite_repo", j.SuiteRepo)
+	}
+	if !samePtr(old.SuiteSha1, j.SuiteSha1) {
+		u.set("suite_sha1", j.SuiteSha1)
+	}
+	if !sameJSON(old.Targets, j.Targets) {
+		u.set("targets", j.Targets)
+	}
+	if !sameJSON(old.Tasks, j.Tasks) {
+		u.set("tasks", j.Tasks)
+	}
+	if !sameTimePtr(old.Timestamp, j.Timestamp) {
+		u.set("timestamp", j.Timestamp)
+	}
+	if !samePtr(old.TeuthologyBranch, j.TeuthologyBranch) {
+		u.set("teuthology_branch", j.TeuthologyBranch)
+	}
+	if !samePtr(old.Verbose, j.Verbose) {
+		u.set("verbose", j.Verbose)
+	}
+	if !samePtr(old.PcpGrafanaUrl, j.PcpGrafanaUrl) {
+		u.set("pcp_grafana_url", j.PcpGrafanaUrl)
+	}
+	if !samePtr(old.Priority, j.Priority) {
+		u.set("priority", j.Priority)
+	}
+	if !samePtr(old.User, j.User) {
+		u.set("user", j.User)
+	}
+	if !samePtr(old.Queue, j.Queue) {
+		u.set("queue", j.Queue)
+	}
+	if !samePtr(old.PackageSource, j.PackageSource) {
+		u.set("package_source", j.PackageSource)
+	}
+	if !samePtr(old.MonAKernelSha1, j.MonAKernelSha1) {
+		u.set("mon_a_kernel_sha1", j.MonAKernelSha1)
+	}
+	if !samePtr(old.MonBKernelSha1, j.MonBKernelSha1) {
+		u.set("mon_b_kernel_sha1", j.MonBKernelSha1)
+	}
+	if !sameTime(old.Posted, j.Posted) {
+		u.set("posted", j.Posted)
+	}
+	if !sameTimePtr(old.Started, j.Started) {
+		u.set("started", j.Started)
+	}
+	if !sameTime(old.Updated, j.Updated) {
+		u.set("updated", j.Updated)
+	}
+}
+
+// JobParams lays a job out as the parameters of InsertJob.
 func JobParams(j *paddles.Job) db.InsertJobParams {
 	return db.InsertJobParams{
 		RunID:            j.RunID,

@@ -20,9 +20,14 @@ func (q *Q) InsertJob(ctx context.Context, j *paddles.Job) (int64, error) {
 	return id, inserted(err)
 }
 
-// UpdateJob writes every field of an existing job.
-func (q *Q) UpdateJob(ctx context.Context, j *paddles.Job) error {
-	return interpret(q.q().UpdateJob(ctx, db.UpdateJobParams(JobParams(j))))
+// UpdateJob writes to the stored job old what changed in j (JobUpdate); nothing, when nothing did.
+func (q *Q) UpdateJob(ctx context.Context, old, j *paddles.Job) error {
+	sql, args := JobUpdate(old, j)
+	if sql == "" {
+		return nil
+	}
+	_, err := q.conn.Exec(ctx, sql, args...)
+	return interpret(err)
 }
 
 // LockJob reads a job of a run and locks its row.

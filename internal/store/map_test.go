@@ -3,8 +3,11 @@ package store
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ceph/paddles-go/internal/paddles"
 )
 
 // fill sets every field of the struct v points to, recursively, to a non-zero value.
@@ -77,4 +80,32 @@ func TestMappingsCoverEveryColumn(t *testing.T) {
 	mapped(t, updateNodeParams)
 	mapped(t, insertQueueParams)
 	mapped(t, updateQueueParams)
+}
+
+// JobUpdate names every column that changed, and only those.
+func TestJobUpdateNamesWhatChanged(t *testing.T) {
+	var old, j paddles.Job
+	fill(t, reflect.ValueOf(&j).Elem())
+	old.ID = j.ID
+	sql, args := JobUpdate(&old, &j)
+	for _, c := range JobColumns {
+		if !strings.Contains(sql, `"`+c.Name+`" = $`) {
+			t.Errorf("column %s changed but is not written: %s", c.Name, sql)
+		}
+	}
+	if len(args) != len(JobColumns)+1 {
+		t.Errorf("%d arguments for %d columns", len(args), len(JobColumns))
+	}
+	if sql, _ := JobUpdate(&j, &j); sql != "" {
+		t.Errorf("nothing changed, yet %s", sql)
+	}
+	k := j
+	k.Status = "fail"
+	k.Kernel = append(json.RawMessage(nil), j.Kernel...) // the same value in another slice
+	k.Duration = new(int64)
+	*k.Duration = *j.Duration
+	sql, args = JobUpdate(&j, &k)
+	if want := `UPDATE jobs SET "status" = $2 WHERE id = $1`; sql != want || len(args) != 2 || args[0] != j.ID || args[1] != "fail" {
+		t.Errorf("got %s %v, want %s [%d fail]", sql, args, want, j.ID)
+	}
 }

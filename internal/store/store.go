@@ -33,11 +33,15 @@ import (
 )
 
 // Q runs queries: on the pool, each in a transaction of its own, or in one transaction of Read,
-// Write or Browse. It is the generated Queries under another method set, so that a transaction
-// costs no allocation more than the generated code's.
-type Q db.Queries
+// Write or Browse: the generated ones, and the few built at run time (JobUpdate).
+type Q struct {
+	queries *db.Queries
+	conn    db.DBTX
+}
 
-func (q *Q) q() *db.Queries { return (*db.Queries)(q) }
+func newQ(conn db.DBTX) *Q { return &Q{queries: db.New(conn), conn: conn} }
+
+func (q *Q) q() *db.Queries { return q.queries }
 
 // Store is the database of the server. Its embedded Q runs single queries on the primary.
 type Store struct {
@@ -50,7 +54,7 @@ type Store struct {
 // New returns a Store on pool. With a replica pool, Browse reads there while its replay is at
 // most maxLag behind.
 func New(pool, replicaPool *pgxpool.Pool, maxLag time.Duration, log *slog.Logger) *Store {
-	s := &Store{Q: (*Q)(db.New(pool)), pool: pool, log: log}
+	s := &Store{Q: newQ(pool), pool: pool, log: log}
 	if replicaPool != nil {
 		s.replica = newReplica(replicaPool, maxLag, log)
 	}
@@ -109,7 +113,7 @@ func replicaFailed(err error) bool {
 func (s *Store) inTx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(q *Q) error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = pgx.BeginTxFunc(ctx, pool, opts, func(tx pgx.Tx) error { return fn((*Q)(s.q().WithTx(tx))) })
+		err = pgx.BeginTxFunc(ctx, pool, opts, func(tx pgx.Tx) error { return fn(newQ(tx)) })
 		if err == nil || !database.IsRetryable(err) {
 			break
 		}

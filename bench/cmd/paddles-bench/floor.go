@@ -65,7 +65,8 @@ func (f *floor) createJob(ctx context.Context, bj *benchJob, patch *paddles.JobP
 
 // updateJob is service.UpdateJob's SQL.
 func (f *floor) updateJob(ctx context.Context, bj *benchJob, patch *paddles.JobPatch) error {
-	return f.tx(ctx, readWrite, func(q *db.Queries) error {
+	return pgx.BeginTxFunc(ctx, f.pool, readWrite, func(tx pgx.Tx) error {
+		q := f.q.WithTx(tx)
 		run, err := q.LockRun(ctx, bj.run.name)
 		if err != nil {
 			return err
@@ -74,10 +75,13 @@ func (f *floor) updateJob(ctx context.Context, bj *benchJob, patch *paddles.JobP
 		if err != nil {
 			return err
 		}
-		job := paddles.Job(row)
+		stored := paddles.Job(row)
+		job := stored
 		patch.Apply(&job, false, now())
-		if err := q.UpdateJob(ctx, db.UpdateJobParams(store.JobParams(&job))); err != nil {
-			return err
+		if sql, args := store.JobUpdate(&stored, &job); sql != "" {
+			if _, err := tx.Exec(ctx, sql, args...); err != nil {
+				return err
+			}
 		}
 		if err := linkTargets(ctx, q, patch, &job); err != nil {
 			return err
