@@ -35,11 +35,51 @@ SELECT j.id FROM searched_jobs(
 ) j
 ORDER BY j.posted DESC, j.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
+-- CountSearchedJobs counts the jobs a search selects, up to @up_to: a broad search at the lab's
+-- size selects millions, which nobody pages through (store.SearchCountBeyond).
 -- name: CountSearchedJobs :one
-SELECT count(*) FROM searched_jobs(
-    sqlc.narg(description_like), sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
-    sqlc.narg(posted_after), sqlc.narg(posted_before)
-);
+SELECT count(*) FROM (
+    SELECT 1 FROM searched_jobs(
+        sqlc.narg(description_like), sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+        sqlc.narg(posted_after), sqlc.narg(posted_before)
+    ) j
+    -- Newest first, as the page: a broad search then reads the recent jobs the page just read,
+    -- not the oldest ones at the start of the table.
+    ORDER BY j.posted DESC, j.id DESC
+    LIMIT sqlc.narg(up_to)::bigint
+) found;
+
+-- MatchingDescriptions lists up to @max distinct job descriptions LIKE a pattern (migration 00007).
+-- name: MatchingDescriptions :many
+SELECT description FROM job_descriptions WHERE description LIKE @description_like::text LIMIT @max::bigint;
+
+-- DescribedJobIDs pages the jobs of some descriptions a search selects, newest first: each
+-- description's newest jobs are read off jobs_description_idx, no more of them than the page needs.
+-- name: DescribedJobIDs :many
+SELECT found.id FROM unnest(@descriptions::text[]) d (description)
+CROSS JOIN LATERAL (
+    SELECT j.id, j.posted FROM searched_jobs(
+        NULL, sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+        sqlc.narg(posted_after), sqlc.narg(posted_before)
+    ) j
+    WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
+    ORDER BY j.posted DESC, j.id DESC
+    LIMIT sqlc.narg(depth)::bigint
+) found
+ORDER BY found.posted DESC, found.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+
+-- name: CountDescribedJobs :one
+SELECT count(*) FROM (
+    SELECT 1 FROM unnest(@descriptions::text[]) d (description)
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM searched_jobs(
+            NULL, sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+            sqlc.narg(posted_after), sqlc.narg(posted_before)
+        ) j
+        WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
+    ) found
+    LIMIT sqlc.narg(up_to)::bigint
+) counted;
 
 -- name: JobsByID :many
 SELECT sqlc.embed(j), r.name AS run_name FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = ANY(@ids::bigint[]);

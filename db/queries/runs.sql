@@ -35,8 +35,16 @@ SELECT EXISTS (SELECT 1 FROM runs WHERE name = @name);
 -- name: LatestRunIDs :many
 SELECT id FROM runs ORDER BY posted DESC, id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
+-- Totals and value lists of runs are read off run_values, which triggers keep (migration 00008):
+-- every run has one status, so the status counts add up to the number of runs.
 -- name: CountRuns :one
-SELECT count(*) FROM runs;
+SELECT COALESCE(sum(runs), 0)::bigint FROM run_values WHERE key = 'status';
+
+-- name: CountRunsWithValue :one
+SELECT COALESCE((SELECT runs FROM run_values WHERE key = @key AND value = @value), 0)::bigint;
+
+-- name: RunValues :many
+SELECT value FROM run_values WHERE key = @key AND value <> '' AND runs > 0 ORDER BY value;
 
 -- name: FilteredRunIDs :many
 SELECT r.id FROM filtered_runs(

@@ -2788,7 +2788,8 @@ type SearchJobsResponseObject interface {
 }
 
 type SearchJobs200ResponseHeaders struct {
-	XTotalCount *int
+	XTotalCount      *int
+	XTotalCountExact bool
 }
 
 type SearchJobs200JSONResponse struct {
@@ -2806,6 +2807,7 @@ func (response SearchJobs200JSONResponse) VisitSearchJobsResponse(w http.Respons
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
+	w.Header().Set("X-Total-Count-Exact", fmt.Sprint(response.Headers.XTotalCountExact))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err

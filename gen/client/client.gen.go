@@ -1895,7 +1895,8 @@ type ClientInterface interface {
 
 	// SearchJobs Search jobs across runs
 	//
-	// Jobs matching every given condition, most recently posted first, 10 per page by default.
+	// Jobs matching every given condition, most recently posted first, 10 per page by default. The
+	// total in `X-Total-Count` is exact up to 1,000 jobs past the requested page (see the header).
 	//
 	// Corresponds with GET /jobs/ (the `SearchJobs` operationId).
 	SearchJobs(ctx context.Context, params *SearchJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2472,7 +2473,8 @@ func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // SearchJobs Search jobs across runs
 //
-// Jobs matching every given condition, most recently posted first, 10 per page by default.
+// Jobs matching every given condition, most recently posted first, 10 per page by default. The
+// total in `X-Total-Count` is exact up to 1,000 jobs past the requested page (see the header).
 //
 // Corresponds with GET /jobs/ (the `SearchJobs` operationId).
 func (c *Client) SearchJobs(ctx context.Context, params *SearchJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6050,7 +6052,8 @@ type ClientWithResponsesInterface interface {
 
 	// SearchJobsWithResponse Search jobs across runs
 	//
-	// Jobs matching every given condition, most recently posted first, 10 per page by default.
+	// Jobs matching every given condition, most recently posted first, 10 per page by default. The
+	// total in `X-Total-Count` is exact up to 1,000 jobs past the requested page (see the header).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6745,7 +6748,8 @@ func (r GetHealthzResponse) ContentType() string {
 
 // SearchJobsResponse200Headers the declared response headers of an HTTP 200 response for SearchJobs
 type SearchJobsResponse200Headers struct {
-	XTotalCount *int
+	XTotalCount      *int
+	XTotalCountExact bool
 }
 
 type SearchJobsResponse struct {
@@ -9750,7 +9754,8 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 
 // SearchJobsWithResponse Search jobs across runs
 //
-// Jobs matching every given condition, most recently posted first, 10 per page by default.
+// Jobs matching every given condition, most recently posted first, 10 per page by default. The
+// total in `X-Total-Count` is exact up to 1,000 jobs past the requested page (see the header).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10834,6 +10839,13 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 				return nil, err
 			}
 			headers.XTotalCount = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count-Exact"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count-Exact", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCountExact = value
 		}
 		response.Headers200 = &headers
 	}

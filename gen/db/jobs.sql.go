@@ -10,11 +10,58 @@ import (
 	"time"
 )
 
+const countDescribedJobs = `-- name: CountDescribedJobs :one
+SELECT count(*) FROM (
+    SELECT 1 FROM unnest($1::text[]) d (description)
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM searched_jobs(
+            NULL, $2, $3, $4, $5,
+            $6, $7
+        ) j
+        WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
+    ) found
+    LIMIT $8::bigint
+) counted
+`
+
+type CountDescribedJobsParams struct {
+	Descriptions []string
+	Status       *string
+	Sha1         *string
+	Branch       *string
+	UserName     *string
+	PostedAfter  *time.Time
+	PostedBefore *time.Time
+	UpTo         *int64
+}
+
+func (q *Queries) CountDescribedJobs(ctx context.Context, arg CountDescribedJobsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countDescribedJobs,
+		arg.Descriptions,
+		arg.Status,
+		arg.Sha1,
+		arg.Branch,
+		arg.UserName,
+		arg.PostedAfter,
+		arg.PostedBefore,
+		arg.UpTo,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countSearchedJobs = `-- name: CountSearchedJobs :one
-SELECT count(*) FROM searched_jobs(
-    $1, $2, $3, $4, $5,
-    $6, $7
-)
+SELECT count(*) FROM (
+    SELECT 1 FROM searched_jobs(
+        $1, $2, $3, $4, $5,
+        $6, $7
+    ) j
+    -- Newest first, as the page: a broad search then reads the recent jobs the page just read,
+    -- not the oldest ones at the start of the table.
+    ORDER BY j.posted DESC, j.id DESC
+    LIMIT $8::bigint
+) found
 `
 
 type CountSearchedJobsParams struct {
@@ -25,8 +72,11 @@ type CountSearchedJobsParams struct {
 	UserName        *string
 	PostedAfter     *time.Time
 	PostedBefore    *time.Time
+	UpTo            *int64
 }
 
+// CountSearchedJobs counts the jobs a search selects, up to @up_to: a broad search at the lab's
+// size selects millions, which nobody pages through (store.SearchCountBeyond).
 func (q *Queries) CountSearchedJobs(ctx context.Context, arg CountSearchedJobsParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countSearchedJobs,
 		arg.DescriptionLike,
@@ -36,6 +86,7 @@ func (q *Queries) CountSearchedJobs(ctx context.Context, arg CountSearchedJobsPa
 		arg.UserName,
 		arg.PostedAfter,
 		arg.PostedBefore,
+		arg.UpTo,
 	)
 	var count int64
 	err := row.Scan(&count)
@@ -57,6 +108,66 @@ func (q *Queries) DeleteJob(ctx context.Context, arg DeleteJobParams) (int64, er
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const describedJobIDs = `-- name: DescribedJobIDs :many
+SELECT found.id FROM unnest($1::text[]) d (description)
+CROSS JOIN LATERAL (
+    SELECT j.id, j.posted FROM searched_jobs(
+        NULL, $2, $3, $4, $5,
+        $6, $7
+    ) j
+    WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
+    ORDER BY j.posted DESC, j.id DESC
+    LIMIT $8::bigint
+) found
+ORDER BY found.posted DESC, found.id DESC LIMIT $10::bigint OFFSET $9::bigint
+`
+
+type DescribedJobIDsParams struct {
+	Descriptions []string
+	Status       *string
+	Sha1         *string
+	Branch       *string
+	UserName     *string
+	PostedAfter  *time.Time
+	PostedBefore *time.Time
+	Depth        *int64
+	Skip         int64
+	Max          *int64
+}
+
+// DescribedJobIDs pages the jobs of some descriptions a search selects, newest first: each
+// description's newest jobs are read off jobs_description_idx, no more of them than the page needs.
+func (q *Queries) DescribedJobIDs(ctx context.Context, arg DescribedJobIDsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, describedJobIDs,
+		arg.Descriptions,
+		arg.Status,
+		arg.Sha1,
+		arg.Branch,
+		arg.UserName,
+		arg.PostedAfter,
+		arg.PostedBefore,
+		arg.Depth,
+		arg.Skip,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const expireJobs = `-- name: ExpireJobs :many
@@ -505,6 +616,36 @@ func (q *Queries) LockJob(ctx context.Context, arg LockJobParams) (Job, error) {
 		&i.Updated,
 	)
 	return i, err
+}
+
+const matchingDescriptions = `-- name: MatchingDescriptions :many
+SELECT description FROM job_descriptions WHERE description LIKE $1::text LIMIT $2::bigint
+`
+
+type MatchingDescriptionsParams struct {
+	DescriptionLike string
+	Max             int64
+}
+
+// MatchingDescriptions lists up to @max distinct job descriptions LIKE a pattern (migration 00007).
+func (q *Queries) MatchingDescriptions(ctx context.Context, arg MatchingDescriptionsParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, matchingDescriptions, arg.DescriptionLike, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var description string
+		if err := rows.Scan(&description); err != nil {
+			return nil, err
+		}
+		items = append(items, description)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const nextJobID = `-- name: NextJobID :one

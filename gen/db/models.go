@@ -7,6 +7,8 @@ package db
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Job struct {
@@ -60,6 +62,11 @@ type Job struct {
 	Updated          time.Time
 }
 
+type JobDescription struct {
+	ID          pgtype.UUID
+	Description string
+}
+
 type JobNode struct {
 	NodeID int64
 	JobID  int64
@@ -110,4 +117,10 @@ type Run struct {
 	DeadCount    int32
 	UnknownCount int32
 	Status       string
+}
+
+type RunValue struct {
+	Key   string
+	Value string
+	Runs  int64
 }

@@ -58,14 +58,32 @@ func (q *Queries) CountQueuedRuns(ctx context.Context) (int64, error) {
 }
 
 const countRuns = `-- name: CountRuns :one
-SELECT count(*) FROM runs
+SELECT COALESCE(sum(runs), 0)::bigint FROM run_values WHERE key = 'status'
 `
 
+// Totals and value lists of runs are read off run_values, which triggers keep (migration 00008):
+// every run has one status, so the status counts add up to the number of runs.
 func (q *Queries) CountRuns(ctx context.Context) (int64, error) {
 	row := q.db.QueryRow(ctx, countRuns)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
+const countRunsWithValue = `-- name: CountRunsWithValue :one
+SELECT COALESCE((SELECT runs FROM run_values WHERE key = $1 AND value = $2), 0)::bigint
+`
+
+type CountRunsWithValueParams struct {
+	Key   string
+	Value string
+}
+
+func (q *Queries) CountRunsWithValue(ctx context.Context, arg CountRunsWithValueParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countRunsWithValue, arg.Key, arg.Value)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const createRun = `-- name: CreateRun :one
@@ -414,6 +432,30 @@ func (q *Queries) RunExists(ctx context.Context, name string) (bool, error) {
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const runValues = `-- name: RunValues :many
+SELECT value FROM run_values WHERE key = $1 AND value <> '' AND runs > 0 ORDER BY value
+`
+
+func (q *Queries) RunValues(ctx context.Context, key string) ([]string, error) {
+	rows, err := q.db.Query(ctx, runValues, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var value string
+		if err := rows.Scan(&value); err != nil {
+			return nil, err
+		}
+		items = append(items, value)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const runsByID = `-- name: RunsByID :many

@@ -174,7 +174,7 @@ func (h *handlers) SearchJobs(ctx context.Context, req api.SearchJobsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return jsonPage{body: h.appendJobPage(page), total: page.Total}, nil
+	return jsonPage{body: h.appendJobPage(page), total: page.Total, exact: &page.TotalExact}, nil
 }
 
 // day reads an optional day parameter.
@@ -308,14 +308,19 @@ func (b jsonBody) VisitGetJobResponse(w http.ResponseWriter) error      { return
 func (b jsonBody) VisitUpdateJobResponse(w http.ResponseWriter) error   { return b.write(w) }
 func (b jsonBody) VisitDeleteJobResponse(w http.ResponseWriter) error   { return b.write(w) }
 
-// jsonPage is a 200 answer holding one page of a listing, with the listing's total.
+// jsonPage is a 200 answer holding one page of a listing, with the listing's total; exact, when
+// set, says whether the total is exact or a lower bound (the job search counts only so far).
 type jsonPage struct {
 	body  []byte
 	total int64
+	exact *bool
 }
 
 func (p jsonPage) write(w http.ResponseWriter) error {
 	w.Header().Set("X-Total-Count", strconv.FormatInt(p.total, 10))
+	if p.exact != nil {
+		w.Header().Set("X-Total-Count-Exact", strconv.FormatBool(*p.exact))
+	}
 	return jsonBody(p.body).write(w)
 }
 

@@ -69,7 +69,8 @@ func newRequestID() string {
 // and OPTIONS and the request headers origin, authorization and accept. With the default origin
 // "*", Access-Control-Allow-Origin is sent on every answer, as upstream did, not only to requests
 // carrying an Origin header. Given origins (exact, or with "*" wildcards such as
-// https://*.example.com), only those get the header, and answers vary on Origin.
+// https://*.example.com), only those get the header, and answers vary on Origin. Listings'
+// totals are exposed to the page (pulpito-ng pages with them).
 func cors(origins []string) echo.MiddlewareFunc {
 	allowAll := len(origins) == 0
 	for _, o := range origins {
@@ -81,9 +82,10 @@ func cors(origins []string) echo.MiddlewareFunc {
 		origins = []string{"*"}
 	}
 	mw := middleware.CORSWithConfig(middleware.CORSConfig{
-		AllowOrigins: origins,
-		AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodOptions},
-		AllowHeaders: []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
+		AllowOrigins:  origins,
+		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodOptions},
+		AllowHeaders:  []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
+		ExposeHeaders: []string{"X-Total-Count", "X-Total-Count-Exact"},
 	})
 	if !allowAll {
 		return mw

@@ -128,17 +128,26 @@ WITH actual AS (
             WHEN pass = total THEN 'finished pass'
             WHEN queued > 0 THEN 'queued'
             ELSE 'unknown' END
+), recounted AS (
+    SELECT rk.key, rk.value, count(*) AS runs
+    FROM runs r, run_keys(r.status, r.branch, r.suite, r.machine_type, r."user", r.scheduled) rk GROUP BY 1, 2
 )
 SELECT (SELECT count(*) FROM wrong),
-       (SELECT count(*) FROM (SELECT 1 FROM jobs GROUP BY run_id, job_id HAVING count(*) > 1) d)`
+       (SELECT count(*) FROM (SELECT 1 FROM jobs GROUP BY run_id, job_id HAVING count(*) > 1) d),
+       (SELECT count(*) FROM run_values v FULL JOIN recounted k USING (key, value)
+        WHERE COALESCE(v.runs, 0) <> COALESCE(k.runs, 0)),
+       (SELECT count(*) FROM jobs j WHERE j.description IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM job_descriptions d WHERE d.id = md5(j.description)::uuid AND d.description = j.description))`
 
-// checkCounts fails the test when a run's stored counts or status disagree with its job rows, or
-// a job is duplicated.
+// checkCounts fails the test when a run's stored counts or status disagree with its job rows, a
+// job is duplicated, the maintained value counts (run_values) disagree with the runs, or a job's
+// description is missing from job_descriptions.
 func checkCounts(t testing.TB, dbURL string) {
 	t.Helper()
 	v := queryInts(t, dbURL, countsAgree)
-	if v[0] != 0 || v[1] != 0 {
-		t.Errorf("%d runs with counts or status that disagree with their jobs; %d duplicated jobs", v[0], v[1])
+	if v[0] != 0 || v[1] != 0 || v[2] != 0 || v[3] != 0 {
+		t.Errorf("%d runs with counts or status that disagree with their jobs; %d duplicated jobs; "+
+			"%d run values counted wrong; %d job descriptions missing", v[0], v[1], v[2], v[3])
 	}
 }
 

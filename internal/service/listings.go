@@ -83,6 +83,8 @@ type JobPage struct {
 	Jobs     []paddles.Job
 	RunNames []string
 	Total    int64
+	// TotalExact is false when more jobs match than were counted: Total is then a lower bound.
+	TotalExact bool
 }
 
 // SearchJobs returns a page of the jobs a search selects, most recently posted first.
@@ -100,11 +102,11 @@ func (s *Service) SearchJobs(ctx context.Context, search paddles.JobSearch, page
 	}
 	var result JobPage
 	err = s.st.Browse(ctx, func(q *store.Q) error {
-		ids, total, err := q.SearchJobIDs(ctx, search, limit, offset)
+		ids, total, exact, err := q.SearchJobIDs(ctx, search, limit, offset)
 		if err != nil {
 			return err
 		}
-		result.Total = total
+		result.Total, result.TotalExact = total, exact
 		return readJobs(ctx, q, ids, &result)
 	})
 	return result, err

@@ -102,27 +102,71 @@ func (q *Q) JobsByID(ctx context.Context, ids []int64) (jobs []paddles.Job, runN
 	return jobs, runNames, nil
 }
 
+// SearchCountBeyond is how far past the end of its page a job search counts: the total is exact
+// when fewer jobs match, and a lower bound otherwise. At the lab's size a broad search selects
+// millions of jobs, which counting would read for nothing, since nobody pages that far.
+const SearchCountBeyond = 1000
+
+// describedMax is how many distinct descriptions a description search reads one by one, off their
+// own index; a broader one reads the newest jobs and tests each description, which is as fast
+// when matches are that common.
+const describedMax = 500
+
 // SearchJobIDs returns a page of the ids of the jobs a search selects, most recently posted
-// first, and the number of jobs it selects.
-func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64, offset int64) ([]int64, int64, error) {
+// first, and how many jobs it selects: exactly when exact, else at least that many.
+func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64, offset int64) (ids []int64, total int64, exact bool, err error) {
+	var upTo *int64
+	if limit != nil {
+		n := offset + *limit + SearchCountBeyond
+		upTo = &n
+	}
 	var like *string
 	if s.Description != nil {
 		l := "%" + escapeLike(*s.Description) + "%"
 		like = &l
+		descriptions, err := q.q().MatchingDescriptions(ctx, db.MatchingDescriptionsParams{DescriptionLike: l, Max: describedMax + 1})
+		if err != nil {
+			return nil, 0, false, interpret(err)
+		}
+		if len(descriptions) <= describedMax {
+			return q.describedJobIDs(ctx, s, descriptions, limit, offset, upTo)
+		}
 	}
-	ids, err := q.q().SearchJobIDs(ctx, db.SearchJobIDsParams{
+	ids, err = q.q().SearchJobIDs(ctx, db.SearchJobIDsParams{
 		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
 		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
 		Max: limit, Skip: offset,
 	})
 	if err != nil {
-		return nil, 0, interpret(err)
+		return nil, 0, false, interpret(err)
 	}
-	total, err := q.q().CountSearchedJobs(ctx, db.CountSearchedJobsParams{
+	total, err = q.q().CountSearchedJobs(ctx, db.CountSearchedJobsParams{
 		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
-		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpTo: upTo,
 	})
-	return ids, total, interpret(err)
+	return ids, total, upTo == nil || total < *upTo, interpret(err)
+}
+
+// describedJobIDs is SearchJobIDs for the jobs of a few descriptions.
+func (q *Q) describedJobIDs(ctx context.Context, s paddles.JobSearch, descriptions []string, limit *int64, offset int64, upTo *int64) ([]int64, int64, bool, error) {
+	var depth *int64
+	if limit != nil {
+		n := offset + *limit
+		depth = &n
+	}
+	ids, err := q.q().DescribedJobIDs(ctx, db.DescribedJobIDsParams{
+		Descriptions: descriptions, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
+		Depth: depth, Max: limit, Skip: offset,
+	})
+	if err != nil {
+		return nil, 0, false, interpret(err)
+	}
+	total, err := q.q().CountDescribedJobs(ctx, db.CountDescribedJobsParams{
+		Descriptions: descriptions, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpTo: upTo,
+	})
+	return ids, total, upTo == nil || total < *upTo, interpret(err)
 }
 
 // ExpiryLock takes the advisory lock of job expiry for the transaction, if free.

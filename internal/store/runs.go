@@ -138,13 +138,42 @@ func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int6
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
-	total, err := q.q().CountFilteredRuns(ctx, args)
+	var total int64
+	if key, value, ok := oneCountedKey(f); ok {
+		total, err = q.q().CountRunsWithValue(ctx, db.CountRunsWithValueParams{Key: key, Value: value})
+	} else {
+		total, err = q.q().CountFilteredRuns(ctx, args)
+	}
 	return ids, total, interpret(err)
 }
 
+// oneCountedKey reports the key and value of a filter on one key that run_values counts.
+func oneCountedKey(f paddles.RunFilter) (key, value string, ok bool) {
+	if f.Sha1Prefix != nil || f.Flavor != nil || f.From != nil || f.Before != nil {
+		return "", "", false
+	}
+	for _, kv := range []struct {
+		key   string
+		value *string
+	}{{"branch", f.Branch}, {"suite", f.Suite}, {"machine_type", f.MachineType}, {"status", f.Status}, {"user", f.User}} {
+		if kv.value == nil {
+			continue
+		}
+		if ok {
+			return "", "", false
+		}
+		key, value, ok = kv.key, *kv.value, true
+	}
+	return key, value, ok
+}
+
 // FilteredRunValues lists the distinct non-empty values of a run key among the runs a filter
-// selects, sorted.
+// selects, sorted. Unfiltered, the keys of runs' own columns are read off run_values.
 func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key string) ([]string, error) {
+	if f == (paddles.RunFilter{}) && key != "sha1" && key != "flavor" {
+		values, err := q.q().RunValues(ctx, key)
+		return values, interpret(err)
+	}
 	args, err := q.filterArgs(ctx, f)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,11 +16,14 @@ import (
 // The floor: each API operation's SQL, run straight from Go through the generated queries that
 // the server runs, in the same transactions and with the same arguments, without HTTP, JSON or
 // the server's own code around it. Request bodies are parsed before the clock starts. What the
-// API takes beyond the floor is the server's cost.
+// API takes beyond the floor is the server's cost. Listings whose SQL depends on what the
+// arguments are (which total is read off run_values, how a description is searched) run the
+// server's store layer itself, in its read transaction.
 
 type floor struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
+	st   *store.Store
 }
 
 var (
@@ -127,12 +129,9 @@ func newRunParams(name string) db.LockOrCreateRunParams {
 
 // listRuns is service.ListRuns' SQL.
 func (f *floor) listRuns(ctx context.Context, limit int64) error {
-	return f.tx(ctx, readOnly, func(q *db.Queries) error {
-		ids, err := q.LatestRunIDs(ctx, db.LatestRunIDsParams{Max: &limit})
+	return f.st.Read(ctx, func(q *store.Q) error {
+		ids, _, err := q.LatestRunIDs(ctx, &limit, 0)
 		if err != nil {
-			return err
-		}
-		if _, err := q.CountRuns(ctx); err != nil {
 			return err
 		}
 		_, err = q.RunsByID(ctx, ids)
@@ -180,28 +179,13 @@ func (f *floor) runQuery(ctx context.Context, segments []string, pageSize int64)
 	if err != nil {
 		return err
 	}
-	return f.tx(ctx, readOnly, func(q *db.Queries) error {
-		args, err := filterArgs(ctx, q, rq.Filter)
-		if err != nil {
-			return err
-		}
+	return f.st.Read(ctx, func(q *store.Q) error {
 		if rq.Values != "" {
-			_, err := q.FilteredRunValues(ctx, db.FilteredRunValuesParams{
-				Field: rq.Values, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
-				UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-				ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
-			})
+			_, err := q.FilteredRunValues(ctx, rq.Filter, rq.Values)
 			return err
 		}
-		ids, err := q.FilteredRunIDs(ctx, db.FilteredRunIDsParams{
-			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
-			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: &pageSize,
-		})
+		ids, _, err := q.FilteredRunIDs(ctx, rq.Filter, &pageSize, 0)
 		if err != nil {
-			return err
-		}
-		if _, err := q.CountFilteredRuns(ctx, args); err != nil {
 			return err
 		}
 		_, err = q.RunsByID(ctx, ids)
@@ -209,36 +193,14 @@ func (f *floor) runQuery(ctx context.Context, segments []string, pageSize int64)
 	})
 }
 
-// filterArgs is service's: a sha1 prefix's runs are looked up first.
-func filterArgs(ctx context.Context, q *db.Queries, f paddles.RunFilter) (db.CountFilteredRunsParams, error) {
-	args := db.CountFilteredRunsParams{
-		Branch: f.Branch, Suite: f.Suite, MachineType: f.MachineType, Status: f.Status, UserName: f.User,
-		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before,
-	}
-	if f.Sha1Prefix != nil {
-		ids, err := q.Sha1RunIDs(ctx, strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(*f.Sha1Prefix))
-		if err != nil {
-			return args, err
-		}
-		args.RunIds = append([]int64{}, ids...)
-	}
-	return args, nil
-}
-
 // searchJobs is service.SearchJobs' SQL.
-func (f *floor) searchJobs(ctx context.Context, args db.CountSearchedJobsParams, limit int64) error {
-	return f.tx(ctx, readOnly, func(q *db.Queries) error {
-		ids, err := q.SearchJobIDs(ctx, db.SearchJobIDsParams{
-			DescriptionLike: args.DescriptionLike, Status: args.Status, Sha1: args.Sha1, Branch: args.Branch,
-			UserName: args.UserName, PostedAfter: args.PostedAfter, PostedBefore: args.PostedBefore, Max: &limit,
-		})
+func (f *floor) searchJobs(ctx context.Context, search paddles.JobSearch, limit int64) error {
+	return f.st.Read(ctx, func(q *store.Q) error {
+		ids, _, _, err := q.SearchJobIDs(ctx, search, &limit, 0)
 		if err != nil {
 			return err
 		}
-		if _, err := q.CountSearchedJobs(ctx, args); err != nil {
-			return err
-		}
-		_, err = q.JobsByID(ctx, ids)
+		_, _, err = q.JobsByID(ctx, ids)
 		return err
 	})
 }

@@ -333,10 +333,31 @@ func (b *bench) readPhases() []*Phase {
 		filter("values_branch", 20, fixed("branch")),
 		filter("values_nested", 20, fixed("branch", "main", "suite")),
 		filter("values_date", 20, fixed("date")),
-		b.readPhase("jobs_search", "GET /jobs/?status=fail&branch=main", 0, func(r *rand.Rand) (string, func(context.Context) error) {
+		b.readPhase("jobs_search", "GET /jobs/?status=fail&branch=main", 50, func(r *rand.Rand) (string, func(context.Context) error) {
 			status, branch := "fail", "main"
 			return "/jobs/?status=fail&branch=main", func(ctx context.Context) error {
-				return b.floor.searchJobs(ctx, db.CountSearchedJobsParams{Status: &status, Branch: &branch}, 10)
+				return b.floor.searchJobs(ctx, paddles.JobSearch{Status: &status, Branch: &branch}, 10)
+			}
+		}),
+		// pulpito-ng's "Past 25 jobs with same description".
+		b.readPhase("jobs_history", "GET /jobs/?description={a job's description}&count=25", 50, func(r *rand.Rand) (string, func(context.Context) error) {
+			s := anyRun(r)
+			j := w.job(s, r.IntN(s.njobs))
+			d := w.description(&j)
+			return "/jobs/?description=" + url.QueryEscape(d) + "&count=25", func(ctx context.Context) error {
+				return b.floor.searchJobs(ctx, paddles.JobSearch{Description: &d}, 25)
+			}
+		}),
+		b.readPhase("jobs_sha1", "GET /jobs/?sha1={a run's sha1}", 50, func(r *rand.Rand) (string, func(context.Context) error) {
+			sha1 := anyRun(r).sha1
+			return "/jobs/?sha1=" + sha1, func(ctx context.Context) error {
+				return b.floor.searchJobs(ctx, paddles.JobSearch{Sha1: &sha1}, 10)
+			}
+		}),
+		b.readPhase("jobs_branch", "GET /jobs/?branch={a run's branch}&status=fail", 50, func(r *rand.Rand) (string, func(context.Context) error) {
+			branch, status := anyRun(r).branch, "fail"
+			return "/jobs/?branch=" + url.QueryEscape(branch) + "&status=fail", func(ctx context.Context) error {
+				return b.floor.searchJobs(ctx, paddles.JobSearch{Branch: &branch, Status: &status}, 10)
 			}
 		}),
 		b.readPhase("node_jobs", "GET /nodes/{node}/jobs/?count=50", 20, func(r *rand.Rand) (string, func(context.Context) error) {
