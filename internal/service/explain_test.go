@@ -90,7 +90,7 @@ func TestListingsUseIndexes(t *testing.T) {
 	count, first, far := 100, 1, 20
 	branch, sha1, fail := "branch-7", "c4ca42", "fail"
 	description, jobSha1 := "rados/thrash/3", "a87ff679a2f3e71d9181a67b7542122c" // md5('4')
-	firstPage := 0 // how many queries the first page's calls ran
+	firstPage := 0                                                               // how many queries the first page's calls ran
 	for _, page := range []int{first, far} {
 		p := service.Page{Count: &count, Page: &page}
 		calls := []error{

@@ -327,10 +327,12 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 	}
 	rss := sampleRSS(srv.pid(), 20*time.Millisecond)
 	defer close(rss.stop)
+	var ran []*Phase
 	for _, ph := range append(b.writePhases(), b.readPhases()...) {
 		if only != nil && !only.MatchString(ph.Name) {
 			continue
 		}
+		ran = append(ran, ph)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -369,6 +371,12 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			"floor_p99_ms", pr.Floor.P99, "api_errors", errorText(pr.API.Errors), "floor_errors", errorText(pr.Floor.Errors))
 	}
 	res.Memory.EndKiB, res.Memory.PeakKiB, _ = memory(srv.pid())
+	plans := filepath.Join(c.out, c.size+".plans.md")
+	if err := b.explainPhases(ctx, dbURL, ran, plans); err != nil {
+		log.Warn("no query plans", "err", err)
+	} else {
+		log.Info("query plans written", "markdown", plans)
+	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		res.Machine["load average at end"] = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
