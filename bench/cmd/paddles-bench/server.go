@@ -51,7 +51,8 @@ func startServer(ctx context.Context, bin string, args []string, env []string, l
 		cmd.Wait()
 		close(s.done)
 	}()
-	timeout := time.After(2 * time.Minute)
+	// A reused data set may have migrations to apply first, which at the lab's size take minutes.
+	timeout := time.After(30 * time.Minute)
 	for {
 		if base := servingURL(logPath); base != "" {
 			s.base = base
