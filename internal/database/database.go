@@ -120,25 +120,35 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	return MigrateTo(ctx, pool, log, 0)
 }
 
-// MigrationVersions lists the versions of the embedded migrations, in order.
-func MigrationVersions() ([]int64, error) {
-	files, err := fs.Glob(migrations.FS, "*.sql")
+// MigrationVersions lists the versions of the migrations in fsys (nil: the embedded ones), in
+// order, with their file names.
+func MigrationVersions(fsys fs.FS) ([]int64, []string, error) {
+	if fsys == nil {
+		fsys = migrations.FS
+	}
+	files, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var vs []int64
 	for _, f := range files { // in name order, which is version order (NNNNN_)
 		var v int64
 		if _, err := fmt.Sscanf(f, "%d_", &v); err != nil {
-			return nil, fmt.Errorf("migration %s: %w", f, err)
+			return nil, nil, fmt.Errorf("migration %s: %w", f, err)
 		}
 		vs = append(vs, v)
 	}
-	return vs, nil
+	return vs, files, nil
 }
 
 // MigrateTo is Migrate up to version (included) only; 0 means every migration.
 func MigrateTo(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, version int64) error {
+	return MigrateFSTo(ctx, pool, log, migrations.FS, version)
+}
+
+// MigrateFSTo is MigrateTo with the migrations in fsys instead of the embedded ones (for the
+// migration benchmark, which can measure another branch's).
+func MigrateFSTo(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, fsys fs.FS, version int64) error {
 	// A replica that finds another one migrating retries every second (goose's default is every
 	// five), for up to five minutes.
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
@@ -147,7 +157,7 @@ func MigrateTo(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, versio
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithSessionLocker(locker))
 	if err != nil {
 		return err
 	}
