@@ -3,7 +3,7 @@ GO   ?= go
 TOOL := $(GO) tool -modfile=tools/go.mod
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test generate check fmt vet check-generated check-tidy lint-spec bench
+.PHONY: help run build test generate check fmt vet check-generated check-tidy lint-spec bench bench-migrate
 .PHONY: reliability reliability-short
 
 help: ## list the targets
@@ -21,6 +21,10 @@ test: ## run every test (a throwaway PostgreSQL unless PADDLES_TEST_DATABASE_URL
 bench: build ## benchmark: seed BENCH_SIZE (tiny, 10k, 100k, 1m) jobs, load the API and the SQL floor, write bench/results/ (docs/performance.md)
 	$(GO) build -o bin/paddles-bench ./bench/cmd/paddles-bench
 	./bin/paddles-bench
+
+bench-migrate: ## by hand, not in CI: apply the migrations under job writes on BENCH_MIGRATE_JOBS (8.5M; 200000 for a quick run) jobs, write bench/results/migrate-*.md (docs/deploy.md)
+	$(GO) build -o bin/paddles-migrate-bench ./bench/cmd/paddles-migrate-bench
+	./bin/paddles-migrate-bench
 
 generate: ## regenerate gen/ from api/openapi.yaml and db/ (job keys first: internal/jobkeys)
 	$(GO) run ./internal/jobkeys

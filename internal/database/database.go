@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"strconv"
@@ -116,6 +117,38 @@ func (scanRawJSON) Scan(src []byte, dst any) error {
 // Migrate applies the pending migrations. A PostgreSQL advisory lock serialises concurrent
 // callers, so every replica of the server may migrate at start-up.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	return MigrateTo(ctx, pool, log, 0)
+}
+
+// MigrationVersions lists the versions of the migrations in fsys (nil: the embedded ones), in
+// order, with their file names.
+func MigrationVersions(fsys fs.FS) ([]int64, []string, error) {
+	if fsys == nil {
+		fsys = migrations.FS
+	}
+	files, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, nil, err
+	}
+	var vs []int64
+	for _, f := range files { // in name order, which is version order (NNNNN_)
+		var v int64
+		if _, err := fmt.Sscanf(f, "%d_", &v); err != nil {
+			return nil, nil, fmt.Errorf("migration %s: %w", f, err)
+		}
+		vs = append(vs, v)
+	}
+	return vs, files, nil
+}
+
+// MigrateTo is Migrate up to version (included) only; 0 means every migration.
+func MigrateTo(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, version int64) error {
+	return MigrateFSTo(ctx, pool, log, migrations.FS, version)
+}
+
+// MigrateFSTo is MigrateTo with the migrations in fsys instead of the embedded ones (for the
+// migration benchmark, which can measure another branch's).
+func MigrateFSTo(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, fsys fs.FS, version int64) error {
 	// A replica that finds another one migrating retries every second (goose's default is every
 	// five), for up to five minutes.
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
@@ -124,27 +157,54 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithSessionLocker(locker))
 	if err != nil {
 		return err
 	}
-	results, err := p.Up(ctx)
-	for _, r := range results {
-		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	// A migration statement whose lock it could not get within its lock_timeout fails, and the
+	// migration is tried again: migrations are idempotent (db/migrations/README.md). The applied
+	// ones are kept.
+	for attempt := 1; ; attempt++ {
+		var results []*goose.MigrationResult
+		if version > 0 {
+			results, err = p.UpTo(ctx, version)
+		} else {
+			results, err = p.Up(ctx)
+		}
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			results = partial.Applied
+		}
+		for _, r := range results {
+			log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+		}
+		if err == nil {
+			break
+		}
+		if !IsLockTimeout(err) || attempt == migrateAttempts {
+			return fmt.Errorf("migrating the database: %w", err)
+		}
+		log.Warn("a migration timed out waiting for a lock; trying again", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("migrating the database: %w", err)
-	}
-	version, err := p.GetDBVersion(ctx)
+	current, err := p.GetDBVersion(ctx)
 	if err != nil {
 		return err
 	}
-	log.Debug("database schema is current", "version", version)
+	log.Debug("database schema is at", "version", current)
 	return nil
 }
 
+// migrateAttempts bounds Migrate's tries of a migration that keeps timing out on a lock.
+const migrateAttempts = 10
+
 // SQLSTATE codes the server acts on.
 const (
+	lockNotAvailable     = "55P03"
 	uniqueViolation      = "23505"
 	serializationFailure = "40001"
 	deadlockDetected     = "40P01"
@@ -152,6 +212,9 @@ const (
 
 // IsUniqueViolation reports whether err is a unique constraint violation.
 func IsUniqueViolation(err error) bool { return sqlState(err) == uniqueViolation }
+
+// IsLockTimeout reports whether err is a statement that gave up waiting for a lock (lock_timeout).
+func IsLockTimeout(err error) bool { return sqlState(err) == lockNotAvailable }
 
 // IsRetryable reports whether a transaction that failed with err can simply run again.
 func IsRetryable(err error) bool {

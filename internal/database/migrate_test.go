@@ -1,0 +1,137 @@
+package database_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/internal/database"
+	"github.com/ceph/paddles-go/internal/pgtest"
+)
+
+func openTest(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	pool, err := database.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func query[T any](t *testing.T, pool *pgxpool.Pool, sql string) T {
+	t.Helper()
+	var v T
+	if err := pool.QueryRow(context.Background(), sql).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return v
+}
+
+// nodeJobHistoryDone checks what 00005 leaves: every link has its job's posted time, the column is
+// NOT NULL, the index is valid and the helper constraint is gone.
+func nodeJobHistoryDone(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if n := query[int64](t, pool, `SELECT count(*) FROM job_nodes jn JOIN jobs j ON j.id = jn.job_id WHERE jn.posted IS DISTINCT FROM j.posted`); n != 0 {
+		t.Errorf("%d links without their job's posted time", n)
+	}
+	if !query[bool](t, pool, `SELECT attnotnull FROM pg_attribute WHERE attrelid = 'job_nodes'::regclass AND attname = 'posted'`) {
+		t.Error("job_nodes.posted is nullable")
+	}
+	if !query[bool](t, pool, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'job_nodes_node_posted_idx'::regclass`) {
+		t.Error("job_nodes_node_posted_idx is invalid")
+	}
+	if n := query[int64](t, pool, `SELECT count(*) FROM pg_constraint WHERE conname = 'job_nodes_posted_not_null'`); n != 0 {
+		t.Error("job_nodes_posted_not_null is left")
+	}
+}
+
+// 00005 runs online (no transaction, batched backfill committed through goose and pgx's
+// database/sql driver) and runs again from any state an interruption leaves.
+func TestNodeJobHistoryOnline(t *testing.T) {
+	ctx := context.Background()
+	pool := openTest(t)
+	log := slog.New(slog.DiscardHandler)
+	if err := database.MigrateTo(ctx, pool, log, 4); err != nil {
+		t.Fatal(err)
+	}
+	pgtestScript(t, pool, `
+		INSERT INTO runs (name, scheduled, posted) SELECT 'run-' || r, now(), now() FROM generate_series(1, 50) r;
+		-- Job ids 1,000 apart: the backfill's batches of 10,000 ids take three.
+		INSERT INTO jobs (id, run_id, job_id, status, posted, updated) OVERRIDING SYSTEM VALUE
+		    SELECT j * 1000, 1 + j % 50, j::text, 'pass', now() - j * interval '1 minute', now() FROM generate_series(1, 30) j;
+		INSERT INTO nodes (name) SELECT 'node' || n FROM generate_series(1, 20) n;
+		INSERT INTO job_nodes (node_id, job_id) SELECT 1 + (j.id + k) % 20, j.id FROM jobs j, generate_series(0, 1) k;`)
+	if err := database.MigrateTo(ctx, pool, log, 5); err != nil {
+		t.Fatal(err)
+	}
+	nodeJobHistoryDone(t, pool)
+	// COMMIT inside the DO block committed each batch of 10,000 job ids on its own.
+	if n := query[int64](t, pool, `SELECT count(DISTINCT xmin::text) FROM job_nodes`); n != 3 {
+		t.Errorf("the backfill wrote in %d transactions, want 3", n)
+	}
+
+	// Interrupted half-way: some links without posted, the CHECK added but not validated, the
+	// index left invalid by a failed CREATE INDEX CONCURRENTLY.
+	pgtestScript(t, pool, `
+		DELETE FROM goose_db_version WHERE version_id = 5;
+		ALTER TABLE job_nodes ALTER COLUMN posted DROP NOT NULL;
+		ALTER TABLE job_nodes DISABLE TRIGGER job_nodes_set_posted;
+		UPDATE job_nodes SET posted = NULL WHERE job_id % 3 = 0;
+		ALTER TABLE job_nodes ENABLE TRIGGER job_nodes_set_posted;
+		ALTER TABLE job_nodes ADD CONSTRAINT job_nodes_posted_not_null CHECK (posted IS NOT NULL) NOT VALID;
+		UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'job_nodes_node_posted_idx'::regclass;`)
+	if err := database.MigrateTo(ctx, pool, log, 5); err != nil {
+		t.Fatal(err)
+	}
+	nodeJobHistoryDone(t, pool)
+
+	// Interrupted at the end, and run again: nothing left to do.
+	pgtestScript(t, pool, `DELETE FROM goose_db_version WHERE version_id = 5;`)
+	if err := database.MigrateTo(ctx, pool, log, 5); err != nil {
+		t.Fatal(err)
+	}
+	nodeJobHistoryDone(t, pool)
+}
+
+// A migration statement that cannot get its lock within lock_timeout fails, and Migrate tries
+// it again rather than queueing the writers behind it.
+func TestMigrateRetriesLockTimeout(t *testing.T) {
+	ctx := context.Background()
+	pool := openTest(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if err := database.MigrateTo(ctx, pool, log, 4); err != nil {
+		t.Fatal(err)
+	}
+	// A long transaction holds job_nodes: ALTER TABLE's ACCESS EXCLUSIVE lock must wait for it.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE job_nodes IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(2500 * time.Millisecond)
+		tx.Rollback(ctx)
+	}()
+	start := time.Now()
+	if err := database.MigrateTo(ctx, pool, log, 5); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "timed out waiting for a lock") || time.Since(start) < 2*time.Second {
+		t.Errorf("no lock timeout seen in %v:\n%s", time.Since(start), logs.String())
+	}
+	nodeJobHistoryDone(t, pool)
+}
+
+func pgtestScript(t *testing.T, pool *pgxpool.Pool, sql string) {
+	t.Helper()
+	pgtest.Script(t, pool.Config().ConnString(), sql)
+}
