@@ -22,6 +22,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// defaultBatchSize is Options.BatchSize's default.
+const defaultBatchSize = 20000
+
 // Options tune an import.
 type Options struct {
 	// BatchSize is about how many upstream rows (runs and job rows) go in one transaction; a run
@@ -127,7 +130,7 @@ func writeSkipped(w io.Writer, s *Skipped) {
 func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Options) (*Report, error) {
 	start := time.Now()
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 20000
+		opts.BatchSize = defaultBatchSize
 	}
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 10 * time.Second
