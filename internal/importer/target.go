@@ -19,6 +19,11 @@ import (
 // with the batch's checkpoint.
 type target struct {
 	conn *pgx.Conn
+
+	// Test hooks: upsertOnly writes every batch through the staging tables; beforeCopy runs in
+	// copyBatch after the check that the batch's runs are new, before the COPYs.
+	upsertOnly bool
+	beforeCopy func()
 }
 
 // errBusy is returned when another import holds the target's import lock.
@@ -161,7 +166,10 @@ type written struct {
 // check and the copy (teuthology reporting it to this server meanwhile), the copy fails on the
 // run's name and the batch is upserted instead.
 func (t *target) writeBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
-	w, err = t.copyBatch(ctx, b, sourceKey, beforeCommit)
+	err = errNotNew
+	if !t.upsertOnly {
+		w, err = t.copyBatch(ctx, b, sourceKey, beforeCommit)
+	}
 	if errors.Is(err, errNotNew) || isUniqueViolation(err) {
 		w, err = t.upsertBatch(ctx, b, sourceKey, beforeCommit)
 	}
@@ -205,6 +213,9 @@ func (t *target) copyBatch(ctx context.Context, b *batch, sourceKey string, befo
 		}
 		if present {
 			return errNotNew
+		}
+		if t.beforeCopy != nil {
+			t.beforeCopy()
 		}
 		runOf := make(map[int64]int64, len(b.runs)) // upstream's run id -> ours
 		row := make([]any, 1+len(runColumns))
