@@ -119,6 +119,7 @@ func TestImportThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	first := r
 	var out bytes.Buffer
 	r.Write(&out)
 	t.Logf("import:\n%s", &out)
@@ -142,4 +143,22 @@ func TestImportThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("a second import (a full pass, nothing to write: %d jobs written) in %s", r.JobsWritten, r.Elapsed.Round(time.Millisecond))
+
+	// The floor: the same converted rows COPYed straight into a fresh target (importer.CopyFloor).
+	f, err := importer.CopyFloor(ctx, from, newTarget(t), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Jobs != first.Jobs || f.Runs != first.Runs || f.Links != first.Links {
+		t.Errorf("the floor wrote %d runs, %d jobs, %d links; the import %d, %d, %d", f.Runs, f.Jobs, f.Links, first.Runs, first.Jobs, first.Links)
+	}
+	t.Logf("FLOOR: COPY of the same %d runs, %d jobs, %d links in %d batches: %s (%.0f jobs/s, %.0f rows/s; reading and converting upstream, not counted: %s)",
+		f.Runs, f.Jobs, f.Links, f.Batches, f.Write.Round(time.Millisecond), float64(f.Jobs)/f.Write.Seconds(),
+		float64(f.Runs+f.Jobs+f.Links)/f.Write.Seconds(), f.Read.Round(time.Millisecond))
+	t.Logf("RATIO: import %.0f jobs/s, floor %.0f jobs/s: the import runs at %.0f%% of the floor; at this rate %d jobs take %s",
+		float64(first.Jobs)/first.Elapsed.Seconds(), float64(f.Jobs)/f.Write.Seconds(), 100*f.Write.Seconds()/first.Elapsed.Seconds(),
+		labJobs, time.Duration(float64(first.Elapsed)*labJobs/float64(first.Jobs)).Round(time.Second))
 }
+
+// labJobs is the lab's size (bench's BENCH_SIZE=lab), for the projection.
+const labJobs = 8_500_000

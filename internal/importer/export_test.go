@@ -8,6 +8,13 @@ func AfterBatch(o *Options, f func(n int)) { o.afterBatch = f }
 // BeforeCommit makes the import call f just before batch n commits; an error aborts the batch.
 func BeforeCommit(o *Options, f func(n int) error) { o.beforeCommit = f }
 
+// UpsertOnly makes the import write every batch through its staging tables, as it writes the
+// batches holding runs the target has already.
+func UpsertOnly(o *Options) { o.upsertOnly = true }
+
+// BeforeCopy makes the import call f when batch n, found new, is about to be copied.
+func BeforeCopy(o *Options, f func(n int)) { o.beforeCopy = f }
+
 // Clean and JSON expose the value conversions.
 func Clean(s string) (string, Fixes) {
 	var f Fixes

@@ -22,6 +22,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// defaultBatchSize is Options.BatchSize's default.
+const defaultBatchSize = 20000
+
 // Options tune an import.
 type Options struct {
 	// BatchSize is about how many upstream rows (runs and job rows) go in one transaction; a run
@@ -39,6 +42,10 @@ type Options struct {
 	// batch n commits, and its error aborts the batch.
 	afterBatch   func(n int)
 	beforeCommit func(n int) error
+	// upsertOnly writes every batch through the staging tables (never copyBatch); beforeCopy
+	// runs when batch n has been found new, just before it is copied.
+	upsertOnly bool
+	beforeCopy func(n int)
 }
 
 // Report tells what an import did. Counts of rows "written" leave out rows that were already
@@ -127,7 +134,7 @@ func writeSkipped(w io.Writer, s *Skipped) {
 func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Options) (*Report, error) {
 	start := time.Now()
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 20000
+		opts.BatchSize = defaultBatchSize
 	}
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 10 * time.Second
@@ -145,6 +152,7 @@ func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Op
 		return nil, err
 	}
 	defer dst.close()
+	dst.upsertOnly = opts.upsertOnly
 
 	r := &Report{Source: src.key}
 	cp, err := dst.checkpoint(ctx, src.key)
@@ -238,6 +246,9 @@ func (r *Report) copyRuns(ctx context.Context, src *source, dst *target, spans [
 		var hook func() error
 		if opts.beforeCommit != nil {
 			hook = func() error { return opts.beforeCommit(n) }
+		}
+		if opts.beforeCopy != nil {
+			dst.beforeCopy = func() { opts.beforeCopy(n) }
 		}
 		w, err := dst.writeBatch(ctx, b, src.key, hook)
 		if err != nil {

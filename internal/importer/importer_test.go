@@ -608,3 +608,58 @@ func TestSQLASCIIUpstream(t *testing.T) {
 	j := getJSON[object](t, api(t, pool)+"/runs/caf%EF%BF%BD-run/jobs/1/")
 	want(t, "job", j, object{"description": "d\uFFFD", "kernel": object{"k": "\uFFFD"}})
 }
+
+// A batch of runs the target does not hold yet is copied straight into the tables, any other is
+// upserted: both write the same, and a run appearing here between the check and the copy sends
+// its batch down the upsert path.
+func TestCopyAndUpsertAgree(t *testing.T) {
+	from := newUpstream(t, upstreamFixture, moreRuns(40))
+	opts := importer.Options{BatchSize: 10}
+	copied := newTarget(t)
+	if r := mustImport(t, from, copied, opts); r.Batches < 5 {
+		t.Fatalf("only %d batches", r.Batches)
+	}
+	wantPrint := fingerprint(t, copied)
+	mustVerify(t, from, copied)
+
+	upserted := newTarget(t)
+	o := opts
+	importer.UpsertOnly(&o)
+	mustImport(t, from, upserted, o)
+	if got := fingerprint(t, upserted); got != wantPrint {
+		t.Errorf("upserting every batch wrote another database than copying:\n%s", diff(wantPrint, got))
+	}
+
+	// Every upstream run created here (older, empty) just before batch 2 is copied.
+	raced := newTarget(t)
+	o = opts
+	conn, err := pgx.Connect(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := conn.Query(context.Background(), `SELECT name FROM runs WHERE name IS NOT NULL`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := false
+	importer.BeforeCopy(&o, func(n int) {
+		if n != 2 {
+			return
+		}
+		fired = true
+		if _, err := raced.Exec(context.Background(), `INSERT INTO runs (name, scheduled, posted)
+			SELECT unnest($1::text[]), '2000-01-01', '2000-01-01' ON CONFLICT DO NOTHING`, names); err != nil {
+			t.Error(err)
+		}
+	})
+	r := mustImport(t, from, raced, o)
+	if got := fingerprint(t, raced); got != wantPrint {
+		t.Errorf("a batch whose runs appeared meanwhile was not upserted:\n%s", diff(wantPrint, got))
+	}
+	if !fired || r.Runs != 44 {
+		t.Errorf("batch 2 copied: %v; %d runs imported", fired, r.Runs)
+	}
+	mustVerify(t, from, raced)
+}

@@ -1,12 +1,15 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,6 +19,11 @@ import (
 // with the batch's checkpoint.
 type target struct {
 	conn *pgx.Conn
+
+	// Test hooks: upsertOnly writes every batch through the staging tables; beforeCopy runs in
+	// copyBatch after the check that the batch's runs are new, before the COPYs.
+	upsertOnly bool
+	beforeCopy func()
 }
 
 // errBusy is returned when another import holds the target's import lock.
@@ -150,7 +158,128 @@ type written struct {
 
 // writeBatch writes one batch and its checkpoint in one transaction. beforeCommit, when set, runs
 // just before the commit (a test hook).
+//
+// A batch none of whose runs the target holds yet (the whole of a first import, and the batches
+// after an interrupted one's checkpoint) is copied straight into the tables (copyBatch): its
+// runs are new, so are their jobs and links, and there is nothing to upsert. Any other batch is
+// upserted from the staging tables (upsertBatch). Should a run of the batch appear between the
+// check and the copy (teuthology reporting it to this server meanwhile), the copy fails on the
+// run's name and the batch is upserted instead.
 func (t *target) writeBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
+	err = errNotNew
+	if !t.upsertOnly {
+		w, err = t.copyBatch(ctx, b, sourceKey, beforeCommit)
+	}
+	if errors.Is(err, errNotNew) || isUniqueViolation(err) {
+		w, err = t.upsertBatch(ctx, b, sourceKey, beforeCommit)
+	}
+	return w, err
+}
+
+// errNotNew says the target holds some of a batch's runs already.
+var errNotNew = errors.New("some of the batch's runs exist")
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// newIDs checks that none of a batch's runs exists (else errNotNew) and takes ids for its runs
+// and jobs from the tables' sequences, in one round trip. The ids come in increasing order, so
+// that this server's ids follow upstream's, as the upsert's ORDER BY makes them.
+const newIDs = `
+WITH present AS (SELECT EXISTS (SELECT FROM runs WHERE name = ANY ($1::text[])) AS taken)
+SELECT taken,
+       ARRAY(SELECT nextval(pg_get_serial_sequence('runs', 'id')) FROM generate_series(1, $2::int) WHERE NOT taken ORDER BY 1),
+       ARRAY(SELECT nextval(pg_get_serial_sequence('jobs', 'id')) FROM generate_series(1, $3::int) WHERE NOT taken ORDER BY 1)
+FROM present`
+
+// copyBatch writes a batch of new runs with three COPYs into runs, jobs and job_nodes, its ids
+// given, so that no row is looked up; it returns errNotNew, writing nothing, when a run of the
+// batch exists.
+func (t *target) copyBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
+	names := make([]string, len(b.runs))
+	for i, r := range b.runs {
+		names[i] = r[runOff+runName].(string)
+	}
+	// Jobs in upstream's order, as the upsert inserts them.
+	jobs := slices.Clone(b.jobs)
+	slices.SortFunc(jobs, func(a, b []any) int { return cmp.Compare(a[0].(int64), b[0].(int64)) })
+	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+		var present bool
+		var runIDs, jobIDs []int64
+		if err := tx.QueryRow(ctx, newIDs, names, len(b.runs), len(jobs)).Scan(&present, &runIDs, &jobIDs); err != nil {
+			return err
+		}
+		if present {
+			return errNotNew
+		}
+		if t.beforeCopy != nil {
+			t.beforeCopy()
+		}
+		runOf := make(map[int64]int64, len(b.runs)) // upstream's run id -> ours
+		row := make([]any, 1+len(runColumns))
+		i := 0
+		n, err := tx.CopyFrom(ctx, pgx.Identifier{"runs"}, columnNames([]string{"id"}, runColumns), pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(b.runs) {
+				return nil, nil
+			}
+			r := b.runs[i]
+			runOf[r[0].(int64)] = runIDs[i]
+			row[0] = runIDs[i]
+			copy(row[1:], r[runOff:])
+			i++
+			return row, nil
+		}))
+		if err != nil {
+			return fmt.Errorf("writing runs: %w", err)
+		}
+		w.runs = n
+		jobOf := make(map[jobKey]int64, len(jobs)) // (upstream's run id, job_id) -> our job id
+		row = make([]any, 2+len(jobColumns))
+		i = 0
+		if w.jobs, err = tx.CopyFrom(ctx, pgx.Identifier{"jobs"}, columnNames([]string{"id", "run_id"}, jobColumns), pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(jobs) {
+				return nil, nil
+			}
+			j := jobs[i]
+			jobOf[jobKey{j[1].(int64), j[jobOff+jobJobID].(string)}] = jobIDs[i]
+			row[0], row[1] = jobIDs[i], runOf[j[1].(int64)]
+			copy(row[2:], j[jobOff:])
+			i++
+			return row, nil
+		})); err != nil {
+			return fmt.Errorf("writing jobs: %w", err)
+		}
+		// Links whose job is not in the batch go, as the upsert's join drops them.
+		row = make([]any, 2)
+		i = 0
+		if w.links, err = tx.CopyFrom(ctx, pgx.Identifier{"job_nodes"}, []string{"node_id", "job_id"}, pgx.CopyFromFunc(func() ([]any, error) {
+			for ; i < len(b.links); i++ {
+				l := b.links[i]
+				if id, ok := jobOf[jobKey{l[1].(int64), l[2].(string)}]; ok {
+					row[0], row[1] = l[0], id
+					i++
+					return row, nil
+				}
+			}
+			return nil, nil
+		})); err != nil {
+			return fmt.Errorf("writing job-node links: %w", err)
+		}
+		if err := saveCheckpoint(ctx, tx, sourceKey, b.span.hi, false); err != nil {
+			return err
+		}
+		if beforeCommit != nil {
+			return beforeCommit()
+		}
+		return nil
+	})
+	return w, err
+}
+
+// upsertBatch writes a batch through the staging tables, upserting by natural key.
+func (t *target) upsertBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
 	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
 		if w.runs, err = copyAndRun(ctx, tx, "import_runs", columnNames([]string{"src_id"}, runColumns), b.runs, runsUpsert); err != nil {
 			return fmt.Errorf("writing runs: %w", err)
