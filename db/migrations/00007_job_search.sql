@@ -57,6 +57,7 @@ $$;
 -- The triggers go in before the backfill, so that every job written meanwhile is noted. Creating
 -- a trigger takes a lock that job writes wait for; it is tried for 200 ms at a time, letting
 -- writers through in between, rather than queueing them behind a long wait.
+SET lock_timeout = '1s';
 -- +goose StatementBegin
 DO $$
 BEGIN
@@ -101,6 +102,7 @@ $$;
 -- +goose StatementEnd
 
 -- An index build interrupted half way leaves an invalid index, which IF NOT EXISTS would keep.
+SET lock_timeout = '1s';
 -- +goose StatementBegin
 DO $$
 DECLARE
@@ -114,6 +116,9 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
+
+-- CREATE INDEX CONCURRENTLY blocks no writer; it waits for older transactions to end.
+RESET lock_timeout;
 
 -- A description's jobs, newest first.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_description_idx ON jobs ((md5(description)::uuid), posted DESC, id DESC)

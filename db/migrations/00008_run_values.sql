@@ -74,6 +74,7 @@ $$;
 -- The triggers and the backfill are one transaction, under a lock that keeps runs from changing
 -- meanwhile: at the lab's size the count takes well under a second. The lock is tried for 200 ms
 -- at a time, letting writers through in between.
+SET lock_timeout = '1s';
 -- +goose StatementBegin
 DO $$
 BEGIN
@@ -105,6 +106,8 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
+
+RESET lock_timeout;
 
 -- +goose Down
 DROP TRIGGER IF EXISTS runs_count_values_update ON runs;
