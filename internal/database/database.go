@@ -52,6 +52,9 @@ func OpenWith(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool,
 	// Listings filter with optional conditions ("$1 IS NULL OR branch = $1"); planning each
 	// execution with its actual values lets PostgreSQL drop the unused ones and use the indexes.
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	// The server's queries are short; at the lab's size the planner's costs of a search pass
+	// jit_above_cost, and compiling took 20-45 ms of queries that run in 1-2 (bench lab.plans.md).
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
