@@ -6,7 +6,9 @@
 //	go test -tags importbench -run TestImportThroughput -v -timeout 60m ./internal/importer/
 //
 // PADDLES_IMPORT_BENCH_JOBS sets the number of jobs (default 1000000), PADDLES_IMPORT_BENCH_BATCH
-// the batch size (default: the import's). The databases live in pgtest's throwaway cluster (see
+// the batch size (default: the import's); PADDLES_IMPORT_BENCH_FLOOR=0 skips the floor and
+// PADDLES_IMPORT_BENCH_REPASS=0 the second import (each as long as the import at the lab's
+// size, the floor twice the disk). The databases live in pgtest's throwaway cluster (see
 // internal/pgtest: /dev/shm when roomy, fsync off), or on PADDLES_TEST_DATABASE_URL's server.
 
 package importer_test
@@ -21,6 +23,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ceph/paddles-go/internal/importer"
 )
@@ -129,6 +133,10 @@ func TestImportThroughput(t *testing.T) {
 	var out bytes.Buffer
 	r.Write(&out)
 	t.Logf("import:\n%s", &out)
+	sizes := databaseSizes(t, ctx, from, pool, first.Jobs)
+	t.Logf("SIZE: upstream %s, here %s: %.0f and %.0f bytes a job (here / upstream = %.2f)\n%s",
+		pretty(sizes.upstream), pretty(sizes.here), float64(sizes.upstream)/float64(first.Jobs),
+		float64(sizes.here)/float64(first.Jobs), float64(sizes.here)/float64(sizes.upstream), sizes.tables)
 	t.Logf("THROUGHPUT: %d jobs (%d upstream job rows, %d links, %d runs) in %s: %.0f job rows/s, %.0f rows/s (runs, job rows and links)",
 		r.Jobs, r.JobRows, r.Links, r.Runs, r.Elapsed.Round(time.Millisecond), float64(r.JobRows)/r.Elapsed.Seconds(), r.RowsPerSecond())
 
@@ -144,11 +152,18 @@ func TestImportThroughput(t *testing.T) {
 		t.Fatal("verification failed")
 	}
 
-	r, err = importer.Import(ctx, from, pool, importer.Options{BatchSize: batch})
-	if err != nil {
-		t.Fatal(err)
+	if os.Getenv("PADDLES_IMPORT_BENCH_REPASS") != "0" {
+		r, err = importer.Import(ctx, from, pool, importer.Options{BatchSize: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("a second import (a full pass, nothing to write: %d jobs written) in %s", r.JobsWritten, r.Elapsed.Round(time.Millisecond))
 	}
-	t.Logf("a second import (a full pass, nothing to write: %d jobs written) in %s", r.JobsWritten, r.Elapsed.Round(time.Millisecond))
+	if os.Getenv("PADDLES_IMPORT_BENCH_FLOOR") == "0" {
+		t.Logf("RATE: import %.0f jobs/s; at this rate %d jobs take %s", float64(first.Jobs)/first.Elapsed.Seconds(),
+			labJobs, time.Duration(float64(first.Elapsed)*labJobs/float64(first.Jobs)).Round(time.Second))
+		return
+	}
 
 	// The floor: the same converted rows COPYed straight into a fresh target (importer.CopyFloor).
 	f, err := importer.CopyFloor(ctx, from, newTarget(t), batch)
@@ -168,3 +183,51 @@ func TestImportThroughput(t *testing.T) {
 
 // labJobs is the lab's size (bench's BENCH_SIZE=lab), for the projection.
 const labJobs = 8_500_000
+
+type sizes struct {
+	upstream, here int64
+	tables         string // here and upstream, table by table: heap, TOAST and indexes
+}
+
+// databaseSizes measures both databases after a VACUUM (so that neither counts dead rows or
+// lacks its visibility map), whole and by table.
+func databaseSizes(t *testing.T, ctx context.Context, from string, pool *pgxpool.Pool, jobs int64) sizes {
+	t.Helper()
+	const byTable = `SELECT string_agg(format('  %s %-10s heap %8s  toast %8s  indexes %8s  total %8s  %6s bytes a job',
+	    $1::text, c.relname, pg_size_pretty(pg_relation_size(c.oid)),
+	    pg_size_pretty(pg_total_relation_size(c.oid) - pg_relation_size(c.oid) - pg_indexes_size(c.oid)),
+	    pg_size_pretty(pg_indexes_size(c.oid)), pg_size_pretty(pg_total_relation_size(c.oid)),
+	    pg_total_relation_size(c.oid) / $2::bigint), E'\n' ORDER BY pg_total_relation_size(c.oid) DESC)
+	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	  WHERE n.nspname = 'public' AND c.relkind = 'r' AND pg_total_relation_size(c.oid) > 1000000`
+	var s sizes
+	var up, here string
+	conn, err := pgx.Connect(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, db := range []struct {
+		q interface {
+			Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+			QueryRow(context.Context, string, ...any) pgx.Row
+		}
+		name  string
+		size  *int64
+		table *string
+	}{{conn, "upstream", &s.upstream, &up}, {pool, "here", &s.here, &here}} {
+		if _, err := db.q.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.q.QueryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(db.size); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.q.QueryRow(ctx, byTable, db.name, jobs).Scan(db.table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.tables = up + "\n" + here
+	return s
+}
+
+func pretty(b int64) string { return fmt.Sprintf("%.2f GiB", float64(b)/(1<<30)) }

@@ -21,8 +21,8 @@ type Floor struct {
 // CopyFloor writes the import's rows into target, an empty database with this server's schema,
 // as fast as PostgreSQL takes them: the same rows the import would write (read from upstream and
 // converted by the import's own reader, batch by batch, duplicates merged), each batch in one
-// transaction of three plain COPYs straight into runs, jobs and job_nodes (ids given, so nothing
-// is looked up), with the target's indexes, foreign keys and triggers as they are. Write counts
+// transaction of three plain COPYs straight into runs, jobs and job_nodes (ids and the links' posted times
+// given, so nothing is looked up), with the target's indexes, foreign keys and triggers as they are. Write counts
 // only those COPYs and commits; reading and converting upstream (which the import overlaps with
 // its writes) is timed apart. The nodes are written first, as the import writes them (untimed).
 func CopyFloor(ctx context.Context, sourceURL string, target *pgxpool.Pool, batchSize int) (*Floor, error) {
@@ -61,14 +61,14 @@ func CopyFloor(ctx context.Context, sourceURL string, target *pgxpool.Pool, batc
 		}
 		t1 := time.Now()
 		f.Read += t1.Sub(t0)
-		ids := make(map[jobKey]int64, len(b.jobs))
+		jobs := make(map[jobKey][]any, len(b.jobs))
 		for _, j := range b.jobs {
-			ids[jobKey{j[1].(int64), j[jobOff+jobJobID].(string)}] = j[0].(int64)
+			jobs[jobKey{j[1].(int64), j[jobOff+jobJobID].(string)}] = j
 		}
 		var links [][]any
 		for _, l := range b.links {
-			if id, ok := ids[jobKey{l[1].(int64), l[2].(string)}]; ok {
-				links = append(links, []any{l[0], id})
+			if j, ok := jobs[jobKey{l[1].(int64), l[2].(string)}]; ok {
+				links = append(links, []any{l[0], j[0], j[jobOff+jobPosted]})
 			}
 		}
 		err = pgx.BeginFunc(ctx, dst.conn, func(tx pgx.Tx) error {
@@ -80,7 +80,7 @@ func CopyFloor(ctx context.Context, sourceURL string, target *pgxpool.Pool, batc
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"jobs"}, columnNames([]string{"id", "run_id"}, jobColumns), pgx.CopyFromRows(b.jobs)); err != nil {
 				return err
 			}
-			_, err := tx.CopyFrom(ctx, pgx.Identifier{"job_nodes"}, []string{"node_id", "job_id"}, pgx.CopyFromRows(links))
+			_, err := tx.CopyFrom(ctx, pgx.Identifier{"job_nodes"}, []string{"node_id", "job_id", "posted"}, pgx.CopyFromRows(links))
 			return err
 		})
 		if err != nil {

@@ -305,7 +305,8 @@ func fingerprint(t testing.TB, pool *pgxpool.Pool) string {
 		UNION ALL SELECT 'job', r.name || '/' || j.job_id, row_to_json(j)::text FROM jobs j JOIN runs r ON r.id = j.run_id
 		UNION ALL SELECT 'node', n.name, json_build_object('node', row_to_json(n), 'host', h.name)::text
 			FROM nodes n LEFT JOIN nodes h ON h.id = n.vm_host_id
-		UNION ALL SELECT 'link', n.name || ' ' || r.name || '/' || j.job_id, '' FROM job_nodes jn
+		UNION ALL SELECT 'link', n.name || ' ' || r.name || '/' || j.job_id
+			|| CASE WHEN jn.posted = j.posted THEN '' ELSE ' posted ' || jn.posted || ', not the job''s' END, '' FROM job_nodes jn
 			JOIN nodes n ON n.id = jn.node_id JOIN jobs j ON j.id = jn.job_id JOIN runs r ON r.id = j.run_id
 		UNION ALL SELECT 'queue', q.queue, row_to_json(q)::text FROM queues q`)
 	if err != nil {
