@@ -29,7 +29,8 @@ BEGIN
     -- besides the exception's own lines. Before the whitespace goes, which marks the frames.
     s := regexp_replace(s, '^[ \t]+File "[^"\n]*", line [0-9]+, in [^\n]*(\n[ \t]{4,}[^\n]*)*\n(?=[ \t]+File ")', '', 'gn');
     s := regexp_replace(s, '^[ \t]+File "[^"\n]*", line [0-9]+, in ([^\n]*)(\n[ \t]{4,}[^\n]*)*', 'in \1', 'gn');
-    s := btrim(regexp_replace(s, '\s+', ' ', 'g'));
+    -- Whitespace, Unicode's too (\s is the locale's, which may not know it), is one space.
+    s := btrim(regexp_replace(s, '[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+', ' ', 'g'));
     IF s = '' THEN
         RETURN NULL;
     END IF;
