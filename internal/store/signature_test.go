@@ -356,15 +356,18 @@ func TestFailureSignatureProperties(t *testing.T) {
 func ptr(s string) *string { return &s }
 
 // delimited reports whether every slot of reason stands apart from its neighbours (a space,
-// quote, bracket, comma, '=' or '/' either side, or an end), and no number follows "status" or
-// "code", which keeps it: where a fuzzed reason's slots may take any value and its signature
-// must stay the same.
+// quote, bracket, comma, '=' or '/' either side, or an end), no number follows "status" or
+// "code", which keeps it, and no slot is one that varies only where it belongs (a mon's letter
+// after "mon.", a cephadm suffix after a host): where a fuzzed reason's slots may take any
+// value and its signature must stay the same.
 func delimited(reason string) bool {
 	apart := func(r rune) bool { return r == utf8.RuneError || strings.ContainsRune(" \t\n'\"()[],;=/", r) }
-	for _, m := range slot.FindAllStringIndex(reason, -1) {
+	for _, m := range slot.FindAllStringSubmatchIndex(reason, -1) {
+		kind := reason[m[2]:m[3]]
 		before, _ := utf8.DecodeLastRuneInString(reason[:m[0]]) // RuneError at an end
 		after, _ := utf8.DecodeRuneInString(reason[m[1]:])
-		if !apart(before) || !apart(after) || reason[m[0]:m[1]] == "{{n}}" && keptNumber.MatchString(reason[:m[0]]) {
+		if !apart(before) || !apart(after) || kind == "mon" || kind == "suffix" ||
+			kind == "n" && keptNumber.MatchString(reason[:m[0]]) {
 			return false
 		}
 	}
