@@ -37,32 +37,33 @@ BEGIN
 
     -- The order matters: each rule runs before the ones that would take a piece of what it
     -- matches (a UUID's groups for hex ids, a date for numbers, an FQDN's first label for a
-    -- host name). The rules before the one for numbers take '>' for a letter on their left:
-    -- '0smithi042' becomes '<n>smithi042', which a second pass must leave as it is.
+    -- host name). The rules before the one for numbers see a placeholder as a word, taking '>'
+    -- on their left and '<' on their right for letters: '0smithi042' becomes '<n>smithi042'
+    -- and 'fe80::1b' 'fe80::<n>b', which a second pass must leave as they are.
     -- Paths under a run's archive (/archive/<run>/<job>/...) name the run and the job.
     s := regexp_replace(s, '(/[^\s''"/]+)*/archive/[^\s''"/]+/[0-9]+(/[^\s''"/:,;)\]]+)*/?', '<path>', 'g');
-    s := regexp_replace(s, '(?<![[:alnum:]>])[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![[:alnum:]])', '<uuid>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>])[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![[:alnum:]<])', '<uuid>', 'g');
     -- Timestamps: a date, with or without a time ('T', ' ' or '_' between: run names have
     -- '_'), fractions and a zone; or a time alone, which is also how durations print (0:12:34).
-    s := regexp_replace(s, '(?<![[:alnum:]>])[0-9]{4}-[0-9]{2}-[0-9]{2}([T _][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?( ?(Z|UTC|[+-][0-9]{2}:?[0-9]{2}))?)?(?![[:alnum:]])', '<time>', 'g');
-    s := regexp_replace(s, '(?<![[:alnum:]>:.])[0-9]{1,2}:[0-9]{2}:[0-9]{2}([.,][0-9]+)?( ?(Z|UTC|[+-][0-9]{2}:?[0-9]{2}))?(?![[:alnum:]:])', '<time>', 'g');
-    s := regexp_replace(s, '(?<![[:alnum:]>.])[0-9]{1,3}(\.[0-9]{1,3}){3}(?![[:alnum:]]|\.[0-9])', '<ip>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>])[0-9]{4}-[0-9]{2}-[0-9]{2}([T _][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?( ?(Z|UTC|[+-][0-9]{2}:?[0-9]{2}))?)?(?![[:alnum:]<])', '<time>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>:.])[0-9]{1,2}:[0-9]{2}:[0-9]{2}([.,][0-9]+)?( ?(Z|UTC|[+-][0-9]{2}:?[0-9]{2}))?(?![[:alnum:]<:])', '<time>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>.])[0-9]{1,3}(\.[0-9]{1,3}){3}(?![[:alnum:]<]|\.[0-9])', '<ip>', 'g');
     -- IPv6: eight groups, or fewer with '::'; with a digit, so that C++'s a::b is left alone.
-    s := regexp_replace(s, '(?<![[:alnum:]>:.])(?=[0-9a-fA-F:]*[0-9])([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){7}|([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4})*)?::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4})*)?)(?![[:alnum:]:])', '<ip>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>:.])(?=[0-9a-fA-F:]*[0-9])([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){7}|([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4})*)?::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4})*)?)(?![[:alnum:]<:])', '<ip>', 'g');
     -- Hex ids (sha1s, container ids, addresses): 0x..., or 7 or more hex digits with both a
     -- digit and a letter, so that neither words (added, decade) nor numbers count. An all-digit
     -- id is a number, below.
-    s := regexp_replace(s, '(?<![[:alnum:]>])(0x[0-9a-fA-F]+|(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{7,})(?![[:alnum:]])', '<hex>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>])(0x[0-9a-fA-F]+|(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{7,})(?![[:alnum:]<])', '<hex>', 'g');
     -- Host names: FQDNs (by their top-level domain, which tells smithi042.front.sepia.ceph.com
     -- from teuthology.orchestra.run), then short names: 3 or more letters and 2 or more digits
     -- (smithi042, vpm049), less the technical words of that shape. Then user@host is the host.
-    s := regexp_replace(s, '(?<![[:alnum:]>_.-])[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?(\.[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?)*\.(com|net|org|io|edu|gov|local|localdomain|lan|internal|cloud)(?![[:alnum:]-]|\.[[:alnum:]])', '<host>', 'g');
-    s := regexp_replace(s, '(?<![[:alnum:]>])(?!(sha|md|crc|u?int|float|base|utf|ucs|amd|aarch|arm|ppc|python|rhel|centos|ubuntu|debian|fedora|rocky|alma|http|ipv)[0-9]+(?![[:alnum:]]))[a-z]{3,}[0-9]{2,}(?![[:alnum:]])', '<host>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>_.-])[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?(\.[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?)*\.(com|net|org|io|edu|gov|local|localdomain|lan|internal|cloud)(?![[:alnum:]<-]|\.[[:alnum:]])', '<host>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>])(?!(sha|md|crc|u?int|float|base|utf|ucs|amd|aarch|arm|ppc|python|rhel|centos|ubuntu|debian|fedora|rocky|alma|http|ipv)[0-9]+(?![[:alnum:]<]))[a-z]{3,}[0-9]{2,}(?![[:alnum:]<])', '<host>', 'g');
     s := regexp_replace(s, '[[:alnum:]_.-]+@(<host>|<ip>)', '\1', 'g');
     -- Daemon names: mon.a and mon.b are one failure, as are osd.3 and osd.5 (a number, below);
     -- cephadm names daemons <host>.<6 random letters>.
-    s := regexp_replace(s, '(?<![[:alnum:]>])(mon|mgr|mds)\.[a-z](?![[:alnum:]])', '\1.<id>', 'g');
-    s := regexp_replace(s, '<host>\.[a-z]{6}(?![[:alnum:]])', '<host>.<id>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>])(mon|mgr|mds)\.[a-z](?![[:alnum:]<])', '\1.<id>', 'g');
+    s := regexp_replace(s, '<host>\.[a-z]{6}(?![[:alnum:]<])', '<host>.<id>', 'g');
     -- Numbers (pids, counts, ports, sizes, job ids, osd ids, durations like 1234.5s): those not
     -- glued after a letter (sha1, x86, s0 stay). Exit statuses and codes are kept: 'with status
     -- 1' and 'with status 124' (timeout) are different failures.
