@@ -284,15 +284,23 @@ func md5UUID(s string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[:4], h[4:6], h[6:8], h[8:10], h[10:])
 }
 
-// TestFailureSignatureDistinct checks that different failures keep different signatures: other
-// commands, exit statuses, tests, health checks.
+// TestFailureSignatureDistinct checks that different failures keep different signatures and
+// ids: other commands, exit statuses, tests, health checks.
 func TestFailureSignatureDistinct(t *testing.T) {
+	conn := connect(t)
 	seen := map[string]string{}
-	for _, c := range signatureCases {
-		if other, ok := seen[c.want]; ok {
-			t.Errorf("%q and %q have one signature: %q", other, c.name, c.want)
+	for i, c := range signatureCases {
+		reason := fill(c.reason, rand.New(rand.NewPCG(uint64(i), 9)))
+		var sig, id *string
+		if err := conn.QueryRow(context.Background(), "SELECT failure_signature($1), failure_signature_id($1)::text", reason).Scan(&sig, &id); err != nil {
+			t.Fatal(err)
 		}
-		seen[c.want] = c.name
+		for _, k := range []string{"signature " + deref(sig), "id " + deref(id)} {
+			if other, ok := seen[k]; ok {
+				t.Errorf("%q and %q have one %s", other, c.name, k)
+			}
+			seen[k] = c.name
+		}
 	}
 }
 
