@@ -49,7 +49,7 @@ BEGIN
     -- '_'), fractions and a zone; or a time alone, which is also how durations print (0:12:34).
     s := regexp_replace(s, '(?<![[:alnum:]>])[0-9]{4}-[0-9]{2}-[0-9]{2}([T _][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?( ?(Z|UTC|[+-][0-9]{2}:?[0-9]{2}))?)?(?![[:alnum:]<])', '<time>', 'g');
     s := regexp_replace(s, '(?<![[:alnum:]>:.])[0-9]{1,2}:[0-9]{2}:[0-9]{2}([.,][0-9]+)?( ?(Z|UTC|[+-][0-9]{2}:?[0-9]{2}))?(?![[:alnum:]<:])', '<time>', 'g');
-    s := regexp_replace(s, '(?<![[:alnum:]>.])[0-9]{1,3}(\.[0-9]{1,3}){3}(?![[:alnum:]<]|\.[0-9])', '<ip>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>.])[0-9]{1,3}(\.[0-9]{1,3}){3}(?![[:alnum:]<]|\.[0-9<])', '<ip>', 'g');
     -- IPv6: eight groups, or fewer with '::'; with a digit, so that C++'s a::b is left alone.
     s := regexp_replace(s, '(?<![[:alnum:]>:.])(?=[0-9a-fA-F:]*[0-9])([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){7}|([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4})*)?::([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4})*)?)(?![[:alnum:]<:])', '<ip>', 'g');
     -- Hex ids (sha1s, container ids, addresses): 0x..., or 7 or more hex digits with both a
@@ -58,31 +58,30 @@ BEGIN
     s := regexp_replace(s, '(?<![[:alnum:]>])(0x[0-9a-fA-F]+|(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{7,})(?![[:alnum:]<])', '<hex>', 'g');
     -- Host names: FQDNs (by their top-level domain, which tells smithi042.front.sepia.ceph.com
     -- from teuthology.orchestra.run).
-    s := regexp_replace(s, '(?<![[:alnum:]>_.-])[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?(\.[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?)*\.(com|net|org|io|edu|gov|local|localdomain|lan|internal|cloud)(?![[:alnum:]<-]|\.[[:alnum:]])', '<host>', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>_.-])[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?(\.[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?)*\.(com|net|org|io|edu|gov|local|localdomain|lan|internal|cloud)(?![[:alnum:]<-]|\.[[:alnum:]<])', '<host>', 'g');
     -- Digits that stay get the mark U+E000 before them, which the rules for short host names
     -- and numbers do not cross (a mark costs a fifth of what lookbehinds in those rules did):
-    -- exit statuses and codes, for 'with status 1' and 'with status 124' (a timeout) are
-    -- different failures; and the digits of technical words shaped like host names.
-    s := regexp_replace(s, '(status|code)(: | |=)([0-9])', '\1\2' || chr(57344) || '\3', 'g');
+    -- here the digits of technical words shaped like host names, below exit statuses.
     s := regexp_replace(s, '(?<![[:alnum:]>])(sha|md|crc|u?int|float|base|utf|ucs|amd|aarch|arm|ppc|python|rhel|centos|ubuntu|debian|fedora|rocky|alma|http|ipv)([0-9]+)(?![[:alnum:]<])', '\1' || chr(57344) || '\2', 'g');
     -- Short host names: 3 or more letters and 2 or more digits (smithi042, vpm049). Then
     -- user@host is the host.
     s := regexp_replace(s, '(?<![[:alnum:]>])[a-z]{3,}[0-9]{2,}(?![[:alnum:]<])', '<host>', 'g');
-    s := regexp_replace(s, '[[:alnum:]_.-]+@(<host>|<ip>)', '\1', 'g');
+    s := regexp_replace(s, '(?<![[:alnum:]>_.@-])[[:alnum:]_.-]+@(<host>|<ip>)', '\1', 'g');
     -- Daemon names: mon.a and mon.b are one failure, as are osd.3 and osd.5 (a number, below);
     -- cephadm names daemons <host>.<6 random letters>.
     s := regexp_replace(s, '(?<![[:alnum:]>])(mon|mgr|mds)\.[a-z](?![[:alnum:]<])', '\1.<id>', 'g');
     s := regexp_replace(s, '<host>\.[a-z]{6}(?![[:alnum:]<])', '<host>.<id>', 'g');
     -- Numbers (pids, counts, ports, sizes, job ids, osd ids, durations like 1234.5s): those not
-    -- glued after a letter (sha1, x86, s0 stay) or marked.
+    -- glued after a letter (sha1, x86, s0 stay) or marked. Exit statuses and codes are marked
+    -- here, after every rule that could take the word before them: 'with status 1' and 'with
+    -- status 124' (a timeout) are different failures.
+    s := regexp_replace(s, '(status|code)(: | |=)([0-9])', '\1\2' || chr(57344) || '\3', 'g');
     s := replace(regexp_replace(s, '(?<![[:alnum:]\uE000])[0-9]+(\.[0-9]+)*', '<n>', 'g'), chr(57344), '');
-    -- A word still 200 characters long (a blob, minified JSON) says nothing a reader could
-    -- group on; and with no word longer, the cut below always finds a space.
-    s := regexp_replace(s, '\S{200,}', '<long>', 'g');
 
-    -- Bounded: cut at a space, so the last word is whole and a second pass changes nothing.
+    -- Bounded: cut at the last space, so that the last word is whole and a second pass changes
+    -- nothing; a first word longer than that (a blob) is '<long>'.
     IF length(s) > 1000 THEN
-        s := rtrim(substring(left(s, 1001) from '^(.*)\s'));
+        s := coalesce(substring(left(s, 1001) from '^(.*) '), '<long>');
     END IF;
     RETURN s;
 END
