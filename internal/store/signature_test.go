@@ -363,6 +363,48 @@ func TestFailureSignatureProperties(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
+// trickyPieces are the pieces the rules look for and at, glued at random by
+// TestFailureSignatureTrickyText: where one rule's placeholder could make another match on a
+// second pass (smithi042.com.0status gave <host>.com.<n>status, then <host>.<n>status).
+var trickyPieces = []string{
+	"0", "1", "9", "42", "a", "f", "x", "s", "status ", "code=", ":", "::", ".", "-", "_", " ", "<",
+	">", "@", "/", ",", "'", `"`, "\n", "smithi", "mon.", "mds.", ".com", "T", "Z", "UTC", "+0000",
+	"2026-01-15", "10:20:30", "1.2.3.4", "fe80", "0x", "deadbeef", "sha", "abc", "e", "ubuntu@",
+	"/archive/", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "Traceback (most recent call last):",
+	"\n  File \"x.py\", line 1, in f", "\n    y",
+}
+
+// TestFailureSignatureTrickyText checks, in one query, that random gluings of trickyPieces,
+// short and long, are their signatures' signatures.
+func TestFailureSignatureTrickyText(t *testing.T) {
+	conn := connect(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var reasons []string
+	for i := range 5000 {
+		var b strings.Builder
+		for range 1 + rng.IntN([]int{12, 60, 12, 60, 400}[i%5]) {
+			b.WriteString(trickyPieces[rng.IntN(len(trickyPieces))])
+		}
+		reasons = append(reasons, b.String())
+	}
+	rows, err := conn.Query(context.Background(), `
+		SELECT r, s, failure_signature(s) FROM unnest($1::text[]) r, failure_signature(r) s
+		WHERE failure_signature(s) IS DISTINCT FROM s LIMIT 5`, reasons)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r, s, again string
+		if err := rows.Scan(&r, &s, &again); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("failure_signature(%q) = %q\nits own signature is %q", r, s, again)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // delimited reports whether every slot of reason stands apart from its neighbours (a space,
 // quote, bracket, comma, '=' or '/' either side, or an end), no number follows "status" or
 // "code", which keeps it, and no slot is one that varies only where it belongs (a mon's letter
