@@ -23,7 +23,7 @@ BEGIN
     ELSE
         s := left(reason, 2000);
     END IF;
-    -- U+E000 (private use) marks digits that stay, below: none of the input's counts.
+    -- U+E000 (private use) marks digits that stay, below; the input's own would count as marks.
     s := replace(s, chr(57344), '');
 
     -- Traceback frames ('  File "x.py", line N, in f' and the source lines under it) change
@@ -39,11 +39,9 @@ BEGIN
 
     -- The order matters: each rule runs before the ones that would take a piece of what it
     -- matches (a UUID's groups for hex ids, a date for numbers, an FQDN's first label for a
-    -- host name). The rules before the one for numbers see a placeholder as a word, taking '>'
-    -- on their left and '<' on their right for letters: '0smithi042' becomes '<n>smithi042'
-    -- and 'fe80::1b' 'fe80::<n>b', which a second pass must leave as they are.
-    -- Paths under a run's archive (/archive/<run>/<job>/...) name the run and the job.
-    s := regexp_replace(s, '(/[^\s''"/]+)*/archive/[^\s''"/]+/[0-9]+(/[^\s''"/:,;)\]]+)*/?', '<path>', 'g');
+    -- host name). A placeholder stands for a word, so the rules take '>' on their left and '<'
+    -- on their right for letters: 'fe80::1b' becomes 'fe80::<n>', which a second pass must
+    -- leave as it is.
     s := regexp_replace(s, '(?<![[:alnum:]>])[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![[:alnum:]<])', '<uuid>', 'g');
     -- Timestamps: a date, with or without a time ('T', ' ' or '_' between: run names have
     -- '_'), fractions and a zone; or a time alone, which is also how durations print (0:12:34).
@@ -71,15 +69,21 @@ BEGIN
     -- cephadm names daemons <host>.<6 random letters>.
     s := regexp_replace(s, '(?<![[:alnum:]>])(mon|mgr|mds)\.[a-z](?![[:alnum:]<])', '\1.<id>', 'g');
     s := regexp_replace(s, '<host>\.[a-z]{6}(?![[:alnum:]<])', '<host>.<id>', 'g');
-    -- Numbers (pids, counts, ports, sizes, job ids, osd ids, durations like 1234.5s): those not
-    -- glued after a letter (sha1, x86, s0 stay) or marked. Exit statuses and codes are marked
-    -- here, after every rule that could take the word before them: 'with status 1' and 'with
-    -- status 124' (a timeout) are different failures.
-    s := regexp_replace(s, '(status|code)(: | |=)([0-9])', '\1\2' || chr(57344) || '\3', 'g');
-    s := replace(regexp_replace(s, '(?<![[:alnum:]\uE000])[0-9]+(\.[0-9]+)*', '<n>', 'g'), chr(57344), '');
+    -- Paths under a run's archive (/archive/<run>/<job>/...) name the run and the job. After
+    -- the rules above, which a '<path>' at their side would stop where a '/' did not.
+    s := regexp_replace(s, '(/[^\s''"/]+)*/archive/[^\s''"/]+/[0-9]+(/[[:alnum:]_.~%+@<>-]*)*(?![[:alnum:]_.~%+@<>/-])', '<path>', 'g');
+    -- Numbers (pids, counts, ports, sizes, job ids, osd ids, durations like 1234.5s or 3h): a
+    -- word that begins with a digit, whole, so that no random rest of it (988b of 988b5f) is
+    -- left, nor a new word start for a second pass; not digits glued after a letter (sha1, x86,
+    -- s0 stay) or marked. Exit statuses and codes are marked here, after every rule that could
+    -- take the word before them, if that word is letters (status, exitcode; not 9code, which is
+    -- a number): 'with status 1' and 'with status 124' (a timeout) are different failures.
+    s := regexp_replace(s, '(?<![[:alnum:]])([[:alpha:]]*(status|code)(: | |=))([0-9])', '\1' || chr(57344) || '\4', 'g');
+    s := replace(regexp_replace(s, '(?<![[:alnum:]\uE000])[0-9]+(\.[0-9]+)*[[:alnum:]]*', '<n>', 'g'), chr(57344), '');
 
-    -- Bounded: cut at the last space, so that the last word is whole and a second pass changes
-    -- nothing; a first word longer than that (a blob) is '<long>'.
+    -- Bounded: 1,000 characters, under the 2,000 considered, so that a second pass sees it all;
+    -- cut at the last space, so that the last word is whole and a second pass changes nothing.
+    -- A first word longer than that (a blob) is '<long>'.
     IF length(s) > 1000 THEN
         s := coalesce(substring(left(s, 1001) from '^(.*) '), '<long>');
     END IF;

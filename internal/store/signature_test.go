@@ -44,11 +44,11 @@ var signatureCases = []struct{ name, reason, want string }{
 	}, {
 		"workunit",
 		`Command failed (workunit test rados/test.sh) on {{host}} with status 1: 'mkdir -p -- /home/ubuntu/cephtest/mnt.0/client.0/tmp && cd -- /home/ubuntu/cephtest/mnt.0/client.0/tmp && CEPH_CLI_TEST_DUP_COMMAND=1 CEPH_REF={{sha1}} TESTDIR="/home/ubuntu/cephtest" CEPH_ARGS="--cluster ceph" CEPH_ID="0" PATH=$PATH:/usr/sbin CEPH_BASE=/home/ubuntu/cephtest/clone.client.0 CEPH_ROOT=/home/ubuntu/cephtest/clone.client.0 adjust-ulimits ceph-coverage /home/ubuntu/cephtest/archive/coverage timeout 3h /home/ubuntu/cephtest/clone.client.0/qa/workunits/rados/test.sh'`,
-		`Command failed (workunit test rados/test.sh) on <host> with status 1: 'mkdir -p -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && cd -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && CEPH_CLI_TEST_DUP_COMMAND=<n> CEPH_REF=<hex> TESTDIR="/home/ubuntu/cephtest" CEPH_ARGS="--cluster ceph" CEPH_ID="<n>" PATH=$PATH:/usr/sbin CEPH_BASE=/home/ubuntu/cephtest/clone.client.<n> CEPH_ROOT=/home/ubuntu/cephtest/clone.client.<n> adjust-ulimits ceph-coverage /home/ubuntu/cephtest/archive/coverage timeout <n>h /home/ubuntu/cephtest/clone.client.<n>/qa/workunits/rados/test.sh'`,
+		`Command failed (workunit test rados/test.sh) on <host> with status 1: 'mkdir -p -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && cd -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && CEPH_CLI_TEST_DUP_COMMAND=<n> CEPH_REF=<hex> TESTDIR="/home/ubuntu/cephtest" CEPH_ARGS="--cluster ceph" CEPH_ID="<n>" PATH=$PATH:/usr/sbin CEPH_BASE=/home/ubuntu/cephtest/clone.client.<n> CEPH_ROOT=/home/ubuntu/cephtest/clone.client.<n> adjust-ulimits ceph-coverage /home/ubuntu/cephtest/archive/coverage timeout <n> /home/ubuntu/cephtest/clone.client.<n>/qa/workunits/rados/test.sh'`,
 	}, {
 		"workunit, another test timing out",
 		`Command failed (workunit test cephtool/test.sh) on {{host}} with status 124: 'mkdir -p -- /home/ubuntu/cephtest/mnt.0/client.0/tmp && cd -- /home/ubuntu/cephtest/mnt.0/client.0/tmp && CEPH_CLI_TEST_DUP_COMMAND=1 CEPH_REF={{sha1}} TESTDIR="/home/ubuntu/cephtest" CEPH_ARGS="--cluster ceph" CEPH_ID="0" PATH=$PATH:/usr/sbin CEPH_BASE=/home/ubuntu/cephtest/clone.client.0 CEPH_ROOT=/home/ubuntu/cephtest/clone.client.0 adjust-ulimits ceph-coverage /home/ubuntu/cephtest/archive/coverage timeout 3h /home/ubuntu/cephtest/clone.client.0/qa/workunits/cephtool/test.sh'`,
-		`Command failed (workunit test cephtool/test.sh) on <host> with status 124: 'mkdir -p -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && cd -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && CEPH_CLI_TEST_DUP_COMMAND=<n> CEPH_REF=<hex> TESTDIR="/home/ubuntu/cephtest" CEPH_ARGS="--cluster ceph" CEPH_ID="<n>" PATH=$PATH:/usr/sbin CEPH_BASE=/home/ubuntu/cephtest/clone.client.<n> CEPH_ROOT=/home/ubuntu/cephtest/clone.client.<n> adjust-ulimits ceph-coverage /home/ubuntu/cephtest/archive/coverage timeout <n>h /home/ubuntu/cephtest/clone.client.<n>/qa/workunits/cephtool/test.sh'`,
+		`Command failed (workunit test cephtool/test.sh) on <host> with status 124: 'mkdir -p -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && cd -- /home/ubuntu/cephtest/mnt.<n>/client.<n>/tmp && CEPH_CLI_TEST_DUP_COMMAND=<n> CEPH_REF=<hex> TESTDIR="/home/ubuntu/cephtest" CEPH_ARGS="--cluster ceph" CEPH_ID="<n>" PATH=$PATH:/usr/sbin CEPH_BASE=/home/ubuntu/cephtest/clone.client.<n> CEPH_ROOT=/home/ubuntu/cephtest/clone.client.<n> adjust-ulimits ceph-coverage /home/ubuntu/cephtest/archive/coverage timeout <n> /home/ubuntu/cephtest/clone.client.<n>/qa/workunits/cephtool/test.sh'`,
 	}, {
 		"cephadm shell",
 		`Command failed on {{host}} with status 22: 'sudo /home/ubuntu/cephtest/cephadm --image quay.ceph.io/ceph-ci/ceph:{{sha1}} shell -c /etc/ceph/ceph.conf -k /etc/ceph/ceph.client.admin.keyring --fsid {{uuid}} -- ceph orch daemon redeploy mgr.{{host}}.{{suffix}}'`,
@@ -96,7 +96,7 @@ var signatureCases = []struct{ name, reason, want string }{
 	}, {
 		"reboot timeout, with a duration",
 		`{{fqdn}} did not come up after reboot within {{secs}}s`,
-		`<host> did not come up after reboot within <n>s`,
+		`<host> did not come up after reboot within <n>`,
 	}, {
 		"traceback",
 		"Traceback (most recent call last):\n" +
@@ -417,7 +417,7 @@ func delimited(reason string) bool {
 		before, _ := utf8.DecodeLastRuneInString(reason[:m[0]]) // RuneError at an end
 		after, _ := utf8.DecodeRuneInString(reason[m[1]:])
 		if !apart(before) || !apart(after) || kind == "mon" || kind == "suffix" ||
-			kind == "n" && keptNumber.MatchString(reason[:m[0]]) {
+			(kind == "n" || kind == "secs") && keptNumber.MatchString(reason[:m[0]]) {
 			return false
 		}
 	}
