@@ -405,6 +405,47 @@ func TestFailureSignatureTrickyText(t *testing.T) {
 	}
 }
 
+// TestFailureSignatureTrickyInvariance checks, in one query, that random gluings of
+// trickyPieces and delimited slots keep their signature whatever the slots' values.
+func TestFailureSignatureTrickyInvariance(t *testing.T) {
+	conn := connect(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	kinds := []string{"host", "fqdn", "ip", "ip6", "n", "secs", "dur", "sha1", "addr", "uuid", "iso", "date", "archive"}
+	seps := []string{" ", "'", `"`, "(", ")", "[", "]", ",", ";", "=", "/"}
+	var a, b []string
+	for len(a) < 3000 {
+		var tpl strings.Builder
+		for range 1 + rng.IntN(40) {
+			if rng.IntN(4) == 0 {
+				tpl.WriteString(seps[rng.IntN(len(seps))] + "{{" + kinds[rng.IntN(len(kinds))] + "}}" + seps[rng.IntN(len(seps))])
+			} else {
+				tpl.WriteString(trickyPieces[rng.IntN(len(trickyPieces))])
+			}
+		}
+		if !delimited(tpl.String()) {
+			continue
+		}
+		a, b = append(a, fill(tpl.String(), rng)), append(b, fill(tpl.String(), rng))
+	}
+	rows, err := conn.Query(context.Background(), `
+		SELECT a, failure_signature(a), b, failure_signature(b) FROM unnest($1::text[], $2::text[]) r(a, b)
+		WHERE length(a) <= 2000 AND length(b) <= 2000 AND failure_signature(a) IS DISTINCT FROM failure_signature(b)
+		LIMIT 5`, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ra, sa, rb, sb string
+		if err := rows.Scan(&ra, &sa, &rb, &sb); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("one failure, two signatures:\n%q\n-> %q\n%q\n-> %q", ra, sa, rb, sb)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // delimited reports whether every slot of reason stands apart from its neighbours (a space,
 // quote, bracket, comma, '=' or '/' either side, or an end), no number follows "status" or
 // "code", which keeps it, and no slot is one that varies only where it belongs (a mon's letter
