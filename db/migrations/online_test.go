@@ -20,10 +20,10 @@ const initialSchema = 4
 
 var (
 	// Tables a job write touches: a lock that conflicts with writes must give up within 1 s.
-	writeTables = `(?:runs|jobs|job_nodes|nodes)`
+	writeTables = `(?:runs|jobs|job_nodes|nodes|test_results)`
 	// Tables with millions of rows: no index built without CONCURRENTLY, no scan or rewrite under a
 	// lock that blocks writes, no backfill in one transaction.
-	bigTables = `(?:runs|jobs|job_nodes)`
+	bigTables = `(?:runs|jobs|job_nodes|test_results)`
 
 	tableRef = `(?:if\s+exists\s+)?(?:only\s+)?(?:public\.)?"?`
 

@@ -11,6 +11,20 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type Backfill struct {
+	Name   string
+	NextID int64
+}
+
+type FailureSignature struct {
+	ID         pgtype.UUID
+	Signature  string
+	Example    string
+	TrackerUrl *string
+	Note       *string
+	Updated    *time.Time
+}
+
 type Job struct {
 	ID               int64
 	RunID            int64
@@ -123,4 +137,15 @@ type RunValue struct {
 	Key   string
 	Value string
 	Runs  int64
+}
+
+type TestResult struct {
+	ID          int64
+	JobID       string
+	RunID       int64
+	TestID      pgtype.UUID
+	Posted      time.Time
+	Status      string
+	Sha1        *string
+	SignatureID pgtype.UUID
 }

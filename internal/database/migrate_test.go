@@ -135,3 +135,68 @@ func pgtestScript(t *testing.T, pool *pgxpool.Pool, sql string) {
 	t.Helper()
 	pgtest.Script(t, pool.Config().ConnString(), sql)
 }
+
+// testResultsDone checks what 00011 leaves: every job has its test_results row, agreeing with it,
+// every failure its signature, and the indexes are valid.
+func testResultsDone(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if n := query[int64](t, pool, `SELECT count(*) FROM jobs j FULL JOIN test_results t USING (id)
+		WHERE (j.job_id, j.run_id, md5(j.description)::uuid, j.posted, j.status, j.sha1, md5(job_signature(j.status, j.failure_reason))::uuid)
+		      IS DISTINCT FROM (t.job_id, t.run_id, t.test_id, t.posted, t.status, t.sha1, t.signature_id)`); n != 0 {
+		t.Errorf("%d test results missing or disagreeing with their jobs", n)
+	}
+	if n := query[int64](t, pool, `SELECT count(*) FROM test_results t WHERE signature_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM failure_signatures s WHERE s.id = t.signature_id)`); n != 0 {
+		t.Errorf("%d test results with a signature missing from failure_signatures", n)
+	}
+	if n := query[int64](t, pool, `SELECT count(*) FROM pg_index WHERE indisvalid
+		AND indexrelid::regclass::text IN ('test_results_test_idx', 'test_results_posted_idx', 'test_results_signature_idx', 'test_results_run_idx')`); n != 4 {
+		t.Errorf("%d valid test_results indexes, want 4", n)
+	}
+}
+
+// 00011 backfills test_results online, in batches, and resumes where an interruption left it.
+func TestTestResultsOnline(t *testing.T) {
+	ctx := context.Background()
+	pool := openTest(t)
+	log := slog.New(slog.DiscardHandler)
+	if err := database.MigrateTo(ctx, pool, log, 10); err != nil {
+		t.Fatal(err)
+	}
+	pgtestScript(t, pool, `
+		INSERT INTO runs (name, scheduled, posted) SELECT 'run-' || r, now(), now() FROM generate_series(1, 5) r;
+		-- Job ids 1,000 apart: the backfill's batches of 20,000 ids take three. Every third job
+		-- failed on its own node with its own pid: one failure, one signature.
+		INSERT INTO jobs (id, run_id, job_id, status, description, sha1, failure_reason, posted, updated) OVERRIDING SYSTEM VALUE
+		    SELECT j * 1000, 1 + j % 5, j::text, CASE WHEN j % 3 = 0 THEN 'fail' ELSE 'pass' END,
+		           CASE WHEN j % 7 <> 0 THEN 'rados/test ' || j % 4 END, 'abc' || j % 2,
+		           CASE WHEN j % 3 = 0 THEN 'Command failed on smithi' || (100 + j) || ' with status 1: ''sudo kill ' || (4000 + j) || '''' END,
+		           now() - j * interval '1 minute', now() FROM generate_series(1, 45) j;`)
+	if err := database.MigrateTo(ctx, pool, log, 11); err != nil {
+		t.Fatal(err)
+	}
+	testResultsDone(t, pool)
+	if n := query[int64](t, pool, `SELECT count(DISTINCT xmin::text) FROM test_results`); n != 3 {
+		t.Errorf("the backfill wrote in %d transactions, want 3", n)
+	}
+	if n := query[int64](t, pool, `SELECT count(*) FROM failure_signatures`); n != 1 {
+		t.Errorf("%d signatures of one failure on 15 nodes, want 1", n)
+	}
+
+	// Interrupted after the first batch, with an index left invalid; meanwhile a job failed
+	// differently and another was deleted.
+	pgtestScript(t, pool, `
+		DELETE FROM goose_db_version WHERE version_id = 11;
+		DELETE FROM test_results WHERE id >= 21000;
+		UPDATE backfills SET next_id = 21000;
+		UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'test_results_posted_idx'::regclass;
+		UPDATE jobs SET status = 'dead', failure_reason = 'hit max job timeout' WHERE id = 2000;
+		DELETE FROM jobs WHERE id = 30000;`)
+	if err := database.MigrateTo(ctx, pool, log, 11); err != nil {
+		t.Fatal(err)
+	}
+	testResultsDone(t, pool)
+	if n := query[int64](t, pool, `SELECT count(*) FROM failure_signatures`); n != 2 {
+		t.Errorf("%d signatures, want 2", n)
+	}
+}

@@ -137,17 +137,22 @@ SELECT (SELECT count(*) FROM wrong),
        (SELECT count(*) FROM run_values v FULL JOIN recounted k USING (key, value)
         WHERE COALESCE(v.runs, 0) <> COALESCE(k.runs, 0)),
        (SELECT count(*) FROM jobs j WHERE j.description IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM job_descriptions d WHERE d.id = md5(j.description)::uuid AND d.description = j.description))`
+            SELECT 1 FROM job_descriptions d WHERE d.id = md5(j.description)::uuid AND d.description = j.description)),
+       (SELECT count(*) FROM jobs j FULL JOIN test_results t USING (id)
+        WHERE (j.job_id, j.run_id, md5(j.description)::uuid, j.posted, j.status, j.sha1, md5(job_signature(j.status, j.failure_reason))::uuid)
+              IS DISTINCT FROM (t.job_id, t.run_id, t.test_id, t.posted, t.status, t.sha1, t.signature_id)
+           OR t.signature_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM failure_signatures s WHERE s.id = t.signature_id))`
 
 // checkCounts fails the test when a run's stored counts or status disagree with its job rows, a
 // job is duplicated, the maintained value counts (run_values) disagree with the runs, or a job's
-// description is missing from job_descriptions.
+// description is missing from job_descriptions, or its test_results row (00011) disagrees with it.
 func checkCounts(t testing.TB, dbURL string) {
 	t.Helper()
 	v := queryInts(t, dbURL, countsAgree)
-	if v[0] != 0 || v[1] != 0 || v[2] != 0 || v[3] != 0 {
+	if v[0] != 0 || v[1] != 0 || v[2] != 0 || v[3] != 0 || v[4] != 0 {
 		t.Errorf("%d runs with counts or status that disagree with their jobs; %d duplicated jobs; "+
-			"%d run values counted wrong; %d job descriptions missing", v[0], v[1], v[2], v[3])
+			"%d run values counted wrong; %d job descriptions missing; %d test results that disagree with their jobs",
+			v[0], v[1], v[2], v[3], v[4])
 	}
 }
 
