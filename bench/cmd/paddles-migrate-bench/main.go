@@ -384,8 +384,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, c *config) error {
 			             CASE WHEN j %% 50 < 40 THEN 'pass' WHEN j %% 50 < 46 THEN 'fail' WHEN j %% 50 < 49 THEN 'dead' ELSE 'unknown' END AS st
 			      FROM (SELECT j, LEAST(%[2]d, 1 + (j - 1) / %[3]d) AS run FROM generate_series(1, %[1]d) j) g) x`,
 			c.jobs, runs, c.jobsPerRun, c.nodes)},
-		{"job_nodes", fmt.Sprintf(`INSERT INTO job_nodes (node_id, job_id)
-			SELECT 1 + (j * 7 + k * 13) %% %[2]d, j FROM generate_series(1, %[1]d) j CROSS JOIN generate_series(0, 1) k`, c.jobs, c.nodes)},
+		{"job_nodes", linksSeed(c)},
 		{"run counts", `UPDATE runs r SET
 			    pass_count = c.pass, fail_count = c.fail, dead_count = c.dead, unknown_count = c.unknown
 			FROM (SELECT run_id, count(*) FILTER (WHERE status = 'pass') AS pass, count(*) FILTER (WHERE status = 'fail') AS fail,
@@ -583,4 +582,15 @@ func write(c *config, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// linksSeed links every job to two nodes. From 00005 on, a link carries its job's posted time,
+// which the seed's replication role (no triggers) leaves to the seed.
+func linksSeed(c *config) string {
+	if c.from < 5 {
+		return fmt.Sprintf(`INSERT INTO job_nodes (node_id, job_id)
+			SELECT 1 + (j * 7 + k * 13) %% %[2]d, j FROM generate_series(1, %[1]d) j CROSS JOIN generate_series(0, 1) k`, c.jobs, c.nodes)
+	}
+	return fmt.Sprintf(`INSERT INTO job_nodes (node_id, job_id, posted)
+		SELECT 1 + (j.id * 7 + k * 13) %% %d, j.id, j.posted FROM jobs j CROSS JOIN generate_series(0, 1) k`, c.nodes)
 }
