@@ -88,7 +88,7 @@ and run again: it resumes after its last committed batch. Then verifies the copy
 	}
 
 	if dryRun {
-		counts, err := importer.DryRun(ctx, from)
+		counts, err := importer.DryRun(ctx, from, importer.Options{Progress: stderr, Terminal: importer.IsTerminal(stderr)})
 		if err != nil {
 			return err
 		}
@@ -117,6 +117,7 @@ and run again: it resumes after its last committed batch. Then verifies the copy
 			return nil
 		}
 	}
+	vopts.Progress, vopts.Terminal = stderr, importer.IsTerminal(stderr)
 	v, err := importer.Verify(ctx, from, pool, vopts)
 	if err != nil {
 		return fmt.Errorf("verifying: %w", err)

@@ -15,6 +15,13 @@ func UpsertOnly(o *Options) { o.upsertOnly = true }
 // BeforeCopy makes the import call f when batch n, found new, is about to be copied.
 func BeforeCopy(o *Options, f func(n int)) { o.beforeCopy = f }
 
+// CountSpanRuns makes counting cover n run ids per query until the test ends.
+func CountSpanRuns(t interface{ Cleanup(func()) }, n int64) {
+	old := countSpanRuns
+	countSpanRuns = n
+	t.Cleanup(func() { countSpanRuns = old })
+}
+
 // Clean and JSON expose the value conversions.
 func Clean(s string) (string, Fixes) {
 	var f Fixes

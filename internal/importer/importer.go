@@ -136,9 +136,6 @@ func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Op
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = defaultBatchSize
 	}
-	if opts.ProgressEvery <= 0 {
-		opts.ProgressEvery = 10 * time.Second
-	}
 	src, err := openSource(ctx, sourceURL)
 	if err != nil {
 		return nil, err
@@ -197,7 +194,7 @@ func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Op
 	for _, sp := range spans {
 		total += sp.runs + sp.jobs
 	}
-	prog := startProgress(opts.Progress, opts.Terminal, opts.ProgressEvery, total)
+	prog := startProgress("import", opts.Progress, opts.Terminal, opts.ProgressEvery, total)
 	err = r.copyRuns(ctx, src, dst, spans, nodeIDs, prog, &opts)
 	prog.finish()
 	if err != nil {
@@ -280,8 +277,8 @@ func (r *Report) copyRuns(ctx context.Context, src *source, dst *target, spans [
 }
 
 // DryRun counts what an import of the upstream database at sourceURL would write, without
-// touching any database.
-func DryRun(ctx context.Context, sourceURL string) (Counts, error) {
+// touching any database. Of opts, only the progress fields count.
+func DryRun(ctx context.Context, sourceURL string, opts Options) (Counts, error) {
 	src, err := openSource(ctx, sourceURL)
 	if err != nil {
 		return Counts{}, err
@@ -290,7 +287,7 @@ func DryRun(ctx context.Context, sourceURL string) (Counts, error) {
 	if err := src.checkRunNames(ctx); err != nil {
 		return Counts{}, err
 	}
-	return src.counts(ctx)
+	return src.counts(ctx, opts.Progress, opts.Terminal, opts.ProgressEvery)
 }
 
 // Write prints the counts of a dry run.

@@ -490,7 +490,7 @@ func TestImportAgainAndVerify(t *testing.T) {
 // Dry runs count without writing anything.
 func TestDryRun(t *testing.T) {
 	from := newUpstream(t, upstreamFixture)
-	c, err := importer.DryRun(context.Background(), from)
+	c, err := importer.DryRun(context.Background(), from, importer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,6 +498,31 @@ func TestDryRun(t *testing.T) {
 		Skipped: importer.Skipped{RunsWithoutName: 1, JobsWithoutRun: 1, JobsOfUnnamedRuns: 1}}
 	if c != w {
 		t.Errorf("dry run counted %+v, want %+v", c, w)
+	}
+}
+
+// Counting walks run ids a range at a time (bounded memory, progress): any range size gives the
+// same counts, and the progress reaches every row.
+func TestDryRunRanges(t *testing.T) {
+	from := newUpstream(t, upstreamFixture, moreRuns(40))
+	whole, err := importer.DryRun(context.Background(), from, importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Runs != 44 || whole.Jobs != 9+40*3 || whole.Duplicates != 4+40 || whole.Links != 4+40*3 {
+		t.Errorf("dry run counted %+v", whole)
+	}
+	importer.CountSpanRuns(t, 3)
+	var progress bytes.Buffer
+	ranged, err := importer.DryRun(context.Background(), from, importer.Options{Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ranged != whole {
+		t.Errorf("in ranges of 3 run ids: %+v, want %+v", ranged, whole)
+	}
+	if !strings.Contains(progress.String(), "counting: 45 runs, 174 job rows: ") {
+		t.Errorf("progress %q", progress.String())
 	}
 }
 

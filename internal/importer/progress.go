@@ -19,8 +19,9 @@ func IsTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// progress reports an import's progress in upstream rows (runs and job rows) on w.
+// progress reports an import's, or a count's, progress in upstream rows (runs and job rows) on w.
 type progress struct {
+	label    string // "import", "counting"
 	w        io.Writer
 	terminal bool
 	total    int64
@@ -31,8 +32,11 @@ type progress struct {
 	stop, ended chan struct{}
 }
 
-func startProgress(w io.Writer, terminal bool, every time.Duration, total int64) *progress {
-	p := &progress{w: w, terminal: terminal, total: total, start: time.Now(),
+func startProgress(label string, w io.Writer, terminal bool, every time.Duration, total int64) *progress {
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	p := &progress{label: label, w: w, terminal: terminal, total: total, start: time.Now(),
 		stop: make(chan struct{}), ended: make(chan struct{})}
 	if w == nil {
 		close(p.ended)
@@ -57,7 +61,7 @@ func startProgress(w io.Writer, terminal bool, every time.Duration, total int64)
 	return p
 }
 
-// add counts the rows of a committed batch.
+// add counts the rows of a committed batch, or of a counted range.
 func (p *progress) add(runs, jobs int64) {
 	p.mu.Lock()
 	p.runs += runs
@@ -85,8 +89,8 @@ func (p *progress) print(final bool) {
 	if p.total > 0 {
 		pct = 100 * float64(done) / float64(p.total)
 	}
-	line := fmt.Sprintf("import: %d runs, %d job rows: %d/%d rows (%.1f%%), %.0f rows/s, elapsed %s",
-		runs, jobs, done, p.total, pct, rate, elapsed.Round(time.Second))
+	line := fmt.Sprintf("%s: %d runs, %d job rows: %d/%d rows (%.1f%%), %.0f rows/s, elapsed %s",
+		p.label, runs, jobs, done, p.total, pct, rate, elapsed.Round(time.Second))
 	if !final && rate > 0 && done < p.total {
 		eta := time.Duration(float64(p.total-done) / rate * float64(time.Second))
 		line += ", ETA " + eta.Round(time.Second).String()

@@ -12,7 +12,7 @@ import (
 // plain lines.
 func TestProgress(t *testing.T) {
 	var term testserver.SyncBuffer
-	p := startProgress(&term, true, time.Hour, 1000)
+	p := startProgress("import", &term, true, time.Hour, 1000)
 	p.add(10, 240)
 	time.Sleep(1200 * time.Millisecond)
 	p.finish()
@@ -23,7 +23,7 @@ func TestProgress(t *testing.T) {
 	}
 
 	var plain testserver.SyncBuffer
-	p = startProgress(&plain, false, 50*time.Millisecond, 1000)
+	p = startProgress("import", &plain, false, 50*time.Millisecond, 1000)
 	p.add(40, 960)
 	time.Sleep(120 * time.Millisecond)
 	p.finish()

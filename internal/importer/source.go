@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -488,52 +489,44 @@ type Counts struct {
 	Skipped    Skipped `json:"skipped"`
 }
 
+// countSpanRuns is how many upstream run ids one counting query covers: about 70,000 job rows
+// at the lab's 70 jobs per run, whose grouping fits in the session's work_mem. Tests shrink it.
+var countSpanRuns int64 = 1000
+
 // counts counts what an import of upstream would write.
 //
-// At the lab's size (8.5M job rows, 17M links, 19 GB) this reads the jobs table twice, which is
-// what it costs: once grouped by (run, job_id), which gives every job count and the few keys that
-// have duplicate rows, and once joined with the links. Links are unique by (node, job row)
-// upstream (job_nodes' primary key), so distinct (node, run, job_id) links differ from the link
-// rows only within the duplicate keys, which are counted apart. The session's work_mem is raised
-// for the grouping, which spilled to disk in hundreds of partitions at the default 4 MB.
-func (s *source) counts(ctx context.Context) (Counts, error) {
+// This reads every job row once, which is what it costs (at the lab's size: 8.5M job rows, 17M
+// links, 19 GB), but in ranges of run ids off ix_jobs_run_id, so that memory stays bounded and
+// progress can be reported. Each range is grouped by (run, job_id), which gives its job counts
+// and the few keys with duplicate rows, and joined with its links. Links are unique by (node, job
+// row) upstream (job_nodes' primary key), so distinct (node, run, job_id) links differ from the
+// link rows only within the duplicate keys, which are counted apart.
+// Progress goes to w (nil: none), as an import's does.
+func (s *source) counts(ctx context.Context, w io.Writer, terminal bool, every time.Duration) (Counts, error) {
 	var c Counts
-	if _, err := s.tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+	if _, err := s.tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
 		return c, err
 	}
-	var importable int64
-	var dupRuns []int64
-	var dupJobIDs []string
-	err := s.tx.QueryRow(ctx, `
-		SELECT
-			(SELECT count(*) FROM runs WHERE name IS NOT NULL),
-			(SELECT count(*) FROM runs WHERE name IS NULL),
-			COALESCE(sum(n), 0)::bigint,
-			COALESCE(sum(n) FILTER (WHERE run_id IS NULL), 0)::bigint,
-			COALESCE(sum(n) FILTER (WHERE run_id IS NOT NULL AND NOT named), 0)::bigint,
-			COALESCE(sum(n) FILTER (WHERE named AND job_id IS NULL), 0)::bigint,
-			COALESCE(sum(n) FILTER (WHERE named AND job_id IS NOT NULL), 0)::bigint,
-			count(*) FILTER (WHERE named AND job_id IS NOT NULL),
-			COALESCE(array_agg(run_id::bigint) FILTER (WHERE named AND job_id IS NOT NULL AND n > 1), '{}'),
-			COALESCE(array_agg(job_id::text) FILTER (WHERE named AND job_id IS NOT NULL AND n > 1), '{}')
-		FROM (SELECT j.run_id, j.job_id, r.name IS NOT NULL AS named, count(*) AS n
-		      FROM jobs j LEFT JOIN runs r ON r.id = j.run_id GROUP BY 1, 2, 3) g`).Scan(
-		&c.Runs, &c.Skipped.RunsWithoutName, &c.JobRows, &c.Skipped.JobsWithoutRun,
-		&c.Skipped.JobsOfUnnamedRuns, &c.Skipped.JobsWithoutJobID, &importable, &c.Jobs, &dupRuns, &dupJobIDs)
-	if err != nil {
-		return c, fmt.Errorf("counting upstream jobs: %w", err)
+	var top, estimate int64 // the last run id; the planner's estimate of the job rows
+	if err := s.tx.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE name IS NOT NULL), count(*) FILTER (WHERE name IS NULL), COALESCE(max(id), 0)::bigint,
+		       (SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = 'jobs'::regclass)
+		FROM runs`).Scan(&c.Runs, &c.Skipped.RunsWithoutName, &top, &estimate); err != nil {
+		return c, fmt.Errorf("counting upstream runs: %w", err)
 	}
-	c.Duplicates = importable - c.Jobs
-	if s.hasLinks() {
-		if err := s.tx.QueryRow(ctx, `
-			SELECT (SELECT count(*) FROM job_nodes jn JOIN jobs j ON j.id = jn.job_id JOIN runs r ON r.id = j.run_id
-			        JOIN nodes n ON n.id = jn.node_id WHERE r.name IS NOT NULL AND j.job_id IS NOT NULL)
-			     - (SELECT count(*) - count(DISTINCT (jn.node_id, j.run_id, j.job_id))
-			        FROM unnest($1::bigint[], $2::text[]) d (run_id, job_id)
-			        JOIN jobs j ON j.run_id = d.run_id AND j.job_id = d.job_id
-			        JOIN job_nodes jn ON jn.job_id = j.id JOIN nodes n ON n.id = jn.node_id)`,
-			dupRuns, dupJobIDs).Scan(&c.Links); err != nil {
-			return c, fmt.Errorf("counting upstream job-node links: %w", err)
+	prog := startProgress("counting", w, terminal, every, c.Runs+c.Skipped.RunsWithoutName+estimate)
+	defer prog.finish()
+	// Job rows of no run, or of a run id past the last run (no such run): the ranges miss them.
+	if err := s.tx.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE run_id IS NULL), count(*) FILTER (WHERE run_id IS NOT NULL)
+		FROM jobs WHERE run_id IS NULL OR run_id > $1 OR run_id < 1`, top).Scan(
+		&c.Skipped.JobsWithoutRun, &c.Skipped.JobsOfUnnamedRuns); err != nil {
+		return c, fmt.Errorf("counting upstream jobs without a run: %w", err)
+	}
+	c.JobRows = c.Skipped.JobsWithoutRun + c.Skipped.JobsOfUnnamedRuns
+	for lo := int64(0); lo < top; lo += countSpanRuns {
+		if err := s.countSpan(ctx, lo, min(lo+countSpanRuns, top), &c, prog); err != nil {
+			return c, err
 		}
 	}
 	for _, q := range []struct {
@@ -547,4 +540,50 @@ func (s *source) counts(ctx context.Context) (Counts, error) {
 		}
 	}
 	return c, nil
+}
+
+// countSpan adds the jobs and links of the runs lo < id <= hi to c.
+func (s *source) countSpan(ctx context.Context, lo, hi int64, c *Counts, prog *progress) error {
+	var rows, unnamed, noJobID, importable, jobs, runs int64
+	var dupRuns []int64
+	var dupJobIDs []string
+	err := s.tx.QueryRow(ctx, `
+		SELECT
+			COALESCE(sum(n), 0)::bigint,
+			COALESCE(sum(n) FILTER (WHERE NOT named), 0)::bigint,
+			COALESCE(sum(n) FILTER (WHERE named AND job_id IS NULL), 0)::bigint,
+			COALESCE(sum(n) FILTER (WHERE named AND job_id IS NOT NULL), 0)::bigint,
+			count(*) FILTER (WHERE named AND job_id IS NOT NULL),
+			(SELECT count(*) FROM runs WHERE id > $1 AND id <= $2),
+			COALESCE(array_agg(run_id::bigint) FILTER (WHERE named AND job_id IS NOT NULL AND n > 1), '{}'),
+			COALESCE(array_agg(job_id::text) FILTER (WHERE named AND job_id IS NOT NULL AND n > 1), '{}')
+		FROM (SELECT j.run_id, j.job_id, r.name IS NOT NULL AS named, count(*) AS n
+		      FROM jobs j LEFT JOIN runs r ON r.id = j.run_id
+		      WHERE j.run_id > $1 AND j.run_id <= $2 GROUP BY 1, 2, 3) g`, lo, hi).Scan(
+		&rows, &unnamed, &noJobID, &importable, &jobs, &runs, &dupRuns, &dupJobIDs)
+	if err != nil {
+		return fmt.Errorf("counting upstream jobs: %w", err)
+	}
+	c.JobRows += rows
+	c.Skipped.JobsOfUnnamedRuns += unnamed
+	c.Skipped.JobsWithoutJobID += noJobID
+	c.Jobs += jobs
+	c.Duplicates += importable - jobs
+	if s.hasLinks() {
+		var links int64
+		if err := s.tx.QueryRow(ctx, `
+			SELECT (SELECT count(*) FROM jobs j JOIN runs r ON r.id = j.run_id JOIN job_nodes jn ON jn.job_id = j.id
+			        JOIN nodes n ON n.id = jn.node_id
+			        WHERE j.run_id > $1 AND j.run_id <= $2 AND r.name IS NOT NULL AND j.job_id IS NOT NULL)
+			     - (SELECT count(*) - count(DISTINCT (jn.node_id, j.run_id, j.job_id))
+			        FROM unnest($3::bigint[], $4::text[]) d (run_id, job_id)
+			        JOIN jobs j ON j.run_id = d.run_id AND j.job_id = d.job_id
+			        JOIN job_nodes jn ON jn.job_id = j.id JOIN nodes n ON n.id = jn.node_id)`,
+			lo, hi, dupRuns, dupJobIDs).Scan(&links); err != nil {
+			return fmt.Errorf("counting upstream job-node links: %w", err)
+		}
+		c.Links += links
+	}
+	prog.add(runs, rows)
+	return nil
 }

@@ -26,6 +26,10 @@ type VerifyOptions struct {
 	Sample int
 	// Seed picks the sample (0: a random seed, which the verification reports).
 	Seed uint64
+	// Progress receives progress reports of the counting, as Options.Progress does of an import.
+	Progress      io.Writer
+	Terminal      bool
+	ProgressEvery time.Duration
 }
 
 // Verification is the outcome of comparing an upstream database with this server's.
@@ -92,7 +96,7 @@ func Verify(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Ve
 	}
 	defer src.close()
 	v := &Verification{Seed: opts.Seed}
-	if v.Upstream, err = src.counts(ctx); err != nil {
+	if v.Upstream, err = src.counts(ctx, opts.Progress, opts.Terminal, opts.ProgressEvery); err != nil {
 		return nil, err
 	}
 	if v.Here, err = store.ImportCounts(ctx, target); err != nil {
