@@ -24,17 +24,18 @@ WITH this AS (
     WHERE t.run_id = $2::bigint AND t.test_id IS NOT NULL
     ORDER BY t.test_id, t.posted DESC, t.id DESC
 )
-SELECT d.id AS test_id, d.description,
-    this.job_id AS this_job_id, this.status AS this_status, this.signature_id AS this_signature_id,
-    ts.tracker_url AS this_tracker_url,
-    that.job_id AS that_job_id, that.status AS that_status, that.signature_id AS that_signature_id,
-    os.tracker_url AS that_tracker_url
-FROM this
-FULL JOIN that ON that.test_id = this.test_id
-JOIN job_descriptions d ON d.id = COALESCE(this.test_id, that.test_id)
-LEFT JOIN failure_signatures ts ON ts.id = this.signature_id
-LEFT JOIN failure_signatures os ON os.id = that.signature_id
-ORDER BY d.description COLLATE "C", d.id
+SELECT p.test_id::uuid AS test_id,
+    (SELECT d.description FROM job_descriptions d WHERE d.id = p.test_id)::text AS description,
+    p.this_job_id, p.this_status, p.this_signature_id,
+    (SELECT s.tracker_url FROM failure_signatures s WHERE s.id = p.this_signature_id) AS this_tracker_url,
+    p.that_job_id, p.that_status, p.that_signature_id,
+    (SELECT s.tracker_url FROM failure_signatures s WHERE s.id = p.that_signature_id) AS that_tracker_url
+FROM (
+    SELECT COALESCE(this.test_id, that.test_id) AS test_id,
+        this.job_id AS this_job_id, this.status AS this_status, this.signature_id AS this_signature_id,
+        that.job_id AS that_job_id, that.status AS that_status, that.signature_id AS that_signature_id
+    FROM this FULL JOIN that ON that.test_id = this.test_id
+) p
 `
 
 type CompareRunsParams struct {
@@ -56,7 +57,9 @@ type CompareRunsRow struct {
 }
 
 // CompareRuns pairs the newest job of each test of two runs (that_run NULL: none), off
-// test_results_run_idx; a test with a job in one run only has NULLs for the other.
+// test_results_run_idx, in no order; a test with a job in one run only has NULLs for the other.
+// The descriptions and tracker links are looked up per test (subplans), so that the work stays
+// bounded by the two runs whatever the size of job_descriptions and failure_signatures.
 func (q *Queries) CompareRuns(ctx context.Context, arg CompareRunsParams) ([]CompareRunsRow, error) {
 	rows, err := q.db.Query(ctx, compareRuns, arg.ThisRun, arg.ThatRun)
 	if err != nil {

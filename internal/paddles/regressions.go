@@ -1,5 +1,12 @@
 package paddles
 
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"strings"
+)
+
 // A run's regressions: the run compared with another, test by test (issue 15). A test is a job
 // description; a run's result for a test is its newest job with that description.
 
@@ -45,8 +52,11 @@ func verdictOf(status string) verdict {
 	return noVerdict
 }
 
-// CompareTests sorts pairs, keeping their order within each list.
+// CompareTests sorts pairs into their lists, each ordered by description (byte order).
 func CompareTests(pairs []TestPair) Regressions {
+	slices.SortFunc(pairs, func(a, b TestPair) int {
+		return cmp.Or(strings.Compare(a.Description, b.Description), bytes.Compare(a.TestID[:], b.TestID[:]))
+	})
 	var r Regressions
 	for _, p := range pairs {
 		switch {
