@@ -652,7 +652,7 @@ type RegressionCounts struct {
 	StillPassing int `json:"still_passing"`
 }
 
-// RegressionJob A test's job in one of the runs compared.
+// RegressionJob A test's newest job in one of the runs compared; null when that run has no job of the test.
 type RegressionJob struct {
 	// JobId Example: 7510032
 	JobId string `json:"job_id"`
@@ -680,7 +680,7 @@ type RegressionRun struct {
 	Name string `json:"name"`
 }
 
-// RegressionTest One test and its newest job in each run.
+// RegressionTest One test and its newest job in each run, `this` (the run asked about) and `that` (the run compared with).
 type RegressionTest struct {
 	// Description Example: rados/thrash/{clusters/{fixed-2} msgr-failures/fastclose objectstore/bluestore-hybrid}
 	Description string `json:"description"`
@@ -690,10 +690,10 @@ type RegressionTest struct {
 	// Example: 0b8d5f44-5b1e-7c6a-4fd7-3e3b7f1f0f0a
 	TestId openapi_types.UUID `json:"test_id"`
 
-	// That The test's newest job in the run compared with; null when that run has none.
+	// That A test's newest job in one of the runs compared; null when that run has no job of the test.
 	That *RegressionJob `json:"that"`
 
-	// This The test's newest job in this run; null when the run has none.
+	// This A test's newest job in one of the runs compared; null when that run has no job of the test.
 	This *RegressionJob `json:"this"`
 }
 
