@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for HealthStatus.
@@ -636,6 +637,93 @@ type QueueStats struct {
 	QueuedJobs int `json:"queued_jobs"`
 }
 
+// RegressionCounts How many tests each list holds, and the two outcomes that are counted only; together, every test of both runs.
+type RegressionCounts struct {
+	Fixed        int `json:"fixed"`
+	MissingTests int `json:"missing_tests"`
+	NewFailures  int `json:"new_failures"`
+	NewTests     int `json:"new_tests"`
+
+	// NotCompared In both runs, with no verdict (`queued`, `running`, `waiting`, `unknown`) in one or both (not listed).
+	NotCompared  int `json:"not_compared"`
+	StillFailing int `json:"still_failing"`
+
+	// StillPassing Passed in both runs (not listed).
+	StillPassing int `json:"still_passing"`
+}
+
+// RegressionJob A test's newest job in one of the runs compared; null when that run has no job of the test.
+type RegressionJob struct {
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// SignatureId The failure signature of a `fail` or `dead` job with a `failure_reason`; null otherwise.
+	//
+	// Example: 3c5e8a1f-2b7d-4e6f-9a0b-1c2d3e4f5a6b
+	SignatureId *openapi_types.UUID `json:"signature_id"`
+
+	// Status Example: running
+	Status JobStatus `json:"status"`
+
+	// TrackerUrl The tracker issue the signature is linked to (`PUT /failures/{id}/`); null when none is.
+	//
+	// Example: https://tracker.ceph.com/issues/71234
+	TrackerUrl *string `json:"tracker_url"`
+}
+
+// RegressionRun A run, by name and URL.
+type RegressionRun struct {
+	// Href Example: http://paddles.example.com/runs/teuthology-2026-01-15_20:00:00-rados-main-distro-default-smithi/
+	Href string `json:"href"`
+
+	// Name Example: teuthology-2026-01-15_20:00:00-rados-main-distro-default-smithi
+	Name string `json:"name"`
+}
+
+// RegressionTest One test and its newest job in each run, `this` (the run asked about) and `that` (the run compared with).
+type RegressionTest struct {
+	// Description Example: rados/thrash/{clusters/{fixed-2} msgr-failures/fastclose objectstore/bluestore-hybrid}
+	Description string `json:"description"`
+
+	// TestId The test's id, the md5 of its description as a UUID.
+	//
+	// Example: 0b8d5f44-5b1e-7c6a-4fd7-3e3b7f1f0f0a
+	TestId openapi_types.UUID `json:"test_id"`
+
+	// That A test's newest job in one of the runs compared; null when that run has no job of the test.
+	That *RegressionJob `json:"that"`
+
+	// This A test's newest job in one of the runs compared; null when that run has no job of the test.
+	This *RegressionJob `json:"this"`
+}
+
+// Regressions A run compared with another, test by test (`getRunRegressions` defines each list).
+type Regressions struct {
+	// Against The run compared with; null when there is no previous run.
+	Against *RegressionRun `json:"against"`
+
+	// Counts How many tests each list holds, and the two outcomes that are counted only; together, every test of both runs.
+	Counts RegressionCounts `json:"counts"`
+
+	// Fixed Failed there, passed here.
+	Fixed []RegressionTest `json:"fixed"`
+
+	// MissingTests In the other run, not in this one (`this` is null).
+	MissingTests []RegressionTest `json:"missing_tests"`
+
+	// NewFailures Passed there, failed here.
+	NewFailures []RegressionTest `json:"new_failures"`
+
+	// NewTests In this run, not in the other (`that` is null).
+	NewTests []RegressionTest `json:"new_tests"`
+
+	// Run A run, by name and URL.
+	Run RegressionRun `json:"run"`
+
+	// StillFailing Failed in both.
+	StillFailing []RegressionTest `json:"still_failing"`
+}
+
 // Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 //
 // Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
@@ -1105,6 +1193,12 @@ type ListRunJobsParams struct {
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
 	Fields *JobFields `form:"fields,omitempty" json:"fields,omitempty"`
+}
+
+// GetRunRegressionsParams defines parameters for GetRunRegressions.
+type GetRunRegressionsParams struct {
+	// Against The name of the run to compare with, instead of the previous run; not this run itself.
+	Against *string `form:"against,omitempty" json:"against,omitempty"`
 }
 
 // CreateNodeJSONRequestBody defines body for CreateNode for application/json ContentType.
@@ -1627,6 +1721,9 @@ type ServerInterface interface {
 	// UpdateJob Update a job
 	// (PUT /runs/{name}/jobs/{job_id}/)
 	UpdateJob(ctx echo.Context, name RunName, jobId string) error
+	// GetRunRegressions What changed in a run, test by test, against another run
+	// (GET /runs/{name}/regressions/)
+	GetRunRegressions(ctx echo.Context, name RunName, params GetRunRegressionsParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2578,6 +2675,31 @@ func (w *ServerInterfaceWrapper) UpdateJob(ctx echo.Context) error {
 	return err
 }
 
+// GetRunRegressions converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRunRegressions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "name" -------------
+	var name RunName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRunRegressionsParams
+	// ------------- Optional query parameter "against" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "against", ctx.QueryParams(), &params.Against, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter against: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRunRegressions(ctx, name, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2664,6 +2786,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.GetJob, options.OperationMiddlewares["getJob"]...)
 	router.HEAD(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.HeadJob, options.OperationMiddlewares["headJob"]...)
 	router.PUT(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.UpdateJob, options.OperationMiddlewares["updateJob"]...)
+	router.GET(options.BaseURL+"/runs/:name/regressions/", wrapper.GetRunRegressions, options.OperationMiddlewares["getRunRegressions"]...)
 	router.GET(options.BaseURL+"/runs/branch/", wrapper.ListRunBranches, options.OperationMiddlewares["listRunBranches"]...)
 	router.GET(options.BaseURL+"/runs/date/", wrapper.ListRunDates, options.OperationMiddlewares["listRunDates"]...)
 	router.GET(options.BaseURL+"/runs/date/from/:from/to/:to/", wrapper.ListRunsBetween, options.OperationMiddlewares["listRunsBetween"]...)
@@ -5792,6 +5915,85 @@ func (response UpdateJob503JSONResponse) VisitUpdateJobResponse(w http.ResponseW
 	return err
 }
 
+type GetRunRegressionsRequestObject struct {
+	Name   RunName `json:"name"`
+	Params GetRunRegressionsParams
+}
+
+type GetRunRegressionsResponseObject interface {
+	VisitGetRunRegressionsResponse(w http.ResponseWriter) error
+}
+
+type GetRunRegressions200JSONResponse Regressions
+
+func (response GetRunRegressions200JSONResponse) VisitGetRunRegressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunRegressions400JSONResponse ErrorMessage
+
+func (response GetRunRegressions400JSONResponse) VisitGetRunRegressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunRegressions404JSONResponse ErrorMessage
+
+func (response GetRunRegressions404JSONResponse) VisitGetRunRegressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunRegressions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetRunRegressions500JSONResponse) VisitGetRunRegressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunRegressions503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetRunRegressions503JSONResponse) VisitGetRunRegressionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetRoot Service root
@@ -5941,6 +6143,9 @@ type StrictServerInterface interface {
 	// UpdateJob Update a job
 	// (PUT /runs/{name}/jobs/{job_id}/)
 	UpdateJob(ctx context.Context, request UpdateJobRequestObject) (UpdateJobResponseObject, error)
+	// GetRunRegressions What changed in a run, test by test, against another run
+	// (GET /runs/{name}/regressions/)
+	GetRunRegressions(ctx context.Context, request GetRunRegressionsRequestObject) (GetRunRegressionsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -7441,6 +7646,32 @@ func (sh *strictHandler) UpdateJob(ctx echo.Context, name RunName, jobId string)
 		return err
 	} else if validResponse, ok := response.(UpdateJobResponseObject); ok {
 		return validResponse.VisitUpdateJobResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRunRegressions operation middleware
+func (sh *strictHandler) GetRunRegressions(ctx echo.Context, name RunName, params GetRunRegressionsParams) error {
+	var request GetRunRegressionsRequestObject
+
+	request.Name = name
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRunRegressions(ctx.Request().Context(), request.(GetRunRegressionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRunRegressions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRunRegressionsResponseObject); ok {
+		return validResponse.VisitGetRunRegressionsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -823,6 +823,93 @@ type QueueStats struct {
 	QueuedJobs int `json:"queued_jobs"`
 }
 
+// RegressionCounts How many tests each list holds, and the two outcomes that are counted only; together, every test of both runs.
+type RegressionCounts struct {
+	Fixed        int `json:"fixed"`
+	MissingTests int `json:"missing_tests"`
+	NewFailures  int `json:"new_failures"`
+	NewTests     int `json:"new_tests"`
+
+	// NotCompared In both runs, with no verdict (`queued`, `running`, `waiting`, `unknown`) in one or both (not listed).
+	NotCompared  int `json:"not_compared"`
+	StillFailing int `json:"still_failing"`
+
+	// StillPassing Passed in both runs (not listed).
+	StillPassing int `json:"still_passing"`
+}
+
+// RegressionJob A test's newest job in one of the runs compared; null when that run has no job of the test.
+type RegressionJob struct {
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// SignatureId The failure signature of a `fail` or `dead` job with a `failure_reason`; null otherwise.
+	//
+	// Example: 3c5e8a1f-2b7d-4e6f-9a0b-1c2d3e4f5a6b
+	SignatureId *openapi_types.UUID `json:"signature_id"`
+
+	// Status Example: running
+	Status JobStatus `json:"status"`
+
+	// TrackerUrl The tracker issue the signature is linked to (`PUT /failures/{id}/`); null when none is.
+	//
+	// Example: https://tracker.ceph.com/issues/71234
+	TrackerUrl *string `json:"tracker_url"`
+}
+
+// RegressionRun A run, by name and URL.
+type RegressionRun struct {
+	// Href Example: http://paddles.example.com/runs/teuthology-2026-01-15_20:00:00-rados-main-distro-default-smithi/
+	Href string `json:"href"`
+
+	// Name Example: teuthology-2026-01-15_20:00:00-rados-main-distro-default-smithi
+	Name string `json:"name"`
+}
+
+// RegressionTest One test and its newest job in each run, `this` (the run asked about) and `that` (the run compared with).
+type RegressionTest struct {
+	// Description Example: rados/thrash/{clusters/{fixed-2} msgr-failures/fastclose objectstore/bluestore-hybrid}
+	Description string `json:"description"`
+
+	// TestId The test's id, the md5 of its description as a UUID.
+	//
+	// Example: 0b8d5f44-5b1e-7c6a-4fd7-3e3b7f1f0f0a
+	TestId openapi_types.UUID `json:"test_id"`
+
+	// That A test's newest job in one of the runs compared; null when that run has no job of the test.
+	That *RegressionJob `json:"that"`
+
+	// This A test's newest job in one of the runs compared; null when that run has no job of the test.
+	This *RegressionJob `json:"this"`
+}
+
+// Regressions A run compared with another, test by test (`getRunRegressions` defines each list).
+type Regressions struct {
+	// Against The run compared with; null when there is no previous run.
+	Against *RegressionRun `json:"against"`
+
+	// Counts How many tests each list holds, and the two outcomes that are counted only; together, every test of both runs.
+	Counts RegressionCounts `json:"counts"`
+
+	// Fixed Failed there, passed here.
+	Fixed []RegressionTest `json:"fixed"`
+
+	// MissingTests In the other run, not in this one (`this` is null).
+	MissingTests []RegressionTest `json:"missing_tests"`
+
+	// NewFailures Passed there, failed here.
+	NewFailures []RegressionTest `json:"new_failures"`
+
+	// NewTests In this run, not in the other (`that` is null).
+	NewTests []RegressionTest `json:"new_tests"`
+
+	// Run A run, by name and URL.
+	Run RegressionRun `json:"run"`
+
+	// StillFailing Failed in both.
+	StillFailing []RegressionTest `json:"still_failing"`
+}
+
 // Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 //
 // Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
@@ -1303,6 +1390,12 @@ type ListRunJobsParams struct {
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
 	Fields *JobFields `form:"fields,omitempty" json:"fields,omitempty"`
+}
+
+// GetRunRegressionsParams defines parameters for GetRunRegressions.
+type GetRunRegressionsParams struct {
+	// Against The name of the run to compare with, instead of the previous run; not this run itself.
+	Against *string `form:"against,omitempty" json:"against,omitempty"`
 }
 
 // CreateNodeJSONRequestBody defines body for CreateNode for application/json ContentType.
@@ -2430,6 +2523,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /runs/{name}/jobs/{job_id}/ (the `UpdateJob` operationId).
 	UpdateJob(ctx context.Context, name RunName, jobId string, body UpdateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRunRegressions What changed in a run, test by test, against another run
+	//
+	// Compares the run, test by test, with another run: by default the previous run of the same
+	// suite, branch and machine type, that is the newest run posted before it (of two posted at
+	// the same time, the one created first) whose `suite`, `branch` and `machine_type` all equal
+	// this run's; or the run named by `against`. The answer names the run it compared with in
+	// `against`, which is null when there is none (no earlier run of the three, or this run's
+	// suite, branch or machine type is null or empty): every test of this run is then in `new_tests`.
+	//
+	// A *test* is a job `description` (the same string in every run of a suite); jobs without a
+	// description are not tests and are left out. A run's result for a test is its newest job with
+	// that description (the latest posted; of two posted at the same time, the one reported last),
+	// so a test rerun within a run counts once, as its rerun. `pass` is a pass, `fail` and `dead`
+	// are failures; `queued`, `running`, `waiting` and `unknown` are no verdict yet. Then, for
+	// each test:
+	//
+	// * `new_failures`: passed there, failed here;
+	// * `fixed`: failed there, passed here;
+	// * `still_failing`: failed in both;
+	// * `new_tests`: in this run, not in the other (whatever its status);
+	// * `missing_tests`: in the other run, not in this one (whatever its status);
+	// * passed in both: counted in `counts.still_passing`, not listed;
+	// * in both runs, with no verdict in either: counted in `counts.not_compared`, not listed.
+	//
+	// Every test of either run is in exactly one of these, so the counts add up to the tests of
+	// both runs. Each list is ordered by description (byte order). Its size is bounded by the two
+	// runs' jobs: the answer is not paged.
+	//
+	// Paths: `/runs/{field}/regressions/` where `field` is a run filter key (`branch`, `suite`,
+	// `machine_type`, `status`, `user`, `sha1`, `flavor`, `flavors`, `date`) stays the run filter
+	// `filterRuns` (runs whose `field` is `regressions`), as in every paddles.
+	//
+	// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
+	GetRunRegressions(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetRoot Service root
@@ -3599,6 +3727,51 @@ func (c *Client) UpdateJobWithBody(ctx context.Context, name RunName, jobId stri
 // Corresponds with PUT /runs/{name}/jobs/{job_id}/ (the `UpdateJob` operationId).
 func (c *Client) UpdateJob(ctx context.Context, name RunName, jobId string, body UpdateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateJobRequest(c.Server, name, jobId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRunRegressions What changed in a run, test by test, against another run
+//
+// Compares the run, test by test, with another run: by default the previous run of the same
+// suite, branch and machine type, that is the newest run posted before it (of two posted at
+// the same time, the one created first) whose `suite`, `branch` and `machine_type` all equal
+// this run's; or the run named by `against`. The answer names the run it compared with in
+// `against`, which is null when there is none (no earlier run of the three, or this run's
+// suite, branch or machine type is null or empty): every test of this run is then in `new_tests`.
+//
+// A *test* is a job `description` (the same string in every run of a suite); jobs without a
+// description are not tests and are left out. A run's result for a test is its newest job with
+// that description (the latest posted; of two posted at the same time, the one reported last),
+// so a test rerun within a run counts once, as its rerun. `pass` is a pass, `fail` and `dead`
+// are failures; `queued`, `running`, `waiting` and `unknown` are no verdict yet. Then, for
+// each test:
+//
+// * `new_failures`: passed there, failed here;
+// * `fixed`: failed there, passed here;
+// * `still_failing`: failed in both;
+// * `new_tests`: in this run, not in the other (whatever its status);
+// * `missing_tests`: in the other run, not in this one (whatever its status);
+// * passed in both: counted in `counts.still_passing`, not listed;
+// * in both runs, with no verdict in either: counted in `counts.not_compared`, not listed.
+//
+// Every test of either run is in exactly one of these, so the counts add up to the tests of
+// both runs. Each list is ordered by description (byte order). Its size is bounded by the two
+// runs' jobs: the answer is not paged.
+//
+// Paths: `/runs/{field}/regressions/` where `field` is a run filter key (`branch`, `suite`,
+// `machine_type`, `status`, `user`, `sha1`, `flavor`, `flavors`, `date`) stays the run filter
+// `filterRuns` (runs whose `field` is `regressions`), as in every paddles.
+//
+// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
+func (c *Client) GetRunRegressions(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRunRegressionsRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5983,6 +6156,67 @@ func NewUpdateJobRequestWithBody(server string, name RunName, jobId string, cont
 	return req, nil
 }
 
+// NewGetRunRegressionsRequest constructs an http.Request for the GetRunRegressions method
+func NewGetRunRegressionsRequest(server string, name RunName, params *GetRunRegressionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runs/%s/regressions/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Against != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "against", *params.Against, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -6655,6 +6889,43 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /runs/{name}/jobs/{job_id}/ (the `UpdateJob` operationId).
 	UpdateJobWithResponse(ctx context.Context, name RunName, jobId string, body UpdateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateJobResponse, error)
+
+	// GetRunRegressionsWithResponse What changed in a run, test by test, against another run
+	//
+	// Compares the run, test by test, with another run: by default the previous run of the same
+	// suite, branch and machine type, that is the newest run posted before it (of two posted at
+	// the same time, the one created first) whose `suite`, `branch` and `machine_type` all equal
+	// this run's; or the run named by `against`. The answer names the run it compared with in
+	// `against`, which is null when there is none (no earlier run of the three, or this run's
+	// suite, branch or machine type is null or empty): every test of this run is then in `new_tests`.
+	//
+	// A *test* is a job `description` (the same string in every run of a suite); jobs without a
+	// description are not tests and are left out. A run's result for a test is its newest job with
+	// that description (the latest posted; of two posted at the same time, the one reported last),
+	// so a test rerun within a run counts once, as its rerun. `pass` is a pass, `fail` and `dead`
+	// are failures; `queued`, `running`, `waiting` and `unknown` are no verdict yet. Then, for
+	// each test:
+	//
+	// * `new_failures`: passed there, failed here;
+	// * `fixed`: failed there, passed here;
+	// * `still_failing`: failed in both;
+	// * `new_tests`: in this run, not in the other (whatever its status);
+	// * `missing_tests`: in the other run, not in this one (whatever its status);
+	// * passed in both: counted in `counts.still_passing`, not listed;
+	// * in both runs, with no verdict in either: counted in `counts.not_compared`, not listed.
+	//
+	// Every test of either run is in exactly one of these, so the counts add up to the tests of
+	// both runs. Each list is ordered by description (byte order). Its size is bounded by the two
+	// runs' jobs: the answer is not paged.
+	//
+	// Paths: `/runs/{field}/regressions/` where `field` is a run filter key (`branch`, `suite`,
+	// `machine_type`, `status`, `user`, `sha1`, `flavor`, `flavors`, `date`) stays the run filter
+	// `filterRuns` (runs whose `field` is `regressions`), as in every paddles.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
+	GetRunRegressionsWithResponse(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*GetRunRegressionsResponse, error)
 }
 
 // GetRootResponse302Headers the declared response headers of an HTTP 302 response for GetRoot
@@ -9717,6 +9988,75 @@ func (r UpdateJobResponse) ContentType() string {
 	return ""
 }
 
+type GetRunRegressionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Regressions
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorMessage
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorMessage
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRunRegressionsResponse) GetJSON200() *Regressions {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetRunRegressionsResponse) GetJSON400() *ErrorMessage {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRunRegressionsResponse) GetJSON404() *ErrorMessage {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetRunRegressionsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRunRegressionsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRunRegressionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRunRegressionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRunRegressionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRunRegressionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetRootWithResponse Service root
 //
 // Answers `{}`, as upstream paddles does; useful as a liveness probe for old tooling. A browser
@@ -10716,6 +11056,49 @@ func (c *ClientWithResponses) UpdateJobWithResponse(ctx context.Context, name Ru
 		return nil, err
 	}
 	return ParseUpdateJobResponse(rsp)
+}
+
+// GetRunRegressionsWithResponse What changed in a run, test by test, against another run
+//
+// Compares the run, test by test, with another run: by default the previous run of the same
+// suite, branch and machine type, that is the newest run posted before it (of two posted at
+// the same time, the one created first) whose `suite`, `branch` and `machine_type` all equal
+// this run's; or the run named by `against`. The answer names the run it compared with in
+// `against`, which is null when there is none (no earlier run of the three, or this run's
+// suite, branch or machine type is null or empty): every test of this run is then in `new_tests`.
+//
+// A *test* is a job `description` (the same string in every run of a suite); jobs without a
+// description are not tests and are left out. A run's result for a test is its newest job with
+// that description (the latest posted; of two posted at the same time, the one reported last),
+// so a test rerun within a run counts once, as its rerun. `pass` is a pass, `fail` and `dead`
+// are failures; `queued`, `running`, `waiting` and `unknown` are no verdict yet. Then, for
+// each test:
+//
+// * `new_failures`: passed there, failed here;
+// * `fixed`: failed there, passed here;
+// * `still_failing`: failed in both;
+// * `new_tests`: in this run, not in the other (whatever its status);
+// * `missing_tests`: in the other run, not in this one (whatever its status);
+// * passed in both: counted in `counts.still_passing`, not listed;
+// * in both runs, with no verdict in either: counted in `counts.not_compared`, not listed.
+//
+// Every test of either run is in exactly one of these, so the counts add up to the tests of
+// both runs. Each list is ordered by description (byte order). Its size is bounded by the two
+// runs' jobs: the answer is not paged.
+//
+// Paths: `/runs/{field}/regressions/` where `field` is a run filter key (`branch`, `suite`,
+// `machine_type`, `status`, `user`, `sha1`, `flavor`, `flavors`, `date`) stays the run filter
+// `filterRuns` (runs whose `field` is `regressions`), as in every paddles.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
+func (c *ClientWithResponses) GetRunRegressionsWithResponse(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*GetRunRegressionsResponse, error) {
+	rsp, err := c.GetRunRegressions(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRunRegressionsResponse(rsp)
 }
 
 // ParseGetRootResponse parses an HTTP response from a GetRootWithResponse call
@@ -13167,6 +13550,60 @@ func ParseUpdateJobResponse(rsp *http.Response) (*UpdateJobResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetRunRegressionsResponse parses an HTTP response from a GetRunRegressionsWithResponse call
+func ParseGetRunRegressionsResponse(rsp *http.Response) (*GetRunRegressionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRunRegressionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Regressions
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil

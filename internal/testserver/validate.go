@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/ceph/paddles-go/gen/api"
+	"github.com/ceph/paddles-go/internal/paddles"
 )
 
 // /openapi.yaml is YAML text to a client (type string, format binary): the validator takes its
@@ -194,6 +195,10 @@ func findRoute(req *http.Request) (*routers.Route, map[string]string, *http.Requ
 		for _, method := range methods {
 			canon.Method = method
 			if route, params, err := specRouter.FindRoute(canon); err == nil {
+				if route.Operation.OperationID == "getRunRegressions" && paddles.IsRunFilter(params["name"]) {
+					// /runs/{key}/regressions/ is a filter path (getRunRegressions says so).
+					break
+				}
 				canon.Method = req.Method
 				return route, params, canon
 			}

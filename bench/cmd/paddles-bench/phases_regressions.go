@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/url"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ceph/paddles-go/gen/db"
+)
+
+// runRegressionsPhase is GET /runs/{run}/regressions/?against={run}: a run of 100 jobs against
+// the one before it of the same suite with 100 jobs too (any other run of 100 jobs when the data
+// set has no such pair).
+func (b *bench) runRegressionsPhase(runs100 []*runSpec) *Phase {
+	type pair struct{ this, that *runSpec }
+	var pairs []pair
+	last := map[string]*runSpec{} // the latest run of 100 jobs of each suite so far, oldest first
+	for _, s := range runs100 {
+		if prev := last[s.suite]; prev != nil {
+			pairs = append(pairs, pair{s, prev})
+		}
+		last[s.suite] = s
+	}
+	for i := 1; len(pairs) == 0 && i < len(runs100); i++ {
+		pairs = append(pairs, pair{runs100[i], runs100[i-1]})
+	}
+	ph := b.readPhase("run_regressions", "GET /runs/{run}/regressions/?against={run} (two runs of 100 jobs of one suite)", 50,
+		func(r *rand.Rand) (string, func(context.Context) error) {
+			p := pairs[r.IntN(len(pairs))]
+			return "/runs/" + pathEscape(p.this.name) + "/regressions/?against=" + url.QueryEscape(p.that.name),
+				func(ctx context.Context) error { return b.floor.runRegressions(ctx, p.this.name, p.that.name) }
+		})
+	prepare := ph.prepare
+	ph.prepare = func(ctx context.Context) (int, op, op, error) {
+		if len(pairs) == 0 {
+			return 0, nil, nil, errNoPairs
+		}
+		if err := b.noteTestResults(ctx); err != nil {
+			return 0, nil, nil, err
+		}
+		return prepare(ctx)
+	}
+	return ph
+}
+
+var errNoPairs = errors.New("the data set has fewer than two runs of 100 jobs")
+
+// runRegressions is service.RunRegressions' SQL for a named run to compare with.
+func (f *floor) runRegressions(ctx context.Context, name, against string) error {
+	return f.tx(ctx, readOnly, func(q *db.Queries) error {
+		this, err := q.RegressionRun(ctx, name)
+		if err != nil {
+			return err
+		}
+		that, err := q.RegressionRun(ctx, against)
+		if err != nil {
+			return err
+		}
+		_, err = q.CompareRuns(ctx, db.CompareRunsParams{ThisRun: this.ID, ThatRun: &that.ID})
+		return err
+	})
+}
+
+// noteTestResults gives the seeded jobs the test results, descriptions and failure signatures
+// their triggers would have written (the seed loads jobs with the triggers off), as migration
+// 00011's backfill does; jobs written through the API since have theirs already.
+func (b *bench) noteTestResults(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, b.floor.pool, func(tx pgx.Tx) error {
+		var done bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM test_results WHERE id = 1)").Scan(&done); err != nil || done {
+			return err
+		}
+		b.log.Info("noting the seeded jobs' test results")
+		for _, sql := range []string{
+			`INSERT INTO job_descriptions (id, description)
+			 SELECT DISTINCT ON (1) md5(description)::uuid, description FROM jobs WHERE description IS NOT NULL
+			 ON CONFLICT DO NOTHING`,
+			`WITH n AS (
+			     SELECT j.id, j.job_id, j.run_id, md5(j.description)::uuid AS test_id, j.posted, j.status, j.sha1,
+			            j.failure_reason, job_signature(j.status, j.failure_reason) AS signature
+			     FROM jobs j
+			 ), s AS (
+			     INSERT INTO failure_signatures (id, signature, example)
+			     SELECT DISTINCT ON (1) md5(signature)::uuid, signature, failure_reason FROM n
+			     WHERE signature IS NOT NULL ORDER BY 1, id
+			     ON CONFLICT DO NOTHING
+			 )
+			 INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1, signature_id)
+			 SELECT id, job_id, run_id, test_id, posted, status, sha1, md5(signature)::uuid FROM n
+			 ON CONFLICT (id) DO NOTHING`,
+			`ANALYZE test_results, job_descriptions, failure_signatures`,
+		} {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
