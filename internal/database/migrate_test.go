@@ -136,7 +136,7 @@ func pgtestScript(t *testing.T, pool *pgxpool.Pool, sql string) {
 	pgtest.Script(t, pool.Config().ConnString(), sql)
 }
 
-// testResultsDone checks what 00011 leaves: every job has its test_results row, agreeing with it,
+// testResultsDone checks what 00012 leaves: every job has its test_results row, agreeing with it,
 // every failure its signature, and the indexes are valid.
 func testResultsDone(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
@@ -155,12 +155,12 @@ func testResultsDone(t *testing.T, pool *pgxpool.Pool) {
 	}
 }
 
-// 00011 backfills test_results online, in batches, and resumes where an interruption left it.
+// 00012 backfills test_results online, in batches, and resumes where an interruption left it.
 func TestTestResultsOnline(t *testing.T) {
 	ctx := context.Background()
 	pool := openTest(t)
 	log := slog.New(slog.DiscardHandler)
-	if err := database.MigrateTo(ctx, pool, log, 10); err != nil {
+	if err := database.MigrateTo(ctx, pool, log, 11); err != nil {
 		t.Fatal(err)
 	}
 	pgtestScript(t, pool, `
@@ -172,7 +172,7 @@ func TestTestResultsOnline(t *testing.T) {
 		           CASE WHEN j % 7 <> 0 THEN 'rados/test ' || j % 4 END, 'abc' || j % 2,
 		           CASE WHEN j % 3 = 0 THEN 'Command failed on smithi' || (100 + j) || ' with status 1: ''sudo kill ' || (4000 + j) || '''' END,
 		           now() - j * interval '1 minute', now() FROM generate_series(1, 45) j;`)
-	if err := database.MigrateTo(ctx, pool, log, 11); err != nil {
+	if err := database.MigrateTo(ctx, pool, log, 12); err != nil {
 		t.Fatal(err)
 	}
 	testResultsDone(t, pool)
@@ -186,13 +186,13 @@ func TestTestResultsOnline(t *testing.T) {
 	// Interrupted after the first batch, with an index left invalid; meanwhile a job failed
 	// differently and another was deleted.
 	pgtestScript(t, pool, `
-		DELETE FROM goose_db_version WHERE version_id = 11;
+		DELETE FROM goose_db_version WHERE version_id = 12;
 		DELETE FROM test_results WHERE id >= 21000;
 		UPDATE backfills SET next_id = 21000;
 		UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'test_results_posted_idx'::regclass;
 		UPDATE jobs SET status = 'dead', failure_reason = 'hit max job timeout' WHERE id = 2000;
 		DELETE FROM jobs WHERE id = 30000;`)
-	if err := database.MigrateTo(ctx, pool, log, 11); err != nil {
+	if err := database.MigrateTo(ctx, pool, log, 12); err != nil {
 		t.Fatal(err)
 	}
 	testResultsDone(t, pool)
@@ -201,7 +201,7 @@ func TestTestResultsOnline(t *testing.T) {
 	}
 }
 
-// A job's status change moves its run from the old status to the new one in one step (00013):
+// A job's status change moves its run from the old status to the new one in one step (00011):
 // through an intermediate status, run_values' rows were locked in two passes, and writers
 // deadlocked. A run of one running job that passes never counts as 'empty' on the way.
 func TestStatusChangeUpdatesRunOnce(t *testing.T) {

@@ -145,7 +145,7 @@ SELECT (SELECT count(*) FROM wrong),
 
 // checkCounts fails the test when a run's stored counts or status disagree with its job rows, a
 // job is duplicated, the maintained value counts (run_values) disagree with the runs, or a job's
-// description is missing from job_descriptions, or its test_results row (00011) disagrees with it.
+// description is missing from job_descriptions, or its test_results row (00012) disagrees with it.
 func checkCounts(t testing.TB, dbURL string) {
 	t.Helper()
 	v := queryInts(t, dbURL, countsAgree)

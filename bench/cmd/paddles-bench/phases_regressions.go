@@ -66,7 +66,7 @@ func (f *floor) runRegressions(ctx context.Context, name, against string) error 
 
 // noteTestResults gives the seeded jobs the test results, descriptions and failure signatures
 // their triggers would have written (the seed loads jobs with the triggers off), as migration
-// 00011's backfill does; jobs written through the API since have theirs already.
+// 00012's backfill does; jobs written through the API since have theirs already.
 func (b *bench) noteTestResults(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, b.floor.pool, func(tx pgx.Tx) error {
 		var done bool
