@@ -13,17 +13,15 @@ import (
 )
 
 const countFlakyTests = `-- name: CountFlakyTests :one
-WITH w AS MATERIALIZED (
-    SELECT t.test_id, t.sha1, t.status = 'pass' AS passed FROM test_results t
+SELECT count(DISTINCT test_id) FROM (
+    SELECT t.test_id FROM test_results t
     WHERE t.posted >= $1::timestamptz AND t.test_id IS NOT NULL AND t.sha1 IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
       AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                          AND ($2::text IS NULL OR r.branch = $2)
-                          AND ($3::text IS NULL OR r.suite = $3)
-                          AND ($4::text IS NULL OR r.machine_type = $4)))
-)
-SELECT count(DISTINCT test_id) FROM (
-    SELECT test_id FROM w GROUP BY test_id, sha1 HAVING bool_or(passed) AND bool_or(NOT passed)
+           OR t.run_id IN (SELECT r.id FROM runs r
+                           WHERE ($2::text IS NULL OR r.branch = $2)
+                             AND ($3::text IS NULL OR r.suite = $3)
+                             AND ($4::text IS NULL OR r.machine_type = $4)))
+    GROUP BY t.test_id, t.sha1 HAVING bool_or(t.status = 'pass') AND bool_or(t.status <> 'pass')
 ) flaky
 `
 
@@ -47,37 +45,41 @@ func (q *Queries) CountFlakyTests(ctx context.Context, arg CountFlakyTestsParams
 }
 
 const flakyTests = `-- name: FlakyTests :many
-WITH w AS MATERIALIZED (
-    SELECT t.test_id, t.sha1, t.status = 'pass' AS passed FROM test_results t
-    WHERE t.posted >= $3::timestamptz AND t.test_id IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
-      AND ($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                          AND ($4::text IS NULL OR r.branch = $4)
-                          AND ($5::text IS NULL OR r.suite = $5)
-                          AND ($6::text IS NULL OR r.machine_type = $6)))
-), by_sha1 AS (
-    SELECT test_id, count(*) FILTER (WHERE passed) AS pass, count(*) FILTER (WHERE NOT passed) AS fail,
-           sha1 IS NOT NULL AND bool_or(passed) AND bool_or(NOT passed) AS flaky
-    FROM w GROUP BY test_id, sha1
+WITH by_sha1 AS (
+    SELECT t.test_id, t.sha1 IS NOT NULL AS has_sha1,
+           count(*) FILTER (WHERE t.status = 'pass') AS pass, count(*) FILTER (WHERE t.status <> 'pass') AS fail
+    FROM test_results t
+    WHERE t.posted >= $1::timestamptz AND t.test_id IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
+      AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
+           OR t.run_id IN (SELECT r.id FROM runs r
+                           WHERE ($2::text IS NULL OR r.branch = $2)
+                             AND ($3::text IS NULL OR r.suite = $3)
+                             AND ($4::text IS NULL OR r.machine_type = $4)))
+    GROUP BY t.test_id, t.sha1
 ), flaky AS (
     SELECT test_id, sum(pass)::bigint AS pass, sum(fail)::bigint AS fail,
-           count(*) FILTER (WHERE flaky) AS flaky_sha1s,
-           (sum(fail) FILTER (WHERE flaky) / sum(pass + fail) FILTER (WHERE flaky))::float8 AS flake_rate
-    FROM by_sha1 GROUP BY test_id HAVING bool_or(flaky)
+           count(*) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0) AS flaky_sha1s,
+           (sum(fail) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0)
+            / sum(pass + fail) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0))::float8 AS flake_rate
+    FROM by_sha1 GROUP BY test_id HAVING bool_or(has_sha1 AND pass > 0 AND fail > 0)
+), page AS (
+    SELECT f.test_id, f.pass, f.fail, f.flaky_sha1s, f.flake_rate, count(*) OVER () AS total FROM flaky f
+    ORDER BY f.flaky_sha1s DESC, f.flake_rate DESC, f.fail DESC, f.test_id
+    LIMIT $6::bigint OFFSET $5::bigint
 )
-SELECT f.test_id, d.description, f.pass, f.fail, f.flaky_sha1s, f.flake_rate, count(*) OVER () AS total
-FROM flaky f JOIN job_descriptions d ON d.id = f.test_id
-ORDER BY f.flaky_sha1s DESC, f.flake_rate DESC, f.fail DESC, f.test_id
-LIMIT $2::bigint OFFSET $1::bigint
+SELECT p.test_id, (SELECT d.description FROM job_descriptions d WHERE d.id = p.test_id)::text AS description,
+       p.pass, p.fail, p.flaky_sha1s, p.flake_rate, p.total
+FROM page p
+ORDER BY p.flaky_sha1s DESC, p.flake_rate DESC, p.fail DESC, p.test_id
 `
 
 type FlakyTestsParams struct {
-	Skip        int64
-	Max         int64
 	Since       time.Time
 	Branch      *string
 	Suite       *string
 	MachineType *string
+	Skip        int64
+	Max         int64
 }
 
 type FlakyTestsRow struct {
@@ -92,15 +94,15 @@ type FlakyTestsRow struct {
 
 // FlakyTests pages the tests that passed and failed (or died) on one sha1 among the finished
 // jobs posted since @since (test_results_posted_idx), most flaky first, with how many there are
-// in all (0 rows past the last page: CountFlakyTests then).
+// in all (no row past the last page: CountFlakyTests then). Only the page's descriptions are read.
 func (q *Queries) FlakyTests(ctx context.Context, arg FlakyTestsParams) ([]FlakyTestsRow, error) {
 	rows, err := q.db.Query(ctx, flakyTests,
-		arg.Skip,
-		arg.Max,
 		arg.Since,
 		arg.Branch,
 		arg.Suite,
 		arg.MachineType,
+		arg.Skip,
+		arg.Max,
 	)
 	if err != nil {
 		return nil, err
@@ -135,10 +137,10 @@ CROSS JOIN LATERAL (
     SELECT t.job_id, t.sha1, t.posted, t.run_id FROM test_results t
     WHERE t.test_id = p.test_id AND t.posted >= $2::timestamptz AND t.status = 'pass'
       AND ($3::text IS NULL AND $4::text IS NULL AND $5::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                          AND ($3::text IS NULL OR r.branch = $3)
-                          AND ($4::text IS NULL OR r.suite = $4)
-                          AND ($5::text IS NULL OR r.machine_type = $5)))
+           OR (SELECT ($3::text IS NULL OR r.branch = $3)
+                      AND ($4::text IS NULL OR r.suite = $4)
+                      AND ($5::text IS NULL OR r.machine_type = $5)
+               FROM runs r WHERE r.id = t.run_id))
     ORDER BY t.posted DESC, t.id DESC LIMIT 1
 ) l
 JOIN runs r ON r.id = l.run_id
@@ -149,10 +151,10 @@ CROSS JOIN LATERAL (
     SELECT t.job_id, t.sha1, t.posted, t.run_id FROM test_results t
     WHERE t.test_id = p.test_id AND t.posted >= $2::timestamptz AND t.status IN ('fail', 'dead')
       AND ($3::text IS NULL AND $4::text IS NULL AND $5::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                          AND ($3::text IS NULL OR r.branch = $3)
-                          AND ($4::text IS NULL OR r.suite = $4)
-                          AND ($5::text IS NULL OR r.machine_type = $5)))
+           OR (SELECT ($3::text IS NULL OR r.branch = $3)
+                      AND ($4::text IS NULL OR r.suite = $4)
+                      AND ($5::text IS NULL OR r.machine_type = $5)
+               FROM runs r WHERE r.id = t.run_id))
     ORDER BY t.posted DESC, t.id DESC LIMIT 1
 ) l
 JOIN runs r ON r.id = l.run_id
@@ -217,10 +219,10 @@ SELECT l.kind, l.job_id, l.sha1, l.posted, r.name AS run_name FROM (
       AND ($2::text IS NULL OR t.sha1 = $2)
       AND ($3::timestamptz IS NULL OR t.posted >= $3)
       AND ($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                          AND ($4::text IS NULL OR r.branch = $4)
-                          AND ($5::text IS NULL OR r.suite = $5)
-                          AND ($6::text IS NULL OR r.machine_type = $6)))
+           OR (SELECT ($4::text IS NULL OR r.branch = $4)
+                      AND ($5::text IS NULL OR r.suite = $5)
+                      AND ($6::text IS NULL OR r.machine_type = $6)
+               FROM runs r WHERE r.id = t.run_id))
     ORDER BY t.posted DESC, t.id DESC LIMIT 1
 ) l JOIN runs r ON r.id = l.run_id
 UNION ALL
@@ -230,10 +232,10 @@ SELECT l.kind, l.job_id, l.sha1, l.posted, r.name AS run_name FROM (
       AND ($2::text IS NULL OR t.sha1 = $2)
       AND ($3::timestamptz IS NULL OR t.posted >= $3)
       AND ($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                          AND ($4::text IS NULL OR r.branch = $4)
-                          AND ($5::text IS NULL OR r.suite = $5)
-                          AND ($6::text IS NULL OR r.machine_type = $6)))
+           OR (SELECT ($4::text IS NULL OR r.branch = $4)
+                      AND ($5::text IS NULL OR r.suite = $5)
+                      AND ($6::text IS NULL OR r.machine_type = $6)
+               FROM runs r WHERE r.id = t.run_id))
     ORDER BY t.posted DESC, t.id DESC LIMIT 1
 ) l JOIN runs r ON r.id = l.run_id
 `
@@ -291,16 +293,17 @@ func (q *Queries) TestHistoryLatest(ctx context.Context, arg TestHistoryLatestPa
 }
 
 const testHistoryPage = `-- name: TestHistoryPage :many
-SELECT t.id, t.signature_id, f.tracker_url FROM test_results t
-LEFT JOIN failure_signatures f ON f.id = t.signature_id
+SELECT t.id, t.signature_id,
+       (SELECT f.tracker_url FROM failure_signatures f WHERE f.id = t.signature_id) AS tracker_url
+FROM test_results t
 WHERE t.test_id = md5($1::text)::uuid
   AND ($2::text IS NULL OR t.sha1 = $2)
   AND ($3::timestamptz IS NULL OR t.posted >= $3)
   AND ($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL
-       OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                      AND ($4::text IS NULL OR r.branch = $4)
-                      AND ($5::text IS NULL OR r.suite = $5)
-                      AND ($6::text IS NULL OR r.machine_type = $6)))
+       OR (SELECT ($4::text IS NULL OR r.branch = $4)
+                  AND ($5::text IS NULL OR r.suite = $5)
+                  AND ($6::text IS NULL OR r.machine_type = $6)
+           FROM runs r WHERE r.id = t.run_id))
 ORDER BY t.posted DESC, t.id DESC
 LIMIT $8::bigint OFFSET $7::bigint
 `
@@ -361,10 +364,10 @@ WITH m AS MATERIALIZED (
       AND ($2::text IS NULL OR t.sha1 = $2)
       AND ($3::timestamptz IS NULL OR t.posted >= $3)
       AND ($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                          AND ($4::text IS NULL OR r.branch = $4)
-                          AND ($5::text IS NULL OR r.suite = $5)
-                          AND ($6::text IS NULL OR r.machine_type = $6)))
+           OR (SELECT ($4::text IS NULL OR r.branch = $4)
+                      AND ($5::text IS NULL OR r.suite = $5)
+                      AND ($6::text IS NULL OR r.machine_type = $6)
+               FROM runs r WHERE r.id = t.run_id))
 )
 SELECT
     count(*) FILTER (WHERE status = 'pass') AS pass,
@@ -409,8 +412,10 @@ type TestHistorySummaryRow struct {
 }
 
 // Test history and flaky tests (issue 15), read off test_results (00011): a test's rows off
-// test_results_test_idx, a window's off test_results_posted_idx; the run filters through runs by
-// primary key. Conditions on a NULL argument fold away: the server plans with the actual values.
+// test_results_test_idx, a window's off test_results_posted_idx. A test's rows look their run up
+// by primary key, one by one (a test has hundreds of jobs, not the runs table's 120k); a window's
+// keep the runs the filters select. Conditions on a NULL argument fold away: the server plans
+// with the actual values.
 // TestHistorySummary counts a test's jobs matching the filters by status, with when the first
 // and last were posted and up to 100 flaky sha1s (a pass and a fail or dead job), newest first.
 func (q *Queries) TestHistorySummary(ctx context.Context, arg TestHistorySummaryParams) (TestHistorySummaryRow, error) {
