@@ -10,7 +10,7 @@ import (
 
 // Page sizes of the test listings, and the most a page may hold.
 const (
-	testHistoryPageSize = 25  // pulpito-ng's "Past 25 jobs with same description"
+	testHistoryPageSize = 25 // pulpito-ng's "Past 25 jobs with same description"
 	flakyPageSize       = 100
 	maxTestPageSize     = 1000
 	defaultFlakyDays    = 14 // as /nodes/job_stats/
