@@ -88,7 +88,8 @@ LIMIT @max::bigint OFFSET @skip::bigint;
 -- name: FlakyTests :many
 WITH by_sha1 AS (
     SELECT t.test_id, t.sha1 IS NOT NULL AS has_sha1,
-           count(*) FILTER (WHERE t.status = 'pass') AS pass, count(*) FILTER (WHERE t.status <> 'pass') AS fail
+           -- int, so that the sums below are bigint, not numeric (a third of the query's time)
+           count(*) FILTER (WHERE t.status = 'pass')::int AS pass, count(*) FILTER (WHERE t.status <> 'pass')::int AS fail
     FROM test_results t
     WHERE t.posted >= @since::timestamptz AND t.test_id IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
       AND (sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
@@ -98,9 +99,9 @@ WITH by_sha1 AS (
                              AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type))))
     GROUP BY t.test_id, t.sha1
 ), flaky AS (
-    SELECT test_id, sum(pass)::bigint AS pass, sum(fail)::bigint AS fail,
+    SELECT test_id, sum(pass) AS pass, sum(fail) AS fail,
            count(*) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0) AS flaky_sha1s,
-           (sum(fail) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0)
+           ((sum(fail) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0))::float8
             / sum(pass + fail) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0))::float8 AS flake_rate
     FROM by_sha1 GROUP BY test_id HAVING bool_or(has_sha1 AND pass > 0 AND fail > 0)
 ), page AS (
