@@ -195,8 +195,9 @@ func newWorld(seed uint64, jobs int, now time.Time) *world {
 			x -= m.weight
 		}
 		s.sha1 = w.branchSha1(s.branch, s.scheduled)
-		// About one run in ten reruns the tests of a run of the last three days, on its sha1, as
-		// teuthology-suite --rerun does: flaky tests then pass and fail on one sha1.
+		// One run in ten picks a run of the last three days and, when that run has as many jobs,
+		// reruns its tests on its sha1, as teuthology-suite --rerun does: flaky tests then pass
+		// and fail on one sha1.
 		if i > 0 && r.IntN(10) == 0 {
 			if o := specs[i-1-r.IntN(min(i, 3*runsPerDay))]; o.njobs >= s.njobs {
 				s.rerunOf = o
