@@ -174,6 +174,32 @@ type ErrorMessage struct {
 	Message string `json:"message"`
 }
 
+// FlakyTest A test that passed and failed on the same sha1 in the window (`GET /tests/flaky/`).
+type FlakyTest struct {
+	Description string `json:"description"`
+
+	// Fail Its failed and dead jobs in the window.
+	Fail int `json:"fail"`
+
+	// FlakeRate Over the jobs on those sha1s, failed and dead jobs / (passed + failed + dead jobs).
+	FlakeRate float64 `json:"flake_rate"`
+
+	// FlakySha1s How many sha1s have both a passed and a failed or dead job of the test in the window.
+	FlakySha1s int `json:"flaky_sha1s"`
+
+	// LastFail Its newest failed or dead job in the window.
+	LastFail TestJobRef `json:"last_fail"`
+
+	// LastPass Its newest passed job in the window.
+	LastPass TestJobRef `json:"last_pass"`
+
+	// Pass Its passed jobs in the window.
+	Pass int `json:"pass"`
+
+	// TestId The test's id, md5 of its description as a uuid.
+	TestId openapi_types.UUID `json:"test_id"`
+}
+
 // Health The answer of a probe that passed.
 //
 // Example: {"status":"ok"}
@@ -911,6 +937,97 @@ type RunInput = json.RawMessage
 // Example: finished pass
 type RunStatus string
 
+// TestHistory A test's history (`GET /tests/history/`).
+type TestHistory struct {
+	// Description The test, as asked for.
+	Description string `json:"description"`
+
+	// Jobs One page of the test's jobs matching the filters, newest first (by posted time, then job).
+	Jobs []TestJob `json:"jobs"`
+
+	// Summary What all the test's jobs matching the filters say, whatever the page.
+	Summary TestSummary `json:"summary"`
+}
+
+// TestJob One job of a test's history.
+type TestJob struct {
+	Branch *string `json:"branch"`
+
+	// Duration Seconds.
+	Duration      *int    `json:"duration"`
+	FailureReason *string `json:"failure_reason"`
+
+	// Href Absolute URL of the job (`/runs/{run}/jobs/{job_id}/`).
+	Href        string  `json:"href"`
+	JobId       string  `json:"job_id"`
+	MachineType *string `json:"machine_type"`
+	OsType      *string `json:"os_type"`
+	OsVersion   *string `json:"os_version"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run The job's run.
+	Run  string  `json:"run"`
+	Sha1 *string `json:"sha1"`
+
+	// SignatureId The failure signature of a failed or dead job with a failure reason; null otherwise.
+	SignatureId *openapi_types.UUID `json:"signature_id"`
+
+	// Status Example: running
+	Status  JobStatus `json:"status"`
+	Success *bool     `json:"success"`
+	Suite   *string   `json:"suite"`
+
+	// TrackerUrl The tracker issue the failure signature is linked to; null when it is not.
+	TrackerUrl *string `json:"tracker_url"`
+}
+
+// TestJobRef One job of a test, in short.
+type TestJobRef struct {
+	// Href Absolute URL of the job (`/runs/{run}/jobs/{job_id}/`).
+	Href  string `json:"href"`
+	JobId string `json:"job_id"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run The job's run.
+	Run  string  `json:"run"`
+	Sha1 *string `json:"sha1"`
+}
+
+// TestSummary What all the test's jobs matching the filters say, whatever the page.
+type TestSummary struct {
+	// Counts Jobs by status, every status present (zeros included).
+	Counts JobStatusCounts `json:"counts"`
+
+	// FirstSeen When the first matching job was posted; null when there is none.
+	FirstSeen *NullableTimestamp `json:"first_seen"`
+
+	// Flaky Some sha1 has both a passed and a failed or dead job among the matching jobs.
+	Flaky bool `json:"flaky"`
+
+	// FlakySha1s Those sha1s, the most recently tested first, at most 100.
+	FlakySha1s []string `json:"flaky_sha1s"`
+
+	// LastFail The newest matching job that failed or died; null when none did.
+	LastFail *TestJobRef `json:"last_fail"`
+
+	// LastPass The newest matching job that passed; null when none did.
+	LastPass *TestJobRef `json:"last_pass"`
+
+	// LastSeen When the last matching job was posted; null when there is none.
+	LastSeen *NullableTimestamp `json:"last_seen"`
+
+	// Total All the matching jobs (`X-Total-Count`).
+	Total int `json:"total"`
+}
+
 // Timestamp Naive UTC time, microseconds only when non-zero.
 //
 // Example: 2026-01-15 10:20:30.153258
@@ -1199,6 +1316,56 @@ type ListRunJobsParams struct {
 type GetRunRegressionsParams struct {
 	// Against The name of the run to compare with, instead of the previous run; not this run itself.
 	Against *string `form:"against,omitempty" json:"against,omitempty"`
+}
+
+// ListFlakyTestsParams defines parameters for ListFlakyTests.
+type ListFlakyTestsParams struct {
+	// Branch Only jobs of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// Suite Only jobs of runs of this suite.
+	Suite *string `form:"suite,omitempty" json:"suite,omitempty"`
+
+	// MachineType Only jobs of runs of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// SinceDays The window, in days back from now.
+	SinceDays *int `form:"since_days,omitempty" json:"since_days,omitempty"`
+
+	// Count Tests per page (default 100, at most 1000).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// GetTestHistoryParams defines parameters for GetTestHistory.
+type GetTestHistoryParams struct {
+	// Description The whole description, exactly as teuthology reports it.
+	Description string `form:"description" json:"description"`
+
+	// Branch Only jobs of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// Suite Only jobs of runs of this suite.
+	Suite *string `form:"suite,omitempty" json:"suite,omitempty"`
+
+	// MachineType Only jobs of runs of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Sha1 Only jobs that tested this sha1 (the whole sha1).
+	Sha1 *string `form:"sha1,omitempty" json:"sha1,omitempty"`
+
+	// Since Only jobs posted at or after this time (UTC): a day (`YYYY-MM-DD`, its midnight) or a
+	// date-time (`YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DDTHH:MM:SS`, optional fraction, optional `Z`
+	// or offset).
+	Since *string `form:"since,omitempty" json:"since,omitempty"`
+
+	// Count Jobs per page (default 25, at most 1000; 0 gives the summary alone).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
 // CreateNodeJSONRequestBody defines body for CreateNode for application/json ContentType.
@@ -1724,6 +1891,12 @@ type ServerInterface interface {
 	// GetRunRegressions What changed in a run, test by test, against another run
 	// (GET /runs/{name}/regressions/)
 	GetRunRegressions(ctx echo.Context, name RunName, params GetRunRegressionsParams) error
+	// ListFlakyTests Flaky tests
+	// (GET /tests/flaky/)
+	ListFlakyTests(ctx echo.Context, params ListFlakyTestsParams) error
+	// GetTestHistory A test's history
+	// (GET /tests/history/)
+	GetTestHistory(ctx echo.Context, params GetTestHistoryParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2700,6 +2873,126 @@ func (w *ServerInterfaceWrapper) GetRunRegressions(ctx echo.Context) error {
 	return err
 }
 
+// ListFlakyTests converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFlakyTests(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFlakyTestsParams
+	// ------------- Optional query parameter "branch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "branch", ctx.QueryParams(), &params.Branch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// ------------- Optional query parameter "suite" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "suite", ctx.QueryParams(), &params.Suite, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter suite: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since_days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since_days", ctx.QueryParams(), &params.SinceDays, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since_days: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFlakyTests(ctx, params)
+	return err
+}
+
+// GetTestHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTestHistory(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTestHistoryParams
+	// ------------- Required query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// ------------- Optional query parameter "branch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "branch", ctx.QueryParams(), &params.Branch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// ------------- Optional query parameter "suite" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "suite", ctx.QueryParams(), &params.Suite, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter suite: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "sha1" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sha1", ctx.QueryParams(), &params.Sha1, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha1: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTestHistory(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2797,6 +3090,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/runs/status/", wrapper.ListRunStatuses, options.OperationMiddlewares["listRunStatuses"]...)
 	router.GET(options.BaseURL+"/runs/suite/", wrapper.ListRunSuites, options.OperationMiddlewares["listRunSuites"]...)
 	router.GET(options.BaseURL+"/runs/user/", wrapper.ListRunUsers, options.OperationMiddlewares["listRunUsers"]...)
+	router.GET(options.BaseURL+"/tests/flaky/", wrapper.ListFlakyTests, options.OperationMiddlewares["listFlakyTests"]...)
+	router.GET(options.BaseURL+"/tests/history/", wrapper.GetTestHistory, options.OperationMiddlewares["getTestHistory"]...)
 
 }
 
@@ -5994,6 +6289,154 @@ func (response GetRunRegressions503JSONResponse) VisitGetRunRegressionsResponse(
 	return err
 }
 
+type ListFlakyTestsRequestObject struct {
+	Params ListFlakyTestsParams
+}
+
+type ListFlakyTestsResponseObject interface {
+	VisitListFlakyTestsResponse(w http.ResponseWriter) error
+}
+
+type ListFlakyTests200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type ListFlakyTests200JSONResponse struct {
+	Body    []FlakyTest
+	Headers ListFlakyTests200ResponseHeaders
+}
+
+func (response ListFlakyTests200JSONResponse) VisitListFlakyTestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlakyTests400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListFlakyTests400JSONResponse) VisitListFlakyTestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlakyTests500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListFlakyTests500JSONResponse) VisitListFlakyTestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFlakyTests503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListFlakyTests503JSONResponse) VisitListFlakyTestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTestHistoryRequestObject struct {
+	Params GetTestHistoryParams
+}
+
+type GetTestHistoryResponseObject interface {
+	VisitGetTestHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetTestHistory200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type GetTestHistory200JSONResponse struct {
+	Body    TestHistory
+	Headers GetTestHistory200ResponseHeaders
+}
+
+func (response GetTestHistory200JSONResponse) VisitGetTestHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTestHistory400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetTestHistory400JSONResponse) VisitGetTestHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTestHistory500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetTestHistory500JSONResponse) VisitGetTestHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTestHistory503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetTestHistory503JSONResponse) VisitGetTestHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetRoot Service root
@@ -6146,6 +6589,12 @@ type StrictServerInterface interface {
 	// GetRunRegressions What changed in a run, test by test, against another run
 	// (GET /runs/{name}/regressions/)
 	GetRunRegressions(ctx context.Context, request GetRunRegressionsRequestObject) (GetRunRegressionsResponseObject, error)
+	// ListFlakyTests Flaky tests
+	// (GET /tests/flaky/)
+	ListFlakyTests(ctx context.Context, request ListFlakyTestsRequestObject) (ListFlakyTestsResponseObject, error)
+	// GetTestHistory A test's history
+	// (GET /tests/history/)
+	GetTestHistory(ctx context.Context, request GetTestHistoryRequestObject) (GetTestHistoryResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -7672,6 +8121,56 @@ func (sh *strictHandler) GetRunRegressions(ctx echo.Context, name RunName, param
 		return err
 	} else if validResponse, ok := response.(GetRunRegressionsResponseObject); ok {
 		return validResponse.VisitGetRunRegressionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFlakyTests operation middleware
+func (sh *strictHandler) ListFlakyTests(ctx echo.Context, params ListFlakyTestsParams) error {
+	var request ListFlakyTestsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFlakyTests(ctx.Request().Context(), request.(ListFlakyTestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFlakyTests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFlakyTestsResponseObject); ok {
+		return validResponse.VisitListFlakyTestsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetTestHistory operation middleware
+func (sh *strictHandler) GetTestHistory(ctx echo.Context, params GetTestHistoryParams) error {
+	var request GetTestHistoryRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTestHistory(ctx.Request().Context(), request.(GetTestHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTestHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTestHistoryResponseObject); ok {
+		return validResponse.VisitGetTestHistoryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

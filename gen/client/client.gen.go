@@ -177,6 +177,32 @@ type ErrorMessage struct {
 	Message string `json:"message"`
 }
 
+// FlakyTest A test that passed and failed on the same sha1 in the window (`GET /tests/flaky/`).
+type FlakyTest struct {
+	Description string `json:"description"`
+
+	// Fail Its failed and dead jobs in the window.
+	Fail int `json:"fail"`
+
+	// FlakeRate Over the jobs on those sha1s, failed and dead jobs / (passed + failed + dead jobs).
+	FlakeRate float64 `json:"flake_rate"`
+
+	// FlakySha1s How many sha1s have both a passed and a failed or dead job of the test in the window.
+	FlakySha1s int `json:"flaky_sha1s"`
+
+	// LastFail Its newest failed or dead job in the window.
+	LastFail TestJobRef `json:"last_fail"`
+
+	// LastPass Its newest passed job in the window.
+	LastPass TestJobRef `json:"last_pass"`
+
+	// Pass Its passed jobs in the window.
+	Pass int `json:"pass"`
+
+	// TestId The test's id, md5 of its description as a uuid.
+	TestId openapi_types.UUID `json:"test_id"`
+}
+
 // Health The answer of a probe that passed.
 //
 // Example: {"status":"ok"}
@@ -1102,6 +1128,97 @@ type RunInput struct {
 // Example: finished pass
 type RunStatus string
 
+// TestHistory A test's history (`GET /tests/history/`).
+type TestHistory struct {
+	// Description The test, as asked for.
+	Description string `json:"description"`
+
+	// Jobs One page of the test's jobs matching the filters, newest first (by posted time, then job).
+	Jobs []TestJob `json:"jobs"`
+
+	// Summary What all the test's jobs matching the filters say, whatever the page.
+	Summary TestSummary `json:"summary"`
+}
+
+// TestJob One job of a test's history.
+type TestJob struct {
+	Branch *string `json:"branch"`
+
+	// Duration Seconds.
+	Duration      *int    `json:"duration"`
+	FailureReason *string `json:"failure_reason"`
+
+	// Href Absolute URL of the job (`/runs/{run}/jobs/{job_id}/`).
+	Href        string  `json:"href"`
+	JobId       string  `json:"job_id"`
+	MachineType *string `json:"machine_type"`
+	OsType      *string `json:"os_type"`
+	OsVersion   *string `json:"os_version"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run The job's run.
+	Run  string  `json:"run"`
+	Sha1 *string `json:"sha1"`
+
+	// SignatureId The failure signature of a failed or dead job with a failure reason; null otherwise.
+	SignatureId *openapi_types.UUID `json:"signature_id"`
+
+	// Status Example: running
+	Status  JobStatus `json:"status"`
+	Success *bool     `json:"success"`
+	Suite   *string   `json:"suite"`
+
+	// TrackerUrl The tracker issue the failure signature is linked to; null when it is not.
+	TrackerUrl *string `json:"tracker_url"`
+}
+
+// TestJobRef One job of a test, in short.
+type TestJobRef struct {
+	// Href Absolute URL of the job (`/runs/{run}/jobs/{job_id}/`).
+	Href  string `json:"href"`
+	JobId string `json:"job_id"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run The job's run.
+	Run  string  `json:"run"`
+	Sha1 *string `json:"sha1"`
+}
+
+// TestSummary What all the test's jobs matching the filters say, whatever the page.
+type TestSummary struct {
+	// Counts Jobs by status, every status present (zeros included).
+	Counts JobStatusCounts `json:"counts"`
+
+	// FirstSeen When the first matching job was posted; null when there is none.
+	FirstSeen *NullableTimestamp `json:"first_seen"`
+
+	// Flaky Some sha1 has both a passed and a failed or dead job among the matching jobs.
+	Flaky bool `json:"flaky"`
+
+	// FlakySha1s Those sha1s, the most recently tested first, at most 100.
+	FlakySha1s []string `json:"flaky_sha1s"`
+
+	// LastFail The newest matching job that failed or died; null when none did.
+	LastFail *TestJobRef `json:"last_fail"`
+
+	// LastPass The newest matching job that passed; null when none did.
+	LastPass *TestJobRef `json:"last_pass"`
+
+	// LastSeen When the last matching job was posted; null when there is none.
+	LastSeen *NullableTimestamp `json:"last_seen"`
+
+	// Total All the matching jobs (`X-Total-Count`).
+	Total int `json:"total"`
+}
+
 // Timestamp Naive UTC time, microseconds only when non-zero.
 //
 // Example: 2026-01-15 10:20:30.153258
@@ -1396,6 +1513,56 @@ type ListRunJobsParams struct {
 type GetRunRegressionsParams struct {
 	// Against The name of the run to compare with, instead of the previous run; not this run itself.
 	Against *string `form:"against,omitempty" json:"against,omitempty"`
+}
+
+// ListFlakyTestsParams defines parameters for ListFlakyTests.
+type ListFlakyTestsParams struct {
+	// Branch Only jobs of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// Suite Only jobs of runs of this suite.
+	Suite *string `form:"suite,omitempty" json:"suite,omitempty"`
+
+	// MachineType Only jobs of runs of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// SinceDays The window, in days back from now.
+	SinceDays *int `form:"since_days,omitempty" json:"since_days,omitempty"`
+
+	// Count Tests per page (default 100, at most 1000).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// GetTestHistoryParams defines parameters for GetTestHistory.
+type GetTestHistoryParams struct {
+	// Description The whole description, exactly as teuthology reports it.
+	Description string `form:"description" json:"description"`
+
+	// Branch Only jobs of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// Suite Only jobs of runs of this suite.
+	Suite *string `form:"suite,omitempty" json:"suite,omitempty"`
+
+	// MachineType Only jobs of runs of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Sha1 Only jobs that tested this sha1 (the whole sha1).
+	Sha1 *string `form:"sha1,omitempty" json:"sha1,omitempty"`
+
+	// Since Only jobs posted at or after this time (UTC): a day (`YYYY-MM-DD`, its midnight) or a
+	// date-time (`YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DDTHH:MM:SS`, optional fraction, optional `Z`
+	// or offset).
+	Since *string `form:"since,omitempty" json:"since,omitempty"`
+
+	// Count Jobs per page (default 25, at most 1000; 0 gives the summary alone).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
 // CreateNodeJSONRequestBody defines body for CreateNode for application/json ContentType.
@@ -2558,6 +2725,35 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
 	GetRunRegressions(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFlakyTests Flaky tests
+	//
+	// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
+	// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
+	// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
+	// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
+	// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
+	// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+	//
+	// Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
+	// `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
+	// of flaky tests in the window.
+	//
+	// Corresponds with GET /tests/flaky/ (the `ListFlakyTests` operationId).
+	ListFlakyTests(ctx context.Context, params *ListFlakyTestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTestHistory A test's history
+	//
+	// The jobs of one test (a job `description`, the same string in every run of a suite), newest
+	// first, with a summary of all of them: counts by status, when the test was first and last
+	// seen, its last pass and last failure, and whether it is flaky (some sha1 has both a pass and
+	// a fail or dead job). The filters narrow the summary, the jobs and `X-Total-Count` alike:
+	// `branch`, `suite` and `machine_type` are the run's, `sha1` is the job's (exact), `since`
+	// keeps the jobs posted at or after it. A description no job has answers 200 with zero counts
+	// and no jobs.
+	//
+	// Corresponds with GET /tests/history/ (the `GetTestHistory` operationId).
+	GetTestHistory(ctx context.Context, params *GetTestHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetRoot Service root
@@ -3772,6 +3968,55 @@ func (c *Client) UpdateJob(ctx context.Context, name RunName, jobId string, body
 // Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
 func (c *Client) GetRunRegressions(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRunRegressionsRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFlakyTests Flaky tests
+//
+// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
+// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
+// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
+// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
+// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
+// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+//
+// Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
+// `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
+// of flaky tests in the window.
+//
+// Corresponds with GET /tests/flaky/ (the `ListFlakyTests` operationId).
+func (c *Client) ListFlakyTests(ctx context.Context, params *ListFlakyTestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFlakyTestsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTestHistory A test's history
+//
+// The jobs of one test (a job `description`, the same string in every run of a suite), newest
+// first, with a summary of all of them: counts by status, when the test was first and last
+// seen, its last pass and last failure, and whether it is flaky (some sha1 has both a pass and
+// a fail or dead job). The filters narrow the summary, the jobs and `X-Total-Count` alike:
+// `branch`, `suite` and `machine_type` are the run's, `sha1` is the job's (exact), `since`
+// keeps the jobs posted at or after it. A description no job has answers 200 with zero counts
+// and no jobs.
+//
+// Corresponds with GET /tests/history/ (the `GetTestHistory` operationId).
+func (c *Client) GetTestHistory(ctx context.Context, params *GetTestHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTestHistoryRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6217,6 +6462,254 @@ func NewGetRunRegressionsRequest(server string, name RunName, params *GetRunRegr
 	return req, nil
 }
 
+// NewListFlakyTestsRequest constructs an http.Request for the ListFlakyTests method
+func NewListFlakyTestsRequest(server string, params *ListFlakyTestsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/tests/flaky/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Branch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "branch", *params.Branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Suite != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "suite", *params.Suite, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SinceDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since_days", *params.SinceDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTestHistoryRequest constructs an http.Request for the GetTestHistory method
+func NewGetTestHistoryRequest(server string, params *GetTestHistoryParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/tests/history/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "description", params.Description, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Branch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "branch", *params.Branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Suite != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "suite", *params.Suite, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sha1 != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sha1", *params.Sha1, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -6926,6 +7419,39 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
 	GetRunRegressionsWithResponse(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*GetRunRegressionsResponse, error)
+
+	// ListFlakyTestsWithResponse Flaky tests
+	//
+	// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
+	// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
+	// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
+	// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
+	// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
+	// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+	//
+	// Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
+	// `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
+	// of flaky tests in the window.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /tests/flaky/ (the `ListFlakyTests` operationId).
+	ListFlakyTestsWithResponse(ctx context.Context, params *ListFlakyTestsParams, reqEditors ...RequestEditorFn) (*ListFlakyTestsResponse, error)
+
+	// GetTestHistoryWithResponse A test's history
+	//
+	// The jobs of one test (a job `description`, the same string in every run of a suite), newest
+	// first, with a summary of all of them: counts by status, when the test was first and last
+	// seen, its last pass and last failure, and whether it is flaky (some sha1 has both a pass and
+	// a fail or dead job). The filters narrow the summary, the jobs and `X-Total-Count` alike:
+	// `branch`, `suite` and `machine_type` are the run's, `sha1` is the job's (exact), `since`
+	// keeps the jobs posted at or after it. A description no job has answers 200 with zero counts
+	// and no jobs.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /tests/history/ (the `GetTestHistory` operationId).
+	GetTestHistoryWithResponse(ctx context.Context, params *GetTestHistoryParams, reqEditors ...RequestEditorFn) (*GetTestHistoryResponse, error)
 }
 
 // GetRootResponse302Headers the declared response headers of an HTTP 302 response for GetRoot
@@ -10057,6 +10583,144 @@ func (r GetRunRegressionsResponse) ContentType() string {
 	return ""
 }
 
+// ListFlakyTestsResponse200Headers the declared response headers of an HTTP 200 response for ListFlakyTests
+type ListFlakyTestsResponse200Headers struct {
+	XTotalCount *int
+}
+
+type ListFlakyTestsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]FlakyTest
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListFlakyTestsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFlakyTestsResponse) GetJSON200() *[]FlakyTest {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListFlakyTestsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListFlakyTestsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListFlakyTestsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFlakyTestsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFlakyTestsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFlakyTestsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFlakyTestsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTestHistoryResponse200Headers the declared response headers of an HTTP 200 response for GetTestHistory
+type GetTestHistoryResponse200Headers struct {
+	XTotalCount *int
+}
+
+type GetTestHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TestHistory
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetTestHistoryResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTestHistoryResponse) GetJSON200() *TestHistory {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTestHistoryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTestHistoryResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTestHistoryResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTestHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTestHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTestHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTestHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetRootWithResponse Service root
 //
 // Answers `{}`, as upstream paddles does; useful as a liveness probe for old tooling. A browser
@@ -11099,6 +11763,51 @@ func (c *ClientWithResponses) GetRunRegressionsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetRunRegressionsResponse(rsp)
+}
+
+// ListFlakyTestsWithResponse Flaky tests
+//
+// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
+// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
+// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
+// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
+// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
+// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+//
+// Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
+// `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
+// of flaky tests in the window.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /tests/flaky/ (the `ListFlakyTests` operationId).
+func (c *ClientWithResponses) ListFlakyTestsWithResponse(ctx context.Context, params *ListFlakyTestsParams, reqEditors ...RequestEditorFn) (*ListFlakyTestsResponse, error) {
+	rsp, err := c.ListFlakyTests(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFlakyTestsResponse(rsp)
+}
+
+// GetTestHistoryWithResponse A test's history
+//
+// The jobs of one test (a job `description`, the same string in every run of a suite), newest
+// first, with a summary of all of them: counts by status, when the test was first and last
+// seen, its last pass and last failure, and whether it is flaky (some sha1 has both a pass and
+// a fail or dead job). The filters narrow the summary, the jobs and `X-Total-Count` alike:
+// `branch`, `suite` and `machine_type` are the run's, `sha1` is the job's (exact), `since`
+// keeps the jobs posted at or after it. A description no job has answers 200 with zero counts
+// and no jobs.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /tests/history/ (the `GetTestHistory` operationId).
+func (c *ClientWithResponses) GetTestHistoryWithResponse(ctx context.Context, params *GetTestHistoryParams, reqEditors ...RequestEditorFn) (*GetTestHistoryResponse, error) {
+	rsp, err := c.GetTestHistory(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTestHistoryResponse(rsp)
 }
 
 // ParseGetRootResponse parses an HTTP response from a GetRootWithResponse call
@@ -13604,6 +14313,126 @@ func ParseGetRunRegressionsResponse(rsp *http.Response) (*GetRunRegressionsRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListFlakyTestsResponse parses an HTTP response from a ListFlakyTestsWithResponse call
+func ParseListFlakyTestsResponse(rsp *http.Response) (*ListFlakyTestsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFlakyTestsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []FlakyTest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListFlakyTestsResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTestHistoryResponse parses an HTTP response from a GetTestHistoryWithResponse call
+func ParseGetTestHistoryResponse(rsp *http.Response) (*GetTestHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTestHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TestHistory
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetTestHistoryResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

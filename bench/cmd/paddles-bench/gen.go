@@ -96,6 +96,7 @@ type runSpec struct {
 	firstJobID  int64 // job ids are global integers, as teuthology's
 	firstRowID  int64 // jobs.id of the first job
 	age         time.Duration
+	rerunOf     *runSpec // a run whose first njobs tests this run reruns on the same sha1
 }
 
 func rng(parts ...uint64) *rand.Rand {
@@ -193,7 +194,17 @@ func newWorld(seed uint64, jobs int, now time.Time) *world {
 			}
 			x -= m.weight
 		}
-		s.sha1 = hexString(r, 40)
+		s.sha1 = w.branchSha1(s.branch, s.scheduled)
+		// One run in ten picks a run of the last three days and, when that run has as many jobs,
+		// reruns its tests on its sha1, as teuthology-suite --rerun does: flaky tests then pass
+		// and fail on one sha1.
+		if i > 0 && r.IntN(10) == 0 {
+			if o := specs[i-1-r.IntN(min(i, 3*runsPerDay))]; o.njobs >= s.njobs {
+				s.rerunOf = o
+				s.user, s.branch, s.priority, s.sha1 = o.user, o.branch, o.priority, o.sha1
+				s.suiteIndex, s.suite, s.firstTest, s.machineType = o.suiteIndex, o.suite, o.firstTest, o.machineType
+			}
+		}
 		s.suiteSha1 = hexString(r, 40)
 		s.name = fmt.Sprintf("%s-%s-%s-%s-distro-default-%s", s.user, s.scheduled.Format("2006-01-02_15:04:05"),
 			s.suite, s.branch, s.machineType)
@@ -204,6 +215,14 @@ func newWorld(seed uint64, jobs int, now time.Time) *world {
 	w.runs = specs
 	w.jobs = jobs
 	return w
+}
+
+// branchSha1 is the sha1 a branch's runs of a day test: the lab builds a branch's head once and
+// schedules its suites on that build.
+func (w *world) branchSha1(branch string, at time.Time) string {
+	h := fnv.New64a()
+	h.Write([]byte(branch))
+	return hexString(rng(w.seed, 8, h.Sum64(), uint64(at.UTC().Unix()/86400)), 40)
 }
 
 // jobSpec is one generated job: its request body and what the server stores for it.
@@ -226,6 +245,12 @@ func (w *world) job(s *runSpec, k int) jobSpec {
 	j.posted = s.scheduled.Add(30*time.Second + time.Duration(k)*200*time.Millisecond)
 	x := r.IntN(100)
 	switch {
+	case s.rerunOf != nil && s.age > 24*time.Hour:
+		// A rerun mostly repeats the outcome of the test it reruns; one in four flips.
+		j.status = w.job(s.rerunOf, k).status
+		if x < 25 {
+			j.status = map[string]string{"pass": "fail", "fail": "pass", "dead": "pass"}[j.status]
+		}
 	case s.age > 24*time.Hour:
 		j.status = pick(x, []string{"pass", "fail", "dead"}, []int{82, 12, 6})
 	case s.age > 6*time.Hour:

@@ -365,5 +365,6 @@ func (b *bench) readPhases() []*Phase {
 			return "/nodes/" + pathEscape(n) + "/jobs/?count=50", func(ctx context.Context) error { return b.floor.nodeJobs(ctx, n, 50) }
 		}),
 		b.runRegressionsPhase(runs100),
+		b.testsHistoryPhase(), b.testsFlakyPhase(),
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ceph/paddles-go/gen/db"
 )
 
@@ -38,9 +36,6 @@ func (b *bench) runRegressionsPhase(runs100 []*runSpec) *Phase {
 		if len(pairs) == 0 {
 			return 0, nil, nil, errNoPairs
 		}
-		if err := b.noteTestResults(ctx); err != nil {
-			return 0, nil, nil, err
-		}
 		return prepare(ctx)
 	}
 	return ph
@@ -61,42 +56,5 @@ func (f *floor) runRegressions(ctx context.Context, name, against string) error 
 		}
 		_, err = q.CompareRuns(ctx, db.CompareRunsParams{ThisRun: this.ID, ThatRun: &that.ID})
 		return err
-	})
-}
-
-// noteTestResults gives the seeded jobs the test results, descriptions and failure signatures
-// their triggers would have written (the seed loads jobs with the triggers off), as migration
-// 00012's backfill does; jobs written through the API since have theirs already.
-func (b *bench) noteTestResults(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, b.floor.pool, func(tx pgx.Tx) error {
-		var done bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM test_results WHERE id = 1)").Scan(&done); err != nil || done {
-			return err
-		}
-		b.log.Info("noting the seeded jobs' test results")
-		for _, sql := range []string{
-			`INSERT INTO job_descriptions (id, description)
-			 SELECT DISTINCT ON (1) md5(description)::uuid, description FROM jobs WHERE description IS NOT NULL
-			 ON CONFLICT DO NOTHING`,
-			`WITH n AS (
-			     SELECT j.id, j.job_id, j.run_id, md5(j.description)::uuid AS test_id, j.posted, j.status, j.sha1,
-			            j.failure_reason, job_signature(j.status, j.failure_reason) AS signature
-			     FROM jobs j
-			 ), s AS (
-			     INSERT INTO failure_signatures (id, signature, example)
-			     SELECT DISTINCT ON (1) md5(signature)::uuid, signature, failure_reason FROM n
-			     WHERE signature IS NOT NULL ORDER BY 1, id
-			     ON CONFLICT DO NOTHING
-			 )
-			 INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1, signature_id)
-			 SELECT id, job_id, run_id, test_id, posted, status, sha1, md5(signature)::uuid FROM n
-			 ON CONFLICT (id) DO NOTHING`,
-			`ANALYZE test_results, job_descriptions, failure_signatures`,
-		} {
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return err
-			}
-		}
-		return nil
 	})
 }

@@ -40,9 +40,10 @@ func rawJSON(v json.RawMessage) any {
 	return string(v)
 }
 
-// seed loads the world with COPY: nodes, runs, jobs (with the counting trigger disabled and the
-// secondary indexes dropped, then built again), the job-node links, then one UPDATE that sets every run's counts and times from its jobs, as the
-// trigger and the service would have. The identity sequences are moved past the ids used.
+// seed loads the world with COPY: nodes, runs, jobs (with the job triggers disabled and the
+// secondary indexes dropped, then built again), the job-node links, what the job triggers keep
+// (descriptions, test results, failure signatures), then one UPDATE that sets every run's counts
+// and times from its jobs, as the trigger and the service would have. The identity sequences are moved past the ids used.
 func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (map[string]float64, error) {
 	timings := map[string]float64{}
 	conn, err := pool.Acquire(ctx)
@@ -95,7 +96,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	err = step("drop_indexes", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
-			WHERE i.indrelid IN ('jobs'::regclass, 'job_nodes'::regclass)
+			WHERE i.indrelid IN ('jobs'::regclass, 'job_nodes'::regclass, 'test_results'::regclass)
 			  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`)
 		if err != nil {
 			return err
@@ -208,6 +209,30 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	// What the job triggers keep, off while the jobs were copied: the distinct descriptions, each
+	// job's test result and the failure signatures, each distinct reason normalised once.
+	err = step("test_results", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO job_descriptions (id, description)
+			SELECT DISTINCT ON (1) md5(description)::uuid, description FROM jobs WHERE description IS NOT NULL
+			ON CONFLICT DO NOTHING;
+			CREATE TEMP TABLE reasons ON COMMIT DROP AS
+			SELECT reason, failure_signature(reason) AS signature, first FROM (
+				SELECT failure_reason AS reason, min(id) AS first FROM jobs
+				WHERE status IN ('fail', 'dead') AND failure_reason IS NOT NULL GROUP BY failure_reason
+			) r;
+			INSERT INTO failure_signatures (id, signature, example)
+			SELECT DISTINCT ON (1) md5(signature)::uuid, signature, reason FROM reasons
+			WHERE signature IS NOT NULL ORDER BY 1, first
+			ON CONFLICT DO NOTHING;
+			INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1, signature_id)
+			SELECT j.id, j.job_id, j.run_id, md5(j.description)::uuid, j.posted, j.status, j.sha1, md5(r.signature)::uuid
+			FROM jobs j LEFT JOIN reasons r ON j.status IN ('fail', 'dead') AND r.reason = j.failure_reason;`)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	err = step("create_indexes", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL max_parallel_maintenance_workers = 2"); err != nil {
 			return err
@@ -254,7 +279,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	}
 	// A production database has been vacuumed and analysed by autovacuum.
 	start := time.Now()
-	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) runs, jobs, nodes, job_nodes"); err != nil {
+	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) runs, jobs, nodes, job_nodes, job_descriptions, test_results, failure_signatures"); err != nil {
 		return nil, err
 	}
 	timings["vacuum_analyze"] = time.Since(start).Seconds()
