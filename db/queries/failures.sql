@@ -1,0 +1,116 @@
+-- Failure signatures (migration 00011): the failed and dead jobs of a window are read off
+-- test_results_posted_idx, one signature's jobs off test_results_signature_idx; jobs and runs are
+-- read by primary key, for a page only. A run filter (branch, suite, machine type) is the run's
+-- values, as /runs/ filters; with none, runs are not read at all. Signature ids are passed and
+-- returned as text, so that no database type leaks past package store.
+
+-- WindowFailures pages the signatures of the failed and dead jobs posted since @since, most jobs
+-- first, then most recently seen, then by id; total is how many signatures the window holds
+-- (counted before the page is cut, so a page past the end has no row to carry it: see
+-- CountWindowFailures). first_seen is all-time, the last entry of the signature's index.
+-- name: WindowFailures :many
+WITH hit AS (
+    SELECT t.signature_id, t.run_id, t.test_id, t.posted
+    FROM test_results t
+    WHERE t.posted >= @since AND t.signature_id IS NOT NULL
+      AND (sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
+           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
+                      AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
+                      AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
+                      AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type))))
+), counted AS (
+    SELECT signature_id, count(*) AS jobs, count(DISTINCT run_id) AS runs, count(DISTINCT test_id) AS tests,
+           max(posted)::timestamptz AS last_seen, count(*) OVER () AS total
+    FROM hit
+    GROUP BY signature_id
+    ORDER BY jobs DESC, last_seen DESC, signature_id
+    LIMIT @max::bigint OFFSET @skip::bigint
+)
+SELECT c.signature_id::text AS id, s.signature, s.example, s.tracker_url, s.note, s.updated,
+       c.jobs, c.runs, c.tests, c.last_seen, first.posted AS first_seen, c.total
+FROM counted c
+JOIN failure_signatures s ON s.id = c.signature_id
+CROSS JOIN LATERAL (
+    SELECT t.posted FROM test_results t WHERE t.signature_id = c.signature_id ORDER BY t.posted, t.id LIMIT 1
+) first
+ORDER BY c.jobs DESC, c.last_seen DESC, c.signature_id;
+
+-- CountWindowFailures is WindowFailures' total, for a page past the end.
+-- name: CountWindowFailures :one
+SELECT count(DISTINCT t.signature_id)
+FROM test_results t
+WHERE t.posted >= @since AND t.signature_id IS NOT NULL
+  AND (sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
+       OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
+                  AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
+                  AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
+                  AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type))));
+
+-- FailureTests lists, for each of some signatures, the @per_signature tests (descriptions) it hit
+-- most since @since, with the same run filter: each signature's window is a range of its index.
+-- name: FailureTests :many
+WITH counted AS (
+    SELECT t.signature_id, t.test_id, count(*) AS jobs, max(t.posted)::timestamptz AS last_seen
+    FROM test_results t
+    WHERE t.signature_id = ANY((@ids::text[])::uuid[]) AND t.posted >= @since AND t.test_id IS NOT NULL
+      AND (sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
+           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
+                      AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
+                      AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
+                      AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type))))
+    GROUP BY t.signature_id, t.test_id
+), ranked AS (
+    SELECT c.signature_id, d.description, c.jobs, c.last_seen,
+           row_number() OVER (PARTITION BY c.signature_id ORDER BY c.jobs DESC, c.last_seen DESC, d.description) AS rank
+    FROM counted c JOIN job_descriptions d ON d.id = c.test_id
+)
+SELECT signature_id::text AS signature_id, description, jobs, last_seen
+FROM ranked WHERE rank <= @per_signature::bigint
+ORDER BY signature_id, rank;
+
+-- FailureSignature reads one signature with its counts since @since, a range of its index.
+-- name: FailureSignature :one
+SELECT s.id::text AS id, s.signature, s.example, s.tracker_url, s.note, s.updated, w.jobs, w.runs, w.tests
+FROM failure_signatures s
+CROSS JOIN LATERAL (
+    SELECT count(*) AS jobs, count(DISTINCT t.run_id) AS runs, count(DISTINCT t.test_id) AS tests
+    FROM test_results t WHERE t.signature_id = s.id AND t.posted >= @since
+) w
+WHERE s.id = (@id::text)::uuid;
+
+-- FailureSpan gives a signature's first and last occurrences, all time: its index's two ends
+-- (no row when no job has the signature now).
+-- name: FailureSpan :many
+(SELECT t.posted FROM test_results t WHERE t.signature_id = (@id::text)::uuid ORDER BY t.posted, t.id LIMIT 1)
+UNION ALL
+(SELECT t.posted FROM test_results t WHERE t.signature_id = (@id::text)::uuid ORDER BY t.posted DESC, t.id DESC LIMIT 1);
+
+-- name: FailureSignatureExists :one
+SELECT EXISTS (SELECT 1 FROM failure_signatures WHERE id = (@id::text)::uuid);
+
+-- LinkFailure sets a signature's tracker link and note, each only when its set_ flag is true.
+-- name: LinkFailure :execrows
+UPDATE failure_signatures SET
+    tracker_url = CASE WHEN @set_tracker_url::boolean THEN sqlc.narg(tracker_url)::text ELSE tracker_url END,
+    note        = CASE WHEN @set_note::boolean THEN sqlc.narg(note)::text ELSE note END,
+    updated     = @updated
+WHERE id = (@id::text)::uuid;
+
+-- FailureJobIDs pages a signature's jobs, newest first, off its index.
+-- name: FailureJobIDs :many
+SELECT t.id FROM test_results t WHERE t.signature_id = (@id::text)::uuid
+ORDER BY t.posted DESC, t.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+
+-- CountFailureJobs counts a signature's jobs, up to @up_to (store.SearchCountBeyond past the
+-- page, as the job search): an all-time count of a common failure reads its whole index range.
+-- name: CountFailureJobs :one
+SELECT count(*) FROM (
+    SELECT 1 FROM test_results t WHERE t.signature_id = (@id::text)::uuid LIMIT sqlc.narg(up_to)::bigint
+) found;
+
+-- FailureJobs reads the jobs of a page by primary key, with their runs' values.
+-- name: FailureJobs :many
+SELECT j.id, j.job_id, j.status::text AS status, j.description, j.sha1, j.posted, j.failure_reason,
+       r.name AS run_name, r.branch, r.suite, r.machine_type
+FROM jobs j JOIN runs r ON r.id = j.run_id
+WHERE j.id = ANY(@ids::bigint[]);
