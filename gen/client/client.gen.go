@@ -267,7 +267,7 @@ type FailureSignature struct {
 	// the same id, on every server and in every answer that shows one.
 	//
 	//
-	// Example: 0d9de8f5-3c0e-6ef3-4a2b-d64c0bb1f1a4
+	// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
 	Id FailureSignatureId `json:"id"`
 
 	// Jobs Jobs with the signature in the window.
@@ -327,7 +327,7 @@ type FailureSignatureDetail struct {
 	// the same id, on every server and in every answer that shows one.
 	//
 	//
-	// Example: 0d9de8f5-3c0e-6ef3-4a2b-d64c0bb1f1a4
+	// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
 	Id FailureSignatureId `json:"id"`
 
 	// Jobs Jobs with the signature in the window.
@@ -351,7 +351,7 @@ type FailureSignatureDetail struct {
 	// Signature Example: Command failed on <host> with status 1: 'sudo ceph osd pool create base <n>'
 	Signature string `json:"signature"`
 
-	// SinceDays The window of the counts
+	// SinceDays The window of the counts, in days.
 	//
 	// Example: 14
 	SinceDays int `json:"since_days"`
@@ -381,7 +381,7 @@ type FailureSignatureDetail struct {
 // FailureSignatureId A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
 // the same id, on every server and in every answer that shows one.
 //
-// Example: 0d9de8f5-3c0e-6ef3-4a2b-d64c0bb1f1a4
+// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
 type FailureSignatureId = openapi_types.UUID
 
 // FailureTest A test (job description) a signature hit in the window.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -23,7 +24,7 @@ func (h *handlers) ListFailures(ctx context.Context, req api.ListFailuresRequest
 	for i := range page.Failures {
 		out[i] = wireFailure(&page.Failures[i])
 	}
-	b, err := json.Marshal(out)
+	b, err := marshal(out)
 	return jsonPage{body: b, total: page.Total}, err
 }
 
@@ -64,7 +65,7 @@ func (h *handlers) ListFailureJobs(ctx context.Context, req api.ListFailureJobsR
 			Suite: j.Suite, MachineType: j.MachineType, Posted: paddles.FormatTime(j.Posted), FailureReason: j.FailureReason,
 		}
 	}
-	b, err := json.Marshal(out)
+	b, err := marshal(out)
 	return jsonPage{body: b, total: page.Total, exact: &page.TotalExact}, err
 }
 
@@ -80,12 +81,22 @@ func wireFailure(fl *paddles.Failure) api.FailureSignature {
 
 func failureDetail(fl *paddles.Failure, days int) (jsonBody, error) {
 	w := wireFailure(fl)
-	b, err := json.Marshal(api.FailureSignatureDetail{
+	b, err := marshal(api.FailureSignatureDetail{
 		Id: w.Id, Signature: w.Signature, Example: w.Example, TrackerUrl: w.TrackerUrl, Note: w.Note,
 		Jobs: w.Jobs, Runs: w.Runs, Tests: w.Tests, TopTests: w.TopTests, FirstSeen: w.FirstSeen, LastSeen: w.LastSeen,
 		SinceDays: days, Updated: wireTime(fl.Updated), HitTests: wireFailureTests(fl.HitTests),
 	})
 	return jsonBody(b), err
+}
+
+// marshal encodes v as JSON without escaping <, > and &: signatures are full of <n> and <host>,
+// and people read these answers with curl.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	err := e.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
 func wireFailureTests(tests []paddles.FailureTest) []api.FailureTest {

@@ -14,16 +14,35 @@ import (
 // failureDay is day 0 of the seeded lab; the tests read on day 20.
 var failureDay = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// Failure reasons as teuthology reports them. reasonA recurs on several nodes (and pids), the
+// Failure reasons as teuthology reports them. reasonA recurs on several nodes and sha1s, the
 // others are failures of their own; reasonF differs from reasonA by its exit status only.
 const (
-	reasonA = "Command failed on %s with status 1: 'sudo adjust-ulimits ceph-coverage /usr/bin/ceph_test_rados --max-ops 4000 --objects 500 --pid %d'"
+	reasonA = "Command failed (workunit test rados/test.sh) on %s with status %d: 'mkdir -p -- /home/ubuntu/cephtest/mnt.0/client.0/tmp && cd -- /home/ubuntu/cephtest/mnt.0/client.0/tmp && CEPH_REF=%s adjust-ulimits ceph-coverage timeout 3h /home/ubuntu/cephtest/clone.client.0/qa/workunits/rados/test.sh'"
 	reasonB = "hit max job timeout"
 	reasonC = "saw valgrind issues"
 	reasonD = "reached maximum tries (90) after waiting for 540 seconds"
 	reasonE = "SELinux denials found on ubuntu@smithi123.front.sepia.ceph.com: ['type=AVC msg=audit(1700000000.123:456): avc:  denied  { read } for  pid=%d comm=\"ceph-osd\"']"
-	reasonF = "Command failed on smithi042 with status 124: 'sudo adjust-ulimits ceph-coverage /usr/bin/ceph_test_rados --max-ops 4000 --objects 500 --pid 4242'"
 )
+
+// The seeded runs' sha1s.
+const (
+	sha1Day1  = "9f3c2b1a0e7d6c5b4a3928171605f4e3d2c1b0a9"
+	sha1Day2  = "1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e"
+	sha1Day10 = "4a2e6b1c9d8f7e6a5b4c3d2e1f0a9b8c7d6e5f40"
+	sha1Day15 = "e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6" // and day 18's: testD1 flakes on it
+	sha1Day16 = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
+	sha1Day17 = "7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b"
+)
+
+// The first reason seen of each signature (its example), by the name the tests give it.
+var failureExamples = map[string]string{
+	"A": fmt.Sprintf(reasonA, "smithi042", 1, sha1Day2),
+	"B": reasonB,
+	"C": reasonC,
+	"D": reasonD,
+	"E": fmt.Sprintf(reasonE, 3003),
+	"F": fmt.Sprintf(reasonA, "smithi042", 124, sha1Day10),
+}
 
 // Tests (descriptions) of the seeded suites.
 const (
@@ -56,26 +75,26 @@ func (r seededRun) name() string {
 // r2 and fails in r3 on one sha1), reasonA on five nodes, and runs of another branch, suite and
 // machine type.
 var failureLab = []seededRun{
-	{day: 1, suite: "rados", branch: "main", machineType: "smithi", sha1: "1111", jobs: []seededJob{
+	{day: 1, suite: "rados", branch: "main", machineType: "smithi", sha1: sha1Day1, jobs: []seededJob{
 		{testD3, "fail", reasonC}}},
-	{day: 2, suite: "rados", branch: "main", machineType: "smithi", sha1: "2222", jobs: []seededJob{
-		{testD1, "fail", fmt.Sprintf(reasonA, "smithi042", 1001)}}},
-	{day: 10, suite: "rados", branch: "main", machineType: "smithi", sha1: "3333", jobs: []seededJob{
-		{testD1, "fail", fmt.Sprintf(reasonA, "smithi042", 2001)},
-		{testD2, "fail", fmt.Sprintf(reasonA, "smithi117", 2002)},
+	{day: 2, suite: "rados", branch: "main", machineType: "smithi", sha1: sha1Day2, jobs: []seededJob{
+		{testD1, "fail", failureExamples["A"]}}},
+	{day: 10, suite: "rados", branch: "main", machineType: "smithi", sha1: sha1Day10, jobs: []seededJob{
+		{testD1, "fail", fmt.Sprintf(reasonA, "smithi042", 1, sha1Day10)},
+		{testD2, "fail", fmt.Sprintf(reasonA, "smithi117", 1, sha1Day10)},
 		{testD3, "pass", ""},
-		{testD5, "fail", reasonF}}},
-	{day: 15, suite: "rados", branch: "main", machineType: "smithi", sha1: "5555", jobs: []seededJob{
+		{testD5, "fail", failureExamples["F"]}}},
+	{day: 15, suite: "rados", branch: "main", machineType: "smithi", sha1: sha1Day15, jobs: []seededJob{
 		{testD1, "pass", ""},
 		{testD2, "dead", reasonB},
-		{testD3, "fail", fmt.Sprintf(reasonE, 3003)}}},
-	{day: 16, suite: "rados", branch: "squid", machineType: "smithi", sha1: "6666", jobs: []seededJob{
-		{testD1, "fail", fmt.Sprintf(reasonA, "smithi050", 4001)},
+		{testD3, "fail", failureExamples["E"]}}},
+	{day: 16, suite: "rados", branch: "squid", machineType: "smithi", sha1: sha1Day16, jobs: []seededJob{
+		{testD1, "fail", fmt.Sprintf(reasonA, "smithi050", 1, sha1Day16)},
 		{testD2, "fail", reasonD}}},
-	{day: 17, suite: "rbd", branch: "main", machineType: "mira", sha1: "7777", jobs: []seededJob{
+	{day: 17, suite: "rbd", branch: "main", machineType: "mira", sha1: sha1Day17, jobs: []seededJob{
 		{testD4, "dead", reasonB}}},
-	{day: 18, suite: "rados", branch: "main", machineType: "smithi", sha1: "5555", jobs: []seededJob{
-		{testD1, "fail", fmt.Sprintf(reasonA, "smithi201", 5001)},
+	{day: 18, suite: "rados", branch: "main", machineType: "smithi", sha1: sha1Day15, jobs: []seededJob{
+		{testD1, "fail", fmt.Sprintf(reasonA, "smithi201", 1, sha1Day15)},
 		{testD2, "pass", ""}}},
 }
 
@@ -145,8 +164,8 @@ func TestFailures(t *testing.T) {
 	all := decode[[]object](t, c.get("/failures/?since_days=30").must(t, 200))
 	names := map[string]string{}
 	for _, f := range all {
-		for name, reason := range map[string]string{"A": reasonA, "B": reasonB, "C": reasonC, "D": reasonD, "E": reasonE, "F": reasonF} {
-			if strings.HasPrefix(f["example"].(string), strings.SplitN(reason, "%", 2)[0]) && (name != "A" || strings.Contains(f["example"].(string), "status 1:")) {
+		for name, example := range failureExamples {
+			if f["example"] == example {
 				names[f["id"].(string)] = name
 			}
 		}
@@ -157,11 +176,8 @@ func TestFailures(t *testing.T) {
 		t.Fatalf("since_days=30:\n%s", got)
 	}
 	a := all[0]
-	if strings.Contains(a["signature"].(string), "smithi042") || strings.Contains(a["signature"].(string), "1001") {
-		t.Errorf("signature A keeps a node or pid: %q", a["signature"])
-	}
-	if want := fmt.Sprintf(reasonA, "smithi042", 1001); a["example"] != want {
-		t.Errorf("example of A %q, want the first reason seen %q", a["example"], want)
+	if sig := a["signature"].(string); names[a["id"].(string)] != "A" || strings.Contains(sig, "smithi042") || strings.Contains(sig, sha1Day2) {
+		t.Errorf("signature A keeps a node or sha1, or its example is not the first reason seen: %q", sig)
 	}
 	if a["first_seen"] != wireDay(failureLab[1], 0) || a["last_seen"] != wireDay(failureLab[6], 0) {
 		t.Errorf("A seen %v to %v", a["first_seen"], a["last_seen"])
@@ -275,7 +291,7 @@ func TestFailure(t *testing.T) {
 		t.Errorf("jobs (total %s, exact %s):\n%s\nwant:\n%s", r.Header.Get("X-Total-Count"), r.Header.Get("X-Total-Count-Exact"),
 			strings.Join(got, "\n"), strings.Join(wantJobs, "\n"))
 	}
-	if j := jobs[0]; j["description"] != testD1 || j["sha1"] != "5555" || j["suite"] != "rados" || j["machine_type"] != "smithi" {
+	if j := jobs[0]; j["description"] != testD1 || j["sha1"] != sha1Day15 || j["suite"] != "rados" || j["machine_type"] != "smithi" {
 		t.Errorf("job: %v", j)
 	}
 	r = c.get("/failures/"+id+"/jobs?count=2&page=2").must(t, 200)
