@@ -243,13 +243,14 @@ WITH counted AS (
                       AND ($6::text IS NULL OR r.machine_type = $6)))
     GROUP BY t.signature_id, t.test_id
 ), ranked AS (
-    SELECT c.signature_id, d.description, c.jobs, c.last_seen,
-           row_number() OVER (PARTITION BY c.signature_id ORDER BY c.jobs DESC, c.last_seen DESC, d.description) AS rank
-    FROM counted c JOIN job_descriptions d ON d.id = c.test_id
+    SELECT c.signature_id, c.test_id, c.jobs, c.last_seen, row_number() OVER (PARTITION BY c.signature_id ORDER BY c.jobs DESC, c.last_seen DESC, c.test_id) AS rank
+    FROM counted c
 )
-SELECT signature_id::text AS signature_id, description, jobs, last_seen
-FROM ranked WHERE rank <= $1::bigint
-ORDER BY signature_id, rank
+SELECT r.signature_id::text AS signature_id, d.description, r.jobs, r.last_seen
+FROM ranked r
+JOIN LATERAL (SELECT d.description FROM job_descriptions d WHERE d.id = r.test_id OFFSET 0) d ON true
+WHERE r.rank <= $1::bigint
+ORDER BY r.signature_id, r.rank
 `
 
 type FailureTestsParams struct {
@@ -269,7 +270,9 @@ type FailureTestsRow struct {
 }
 
 // FailureTests lists, for each of some signatures, the @per_signature tests (descriptions) it hit
-// most since @since, with the same run filter: each signature's window is a range of its index.
+// most since @since (ties: the later, then by test id), with the same run filter: each
+// signature's window is a range of its index. Only the tests listed are looked up in
+// job_descriptions, by key (OFFSET 0 keeps the lookup a nested loop).
 func (q *Queries) FailureTests(ctx context.Context, arg FailureTestsParams) ([]FailureTestsRow, error) {
 	rows, err := q.db.Query(ctx, failureTests,
 		arg.PerSignature,
@@ -357,7 +360,7 @@ WITH hit AS (
 SELECT c.signature_id::text AS id, s.signature, s.example, s.tracker_url, s.note, s.updated,
        c.jobs, c.runs, c.tests, c.last_seen, first.posted AS first_seen, c.total
 FROM counted c
-JOIN failure_signatures s ON s.id = c.signature_id
+JOIN LATERAL (SELECT id, signature, example, tracker_url, note, updated FROM failure_signatures s WHERE s.id = c.signature_id OFFSET 0) s ON true
 CROSS JOIN LATERAL (
     SELECT t.posted FROM test_results t WHERE t.signature_id = c.signature_id ORDER BY t.posted, t.id LIMIT 1
 ) first

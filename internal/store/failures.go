@@ -117,7 +117,7 @@ func (q *Q) FailureJobs(ctx context.Context, id string, limit *int64, offset int
 	}
 	jobs = make([]paddles.FailureJob, 0, len(ids))
 	for _, id := range ids {
-		// A job the snapshot has has its test_results row, and a signature has a reason.
+		// The snapshot's jobs match their test_results rows: a job with a signature has a reason.
 		if r, ok := byID[id]; ok && r.FailureReason != nil {
 			jobs = append(jobs, paddles.FailureJob{ID: r.ID, RunName: r.RunName, JobID: r.JobID, Status: r.Status,
 				Description: r.Description, Sha1: r.Sha1, Branch: r.Branch, Suite: r.Suite, MachineType: r.MachineType,

@@ -364,5 +364,6 @@ func (b *bench) readPhases() []*Phase {
 			n := w.nodes[r.IntN(len(w.nodes))].name
 			return "/nodes/" + pathEscape(n) + "/jobs/?count=50", func(ctx context.Context) error { return b.floor.nodeJobs(ctx, n, 50) }
 		}),
+		b.failuresListPhase(), b.failureJobsPhase(),
 	}
 }

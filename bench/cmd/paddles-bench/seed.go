@@ -185,6 +185,9 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	if err = step("test_results", func(tx pgx.Tx) error { return seedResults(ctx, tx) }); err != nil {
+		return nil, err
+	}
 	// The links carry their job's posted time, which a trigger would look up row by row.
 	err = step("job_nodes", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "ALTER TABLE job_nodes DISABLE TRIGGER USER"); err != nil {
@@ -254,7 +257,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	}
 	// A production database has been vacuumed and analysed by autovacuum.
 	start := time.Now()
-	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) runs, jobs, nodes, job_nodes"); err != nil {
+	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE) runs, jobs, nodes, job_nodes, job_descriptions, test_results, failure_signatures"); err != nil {
 		return nil, err
 	}
 	timings["vacuum_analyze"] = time.Since(start).Seconds()
