@@ -1,75 +1,95 @@
 -- Failure signatures (migration 00011): the failed and dead jobs of a window are read off
 -- test_results_posted_idx, one signature's jobs off test_results_signature_idx; jobs and runs are
--- read by primary key, for a page only. A run filter (branch, suite, machine type) is the run's
--- values, as /runs/ filters; with none, runs are not read at all. Signature ids are passed and
+-- read by primary key, for a page or a window's runs only. A run filter (branch, suite, machine
+-- type) is the run's values, as /runs/ filters; with none, runs are not read at all. Signature ids are passed and
 -- returned as text, so that no database type leaks past package store.
 
 -- WindowFailures pages the signatures of the failed and dead jobs posted since @since, most jobs
--- first, then most recently seen, then by id; total is how many signatures the window holds
--- (counted before the page is cut, so a page past the end has no row to carry it: see
--- CountWindowFailures). first_seen is all-time, the last entry of the signature's index.
+-- first, then most recently seen, then by id, in one pass over the window's failures (hit): a run
+-- filter looks up each run of the window once, by key (kept); each signature of the page comes
+-- with its @per_signature tests hit most (ties: the later, then by test id), looked up in
+-- job_descriptions by key. total is how many signatures the window holds, counted before the
+-- page is cut (a page past the end has no row to carry it: see CountWindowFailures).
+-- first_seen is all-time, the last entry of the signature's index.
 -- name: WindowFailures :many
-WITH hit AS (
+WITH hit AS MATERIALIZED (
     SELECT t.signature_id, t.run_id, t.test_id, t.posted
     FROM test_results t
     WHERE t.posted >= @since AND t.signature_id IS NOT NULL
-      AND (sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                      AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
-                      AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
-                      AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type))))
-), counted AS (
+), kept AS MATERIALIZED (
+    SELECT h.* FROM hit h
+    WHERE sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
+       OR h.run_id IN (
+           SELECT r.id FROM runs r
+           WHERE r.id IN (SELECT DISTINCT run_id FROM hit)
+             AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
+             AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
+             AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type)))
+), page AS (
     SELECT signature_id, count(*) AS jobs, count(DISTINCT run_id) AS runs, count(DISTINCT test_id) AS tests,
            max(posted)::timestamptz AS last_seen, count(*) OVER () AS total
-    FROM hit
+    FROM kept
     GROUP BY signature_id
     ORDER BY jobs DESC, last_seen DESC, signature_id
     LIMIT @max::bigint OFFSET @skip::bigint
+), tests AS (
+    SELECT k.signature_id, k.test_id, count(*) AS jobs, max(k.posted)::timestamptz AS last_seen,
+           row_number() OVER (PARTITION BY k.signature_id ORDER BY count(*) DESC, max(k.posted) DESC, k.test_id) AS rank
+    FROM kept k
+    WHERE k.test_id IS NOT NULL AND k.signature_id IN (SELECT signature_id FROM page)
+    GROUP BY k.signature_id, k.test_id
+), top AS (
+    SELECT t.signature_id, array_agg(d.description ORDER BY t.rank)::text[] AS test_descriptions,
+           array_agg(t.jobs ORDER BY t.rank)::bigint[] AS test_jobs,
+           array_agg(t.last_seen ORDER BY t.rank)::timestamptz[] AS test_last_seen
+    FROM tests t
+    JOIN LATERAL (SELECT d.description FROM job_descriptions d WHERE d.id = t.test_id OFFSET 0) d ON true
+    WHERE t.rank <= @per_signature::bigint
+    GROUP BY t.signature_id
 )
-SELECT c.signature_id::text AS id, s.signature, s.example, s.tracker_url, s.note, s.updated,
-       c.jobs, c.runs, c.tests, c.last_seen, first.posted AS first_seen, c.total
-FROM counted c
-JOIN LATERAL (SELECT * FROM failure_signatures s WHERE s.id = c.signature_id OFFSET 0) s ON true
+SELECT p.signature_id::text AS id, s.signature, s.example, s.tracker_url, s.note, s.updated,
+       p.jobs, p.runs, p.tests, p.last_seen, first.posted AS first_seen, p.total,
+       top.test_descriptions, top.test_jobs, top.test_last_seen
+FROM page p
+JOIN LATERAL (SELECT * FROM failure_signatures s WHERE s.id = p.signature_id OFFSET 0) s ON true
 CROSS JOIN LATERAL (
-    SELECT t.posted FROM test_results t WHERE t.signature_id = c.signature_id ORDER BY t.posted, t.id LIMIT 1
+    SELECT t.posted FROM test_results t WHERE t.signature_id = p.signature_id ORDER BY t.posted, t.id LIMIT 1
 ) first
-ORDER BY c.jobs DESC, c.last_seen DESC, c.signature_id;
+LEFT JOIN top ON top.signature_id = p.signature_id
+ORDER BY p.jobs DESC, p.last_seen DESC, p.signature_id;
 
 -- CountWindowFailures is WindowFailures' total, for a page past the end.
 -- name: CountWindowFailures :one
-SELECT count(DISTINCT t.signature_id)
-FROM test_results t
-WHERE t.posted >= @since AND t.signature_id IS NOT NULL
-  AND (sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
-       OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                  AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
-                  AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
-                  AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type))));
+WITH hit AS MATERIALIZED (
+    SELECT t.signature_id, t.run_id
+    FROM test_results t
+    WHERE t.posted >= @since AND t.signature_id IS NOT NULL
+)
+SELECT count(DISTINCT h.signature_id) FROM hit h
+WHERE sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
+   OR h.run_id IN (
+       SELECT r.id FROM runs r
+       WHERE r.id IN (SELECT DISTINCT run_id FROM hit)
+         AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
+         AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
+         AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type)));
 
--- FailureTests lists, for each of some signatures, the @per_signature tests (descriptions) it hit
--- most since @since (ties: the later, then by test id), with the same run filter: each
--- signature's window is a range of its index. Only the tests listed are looked up in
+-- FailureTests lists the @max tests (descriptions) a signature hit most since @since (ties: the
+-- later, then by test id), off a range of its index; only those are looked up in
 -- job_descriptions, by key (OFFSET 0 keeps the lookup a nested loop).
 -- name: FailureTests :many
 WITH counted AS (
-    SELECT t.signature_id, t.test_id, count(*) AS jobs, max(t.posted)::timestamptz AS last_seen
+    SELECT t.test_id, count(*) AS jobs, max(t.posted)::timestamptz AS last_seen
     FROM test_results t
-    WHERE t.signature_id = ANY((@ids::text[])::uuid[]) AND t.posted >= @since AND t.test_id IS NOT NULL
-      AND (sqlc.narg(branch)::text IS NULL AND sqlc.narg(suite)::text IS NULL AND sqlc.narg(machine_type)::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                      AND (sqlc.narg(branch)::text IS NULL OR r.branch = sqlc.narg(branch))
-                      AND (sqlc.narg(suite)::text IS NULL OR r.suite = sqlc.narg(suite))
-                      AND (sqlc.narg(machine_type)::text IS NULL OR r.machine_type = sqlc.narg(machine_type))))
-    GROUP BY t.signature_id, t.test_id
-), ranked AS (
-    SELECT c.*, row_number() OVER (PARTITION BY c.signature_id ORDER BY c.jobs DESC, c.last_seen DESC, c.test_id) AS rank
-    FROM counted c
+    WHERE t.signature_id = (@id::text)::uuid AND t.posted >= @since AND t.test_id IS NOT NULL
+    GROUP BY t.test_id
+    ORDER BY jobs DESC, last_seen DESC, t.test_id
+    LIMIT @max::bigint
 )
-SELECT r.signature_id::text AS signature_id, d.description, r.jobs, r.last_seen
-FROM ranked r
-JOIN LATERAL (SELECT d.description FROM job_descriptions d WHERE d.id = r.test_id OFFSET 0) d ON true
-WHERE r.rank <= @per_signature::bigint
-ORDER BY r.signature_id, r.rank;
+SELECT d.description, c.jobs, c.last_seen
+FROM counted c
+JOIN LATERAL (SELECT d.description FROM job_descriptions d WHERE d.id = c.test_id OFFSET 0) d ON true
+ORDER BY c.jobs DESC, c.last_seen DESC, c.test_id;
 
 -- FailureSignature reads one signature with its counts since @since, a range of its index.
 -- name: FailureSignature :one

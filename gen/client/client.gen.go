@@ -296,7 +296,7 @@ type FailureSignature struct {
 	// Example: 2
 	Tests int `json:"tests"`
 
-	// TopTests The tests hit most in the window, at most 5, most hit first.
+	// TopTests The tests hit most in the window, at most 5, most hit first (ties, the most recently hit first).
 	TopTests []FailureTest `json:"top_tests"`
 
 	// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while
@@ -320,7 +320,7 @@ type FailureSignatureDetail struct {
 	// FirstSeen When the signature's first job ever was posted, on any branch; null when no job has it any more.
 	FirstSeen *NullableTimestamp `json:"first_seen"`
 
-	// HitTests The tests the signature hit in the window, at most 100, most hit first.
+	// HitTests The tests the signature hit in the window, at most 100, most hit first (ties, the most recently hit first).
 	HitTests []FailureTest `json:"hit_tests"`
 
 	// Id A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
@@ -361,7 +361,7 @@ type FailureSignatureDetail struct {
 	// Example: 2
 	Tests int `json:"tests"`
 
-	// TopTests The tests hit most in the window, at most 5, most hit first.
+	// TopTests The tests hit most in the window, at most 5, most hit first (ties, the most recently hit first).
 	TopTests []FailureTest `json:"top_tests"`
 
 	// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while

@@ -31,30 +31,35 @@ func (q *Queries) CountFailureJobs(ctx context.Context, arg CountFailureJobsPara
 }
 
 const countWindowFailures = `-- name: CountWindowFailures :one
-SELECT count(DISTINCT t.signature_id)
-FROM test_results t
-WHERE t.posted >= $1 AND t.signature_id IS NOT NULL
-  AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
-       OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                  AND ($2::text IS NULL OR r.branch = $2)
-                  AND ($3::text IS NULL OR r.suite = $3)
-                  AND ($4::text IS NULL OR r.machine_type = $4)))
+WITH hit AS MATERIALIZED (
+    SELECT t.signature_id, t.run_id
+    FROM test_results t
+    WHERE t.posted >= $4 AND t.signature_id IS NOT NULL
+)
+SELECT count(DISTINCT h.signature_id) FROM hit h
+WHERE $1::text IS NULL AND $2::text IS NULL AND $3::text IS NULL
+   OR h.run_id IN (
+       SELECT r.id FROM runs r
+       WHERE r.id IN (SELECT DISTINCT run_id FROM hit)
+         AND ($1::text IS NULL OR r.branch = $1)
+         AND ($2::text IS NULL OR r.suite = $2)
+         AND ($3::text IS NULL OR r.machine_type = $3))
 `
 
 type CountWindowFailuresParams struct {
-	Since       time.Time
 	Branch      *string
 	Suite       *string
 	MachineType *string
+	Since       time.Time
 }
 
 // CountWindowFailures is WindowFailures' total, for a page past the end.
 func (q *Queries) CountWindowFailures(ctx context.Context, arg CountWindowFailuresParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countWindowFailures,
-		arg.Since,
 		arg.Branch,
 		arg.Suite,
 		arg.MachineType,
+		arg.Since,
 	)
 	var count int64
 	err := row.Scan(&count)
@@ -233,55 +238,36 @@ func (q *Queries) FailureSpan(ctx context.Context, id string) ([]time.Time, erro
 
 const failureTests = `-- name: FailureTests :many
 WITH counted AS (
-    SELECT t.signature_id, t.test_id, count(*) AS jobs, max(t.posted)::timestamptz AS last_seen
+    SELECT t.test_id, count(*) AS jobs, max(t.posted)::timestamptz AS last_seen
     FROM test_results t
-    WHERE t.signature_id = ANY(($2::text[])::uuid[]) AND t.posted >= $3 AND t.test_id IS NOT NULL
-      AND ($4::text IS NULL AND $5::text IS NULL AND $6::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                      AND ($4::text IS NULL OR r.branch = $4)
-                      AND ($5::text IS NULL OR r.suite = $5)
-                      AND ($6::text IS NULL OR r.machine_type = $6)))
-    GROUP BY t.signature_id, t.test_id
-), ranked AS (
-    SELECT c.signature_id, c.test_id, c.jobs, c.last_seen, row_number() OVER (PARTITION BY c.signature_id ORDER BY c.jobs DESC, c.last_seen DESC, c.test_id) AS rank
-    FROM counted c
+    WHERE t.signature_id = ($1::text)::uuid AND t.posted >= $2 AND t.test_id IS NOT NULL
+    GROUP BY t.test_id
+    ORDER BY jobs DESC, last_seen DESC, t.test_id
+    LIMIT $3::bigint
 )
-SELECT r.signature_id::text AS signature_id, d.description, r.jobs, r.last_seen
-FROM ranked r
-JOIN LATERAL (SELECT d.description FROM job_descriptions d WHERE d.id = r.test_id OFFSET 0) d ON true
-WHERE r.rank <= $1::bigint
-ORDER BY r.signature_id, r.rank
+SELECT d.description, c.jobs, c.last_seen
+FROM counted c
+JOIN LATERAL (SELECT d.description FROM job_descriptions d WHERE d.id = c.test_id OFFSET 0) d ON true
+ORDER BY c.jobs DESC, c.last_seen DESC, c.test_id
 `
 
 type FailureTestsParams struct {
-	PerSignature int64
-	Ids          []string
-	Since        time.Time
-	Branch       *string
-	Suite        *string
-	MachineType  *string
+	ID    string
+	Since time.Time
+	Max   int64
 }
 
 type FailureTestsRow struct {
-	SignatureID string
 	Description string
 	Jobs        int64
 	LastSeen    time.Time
 }
 
-// FailureTests lists, for each of some signatures, the @per_signature tests (descriptions) it hit
-// most since @since (ties: the later, then by test id), with the same run filter: each
-// signature's window is a range of its index. Only the tests listed are looked up in
+// FailureTests lists the @max tests (descriptions) a signature hit most since @since (ties: the
+// later, then by test id), off a range of its index; only those are looked up in
 // job_descriptions, by key (OFFSET 0 keeps the lookup a nested loop).
 func (q *Queries) FailureTests(ctx context.Context, arg FailureTestsParams) ([]FailureTestsRow, error) {
-	rows, err := q.db.Query(ctx, failureTests,
-		arg.PerSignature,
-		arg.Ids,
-		arg.Since,
-		arg.Branch,
-		arg.Suite,
-		arg.MachineType,
-	)
+	rows, err := q.db.Query(ctx, failureTests, arg.ID, arg.Since, arg.Max)
 	if err != nil {
 		return nil, err
 	}
@@ -289,12 +275,7 @@ func (q *Queries) FailureTests(ctx context.Context, arg FailureTestsParams) ([]F
 	items := []FailureTestsRow{}
 	for rows.Next() {
 		var i FailureTestsRow
-		if err := rows.Scan(
-			&i.SignatureID,
-			&i.Description,
-			&i.Jobs,
-			&i.LastSeen,
-		); err != nil {
+		if err := rows.Scan(&i.Description, &i.Jobs, &i.LastSeen); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -340,66 +321,93 @@ func (q *Queries) LinkFailure(ctx context.Context, arg LinkFailureParams) (int64
 
 const windowFailures = `-- name: WindowFailures :many
 
-WITH hit AS (
+WITH hit AS MATERIALIZED (
     SELECT t.signature_id, t.run_id, t.test_id, t.posted
     FROM test_results t
     WHERE t.posted >= $1 AND t.signature_id IS NOT NULL
-      AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
-           OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id
-                      AND ($2::text IS NULL OR r.branch = $2)
-                      AND ($3::text IS NULL OR r.suite = $3)
-                      AND ($4::text IS NULL OR r.machine_type = $4)))
-), counted AS (
+), kept AS MATERIALIZED (
+    SELECT h.signature_id, h.run_id, h.test_id, h.posted FROM hit h
+    WHERE $2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
+       OR h.run_id IN (
+           SELECT r.id FROM runs r
+           WHERE r.id IN (SELECT DISTINCT run_id FROM hit)
+             AND ($2::text IS NULL OR r.branch = $2)
+             AND ($3::text IS NULL OR r.suite = $3)
+             AND ($4::text IS NULL OR r.machine_type = $4))
+), page AS (
     SELECT signature_id, count(*) AS jobs, count(DISTINCT run_id) AS runs, count(DISTINCT test_id) AS tests,
            max(posted)::timestamptz AS last_seen, count(*) OVER () AS total
-    FROM hit
+    FROM kept
     GROUP BY signature_id
     ORDER BY jobs DESC, last_seen DESC, signature_id
     LIMIT $6::bigint OFFSET $5::bigint
+), tests AS (
+    SELECT k.signature_id, k.test_id, count(*) AS jobs, max(k.posted)::timestamptz AS last_seen,
+           row_number() OVER (PARTITION BY k.signature_id ORDER BY count(*) DESC, max(k.posted) DESC, k.test_id) AS rank
+    FROM kept k
+    WHERE k.test_id IS NOT NULL AND k.signature_id IN (SELECT signature_id FROM page)
+    GROUP BY k.signature_id, k.test_id
+), top AS (
+    SELECT t.signature_id, array_agg(d.description ORDER BY t.rank)::text[] AS test_descriptions,
+           array_agg(t.jobs ORDER BY t.rank)::bigint[] AS test_jobs,
+           array_agg(t.last_seen ORDER BY t.rank)::timestamptz[] AS test_last_seen
+    FROM tests t
+    JOIN LATERAL (SELECT d.description FROM job_descriptions d WHERE d.id = t.test_id OFFSET 0) d ON true
+    WHERE t.rank <= $7::bigint
+    GROUP BY t.signature_id
 )
-SELECT c.signature_id::text AS id, s.signature, s.example, s.tracker_url, s.note, s.updated,
-       c.jobs, c.runs, c.tests, c.last_seen, first.posted AS first_seen, c.total
-FROM counted c
-JOIN LATERAL (SELECT id, signature, example, tracker_url, note, updated FROM failure_signatures s WHERE s.id = c.signature_id OFFSET 0) s ON true
+SELECT p.signature_id::text AS id, s.signature, s.example, s.tracker_url, s.note, s.updated,
+       p.jobs, p.runs, p.tests, p.last_seen, first.posted AS first_seen, p.total,
+       top.test_descriptions, top.test_jobs, top.test_last_seen
+FROM page p
+JOIN LATERAL (SELECT id, signature, example, tracker_url, note, updated FROM failure_signatures s WHERE s.id = p.signature_id OFFSET 0) s ON true
 CROSS JOIN LATERAL (
-    SELECT t.posted FROM test_results t WHERE t.signature_id = c.signature_id ORDER BY t.posted, t.id LIMIT 1
+    SELECT t.posted FROM test_results t WHERE t.signature_id = p.signature_id ORDER BY t.posted, t.id LIMIT 1
 ) first
-ORDER BY c.jobs DESC, c.last_seen DESC, c.signature_id
+LEFT JOIN top ON top.signature_id = p.signature_id
+ORDER BY p.jobs DESC, p.last_seen DESC, p.signature_id
 `
 
 type WindowFailuresParams struct {
-	Since       time.Time
-	Branch      *string
-	Suite       *string
-	MachineType *string
-	Skip        int64
-	Max         int64
+	Since        time.Time
+	Branch       *string
+	Suite        *string
+	MachineType  *string
+	Skip         int64
+	Max          int64
+	PerSignature int64
 }
 
 type WindowFailuresRow struct {
-	ID         string
-	Signature  string
-	Example    string
-	TrackerUrl *string
-	Note       *string
-	Updated    *time.Time
-	Jobs       int64
-	Runs       int64
-	Tests      int64
-	LastSeen   time.Time
-	FirstSeen  time.Time
-	Total      int64
+	ID               string
+	Signature        string
+	Example          string
+	TrackerUrl       *string
+	Note             *string
+	Updated          *time.Time
+	Jobs             int64
+	Runs             int64
+	Tests            int64
+	LastSeen         time.Time
+	FirstSeen        time.Time
+	Total            int64
+	TestDescriptions []string
+	TestJobs         []int64
+	TestLastSeen     []time.Time
 }
 
 // Failure signatures (migration 00011): the failed and dead jobs of a window are read off
 // test_results_posted_idx, one signature's jobs off test_results_signature_idx; jobs and runs are
-// read by primary key, for a page only. A run filter (branch, suite, machine type) is the run's
-// values, as /runs/ filters; with none, runs are not read at all. Signature ids are passed and
+// read by primary key, for a page or a window's runs only. A run filter (branch, suite, machine
+// type) is the run's values, as /runs/ filters; with none, runs are not read at all. Signature ids are passed and
 // returned as text, so that no database type leaks past package store.
 // WindowFailures pages the signatures of the failed and dead jobs posted since @since, most jobs
-// first, then most recently seen, then by id; total is how many signatures the window holds
-// (counted before the page is cut, so a page past the end has no row to carry it: see
-// CountWindowFailures). first_seen is all-time, the last entry of the signature's index.
+// first, then most recently seen, then by id, in one pass over the window's failures (hit): a run
+// filter looks up each run of the window once, by key (kept); each signature of the page comes
+// with its @per_signature tests hit most (ties: the later, then by test id), looked up in
+// job_descriptions by key. total is how many signatures the window holds, counted before the
+// page is cut (a page past the end has no row to carry it: see CountWindowFailures).
+// first_seen is all-time, the last entry of the signature's index.
 func (q *Queries) WindowFailures(ctx context.Context, arg WindowFailuresParams) ([]WindowFailuresRow, error) {
 	rows, err := q.db.Query(ctx, windowFailures,
 		arg.Since,
@@ -408,6 +416,7 @@ func (q *Queries) WindowFailures(ctx context.Context, arg WindowFailuresParams) 
 		arg.MachineType,
 		arg.Skip,
 		arg.Max,
+		arg.PerSignature,
 	)
 	if err != nil {
 		return nil, err
@@ -429,6 +438,9 @@ func (q *Queries) WindowFailures(ctx context.Context, arg WindowFailuresParams) 
 			&i.LastSeen,
 			&i.FirstSeen,
 			&i.Total,
+			&i.TestDescriptions,
+			&i.TestJobs,
+			&i.TestLastSeen,
 		); err != nil {
 			return nil, err
 		}

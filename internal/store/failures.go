@@ -13,7 +13,7 @@ import (
 // signatures the window holds.
 func (q *Q) WindowFailures(ctx context.Context, since time.Time, f paddles.FailureFilter, limit, offset int64, perSignature int64) ([]paddles.Failure, int64, error) {
 	rows, err := q.q().WindowFailures(ctx, db.WindowFailuresParams{Since: since, Branch: f.Branch, Suite: f.Suite,
-		MachineType: f.MachineType, Max: limit, Skip: offset})
+		MachineType: f.MachineType, Max: limit, Skip: offset, PerSignature: perSignature})
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
@@ -23,32 +23,16 @@ func (q *Q) WindowFailures(ctx context.Context, since time.Time, f paddles.Failu
 		return []paddles.Failure{}, total, interpret(err)
 	}
 	failures := make([]paddles.Failure, len(rows))
-	ids := make([]string, len(rows))
 	for i, r := range rows {
 		failures[i] = paddles.Failure{ID: r.ID, Signature: r.Signature, Example: r.Example, TrackerURL: r.TrackerUrl,
 			Note: r.Note, Updated: r.Updated, Jobs: r.Jobs, Runs: r.Runs, Tests: r.Tests,
 			LastSeen: &r.LastSeen, FirstSeen: &r.FirstSeen}
-		ids[i] = r.ID
+		for k := range r.TestDescriptions {
+			failures[i].HitTests = append(failures[i].HitTests,
+				paddles.FailureTest{Description: r.TestDescriptions[k], Jobs: r.TestJobs[k], LastSeen: r.TestLastSeen[k]})
+		}
 	}
-	tests, err := q.failureTests(ctx, ids, since, f, perSignature)
-	for i := range failures {
-		failures[i].HitTests = tests[failures[i].ID]
-	}
-	return failures, rows[0].Total, err
-}
-
-// failureTests returns the perSignature tests each of ids hit most since since, by id.
-func (q *Q) failureTests(ctx context.Context, ids []string, since time.Time, f paddles.FailureFilter, perSignature int64) (map[string][]paddles.FailureTest, error) {
-	rows, err := q.q().FailureTests(ctx, db.FailureTestsParams{Ids: ids, Since: since, Branch: f.Branch, Suite: f.Suite,
-		MachineType: f.MachineType, PerSignature: perSignature})
-	if err != nil {
-		return nil, interpret(err)
-	}
-	tests := make(map[string][]paddles.FailureTest, len(ids))
-	for _, r := range rows {
-		tests[r.SignatureID] = append(tests[r.SignatureID], paddles.FailureTest{Description: r.Description, Jobs: r.Jobs, LastSeen: r.LastSeen})
-	}
-	return tests, nil
+	return failures, rows[0].Total, nil
 }
 
 // Failure returns one signature with its counts and tests since since, and its first and last
@@ -72,9 +56,11 @@ func (q *Q) Failure(ctx context.Context, id string, since time.Time, tests int64
 			fl.LastSeen = &span[i]
 		}
 	}
-	byID, err := q.failureTests(ctx, []string{id}, since, paddles.FailureFilter{}, tests)
-	fl.HitTests = byID[id]
-	return fl, err
+	hit, err := q.q().FailureTests(ctx, db.FailureTestsParams{ID: id, Since: since, Max: tests})
+	for _, r := range hit {
+		fl.HitTests = append(fl.HitTests, paddles.FailureTest{Description: r.Description, Jobs: r.Jobs, LastSeen: r.LastSeen})
+	}
+	return fl, interpret(err)
 }
 
 // LinkFailure sets a signature's tracker link and note as l says; ErrNotFound if there is no such
