@@ -122,13 +122,13 @@ WHERE id = (@id::text)::uuid;
 -- FailureJobIDs pages a signature's jobs, newest first, off its index.
 -- name: FailureJobIDs :many
 SELECT t.id FROM test_results t WHERE t.signature_id = (@id::text)::uuid
-ORDER BY t.posted DESC, t.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+ORDER BY t.posted DESC, t.id DESC LIMIT @max::bigint OFFSET @skip::bigint;
 
 -- CountFailureJobs counts a signature's jobs, up to @up_to (store.SearchCountBeyond past the
 -- page, as the job search): an all-time count of a common failure reads its whole index range.
 -- name: CountFailureJobs :one
 SELECT count(*) FROM (
-    SELECT 1 FROM test_results t WHERE t.signature_id = (@id::text)::uuid LIMIT sqlc.narg(up_to)::bigint
+    SELECT 1 FROM test_results t WHERE t.signature_id = (@id::text)::uuid LIMIT @up_to::bigint
 ) found;
 
 -- FailureJobs reads the jobs of a page by primary key, with their runs' values.

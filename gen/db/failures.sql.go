@@ -18,7 +18,7 @@ SELECT count(*) FROM (
 
 type CountFailureJobsParams struct {
 	ID   string
-	UpTo *int64
+	UpTo int64
 }
 
 // CountFailureJobs counts a signature's jobs, up to @up_to (store.SearchCountBeyond past the
@@ -74,7 +74,7 @@ ORDER BY t.posted DESC, t.id DESC LIMIT $3::bigint OFFSET $2::bigint
 type FailureJobIDsParams struct {
 	ID   string
 	Skip int64
-	Max  *int64
+	Max  int64
 }
 
 // FailureJobIDs pages a signature's jobs, newest first, off its index.

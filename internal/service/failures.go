@@ -18,7 +18,7 @@ type FailurePage struct {
 // ListFailures returns a page of the signatures of the failed and dead jobs posted in the last
 // days (nil: the default window) that f selects, most jobs first.
 func (s *Service) ListFailures(ctx context.Context, f paddles.FailureFilter, days *int, page Page) (FailurePage, error) {
-	since, err := s.failureWindow(days)
+	n, err := paddles.FailureDays(days)
 	if err != nil {
 		return FailurePage{}, err
 	}
@@ -28,7 +28,7 @@ func (s *Service) ListFailures(ctx context.Context, f paddles.FailureFilter, day
 	}
 	var result FailurePage
 	err = s.st.Browse(ctx, func(q *store.Q) (err error) {
-		result.Failures, result.Total, err = q.WindowFailures(ctx, since, f, limit, offset, paddles.FailureTopTests)
+		result.Failures, result.Total, err = q.WindowFailures(ctx, s.daysAgo(n), f, limit, offset, paddles.FailureTopTests)
 		return err
 	})
 	return result, err
@@ -89,16 +89,10 @@ func (s *Service) FailureJobs(ctx context.Context, id string, page Page) (Failur
 	}
 	var result FailureJobPage
 	err = s.st.Browse(ctx, func(q *store.Q) (err error) {
-		result.Jobs, result.Total, result.TotalExact, err = q.FailureJobs(ctx, id, &limit, offset)
+		result.Jobs, result.Total, result.TotalExact, err = q.FailureJobs(ctx, id, limit, offset)
 		return err
 	})
 	return result, failureNotFound(id, err)
-}
-
-// failureWindow checks a since_days parameter and returns the start of its window.
-func (s *Service) failureWindow(days *int) (time.Time, error) {
-	n, err := paddles.FailureDays(days)
-	return s.daysAgo(n), err
 }
 
 func (s *Service) daysAgo(n int) time.Time { return s.now().Add(-time.Duration(n) * 24 * time.Hour) }

@@ -77,7 +77,10 @@ func TestFailuresUseIndexes(t *testing.T) {
 			_, err := svc.ListFailures(ctx, paddles.FailureFilter{Branch: &branch, Suite: &suite}, nil, service.Page{})
 			return err
 		}(),
-		func() error { _, err := svc.ListFailures(ctx, paddles.FailureFilter{}, nil, service.Page{Page: &far}); return err }(),
+		func() error {
+			_, err := svc.ListFailures(ctx, paddles.FailureFilter{}, nil, service.Page{Page: &far})
+			return err
+		}(),
 		func() error { _, _, err := svc.GetFailure(ctx, id, nil); return err }(),
 		func() error { _, err := svc.FailureJobs(ctx, id, service.Page{Count: &count, Page: &far}); return err }(),
 	} {

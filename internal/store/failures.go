@@ -73,7 +73,7 @@ func (q *Q) LinkFailure(ctx context.Context, id string, l paddles.FailureLink, n
 // FailureJobs returns a page of a signature's jobs, newest first, and how many it has: exactly
 // when exact, else at least that many (SearchCountBeyond past the page); ErrNotFound if there is
 // no such signature.
-func (q *Q) FailureJobs(ctx context.Context, id string, limit *int64, offset int64) (jobs []paddles.FailureJob, total int64, exact bool, err error) {
+func (q *Q) FailureJobs(ctx context.Context, id string, limit, offset int64) (jobs []paddles.FailureJob, total int64, exact bool, err error) {
 	ok, err := q.q().FailureSignatureExists(ctx, id)
 	if err == nil && !ok {
 		err = ErrNotFound
@@ -85,11 +85,7 @@ func (q *Q) FailureJobs(ctx context.Context, id string, limit *int64, offset int
 	if err != nil {
 		return nil, 0, false, interpret(err)
 	}
-	var upTo *int64
-	if limit != nil {
-		n := offset + *limit + SearchCountBeyond
-		upTo = &n
-	}
+	upTo := offset + limit + SearchCountBeyond
 	if total, err = q.q().CountFailureJobs(ctx, db.CountFailureJobsParams{ID: id, UpTo: upTo}); err != nil {
 		return nil, 0, false, interpret(err)
 	}
@@ -110,5 +106,5 @@ func (q *Q) FailureJobs(ctx context.Context, id string, limit *int64, offset int
 				Posted: r.Posted, FailureReason: *r.FailureReason})
 		}
 	}
-	return jobs, total, upTo == nil || total < *upTo, nil
+	return jobs, total, total < upTo, nil
 }

@@ -75,12 +75,11 @@ func (f *floor) failureJobs(ctx context.Context, id string, limit int64) error {
 		if _, err := q.FailureSignatureExists(ctx, id); err != nil {
 			return err
 		}
-		ids, err := q.FailureJobIDs(ctx, db.FailureJobIDsParams{ID: id, Max: &limit})
+		ids, err := q.FailureJobIDs(ctx, db.FailureJobIDsParams{ID: id, Max: limit})
 		if err != nil {
 			return err
 		}
-		upTo := limit + store.SearchCountBeyond
-		if _, err := q.CountFailureJobs(ctx, db.CountFailureJobsParams{ID: id, UpTo: &upTo}); err != nil {
+		if _, err := q.CountFailureJobs(ctx, db.CountFailureJobsParams{ID: id, UpTo: limit + store.SearchCountBeyond}); err != nil {
 			return err
 		}
 		_, err = q.FailureJobs(ctx, ids)
