@@ -16,6 +16,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for FailureJobStatus.
+const (
+	FailureJobStatusDead FailureJobStatus = "dead"
+	FailureJobStatusFail FailureJobStatus = "fail"
+)
+
+// Valid indicates whether the value is a known member of the FailureJobStatus enum.
+func (e FailureJobStatus) Valid() bool {
+	switch e {
+	case FailureJobStatusDead:
+		return true
+	case FailureJobStatusFail:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -172,6 +190,201 @@ type Day = string
 type ErrorMessage struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
+}
+
+// FailureJob A job with a failure signature, with its run's branch, suite and machine type.
+type FailureJob struct {
+	// Branch Example: main
+	Branch      *string `json:"branch"`
+	Description *string `json:"description"`
+
+	// FailureReason Example: Command failed on smithi031 with status 1: 'sudo ceph osd pool create base 4'
+	FailureReason string `json:"failure_reason"`
+
+	// Href The job's URL on this server (`getJob`).
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7510032/
+	Href string `json:"href"`
+
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run The run's name.
+	//
+	// Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
+	Sha1 *string `json:"sha1"`
+
+	// Status Example: fail
+	Status FailureJobStatus `json:"status"`
+
+	// Suite Example: rados
+	Suite *string `json:"suite"`
+}
+
+// FailureJobStatus Example: fail
+type FailureJobStatus string
+
+// FailureLinkInput A signature's tracker link and note; a key left out keeps its value.
+type FailureLinkInput = json.RawMessage
+
+// FailureSignature A failure signature: a `failure_reason` less what differs between occurrences of one failure
+// (numbers, hex ids and sha1s, host names, IP addresses, archive paths, times), shared by
+// every failed or dead job that failed that way, with counts over a window.
+type FailureSignature struct {
+	// Example The `failure_reason` of the first job seen with this signature.
+	//
+	// Example: Command failed on smithi031 with status 1: 'sudo ceph osd pool create base 4'
+	Example string `json:"example"`
+
+	// FirstSeen When the signature's first job ever was posted, on any branch; null when no job has it any more.
+	FirstSeen *NullableTimestamp `json:"first_seen"`
+
+	// Id A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
+	// the same id, on every server and in every answer that shows one.
+	//
+	//
+	// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
+	Id FailureSignatureId `json:"id"`
+
+	// Jobs Jobs with the signature in the window.
+	//
+	// Example: 3
+	Jobs int `json:"jobs"`
+
+	// LastSeen When its last job was posted (in the window, for listings); null when no job has it any more.
+	LastSeen *NullableTimestamp `json:"last_seen"`
+
+	// Note A user's note on the failure; null when unset.
+	//
+	// Example: known msgr bug
+	Note *string `json:"note"`
+
+	// Runs Runs with such a job in the window.
+	//
+	// Example: 2
+	Runs int `json:"runs"`
+
+	// Signature Example: Command failed on <host> with status 1: 'sudo ceph osd pool create base <n>'
+	Signature string `json:"signature"`
+
+	// Tests Distinct tests (descriptions) hit in the window.
+	//
+	// Example: 2
+	Tests int `json:"tests"`
+
+	// TopTests The tests hit most in the window, at most 5, most hit first (ties, the most recently hit first).
+	TopTests []FailureTest `json:"top_tests"`
+
+	// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while
+	// none is. A failure is known when its signature has one: every answer that shows a job's
+	// signature carries its `signature_id` and this `tracker_url` next to it, read when the answer
+	// is made, so one link marks every past and future job of the signature, wherever it shows
+	// (failure signatures, a test's history, a run's regressions).
+	//
+	//
+	// Example: https://tracker.ceph.com/issues/12345
+	TrackerUrl *TrackerUrl `json:"tracker_url"`
+}
+
+// FailureSignatureDetail A failure signature with its counts over the window, its link's time and the tests it hit.
+type FailureSignatureDetail struct {
+	// Example The `failure_reason` of the first job seen with this signature.
+	//
+	// Example: Command failed on smithi031 with status 1: 'sudo ceph osd pool create base 4'
+	Example string `json:"example"`
+
+	// FirstSeen When the signature's first job ever was posted, on any branch; null when no job has it any more.
+	FirstSeen *NullableTimestamp `json:"first_seen"`
+
+	// HitTests The tests the signature hit in the window, at most 100, most hit first (ties, the most recently hit first).
+	HitTests []FailureTest `json:"hit_tests"`
+
+	// Id A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
+	// the same id, on every server and in every answer that shows one.
+	//
+	//
+	// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
+	Id FailureSignatureId `json:"id"`
+
+	// Jobs Jobs with the signature in the window.
+	//
+	// Example: 3
+	Jobs int `json:"jobs"`
+
+	// LastSeen When its last job was posted (in the window, for listings); null when no job has it any more.
+	LastSeen *NullableTimestamp `json:"last_seen"`
+
+	// Note A user's note on the failure; null when unset.
+	//
+	// Example: known msgr bug
+	Note *string `json:"note"`
+
+	// Runs Runs with such a job in the window.
+	//
+	// Example: 2
+	Runs int `json:"runs"`
+
+	// Signature Example: Command failed on <host> with status 1: 'sudo ceph osd pool create base <n>'
+	Signature string `json:"signature"`
+
+	// SinceDays The window of the counts, in days.
+	//
+	// Example: 14
+	SinceDays int `json:"since_days"`
+
+	// Tests Distinct tests (descriptions) hit in the window.
+	//
+	// Example: 2
+	Tests int `json:"tests"`
+
+	// TopTests The tests hit most in the window, at most 5, most hit first (ties, the most recently hit first).
+	TopTests []FailureTest `json:"top_tests"`
+
+	// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while
+	// none is. A failure is known when its signature has one: every answer that shows a job's
+	// signature carries its `signature_id` and this `tracker_url` next to it, read when the answer
+	// is made, so one link marks every past and future job of the signature, wherever it shows
+	// (failure signatures, a test's history, a run's regressions).
+	//
+	//
+	// Example: https://tracker.ceph.com/issues/12345
+	TrackerUrl *TrackerUrl `json:"tracker_url"`
+
+	// Updated When `tracker_url` or `note` last changed; null if never.
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// FailureSignatureId A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
+// the same id, on every server and in every answer that shows one.
+//
+// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
+type FailureSignatureId = string
+
+// FailureTest A test (job description) a signature hit in the window.
+type FailureTest struct {
+	// Description Example: rados/thrash/{clusters/{fixed-2} msgr-failures/fastclose thrashers/careful workloads/snaps-few-objects}
+	Description string `json:"description"`
+
+	// Jobs Its jobs with the signature in the window.
+	//
+	// Example: 2
+	Jobs int `json:"jobs"`
+
+	// LastSeen Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	LastSeen Timestamp `json:"last_seen"`
 }
 
 // FlakyTest A test that passed and failed on the same sha1 in the window (`GET /tests/flaky/`).
@@ -1033,6 +1246,15 @@ type TestSummary struct {
 // Example: 2026-01-15 10:20:30.153258
 type Timestamp = string
 
+// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while
+// none is. A failure is known when its signature has one: every answer that shows a job's
+// signature carries its `signature_id` and this `tracker_url` next to it, read when the answer
+// is made, so one link marks every past and future job of the signature, wherever it shows
+// (failure signatures, a test's history, a run's regressions).
+//
+// Example: https://tracker.ceph.com/issues/12345
+type TrackerUrl = string
+
 // UnlockManyInput defines model for UnlockManyInput.
 type UnlockManyInput = json.RawMessage
 
@@ -1167,6 +1389,42 @@ type Unavailable = ErrorMessage
 //
 // Example: ["main","squid","tentacle"]
 type Values = ValueList
+
+// ListFailuresParams defines parameters for ListFailures.
+type ListFailuresParams struct {
+	// Branch Only jobs of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// Suite Only jobs of runs of this suite.
+	Suite *string `form:"suite,omitempty" json:"suite,omitempty"`
+
+	// MachineType Only jobs of runs of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// SinceDays The window, in days before now.
+	SinceDays *int `form:"since_days,omitempty" json:"since_days,omitempty"`
+
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// GetFailureParams defines parameters for GetFailure.
+type GetFailureParams struct {
+	// SinceDays The window, in days before now.
+	SinceDays *int `form:"since_days,omitempty" json:"since_days,omitempty"`
+}
+
+// ListFailureJobsParams defines parameters for ListFailureJobs.
+type ListFailureJobsParams struct {
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
 
 // SearchJobsParams defines parameters for SearchJobs.
 type SearchJobsParams struct {
@@ -1367,6 +1625,9 @@ type GetTestHistoryParams struct {
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
+
+// LinkFailureJSONRequestBody defines body for LinkFailure for application/json ContentType.
+type LinkFailureJSONRequestBody = FailureLinkInput
 
 // CreateNodeJSONRequestBody defines body for CreateNode for application/json ContentType.
 type CreateNodeJSONRequestBody = NodeInput
@@ -1744,6 +2005,18 @@ type ServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx echo.Context) error
+	// ListFailures Failure signatures of recent jobs
+	// (GET /failures/)
+	ListFailures(ctx echo.Context, params ListFailuresParams) error
+	// GetFailure One failure signature
+	// (GET /failures/{id}/)
+	GetFailure(ctx echo.Context, id FailureSignatureId, params GetFailureParams) error
+	// LinkFailure Link a failure signature to a tracker issue
+	// (PUT /failures/{id}/)
+	LinkFailure(ctx echo.Context, id FailureSignatureId) error
+	// ListFailureJobs The jobs of a failure signature
+	// (GET /failures/{id}/jobs/)
+	ListFailureJobs(ctx echo.Context, id FailureSignatureId, params ListFailureJobsParams) error
 	// GetHealthz Liveness probe
 	// (GET /healthz/)
 	GetHealthz(ctx echo.Context) error
@@ -1910,6 +2183,132 @@ func (w *ServerInterfaceWrapper) GetRoot(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetRoot(ctx)
+	return err
+}
+
+// ListFailures converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFailures(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFailuresParams
+	// ------------- Optional query parameter "branch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "branch", ctx.QueryParams(), &params.Branch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// ------------- Optional query parameter "suite" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "suite", ctx.QueryParams(), &params.Suite, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter suite: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since_days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since_days", ctx.QueryParams(), &params.SinceDays, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since_days: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFailures(ctx, params)
+	return err
+}
+
+// GetFailure converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFailure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id FailureSignatureId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetFailureParams
+	// ------------- Optional query parameter "since_days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since_days", ctx.QueryParams(), &params.SinceDays, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since_days: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFailure(ctx, id, params)
+	return err
+}
+
+// LinkFailure converts echo context to params.
+func (w *ServerInterfaceWrapper) LinkFailure(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id FailureSignatureId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LinkFailure(ctx, id)
+	return err
+}
+
+// ListFailureJobs converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFailureJobs(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id FailureSignatureId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFailureJobsParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFailureJobs(ctx, id, params)
 	return err
 }
 
@@ -3041,6 +3440,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
+	router.GET(options.BaseURL+"/failures/", wrapper.ListFailures, options.OperationMiddlewares["listFailures"]...)
+	router.GET(options.BaseURL+"/failures/:id/", wrapper.GetFailure, options.OperationMiddlewares["getFailure"]...)
+	router.PUT(options.BaseURL+"/failures/:id/", wrapper.LinkFailure, options.OperationMiddlewares["linkFailure"]...)
+	router.GET(options.BaseURL+"/failures/:id/jobs/", wrapper.ListFailureJobs, options.OperationMiddlewares["listFailureJobs"]...)
 	router.GET(options.BaseURL+"/healthz/", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
 	router.GET(options.BaseURL+"/jobs/", wrapper.SearchJobs, options.OperationMiddlewares["searchJobs"]...)
 	router.GET(options.BaseURL+"/nodes/", wrapper.ListNodes, options.OperationMiddlewares["listNodes"]...)
@@ -3174,6 +3577,262 @@ func (response GetRoot302Response) VisitGetRootResponse(w http.ResponseWriter) e
 	}
 	w.WriteHeader(302)
 	return nil
+}
+
+type ListFailuresRequestObject struct {
+	Params ListFailuresParams
+}
+
+type ListFailuresResponseObject interface {
+	VisitListFailuresResponse(w http.ResponseWriter) error
+}
+
+type ListFailures200ResponseHeaders struct {
+	XTotalCount *int
+}
+
+type ListFailures200JSONResponse struct {
+	Body    []FailureSignature
+	Headers ListFailures200ResponseHeaders
+}
+
+func (response ListFailures200JSONResponse) VisitListFailuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFailures400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListFailures400JSONResponse) VisitListFailuresResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFailureRequestObject struct {
+	Id     FailureSignatureId `json:"id"`
+	Params GetFailureParams
+}
+
+type GetFailureResponseObject interface {
+	VisitGetFailureResponse(w http.ResponseWriter) error
+}
+
+type GetFailure200JSONResponse FailureSignatureDetail
+
+func (response GetFailure200JSONResponse) VisitGetFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFailure400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetFailure400JSONResponse) VisitGetFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFailure404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetFailure404JSONResponse) VisitGetFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkFailureRequestObject struct {
+	Id   FailureSignatureId `json:"id"`
+	Body *LinkFailureJSONRequestBody
+}
+
+type LinkFailureResponseObject interface {
+	VisitLinkFailureResponse(w http.ResponseWriter) error
+}
+
+type LinkFailure200JSONResponse FailureSignatureDetail
+
+func (response LinkFailure200JSONResponse) VisitLinkFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkFailure400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response LinkFailure400JSONResponse) VisitLinkFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkFailure401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response LinkFailure401JSONResponse) VisitLinkFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkFailure403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response LinkFailure403JSONResponse) VisitLinkFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkFailure404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response LinkFailure404JSONResponse) VisitLinkFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LinkFailure413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response LinkFailure413JSONResponse) VisitLinkFailureResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFailureJobsRequestObject struct {
+	Id     FailureSignatureId `json:"id"`
+	Params ListFailureJobsParams
+}
+
+type ListFailureJobsResponseObject interface {
+	VisitListFailureJobsResponse(w http.ResponseWriter) error
+}
+
+type ListFailureJobs200ResponseHeaders struct {
+	XTotalCount      *int
+	XTotalCountExact bool
+}
+
+type ListFailureJobs200JSONResponse struct {
+	Body    []FailureJob
+	Headers ListFailureJobs200ResponseHeaders
+}
+
+func (response ListFailureJobs200JSONResponse) VisitListFailureJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.Header().Set("X-Total-Count-Exact", fmt.Sprint(response.Headers.XTotalCountExact))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFailureJobs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListFailureJobs400JSONResponse) VisitListFailureJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFailureJobs404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListFailureJobs404JSONResponse) VisitListFailureJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type GetHealthzRequestObject struct {
@@ -6442,6 +7101,18 @@ type StrictServerInterface interface {
 	// GetRoot Service root
 	// (GET /)
 	GetRoot(ctx context.Context, request GetRootRequestObject) (GetRootResponseObject, error)
+	// ListFailures Failure signatures of recent jobs
+	// (GET /failures/)
+	ListFailures(ctx context.Context, request ListFailuresRequestObject) (ListFailuresResponseObject, error)
+	// GetFailure One failure signature
+	// (GET /failures/{id}/)
+	GetFailure(ctx context.Context, request GetFailureRequestObject) (GetFailureResponseObject, error)
+	// LinkFailure Link a failure signature to a tracker issue
+	// (PUT /failures/{id}/)
+	LinkFailure(ctx context.Context, request LinkFailureRequestObject) (LinkFailureResponseObject, error)
+	// ListFailureJobs The jobs of a failure signature
+	// (GET /failures/{id}/jobs/)
+	ListFailureJobs(ctx context.Context, request ListFailureJobsRequestObject) (ListFailureJobsResponseObject, error)
 	// GetHealthz Liveness probe
 	// (GET /healthz/)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -6626,6 +7297,131 @@ func (sh *strictHandler) GetRoot(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetRootResponseObject); ok {
 		return validResponse.VisitGetRootResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFailures operation middleware
+func (sh *strictHandler) ListFailures(ctx echo.Context, params ListFailuresParams) error {
+	var request ListFailuresRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFailures(ctx.Request().Context(), request.(ListFailuresRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFailures")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFailuresResponseObject); ok {
+		return validResponse.VisitListFailuresResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFailure operation middleware
+func (sh *strictHandler) GetFailure(ctx echo.Context, id FailureSignatureId, params GetFailureParams) error {
+	var request GetFailureRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFailure(ctx.Request().Context(), request.(GetFailureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFailure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFailureResponseObject); ok {
+		return validResponse.VisitGetFailureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LinkFailure operation middleware
+func (sh *strictHandler) LinkFailure(ctx echo.Context, id FailureSignatureId) error {
+	var request LinkFailureRequestObject
+
+	request.Id = id
+
+	var body LinkFailureJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LinkFailure(ctx.Request().Context(), request.(LinkFailureRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LinkFailure")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LinkFailureResponseObject); ok {
+		return validResponse.VisitLinkFailureResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFailureJobs operation middleware
+func (sh *strictHandler) ListFailureJobs(ctx echo.Context, id FailureSignatureId, params ListFailureJobsParams) error {
+	var request ListFailureJobsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFailureJobs(ctx.Request().Context(), request.(ListFailureJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFailureJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFailureJobsResponseObject); ok {
+		return validResponse.VisitListFailureJobsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -19,6 +19,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for FailureJobStatus.
+const (
+	FailureJobStatusDead FailureJobStatus = "dead"
+	FailureJobStatusFail FailureJobStatus = "fail"
+)
+
+// Valid indicates whether the value is a known member of the FailureJobStatus enum.
+func (e FailureJobStatus) Valid() bool {
+	switch e {
+	case FailureJobStatusDead:
+		return true
+	case FailureJobStatusFail:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok HealthStatus = "ok"
@@ -175,6 +193,211 @@ type Day = string
 type ErrorMessage struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
+}
+
+// FailureJob A job with a failure signature, with its run's branch, suite and machine type.
+type FailureJob struct {
+	// Branch Example: main
+	Branch      *string `json:"branch"`
+	Description *string `json:"description"`
+
+	// FailureReason Example: Command failed on smithi031 with status 1: 'sudo ceph osd pool create base 4'
+	FailureReason string `json:"failure_reason"`
+
+	// Href The job's URL on this server (`getJob`).
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7510032/
+	Href string `json:"href"`
+
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run The run's name.
+	//
+	// Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
+	Sha1 *string `json:"sha1"`
+
+	// Status Example: fail
+	Status FailureJobStatus `json:"status"`
+
+	// Suite Example: rados
+	Suite *string `json:"suite"`
+}
+
+// FailureJobStatus Example: fail
+type FailureJobStatus string
+
+// FailureLinkInput A signature's tracker link and note; a key left out keeps its value.
+type FailureLinkInput struct {
+	// Note Up to 2,000 characters; null or `""` clears it.
+	//
+	// Example: fails on every thrash run since the msgr change
+	Note *string `json:"note,omitempty"`
+
+	// TrackerUrl An absolute http or https URL; null or `""` clears the link.
+	//
+	// Example: https://tracker.ceph.com/issues/12345
+	TrackerUrl *string `json:"tracker_url,omitempty"`
+}
+
+// FailureSignature A failure signature: a `failure_reason` less what differs between occurrences of one failure
+// (numbers, hex ids and sha1s, host names, IP addresses, archive paths, times), shared by
+// every failed or dead job that failed that way, with counts over a window.
+type FailureSignature struct {
+	// Example The `failure_reason` of the first job seen with this signature.
+	//
+	// Example: Command failed on smithi031 with status 1: 'sudo ceph osd pool create base 4'
+	Example string `json:"example"`
+
+	// FirstSeen When the signature's first job ever was posted, on any branch; null when no job has it any more.
+	FirstSeen *NullableTimestamp `json:"first_seen"`
+
+	// Id A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
+	// the same id, on every server and in every answer that shows one.
+	//
+	//
+	// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
+	Id FailureSignatureId `json:"id"`
+
+	// Jobs Jobs with the signature in the window.
+	//
+	// Example: 3
+	Jobs int `json:"jobs"`
+
+	// LastSeen When its last job was posted (in the window, for listings); null when no job has it any more.
+	LastSeen *NullableTimestamp `json:"last_seen"`
+
+	// Note A user's note on the failure; null when unset.
+	//
+	// Example: known msgr bug
+	Note *string `json:"note"`
+
+	// Runs Runs with such a job in the window.
+	//
+	// Example: 2
+	Runs int `json:"runs"`
+
+	// Signature Example: Command failed on <host> with status 1: 'sudo ceph osd pool create base <n>'
+	Signature string `json:"signature"`
+
+	// Tests Distinct tests (descriptions) hit in the window.
+	//
+	// Example: 2
+	Tests int `json:"tests"`
+
+	// TopTests The tests hit most in the window, at most 5, most hit first (ties, the most recently hit first).
+	TopTests []FailureTest `json:"top_tests"`
+
+	// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while
+	// none is. A failure is known when its signature has one: every answer that shows a job's
+	// signature carries its `signature_id` and this `tracker_url` next to it, read when the answer
+	// is made, so one link marks every past and future job of the signature, wherever it shows
+	// (failure signatures, a test's history, a run's regressions).
+	//
+	//
+	// Example: https://tracker.ceph.com/issues/12345
+	TrackerUrl *TrackerUrl `json:"tracker_url"`
+}
+
+// FailureSignatureDetail A failure signature with its counts over the window, its link's time and the tests it hit.
+type FailureSignatureDetail struct {
+	// Example The `failure_reason` of the first job seen with this signature.
+	//
+	// Example: Command failed on smithi031 with status 1: 'sudo ceph osd pool create base 4'
+	Example string `json:"example"`
+
+	// FirstSeen When the signature's first job ever was posted, on any branch; null when no job has it any more.
+	FirstSeen *NullableTimestamp `json:"first_seen"`
+
+	// HitTests The tests the signature hit in the window, at most 100, most hit first (ties, the most recently hit first).
+	HitTests []FailureTest `json:"hit_tests"`
+
+	// Id A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
+	// the same id, on every server and in every answer that shows one.
+	//
+	//
+	// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
+	Id FailureSignatureId `json:"id"`
+
+	// Jobs Jobs with the signature in the window.
+	//
+	// Example: 3
+	Jobs int `json:"jobs"`
+
+	// LastSeen When its last job was posted (in the window, for listings); null when no job has it any more.
+	LastSeen *NullableTimestamp `json:"last_seen"`
+
+	// Note A user's note on the failure; null when unset.
+	//
+	// Example: known msgr bug
+	Note *string `json:"note"`
+
+	// Runs Runs with such a job in the window.
+	//
+	// Example: 2
+	Runs int `json:"runs"`
+
+	// Signature Example: Command failed on <host> with status 1: 'sudo ceph osd pool create base <n>'
+	Signature string `json:"signature"`
+
+	// SinceDays The window of the counts, in days.
+	//
+	// Example: 14
+	SinceDays int `json:"since_days"`
+
+	// Tests Distinct tests (descriptions) hit in the window.
+	//
+	// Example: 2
+	Tests int `json:"tests"`
+
+	// TopTests The tests hit most in the window, at most 5, most hit first (ties, the most recently hit first).
+	TopTests []FailureTest `json:"top_tests"`
+
+	// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while
+	// none is. A failure is known when its signature has one: every answer that shows a job's
+	// signature carries its `signature_id` and this `tracker_url` next to it, read when the answer
+	// is made, so one link marks every past and future job of the signature, wherever it shows
+	// (failure signatures, a test's history, a run's regressions).
+	//
+	//
+	// Example: https://tracker.ceph.com/issues/12345
+	TrackerUrl *TrackerUrl `json:"tracker_url"`
+
+	// Updated When `tracker_url` or `note` last changed; null if never.
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// FailureSignatureId A failure signature's id: the md5 of its text, as a UUID. Jobs with the same signature have
+// the same id, on every server and in every answer that shows one.
+//
+// Example: 98ecfe7a-2c55-df73-98ad-3b696d1b98cf
+type FailureSignatureId = openapi_types.UUID
+
+// FailureTest A test (job description) a signature hit in the window.
+type FailureTest struct {
+	// Description Example: rados/thrash/{clusters/{fixed-2} msgr-failures/fastclose thrashers/careful workloads/snaps-few-objects}
+	Description string `json:"description"`
+
+	// Jobs Its jobs with the signature in the window.
+	//
+	// Example: 2
+	Jobs int `json:"jobs"`
+
+	// LastSeen Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	LastSeen Timestamp `json:"last_seen"`
 }
 
 // FlakyTest A test that passed and failed on the same sha1 in the window (`GET /tests/flaky/`).
@@ -1224,6 +1447,15 @@ type TestSummary struct {
 // Example: 2026-01-15 10:20:30.153258
 type Timestamp = string
 
+// TrackerUrl The tracker issue a user linked the failure signature to (`PUT /failures/{id}/`); null while
+// none is. A failure is known when its signature has one: every answer that shows a job's
+// signature carries its `signature_id` and this `tracker_url` next to it, read when the answer
+// is made, so one link marks every past and future job of the signature, wherever it shows
+// (failure signatures, a test's history, a run's regressions).
+//
+// Example: https://tracker.ceph.com/issues/12345
+type TrackerUrl = string
+
 // UnlockManyInput defines model for UnlockManyInput.
 type UnlockManyInput struct {
 	// LockedBy Example: scheduled_teuthology@teuthology
@@ -1364,6 +1596,42 @@ type Unavailable = ErrorMessage
 //
 // Example: ["main","squid","tentacle"]
 type Values = ValueList
+
+// ListFailuresParams defines parameters for ListFailures.
+type ListFailuresParams struct {
+	// Branch Only jobs of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// Suite Only jobs of runs of this suite.
+	Suite *string `form:"suite,omitempty" json:"suite,omitempty"`
+
+	// MachineType Only jobs of runs of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// SinceDays The window, in days before now.
+	SinceDays *int `form:"since_days,omitempty" json:"since_days,omitempty"`
+
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// GetFailureParams defines parameters for GetFailure.
+type GetFailureParams struct {
+	// SinceDays The window, in days before now.
+	SinceDays *int `form:"since_days,omitempty" json:"since_days,omitempty"`
+}
+
+// ListFailureJobsParams defines parameters for ListFailureJobs.
+type ListFailureJobsParams struct {
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
 
 // SearchJobsParams defines parameters for SearchJobs.
 type SearchJobsParams struct {
@@ -1564,6 +1832,9 @@ type GetTestHistoryParams struct {
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
+
+// LinkFailureJSONRequestBody defines body for LinkFailure for application/json ContentType.
+type LinkFailureJSONRequestBody = FailureLinkInput
 
 // CreateNodeJSONRequestBody defines body for CreateNode for application/json ContentType.
 type CreateNodeJSONRequestBody = NodeInput
@@ -2142,6 +2413,59 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET / (the `GetRoot` operationId).
 	GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFailures Failure signatures of recent jobs
+	//
+	// The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
+	// jobs first (then most recently seen, then by id), with the run filter applied to each job's
+	// run (as `/runs/` filters). `jobs`, `runs`, `tests`, `top_tests` and `last_seen` count the
+	// window's jobs that pass the filter; `first_seen` is the signature's first job ever, on any
+	// branch. `X-Total-Count` is the number of signatures in the window. The answer reads the
+	// window's jobs (a window of 90 days at the lab's rate is about 250,000 jobs, which takes
+	// longer than the default 14).
+	//
+	// Corresponds with GET /failures/ (the `ListFailures` operationId).
+	ListFailures(ctx context.Context, params *ListFailuresParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFailure One failure signature
+	//
+	// The signature, its tracker link, its counts over the last `since_days` days (every branch),
+	// its first and last jobs ever, and the tests it hit in the window (at most 100, most hit
+	// first).
+	//
+	// Corresponds with GET /failures/{id}/ (the `GetFailure` operationId).
+	GetFailure(ctx context.Context, id FailureSignatureId, params *GetFailureParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkFailureWithBody Link a failure signature to a tracker issue
+	//
+	// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+	// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+	// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+	// does with the default window.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+	LinkFailureWithBody(ctx context.Context, id FailureSignatureId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LinkFailure Link a failure signature to a tracker issue
+	//
+	// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+	// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+	// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+	// does with the default window.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+	LinkFailure(ctx context.Context, id FailureSignatureId, body LinkFailureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFailureJobs The jobs of a failure signature
+	//
+	// The signature's jobs, all time, most recently posted first, 100 per page by default.
+	//
+	// Corresponds with GET /failures/{id}/jobs/ (the `ListFailureJobs` operationId).
+	ListFailureJobs(ctx context.Context, id FailureSignatureId, params *ListFailureJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealthz Liveness probe
 	//
@@ -2765,6 +3089,109 @@ type ClientInterface interface {
 // Corresponds with GET / (the `GetRoot` operationId).
 func (c *Client) GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRootRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFailures Failure signatures of recent jobs
+//
+// The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
+// jobs first (then most recently seen, then by id), with the run filter applied to each job's
+// run (as `/runs/` filters). `jobs`, `runs`, `tests`, `top_tests` and `last_seen` count the
+// window's jobs that pass the filter; `first_seen` is the signature's first job ever, on any
+// branch. `X-Total-Count` is the number of signatures in the window. The answer reads the
+// window's jobs (a window of 90 days at the lab's rate is about 250,000 jobs, which takes
+// longer than the default 14).
+//
+// Corresponds with GET /failures/ (the `ListFailures` operationId).
+func (c *Client) ListFailures(ctx context.Context, params *ListFailuresParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFailuresRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFailure One failure signature
+//
+// The signature, its tracker link, its counts over the last `since_days` days (every branch),
+// its first and last jobs ever, and the tests it hit in the window (at most 100, most hit
+// first).
+//
+// Corresponds with GET /failures/{id}/ (the `GetFailure` operationId).
+func (c *Client) GetFailure(ctx context.Context, id FailureSignatureId, params *GetFailureParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFailureRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkFailureWithBody Link a failure signature to a tracker issue
+//
+// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+// does with the default window.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+func (c *Client) LinkFailureWithBody(ctx context.Context, id FailureSignatureId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkFailureRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LinkFailure Link a failure signature to a tracker issue
+//
+// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+// does with the default window.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+func (c *Client) LinkFailure(ctx context.Context, id FailureSignatureId, body LinkFailureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLinkFailureRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFailureJobs The jobs of a failure signature
+//
+// The signature's jobs, all time, most recently posted first, 100 per page by default.
+//
+// Corresponds with GET /failures/{id}/jobs/ (the `ListFailureJobs` operationId).
+func (c *Client) ListFailureJobs(ctx context.Context, id FailureSignatureId, params *ListFailureJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFailureJobsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4044,6 +4471,301 @@ func NewGetRootRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListFailuresRequest constructs an http.Request for the ListFailures method
+func NewListFailuresRequest(server string, params *ListFailuresParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/failures/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Branch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "branch", *params.Branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Suite != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "suite", *params.Suite, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SinceDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since_days", *params.SinceDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetFailureRequest constructs an http.Request for the GetFailure method
+func NewGetFailureRequest(server string, id FailureSignatureId, params *GetFailureParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/failures/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.SinceDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since_days", *params.SinceDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLinkFailureRequest calls the generic LinkFailure builder with application/json body
+func NewLinkFailureRequest(server string, id FailureSignatureId, body LinkFailureJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLinkFailureRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewLinkFailureRequestWithBody constructs an http.Request for the LinkFailure method, with any body, and a specified content type
+func NewLinkFailureRequestWithBody(server string, id FailureSignatureId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/failures/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListFailureJobsRequest constructs an http.Request for the ListFailureJobs method
+func NewListFailureJobsRequest(server string, id FailureSignatureId, params *ListFailureJobsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/failures/%s/jobs/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6765,6 +7487,65 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET / (the `GetRoot` operationId).
 	GetRootWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetRootResponse, error)
 
+	// ListFailuresWithResponse Failure signatures of recent jobs
+	//
+	// The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
+	// jobs first (then most recently seen, then by id), with the run filter applied to each job's
+	// run (as `/runs/` filters). `jobs`, `runs`, `tests`, `top_tests` and `last_seen` count the
+	// window's jobs that pass the filter; `first_seen` is the signature's first job ever, on any
+	// branch. `X-Total-Count` is the number of signatures in the window. The answer reads the
+	// window's jobs (a window of 90 days at the lab's rate is about 250,000 jobs, which takes
+	// longer than the default 14).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /failures/ (the `ListFailures` operationId).
+	ListFailuresWithResponse(ctx context.Context, params *ListFailuresParams, reqEditors ...RequestEditorFn) (*ListFailuresResponse, error)
+
+	// GetFailureWithResponse One failure signature
+	//
+	// The signature, its tracker link, its counts over the last `since_days` days (every branch),
+	// its first and last jobs ever, and the tests it hit in the window (at most 100, most hit
+	// first).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /failures/{id}/ (the `GetFailure` operationId).
+	GetFailureWithResponse(ctx context.Context, id FailureSignatureId, params *GetFailureParams, reqEditors ...RequestEditorFn) (*GetFailureResponse, error)
+
+	// LinkFailureWithBodyWithResponse Link a failure signature to a tracker issue
+	//
+	// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+	// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+	// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+	// does with the default window.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+	LinkFailureWithBodyWithResponse(ctx context.Context, id FailureSignatureId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkFailureResponse, error)
+
+	// LinkFailureWithResponse Link a failure signature to a tracker issue
+	//
+	// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+	// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+	// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+	// does with the default window.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+	LinkFailureWithResponse(ctx context.Context, id FailureSignatureId, body LinkFailureJSONRequestBody, reqEditors ...RequestEditorFn) (*LinkFailureResponse, error)
+
+	// ListFailureJobsWithResponse The jobs of a failure signature
+	//
+	// The signature's jobs, all time, most recently posted first, 100 per page by default.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /failures/{id}/jobs/ (the `ListFailureJobs` operationId).
+	ListFailureJobsWithResponse(ctx context.Context, id FailureSignatureId, params *ListFailureJobsParams, reqEditors ...RequestEditorFn) (*ListFailureJobsResponse, error)
+
 	// GetHealthzWithResponse Liveness probe
 	//
 	// Answers 200 as long as the process serves HTTP. It does not look at the database, so an
@@ -7496,6 +8277,262 @@ func (r GetRootResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetRootResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListFailuresResponse200Headers the declared response headers of an HTTP 200 response for ListFailures
+type ListFailuresResponse200Headers struct {
+	XTotalCount *int
+}
+
+type ListFailuresResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]FailureSignature
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListFailuresResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFailuresResponse) GetJSON200() *[]FailureSignature {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListFailuresResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFailuresResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFailuresResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFailuresResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFailuresResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFailureResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FailureSignatureDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFailureResponse) GetJSON200() *FailureSignatureDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFailureResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetFailureResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFailureResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFailureResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFailureResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFailureResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LinkFailureResponse401Headers the declared response headers of an HTTP 401 response for LinkFailure
+type LinkFailureResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type LinkFailureResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FailureSignatureDetail
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *TokenRequired
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *TokenInvalid
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LinkFailureResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LinkFailureResponse) GetJSON200() *FailureSignatureDetail {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LinkFailureResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LinkFailureResponse) GetJSON401() *TokenRequired {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LinkFailureResponse) GetJSON403() *TokenInvalid {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LinkFailureResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LinkFailureResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r LinkFailureResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LinkFailureResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LinkFailureResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LinkFailureResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListFailureJobsResponse200Headers the declared response headers of an HTTP 200 response for ListFailureJobs
+type ListFailureJobsResponse200Headers struct {
+	XTotalCount      *int
+	XTotalCountExact bool
+}
+
+type ListFailureJobsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]FailureJob
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListFailureJobsResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFailureJobsResponse) GetJSON200() *[]FailureJob {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListFailureJobsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListFailureJobsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFailureJobsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFailureJobsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFailureJobsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFailureJobsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10738,6 +11775,95 @@ func (c *ClientWithResponses) GetRootWithResponse(ctx context.Context, reqEditor
 	return ParseGetRootResponse(rsp)
 }
 
+// ListFailuresWithResponse Failure signatures of recent jobs
+//
+// The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
+// jobs first (then most recently seen, then by id), with the run filter applied to each job's
+// run (as `/runs/` filters). `jobs`, `runs`, `tests`, `top_tests` and `last_seen` count the
+// window's jobs that pass the filter; `first_seen` is the signature's first job ever, on any
+// branch. `X-Total-Count` is the number of signatures in the window. The answer reads the
+// window's jobs (a window of 90 days at the lab's rate is about 250,000 jobs, which takes
+// longer than the default 14).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /failures/ (the `ListFailures` operationId).
+func (c *ClientWithResponses) ListFailuresWithResponse(ctx context.Context, params *ListFailuresParams, reqEditors ...RequestEditorFn) (*ListFailuresResponse, error) {
+	rsp, err := c.ListFailures(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFailuresResponse(rsp)
+}
+
+// GetFailureWithResponse One failure signature
+//
+// The signature, its tracker link, its counts over the last `since_days` days (every branch),
+// its first and last jobs ever, and the tests it hit in the window (at most 100, most hit
+// first).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /failures/{id}/ (the `GetFailure` operationId).
+func (c *ClientWithResponses) GetFailureWithResponse(ctx context.Context, id FailureSignatureId, params *GetFailureParams, reqEditors ...RequestEditorFn) (*GetFailureResponse, error) {
+	rsp, err := c.GetFailure(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFailureResponse(rsp)
+}
+
+// LinkFailureWithBodyWithResponse Link a failure signature to a tracker issue
+//
+// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+// does with the default window.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+func (c *ClientWithResponses) LinkFailureWithBodyWithResponse(ctx context.Context, id FailureSignatureId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LinkFailureResponse, error) {
+	rsp, err := c.LinkFailureWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkFailureResponse(rsp)
+}
+
+// LinkFailureWithResponse Link a failure signature to a tracker issue
+//
+// Sets the keys given: `tracker_url` (an absolute http or https URL; null or `""` clears it) and
+// `note` (null or `""` clears it); a key left out keeps its value. `updated` becomes now. Every
+// answer that shows the signature then carries the link. Answers the signature as `getFailure`
+// does with the default window.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /failures/{id}/ (the `LinkFailure` operationId).
+func (c *ClientWithResponses) LinkFailureWithResponse(ctx context.Context, id FailureSignatureId, body LinkFailureJSONRequestBody, reqEditors ...RequestEditorFn) (*LinkFailureResponse, error) {
+	rsp, err := c.LinkFailure(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLinkFailureResponse(rsp)
+}
+
+// ListFailureJobsWithResponse The jobs of a failure signature
+//
+// The signature's jobs, all time, most recently posted first, 100 per page by default.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /failures/{id}/jobs/ (the `ListFailureJobs` operationId).
+func (c *ClientWithResponses) ListFailureJobsWithResponse(ctx context.Context, id FailureSignatureId, params *ListFailureJobsParams, reqEditors ...RequestEditorFn) (*ListFailureJobsResponse, error) {
+	rsp, err := c.ListFailureJobs(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFailureJobsResponse(rsp)
+}
+
 // GetHealthzWithResponse Liveness probe
 //
 // Answers 200 as long as the process serves HTTP. It does not look at the database, so an
@@ -11847,6 +12973,226 @@ func ParseGetRootResponse(rsp *http.Response) (*GetRootResponse, error) {
 			headers.Location = &value
 		}
 		response.Headers302 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFailuresResponse parses an HTTP response from a ListFailuresWithResponse call
+func ParseListFailuresResponse(rsp *http.Response) (*ListFailuresResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFailuresResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []FailureSignature
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListFailuresResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFailureResponse parses an HTTP response from a GetFailureWithResponse call
+func ParseGetFailureResponse(rsp *http.Response) (*GetFailureResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFailureResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FailureSignatureDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLinkFailureResponse parses an HTTP response from a LinkFailureWithResponse call
+func ParseLinkFailureResponse(rsp *http.Response) (*LinkFailureResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LinkFailureResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FailureSignatureDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest TokenRequired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest TokenInvalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers LinkFailureResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListFailureJobsResponse parses an HTTP response from a ListFailureJobsWithResponse call
+func ParseListFailureJobsResponse(rsp *http.Response) (*ListFailureJobsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFailureJobsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []FailureJob
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListFailureJobsResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count-Exact"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count-Exact", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCountExact = value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -412,7 +412,7 @@ type TestHistorySummaryRow struct {
 	FlakySha1s []string
 }
 
-// Test history and flaky tests (issue 15), read off test_results (00011): a test's rows off
+// Test history and flaky tests (issue 15), read off test_results (00012): a test's rows off
 // test_results_test_idx, a window's off test_results_posted_idx. A test's rows look their run up
 // by primary key, one by one (a test has hundreds of jobs, not the runs table's 120k); a window's
 // keep the runs the filters select. Conditions on a NULL argument fold away: the server plans

@@ -366,5 +366,6 @@ func (b *bench) readPhases() []*Phase {
 		}),
 		b.runRegressionsPhase(runs100),
 		b.testsHistoryPhase(), b.testsFlakyPhase(),
+		b.failuresListPhase(), b.failureJobsPhase(),
 	}
 }
