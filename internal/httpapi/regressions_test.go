@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"crypto/md5"
 	"fmt"
 	"net/url"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // A job of a seeded run: its test, how it ends ("" leaves it running) and where it ran.
@@ -140,7 +137,7 @@ func TestRunRegressions(t *testing.T) {
 
 	// A signature linked to a tracker issue says so on both sides.
 	tracker := "https://tracker.ceph.com/issues/71234"
-	linkSignature(t, c.db, this["signature_id"].(string), tracker)
+	c.put("/failures/"+this["signature_id"].(string)+"/", object{"tracker_url": tracker}).must(t, 200)
 	got = decode[object](t, c.get("/runs/"+url.PathEscape(r2)+"/regressions").must(t, 200))
 	still = got["still_failing"].([]any)[0].(object)
 	for _, side := range []string{"this", "that"} {
@@ -284,19 +281,4 @@ func side(v any) string {
 func md5UUID(s string) string {
 	h := md5.Sum([]byte(s))
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[:4], h[4:6], h[6:8], h[8:10], h[10:])
-}
-
-// linkSignature links a failure signature to a tracker issue in the database: the link is
-// PUT /failures/{id}/'s to make, a feature of its own; here it only has to be there.
-func linkSignature(t *testing.T, dbURL, id, trackerURL string) {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	tag, err := conn.Exec(context.Background(), "UPDATE failure_signatures SET tracker_url = $2, updated = now() WHERE id = $1", id, trackerURL)
-	if err != nil || tag.RowsAffected() != 1 {
-		t.Fatalf("linking signature %s: %v (%d rows)", id, err, tag.RowsAffected())
-	}
 }

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // The lab as the test and flaky-test answers see it, seeded through the API as teuthology reports:
@@ -260,15 +257,7 @@ func TestTestHistory(t *testing.T) {
 	}
 
 	// A signature linked to a tracker issue says so in the history.
-	conn, err := pgx.Connect(context.Background(), c.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `UPDATE failure_signatures SET tracker_url = 'https://tracker.ceph.com/issues/70001'
-		WHERE id = $1::uuid`, *h.Jobs[3].SignatureID); err != nil {
-		t.Fatal(err)
-	}
+	c.put("/failures/"+*h.Jobs[3].SignatureID+"/", object{"tracker_url": "https://tracker.ceph.com/issues/70001"}).must(t, 200)
 	h, _ = c.history(descAPI, "")
 	for i, want := range []string{"", "", "", "https://tracker.ceph.com/issues/70001", "https://tracker.ceph.com/issues/70001"} {
 		if got := h.Jobs[i].TrackerURL; (got == nil) != (want == "") || got != nil && *got != want {
