@@ -64,21 +64,30 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- count_test_sha1s adds one delta (+1 or -1) per test result to test_sha1s, grouped by key, in
--- key order so that writers lock the rows in one order (as count_run_values, 00008). Results
--- without a test or a sha1 and unfinished ones are not counted.
+-- key order so that writers lock the rows in one order (as count_run_values, 00008). Callers pass
+-- only the results counted: those with a test and a sha1, passed, failed or dead. PL/pgSQL, not
+-- SQL: its plan is kept for the session (a SQL function's is made at every call: 0.25 to 0.45 ms
+-- of PostgreSQL CPU more per job write, against 0.05 to 0.07 ms), and a statement with nothing to
+-- count returns at once.
+-- +goose StatementBegin
 CREATE OR REPLACE FUNCTION count_test_sha1s(test_ids uuid[], sha1s text[], branches text[], suites text[], machine_types text[],
-                                            statuses text[], posted timestamptz[], deltas int[]) RETURNS void LANGUAGE sql AS $$
+                                            statuses text[], posted timestamptz[], deltas int[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF test_ids IS NULL THEN
+        RETURN;
+    END IF;
     INSERT INTO test_sha1s AS s (test_id, sha1, branch, suite, machine_type, pass, fail, last_posted)
     SELECT d.test_id, d.sha1, COALESCE(d.branch, ''), COALESCE(d.suite, ''), COALESCE(d.machine_type, ''),
            COALESCE(sum(d.delta) FILTER (WHERE d.status = 'pass'), 0), COALESCE(sum(d.delta) FILTER (WHERE d.status <> 'pass'), 0),
            COALESCE(max(d.posted) FILTER (WHERE d.delta > 0), '-infinity')
     FROM unnest(test_ids, sha1s, branches, suites, machine_types, statuses, posted, deltas)
          d (test_id, sha1, branch, suite, machine_type, status, posted, delta)
-    WHERE d.test_id IS NOT NULL AND d.sha1 IS NOT NULL AND d.status IN ('pass', 'fail', 'dead')
     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (test_id, sha1, branch, suite, machine_type) DO UPDATE
-    SET pass = s.pass + EXCLUDED.pass, fail = s.fail + EXCLUDED.fail, last_posted = greatest(s.last_posted, EXCLUDED.last_posted)
+    SET pass = s.pass + EXCLUDED.pass, fail = s.fail + EXCLUDED.fail, last_posted = greatest(s.last_posted, EXCLUDED.last_posted);
+END
 $$;
+-- +goose StatementEnd
 
 -- The test_results trigger counts each statement's rows at once, under their runs' values:
 -- whoever writes test_results (the job triggers, the backfill, a bulk load), every row is counted
@@ -90,11 +99,13 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM count_test_sha1s(array_agg(n.test_id), array_agg(n.sha1), array_agg(r.branch), array_agg(r.suite),
                                  array_agg(r.machine_type), array_agg(n.status), array_agg(n.posted), array_agg(1))
-        FROM new_results n JOIN runs r ON r.id = n.run_id;
+        FROM new_results n JOIN runs r ON r.id = n.run_id
+        WHERE n.test_id IS NOT NULL AND n.sha1 IS NOT NULL AND n.status IN ('pass', 'fail', 'dead');
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM count_test_sha1s(array_agg(o.test_id), array_agg(o.sha1), array_agg(r.branch), array_agg(r.suite),
                                  array_agg(r.machine_type), array_agg(o.status), array_agg(o.posted), array_agg(-1))
-        FROM old_results o JOIN runs r ON r.id = o.run_id;
+        FROM old_results o JOIN runs r ON r.id = o.run_id
+        WHERE o.test_id IS NOT NULL AND o.sha1 IS NOT NULL AND o.status IN ('pass', 'fail', 'dead');
     ELSE
         PERFORM count_test_sha1s(array_agg(d.test_id), array_agg(d.sha1), array_agg(r.branch), array_agg(r.suite),
                                  array_agg(r.machine_type), array_agg(d.status), array_agg(d.posted), array_agg(d.delta))
@@ -102,7 +113,8 @@ BEGIN
         CROSS JOIN LATERAL (VALUES (o.test_id, o.sha1, o.run_id, o.status, o.posted, -1),
                                    (n.test_id, n.sha1, n.run_id, n.status, n.posted, 1)) d (test_id, sha1, run_id, status, posted, delta)
         JOIN runs r ON r.id = d.run_id
-        WHERE (o.test_id, o.sha1, o.run_id, o.status, o.posted) IS DISTINCT FROM (n.test_id, n.sha1, n.run_id, n.status, n.posted);
+        WHERE (o.test_id, o.sha1, o.run_id, o.status, o.posted) IS DISTINCT FROM (n.test_id, n.sha1, n.run_id, n.status, n.posted)
+          AND d.test_id IS NOT NULL AND d.sha1 IS NOT NULL AND d.status IN ('pass', 'fail', 'dead');
     END IF;
     RETURN NULL;
 END
