@@ -229,6 +229,33 @@ func TestTestResultsOnline(t *testing.T) {
 	}
 }
 
+// An INSERT ... ON CONFLICT DO UPDATE of test_results (jobs_note_result's) fires its INSERT and
+// UPDATE statement triggers, the inserted rows in the first's transition table, the updated ones
+// in the second's: one statement that inserts a failure and turns a failure into a pass counts
+// each once. A status change that is not a result (running) counts nothing.
+func TestTestSha1sCountUpserts(t *testing.T) {
+	pool := openTest(t)
+	if err := database.Migrate(context.Background(), pool, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	pgtestScript(t, pool, `
+		INSERT INTO runs (name, scheduled, posted, suite, branch, machine_type) VALUES ('r', now(), now(), 'rados', 'main', 'smithi');
+		INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1) VALUES
+		    (1, '1', 1, md5('t')::uuid, '2026-01-01', 'fail', 'abc'),
+		    (2, '2', 1, md5('t')::uuid, '2026-01-02', 'pass', 'abc'),
+		    (3, '3', 1, md5('t')::uuid, '2026-01-03', 'queued', 'abc');
+		INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1) VALUES
+		    (1, '1', 1, md5('t')::uuid, '2026-01-01', 'pass', 'abc'),
+		    (3, '3', 1, md5('t')::uuid, '2026-01-03', 'running', 'abc'),
+		    (4, '4', 1, md5('t')::uuid, '2026-01-04', 'dead', 'abc')
+		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status;`)
+	if got := query[string](t, pool, `SELECT string_agg(concat_ws(' ', branch, suite, machine_type, pass, fail, last_posted::date), '; ')
+		FROM test_sha1s WHERE test_id = md5('t')::uuid AND sha1 = 'abc'`); got != "main rados smithi 2 1 2026-01-04" {
+		t.Errorf("test_sha1s: %q, want main rados smithi 2 1 2026-01-04", got)
+	}
+	testResultsCounted(t, pool)
+}
+
 // A job's status change moves its run from the old status to the new one in one step (00011):
 // through an intermediate status, run_values' rows were locked in two passes, and writers
 // deadlocked. A run of one running job that passes never counts as 'empty' on the way.
