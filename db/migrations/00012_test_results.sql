@@ -123,10 +123,19 @@ $$;
 
 -- A run whose branch, suite or machine type changes (a job reports other values than the run's
 -- name gave) moves its counted results to the new key. They are found through the run's jobs,
--- whose index is there while test_results' are still being built.
+-- whose index is there while test_results' are still being built. A deleted run's results are
+-- uncounted before its jobs go (ON DELETE CASCADE): by the time their results are deleted the run
+-- is gone, and test_results' trigger, which looks the run up, counts nothing more.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION runs_move_test_sha1s() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM count_test_sha1s(array_agg(t.test_id), array_agg(t.sha1), array_agg(OLD.branch), array_agg(OLD.suite),
+                                 array_agg(OLD.machine_type), array_agg(t.status), array_agg(t.posted), array_agg(-1))
+        FROM jobs j JOIN test_results t ON t.id = j.id
+        WHERE j.run_id = OLD.id AND t.test_id IS NOT NULL AND t.sha1 IS NOT NULL AND t.status IN ('pass', 'fail', 'dead');
+        RETURN OLD;
+    END IF;
     PERFORM count_test_sha1s(array_agg(t.test_id), array_agg(t.sha1), array_agg(k.branch), array_agg(k.suite),
                              array_agg(k.machine_type), array_agg(t.status), array_agg(t.posted), array_agg(k.delta))
     FROM jobs j JOIN test_results t ON t.id = j.id
@@ -217,6 +226,8 @@ BEGIN
     CREATE TRIGGER runs_move_test_sha1s AFTER UPDATE ON runs FOR EACH ROW
         WHEN ((OLD.branch, OLD.suite, OLD.machine_type) IS DISTINCT FROM (NEW.branch, NEW.suite, NEW.machine_type))
         EXECUTE FUNCTION runs_move_test_sha1s();
+    DROP TRIGGER IF EXISTS runs_forget_test_sha1s ON runs;
+    CREATE TRIGGER runs_forget_test_sha1s BEFORE DELETE ON runs FOR EACH ROW EXECUTE FUNCTION runs_move_test_sha1s();
     DROP TRIGGER IF EXISTS jobs_note_results ON jobs;
     CREATE TRIGGER jobs_note_results AFTER INSERT ON jobs REFERENCING NEW TABLE AS new_jobs
         FOR EACH STATEMENT EXECUTE FUNCTION jobs_note_results();
@@ -304,6 +315,7 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_run_idx ON test_results (ru
 CREATE INDEX CONCURRENTLY IF NOT EXISTS test_sha1s_flaky_idx ON test_sha1s (last_posted) WHERE pass > 0 AND fail > 0;
 
 -- +goose Down
+DROP TRIGGER IF EXISTS runs_forget_test_sha1s ON runs;
 DROP TRIGGER IF EXISTS runs_move_test_sha1s ON runs;
 DROP TRIGGER IF EXISTS jobs_forget_results ON jobs;
 DROP TRIGGER IF EXISTS jobs_note_result ON jobs;

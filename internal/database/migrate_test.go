@@ -209,7 +209,7 @@ func TestTestResultsOnline(t *testing.T) {
 	// Interrupted after the first batch, with indexes left invalid; meanwhile a job failed
 	// differently (its test_results row updated by jobs_note_result's upsert), a job not yet
 	// backfilled passed (its row inserted by that upsert), another was deleted, and a run's branch
-	// changed (its counted results move).
+	// changed (its counted results move) and another run was deleted.
 	pgtestScript(t, pool, `
 		DELETE FROM goose_db_version WHERE version_id = 12;
 		DELETE FROM test_results WHERE id >= 21000;
@@ -218,7 +218,8 @@ func TestTestResultsOnline(t *testing.T) {
 		UPDATE jobs SET status = 'dead', failure_reason = 'hit max job timeout' WHERE id = 2000;
 		UPDATE jobs SET status = 'pass', failure_reason = NULL WHERE id = 39000;
 		DELETE FROM jobs WHERE id = 30000;
-		UPDATE runs SET branch = 'squid' WHERE id = 2;`)
+		UPDATE runs SET branch = 'squid' WHERE id = 2;
+		DELETE FROM runs WHERE id = 3;`)
 	testResultsCounted(t, pool)
 	if err := database.MigrateTo(ctx, pool, log, 12); err != nil {
 		t.Fatal(err)

@@ -452,6 +452,12 @@ func TestFlakyTests(t *testing.T) {
 		t.Errorf("after the changes: %s (total %s), want %s (2)", names(got), total, tied(descTwin, descRBD))
 	}
 	checkCounts(t, c.db)
+	// A deleted run's results go with it.
+	c.delete("/runs/" + runF + "/").must(t, 200)
+	if got, total := flaky(""); names(got) != "twin" || total != "1" {
+		t.Errorf("after runF is deleted: %s (total %s), want twin (1)", names(got), total)
+	}
+	checkCounts(t, c.db)
 
 	for query, message := range map[string]string{
 		"?since_days=0":  "since_days must be an integer from 1 to 90",
