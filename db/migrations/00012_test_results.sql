@@ -304,7 +304,7 @@ RESET lock_timeout;
 -- A test's history, newest first.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_test_idx ON test_results (test_id, posted DESC, id DESC)
     WHERE test_id IS NOT NULL;
--- A window of recent results: flaky tests, failures of the last days.
+-- A window of recent results: failures of the last days (the flaky tests read test_sha1s).
 CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_posted_idx ON test_results (posted);
 -- A signature's jobs, newest first; its first occurrence is the index's last entry.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_signature_idx ON test_results (signature_id, posted DESC, id DESC)

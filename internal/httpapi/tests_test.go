@@ -453,7 +453,7 @@ func TestFlakyTests(t *testing.T) {
 	}
 	checkCounts(t, c.db)
 	// A deleted run's results go with it.
-	c.delete("/runs/" + runF + "/").must(t, 200)
+	c.delete("/runs/"+runF+"/").must(t, 200)
 	if got, total := flaky(""); names(got) != "twin" || total != "1" {
 		t.Errorf("after runF is deleted: %s (total %s), want twin (1)", names(got), total)
 	}
