@@ -15,7 +15,7 @@
 -- test_sha1s counts each test's passed and failed-or-dead results per sha1 and per its runs'
 -- branch, suite and machine type, kept by statement triggers on test_results, so that the flaky
 -- tests of a window are read off the few rows with both (test_sha1s_flaky_idx) instead of
--- aggregating the window's results (1.5 µs a row: 2.6M rows in 14 days at the lab's size).
+-- aggregating the window's results (1.5 µs of PostgreSQL CPU a result).
 CREATE TABLE IF NOT EXISTS failure_signatures (
     id          uuid PRIMARY KEY,    -- md5(signature)::uuid, as failure_signature_id()
     signature   text NOT NULL,
@@ -197,7 +197,8 @@ $$;
 -- +goose StatementEnd
 
 -- The triggers go in before the backfill, so that every job written meanwhile is noted (the
--- test_results ones first: every row is counted); the locks they need are tried 200 ms at a time, letting writers through in between (as 00007).
+-- test_results ones first: every row is counted); the locks they need are tried 200 ms at a
+-- time, letting writers through in between (as 00007).
 SET lock_timeout = '1s';
 -- +goose StatementBegin
 DO $$
