@@ -20,10 +20,10 @@ const initialSchema = 4
 
 var (
 	// Tables a job write touches: a lock that conflicts with writes must give up within 1 s.
-	writeTables = `(?:runs|jobs|job_nodes|nodes|test_results)`
+	writeTables = `(?:runs|jobs|job_nodes|nodes|test_results|test_sha1s)`
 	// Tables with millions of rows: no index built without CONCURRENTLY, no scan or rewrite under a
 	// lock that blocks writes, no backfill in one transaction.
-	bigTables = `(?:runs|jobs|job_nodes|test_results)`
+	bigTables = `(?:runs|jobs|job_nodes|test_results|test_sha1s)`
 
 	tableRef = `(?:if\s+exists\s+)?(?:only\s+)?(?:public\.)?"?`
 

@@ -391,22 +391,24 @@ type FailureTest struct {
 type FlakyTest struct {
 	Description string `json:"description"`
 
-	// Fail Its failed and dead jobs in the window.
+	// Fail Its failed and dead jobs on its flaky sha1s (all of each sha1's jobs, before the window too).
 	Fail int `json:"fail"`
 
-	// FlakeRate Over the jobs on those sha1s, failed and dead jobs / (passed + failed + dead jobs).
+	// FlakeRate fail / (pass + fail).
 	FlakeRate float64 `json:"flake_rate"`
 
-	// FlakySha1s How many sha1s have both a passed and a failed or dead job of the test in the window.
+	// FlakySha1s How many sha1s have both a passed and a failed or dead job of the test in runs of one
+	// branch, suite and machine type, the newest in the window; a sha1 flaky in runs of two
+	// machine types counts twice.
 	FlakySha1s int `json:"flaky_sha1s"`
 
-	// LastFail Its newest failed or dead job in the window.
+	// LastFail Its newest failed or dead job in runs matching the filters, in the window or before it.
 	LastFail TestJobRef `json:"last_fail"`
 
-	// LastPass Its newest passed job in the window.
+	// LastPass Its newest passed job in runs matching the filters, in the window or before it.
 	LastPass TestJobRef `json:"last_pass"`
 
-	// Pass Its passed jobs in the window.
+	// Pass Its passed jobs on its flaky sha1s (all of each sha1's jobs, before the window too).
 	Pass int `json:"pass"`
 
 	// TestId The test's id, md5 of its description as a uuid.

@@ -404,22 +404,24 @@ type FailureTest struct {
 type FlakyTest struct {
 	Description string `json:"description"`
 
-	// Fail Its failed and dead jobs in the window.
+	// Fail Its failed and dead jobs on its flaky sha1s (all of each sha1's jobs, before the window too).
 	Fail int `json:"fail"`
 
-	// FlakeRate Over the jobs on those sha1s, failed and dead jobs / (passed + failed + dead jobs).
+	// FlakeRate fail / (pass + fail).
 	FlakeRate float64 `json:"flake_rate"`
 
-	// FlakySha1s How many sha1s have both a passed and a failed or dead job of the test in the window.
+	// FlakySha1s How many sha1s have both a passed and a failed or dead job of the test in runs of one
+	// branch, suite and machine type, the newest in the window; a sha1 flaky in runs of two
+	// machine types counts twice.
 	FlakySha1s int `json:"flaky_sha1s"`
 
-	// LastFail Its newest failed or dead job in the window.
+	// LastFail Its newest failed or dead job in runs matching the filters, in the window or before it.
 	LastFail TestJobRef `json:"last_fail"`
 
-	// LastPass Its newest passed job in the window.
+	// LastPass Its newest passed job in runs matching the filters, in the window or before it.
 	LastPass TestJobRef `json:"last_pass"`
 
-	// Pass Its passed jobs in the window.
+	// Pass Its passed jobs on its flaky sha1s (all of each sha1's jobs, before the window too).
 	Pass int `json:"pass"`
 
 	// TestId The test's id, md5 of its description as a uuid.
@@ -3052,16 +3054,21 @@ type ClientInterface interface {
 
 	// ListFlakyTests Flaky tests
 	//
-	// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
-	// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
-	// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
-	// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
-	// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
-	// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+	// Tests that both passed and failed (or died) on the same sha1, in runs of the same branch,
+	// suite and machine type, of which the newest such job was posted in the last `since_days`
+	// days (the window); optionally only runs of one `branch`, `suite` and `machine_type`. Each
+	// such sha1 (with its runs' branch, suite and machine type) is one of the test's *flaky
+	// sha1s*, and counts all its jobs, those posted before the window too: a sha1 tested in a
+	// nightly run and retried three days later counts both. A pass on one machine type and a
+	// failure on another is not a flake. Per test, `pass` and `fail` count its passed and
+	// failed-or-dead jobs on its flaky sha1s, and `flake_rate` is `fail / (pass + fail)`, between
+	// 0 and 1 (exclusive). `last_pass` and `last_fail` are its newest passed and failed-or-dead
+	// jobs in runs matching the filters, on any sha1, in the window or before it.
 	//
 	// Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
 	// `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
-	// of flaky tests in the window.
+	// of flaky tests in the window. The answer is read off counts kept at write time, bounded by
+	// the window's flaky sha1s, not by its jobs.
 	//
 	// Corresponds with GET /tests/flaky/ (the `ListFlakyTests` operationId).
 	ListFlakyTests(ctx context.Context, params *ListFlakyTestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4407,16 +4414,21 @@ func (c *Client) GetRunRegressions(ctx context.Context, name RunName, params *Ge
 
 // ListFlakyTests Flaky tests
 //
-// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
-// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
-// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
-// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
-// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
-// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+// Tests that both passed and failed (or died) on the same sha1, in runs of the same branch,
+// suite and machine type, of which the newest such job was posted in the last `since_days`
+// days (the window); optionally only runs of one `branch`, `suite` and `machine_type`. Each
+// such sha1 (with its runs' branch, suite and machine type) is one of the test's *flaky
+// sha1s*, and counts all its jobs, those posted before the window too: a sha1 tested in a
+// nightly run and retried three days later counts both. A pass on one machine type and a
+// failure on another is not a flake. Per test, `pass` and `fail` count its passed and
+// failed-or-dead jobs on its flaky sha1s, and `flake_rate` is `fail / (pass + fail)`, between
+// 0 and 1 (exclusive). `last_pass` and `last_fail` are its newest passed and failed-or-dead
+// jobs in runs matching the filters, on any sha1, in the window or before it.
 //
 // Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
 // `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
-// of flaky tests in the window.
+// of flaky tests in the window. The answer is read off counts kept at write time, bounded by
+// the window's flaky sha1s, not by its jobs.
 //
 // Corresponds with GET /tests/flaky/ (the `ListFlakyTests` operationId).
 func (c *Client) ListFlakyTests(ctx context.Context, params *ListFlakyTestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8203,16 +8215,21 @@ type ClientWithResponsesInterface interface {
 
 	// ListFlakyTestsWithResponse Flaky tests
 	//
-	// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
-	// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
-	// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
-	// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
-	// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
-	// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+	// Tests that both passed and failed (or died) on the same sha1, in runs of the same branch,
+	// suite and machine type, of which the newest such job was posted in the last `since_days`
+	// days (the window); optionally only runs of one `branch`, `suite` and `machine_type`. Each
+	// such sha1 (with its runs' branch, suite and machine type) is one of the test's *flaky
+	// sha1s*, and counts all its jobs, those posted before the window too: a sha1 tested in a
+	// nightly run and retried three days later counts both. A pass on one machine type and a
+	// failure on another is not a flake. Per test, `pass` and `fail` count its passed and
+	// failed-or-dead jobs on its flaky sha1s, and `flake_rate` is `fail / (pass + fail)`, between
+	// 0 and 1 (exclusive). `last_pass` and `last_fail` are its newest passed and failed-or-dead
+	// jobs in runs matching the filters, on any sha1, in the window or before it.
 	//
 	// Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
 	// `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
-	// of flaky tests in the window.
+	// of flaky tests in the window. The answer is read off counts kept at write time, bounded by
+	// the window's flaky sha1s, not by its jobs.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12893,16 +12910,21 @@ func (c *ClientWithResponses) GetRunRegressionsWithResponse(ctx context.Context,
 
 // ListFlakyTestsWithResponse Flaky tests
 //
-// Tests that both passed and failed (or died) on the same sha1 among the jobs posted in the
-// last `since_days` days (the window), optionally only jobs of runs of one `branch`, `suite`
-// and `machine_type`. A sha1 with a pass and a fail or dead job of the test in the window is one
-// of its *flaky sha1s*. Per test, `pass` and `fail` count its passed and failed-or-dead jobs in
-// the window (on any sha1) and `flake_rate` is, over the jobs on its flaky sha1s only, failed
-// and dead jobs / (passed + failed + dead jobs), between 0 and 1 (exclusive).
+// Tests that both passed and failed (or died) on the same sha1, in runs of the same branch,
+// suite and machine type, of which the newest such job was posted in the last `since_days`
+// days (the window); optionally only runs of one `branch`, `suite` and `machine_type`. Each
+// such sha1 (with its runs' branch, suite and machine type) is one of the test's *flaky
+// sha1s*, and counts all its jobs, those posted before the window too: a sha1 tested in a
+// nightly run and retried three days later counts both. A pass on one machine type and a
+// failure on another is not a flake. Per test, `pass` and `fail` count its passed and
+// failed-or-dead jobs on its flaky sha1s, and `flake_rate` is `fail / (pass + fail)`, between
+// 0 and 1 (exclusive). `last_pass` and `last_fail` are its newest passed and failed-or-dead
+// jobs in runs matching the filters, on any sha1, in the window or before it.
 //
 // Order, most flaky first: more flaky sha1s first, then the higher `flake_rate`, then more
 // `fail`, then `test_id` ascending, so that pages never overlap. `X-Total-Count` is the number
-// of flaky tests in the window.
+// of flaky tests in the window. The answer is read off counts kept at write time, bounded by
+// the window's flaky sha1s, not by its jobs.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -149,3 +149,14 @@ type TestResult struct {
 	Sha1        *string
 	SignatureID pgtype.UUID
 }
+
+type TestSha1 struct {
+	TestID      pgtype.UUID
+	Sha1        string
+	Branch      string
+	Suite       string
+	MachineType string
+	Pass        int32
+	Fail        int32
+	LastPosted  time.Time
+}

@@ -13,16 +13,11 @@ import (
 )
 
 const countFlakyTests = `-- name: CountFlakyTests :one
-SELECT count(DISTINCT test_id) FROM (
-    SELECT t.test_id FROM test_results t
-    WHERE t.posted >= $1::timestamptz AND t.test_id IS NOT NULL AND t.sha1 IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
-      AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
-           OR t.run_id IN (SELECT r.id FROM runs r
-                           WHERE ($2::text IS NULL OR r.branch = $2)
-                             AND ($3::text IS NULL OR r.suite = $3)
-                             AND ($4::text IS NULL OR r.machine_type = $4)))
-    GROUP BY t.test_id, t.sha1 HAVING bool_or(t.status = 'pass') AND bool_or(t.status <> 'pass')
-) flaky
+SELECT count(DISTINCT s.test_id) FROM test_sha1s s
+WHERE s.last_posted >= $1::timestamptz AND s.pass > 0 AND s.fail > 0
+  AND ($2::text IS NULL OR s.branch = $2)
+  AND ($3::text IS NULL OR s.suite = $3)
+  AND ($4::text IS NULL OR s.machine_type = $4)
 `
 
 type CountFlakyTestsParams struct {
@@ -45,24 +40,15 @@ func (q *Queries) CountFlakyTests(ctx context.Context, arg CountFlakyTestsParams
 }
 
 const flakyTests = `-- name: FlakyTests :many
-WITH by_sha1 AS (
-    SELECT t.test_id, t.sha1 IS NOT NULL AS has_sha1,
-           -- int, so that the sums below are bigint, not numeric (a third of the query's time)
-           count(*) FILTER (WHERE t.status = 'pass')::int AS pass, count(*) FILTER (WHERE t.status <> 'pass')::int AS fail
-    FROM test_results t
-    WHERE t.posted >= $1::timestamptz AND t.test_id IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
-      AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
-           OR t.run_id IN (SELECT r.id FROM runs r
-                           WHERE ($2::text IS NULL OR r.branch = $2)
-                             AND ($3::text IS NULL OR r.suite = $3)
-                             AND ($4::text IS NULL OR r.machine_type = $4)))
-    GROUP BY t.test_id, t.sha1
-), flaky AS (
-    SELECT test_id, sum(pass) AS pass, sum(fail) AS fail,
-           count(*) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0) AS flaky_sha1s,
-           ((sum(fail) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0))::float8
-            / sum(pass + fail) FILTER (WHERE has_sha1 AND pass > 0 AND fail > 0))::float8 AS flake_rate
-    FROM by_sha1 GROUP BY test_id HAVING bool_or(has_sha1 AND pass > 0 AND fail > 0)
+WITH flaky AS (
+    SELECT s.test_id, sum(s.pass) AS pass, sum(s.fail) AS fail, count(*) AS flaky_sha1s,
+           (sum(s.fail)::float8 / sum(s.pass + s.fail))::float8 AS flake_rate
+    FROM test_sha1s s
+    WHERE s.last_posted >= $1::timestamptz AND s.pass > 0 AND s.fail > 0
+      AND ($2::text IS NULL OR s.branch = $2)
+      AND ($3::text IS NULL OR s.suite = $3)
+      AND ($4::text IS NULL OR s.machine_type = $4)
+    GROUP BY s.test_id
 ), page AS (
     SELECT f.test_id, f.pass, f.fail, f.flaky_sha1s, f.flake_rate, count(*) OVER () AS total FROM flaky f
     ORDER BY f.flaky_sha1s DESC, f.flake_rate DESC, f.fail DESC, f.test_id
@@ -93,9 +79,11 @@ type FlakyTestsRow struct {
 	Total       int64
 }
 
-// FlakyTests pages the tests that passed and failed (or died) on one sha1 among the finished
-// jobs posted since @since (test_results_posted_idx), most flaky first, with how many there are
-// in all (no row past the last page: CountFlakyTests then). Only the page's descriptions are read.
+// FlakyTests pages the tests that passed and failed (or died) on one sha1 and run branch, suite
+// and machine type, among those whose newest result was posted since @since: the test_sha1s
+// rows of test_sha1s_flaky_idx in the window, grouped by test, most flaky first, with how many
+// tests there are in all (no row past the last page: CountFlakyTests then). Only the page's
+// descriptions are read.
 func (q *Queries) FlakyTests(ctx context.Context, arg FlakyTestsParams) ([]FlakyTestsRow, error) {
 	rows, err := q.db.Query(ctx, flakyTests,
 		arg.Since,
@@ -136,11 +124,11 @@ SELECT p.test_id::uuid AS test_id, 'pass'::text AS kind, l.job_id, l.sha1, l.pos
 FROM unnest($1::uuid[]) p (test_id)
 CROSS JOIN LATERAL (
     SELECT t.job_id, t.sha1, t.posted, t.run_id FROM test_results t
-    WHERE t.test_id = p.test_id AND t.posted >= $2::timestamptz AND t.status = 'pass'
-      AND ($3::text IS NULL AND $4::text IS NULL AND $5::text IS NULL
-           OR (SELECT ($3::text IS NULL OR r.branch = $3)
-                      AND ($4::text IS NULL OR r.suite = $4)
-                      AND ($5::text IS NULL OR r.machine_type = $5)
+    WHERE t.test_id = p.test_id AND t.status = 'pass'
+      AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
+           OR (SELECT ($2::text IS NULL OR r.branch = $2)
+                      AND ($3::text IS NULL OR r.suite = $3)
+                      AND ($4::text IS NULL OR r.machine_type = $4)
                FROM runs r WHERE r.id = t.run_id))
     ORDER BY t.posted DESC, t.id DESC LIMIT 1
 ) l
@@ -150,11 +138,11 @@ SELECT p.test_id::uuid AS test_id, 'fail'::text AS kind, l.job_id, l.sha1, l.pos
 FROM unnest($1::uuid[]) p (test_id)
 CROSS JOIN LATERAL (
     SELECT t.job_id, t.sha1, t.posted, t.run_id FROM test_results t
-    WHERE t.test_id = p.test_id AND t.posted >= $2::timestamptz AND t.status IN ('fail', 'dead')
-      AND ($3::text IS NULL AND $4::text IS NULL AND $5::text IS NULL
-           OR (SELECT ($3::text IS NULL OR r.branch = $3)
-                      AND ($4::text IS NULL OR r.suite = $4)
-                      AND ($5::text IS NULL OR r.machine_type = $5)
+    WHERE t.test_id = p.test_id AND t.status IN ('fail', 'dead')
+      AND ($2::text IS NULL AND $3::text IS NULL AND $4::text IS NULL
+           OR (SELECT ($2::text IS NULL OR r.branch = $2)
+                      AND ($3::text IS NULL OR r.suite = $3)
+                      AND ($4::text IS NULL OR r.machine_type = $4)
                FROM runs r WHERE r.id = t.run_id))
     ORDER BY t.posted DESC, t.id DESC LIMIT 1
 ) l
@@ -163,7 +151,6 @@ JOIN runs r ON r.id = l.run_id
 
 type FlakyTestsLatestParams struct {
 	TestIds     []pgtype.UUID
-	Since       time.Time
 	Branch      *string
 	Suite       *string
 	MachineType *string
@@ -179,11 +166,12 @@ type FlakyTestsLatestRow struct {
 }
 
 // FlakyTestsLatest reads, for each of a page's tests, its newest passed and newest failed-or-dead
-// job in the window, off test_results_test_idx from the newest entry down to the first match.
+// job of runs matching the filters, off test_results_test_idx from the newest entry down to the
+// first match. Not bounded by the window: a flaky sha1's pass (or failure) may be older than its
+// newest result, which put it in the window.
 func (q *Queries) FlakyTestsLatest(ctx context.Context, arg FlakyTestsLatestParams) ([]FlakyTestsLatestRow, error) {
 	rows, err := q.db.Query(ctx, flakyTestsLatest,
 		arg.TestIds,
-		arg.Since,
 		arg.Branch,
 		arg.Suite,
 		arg.MachineType,
@@ -412,11 +400,10 @@ type TestHistorySummaryRow struct {
 	FlakySha1s []string
 }
 
-// Test history and flaky tests (issue 15), read off test_results (00012): a test's rows off
-// test_results_test_idx, a window's off test_results_posted_idx. A test's rows look their run up
-// by primary key, one by one (a test has hundreds of jobs, not the runs table's 120k); a window's
-// keep the runs the filters select. Conditions on a NULL argument fold away: the server plans
-// with the actual values.
+// Test history and flaky tests (issue 15), read off test_results and test_sha1s (00012): a test's
+// rows off test_results_test_idx, looking their run up by primary key, one by one (a test has
+// hundreds of jobs, not the runs table's 120k); the flaky tests off test_sha1s_flaky_idx.
+// Conditions on a NULL argument fold away: the server plans with the actual values.
 // TestHistorySummary counts a test's jobs matching the filters by status, with when the first
 // and last were posted and up to 100 flaky sha1s (a pass and a fail or dead job), newest first.
 func (q *Queries) TestHistorySummary(ctx context.Context, arg TestHistorySummaryParams) (TestHistorySummaryRow, error) {

@@ -137,7 +137,7 @@ func pgtestScript(t *testing.T, pool *pgxpool.Pool, sql string) {
 }
 
 // testResultsDone checks what 00012 leaves: every job has its test_results row, agreeing with it,
-// every failure its signature, and the indexes are valid.
+// every failure its signature, test_sha1s the counts of test_results, and the indexes are valid.
 func testResultsDone(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
 	if n := query[int64](t, pool, `SELECT count(*) FROM jobs j FULL JOIN test_results t USING (id)
@@ -149,9 +149,28 @@ func testResultsDone(t *testing.T, pool *pgxpool.Pool) {
 		AND NOT EXISTS (SELECT 1 FROM failure_signatures s WHERE s.id = t.signature_id)`); n != 0 {
 		t.Errorf("%d test results with a signature missing from failure_signatures", n)
 	}
+	testResultsCounted(t, pool)
 	if n := query[int64](t, pool, `SELECT count(*) FROM pg_index WHERE indisvalid
-		AND indexrelid::regclass::text IN ('test_results_test_idx', 'test_results_posted_idx', 'test_results_signature_idx', 'test_results_run_idx')`); n != 4 {
-		t.Errorf("%d valid test_results indexes, want 4", n)
+		AND indexrelid::regclass::text IN ('test_results_test_idx', 'test_results_posted_idx', 'test_results_signature_idx',
+		                                   'test_results_run_idx', 'test_sha1s_flaky_idx')`); n != 5 {
+		t.Errorf("%d valid test_results and test_sha1s indexes, want 5", n)
+	}
+}
+
+// testResultsCounted checks that test_sha1s holds the counts of test_results under their runs'
+// values, last_posted at least the newest counted (a result uncounted does not lower it).
+func testResultsCounted(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	if n := query[int64](t, pool, `SELECT count(*) FROM test_sha1s s FULL JOIN (
+		    SELECT t.test_id, t.sha1, COALESCE(r.branch, '') AS branch, COALESCE(r.suite, '') AS suite,
+		           COALESCE(r.machine_type, '') AS machine_type, count(*) FILTER (WHERE t.status = 'pass') AS pass,
+		           count(*) FILTER (WHERE t.status <> 'pass') AS fail, max(t.posted) AS last_posted
+		    FROM test_results t JOIN runs r ON r.id = t.run_id
+		    WHERE t.test_id IS NOT NULL AND t.sha1 IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
+		    GROUP BY 1, 2, 3, 4, 5) c USING (test_id, sha1, branch, suite, machine_type)
+		WHERE (COALESCE(s.pass, 0), COALESCE(s.fail, 0)) <> (COALESCE(c.pass, 0), COALESCE(c.fail, 0))
+		   OR s.last_posted < c.last_posted`); n != 0 {
+		t.Errorf("%d test sha1s counted wrong", n)
 	}
 }
 
@@ -164,7 +183,8 @@ func TestTestResultsOnline(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgtestScript(t, pool, `
-		INSERT INTO runs (name, scheduled, posted) SELECT 'run-' || r, now(), now() FROM generate_series(1, 5) r;
+		INSERT INTO runs (name, scheduled, posted, suite, branch) SELECT 'run-' || r, now(), now(), 'rados',
+		    CASE WHEN r < 5 THEN 'main' END FROM generate_series(1, 5) r;
 		-- Job ids 1,000 apart: the backfill's batches of 20,000 ids take three. Every third job
 		-- failed on its own node with its own pid: one failure, one signature.
 		INSERT INTO jobs (id, run_id, job_id, status, description, sha1, failure_reason, posted, updated) OVERRIDING SYSTEM VALUE
@@ -182,16 +202,25 @@ func TestTestResultsOnline(t *testing.T) {
 	if n := query[int64](t, pool, `SELECT count(*) FROM failure_signatures`); n != 1 {
 		t.Errorf("%d signatures of one failure on 15 nodes, want 1", n)
 	}
+	if n := query[int64](t, pool, `SELECT count(*) FROM test_sha1s WHERE pass > 0 AND fail > 0`); n == 0 {
+		t.Error("no test passed and failed on a sha1; the data set is not what it should be")
+	}
 
-	// Interrupted after the first batch, with an index left invalid; meanwhile a job failed
-	// differently and another was deleted.
+	// Interrupted after the first batch, with indexes left invalid; meanwhile a job failed
+	// differently (its test_results row updated by jobs_note_result's upsert), a job not yet
+	// backfilled passed (its row inserted by that upsert), another was deleted, and a run's branch
+	// changed (its counted results move) and another run was deleted.
 	pgtestScript(t, pool, `
 		DELETE FROM goose_db_version WHERE version_id = 12;
 		DELETE FROM test_results WHERE id >= 21000;
 		UPDATE backfills SET next_id = 21000;
-		UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'test_results_posted_idx'::regclass;
+		UPDATE pg_index SET indisvalid = false WHERE indexrelid IN ('test_results_posted_idx'::regclass, 'test_sha1s_flaky_idx'::regclass);
 		UPDATE jobs SET status = 'dead', failure_reason = 'hit max job timeout' WHERE id = 2000;
-		DELETE FROM jobs WHERE id = 30000;`)
+		UPDATE jobs SET status = 'pass', failure_reason = NULL WHERE id = 39000;
+		DELETE FROM jobs WHERE id = 30000;
+		UPDATE runs SET branch = 'squid' WHERE id = 2;
+		DELETE FROM runs WHERE id = 3;`)
+	testResultsCounted(t, pool)
 	if err := database.MigrateTo(ctx, pool, log, 12); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +228,33 @@ func TestTestResultsOnline(t *testing.T) {
 	if n := query[int64](t, pool, `SELECT count(*) FROM failure_signatures`); n != 2 {
 		t.Errorf("%d signatures, want 2", n)
 	}
+}
+
+// An INSERT ... ON CONFLICT DO UPDATE of test_results (jobs_note_result's) fires its INSERT and
+// UPDATE statement triggers, the inserted rows in the first's transition table, the updated ones
+// in the second's: one statement that inserts a failure and turns a failure into a pass counts
+// each once. A status change that is not a result (running) counts nothing.
+func TestTestSha1sCountUpserts(t *testing.T) {
+	pool := openTest(t)
+	if err := database.Migrate(context.Background(), pool, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	pgtestScript(t, pool, `
+		INSERT INTO runs (name, scheduled, posted, suite, branch, machine_type) VALUES ('r', now(), now(), 'rados', 'main', 'smithi');
+		INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1) VALUES
+		    (1, '1', 1, md5('t')::uuid, '2026-01-01', 'fail', 'abc'),
+		    (2, '2', 1, md5('t')::uuid, '2026-01-02', 'pass', 'abc'),
+		    (3, '3', 1, md5('t')::uuid, '2026-01-03', 'queued', 'abc');
+		INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1) VALUES
+		    (1, '1', 1, md5('t')::uuid, '2026-01-01', 'pass', 'abc'),
+		    (3, '3', 1, md5('t')::uuid, '2026-01-03', 'running', 'abc'),
+		    (4, '4', 1, md5('t')::uuid, '2026-01-04', 'dead', 'abc')
+		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status;`)
+	if got := query[string](t, pool, `SELECT string_agg(concat_ws(' ', branch, suite, machine_type, pass, fail, last_posted::date), '; ')
+		FROM test_sha1s WHERE test_id = md5('t')::uuid AND sha1 = 'abc'`); got != "main rados smithi 2 1 2026-01-04" {
+		t.Errorf("test_sha1s: %q, want main rados smithi 2 1 2026-01-04", got)
+	}
+	testResultsCounted(t, pool)
 }
 
 // A job's status change moves its run from the old status to the new one in one step (00011):

@@ -141,7 +141,21 @@ SELECT (SELECT count(*) FROM wrong),
        (SELECT count(*) FROM jobs j FULL JOIN test_results t USING (id)
         WHERE (j.job_id, j.run_id, md5(j.description)::uuid, j.posted, j.status, j.sha1, md5(job_signature(j.status, j.failure_reason))::uuid)
               IS DISTINCT FROM (t.job_id, t.run_id, t.test_id, t.posted, t.status, t.sha1, t.signature_id)
-           OR t.signature_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM failure_signatures s WHERE s.id = t.signature_id))`
+           OR t.signature_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM failure_signatures s WHERE s.id = t.signature_id)),
+       (SELECT count(*) FROM test_sha1s s FULL JOIN (` + recountTestSha1s + `) c USING (test_id, sha1, branch, suite, machine_type)
+        WHERE (COALESCE(s.pass, 0), COALESCE(s.fail, 0)) <> (COALESCE(c.pass, 0), COALESCE(c.fail, 0))
+           OR s.last_posted < c.last_posted)`
+
+// recountTestSha1s counts test_results as test_sha1s (00012) must: its last_posted is the newest
+// result counted, or later when a newer one was uncounted since.
+const recountTestSha1s = `
+    SELECT t.test_id, t.sha1, COALESCE(r.branch, '') AS branch, COALESCE(r.suite, '') AS suite,
+           COALESCE(r.machine_type, '') AS machine_type,
+           count(*) FILTER (WHERE t.status = 'pass') AS pass, count(*) FILTER (WHERE t.status <> 'pass') AS fail,
+           max(t.posted) AS last_posted
+    FROM test_results t JOIN runs r ON r.id = t.run_id
+    WHERE t.test_id IS NOT NULL AND t.sha1 IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
+    GROUP BY 1, 2, 3, 4, 5`
 
 // checkCounts fails the test when a run's stored counts or status disagree with its job rows, a
 // job is duplicated, the maintained value counts (run_values) disagree with the runs, or a job's
@@ -149,10 +163,10 @@ SELECT (SELECT count(*) FROM wrong),
 func checkCounts(t testing.TB, dbURL string) {
 	t.Helper()
 	v := queryInts(t, dbURL, countsAgree)
-	if v[0] != 0 || v[1] != 0 || v[2] != 0 || v[3] != 0 || v[4] != 0 {
+	if v[0] != 0 || v[1] != 0 || v[2] != 0 || v[3] != 0 || v[4] != 0 || v[5] != 0 {
 		t.Errorf("%d runs with counts or status that disagree with their jobs; %d duplicated jobs; "+
-			"%d run values counted wrong; %d job descriptions missing; %d test results that disagree with their jobs",
-			v[0], v[1], v[2], v[3], v[4])
+			"%d run values counted wrong; %d job descriptions missing; %d test results that disagree with their jobs; "+
+			"%d test sha1s counted wrong", v[0], v[1], v[2], v[3], v[4], v[5])
 	}
 }
 

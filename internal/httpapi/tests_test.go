@@ -65,23 +65,29 @@ var testNow = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
 // newTestsServer starts a server and seeds it; the clock then stays at testNow.
 func newTestsServer(t *testing.T) *client {
-	clock := testNow
-	now := func() time.Time { return clock }
+	c, _ := seedTestsServer(t)
+	return c
+}
+
+// seedTestsServer starts a server and seeds it, returning the server's clock, at testNow.
+func seedTestsServer(t *testing.T) (*client, *time.Time) {
+	clock := new(time.Time)
+	now := func() time.Time { return *clock }
 	c := newServer(t, func(o *serverOptions) { o.Now = now; o.Service.Now = now })
 	for _, j := range seeded {
-		clock = time.Date(2026, 1, j.day, j.hour, 0, 0, 0, time.UTC)
+		*clock = time.Date(2026, 1, j.day, j.hour, 0, 0, 0, time.UTC)
 		// What teuthology reports of the run: suite, branch and machine type as the run's name says.
 		parts := strings.Split(j.run, "-")
 		job := object{"job_id": j.jobID, "description": j.description, "sha1": j.sha1, "status": "queued",
 			"suite": parts[4], "branch": parts[5], "machine_type": parts[8], "os_type": "ubuntu", "os_version": "22.04"}
 		c.post("/runs/"+j.run+"/jobs/", job).must(t, 200)
-		clock = clock.Add(40 * time.Minute)
+		*clock = clock.Add(40 * time.Minute)
 		update := object{"status": "running", "targets": object{"ubuntu@" + j.node + ".front.sepia.ceph.com": "ssh-ed25519 AAAA"}}
 		c.put("/runs/"+j.run+"/jobs/"+j.jobID+"/", update).must(t, 200)
 		if j.status == "running" {
 			continue
 		}
-		clock = clock.Add(20 * time.Minute)
+		*clock = clock.Add(20 * time.Minute)
 		update = object{"status": j.status, "success": j.status == "pass", "duration": 1234.5}
 		switch j.status {
 		case "fail":
@@ -91,8 +97,8 @@ func newTestsServer(t *testing.T) *client {
 		}
 		c.put("/runs/"+j.run+"/jobs/"+j.jobID+"/", update).must(t, 200)
 	}
-	clock = testNow
-	return c
+	*clock = testNow
+	return c, clock
 }
 
 func posted(day, hour int) string {
@@ -321,7 +327,7 @@ func testID(description string) string {
 }
 
 func TestFlakyTests(t *testing.T) {
-	c := newTestsServer(t)
+	c, clock := seedTestsServer(t)
 	flaky := func(query string) ([]flakyAnswer, string) {
 		t.Helper()
 		r := c.get("/tests/flaky/"+query).must(t, 200)
@@ -334,47 +340,114 @@ func TestFlakyTests(t *testing.T) {
 		}
 		return strings.Join(n, ",")
 	}
-	// api flakes at 2/3 (two fails and a pass on s1); thrash and twin at 1/2 with one fail each,
-	// in test_id order.
-	ties := []string{"thrash", "twin"}
-	if testID(descTwin) < testID(descThrash) {
-		ties = []string{"twin", "thrash"}
+	// Names of tests tied on flaky sha1s, flake rate and fail, in test_id order.
+	tied := func(descs ...string) string {
+		slices.SortFunc(descs, func(a, b string) int { return strings.Compare(testID(a), testID(b)) })
+		return names(slices.Collect(func(yield func(flakyAnswer) bool) {
+			for _, d := range descs {
+				yield(flakyAnswer{Description: d})
+			}
+		}))
 	}
-	want := "api," + strings.Join(ties, ",")
-
+	// On s1, api failed twice and passed in the rerun (2/3); thrash and twin passed and failed once
+	// (1/2). Their other sha1s are not flaky and not counted.
+	want := "api," + tied(descThrash, descTwin)
 	got, total := flaky("")
 	if names(got) != want || total != "3" {
 		t.Fatalf("flaky tests %s (total %s), want %s (3)", names(got), total, want)
 	}
 	a := got[0]
-	if a.TestID != testID(descAPI) || a.Pass != 2 || a.Fail != 3 || a.FlakySha1s != 1 || fmt.Sprintf("%.4f", a.FlakeRate) != "0.6667" ||
+	if a.TestID != testID(descAPI) || a.Pass != 1 || a.Fail != 2 || a.FlakySha1s != 1 || fmt.Sprintf("%.4f", a.FlakeRate) != "0.6667" ||
 		refOf(&a.LastPass) != ref(runD, "402") || refOf(&a.LastFail) != ref(runC, "302") ||
 		a.LastFail.Href != publicURL+"/runs/"+runC+"/jobs/302/" || *a.LastFail.Sha1 != s2 || a.LastFail.Posted != posted(12, 3) {
 		t.Errorf("api: %+v", a)
 	}
 	th := got[slices.IndexFunc(got, func(f flakyAnswer) bool { return f.Description == descThrash })]
-	if th.Pass != 3 || th.Fail != 1 || th.FlakeRate != 0.5 || refOf(&th.LastPass) != ref(runD, "401") || refOf(&th.LastFail) != ref(runB, "201") {
+	if th.Pass != 1 || th.Fail != 1 || th.FlakeRate != 0.5 || refOf(&th.LastPass) != ref(runD, "401") || refOf(&th.LastFail) != ref(runB, "201") {
 		t.Errorf("thrash: %+v", th)
+	}
+	// A sha1 is in the window when its newest result is, and then counts all its results: from
+	// the 10th at noon, api's fail of the 10th at 3:00 too.
+	got, _ = flaky("?since_days=5")
+	if names(got) != want || got[0].Pass != 1 || got[0].Fail != 2 {
+		t.Errorf("since_days=5: %+v, want %s, api 1 pass and 2 fails", got, want)
 	}
 
 	for _, tc := range []struct{ query, tests, total string }{
 		{"?since_days=14&branch=main", want, "3"},
+		{"?branch=main&suite=rados&machine_type=smithi", want, "3"},
 		{"?branch=squid", "", "0"},
 		{"?suite=rbd", "", "0"},
 		{"?machine_type=gibba", "", "0"},
-		{"?since_days=4", "", "0"},    // from the 11th at noon: no sha1 has both
-		{"?since_days=5", "api", "1"}, // from the 10th at noon: api's fail and the rerun's pass on s1
-		{"?since_days=6", want, "3"},  // from the 9th at noon
-		{"?count=1", "api", "3"},      // pages
-		{"?count=1&page=3", ties[1], "3"},
+		{"?since_days=4", "", "0"}, // from the 11th at noon: s1's results are older
+		{"?since_days=6", want, "3"},
+		{"?count=1", "api", "3"}, // pages
+		{"?count=1&page=3", want[strings.LastIndex(want, ",")+1:], "3"},
 		{"?count=1&page=4", "", "3"},
-		{"?count=2&page=2", ties[1], "3"},
+		{"?count=2&page=2", want[strings.LastIndex(want, ",")+1:], "3"},
+		{"?count=0", "", "3"},
 	} {
 		got, total := flaky(tc.query)
 		if names(got) != tc.tests || total != tc.total {
 			t.Errorf("%s: %s (total %s), want %s (%s)", tc.query, names(got), total, tc.tests, tc.total)
 		}
 	}
+
+	write := func(method, run, jobID string, day, hour int, body object) {
+		t.Helper()
+		*clock = time.Date(2026, 1, day, hour, 0, 0, 0, time.UTC)
+		path := "/runs/" + run + "/jobs/"
+		if method == "PUT" {
+			path += jobID + "/"
+		}
+		c.do(method, path, body).must(t, 200)
+		*clock = testNow
+	}
+	// A pass and a failure on one sha1 but two machine types is not a flake.
+	write("POST", runC, "303", 12, 5, object{"job_id": "303", "description": descTwin, "sha1": s2, "status": "pass",
+		"suite": "rados", "branch": "main", "machine_type": "smithi"})
+	write("POST", runE, "503", 14, 5, object{"job_id": "503", "description": descTwin, "sha1": s2, "status": "fail",
+		"suite": "rados", "branch": "main", "machine_type": "gibba"})
+	// A run's results count under its branch, suite and machine type as they end up: rbd passed
+	// on s1 in a run named for main, whose next job says the branch is reef, then failed there.
+	runF := "teuthology-2026-01-14_05:00:00-rbd-main-distro-default-smithi"
+	write("POST", runF, "701", 14, 5, object{"job_id": "701", "description": descRBD, "sha1": s1, "status": "pass"})
+	write("POST", runF, "702", 14, 6, object{"job_id": "702", "description": descRBD, "sha1": s1, "status": "fail",
+		"branch": "reef", "failure_reason": "saw valgrind issues"})
+	withRBD := "api," + tied(descThrash, descTwin, descRBD)
+	for _, tc := range []struct{ query, tests, total string }{
+		{"", withRBD, "4"},
+		{"?branch=reef", "rbd", "1"},
+		{"?branch=main", want, "3"},
+		{"?machine_type=gibba", "", "0"},
+	} {
+		got, total := flaky(tc.query)
+		if names(got) != tc.tests || total != tc.total {
+			t.Errorf("%s: %s (total %s), want %s (%s)", tc.query, names(got), total, tc.tests, tc.total)
+		}
+	}
+	got, _ = flaky("?branch=reef")
+	if len(got) == 1 && (got[0].Pass != 1 || got[0].Fail != 1 || refOf(&got[0].LastPass) != ref(runF, "701") || refOf(&got[0].LastFail) != ref(runF, "702")) {
+		t.Errorf("rbd on reef: %+v", got[0])
+	}
+	if got, _ := flaky(""); len(got) == 4 && got[slices.IndexFunc(got, func(f flakyAnswer) bool { return f.Description == descTwin })].FlakySha1s != 1 {
+		t.Errorf("twin: %+v, want 1 flaky sha1", got)
+	}
+	// A result that changes or goes uncounts: thrash's failure was a pass after all (success
+	// alone changes a finished job's status), and api's rerun is deleted.
+	write("PUT", runB, "201", 11, 2, object{"success": true})
+	c.delete("/runs/"+runB2+"/jobs/251/").must(t, 200)
+	if got, total := flaky(""); names(got) != tied(descTwin, descRBD) || total != "2" {
+		t.Errorf("after the changes: %s (total %s), want %s (2)", names(got), total, tied(descTwin, descRBD))
+	}
+	checkCounts(t, c.db)
+	// A deleted run's results go with it.
+	c.delete("/runs/"+runF+"/").must(t, 200)
+	if got, total := flaky(""); names(got) != "twin" || total != "1" {
+		t.Errorf("after runF is deleted: %s (total %s), want twin (1)", names(got), total)
+	}
+	checkCounts(t, c.db)
+
 	for query, message := range map[string]string{
 		"?since_days=0":  "since_days must be an integer from 1 to 90",
 		"?since_days=91": "since_days must be an integer from 1 to 90",

@@ -67,8 +67,9 @@ func uuidOf(u pgtype.UUID) *[16]byte {
 	return &u.Bytes
 }
 
-// FlakyTests returns a page of the tests that passed and failed on one sha1 among the jobs posted
-// since (f.Sha1 does not apply), most flaky first, and how many there are.
+// FlakyTests returns a page of the tests that passed and failed on one sha1 (and run branch, suite
+// and machine type) whose newest result was posted since (f.Sha1 does not apply), most flaky
+// first, and how many there are; each with its newest pass and failure.
 func (q *Q) FlakyTests(ctx context.Context, since time.Time, f paddles.TestFilter, limit, offset int64) ([]paddles.FlakyTest, int64, error) {
 	rows, err := q.q().FlakyTests(ctx, db.FlakyTestsParams{Since: since, Branch: f.Branch, Suite: f.Suite,
 		MachineType: f.MachineType, Max: limit, Skip: offset})
@@ -90,7 +91,7 @@ func (q *Q) FlakyTests(ctx context.Context, since time.Time, f paddles.TestFilte
 		ids[i] = r.TestID
 		at[r.TestID.Bytes] = &tests[i]
 	}
-	latest, err := q.q().FlakyTestsLatest(ctx, db.FlakyTestsLatestParams{TestIds: ids, Since: since, Branch: f.Branch,
+	latest, err := q.q().FlakyTestsLatest(ctx, db.FlakyTestsLatestParams{TestIds: ids, Branch: f.Branch,
 		Suite: f.Suite, MachineType: f.MachineType})
 	for _, l := range latest {
 		ref := paddles.TestJobRef{Run: l.RunName, JobID: l.JobID, Sha1: l.Sha1, Posted: l.Posted}

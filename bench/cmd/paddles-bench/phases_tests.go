@@ -13,8 +13,9 @@ import (
 
 // The test history and flaky tests phases (issue 15). Their floors run the server's queries in
 // its read transaction: a test's summary, its newest pass and failure and a page of its results
-// off test_results, then the page's jobs by id; a window's flaky tests, then their newest pass
-// and failure.
+// off test_results, then the page's jobs by id; a window's flaky tests off test_sha1s (the
+// least SQL for that answer: one query for the page, with the total), then their newest pass and
+// failure.
 
 // testsHistoryPhase reads the history of a random job's test, as a job page would.
 func (b *bench) testsHistoryPhase() *Phase {
