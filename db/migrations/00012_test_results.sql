@@ -293,7 +293,7 @@ DECLARE
 BEGIN
     FOR idx IN SELECT indexrelid::regclass::text FROM pg_index
                WHERE NOT indisvalid AND indexrelid::regclass::text IN
-                   ('test_results_test_idx', 'test_results_posted_idx', 'test_results_signature_idx', 'test_results_run_idx',
+                   ('test_results_test_idx', 'test_results_failed_idx', 'test_results_signature_idx', 'test_results_run_idx',
                     'test_sha1s_flaky_idx') LOOP
         EXECUTE 'DROP INDEX ' || idx;
     END LOOP;
@@ -305,8 +305,10 @@ RESET lock_timeout;
 -- A test's history, newest first.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_test_idx ON test_results (test_id, posted DESC, id DESC)
     WHERE test_id IS NOT NULL;
--- A window of recent results: failures of the last days (the flaky tests read test_sha1s).
-CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_posted_idx ON test_results (posted);
+-- The failures of a window (GET /failures/), index-only: written for failed jobs alone (the flaky
+-- tests read test_sha1s).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_failed_idx ON test_results (posted)
+    INCLUDE (signature_id, run_id, test_id) WHERE signature_id IS NOT NULL;
 -- A signature's jobs, newest first; its first occurrence is the index's last entry.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS test_results_signature_idx ON test_results (signature_id, posted DESC, id DESC)
     WHERE signature_id IS NOT NULL;

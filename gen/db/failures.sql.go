@@ -397,7 +397,7 @@ type WindowFailuresRow struct {
 }
 
 // Failure signatures (migration 00012): the failed and dead jobs of a window are read off
-// test_results_posted_idx, one signature's jobs off test_results_signature_idx; jobs and runs are
+// test_results_failed_idx, one signature's jobs off test_results_signature_idx; jobs and runs are
 // read by primary key, for a page or a window's runs only. A run filter (branch, suite, machine
 // type) is the run's values, as /runs/ filters; with none, runs are not read at all. Signature ids are passed and
 // returned as text, so that no database type leaks past package store.

@@ -151,7 +151,7 @@ func testResultsDone(t *testing.T, pool *pgxpool.Pool) {
 	}
 	testResultsCounted(t, pool)
 	if n := query[int64](t, pool, `SELECT count(*) FROM pg_index WHERE indisvalid
-		AND indexrelid::regclass::text IN ('test_results_test_idx', 'test_results_posted_idx', 'test_results_signature_idx',
+		AND indexrelid::regclass::text IN ('test_results_test_idx', 'test_results_failed_idx', 'test_results_signature_idx',
 		                                   'test_results_run_idx', 'test_sha1s_flaky_idx')`); n != 5 {
 		t.Errorf("%d valid test_results and test_sha1s indexes, want 5", n)
 	}
@@ -214,7 +214,7 @@ func TestTestResultsOnline(t *testing.T) {
 		DELETE FROM goose_db_version WHERE version_id = 12;
 		DELETE FROM test_results WHERE id >= 21000;
 		UPDATE backfills SET next_id = 21000;
-		UPDATE pg_index SET indisvalid = false WHERE indexrelid IN ('test_results_posted_idx'::regclass, 'test_sha1s_flaky_idx'::regclass);
+		UPDATE pg_index SET indisvalid = false WHERE indexrelid IN ('test_results_failed_idx'::regclass, 'test_sha1s_flaky_idx'::regclass);
 		UPDATE jobs SET status = 'dead', failure_reason = 'hit max job timeout' WHERE id = 2000;
 		UPDATE jobs SET status = 'pass', failure_reason = NULL WHERE id = 39000;
 		DELETE FROM jobs WHERE id = 30000;
