@@ -43,6 +43,53 @@ func (r *recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Trace
 
 func (r *recorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// explainDB creates a database seeded by the SQL seed, and a pool whose queries rec records,
+// planned with their actual arguments (custom plans) as the server plans them; setup is a
+// connection of its own to explain them on.
+func explainDB(t *testing.T, seed string) (setup *pgx.Conn, pool *pgxpool.Pool, rec *recorder) {
+	t.Helper()
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	setup, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { setup.Close(context.Background()) })
+	if _, err := setup.Exec(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	rec = &recorder{}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = rec
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	if pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return setup, pool, rec
+}
+
+var execTime = regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
+
+// explain runs EXPLAIN (ANALYZE, BUFFERS) of the recorded query on conn: its plan, and its
+// execution time in ms.
+func (q recorded) explain(t *testing.T, conn *pgx.Conn) (plan, ms string) {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan = strings.Join(lines, "\n")
+	return plan, execTime.FindStringSubmatch(plan)[1]
+}
+
 // The listings read their pages, totals and value lists off indexes or the maintained tables, never
 // a sequential scan of runs or jobs, so page N costs about what page 1 does. The data set has 60,000 runs and 240,000 jobs; the plans are those
 // of the exact queries the service runs, with their arguments (go test -v logs their timings).
@@ -51,13 +98,7 @@ func TestListingsUseIndexes(t *testing.T) {
 		t.Skip("seeds 240,000 jobs")
 	}
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	setup, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer setup.Close(ctx)
-	_, err = setup.Exec(ctx, `
+	setup, pool, rec := explainDB(t, `
 		ALTER TABLE jobs DISABLE TRIGGER USER;
 		INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
 		SELECT 'teuthology-run-' || i, 'teuthology', now() - i * interval '1 minute', 'suite-' || (i % 40),
@@ -70,22 +111,7 @@ func TestListingsUseIndexes(t *testing.T) {
 		INSERT INTO job_descriptions SELECT DISTINCT ON (1) md5(description)::uuid, description FROM jobs;
 		ALTER TABLE jobs ENABLE TRIGGER USER;
 		ANALYZE runs; ANALYZE jobs;`)
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	rec := &recorder{}
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Tracer = rec
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	svc := newService(pool, service.Options{})
 	count, first, far := 100, 1, 20
 	branch, sha1, fail := "branch-7", "c4ca42", "fail"
@@ -128,22 +154,13 @@ func TestListingsUseIndexes(t *testing.T) {
 			firstPage = len(rec.queries)
 		}
 	}
-	execTime := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
 	for i, q := range rec.queries {
-		rows, err := setup.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
+		plan, ms := q.explain(t, setup)
 		page := "page 1"
 		if i >= firstPage {
 			page = "page 20"
 		}
-		t.Logf("%s, %s: %s ms", q.name, page, execTime.FindStringSubmatch(plan)[1])
+		t.Logf("%s, %s: %s ms", q.name, page, ms)
 		if strings.Contains(plan, "Seq Scan on runs") || strings.Contains(plan, "Seq Scan on jobs") {
 			t.Errorf("%s (%s) scans or sorts a table:\n%s", q.name, page, plan)
 		}

@@ -6,11 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/ceph/paddles-go/internal/paddles"
-	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
 )
 
@@ -25,13 +21,7 @@ func TestFailuresUseIndexes(t *testing.T) {
 		t.Skip("seeds 80,000 jobs")
 	}
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	setup, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer setup.Close(ctx)
-	_, err = setup.Exec(ctx, `
+	setup, pool, rec := explainDB(t, `
 		ALTER TABLE jobs DISABLE TRIGGER USER;
 		INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
 		SELECT 'teuthology-run-' || i, 'teuthology', now() - i * interval '864 seconds', 'suite-' || (i % 10),
@@ -49,22 +39,7 @@ func TestFailuresUseIndexes(t *testing.T) {
 		SELECT id, job_id, run_id, md5(description)::uuid, posted, status, sha1, md5(failure_reason)::uuid FROM jobs;
 		ALTER TABLE jobs ENABLE TRIGGER USER;
 		ANALYZE runs; ANALYZE jobs; ANALYZE test_results; ANALYZE failure_signatures; ANALYZE job_descriptions;`)
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	rec := &recorder{}
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Tracer = rec
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	svc := newService(pool, service.Options{})
 	branch, suite, count, far := "branch-3", "suite-3", 25, 9
 	page, err := svc.ListFailures(ctx, paddles.FailureFilter{}, nil, service.Page{})
@@ -89,21 +64,12 @@ func TestFailuresUseIndexes(t *testing.T) {
 		}
 	}
 
-	execTime := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
 	wholeSignatureIndex := regexp.MustCompile(`test_results_signature_idx[^\n]*\n[^\n]*Index Cond: \(posted`)
 	names := map[string]bool{}
 	for _, q := range rec.queries {
 		names[q.name] = true
-		rows, err := setup.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
-		t.Logf("%s: %s ms", q.name, execTime.FindStringSubmatch(plan)[1])
+		plan, ms := q.explain(t, setup)
+		t.Logf("%s: %s ms", q.name, ms)
 		if strings.Contains(plan, "Seq Scan") || wholeSignatureIndex.MatchString(plan) {
 			t.Errorf("%s scans a table or the whole signature index:\n%s", q.name, plan)
 		}

@@ -2,14 +2,9 @@ package service_test
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
 )
 
@@ -25,13 +20,7 @@ func TestRegressionsUseIndexes(t *testing.T) {
 		t.Skip("seeds 120,000 runs")
 	}
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	setup, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer setup.Close(ctx)
-	_, err = setup.Exec(ctx, `
+	setup, pool, rec := explainDB(t, `
 		INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
 		SELECT 'teuthology-run-' || i, 'teuthology', now() - i * interval '10 minutes', 'suite-' || (i % 30),
 		       'branch-' || (i % 40), (ARRAY['smithi', 'gibba', 'mira'])[1 + i % 3], now() - i * interval '10 minutes'
@@ -44,21 +33,6 @@ func TestRegressionsUseIndexes(t *testing.T) {
 		       r.posted + k * interval '1 second', r.posted
 		FROM runs r, generate_series(1, 100) k WHERE r.name ~ '^teuthology-run-[0-9]{1,3}$' OR r.name = 'teuthology-run-1000';
 		ANALYZE runs; ANALYZE jobs; ANALYZE test_results; ANALYZE job_descriptions; ANALYZE failure_signatures;`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recorder{}
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Tracer = rec
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	svc := newService(pool, service.Options{})
 	// teuthology-run-10's previous run is teuthology-run-130, posted 120 runs earlier (the suites,
 	// branches and machine types repeat every 120 runs); then against a named run.
@@ -80,20 +54,11 @@ func TestRegressionsUseIndexes(t *testing.T) {
 		}
 	}
 	uses := map[string]string{"RegressionRun": "runs_name_key", "PreviousRun": "runs_previous_idx", "CompareRuns": "test_results_run_idx"}
-	execTime := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
 	seen := map[string]int{}
 	for _, q := range rec.queries {
 		seen[q.name]++
-		rows, err := setup.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
-		t.Logf("%s: %s ms\n%s", q.name, execTime.FindStringSubmatch(plan)[1], plan)
+		plan, ms := q.explain(t, setup)
+		t.Logf("%s: %s ms\n%s", q.name, ms, plan)
 		if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, uses[q.name]) {
 			t.Errorf("%s does not read %s alone:\n%s", q.name, uses[q.name], plan)
 		}

@@ -2,16 +2,11 @@ package service_test
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/ceph/paddles-go/internal/paddles"
-	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/service"
 )
 
@@ -27,16 +22,10 @@ func TestTestsUseIndexes(t *testing.T) {
 		t.Skip("seeds 300,000 jobs")
 	}
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	setup, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer setup.Close(ctx)
 	// The triggers that keep test_results are off while seeding, and the rows they would write
 	// are written at once (test_results' own triggers count them in test_sha1s); failure reasons
 	// stand for their own signatures.
-	_, err = setup.Exec(ctx, `
+	setup, pool, rec := explainDB(t, `
 		ALTER TABLE jobs DISABLE TRIGGER USER;
 		INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
 		SELECT 'teuthology-run-' || i, 'teuthology', ts, 'suite-' || (i % 10), (ARRAY['main', 'squid', 'reef'])[1 + i % 3],
@@ -58,22 +47,7 @@ func TestTestsUseIndexes(t *testing.T) {
 		INSERT INTO job_descriptions SELECT DISTINCT ON (1) md5(description)::uuid, description FROM jobs;
 		ALTER TABLE jobs ENABLE TRIGGER USER;
 		ANALYZE runs; ANALYZE jobs; ANALYZE test_results; ANALYZE test_sha1s; ANALYZE failure_signatures; ANALYZE job_descriptions;`)
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	rec := &recorder{}
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Tracer = rec
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	svc := newService(pool, service.Options{Now: func() time.Time { return now }})
 	description, main, smithi, sha1 := "suite-3/test-17", "main", "smithi", ""
@@ -106,7 +80,7 @@ func TestTestsUseIndexes(t *testing.T) {
 		}
 		call(c.name, err)
 	}
-	_, err = svc.SearchJobs(ctx, paddles.JobSearch{Description: &description}, service.Page{Count: &count})
+	_, err := svc.SearchJobs(ctx, paddles.JobSearch{Description: &description}, service.Page{Count: &count})
 	call("/jobs/?description=", err)
 	for _, days := range []int{1, 14, 90} {
 		p, err := svc.FlakyTests(ctx, paddles.TestFilter{}, &days, service.Page{})
@@ -127,18 +101,9 @@ func TestTestsUseIndexes(t *testing.T) {
 	for i, q := range rec.queries {
 		checked[i] = !strings.Contains(q.sql, "job_descriptions WHERE description LIKE") && !strings.Contains(q.sql, "searched_jobs(")
 	}
-	execTime := regexp.MustCompile(`Execution Time: ([0-9.]+) ms`)
 	for i, q := range rec.queries {
-		rows, err := setup.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
-		t.Logf("%s: %s ms\n%s", q.name, execTime.FindStringSubmatch(plan)[1], plan)
+		plan, ms := q.explain(t, setup)
+		t.Logf("%s: %s ms\n%s", q.name, ms, plan)
 		for _, table := range []string{"runs", "jobs", "test_results", "test_sha1s", "job_descriptions", "failure_signatures"} {
 			if checked[i] && strings.Contains(plan, "Seq Scan on "+table) {
 				t.Errorf("%s scans %s:\n%s", q.name, table, plan)
