@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -132,5 +133,30 @@ func TestJobSearchAtScale(t *testing.T) {
 	}
 	if a, b := strings.Fields(strings.Join(byDescription, " ")), byScan; strings.Join(a, " ") != strings.Join(b, " ") {
 		t.Errorf("description by description: %v\nnewest jobs tested: %v", a, b)
+	}
+}
+
+// A whole description, as pulpito-ng's job history sends it, is looked for with strpos rather
+// than LIKE (32 characters or more): it matches itself and the descriptions holding it, and its
+// '_' and '%' match only themselves, as LIKE's escaped pattern did.
+func TestJobSearchLongDescription(t *testing.T) {
+	c := newServer(t)
+	run := "/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/"
+	long := "rados/thrash/{clusters/fixed-2 msgr_failures/few 100%-careful}"
+	for i, d := range []string{
+		long,
+		"upgrade/" + long + "/x",
+		"rados/thrash/{clusters/fixed-2 msgrXfailures/few 100%-careful}", // '_' is not a wildcard
+		"rados/thrash/{clusters/fixed-2 msgr_failures/few 100-careful}",  // nor is '%'
+		"rados/thrash/{clusters/fixed-2 msgr_failures/few 100%-careful",  // one character short
+	} {
+		c.post(run, object{"job_id": fmt.Sprint(i + 1), "status": "pass", "description": d}).must(t, 200)
+	}
+	var got []string
+	for _, j := range decode[[]object](t, c.get("/jobs/?description="+url.QueryEscape(long)).must(t, 200)) {
+		got = append(got, j["job_id"].(string))
+	}
+	if strings.Join(got, " ") != "2 1" {
+		t.Errorf("jobs of %q: %v, want 2 1", long, got)
 	}
 }

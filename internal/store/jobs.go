@@ -112,6 +112,11 @@ const SearchCountBeyond = 1000
 // when matches are that common.
 const describedMax = 500
 
+// longDescription is the length from which a description search looks for the text with strpos
+// rather than LIKE (DescriptionsContaining): a short text may be served by pg_trgm's index, a
+// long one is read faster by a sequential scan with strpos.
+const longDescription = 32
+
 // SearchJobIDs returns a page of the ids of the jobs a search selects, most recently posted
 // first, and how many jobs it selects: exactly when exact, else at least that many.
 func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64, offset int64) (ids []int64, total int64, exact bool, err error) {
@@ -124,7 +129,13 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 	if s.Description != nil {
 		l := "%" + escapeLike(*s.Description) + "%"
 		like = &l
-		descriptions, err := q.q().MatchingDescriptions(ctx, db.MatchingDescriptionsParams{DescriptionLike: l, Max: describedMax + 1})
+		var descriptions []string
+		var err error
+		if len(*s.Description) >= longDescription {
+			descriptions, err = q.q().DescriptionsContaining(ctx, db.DescriptionsContainingParams{Text: *s.Description, Max: describedMax + 1})
+		} else {
+			descriptions, err = q.q().MatchingDescriptions(ctx, db.MatchingDescriptionsParams{DescriptionLike: l, Max: describedMax + 1})
+		}
 		if err != nil {
 			return nil, 0, false, interpret(err)
 		}
