@@ -1425,7 +1425,10 @@ type TestSummary struct {
 	// FirstSeen When the first matching job was posted; null when there is none.
 	FirstSeen *NullableTimestamp `json:"first_seen"`
 
-	// Flaky Some sha1 has both a passed and a failed or dead job among the matching jobs.
+	// Flaky Some sha1 has both a passed and a failed or dead job among the matching jobs, whatever
+	// their runs' branch, suite and machine type unless the filters name them (`/tests/flaky/`
+	// counts a flake within one branch, suite and machine type: a pass on one machine type
+	// and a failure on another is a flake here, not there).
 	Flaky bool `json:"flaky"`
 
 	// FlakySha1s Those sha1s, the most recently tested first, at most 100.
