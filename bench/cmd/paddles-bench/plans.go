@@ -62,7 +62,9 @@ func (b *bench) explainPhases(ctx context.Context, dbURL string, phases []*Phase
 	}
 	rec := &statementLog{}
 	cfg.ConnConfig.Tracer = rec
+	// The server's own connection settings (internal/database), so that a plan is the one it runs.
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	cfg.MaxConns = 1
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
