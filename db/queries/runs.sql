@@ -59,6 +59,27 @@ SELECT count(*) FROM filtered_runs(
     sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
 );
 
+-- JobSha1Values lists the distinct non-empty sha1s of all jobs: one descent of jobs_sha1_idx
+-- (text_pattern_ops, hence its operators) per value instead of reading every job.
+-- name: JobSha1Values :many
+WITH RECURSIVE found (sha1) AS (
+    (SELECT j.sha1 FROM jobs j WHERE j.sha1 ~>~ '' ORDER BY j.sha1 USING ~<~ LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.sha1 FROM jobs j WHERE j.sha1 ~>~ f.sha1 ORDER BY j.sha1 USING ~<~ LIMIT 1)
+    FROM found f WHERE f.sha1 IS NOT NULL
+)
+SELECT found.sha1::text AS value FROM found WHERE found.sha1 IS NOT NULL;
+
+-- JobFlavorValues is JobSha1Values for flavors, off jobs_flavor_idx.
+-- name: JobFlavorValues :many
+WITH RECURSIVE found (flavor) AS (
+    (SELECT j.flavor FROM jobs j WHERE j.flavor > '' ORDER BY j.flavor LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.flavor FROM jobs j WHERE j.flavor > f.flavor ORDER BY j.flavor LIMIT 1)
+    FROM found f WHERE f.flavor IS NOT NULL
+)
+SELECT found.flavor::text AS value FROM found WHERE found.flavor IS NOT NULL;
+
 -- FilteredRunValues lists the distinct non-empty values of one run key among the filtered runs.
 -- name: FilteredRunValues :many
 SELECT DISTINCT v::text AS value FROM (

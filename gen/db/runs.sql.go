@@ -289,6 +289,69 @@ func (q *Queries) FinishRunWrite(ctx context.Context, arg FinishRunWriteParams) 
 	return err
 }
 
+const jobFlavorValues = `-- name: JobFlavorValues :many
+WITH RECURSIVE found (flavor) AS (
+    (SELECT j.flavor FROM jobs j WHERE j.flavor > '' ORDER BY j.flavor LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.flavor FROM jobs j WHERE j.flavor > f.flavor ORDER BY j.flavor LIMIT 1)
+    FROM found f WHERE f.flavor IS NOT NULL
+)
+SELECT found.flavor::text AS value FROM found WHERE found.flavor IS NOT NULL
+`
+
+// JobFlavorValues is JobSha1Values for flavors, off jobs_flavor_idx.
+func (q *Queries) JobFlavorValues(ctx context.Context) ([]string, error) {
+	rows, err := q.db.Query(ctx, jobFlavorValues)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var value string
+		if err := rows.Scan(&value); err != nil {
+			return nil, err
+		}
+		items = append(items, value)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobSha1Values = `-- name: JobSha1Values :many
+WITH RECURSIVE found (sha1) AS (
+    (SELECT j.sha1 FROM jobs j WHERE j.sha1 ~>~ '' ORDER BY j.sha1 USING ~<~ LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.sha1 FROM jobs j WHERE j.sha1 ~>~ f.sha1 ORDER BY j.sha1 USING ~<~ LIMIT 1)
+    FROM found f WHERE f.sha1 IS NOT NULL
+)
+SELECT found.sha1::text AS value FROM found WHERE found.sha1 IS NOT NULL
+`
+
+// JobSha1Values lists the distinct non-empty sha1s of all jobs: one descent of jobs_sha1_idx
+// (text_pattern_ops, hence its operators) per value instead of reading every job.
+func (q *Queries) JobSha1Values(ctx context.Context) ([]string, error) {
+	rows, err := q.db.Query(ctx, jobSha1Values)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var value string
+		if err := rows.Scan(&value); err != nil {
+			return nil, err
+		}
+		items = append(items, value)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const latestRunIDs = `-- name: LatestRunIDs :many
 
 SELECT id FROM runs ORDER BY posted DESC, id DESC LIMIT $2::bigint OFFSET $1::bigint

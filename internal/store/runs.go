@@ -170,8 +170,17 @@ func oneCountedKey(f paddles.RunFilter) (key, value string, ok bool) {
 // FilteredRunValues lists the distinct non-empty values of a run key among the runs a filter
 // selects, sorted. Unfiltered, the keys of runs' own columns are read off run_values.
 func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key string) ([]string, error) {
-	if f == (paddles.RunFilter{}) && key != "sha1" && key != "flavor" {
-		values, err := q.q().RunValues(ctx, key)
+	if f == (paddles.RunFilter{}) {
+		var values []string
+		var err error
+		switch key {
+		case "sha1":
+			values, err = q.q().JobSha1Values(ctx)
+		case "flavor":
+			values, err = q.q().JobFlavorValues(ctx)
+		default:
+			values, err = q.q().RunValues(ctx, key)
+		}
 		return values, interpret(err)
 	}
 	args, err := q.filterArgs(ctx, f)
