@@ -44,7 +44,8 @@ SELECT COALESCE(sum(runs), 0)::bigint FROM run_values WHERE key = 'status';
 SELECT COALESCE((SELECT runs FROM run_values WHERE key = @key AND value = @value), 0)::bigint;
 
 -- name: RunValues :many
-SELECT value FROM run_values WHERE key = @key AND value <> '' AND runs > 0 ORDER BY value;
+SELECT value FROM run_values WHERE key = @key AND value <> '' AND runs > 0 ORDER BY value
+LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
 -- name: FilteredRunIDs :many
 SELECT r.id FROM filtered_runs(
@@ -68,7 +69,9 @@ WITH RECURSIVE found (sha1) AS (
     SELECT (SELECT j.sha1 FROM jobs j WHERE j.sha1 ~>~ f.sha1 ORDER BY j.sha1 USING ~<~ LIMIT 1)
     FROM found f WHERE f.sha1 IS NOT NULL
 )
-SELECT found.sha1::text AS value FROM found WHERE found.sha1 IS NOT NULL;
+-- The recursion runs only as far as the page needs.
+SELECT found.sha1::text AS value FROM found WHERE found.sha1 IS NOT NULL
+LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
 -- JobFlavorValues is JobSha1Values for flavors, off jobs_flavor_idx.
 -- name: JobFlavorValues :many
@@ -78,7 +81,8 @@ WITH RECURSIVE found (flavor) AS (
     SELECT (SELECT j.flavor FROM jobs j WHERE j.flavor > f.flavor ORDER BY j.flavor LIMIT 1)
     FROM found f WHERE f.flavor IS NOT NULL
 )
-SELECT found.flavor::text AS value FROM found WHERE found.flavor IS NOT NULL;
+SELECT found.flavor::text AS value FROM found WHERE found.flavor IS NOT NULL
+LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
 -- FilteredRunValues lists the distinct non-empty values of one run key among the filtered runs.
 -- name: FilteredRunValues :many
@@ -103,7 +107,7 @@ SELECT DISTINCT v::text AS value FROM (
     WHERE @field::text IN ('sha1', 'flavor')
 ) found
 WHERE v <> ''
-ORDER BY 1;
+ORDER BY 1 LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
 -- name: QueuedRunIDs :many
 SELECT id FROM runs WHERE queued_count > 0 ORDER BY scheduled, id

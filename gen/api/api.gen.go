@@ -1333,6 +1333,9 @@ type RunFields = string
 // RunName defines model for RunName.
 type RunName = string
 
+// ValueCount defines model for ValueCount.
+type ValueCount = int
+
 // BadRequest Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
@@ -1532,6 +1535,30 @@ type ListRunsParams struct {
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
+// ListRunBranchesParams defines parameters for ListRunBranches.
+type ListRunBranchesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunDatesParams defines parameters for ListRunDates.
+type ListRunDatesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
 // ListRunsBetweenParams defines parameters for ListRunsBetween.
 type ListRunsBetweenParams struct {
 	// Count Page size. Defaults to the server's `--runs-page-size` (100); 0 gives an empty page.
@@ -1541,10 +1568,82 @@ type ListRunsBetweenParams struct {
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
+// ListRunFlavorsParams defines parameters for ListRunFlavors.
+type ListRunFlavorsParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunMachineTypesParams defines parameters for ListRunMachineTypes.
+type ListRunMachineTypesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
 // ListQueuedRunsParams defines parameters for ListQueuedRuns.
 type ListQueuedRunsParams struct {
 	// Count Page size. Defaults to the server's `--runs-page-size` (100); 0 gives an empty page.
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunShasParams defines parameters for ListRunShas.
+type ListRunShasParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunStatusesParams defines parameters for ListRunStatuses.
+type ListRunStatusesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunSuitesParams defines parameters for ListRunSuites.
+type ListRunSuitesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunUsersParams defines parameters for ListRunUsers.
+type ListRunUsersParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -2108,34 +2207,34 @@ type ServerInterface interface {
 	CreateRun(ctx echo.Context) error
 	// ListRunBranches Branches of all runs
 	// (GET /runs/branch/)
-	ListRunBranches(ctx echo.Context) error
+	ListRunBranches(ctx echo.Context, params ListRunBranchesParams) error
 	// ListRunDates Days the runs were scheduled on (YYYY-MM-DD) of all runs
 	// (GET /runs/date/)
-	ListRunDates(ctx echo.Context) error
+	ListRunDates(ctx echo.Context, params ListRunDatesParams) error
 	// ListRunsBetween Runs scheduled between two days
 	// (GET /runs/date/from/{from}/to/{to}/)
 	ListRunsBetween(ctx echo.Context, from Day, to Day, params ListRunsBetweenParams) error
 	// ListRunFlavors Flavors (of the runs' jobs) of all runs
 	// (GET /runs/flavors/)
-	ListRunFlavors(ctx echo.Context) error
+	ListRunFlavors(ctx echo.Context, params ListRunFlavorsParams) error
 	// ListRunMachineTypes Machine types of all runs
 	// (GET /runs/machine_type/)
-	ListRunMachineTypes(ctx echo.Context) error
+	ListRunMachineTypes(ctx echo.Context, params ListRunMachineTypesParams) error
 	// ListQueuedRuns Runs with queued jobs
 	// (GET /runs/queued/)
 	ListQueuedRuns(ctx echo.Context, params ListQueuedRunsParams) error
 	// ListRunShas Ceph sha1s (of the runs' jobs) of all runs
 	// (GET /runs/sha1/)
-	ListRunShas(ctx echo.Context) error
+	ListRunShas(ctx echo.Context, params ListRunShasParams) error
 	// ListRunStatuses Run statuses of all runs
 	// (GET /runs/status/)
-	ListRunStatuses(ctx echo.Context) error
+	ListRunStatuses(ctx echo.Context, params ListRunStatusesParams) error
 	// ListRunSuites Suites of all runs
 	// (GET /runs/suite/)
-	ListRunSuites(ctx echo.Context) error
+	ListRunSuites(ctx echo.Context, params ListRunSuitesParams) error
 	// ListRunUsers Users of all runs
 	// (GET /runs/user/)
-	ListRunUsers(ctx echo.Context) error
+	ListRunUsers(ctx echo.Context, params ListRunUsersParams) error
 	// FilterRuns Runs with one key's value
 	// (GET /runs/{field}/{value}/)
 	FilterRuns(ctx echo.Context, field FilterRunsParamsField, value string, params FilterRunsParams) error
@@ -2880,8 +2979,24 @@ func (w *ServerInterfaceWrapper) CreateRun(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunBranches(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunBranchesParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunBranches(ctx)
+	err = w.Handler.ListRunBranches(ctx, params)
 	return err
 }
 
@@ -2889,8 +3004,24 @@ func (w *ServerInterfaceWrapper) ListRunBranches(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunDates(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunDatesParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunDates(ctx)
+	err = w.Handler.ListRunDates(ctx, params)
 	return err
 }
 
@@ -2938,8 +3069,24 @@ func (w *ServerInterfaceWrapper) ListRunsBetween(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunFlavors(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunFlavorsParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunFlavors(ctx)
+	err = w.Handler.ListRunFlavors(ctx, params)
 	return err
 }
 
@@ -2947,8 +3094,24 @@ func (w *ServerInterfaceWrapper) ListRunFlavors(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunMachineTypes(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunMachineTypesParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunMachineTypes(ctx)
+	err = w.Handler.ListRunMachineTypes(ctx, params)
 	return err
 }
 
@@ -2981,8 +3144,24 @@ func (w *ServerInterfaceWrapper) ListQueuedRuns(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunShas(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunShasParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunShas(ctx)
+	err = w.Handler.ListRunShas(ctx, params)
 	return err
 }
 
@@ -2990,8 +3169,24 @@ func (w *ServerInterfaceWrapper) ListRunShas(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunStatuses(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunStatusesParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunStatuses(ctx)
+	err = w.Handler.ListRunStatuses(ctx, params)
 	return err
 }
 
@@ -2999,8 +3194,24 @@ func (w *ServerInterfaceWrapper) ListRunStatuses(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunSuites(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunSuitesParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunSuites(ctx)
+	err = w.Handler.ListRunSuites(ctx, params)
 	return err
 }
 
@@ -3008,8 +3219,24 @@ func (w *ServerInterfaceWrapper) ListRunSuites(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListRunUsers(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunUsersParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListRunUsers(ctx)
+	err = w.Handler.ListRunUsers(ctx, params)
 	return err
 }
 
@@ -5449,6 +5676,7 @@ func (response CreateRun503JSONResponse) VisitCreateRunResponse(w http.ResponseW
 }
 
 type ListRunBranchesRequestObject struct {
+	Params ListRunBranchesParams
 }
 
 type ListRunBranchesResponseObject interface {
@@ -5465,6 +5693,20 @@ func (response ListRunBranches200JSONResponse) VisitListRunBranchesResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunBranches400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunBranches400JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5498,6 +5740,7 @@ func (response ListRunBranches503JSONResponse) VisitListRunBranchesResponse(w ht
 }
 
 type ListRunDatesRequestObject struct {
+	Params ListRunDatesParams
 }
 
 type ListRunDatesResponseObject interface {
@@ -5514,6 +5757,20 @@ func (response ListRunDates200JSONResponse) VisitListRunDatesResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunDates400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunDates400JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5616,6 +5873,7 @@ func (response ListRunsBetween503JSONResponse) VisitListRunsBetweenResponse(w ht
 }
 
 type ListRunFlavorsRequestObject struct {
+	Params ListRunFlavorsParams
 }
 
 type ListRunFlavorsResponseObject interface {
@@ -5632,6 +5890,20 @@ func (response ListRunFlavors200JSONResponse) VisitListRunFlavorsResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunFlavors400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunFlavors400JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5665,6 +5937,7 @@ func (response ListRunFlavors503JSONResponse) VisitListRunFlavorsResponse(w http
 }
 
 type ListRunMachineTypesRequestObject struct {
+	Params ListRunMachineTypesParams
 }
 
 type ListRunMachineTypesResponseObject interface {
@@ -5681,6 +5954,20 @@ func (response ListRunMachineTypes200JSONResponse) VisitListRunMachineTypesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunMachineTypes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunMachineTypes400JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5781,6 +6068,7 @@ func (response ListQueuedRuns503JSONResponse) VisitListQueuedRunsResponse(w http
 }
 
 type ListRunShasRequestObject struct {
+	Params ListRunShasParams
 }
 
 type ListRunShasResponseObject interface {
@@ -5797,6 +6085,20 @@ func (response ListRunShas200JSONResponse) VisitListRunShasResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunShas400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunShas400JSONResponse) VisitListRunShasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5830,6 +6132,7 @@ func (response ListRunShas503JSONResponse) VisitListRunShasResponse(w http.Respo
 }
 
 type ListRunStatusesRequestObject struct {
+	Params ListRunStatusesParams
 }
 
 type ListRunStatusesResponseObject interface {
@@ -5846,6 +6149,20 @@ func (response ListRunStatuses200JSONResponse) VisitListRunStatusesResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunStatuses400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunStatuses400JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5879,6 +6196,7 @@ func (response ListRunStatuses503JSONResponse) VisitListRunStatusesResponse(w ht
 }
 
 type ListRunSuitesRequestObject struct {
+	Params ListRunSuitesParams
 }
 
 type ListRunSuitesResponseObject interface {
@@ -5895,6 +6213,20 @@ func (response ListRunSuites200JSONResponse) VisitListRunSuitesResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunSuites400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunSuites400JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5928,6 +6260,7 @@ func (response ListRunSuites503JSONResponse) VisitListRunSuitesResponse(w http.R
 }
 
 type ListRunUsersRequestObject struct {
+	Params ListRunUsersParams
 }
 
 type ListRunUsersResponseObject interface {
@@ -5944,6 +6277,20 @@ func (response ListRunUsers200JSONResponse) VisitListRunUsersResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunUsers400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunUsers400JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8364,8 +8711,10 @@ func (sh *strictHandler) CreateRun(ctx echo.Context) error {
 }
 
 // ListRunBranches operation middleware
-func (sh *strictHandler) ListRunBranches(ctx echo.Context) error {
+func (sh *strictHandler) ListRunBranches(ctx echo.Context, params ListRunBranchesParams) error {
 	var request ListRunBranchesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunBranches(ctx.Request().Context(), request.(ListRunBranchesRequestObject))
@@ -8387,8 +8736,10 @@ func (sh *strictHandler) ListRunBranches(ctx echo.Context) error {
 }
 
 // ListRunDates operation middleware
-func (sh *strictHandler) ListRunDates(ctx echo.Context) error {
+func (sh *strictHandler) ListRunDates(ctx echo.Context, params ListRunDatesParams) error {
 	var request ListRunDatesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunDates(ctx.Request().Context(), request.(ListRunDatesRequestObject))
@@ -8437,8 +8788,10 @@ func (sh *strictHandler) ListRunsBetween(ctx echo.Context, from Day, to Day, par
 }
 
 // ListRunFlavors operation middleware
-func (sh *strictHandler) ListRunFlavors(ctx echo.Context) error {
+func (sh *strictHandler) ListRunFlavors(ctx echo.Context, params ListRunFlavorsParams) error {
 	var request ListRunFlavorsRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunFlavors(ctx.Request().Context(), request.(ListRunFlavorsRequestObject))
@@ -8460,8 +8813,10 @@ func (sh *strictHandler) ListRunFlavors(ctx echo.Context) error {
 }
 
 // ListRunMachineTypes operation middleware
-func (sh *strictHandler) ListRunMachineTypes(ctx echo.Context) error {
+func (sh *strictHandler) ListRunMachineTypes(ctx echo.Context, params ListRunMachineTypesParams) error {
 	var request ListRunMachineTypesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunMachineTypes(ctx.Request().Context(), request.(ListRunMachineTypesRequestObject))
@@ -8508,8 +8863,10 @@ func (sh *strictHandler) ListQueuedRuns(ctx echo.Context, params ListQueuedRunsP
 }
 
 // ListRunShas operation middleware
-func (sh *strictHandler) ListRunShas(ctx echo.Context) error {
+func (sh *strictHandler) ListRunShas(ctx echo.Context, params ListRunShasParams) error {
 	var request ListRunShasRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunShas(ctx.Request().Context(), request.(ListRunShasRequestObject))
@@ -8531,8 +8888,10 @@ func (sh *strictHandler) ListRunShas(ctx echo.Context) error {
 }
 
 // ListRunStatuses operation middleware
-func (sh *strictHandler) ListRunStatuses(ctx echo.Context) error {
+func (sh *strictHandler) ListRunStatuses(ctx echo.Context, params ListRunStatusesParams) error {
 	var request ListRunStatusesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunStatuses(ctx.Request().Context(), request.(ListRunStatusesRequestObject))
@@ -8554,8 +8913,10 @@ func (sh *strictHandler) ListRunStatuses(ctx echo.Context) error {
 }
 
 // ListRunSuites operation middleware
-func (sh *strictHandler) ListRunSuites(ctx echo.Context) error {
+func (sh *strictHandler) ListRunSuites(ctx echo.Context, params ListRunSuitesParams) error {
 	var request ListRunSuitesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunSuites(ctx.Request().Context(), request.(ListRunSuitesRequestObject))
@@ -8577,8 +8938,10 @@ func (sh *strictHandler) ListRunSuites(ctx echo.Context) error {
 }
 
 // ListRunUsers operation middleware
-func (sh *strictHandler) ListRunUsers(ctx echo.Context) error {
+func (sh *strictHandler) ListRunUsers(ctx echo.Context, params ListRunUsersParams) error {
 	var request ListRunUsersRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListRunUsers(ctx.Request().Context(), request.(ListRunUsersRequestObject))

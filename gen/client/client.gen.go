@@ -1540,6 +1540,9 @@ type RunFields = string
 // RunName defines model for RunName.
 type RunName = string
 
+// ValueCount defines model for ValueCount.
+type ValueCount = int
+
 // BadRequest Every error answer.
 //
 // Example: {"message":"job with job_id 1 already exists"}
@@ -1739,6 +1742,30 @@ type ListRunsParams struct {
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
+// ListRunBranchesParams defines parameters for ListRunBranches.
+type ListRunBranchesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunDatesParams defines parameters for ListRunDates.
+type ListRunDatesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
 // ListRunsBetweenParams defines parameters for ListRunsBetween.
 type ListRunsBetweenParams struct {
 	// Count Page size. Defaults to the server's `--runs-page-size` (100); 0 gives an empty page.
@@ -1748,10 +1775,82 @@ type ListRunsBetweenParams struct {
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
+// ListRunFlavorsParams defines parameters for ListRunFlavors.
+type ListRunFlavorsParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunMachineTypesParams defines parameters for ListRunMachineTypes.
+type ListRunMachineTypesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
 // ListQueuedRunsParams defines parameters for ListQueuedRuns.
 type ListQueuedRunsParams struct {
 	// Count Page size. Defaults to the server's `--runs-page-size` (100); 0 gives an empty page.
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunShasParams defines parameters for ListRunShas.
+type ListRunShasParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunStatusesParams defines parameters for ListRunStatuses.
+type ListRunStatusesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunSuitesParams defines parameters for ListRunSuites.
+type ListRunSuitesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunUsersParams defines parameters for ListRunUsers.
+type ListRunUsersParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -2827,7 +2926,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/branch/ (the `ListRunBranches` operationId).
-	ListRunBranches(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunBranches(ctx context.Context, params *ListRunBranchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunDates Days the runs were scheduled on (YYYY-MM-DD) of all runs
 	//
@@ -2835,7 +2934,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/date/ (the `ListRunDates` operationId).
-	ListRunDates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunDates(ctx context.Context, params *ListRunDatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunsBetween Runs scheduled between two days
 	//
@@ -2851,7 +2950,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/flavors/ (the `ListRunFlavors` operationId).
-	ListRunFlavors(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunFlavors(ctx context.Context, params *ListRunFlavorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunMachineTypes Machine types of all runs
 	//
@@ -2859,7 +2958,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/machine_type/ (the `ListRunMachineTypes` operationId).
-	ListRunMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunMachineTypes(ctx context.Context, params *ListRunMachineTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListQueuedRuns Runs with queued jobs
 	//
@@ -2874,7 +2973,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
-	ListRunShas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunShas(ctx context.Context, params *ListRunShasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunStatuses Run statuses of all runs
 	//
@@ -2882,7 +2981,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/status/ (the `ListRunStatuses` operationId).
-	ListRunStatuses(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunStatuses(ctx context.Context, params *ListRunStatusesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunSuites Suites of all runs
 	//
@@ -2890,7 +2989,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/suite/ (the `ListRunSuites` operationId).
-	ListRunSuites(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunSuites(ctx context.Context, params *ListRunSuitesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunUsers Users of all runs
 	//
@@ -2898,7 +2997,7 @@ type ClientInterface interface {
 	// list covers the filtered runs only; see `filterRuns`.
 	//
 	// Corresponds with GET /runs/user/ (the `ListRunUsers` operationId).
-	ListRunUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRunUsers(ctx context.Context, params *ListRunUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// FilterRuns Runs with one key's value
 	//
@@ -2911,7 +3010,8 @@ type ClientInterface interface {
 	// a trailing key lists that key's values among them (`/runs/branch/main/suite/` gives the suites of
 	// the main branch's runs). `date/from/{from}/to/{to}` nests too. A repeated key with another
 	// value matches nothing. The nested forms answer exactly like this operation (or like the value
-	// lists above); OpenAPI cannot spell paths of any depth, so they are documented here.
+	// lists above, `count` and `page` included); OpenAPI cannot spell paths of any depth, so they
+	// are documented here.
 	//
 	// Corresponds with GET /runs/{field}/{value}/ (the `FilterRuns` operationId).
 	FilterRuns(ctx context.Context, field FilterRunsParamsField, value string, params *FilterRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3957,8 +4057,8 @@ func (c *Client) CreateRun(ctx context.Context, body CreateRunJSONRequestBody, r
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/branch/ (the `ListRunBranches` operationId).
-func (c *Client) ListRunBranches(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunBranchesRequest(c.Server)
+func (c *Client) ListRunBranches(ctx context.Context, params *ListRunBranchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunBranchesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3975,8 +4075,8 @@ func (c *Client) ListRunBranches(ctx context.Context, reqEditors ...RequestEdito
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/date/ (the `ListRunDates` operationId).
-func (c *Client) ListRunDates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunDatesRequest(c.Server)
+func (c *Client) ListRunDates(ctx context.Context, params *ListRunDatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunDatesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4011,8 +4111,8 @@ func (c *Client) ListRunsBetween(ctx context.Context, from Day, to Day, params *
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/flavors/ (the `ListRunFlavors` operationId).
-func (c *Client) ListRunFlavors(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunFlavorsRequest(c.Server)
+func (c *Client) ListRunFlavors(ctx context.Context, params *ListRunFlavorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunFlavorsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4029,8 +4129,8 @@ func (c *Client) ListRunFlavors(ctx context.Context, reqEditors ...RequestEditor
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/machine_type/ (the `ListRunMachineTypes` operationId).
-func (c *Client) ListRunMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunMachineTypesRequest(c.Server)
+func (c *Client) ListRunMachineTypes(ctx context.Context, params *ListRunMachineTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunMachineTypesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4064,8 +4164,8 @@ func (c *Client) ListQueuedRuns(ctx context.Context, params *ListQueuedRunsParam
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
-func (c *Client) ListRunShas(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunShasRequest(c.Server)
+func (c *Client) ListRunShas(ctx context.Context, params *ListRunShasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunShasRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4082,8 +4182,8 @@ func (c *Client) ListRunShas(ctx context.Context, reqEditors ...RequestEditorFn)
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/status/ (the `ListRunStatuses` operationId).
-func (c *Client) ListRunStatuses(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunStatusesRequest(c.Server)
+func (c *Client) ListRunStatuses(ctx context.Context, params *ListRunStatusesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunStatusesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4100,8 +4200,8 @@ func (c *Client) ListRunStatuses(ctx context.Context, reqEditors ...RequestEdito
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/suite/ (the `ListRunSuites` operationId).
-func (c *Client) ListRunSuites(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunSuitesRequest(c.Server)
+func (c *Client) ListRunSuites(ctx context.Context, params *ListRunSuitesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunSuitesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4118,8 +4218,8 @@ func (c *Client) ListRunSuites(ctx context.Context, reqEditors ...RequestEditorF
 // list covers the filtered runs only; see `filterRuns`.
 //
 // Corresponds with GET /runs/user/ (the `ListRunUsers` operationId).
-func (c *Client) ListRunUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRunUsersRequest(c.Server)
+func (c *Client) ListRunUsers(ctx context.Context, params *ListRunUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunUsersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4141,7 +4241,8 @@ func (c *Client) ListRunUsers(ctx context.Context, reqEditors ...RequestEditorFn
 // a trailing key lists that key's values among them (`/runs/branch/main/suite/` gives the suites of
 // the main branch's runs). `date/from/{from}/to/{to}` nests too. A repeated key with another
 // value matches nothing. The nested forms answer exactly like this operation (or like the value
-// lists above); OpenAPI cannot spell paths of any depth, so they are documented here.
+// lists above, `count` and `page` included); OpenAPI cannot spell paths of any depth, so they
+// are documented here.
 //
 // Corresponds with GET /runs/{field}/{value}/ (the `FilterRuns` operationId).
 func (c *Client) FilterRuns(ctx context.Context, field FilterRunsParamsField, value string, params *FilterRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6286,7 +6387,7 @@ func NewCreateRunRequestWithBody(server string, contentType string, body io.Read
 }
 
 // NewListRunBranchesRequest constructs an http.Request for the ListRunBranches method
-func NewListRunBranchesRequest(server string) (*http.Request, error) {
+func NewListRunBranchesRequest(server string, params *ListRunBranchesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6304,6 +6405,45 @@ func NewListRunBranchesRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -6313,7 +6453,7 @@ func NewListRunBranchesRequest(server string) (*http.Request, error) {
 }
 
 // NewListRunDatesRequest constructs an http.Request for the ListRunDates method
-func NewListRunDatesRequest(server string) (*http.Request, error) {
+func NewListRunDatesRequest(server string, params *ListRunDatesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6329,6 +6469,45 @@ func NewListRunDatesRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6420,7 +6599,7 @@ func NewListRunsBetweenRequest(server string, from Day, to Day, params *ListRuns
 }
 
 // NewListRunFlavorsRequest constructs an http.Request for the ListRunFlavors method
-func NewListRunFlavorsRequest(server string) (*http.Request, error) {
+func NewListRunFlavorsRequest(server string, params *ListRunFlavorsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6438,6 +6617,45 @@ func NewListRunFlavorsRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -6447,7 +6665,7 @@ func NewListRunFlavorsRequest(server string) (*http.Request, error) {
 }
 
 // NewListRunMachineTypesRequest constructs an http.Request for the ListRunMachineTypes method
-func NewListRunMachineTypesRequest(server string) (*http.Request, error) {
+func NewListRunMachineTypesRequest(server string, params *ListRunMachineTypesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6463,6 +6681,45 @@ func NewListRunMachineTypesRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6540,7 +6797,7 @@ func NewListQueuedRunsRequest(server string, params *ListQueuedRunsParams) (*htt
 }
 
 // NewListRunShasRequest constructs an http.Request for the ListRunShas method
-func NewListRunShasRequest(server string) (*http.Request, error) {
+func NewListRunShasRequest(server string, params *ListRunShasParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6558,6 +6815,45 @@ func NewListRunShasRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -6567,7 +6863,7 @@ func NewListRunShasRequest(server string) (*http.Request, error) {
 }
 
 // NewListRunStatusesRequest constructs an http.Request for the ListRunStatuses method
-func NewListRunStatusesRequest(server string) (*http.Request, error) {
+func NewListRunStatusesRequest(server string, params *ListRunStatusesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6585,6 +6881,45 @@ func NewListRunStatusesRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -6594,7 +6929,7 @@ func NewListRunStatusesRequest(server string) (*http.Request, error) {
 }
 
 // NewListRunSuitesRequest constructs an http.Request for the ListRunSuites method
-func NewListRunSuitesRequest(server string) (*http.Request, error) {
+func NewListRunSuitesRequest(server string, params *ListRunSuitesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6612,6 +6947,45 @@ func NewListRunSuitesRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -6621,7 +6995,7 @@ func NewListRunSuitesRequest(server string) (*http.Request, error) {
 }
 
 // NewListRunUsersRequest constructs an http.Request for the ListRunUsers method
-func NewListRunUsersRequest(server string) (*http.Request, error) {
+func NewListRunUsersRequest(server string, params *ListRunUsersParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6637,6 +7011,45 @@ func NewListRunUsersRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -7952,7 +8365,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/branch/ (the `ListRunBranches` operationId).
-	ListRunBranchesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunBranchesResponse, error)
+	ListRunBranchesWithResponse(ctx context.Context, params *ListRunBranchesParams, reqEditors ...RequestEditorFn) (*ListRunBranchesResponse, error)
 
 	// ListRunDatesWithResponse Days the runs were scheduled on (YYYY-MM-DD) of all runs
 	//
@@ -7962,7 +8375,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/date/ (the `ListRunDates` operationId).
-	ListRunDatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunDatesResponse, error)
+	ListRunDatesWithResponse(ctx context.Context, params *ListRunDatesParams, reqEditors ...RequestEditorFn) (*ListRunDatesResponse, error)
 
 	// ListRunsBetweenWithResponse Runs scheduled between two days
 	//
@@ -7982,7 +8395,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/flavors/ (the `ListRunFlavors` operationId).
-	ListRunFlavorsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunFlavorsResponse, error)
+	ListRunFlavorsWithResponse(ctx context.Context, params *ListRunFlavorsParams, reqEditors ...RequestEditorFn) (*ListRunFlavorsResponse, error)
 
 	// ListRunMachineTypesWithResponse Machine types of all runs
 	//
@@ -7992,7 +8405,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/machine_type/ (the `ListRunMachineTypes` operationId).
-	ListRunMachineTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunMachineTypesResponse, error)
+	ListRunMachineTypesWithResponse(ctx context.Context, params *ListRunMachineTypesParams, reqEditors ...RequestEditorFn) (*ListRunMachineTypesResponse, error)
 
 	// ListQueuedRunsWithResponse Runs with queued jobs
 	//
@@ -8011,7 +8424,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
-	ListRunShasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunShasResponse, error)
+	ListRunShasWithResponse(ctx context.Context, params *ListRunShasParams, reqEditors ...RequestEditorFn) (*ListRunShasResponse, error)
 
 	// ListRunStatusesWithResponse Run statuses of all runs
 	//
@@ -8021,7 +8434,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/status/ (the `ListRunStatuses` operationId).
-	ListRunStatusesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunStatusesResponse, error)
+	ListRunStatusesWithResponse(ctx context.Context, params *ListRunStatusesParams, reqEditors ...RequestEditorFn) (*ListRunStatusesResponse, error)
 
 	// ListRunSuitesWithResponse Suites of all runs
 	//
@@ -8031,7 +8444,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/suite/ (the `ListRunSuites` operationId).
-	ListRunSuitesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunSuitesResponse, error)
+	ListRunSuitesWithResponse(ctx context.Context, params *ListRunSuitesParams, reqEditors ...RequestEditorFn) (*ListRunSuitesResponse, error)
 
 	// ListRunUsersWithResponse Users of all runs
 	//
@@ -8041,7 +8454,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/user/ (the `ListRunUsers` operationId).
-	ListRunUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunUsersResponse, error)
+	ListRunUsersWithResponse(ctx context.Context, params *ListRunUsersParams, reqEditors ...RequestEditorFn) (*ListRunUsersResponse, error)
 
 	// FilterRunsWithResponse Runs with one key's value
 	//
@@ -8054,7 +8467,8 @@ type ClientWithResponsesInterface interface {
 	// a trailing key lists that key's values among them (`/runs/branch/main/suite/` gives the suites of
 	// the main branch's runs). `date/from/{from}/to/{to}` nests too. A repeated key with another
 	// value matches nothing. The nested forms answer exactly like this operation (or like the value
-	// lists above); OpenAPI cannot spell paths of any depth, so they are documented here.
+	// lists above, `count` and `page` included); OpenAPI cannot spell paths of any depth, so they
+	// are documented here.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10266,6 +10680,8 @@ type ListRunBranchesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10275,6 +10691,11 @@ type ListRunBranchesResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunBranchesResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunBranchesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10321,6 +10742,8 @@ type ListRunDatesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10330,6 +10753,11 @@ type ListRunDatesResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunDatesResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunDatesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10445,6 +10873,8 @@ type ListRunFlavorsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10454,6 +10884,11 @@ type ListRunFlavorsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunFlavorsResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunFlavorsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10500,6 +10935,8 @@ type ListRunMachineTypesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10509,6 +10946,11 @@ type ListRunMachineTypesResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunMachineTypesResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunMachineTypesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10624,6 +11066,8 @@ type ListRunShasResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10633,6 +11077,11 @@ type ListRunShasResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunShasResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunShasResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10679,6 +11128,8 @@ type ListRunStatusesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10688,6 +11139,11 @@ type ListRunStatusesResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunStatusesResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunStatusesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10734,6 +11190,8 @@ type ListRunSuitesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10743,6 +11201,11 @@ type ListRunSuitesResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunSuitesResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunSuitesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -10789,6 +11252,8 @@ type ListRunUsersResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10798,6 +11263,11 @@ type ListRunUsersResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRunUsersResponse) GetJSON200() *Values {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunUsersResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -12509,8 +12979,8 @@ func (c *ClientWithResponses) CreateRunWithResponse(ctx context.Context, body Cr
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/branch/ (the `ListRunBranches` operationId).
-func (c *ClientWithResponses) ListRunBranchesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunBranchesResponse, error) {
-	rsp, err := c.ListRunBranches(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunBranchesWithResponse(ctx context.Context, params *ListRunBranchesParams, reqEditors ...RequestEditorFn) (*ListRunBranchesResponse, error) {
+	rsp, err := c.ListRunBranches(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12525,8 +12995,8 @@ func (c *ClientWithResponses) ListRunBranchesWithResponse(ctx context.Context, r
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/date/ (the `ListRunDates` operationId).
-func (c *ClientWithResponses) ListRunDatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunDatesResponse, error) {
-	rsp, err := c.ListRunDates(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunDatesWithResponse(ctx context.Context, params *ListRunDatesParams, reqEditors ...RequestEditorFn) (*ListRunDatesResponse, error) {
+	rsp, err := c.ListRunDates(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12557,8 +13027,8 @@ func (c *ClientWithResponses) ListRunsBetweenWithResponse(ctx context.Context, f
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/flavors/ (the `ListRunFlavors` operationId).
-func (c *ClientWithResponses) ListRunFlavorsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunFlavorsResponse, error) {
-	rsp, err := c.ListRunFlavors(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunFlavorsWithResponse(ctx context.Context, params *ListRunFlavorsParams, reqEditors ...RequestEditorFn) (*ListRunFlavorsResponse, error) {
+	rsp, err := c.ListRunFlavors(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12573,8 +13043,8 @@ func (c *ClientWithResponses) ListRunFlavorsWithResponse(ctx context.Context, re
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/machine_type/ (the `ListRunMachineTypes` operationId).
-func (c *ClientWithResponses) ListRunMachineTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunMachineTypesResponse, error) {
-	rsp, err := c.ListRunMachineTypes(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunMachineTypesWithResponse(ctx context.Context, params *ListRunMachineTypesParams, reqEditors ...RequestEditorFn) (*ListRunMachineTypesResponse, error) {
+	rsp, err := c.ListRunMachineTypes(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12604,8 +13074,8 @@ func (c *ClientWithResponses) ListQueuedRunsWithResponse(ctx context.Context, pa
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/sha1/ (the `ListRunShas` operationId).
-func (c *ClientWithResponses) ListRunShasWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunShasResponse, error) {
-	rsp, err := c.ListRunShas(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunShasWithResponse(ctx context.Context, params *ListRunShasParams, reqEditors ...RequestEditorFn) (*ListRunShasResponse, error) {
+	rsp, err := c.ListRunShas(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12620,8 +13090,8 @@ func (c *ClientWithResponses) ListRunShasWithResponse(ctx context.Context, reqEd
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/status/ (the `ListRunStatuses` operationId).
-func (c *ClientWithResponses) ListRunStatusesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunStatusesResponse, error) {
-	rsp, err := c.ListRunStatuses(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunStatusesWithResponse(ctx context.Context, params *ListRunStatusesParams, reqEditors ...RequestEditorFn) (*ListRunStatusesResponse, error) {
+	rsp, err := c.ListRunStatuses(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12636,8 +13106,8 @@ func (c *ClientWithResponses) ListRunStatusesWithResponse(ctx context.Context, r
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/suite/ (the `ListRunSuites` operationId).
-func (c *ClientWithResponses) ListRunSuitesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunSuitesResponse, error) {
-	rsp, err := c.ListRunSuites(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunSuitesWithResponse(ctx context.Context, params *ListRunSuitesParams, reqEditors ...RequestEditorFn) (*ListRunSuitesResponse, error) {
+	rsp, err := c.ListRunSuites(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12652,8 +13122,8 @@ func (c *ClientWithResponses) ListRunSuitesWithResponse(ctx context.Context, req
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/user/ (the `ListRunUsers` operationId).
-func (c *ClientWithResponses) ListRunUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRunUsersResponse, error) {
-	rsp, err := c.ListRunUsers(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRunUsersWithResponse(ctx context.Context, params *ListRunUsersParams, reqEditors ...RequestEditorFn) (*ListRunUsersResponse, error) {
+	rsp, err := c.ListRunUsers(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12671,7 +13141,8 @@ func (c *ClientWithResponses) ListRunUsersWithResponse(ctx context.Context, reqE
 // a trailing key lists that key's values among them (`/runs/branch/main/suite/` gives the suites of
 // the main branch's runs). `date/from/{from}/to/{to}` nests too. A repeated key with another
 // value matches nothing. The nested forms answer exactly like this operation (or like the value
-// lists above); OpenAPI cannot spell paths of any depth, so they are documented here.
+// lists above, `count` and `page` included); OpenAPI cannot spell paths of any depth, so they
+// are documented here.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14610,6 +15081,13 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14649,6 +15127,13 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -14750,6 +15235,13 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14789,6 +15281,13 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -14890,6 +15389,13 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14929,6 +15435,13 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -14970,6 +15483,13 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15009,6 +15529,13 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError

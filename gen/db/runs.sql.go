@@ -206,7 +206,7 @@ SELECT DISTINCT v::text AS value FROM (
     WHERE $1::text IN ('sha1', 'flavor')
 ) found
 WHERE v <> ''
-ORDER BY 1
+ORDER BY 1 LIMIT $12::bigint OFFSET $11::bigint
 `
 
 type FilteredRunValuesParams struct {
@@ -220,6 +220,8 @@ type FilteredRunValuesParams struct {
 	Flavor          *string
 	ScheduledFrom   *time.Time
 	ScheduledBefore *time.Time
+	Skip            int64
+	Max             *int64
 }
 
 // FilteredRunValues lists the distinct non-empty values of one run key among the filtered runs.
@@ -235,6 +237,8 @@ func (q *Queries) FilteredRunValues(ctx context.Context, arg FilteredRunValuesPa
 		arg.Flavor,
 		arg.ScheduledFrom,
 		arg.ScheduledBefore,
+		arg.Skip,
+		arg.Max,
 	)
 	if err != nil {
 		return nil, err
@@ -297,11 +301,17 @@ WITH RECURSIVE found (flavor) AS (
     FROM found f WHERE f.flavor IS NOT NULL
 )
 SELECT found.flavor::text AS value FROM found WHERE found.flavor IS NOT NULL
+LIMIT $2::bigint OFFSET $1::bigint
 `
 
+type JobFlavorValuesParams struct {
+	Skip int64
+	Max  *int64
+}
+
 // JobFlavorValues is JobSha1Values for flavors, off jobs_flavor_idx.
-func (q *Queries) JobFlavorValues(ctx context.Context) ([]string, error) {
-	rows, err := q.db.Query(ctx, jobFlavorValues)
+func (q *Queries) JobFlavorValues(ctx context.Context, arg JobFlavorValuesParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, jobFlavorValues, arg.Skip, arg.Max)
 	if err != nil {
 		return nil, err
 	}
@@ -328,12 +338,19 @@ WITH RECURSIVE found (sha1) AS (
     FROM found f WHERE f.sha1 IS NOT NULL
 )
 SELECT found.sha1::text AS value FROM found WHERE found.sha1 IS NOT NULL
+LIMIT $2::bigint OFFSET $1::bigint
 `
+
+type JobSha1ValuesParams struct {
+	Skip int64
+	Max  *int64
+}
 
 // JobSha1Values lists the distinct non-empty sha1s of all jobs: one descent of jobs_sha1_idx
 // (text_pattern_ops, hence its operators) per value instead of reading every job.
-func (q *Queries) JobSha1Values(ctx context.Context) ([]string, error) {
-	rows, err := q.db.Query(ctx, jobSha1Values)
+// The recursion runs only as far as the page needs.
+func (q *Queries) JobSha1Values(ctx context.Context, arg JobSha1ValuesParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, jobSha1Values, arg.Skip, arg.Max)
 	if err != nil {
 		return nil, err
 	}
@@ -499,10 +516,17 @@ func (q *Queries) RunExists(ctx context.Context, name string) (bool, error) {
 
 const runValues = `-- name: RunValues :many
 SELECT value FROM run_values WHERE key = $1 AND value <> '' AND runs > 0 ORDER BY value
+LIMIT $3::bigint OFFSET $2::bigint
 `
 
-func (q *Queries) RunValues(ctx context.Context, key string) ([]string, error) {
-	rows, err := q.db.Query(ctx, runValues, key)
+type RunValuesParams struct {
+	Key  string
+	Skip int64
+	Max  *int64
+}
+
+func (q *Queries) RunValues(ctx context.Context, arg RunValuesParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, runValues, arg.Key, arg.Skip, arg.Max)
 	if err != nil {
 		return nil, err
 	}

@@ -111,7 +111,7 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	}
 
 	// Filters and search.
-	branches, err := api.ListRunBranchesWithResponse(ctx)
+	branches, err := api.ListRunBranchesWithResponse(ctx, nil)
 	expect(t, "listRunBranches", branches, err, 200)
 	if !reflect.DeepEqual(*branches.JSON200, []string{"main"}) {
 		t.Errorf("listRunBranches: %s", branches.Body)

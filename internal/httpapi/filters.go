@@ -30,7 +30,7 @@ func (h *handlers) runQuery(ctx context.Context, segments []string, page service
 		return nil, err
 	}
 	if q.Values != "" {
-		values, err := h.svc.RunValues(ctx, q.Filter, q.Values)
+		values, err := h.svc.RunValues(ctx, q.Filter, q.Values, page)
 		if err != nil {
 			return nil, err
 		}
@@ -87,47 +87,47 @@ func (h *handlers) nestedRunQuery(c echo.Context) error {
 	return a.write(c.Response())
 }
 
-func (h *handlers) valueList(ctx context.Context, key string) (answer, error) {
-	return h.runQuery(ctx, []string{key}, service.Page{}, nil)
+func (h *handlers) valueList(ctx context.Context, key string, count, page *int) (answer, error) {
+	return h.runQuery(ctx, []string{key}, service.Page{Count: count, Page: page}, nil)
 }
 
-func (h *handlers) ListRunBranches(ctx context.Context, _ api.ListRunBranchesRequestObject) (api.ListRunBranchesResponseObject, error) {
-	a, err := h.valueList(ctx, "branch")
+func (h *handlers) ListRunBranches(ctx context.Context, req api.ListRunBranchesRequestObject) (api.ListRunBranchesResponseObject, error) {
+	a, err := h.valueList(ctx, "branch", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunSuites(ctx context.Context, _ api.ListRunSuitesRequestObject) (api.ListRunSuitesResponseObject, error) {
-	a, err := h.valueList(ctx, "suite")
+func (h *handlers) ListRunSuites(ctx context.Context, req api.ListRunSuitesRequestObject) (api.ListRunSuitesResponseObject, error) {
+	a, err := h.valueList(ctx, "suite", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunMachineTypes(ctx context.Context, _ api.ListRunMachineTypesRequestObject) (api.ListRunMachineTypesResponseObject, error) {
-	a, err := h.valueList(ctx, "machine_type")
+func (h *handlers) ListRunMachineTypes(ctx context.Context, req api.ListRunMachineTypesRequestObject) (api.ListRunMachineTypesResponseObject, error) {
+	a, err := h.valueList(ctx, "machine_type", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunStatuses(ctx context.Context, _ api.ListRunStatusesRequestObject) (api.ListRunStatusesResponseObject, error) {
-	a, err := h.valueList(ctx, "status")
+func (h *handlers) ListRunStatuses(ctx context.Context, req api.ListRunStatusesRequestObject) (api.ListRunStatusesResponseObject, error) {
+	a, err := h.valueList(ctx, "status", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunUsers(ctx context.Context, _ api.ListRunUsersRequestObject) (api.ListRunUsersResponseObject, error) {
-	a, err := h.valueList(ctx, "user")
+func (h *handlers) ListRunUsers(ctx context.Context, req api.ListRunUsersRequestObject) (api.ListRunUsersResponseObject, error) {
+	a, err := h.valueList(ctx, "user", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunShas(ctx context.Context, _ api.ListRunShasRequestObject) (api.ListRunShasResponseObject, error) {
-	a, err := h.valueList(ctx, "sha1")
+func (h *handlers) ListRunShas(ctx context.Context, req api.ListRunShasRequestObject) (api.ListRunShasResponseObject, error) {
+	a, err := h.valueList(ctx, "sha1", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunFlavors(ctx context.Context, _ api.ListRunFlavorsRequestObject) (api.ListRunFlavorsResponseObject, error) {
-	a, err := h.valueList(ctx, "flavors")
+func (h *handlers) ListRunFlavors(ctx context.Context, req api.ListRunFlavorsRequestObject) (api.ListRunFlavorsResponseObject, error) {
+	a, err := h.valueList(ctx, "flavors", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 
-func (h *handlers) ListRunDates(ctx context.Context, _ api.ListRunDatesRequestObject) (api.ListRunDatesResponseObject, error) {
-	a, err := h.valueList(ctx, "date")
+func (h *handlers) ListRunDates(ctx context.Context, req api.ListRunDatesRequestObject) (api.ListRunDatesResponseObject, error) {
+	a, err := h.valueList(ctx, "date", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
 }
 

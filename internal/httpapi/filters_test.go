@@ -131,6 +131,38 @@ func TestRunFilters(t *testing.T) {
 	}
 }
 
+// A value list is whole unless count asks for a page (the lab's /runs/branch/ holds 57,000
+// branches); count and page then page the sorted list, at every depth and for every key.
+func TestValueListPages(t *testing.T) {
+	c := seedRuns(t)
+	cases := map[string]string{
+		"/runs/branch/?count=2":                   "main,master",
+		"/runs/branch/?count=2&page=2":            "squid,tentacle",
+		"/runs/branch/?count=2&page=3":            "",
+		"/runs/branch/?page=2":                    "main,master,squid,tentacle",
+		"/runs/branch/?count=0":                   "",
+		"/runs/status/?count=2&page=2":            "finished fail,finished pass",
+		"/runs/date/?count=1&page=5":              "2026-02-28",
+		"/runs/sha1/?count=3":                     "0123456789abcdef,1111111111,abcdef0000",
+		"/runs/sha1/?count=3&page=2":              "fedcba9876",
+		"/runs/flavors/?count=1&page=2":           "default",
+		"/runs/branch/main/suite/?count=1&page=2": "rbd",
+		"/runs/branch/main/flavor/?count=1":       "crimson",
+		"/runs/suite/rados/date/?count=5":         "2026-01-15,2026-01-16",
+	}
+	for path, want := range cases {
+		if got := values(t, c.get(path)); got != want {
+			t.Errorf("GET %s = %q, want %q", path, got, want)
+		}
+	}
+	for _, path := range []string{"/runs/branch/?count=-1", "/runs/sha1/?page=0", "/runs/suite/?count=x",
+		"/runs/branch/main/suite/?count=-2", "/runs/branch/main/suite/?page=0"} {
+		if r := c.get(path); r.Status != 400 || !strings.Contains(string(r.Body), `"message":`) {
+			t.Errorf("GET %s: %d %s, want 400 with a message", path, r.Status, r.Body)
+		}
+	}
+}
+
 // Acceptance 3: every paginated list sends X-Total-Count; a page past the end is [].
 func TestTotalCounts(t *testing.T) {
 	c := seedRuns(t)

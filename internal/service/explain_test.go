@@ -165,11 +165,14 @@ func TestListingsUseIndexes(t *testing.T) {
 		}
 		if page == first {
 			calls = append(calls,
-				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "branch"); return err }(),
-				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "date"); return err }(),
-				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "sha1"); return err }(),
-				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "flavor"); return err }(),
-				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{Branch: &branch}, "suite"); return err }(),
+				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "branch", service.Page{}); return err }(),
+				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "date", service.Page{}); return err }(),
+				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "sha1", service.Page{}); return err }(),
+				func() error { _, err := svc.RunValues(ctx, paddles.RunFilter{}, "flavor", service.Page{}); return err }(),
+				func() error {
+					_, err := svc.RunValues(ctx, paddles.RunFilter{Branch: &branch}, "suite", service.Page{})
+					return err
+				}(),
 			)
 		}
 		for _, err := range calls {

@@ -49,14 +49,20 @@ func (s *Service) QueuedRuns(ctx context.Context, page Page) (RunPage, error) {
 }
 
 // RunValues lists the distinct non-empty values of a run key (branch, suite, machine_type,
-// status, user, sha1, flavor or date) among the runs a filter selects, sorted.
-func (s *Service) RunValues(ctx context.Context, f paddles.RunFilter, key string) ([]string, error) {
+// status, user, sha1, flavor or date) among the runs a filter selects, sorted; all of them
+// unless the page has a count (unlike the listings, a value list has no default page size:
+// upstream's lists are whole).
+func (s *Service) RunValues(ctx context.Context, f paddles.RunFilter, key string, p Page) ([]string, error) {
+	limit, offset, err := s.limits(p, false)
+	if err != nil {
+		return nil, err
+	}
 	if f.Never {
 		return []string{}, nil
 	}
 	var values []string
-	err := s.st.Browse(ctx, func(q *store.Q) (err error) {
-		values, err = q.FilteredRunValues(ctx, f, key)
+	err = s.st.Browse(ctx, func(q *store.Q) (err error) {
+		values, err = q.FilteredRunValues(ctx, f, key, limit, offset)
 		return err
 	})
 	return values, err

@@ -168,18 +168,19 @@ func oneCountedKey(f paddles.RunFilter) (key, value string, ok bool) {
 }
 
 // FilteredRunValues lists the distinct non-empty values of a run key among the runs a filter
-// selects, sorted. Unfiltered, the keys of runs' own columns are read off run_values.
-func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key string) ([]string, error) {
+// selects, sorted, limit (nil: all) from offset. Unfiltered, the keys of runs' own columns are
+// read off run_values, and sha1s and flavors one index entry per value.
+func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key string, limit *int64, offset int64) ([]string, error) {
 	if f == (paddles.RunFilter{}) {
 		var values []string
 		var err error
 		switch key {
 		case "sha1":
-			values, err = q.q().JobSha1Values(ctx)
+			values, err = q.q().JobSha1Values(ctx, db.JobSha1ValuesParams{Max: limit, Skip: offset})
 		case "flavor":
-			values, err = q.q().JobFlavorValues(ctx)
+			values, err = q.q().JobFlavorValues(ctx, db.JobFlavorValuesParams{Max: limit, Skip: offset})
 		default:
-			values, err = q.q().RunValues(ctx, key)
+			values, err = q.q().RunValues(ctx, db.RunValuesParams{Key: key, Max: limit, Skip: offset})
 		}
 		return values, interpret(err)
 	}
@@ -190,7 +191,7 @@ func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key stri
 	values, err := q.q().FilteredRunValues(ctx, db.FilteredRunValuesParams{
 		Field: key, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
 		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore,
+		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: limit, Skip: offset,
 	})
 	return values, interpret(err)
 }

@@ -181,7 +181,7 @@ func (f *floor) runQuery(ctx context.Context, segments []string, pageSize int64)
 	}
 	return f.st.Read(ctx, func(q *store.Q) error {
 		if rq.Values != "" {
-			_, err := q.FilteredRunValues(ctx, rq.Filter, rq.Values)
+			_, err := q.FilteredRunValues(ctx, rq.Filter, rq.Values, nil, 0)
 			return err
 		}
 		ids, _, err := q.FilteredRunIDs(ctx, rq.Filter, &pageSize, 0)
@@ -189,6 +189,14 @@ func (f *floor) runQuery(ctx context.Context, segments []string, pageSize int64)
 			return err
 		}
 		_, err = q.RunsByID(ctx, ids)
+		return err
+	})
+}
+
+// runValues is service.RunValues' SQL for a page of an unfiltered value list.
+func (f *floor) runValues(ctx context.Context, key string, limit, offset int64) error {
+	return f.st.Read(ctx, func(q *store.Q) error {
+		_, err := q.FilteredRunValues(ctx, paddles.RunFilter{}, key, &limit, offset)
 		return err
 	})
 }

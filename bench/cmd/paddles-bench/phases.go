@@ -331,6 +331,10 @@ func (b *bench) readPhases() []*Phase {
 		}),
 		filter("filter_nested", 20, fixed("branch", "main", "suite", "rados", "status", "finished fail")),
 		filter("values_branch", 20, fixed("branch")),
+		// The same list a page at a time (count and page on a value list, this server's addition).
+		b.readPhase("values_branch_page", "GET /runs/branch/?count=100&page=50", 20, func(r *rand.Rand) (string, func(context.Context) error) {
+			return "/runs/branch/?count=100&page=50", func(ctx context.Context) error { return b.floor.runValues(ctx, "branch", 100, 4900) }
+		}),
 		filter("values_nested", 20, fixed("branch", "main", "suite")),
 		filter("values_date", 20, fixed("date")),
 		b.readPhase("jobs_search", "GET /jobs/?status=fail&branch=main", 50, func(r *rand.Rand) (string, func(context.Context) error) {
