@@ -118,7 +118,7 @@ func TestImportThroughput(t *testing.T) {
 	t.Logf("generated upstream: %d job rows, %d links, %s, in %s", rows, links, size, time.Since(t0).Round(time.Second))
 
 	t0 = time.Now()
-	counts, err := importer.DryRun(ctx, from)
+	counts, err := importer.DryRun(ctx, from, importer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
