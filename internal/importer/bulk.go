@@ -27,6 +27,9 @@ import (
 // than this for them is told so instead of queueing every request behind its lock.
 var bulkLockWait = 10 * time.Second
 
+// bulkWorkMem is the bulk transaction's work_mem from the rebuild on.
+const bulkWorkMem = "256MB"
+
 // BulkStep is one step of a bulk import and how long it took.
 type BulkStep struct {
 	Name    string
@@ -144,7 +147,14 @@ func (t *target) finishBulk(ctx context.Context, b *bulkState, sourceKey string,
 		name string
 		fn   func() error
 	}{
-		{"job_descriptions, failure_signatures, test_results and test_sha1s filled", func() error { return bulkload.FillJobTables(ctx, tx) }},
+		{"job_descriptions, failure_signatures, test_results and test_sha1s filled", func() error {
+			// The rebuild's aggregates (distinct descriptions and reasons, test_sha1s' keys) hash in
+			// memory rather than spill at the default 4 MB, for this transaction.
+			if _, err := tx.Exec(ctx, `SELECT set_config('work_mem', $1, true)`, bulkWorkMem); err != nil {
+				return err
+			}
+			return bulkload.FillJobTables(ctx, tx)
+		}},
 		{"runs' job counts set", func() error { return bulkload.CountRuns(ctx, tx) }},
 		{"run_values counted", func() error { return bulkload.CountRunValues(ctx, tx) }},
 		{"indexes built", func() error {

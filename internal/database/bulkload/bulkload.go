@@ -213,7 +213,7 @@ func FillJobTables(ctx context.Context, q Querier) error {
 	}
 	_, err := q.Exec(ctx, `
 INSERT INTO job_descriptions (id, description)
-SELECT DISTINCT ON (1) md5(description)::uuid, description FROM jobs WHERE description IS NOT NULL
+SELECT md5(description)::uuid, description FROM jobs WHERE description IS NOT NULL GROUP BY description
 ON CONFLICT DO NOTHING;
 CREATE TEMP TABLE bulkload_reasons ON COMMIT DROP AS
 SELECT reason, failure_signature(reason) AS signature, first FROM (
