@@ -10,6 +10,11 @@
 // merged: the most recently updated wins (ties: the highest upstream id). Run statuses and job
 // counts are not copied: this server's trigger derives them from the jobs.
 //
+// A first import into a target without runs or jobs is a bulk import instead (bulk.go): the same
+// batches, in one transaction that locks the tables, with the secondary indexes, foreign keys and
+// triggers off until the end, when the maintained tables are rebuilt (internal/database/bulkload).
+// Options.NoBulk keeps the batch path.
+//
 // Verify compares the two databases afterwards: counts, and a random sample field by field.
 package importer
 
