@@ -603,3 +603,35 @@ func TestBulkCondition(t *testing.T) {
 		}
 	})
 }
+
+// A target emptied of its runs (its checkpoint dropped) keeps what the triggers never remove:
+// descriptions, failure signatures with the tracker links users gave them, test sha1s counted
+// down to 0 with their last posted time. A bulk import into it writes what the batch path writes.
+func TestBulkImportOverLeftovers(t *testing.T) {
+	from := newUpstream(t, upstreamFixture, bulkRuns(12))
+	var pools [2]*pgxpool.Pool
+	for i := range pools {
+		pools[i] = newTarget(t)
+		mustImport(t, from, pools[i], importer.Options{NoBulk: true})
+		pgtest.Script(t, pools[i].Config().ConnString(),
+			`UPDATE failure_signatures SET tracker_url = 'https://tracker.ceph.com/issues/1', note = 'known', updated = '2026-01-01'
+			 WHERE signature LIKE 'Command failed%'`,
+			`DELETE FROM runs`, `DROP SCHEMA paddles_import CASCADE`)
+	}
+	if got := maintained(t, pools[0]); !strings.Contains(got, "tracker.ceph.com") || !strings.Contains(got, `"pass":0,"fail":0`) {
+		t.Fatalf("no leftovers to test with:\n%s", got)
+	}
+	r := mustImport(t, from, pools[0], importer.Options{})
+	rb := mustImport(t, from, pools[1], importer.Options{NoBulk: true})
+	if !r.Bulk || rb.Bulk {
+		t.Fatalf("bulk %v and %v", r.Bulk, rb.Bulk)
+	}
+	if a, b := fingerprint(t, pools[0]), fingerprint(t, pools[1]); a != b {
+		t.Errorf("bulk and batch imports differ:\n%s", diff(b, a))
+	}
+	if a, b := maintained(t, pools[0]), maintained(t, pools[1]); a != b {
+		t.Errorf("maintained tables differ (- batch, + bulk):\n%s", diff(b, a))
+	}
+	checkRecount(t, pools[0])
+	sameAPI(t, pools[0], pools[1])
+}
