@@ -30,8 +30,12 @@ func importCommand(ctx context.Context, args []string, getenv func(string) strin
 		fmt.Fprint(fs.Output(), `Usage: paddles import --from <upstream paddles database URL> [flags]
 
 Copies an upstream paddles database (runs, jobs, nodes, job-node links, queues) into this server's
-database: --database-url, or the local PostgreSQL under --data-dir as serve uses. Safe to interrupt
-and run again: it resumes after its last committed batch. Then verifies the copy.
+database: --database-url, or the local PostgreSQL under --data-dir as serve uses. Then verifies the
+copy. Into a target that holds no runs and no jobs (a first import) everything is loaded in one
+transaction, in bulk (unless --no-bulk): the server's requests on the imported tables wait until it
+commits, and an interrupted one rolls back and starts over when run again. Any other import is
+written batch by batch, each batch in its own transaction: safe to interrupt and run again, it
+resumes after its last committed batch.
 
 `)
 		fs.PrintDefaults()
@@ -57,6 +61,7 @@ and run again: it resumes after its last committed batch. Then verifies the copy
 	seed, _ := strconv.ParseUint(getenv("PADDLES_IMPORT_VERIFY_SEED"), 10, 64)
 	fs.Uint64Var(&vopts.Seed, "verify-seed", seed, "seed of the verification's sample; 0 picks one [PADDLES_IMPORT_VERIFY_SEED]")
 	fs.IntVar(&opts.BatchSize, "batch-size", envInt(getenv("PADDLES_IMPORT_BATCH_SIZE"), 20000), "about how many upstream rows (runs and jobs) each transaction writes [PADDLES_IMPORT_BATCH_SIZE]")
+	fs.BoolVar(&opts.NoBulk, "no-bulk", envBool("PADDLES_IMPORT_NO_BULK", false), "write batch by batch even into an empty target, instead of in one bulk transaction that locks the tables [PADDLES_IMPORT_NO_BULK]")
 	fs.BoolVar(&opts.Restart, "restart", envBool("PADDLES_IMPORT_RESTART", false), "ignore an interrupted import's checkpoint and start from the first run [PADDLES_IMPORT_RESTART]")
 	every, err := time.ParseDuration(getenv("PADDLES_IMPORT_PROGRESS_INTERVAL"))
 	if err != nil {
@@ -107,7 +112,10 @@ and run again: it resumes after its last committed batch. Then verifies the copy
 		opts.Terminal = importer.IsTerminal(stderr)
 		report, err := importer.Import(ctx, from, pool, opts)
 		if err != nil {
-			if ctx.Err() != nil {
+			switch {
+			case report != nil && report.Bulk:
+				return fmt.Errorf("bulk import failed and rolled back: the target is empty again; run the same command again to start over (%w)", err)
+			case ctx.Err() != nil:
 				return fmt.Errorf("import interrupted; run the same command again to resume after the last committed batch (%w)", err)
 			}
 			return err

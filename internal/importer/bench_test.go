@@ -8,7 +8,8 @@
 // PADDLES_IMPORT_BENCH_JOBS sets the number of jobs (default 1000000), PADDLES_IMPORT_BENCH_BATCH
 // the batch size (default: the import's); PADDLES_IMPORT_BENCH_FLOOR=0 skips the floor and
 // PADDLES_IMPORT_BENCH_REPASS=0 the second import (each as long as the import at the lab's
-// size, the floor twice the disk). The databases live in pgtest's throwaway cluster (see
+// size, the floor twice the disk); PADDLES_IMPORT_BENCH_NOBULK=1 imports batch by batch
+// (--no-bulk) instead of the bulk first import. The databases live in pgtest's throwaway cluster (see
 // internal/pgtest: /dev/shm when roomy, fsync off), or on PADDLES_TEST_DATABASE_URL's server.
 
 package importer_test
@@ -118,14 +119,15 @@ func TestImportThroughput(t *testing.T) {
 	t.Logf("generated upstream: %d job rows, %d links, %s, in %s", rows, links, size, time.Since(t0).Round(time.Second))
 
 	t0 = time.Now()
-	counts, err := importer.DryRun(ctx, from)
+	counts, err := importer.DryRun(ctx, from, importer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("dry run in %s: %+v", time.Since(t0).Round(time.Millisecond), counts)
 
 	pool := newTarget(t)
-	r, err := importer.Import(ctx, from, pool, importer.Options{BatchSize: batch, Progress: os.Stderr, ProgressEvery: 10 * time.Second})
+	noBulk := os.Getenv("PADDLES_IMPORT_BENCH_NOBULK") == "1"
+	r, err := importer.Import(ctx, from, pool, importer.Options{BatchSize: batch, NoBulk: noBulk, Progress: os.Stderr, ProgressEvery: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +139,11 @@ func TestImportThroughput(t *testing.T) {
 	t.Logf("SIZE: upstream %s, here %s: %.0f and %.0f bytes a job (here / upstream = %.2f)\n%s",
 		pretty(sizes.upstream), pretty(sizes.here), float64(sizes.upstream)/float64(first.Jobs),
 		float64(sizes.here)/float64(first.Jobs), float64(sizes.here)/float64(sizes.upstream), sizes.tables)
-	t.Logf("THROUGHPUT: %d jobs (%d upstream job rows, %d links, %d runs) in %s: %.0f job rows/s, %.0f rows/s (runs, job rows and links)",
-		r.Jobs, r.JobRows, r.Links, r.Runs, r.Elapsed.Round(time.Millisecond), float64(r.JobRows)/r.Elapsed.Seconds(), r.RowsPerSecond())
+	if r.Bulk == noBulk {
+		t.Fatalf("bulk %v with PADDLES_IMPORT_BENCH_NOBULK=%v", r.Bulk, noBulk)
+	}
+	t.Logf("THROUGHPUT (bulk %v): %d jobs (%d upstream job rows, %d links, %d runs) in %s: %.0f job rows/s, %.0f rows/s (runs, job rows and links)",
+		r.Bulk, r.Jobs, r.JobRows, r.Links, r.Runs, r.Elapsed.Round(time.Millisecond), float64(r.JobRows)/r.Elapsed.Seconds(), r.RowsPerSecond())
 
 	t0 = time.Now()
 	v, err := importer.Verify(ctx, from, pool, importer.VerifyOptions{})

@@ -1,5 +1,7 @@
 package importer
 
+import "time"
+
 // Test hooks.
 
 // AfterBatch makes the import call f after batch n (from 1) committed.
@@ -31,4 +33,15 @@ func Clean(s string) (string, Fixes) {
 func JSON(s string) (string, Fixes) {
 	var f Fixes
 	return string(f.json(s)), f
+}
+
+// BeforeBulkCommit makes a bulk import call f when it has rebuilt everything, just before it
+// commits; an error rolls the import back.
+func BeforeBulkCommit(o *Options, f func() error) { o.beforeBulkCommit = f }
+
+// BulkLockWait makes a bulk import wait at most d for its locks until the test ends.
+func BulkLockWait(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := bulkLockWait
+	bulkLockWait = d
+	t.Cleanup(func() { bulkLockWait = old })
 }

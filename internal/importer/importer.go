@@ -10,6 +10,11 @@
 // merged: the most recently updated wins (ties: the highest upstream id). Run statuses and job
 // counts are not copied: this server's trigger derives them from the jobs.
 //
+// A first import into a target without runs or jobs is a bulk import instead (bulk.go): the same
+// batches, in one transaction that locks the tables, with the secondary indexes, foreign keys and
+// triggers off until the end, when the maintained tables are rebuilt (internal/database/bulkload).
+// Options.NoBulk keeps the batch path.
+//
 // Verify compares the two databases afterwards: counts, and a random sample field by field.
 package importer
 
@@ -32,6 +37,9 @@ type Options struct {
 	BatchSize int
 	// Restart ignores the checkpoint of an interrupted import and starts from the first run.
 	Restart bool
+	// NoBulk writes batch by batch, each in its own transaction, even into an empty target (which
+	// is otherwise loaded in one transaction, in bulk: bulk.go).
+	NoBulk bool
 	// Progress receives progress reports (nil: none): one line rewritten in place when Terminal,
 	// else a line every ProgressEvery (default 10 s).
 	Progress      io.Writer
@@ -46,6 +54,9 @@ type Options struct {
 	// runs when batch n has been found new, just before it is copied.
 	upsertOnly bool
 	beforeCopy func(n int)
+	// beforeBulkCommit runs when a bulk import has rebuilt everything, just before it commits;
+	// its error rolls the import back.
+	beforeBulkCommit func() error
 }
 
 // Report tells what an import did. Counts of rows "written" leave out rows that were already
@@ -55,6 +66,10 @@ type Report struct {
 	Resumed      bool  // continued an interrupted import
 	ResumedAfter int64 // from the run after this upstream run id
 	Batches      int
+	// Bulk says the import loaded an empty target in one transaction (bulk.go); BulkSteps are
+	// its steps after the copy, timed (and the drops before it).
+	Bulk      bool
+	BulkSteps []BulkStep
 
 	Runs, RunsWritten     int64
 	Jobs, JobsWritten     int64 // distinct (run, job_id)
@@ -81,6 +96,12 @@ func (r *Report) Write(w io.Writer) {
 		fmt.Fprintf(w, ", resuming after upstream run id %d", r.ResumedAfter)
 	}
 	fmt.Fprintln(w)
+	if r.Bulk {
+		fmt.Fprintln(w, "bulk first import: one transaction; indexes, foreign keys and maintained tables built at the end:")
+		for _, s := range r.BulkSteps {
+			fmt.Fprintf(w, "%12s  %s\n", s.Elapsed.Round(time.Millisecond), s.Name)
+		}
+	}
 	row := func(n int64, what string) { fmt.Fprintf(w, "%12d  %s\n", n, what) }
 	row2 := func(n, m int64, what string) { fmt.Fprintf(w, "%12d  %s (%d written)\n", n, what, m) }
 	row2(r.Runs, r.RunsWritten, "runs")
@@ -156,39 +177,49 @@ func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Op
 	if err != nil {
 		return nil, err
 	}
+	var bulk *bulkState
+	if bulkEligible(cp, &opts) {
+		if bulk, err = dst.beginBulk(ctx, opts.Progress); err != nil {
+			return nil, fmt.Errorf("bulk import: %w", err)
+		}
+	}
+	// An error from here on rolls a bulk import back.
+	defer dst.abortBulk()
 	var after int64
-	if cp != nil && !cp.completed && !opts.Restart {
+	if bulk != nil {
+		r.Bulk = true
+	} else if cp != nil && !cp.completed && !opts.Restart {
 		r.Resumed, r.ResumedAfter, after = true, cp.lastRunID, cp.lastRunID
 	}
 
 	queues, err := src.readQueues(ctx, &r.Fixes)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	r.Queues = int64(len(queues))
 	if r.QueuesWritten, err = dst.writeQueues(ctx, queues); err != nil {
-		return nil, err
+		return r, err
 	}
 	nodes, err := src.readNodes(ctx, &r.Fixes)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	r.Nodes = int64(len(nodes))
 	nodeIDs, n, err := dst.writeNodes(ctx, nodes)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	r.NodesWritten = n
 	if err := src.tx.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE run_id IS NULL`).Scan(&r.Skipped.JobsWithoutRun); err != nil {
-		return nil, err
+		return r, err
 	}
 
 	spans, err := src.plan(ctx, after, opts.BatchSize)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	if err := dst.saveCheckpoint(ctx, src.key, after, false); err != nil {
-		return nil, err
+		return r, err
 	}
 	var total int64
 	for _, sp := range spans {
@@ -204,7 +235,13 @@ func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Op
 	if len(spans) > 0 {
 		last = spans[len(spans)-1].hi
 	}
-	if err := dst.saveCheckpoint(ctx, src.key, last, true); err != nil {
+	if bulk != nil {
+		err = dst.finishBulk(ctx, bulk, src.key, last, opts.beforeBulkCommit)
+		r.BulkSteps = bulk.steps
+		if err != nil {
+			return r, fmt.Errorf("bulk import: %w", err)
+		}
+	} else if err := dst.saveCheckpoint(ctx, src.key, last, true); err != nil {
 		return r, err
 	}
 	r.Elapsed = time.Since(start)

@@ -375,15 +375,19 @@ func moreRuns(n int) string {
 
 // Acceptance 2: an import interrupted after its first batch, or in the middle of a batch, and run
 // again, gives the same database as an uninterrupted import; running it once more changes nothing.
+//
+// (The uninterrupted import is a bulk first import; the interrupted ones are written batch by
+// batch, --no-bulk, and resume as such.)
 func TestInterruptedImportResumes(t *testing.T) {
 	from := newUpstream(t, upstreamFixture, moreRuns(40))
 	opts := importer.Options{BatchSize: 10}
 
 	whole := newTarget(t)
 	r := mustImport(t, from, whole, opts)
-	if r.Batches < 5 {
-		t.Fatalf("only %d batches", r.Batches)
+	if r.Batches < 5 || !r.Bulk {
+		t.Fatalf("only %d batches; bulk %v", r.Batches, r.Bulk)
 	}
+	opts.NoBulk = true
 	wantPrint := fingerprint(t, whole)
 	mustVerify(t, from, whole)
 
@@ -407,8 +411,9 @@ func TestInterruptedImportResumes(t *testing.T) {
 			!strings.Contains(v.Checkpoint, "not finished") {
 			t.Errorf("verifying an interrupted import: %v %+v", err, v)
 		}
-		r = mustImport(t, from, pool, opts)
-		if !r.Resumed || r.ResumedAfter == 0 || r.Runs >= 44 {
+		// Resuming keeps the batch path, --no-bulk or not.
+		r = mustImport(t, from, pool, importer.Options{BatchSize: 10})
+		if !r.Resumed || r.ResumedAfter == 0 || r.Runs >= 44 || r.Bulk {
 			t.Errorf("second run: resumed %v after %d, %d runs", r.Resumed, r.ResumedAfter, r.Runs)
 		}
 		if got := fingerprint(t, pool); got != wantPrint {
@@ -640,7 +645,7 @@ func TestSQLASCIIUpstream(t *testing.T) {
 // its batch down the upsert path.
 func TestCopyAndUpsertAgree(t *testing.T) {
 	from := newUpstream(t, upstreamFixture, moreRuns(40))
-	opts := importer.Options{BatchSize: 10}
+	opts := importer.Options{BatchSize: 10, NoBulk: true}
 	copied := newTarget(t)
 	if r := mustImport(t, from, copied, opts); r.Batches < 5 {
 		t.Fatalf("only %d batches", r.Batches)

@@ -24,6 +24,9 @@ type target struct {
 	// copyBatch after the check that the batch's runs are new, before the COPYs.
 	upsertOnly bool
 	beforeCopy func()
+
+	// bulk is the transaction of a bulk first import (bulk.go), which every write joins.
+	bulk pgx.Tx
 }
 
 // errBusy is returned when another import holds the target's import lock.
@@ -35,6 +38,8 @@ func openTarget(ctx context.Context, pool *pgxpool.Pool) (*target, error) {
 	// A batch's statements may take longer than a server's request queries should (a run of
 	// thousands of jobs): the import is not bound by a statement_timeout the pool may set.
 	cfg.RuntimeParams["statement_timeout"] = "0"
+	// A bulk import's one transaction waits, idle, for upstream's next batch.
+	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "0"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -165,7 +170,17 @@ type written struct {
 // upserted from the staging tables (upsertBatch). Should a run of the batch appear between the
 // check and the copy (teuthology reporting it to this server meanwhile), the copy fails on the
 // run's name and the batch is upserted instead.
+//
+// In a bulk import every batch is copied, in the bulk transaction: the target was empty and is
+// locked, so a run found or a unique violation is an error (which rolls the whole import back).
 func (t *target) writeBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
+	if t.bulk != nil {
+		w, err = t.copyBatch(ctx, b, sourceKey, beforeCommit)
+		if errors.Is(err, errNotNew) {
+			err = fmt.Errorf("bulk import: %w in the locked target", err)
+		}
+		return w, err
+	}
 	err = errNotNew
 	if !t.upsertOnly {
 		w, err = t.copyBatch(ctx, b, sourceKey, beforeCommit)
@@ -182,6 +197,11 @@ var errNotNew = errors.New("some of the batch's runs exist")
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func isLockTimeout(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55P03"
 }
 
 // newIDs checks that none of a batch's runs exists (else errNotNew) and takes ids for its runs
@@ -205,7 +225,7 @@ func (t *target) copyBatch(ctx context.Context, b *batch, sourceKey string, befo
 	// Jobs in upstream's order, as the upsert inserts them.
 	jobs := slices.Clone(b.jobs)
 	slices.SortFunc(jobs, func(a, b []any) int { return cmp.Compare(a[0].(int64), b[0].(int64)) })
-	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+	err = t.inTx(ctx, func(tx pgx.Tx) error {
 		var present bool
 		var runIDs, jobIDs []int64
 		if err := tx.QueryRow(ctx, newIDs, names, len(b.runs), len(jobs)).Scan(&present, &runIDs, &jobIDs); err != nil {
@@ -285,7 +305,7 @@ func (t *target) copyBatch(ctx context.Context, b *batch, sourceKey string, befo
 
 // upsertBatch writes a batch through the staging tables, upserting by natural key.
 func (t *target) upsertBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
-	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+	err = t.inTx(ctx, func(tx pgx.Tx) error {
 		if w.runs, err = copyAndRun(ctx, tx, "import_runs", columnNames([]string{"src_id"}, runColumns), b.runs, runsUpsert); err != nil {
 			return fmt.Errorf("writing runs: %w", err)
 		}
@@ -326,7 +346,7 @@ func copyAndRun(ctx context.Context, tx pgx.Tx, table string, cols []string, row
 // the map from upstream's node ids to this server's.
 func (t *target) writeNodes(ctx context.Context, nodes [][]any) (ids map[int64]int64, n int64, err error) {
 	ids = make(map[int64]int64, len(nodes))
-	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+	err = t.inTx(ctx, func(tx pgx.Tx) error {
 		if n, err = copyAndRun(ctx, tx, "import_nodes", columnNames([]string{"src_id", "vm_host"}, nodeColumns), nodes, nodesUpsert); err != nil {
 			return err
 		}
@@ -356,7 +376,7 @@ func (t *target) writeNodes(ctx context.Context, nodes [][]any) (ids map[int64]i
 }
 
 func (t *target) writeQueues(ctx context.Context, queues [][]any) (n int64, err error) {
-	err = pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+	err = t.inTx(ctx, func(tx pgx.Tx) error {
 		n, err = copyAndRun(ctx, tx, "import_queues", columnNames(nil, queueColumns), queues, queuesUpsert)
 		return err
 	})
@@ -398,7 +418,7 @@ func saveCheckpoint(ctx context.Context, tx pgx.Tx, sourceKey string, lastRunID 
 }
 
 func (t *target) saveCheckpoint(ctx context.Context, sourceKey string, lastRunID int64, completed bool) error {
-	return pgx.BeginFunc(ctx, t.conn, func(tx pgx.Tx) error {
+	return t.inTx(ctx, func(tx pgx.Tx) error {
 		return saveCheckpoint(ctx, tx, sourceKey, lastRunID, completed)
 	})
 }

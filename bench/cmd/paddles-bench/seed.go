@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/ceph/paddles-go/internal/database/bulkload"
 	"github.com/ceph/paddles-go/internal/httpapi"
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/store"
@@ -91,31 +92,13 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 		return nil, err
 	}
 	// Secondary indexes are built once the rows are in, which is several times faster than
-	// maintaining them row by row; those behind constraints stay.
-	var indexes []string
+	// maintaining them row by row; those behind constraints stay (internal/database/bulkload,
+	// which paddles import's bulk first import uses too).
+	var indexes []bulkload.Index
 	err = step("drop_indexes", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
-			WHERE i.indrelid IN ('jobs'::regclass, 'job_nodes'::regclass, 'test_results'::regclass, 'test_sha1s'::regclass)
-			  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`)
-		if err != nil {
-			return err
-		}
-		names, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
-			var name, def string
-			err := r.Scan(&name, &def)
-			indexes = append(indexes, def)
-			return name, err
-		})
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if _, err := tx.Exec(ctx, "DROP INDEX "+n); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		indexes, err = bulkload.DropIndexes(ctx, tx, bulkload.IndexedTables)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -133,7 +116,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	}
 	var links []link
 	err = step("jobs", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "ALTER TABLE jobs DISABLE TRIGGER USER"); err != nil {
+		if err := bulkload.SetTriggers(ctx, tx, []string{"jobs"}, false); err != nil {
 			return err
 		}
 		ch := make(chan item, 1024)
@@ -180,15 +163,14 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"jobs"}, jobColumns, src); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "ALTER TABLE jobs ENABLE TRIGGER USER")
-		return err
+		return bulkload.SetTriggers(ctx, tx, []string{"jobs"}, true)
 	})
 	if err != nil {
 		return nil, err
 	}
 	// The links carry their job's posted time, which a trigger would look up row by row.
 	err = step("job_nodes", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "ALTER TABLE job_nodes DISABLE TRIGGER USER"); err != nil {
+		if err := bulkload.SetTriggers(ctx, tx, []string{"job_nodes"}, false); err != nil {
 			return err
 		}
 		i := 0
@@ -203,8 +185,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"job_nodes"}, []string{"node_id", "job_id", "posted"}, src); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "ALTER TABLE job_nodes ENABLE TRIGGER USER")
-		return err
+		return bulkload.SetTriggers(ctx, tx, []string{"job_nodes"}, true)
 	})
 	if err != nil {
 		return nil, err
@@ -213,75 +194,39 @@ func seed(ctx context.Context, pool *pgxpool.Pool, w *world, log *slog.Logger) (
 	// job's test result and the failure signatures, each distinct reason normalised once; and what
 	// test_results' triggers keep, off too, the counts per test and sha1, in one aggregate.
 	err = step("test_results", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			ALTER TABLE test_results DISABLE TRIGGER USER;
-			INSERT INTO job_descriptions (id, description)
-			SELECT DISTINCT ON (1) md5(description)::uuid, description FROM jobs WHERE description IS NOT NULL
-			ON CONFLICT DO NOTHING;
-			CREATE TEMP TABLE reasons ON COMMIT DROP AS
-			SELECT reason, failure_signature(reason) AS signature, first FROM (
-				SELECT failure_reason AS reason, min(id) AS first FROM jobs
-				WHERE status IN ('fail', 'dead') AND failure_reason IS NOT NULL GROUP BY failure_reason
-			) r;
-			INSERT INTO failure_signatures (id, signature, example)
-			SELECT DISTINCT ON (1) md5(signature)::uuid, signature, reason FROM reasons
-			WHERE signature IS NOT NULL ORDER BY 1, first
-			ON CONFLICT DO NOTHING;
-			INSERT INTO test_results (id, job_id, run_id, test_id, posted, status, sha1, signature_id)
-			SELECT j.id, j.job_id, j.run_id, md5(j.description)::uuid, j.posted, j.status, j.sha1, md5(r.signature)::uuid
-			FROM jobs j LEFT JOIN reasons r ON j.status IN ('fail', 'dead') AND r.reason = j.failure_reason;
-			INSERT INTO test_sha1s (test_id, sha1, branch, suite, machine_type, pass, fail, last_posted)
-			SELECT t.test_id, t.sha1, COALESCE(r.branch, ''), COALESCE(r.suite, ''), COALESCE(r.machine_type, ''),
-			       count(*) FILTER (WHERE t.status = 'pass'), count(*) FILTER (WHERE t.status <> 'pass'), max(t.posted)
-			FROM test_results t JOIN runs r ON r.id = t.run_id
-			WHERE t.test_id IS NOT NULL AND t.sha1 IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
-			GROUP BY 1, 2, 3, 4, 5;
-			ALTER TABLE test_results ENABLE TRIGGER USER;`)
-		return err
+		if err := bulkload.SetTriggers(ctx, tx, []string{"test_results"}, false); err != nil {
+			return err
+		}
+		if err := bulkload.FillJobTables(ctx, tx); err != nil {
+			return err
+		}
+		return bulkload.SetTriggers(ctx, tx, []string{"test_results"}, true)
 	})
 	if err != nil {
 		return nil, err
 	}
 	err = step("create_indexes", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL max_parallel_maintenance_workers = 2"); err != nil {
-			return err
-		}
-		for _, def := range indexes {
-			start := time.Now()
-			if _, err := tx.Exec(ctx, def); err != nil {
-				return err
-			}
-			log.Info("seeding: index built", "index", def, "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
-		}
-		return nil
+		return bulkload.CreateIndexes(ctx, tx, indexes, bulkload.BuildSettings{}, func(x bulkload.Index, d time.Duration) {
+			log.Info("seeding: index built", "index", x.Def, "seconds", fmt.Sprintf("%.1f", d.Seconds()))
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
+	// The runs' counts as the jobs' trigger keeps them (runs' own triggers, on, count run_values),
+	// then their times from their jobs, as the service sets them.
 	err = step("run_counts", func(tx pgx.Tx) error {
+		if err := bulkload.CountRuns(ctx, tx); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, `
-			UPDATE runs r SET
-				queued_count = c.queued, pass_count = c.pass, running_count = c.running, waiting_count = c.waiting,
-				fail_count = c.fail, dead_count = c.dead, unknown_count = c.unknown,
-				posted = c.posted, started = c.started, updated = c.updated
-			FROM (
-				SELECT run_id,
-					count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'pass') AS pass,
-					count(*) FILTER (WHERE status = 'running') AS running, count(*) FILTER (WHERE status = 'waiting') AS waiting,
-					count(*) FILTER (WHERE status = 'fail') AS fail, count(*) FILTER (WHERE status = 'dead') AS dead,
-					count(*) FILTER (WHERE status = 'unknown') AS unknown,
-					min(posted) AS posted, min(started) AS started, max(updated) AS updated
-				FROM jobs GROUP BY run_id
-			) c
+			UPDATE runs r SET posted = c.posted, started = c.started, updated = c.updated
+			FROM (SELECT run_id, min(posted) AS posted, min(started) AS started, max(updated) AS updated FROM jobs GROUP BY run_id) c
 			WHERE r.id = c.run_id`)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `
-			SELECT setval(pg_get_serial_sequence('runs', 'id'), (SELECT max(id) FROM runs));
-			SELECT setval(pg_get_serial_sequence('jobs', 'id'), (SELECT max(id) FROM jobs));
-			SELECT setval(pg_get_serial_sequence('nodes', 'id'), (SELECT max(id) FROM nodes));`)
-		return err
+		return bulkload.SetSequences(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
