@@ -105,75 +105,18 @@ func lines(t testing.TB, pool *pgxpool.Pool, query string) string {
 	return strings.Join(l, "\n")
 }
 
-// recount is the maintained tables against a recomputation from the jobs and runs (as
-// internal/httpapi's countsAgree): runs whose counts or status disagree with their jobs, run
-// values counted wrong, jobs whose description job_descriptions lacks, jobs whose test_results row
-// is missing or differs (or names a missing signature), test sha1s counted wrong, and links whose
-// posted time is not their job's. Every one must be 0.
-const recount = `
-WITH actual AS (
-    SELECT r.id, r.status,
-           r.queued_count, r.pass_count, r.running_count, r.waiting_count, r.fail_count, r.dead_count, r.unknown_count,
-           count(j.id) FILTER (WHERE j.status = 'queued')  AS queued,
-           count(j.id) FILTER (WHERE j.status = 'pass')    AS pass,
-           count(j.id) FILTER (WHERE j.status = 'running') AS running,
-           count(j.id) FILTER (WHERE j.status = 'waiting') AS waiting,
-           count(j.id) FILTER (WHERE j.status = 'fail')    AS fail,
-           count(j.id) FILTER (WHERE j.status = 'dead')    AS dead,
-           count(j.id) FILTER (WHERE j.status = 'unknown') AS unknown,
-           count(j.id) AS total
-    FROM runs r LEFT JOIN jobs j ON j.run_id = r.id
-    GROUP BY r.id
-), recounted AS (
-    SELECT rk.key, rk.value, count(*) AS runs
-    FROM runs r, run_keys(r.status, r.branch, r.suite, r.machine_type, r."user", r.scheduled) rk GROUP BY 1, 2
-), sha1s AS (
-    SELECT t.test_id, t.sha1, COALESCE(r.branch, '') AS branch, COALESCE(r.suite, '') AS suite,
-           COALESCE(r.machine_type, '') AS machine_type,
-           count(*) FILTER (WHERE t.status = 'pass') AS pass, count(*) FILTER (WHERE t.status <> 'pass') AS fail,
-           max(t.posted) AS last_posted
-    FROM test_results t JOIN runs r ON r.id = t.run_id
-    WHERE t.test_id IS NOT NULL AND t.sha1 IS NOT NULL AND t.status IN ('pass', 'fail', 'dead')
-    GROUP BY 1, 2, 3, 4, 5
-)
-SELECT (SELECT count(*) FROM actual
-        WHERE (queued_count, pass_count, running_count, waiting_count, fail_count, dead_count, unknown_count)
-              <> (queued, pass, running, waiting, fail, dead, unknown)
-           OR status <> CASE
-                WHEN total = 0 THEN 'empty'
-                WHEN queued = total THEN 'queued'
-                WHEN running > 0 THEN 'running'
-                WHEN waiting > 0 THEN 'waiting'
-                WHEN dead = total THEN 'finished dead'
-                WHEN fail > 0 OR dead > 0 THEN 'finished fail'
-                WHEN pass = total THEN 'finished pass'
-                WHEN queued > 0 THEN 'queued'
-                ELSE 'unknown' END),
-       (SELECT count(*) FROM run_values v FULL JOIN recounted k USING (key, value)
-        WHERE COALESCE(v.runs, 0) <> COALESCE(k.runs, 0)),
-       (SELECT count(*) FROM jobs j WHERE j.description IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM job_descriptions d WHERE d.id = md5(j.description)::uuid AND d.description = j.description)),
-       (SELECT count(*) FROM jobs j FULL JOIN test_results t USING (id)
-        WHERE (j.job_id, j.run_id, md5(j.description)::uuid, j.posted, j.status, j.sha1, md5(job_signature(j.status, j.failure_reason))::uuid)
-              IS DISTINCT FROM (t.job_id, t.run_id, t.test_id, t.posted, t.status, t.sha1, t.signature_id)
-           OR t.signature_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM failure_signatures s WHERE s.id = t.signature_id)),
-       (SELECT count(*) FROM test_sha1s s FULL JOIN sha1s c USING (test_id, sha1, branch, suite, machine_type)
-        WHERE (COALESCE(s.pass, 0), COALESCE(s.fail, 0)) <> (COALESCE(c.pass, 0), COALESCE(c.fail, 0))
-           OR s.last_posted < c.last_posted),
-       (SELECT count(*) FROM job_nodes l JOIN jobs j ON j.id = l.job_id WHERE l.posted <> j.posted)`
-
 // checkRecount fails the test when a maintained table disagrees with its recomputation.
 func checkRecount(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
-	if got := recountOf(t, pool); got != [6]int64{} {
-		t.Errorf("maintained tables disagree with a recount: %d runs' counts or status, %d run values, %d descriptions, "+
-			"%d test results, %d test sha1s, %d links' posted", got[0], got[1], got[2], got[3], got[4], got[5])
+	if msg := testserver.RecountErrors(recountOf(t, pool)); msg != "" {
+		t.Errorf("maintained tables disagree with a recount: %s", msg)
 	}
 }
 
-func recountOf(t testing.TB, pool *pgxpool.Pool) (v [6]int64) {
+func recountOf(t testing.TB, pool *pgxpool.Pool) []int64 {
 	t.Helper()
-	if err := pool.QueryRow(context.Background(), recount).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
+	v, err := testserver.Recount(context.Background(), pool)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -325,21 +268,26 @@ func TestRecountFindsDisagreements(t *testing.T) {
 	pool := newTarget(t)
 	mustImport(t, from, pool, importer.Options{})
 	checkRecount(t, pool)
-	for i, breakIt := range []string{
-		`UPDATE runs SET pass_count = pass_count + 1 WHERE id = (SELECT min(run_id) FROM jobs)`,
-		`UPDATE run_values SET runs = runs + 1 WHERE key = 'branch' AND value = 'main'`,
-		`DELETE FROM job_descriptions WHERE description LIKE 'suite/test-1 %'`,
-		`UPDATE test_results SET status = 'pass' WHERE status = 'fail' AND id = (SELECT min(id) FROM test_results WHERE status = 'fail')`,
-		`UPDATE test_sha1s SET fail = fail + 1 WHERE ctid = (SELECT min(ctid) FROM test_sha1s)`,
-		`UPDATE job_nodes SET posted = posted + interval '1 second' WHERE ctid = (SELECT min(ctid) FROM job_nodes)`,
+	kinds := testserver.RecountKinds()
+	for _, c := range []struct{ breakIt, kind string }{
+		{`UPDATE runs SET pass_count = pass_count + 1 WHERE id = (SELECT min(run_id) FROM jobs)`, "runs with counts or status that disagree with their jobs"},
+		{`UPDATE run_values SET runs = runs + 1 WHERE key = 'branch' AND value = 'main'`, "run values counted wrong"},
+		{`DELETE FROM job_descriptions WHERE description LIKE 'suite/test-1 %'`, "job descriptions missing"},
+		{`UPDATE test_results SET status = 'pass' WHERE status = 'fail' AND id = (SELECT min(id) FROM test_results WHERE status = 'fail')`, "test results that disagree with their jobs"},
+		{`UPDATE test_sha1s SET fail = fail + 1 WHERE ctid = (SELECT min(ctid) FROM test_sha1s)`, "test sha1s counted wrong"},
+		{`UPDATE job_nodes SET posted = posted + interval '1 second' WHERE ctid = (SELECT min(ctid) FROM job_nodes)`, "links whose posted is not their job's"},
 	} {
+		want := slices.Index(kinds, c.kind)
+		if want < 0 {
+			t.Fatalf("no recount of %q", c.kind)
+		}
 		broken := newTarget(t)
 		mustImport(t, from, broken, importer.Options{})
-		pgtest.Script(t, broken.Config().ConnString(), breakIt)
+		pgtest.Script(t, broken.Config().ConnString(), c.breakIt)
 		got := recountOf(t, broken)
 		for k, n := range got {
-			if (k == i) != (n != 0) {
-				t.Errorf("%s: recount %v", breakIt, got)
+			if (k == want) != (n != 0) {
+				t.Errorf("%s: recount %v (%s)", c.breakIt, got, testserver.RecountErrors(got))
 				break
 			}
 		}
