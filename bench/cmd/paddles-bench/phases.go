@@ -53,6 +53,7 @@ type benchJob struct {
 	patch     [3]paddles.JobPatch
 	posted    bool // job_post created it
 	apiDone   int  // on the API's side: how many of body the API has applied
+	floorDone int  // on the floor's side: how many of patch the floor has applied
 }
 
 // bodies are the job's bodies in the order the phases send them.
@@ -221,7 +222,11 @@ func (b *bench) writePhases() []*Phase {
 				}
 				floor := func(ctx context.Context, w, k int) string {
 					bj, i := pick(sideFloor, w, k)
-					return dbResult(ctx, b.floor.updateJob(ctx, bj, &bj.patch[i]))
+					res := dbResult(ctx, b.floor.updateJob(ctx, bj, &bj.patch[i]))
+					if res == "" {
+						bj.floorDone = max(bj.floorDone, i+1)
+					}
+					return res
 				}
 				return 0, api, floor, nil
 			},
@@ -245,6 +250,7 @@ func (b *bench) writePhases() []*Phase {
 				return run, func(ctx context.Context) (string, error) { return b.checkMinimal(ctx, posted[sideAPI], mposted) }, nil
 			},
 		},
+		b.finalPhase(&posted, &mposted),
 		b.statusPhase(),
 		b.contentionPhase(),
 	}
@@ -311,6 +317,72 @@ func (b *bench) checkMinimal(ctx context.Context, api [][]*benchJob, minimal [][
 		return "", fmt.Errorf("minimal side: %w", err)
 	}
 	return fmt.Sprintf("same rows: %d jobs, %d runs (API %d, %d)", mj, mr, aj, ar), nil
+}
+
+// finalPhase is the final report of a job that runs: PUT of the whole body with status pass
+// (success, duration), each job once, on the jobs job_put left running (the first report of each,
+// so job_put must not have run out of jobs for this to have any).
+func (b *bench) finalPhase(posted *[3][][]*benchJob, mposted *[][]*minJob) *Phase {
+	var running [2][][]*benchJob
+	var mrunning [][]*minJob
+	return &Phase{
+		Name: "job_put_final", Kind: "write", Request: "PUT /runs/{run}/jobs/{job}/ (a running job's final report: pass, the whole body; ~3.7 KB)",
+		Target: &target{MinFloorRatio: 0.5, MinMinimalRatio: 0.5},
+		prepare: func(ctx context.Context) (int, op, op, error) {
+			// The jobs each side left running, dealt to the workers anew (a worker whose job_put
+			// wrapped around its jobs has none left).
+			conc := b.cfg.concurrency
+			per := -1
+			deal := func(n int, put func(w, i int)) {
+				for i := 0; i < n; i++ {
+					put(i%conc, i)
+				}
+				if per < 0 || n/conc < per {
+					per = n / conc
+				}
+			}
+			for side := range running {
+				var all []*benchJob
+				for _, jobs := range posted[side] {
+					for _, bj := range jobs {
+						if (side == sideAPI && bj.apiDone == 2) || (side == sideFloor && bj.floorDone == 2) {
+							all = append(all, bj)
+						}
+					}
+				}
+				running[side] = make([][]*benchJob, conc)
+				deal(len(all), func(w, i int) { running[side][w] = append(running[side][w], all[i]) })
+			}
+			var all []*minJob
+			for _, jobs := range *mposted {
+				for _, mj := range jobs {
+					if mj.done == 2 {
+						all = append(all, mj)
+					}
+				}
+			}
+			mrunning = make([][]*minJob, conc)
+			deal(len(all), func(w, i int) { mrunning[w] = append(mrunning[w], all[i]) })
+			if per <= 0 {
+				return 0, nil, nil, fmt.Errorf("needs running jobs from job_put on every side and worker (fewest: %d)", per)
+			}
+			api := func(ctx context.Context, w, k int) string {
+				bj := running[sideAPI][w][k]
+				res := do(ctx, b.client, http.MethodPut, b.jobURL(bj), bj.body[2])
+				bj.noteAPI(res, 3)
+				return res
+			}
+			floor := func(ctx context.Context, w, k int) string {
+				bj := running[sideFloor][w][k]
+				return dbResult(ctx, b.floor.updateJob(ctx, bj, &bj.patch[2]))
+			}
+			return per, api, floor, nil
+		},
+		minimal: func(ctx context.Context) (op, func(context.Context) (string, error), error) {
+			return func(ctx context.Context, w, k int) string { return mrunning[w][k].run(ctx, b.floor.pool, 2) },
+				func(ctx context.Context) (string, error) { return b.checkMinimal(ctx, running[sideAPI], mrunning) }, nil
+		},
+	}
 }
 
 // statusPhase is teuthology's report that a job runs: PUT {"status": "running", "pid": N} on a
