@@ -76,6 +76,9 @@ type minWrite struct {
 	args    []any
 	nowArgs []int
 	oneRow  bool
+	// create, for a POST, is the write to run instead when sql changed nothing: the run does not
+	// exist yet.
+	create *minWrite
 }
 
 func (m *minWrite) exec(ctx context.Context, pool *pgxpool.Pool) error {
@@ -85,6 +88,9 @@ func (m *minWrite) exec(ctx context.Context, pool *pgxpool.Pool) error {
 		args[i] = t
 	}
 	tag, err := pool.Exec(ctx, m.sql, args...)
+	if err == nil && m.create != nil && tag.RowsAffected() == 0 {
+		return m.create.exec(ctx, pool)
+	}
 	if err == nil && m.oneRow && tag.RowsAffected() != 1 {
 		err = fmt.Errorf("minimal floor: %d rows changed, want 1: %s", tag.RowsAffected(), m.sql)
 	}
@@ -148,11 +154,38 @@ func runSet(a *sqlArgs, job *paddles.Job, patch *paddles.JobPatch, startsRunning
 	return strings.Join(set, ", ")
 }
 
-// minCreate is a job POST: one INSERT ... SELECT from the run, which an INSERT ... ON CONFLICT DO
-// UPDATE creates or locks and brings up to date. It returns the job the write leaves.
+// minCreate is a job POST: one INSERT ... SELECT from the run, which an UPDATE locks and brings
+// up to date in the same statement. When that inserts nothing, the run does not exist yet, and the
+// write that creates it runs instead (an INSERT ... ON CONFLICT DO UPDATE of the run, so that a
+// run created meanwhile is locked): once per run. Creating the run in every POST's statement would
+// cost more, since runs' statement-level INSERT triggers fire even when no row is inserted. It
+// returns the job the write leaves.
 func minCreate(bj *benchJob, patch *paddles.JobPatch) (*minWrite, paddles.Job) {
 	job := paddles.Job{JobID: bj.spec.jobID}
 	patch.Apply(&job, true, sentinel)
+	running := job.Status == paddles.StatusRunning
+	withTargets := patch.Has("targets") && len(paddles.TargetHosts(job.Targets)) > 0
+	// insertJob is the job's INSERT ... SELECT from the CTE run.
+	insertJob := func(a *sqlArgs) string {
+		var cols, vals []string
+		for i, c := range minJobColumns {
+			v := fieldValue(&job, i)
+			if fieldIsNull(v) {
+				continue
+			}
+			cols = append(cols, strconv.Quote(c))
+			vals = append(vals, a.add(v))
+		}
+		return "INSERT INTO jobs (run_id, " + strings.Join(cols, ", ") + ") SELECT run.id, " + strings.Join(vals, ", ") + " FROM run"
+	}
+	finish := func(a *sqlArgs, with string) *minWrite {
+		if withTargets {
+			return &minWrite{sql: linkTargetsSQL(a, with+", j AS ("+insertJob(a)+" RETURNING id)", &job), args: a.args, nowArgs: a.nowArgs}
+		}
+		return &minWrite{sql: with + "\n" + insertJob(a), args: a.args, nowArgs: a.nowArgs, oneRow: true}
+	}
+
+	// The run's creation.
 	var a sqlArgs
 	rp := bj.runParams
 	suite, branch, machineType := patch.RunFields()
@@ -162,34 +195,23 @@ func minCreate(bj *benchJob, patch *paddles.JobPatch) (*minWrite, paddles.Job) {
 		}
 		return run
 	}
-	running := job.Status == paddles.StatusRunning
-	var started string
+	started := "NULL"
 	if running {
-		started = ", " + a.add(job.Started)
-	} else {
-		started = ", NULL"
+		started = a.add(job.Started)
 	}
-	runCols := fmt.Sprintf(`INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted, updated, started) VALUES (%s, %s, %s, %s, %s, %s, %s, %s%s)`,
+	create := finish(&a, fmt.Sprintf(`WITH run AS (INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted, updated, started) `+
+		`VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET %s RETURNING id)`,
 		a.add(rp.Name), a.add(rp.UserName), a.add(rp.Scheduled), a.add(pick(suite, rp.Suite)), a.add(pick(branch, rp.Branch)),
-		a.add(pick(machineType, rp.MachineType)), a.add(job.Posted), a.add(job.Updated), started)
-	conflict := " ON CONFLICT (name) DO UPDATE SET " + runSet(&a, &job, patch, running) + " RETURNING id"
-	var cols, vals []string
-	for i, c := range minJobColumns {
-		v := fieldValue(&job, i)
-		if fieldIsNull(v) {
-			continue
-		}
-		cols = append(cols, strconv.Quote(c))
-		vals = append(vals, a.add(v))
+		a.add(pick(machineType, rp.MachineType)), a.add(job.Posted), a.add(job.Updated), started, runSet(&a, &job, patch, running)))
+	if withTargets {
+		// No "nothing inserted" to tell from the row count: always the creating form.
+		return create, job
 	}
-	sql := "WITH run AS (" + runCols + conflict + ")\nINSERT INTO jobs (run_id, " + strings.Join(cols, ", ") + ") SELECT run.id, " +
-		strings.Join(vals, ", ") + " FROM run"
-	if patch.Has("targets") && len(paddles.TargetHosts(job.Targets)) > 0 {
-		sql = linkTargetsSQL(&a, "WITH run AS ("+runCols+conflict+"), j AS (INSERT INTO jobs (run_id, "+strings.Join(cols, ", ")+
-			") SELECT run.id, "+strings.Join(vals, ", ")+" FROM run RETURNING id)", &job)
-		return &minWrite{sql: sql, args: a.args, nowArgs: a.nowArgs}, job
-	}
-	return &minWrite{sql: sql, args: a.args, nowArgs: a.nowArgs, oneRow: true}, job
+	var u sqlArgs
+	w := finish(&u, "WITH run AS (UPDATE runs SET "+runSet(&u, &job, patch, running)+" WHERE name = "+u.add(rp.Name)+" RETURNING id)")
+	w.oneRow = false
+	w.create = create
+	return w, job
 }
 
 // minUpdate is a job PUT on a job whose stored state is prev: one UPDATE of the columns that
@@ -366,6 +388,9 @@ func runBatch(ctx context.Context, pool *pgxpool.Pool, writes []*minWrite) error
 		n := min(50, len(writes))
 		var batch pgx.Batch
 		for _, w := range writes[:n] {
+			if w.create != nil {
+				w = w.create // creates the run when absent, whatever came before in the batch
+			}
 			args := slices.Clone(w.args)
 			for _, i := range w.nowArgs {
 				args[i] = now()
