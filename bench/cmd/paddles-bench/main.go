@@ -181,10 +181,11 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 		Config: map[string]any{
 			"concurrency": c.concurrency, "duration per phase and side": c.duration.String(),
 			"warmup per phase and side": c.warmup.String(), "server": c.server + " serve --expire-interval 0 " + c.serverArgs,
-			"database":   map[bool]string{true: "the server's own PostgreSQL (default settings)", false: "given URL"}[c.databaseURL == ""],
-			"slices":     c.slices,
-			"floor pool": fmt.Sprintf("the server's settings (database.Open) with %d connections", c.concurrency),
-			"data seed":  c.seed,
+			"database":      map[bool]string{true: "the server's own PostgreSQL (default settings)", false: "given URL"}[c.databaseURL == ""],
+			"slices":        c.slices,
+			"floor pool":    fmt.Sprintf("the server's settings (database.Open) with %d connections", c.concurrency),
+			"minimal floor": "write phases: one statement a write, one round trip (bench/cmd/paddles-bench/minfloor.go), on the floor's pool",
+			"data seed":     c.seed,
 		},
 		Baseline: c.baseline,
 	}
@@ -328,6 +329,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 	rss := sampleRSS(srv.pid(), 20*time.Millisecond)
 	defer close(rss.stop)
 	var ran []*Phase
+	var checkFailed []string
 	for _, ph := range append(b.writePhases(), b.readPhases()...) {
 		if only != nil && !only.MatchString(ph.Name) {
 			continue
@@ -352,7 +354,26 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 				profDone <- profile(ctx, pprofAddr, 2*(c.warmup+c.duration)+time.Second, filepath.Join(c.out, c.size+".pprof", ph.Name+".pprof"))
 			}()
 		}
-		pr.Floor, pr.API = compare(ctx, cpu, c.concurrency, per, c.slices, c.warmup, c.duration, fl, api)
+		var minOp op
+		var check func(context.Context) (string, error)
+		if ph.minimal != nil {
+			if minOp, check, err = ph.minimal(ctx); err != nil {
+				return fmt.Errorf("phase %s: minimal floor: %w", ph.Name, err)
+			}
+		}
+		var minStats Stats
+		pr.Floor, minStats, pr.API = compare(ctx, cpu, c.concurrency, per, c.slices, c.warmup, c.duration, fl, minOp, api)
+		if minOp != nil {
+			pr.Min = &minStats
+			summary, err := check(ctx)
+			if err != nil {
+				pr.MinCheck = "FAILED: " + err.Error()
+				checkFailed = append(checkFailed, ph.Name)
+				log.Error("minimal floor check", "phase", ph.Name, "err", err)
+			} else {
+				pr.MinCheck = summary
+			}
+		}
 		pr.RSSPeakKiB = rss.take()
 		if c.profile {
 			if err := <-profDone; err != nil {
@@ -360,7 +381,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 			}
 		}
 		if ph.Kind == "read" && c.latencyPass {
-			f1, a1 := compare(ctx, cpu, 1, per, c.slices, c.warmup, c.duration, fl, api)
+			f1, _, a1 := compare(ctx, cpu, 1, per, c.slices, c.warmup, c.duration, fl, nil, api)
 			pr.Floor1, pr.API1 = &f1, &a1
 		}
 		pr.judge(baseline)
@@ -401,6 +422,9 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 	}
 	log.Info("results written", "markdown", md)
 	fmt.Print(markdown(res))
+	if len(checkFailed) > 0 {
+		return fmt.Errorf("the minimal floor wrote other rows than the API in %s", strings.Join(checkFailed, ", "))
+	}
 	return nil
 }
 

@@ -49,12 +49,18 @@ type Memory struct {
 // reads, at concurrency 1 (the latency pass).
 type PhaseResult struct {
 	*Phase
-	API      Stats   `json:"api"`
-	Floor    Stats   `json:"floor"`
-	API1     *Stats  `json:"api_c1,omitempty"`
-	Floor1   *Stats  `json:"floor_c1,omitempty"`
-	Ratio    float64 `json:"throughput_ratio"` // API / floor
-	P50Ratio float64 `json:"p50_ratio"`        // API p50 / floor p50
+	API    Stats   `json:"api"`
+	Floor  Stats   `json:"floor"`
+	API1   *Stats  `json:"api_c1,omitempty"`
+	Floor1 *Stats  `json:"floor_c1,omitempty"`
+	Ratio  float64 `json:"throughput_ratio"` // API / floor
+	// The minimal-SQL floor of a write phase (minfloor.go), the API's throughput over it, whether
+	// the issue's ratio is met, and what the check of its rows found.
+	Min      *Stats  `json:"minimal_floor,omitempty"`
+	MinRatio float64 `json:"minimal_throughput_ratio,omitempty"`
+	MinMet   *bool   `json:"minimal_target_met,omitempty"`
+	MinCheck string  `json:"minimal_check,omitempty"`
+	P50Ratio float64 `json:"p50_ratio"` // API p50 / floor p50
 
 	RSSPeakKiB int64 `json:"rss_peak_kib"`
 	// Baseline p99s (the 10k result's, by default) and this run's p99 over them.
@@ -70,6 +76,9 @@ type PhaseResult struct {
 func (p *PhaseResult) judge(baseline map[string][2]float64) {
 	if p.Floor.Throughput > 0 {
 		p.Ratio = p.API.Throughput / p.Floor.Throughput
+	}
+	if p.Min != nil && p.Min.Throughput > 0 {
+		p.MinRatio = p.API.Throughput / p.Min.Throughput
 	}
 	if p.Floor.P50 > 0 {
 		p.P50Ratio = p.API.P50 / p.Floor.P50
@@ -92,6 +101,10 @@ func (p *PhaseResult) judge(baseline map[string][2]float64) {
 	if p.Target.MinFloorRatio > 0 {
 		met := p.API.Ops > 0 && len(p.API.Errors) == 0 && p.Ratio >= p.Target.MinFloorRatio
 		p.Met = &met
+	}
+	if p.Target.MinMinimalRatio > 0 && p.Min != nil {
+		met := p.API.Ops > 0 && len(p.API.Errors) == 0 && p.MinRatio >= p.Target.MinMinimalRatio
+		p.MinMet = &met
 	}
 	if p.Target.MaxP99 > 0 {
 		p.Met = ok(&p.API, p.VsBaseline)
@@ -205,6 +218,24 @@ func markdown(r *Result) string {
 		p("| %s | `%s` | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %.3f | %.3f | %s | %s |\n",
 			ph.Name, ph.Request, ph.API.Throughput, ph.Floor.Throughput, ph.Ratio, ph.API.P50, ph.API.P95, ph.API.P99, ph.API.Max,
 			ph.Floor.P50, ph.Floor.P99, ph.API.ServerCPU, ph.API.DBCPU, ph.Floor.DBCPU, errs, t)
+	}
+	p("\nWrite phases against both floors: the same-queries floor above (the server's SQL from Go) and the minimal-SQL floor " +
+		"(the least SQL any server must run for the same rows: one statement a write, one round trip; bench/cmd/paddles-bench/minfloor.go), " +
+		"run in the same slices. DB CPU is PostgreSQL's CPU time per write, ms. The check reads back the rows both the minimal floor " +
+		"and the API wrote and compares them with what the server's rules make of the bodies.\n\n")
+	p("| phase | API ops/s | same-queries floor ops/s | ratio | minimal floor ops/s | ratio | API DB CPU | floor DB CPU | minimal DB CPU | minimal p50 | minimal p99 | minimal errors | target | check |\n")
+	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n")
+	for _, ph := range r.Phases {
+		if ph.Skipped != "" || ph.Min == nil {
+			continue
+		}
+		t := ""
+		if ph.MinMet != nil {
+			t = fmt.Sprintf("ratio ≥ %.2f: %s", ph.Target.MinMinimalRatio, verdict(*ph.MinMet))
+		}
+		p("| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.3f | %.3f | %.3f | %.2f | %.2f | %s | %s | %s |\n",
+			ph.Name, ph.API.Throughput, ph.Floor.Throughput, ph.Ratio, ph.Min.Throughput, ph.MinRatio,
+			ph.API.DBCPU, ph.Floor.DBCPU, ph.Min.DBCPU, ph.Min.P50, ph.Min.P99, errorText(ph.Min.Errors), t, ph.MinCheck)
 	}
 	p("\nRead latency targets: the API's p99 at concurrency %v (from the table above) and in a second pass at concurrency 1 "+
 		"(one client: the time a request takes, without queueing behind the others on 2 cores), with the floor's at 1.", r.Config["concurrency"])

@@ -167,16 +167,27 @@ func (s *side) stats() Stats {
 	return st
 }
 
-// compare runs the floor and the API in alternating slices, so that what else the machine is
-// doing weighs on both alike, and returns their figures.
-func compare(ctx context.Context, cpu cpuMeter, conc, perWorker, slices int, warmup, dur time.Duration, floorOp, apiOp op) (floor, api Stats) {
+// compare runs the floor, the minimal floor (when minOp is not nil) and the API in alternating
+// slices, so that what else the machine is doing weighs on all alike, and returns their figures.
+func compare(ctx context.Context, cpu cpuMeter, conc, perWorker, slices int, warmup, dur time.Duration, floorOp, minOp, apiOp op) (floor, minimal, api Stats) {
 	f, a := newSide(conc, perWorker, floorOp), newSide(conc, perWorker, apiOp)
 	f.cpu, a.cpu = cpuMeter{postmasterPID: cpu.postmasterPID}, cpu
+	var m *side
+	if minOp != nil {
+		m = newSide(conc, perWorker, minOp)
+		m.cpu = cpuMeter{postmasterPID: cpu.postmasterPID}
+	}
 	for i := 0; i < slices; i++ {
 		f.run(ctx, warmup/time.Duration(slices), dur/time.Duration(slices))
+		if m != nil {
+			m.run(ctx, warmup/time.Duration(slices), dur/time.Duration(slices))
+		}
 		a.run(ctx, warmup/time.Duration(slices), dur/time.Duration(slices))
 	}
-	return f.stats(), a.stats()
+	if m != nil {
+		minimal = m.stats()
+	}
+	return f.stats(), minimal, a.stats()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
