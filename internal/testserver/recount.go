@@ -8,10 +8,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// recount compares what the triggers maintain with a recomputation from the jobs and runs. Each
+// RecountSQL compares what the triggers maintain with a recomputation from the jobs and runs. Each
 // column counts one kind of disagreement (recountColumns); every one must be 0. The runs' status
 // follows upstream's Run.set_status table (paddles-api.md 6.3).
-const recount = `
+const RecountSQL = `
 WITH actual AS (
     SELECT r.id, r.status,
            r.queued_count, r.pass_count, r.running_count, r.waiting_count, r.fail_count, r.dead_count, r.unknown_count,
@@ -67,7 +67,7 @@ SELECT (SELECT count(*) FROM wrong),
            OR s.last_posted < c.last_posted),
        (SELECT count(*) FROM job_nodes l JOIN jobs j ON j.id = l.job_id WHERE l.posted IS DISTINCT FROM j.posted)`
 
-// recountColumns says what each of recount's columns counts.
+// recountColumns says what each of RecountSQL's columns counts.
 var recountColumns = []string{
 	"runs with counts or status that disagree with their jobs",
 	"duplicated jobs",
@@ -88,7 +88,7 @@ func Recount(ctx context.Context, conn interface {
 	for i := range v {
 		ptrs[i] = &v[i]
 	}
-	return v, conn.QueryRow(ctx, recount).Scan(ptrs...)
+	return v, conn.QueryRow(ctx, RecountSQL).Scan(ptrs...)
 }
 
 // RecountKinds names the kinds of disagreement Recount counts, in its order.
