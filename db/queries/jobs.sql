@@ -1,6 +1,3 @@
--- name: LockJob :one
-SELECT * FROM jobs WHERE run_id = @run_id AND job_id = @job_id FOR UPDATE;
-
 -- name: GetJob :one
 SELECT j.* FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.name = @run_name AND j.job_id = @job_id;
 

@@ -73,13 +73,16 @@ INSERT INTO nodes (name, machine_type)
 SELECT n, sqlc.narg(machine_type)::text FROM unnest(@names::text[]) AS n ORDER BY n
 ON CONFLICT (name) DO NOTHING;
 
--- LinkJobNodes links a job to the nodes its targets name. It takes a key-share lock on each node
--- (which blocks only its deletion) in id order: without it a node deleted between this statement's
--- read and its foreign key check failed the whole job report with a foreign key violation. A node
--- deleted before the read is skipped, as if the deletion had come after the report.
+-- LinkJobNodes links a job, by its run and job_id (so that it can follow the job's insert in one
+-- pipeline), to the nodes its targets name. It takes a key-share lock on each node (which blocks
+-- only its deletion) in id order: without it a node deleted between this statement's read and its
+-- foreign key check failed the whole job report with a foreign key violation. A node deleted
+-- before the read is skipped, as if the deletion had come after the report.
 -- name: LinkJobNodes :exec
 INSERT INTO job_nodes (job_id, node_id)
-SELECT @job_id, id FROM nodes WHERE name = ANY(@names::text[]) ORDER BY id FOR KEY SHARE
+SELECT j.id, n.id FROM jobs j, nodes n
+WHERE j.run_id = @run_id AND j.job_id = @job_id AND n.name = ANY(@names::text[])
+ORDER BY n.id FOR KEY SHARE OF n
 ON CONFLICT DO NOTHING;
 
 -- NodeJobIDs pages a node's jobs newest first off job_nodes_node_posted_idx; jobs are read only

@@ -4,27 +4,26 @@ VALUES (@name, @user_name, @scheduled, @suite, @branch, @machine_type, @posted)
 ON CONFLICT (name) DO NOTHING
 RETURNING id;
 
--- LockOrCreateRun creates the run if needed and locks its row either way: every job write holds
--- its run's row lock, so writers of one run queue up instead of deadlocking.
--- name: LockOrCreateRun :one
-INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
-VALUES (@name, @user_name, @scheduled, @suite, @branch, @machine_type, @posted)
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING id, status;
-
 -- name: LockRun :one
 SELECT id, status FROM runs WHERE name = @name FOR UPDATE;
 
--- FinishRunWrite records a job write on its run: the write time, the suite, branch and machine type
--- the job reported, and the start time when the run has just started running.
--- name: FinishRunWrite :exec
+-- LockRunForJob locks a run for a write of one of its jobs and, in the same statement, records
+-- the write on it: the write time and the suite, branch and machine type the job reported (every
+-- job write holds its run's row lock, so writers of one run queue up instead of deadlocking, and
+-- the jobs of a run need no row locks of their own). It returns the run's id and how many of its
+-- jobs were running; no row when there is no such run.
+-- name: LockRunForJob :one
 UPDATE runs SET
     updated      = @updated,
     suite        = COALESCE(sqlc.narg(suite), suite),
     branch       = COALESCE(sqlc.narg(branch), branch),
-    machine_type = COALESCE(sqlc.narg(machine_type), machine_type),
-    started      = CASE WHEN status = 'running' AND NOT @was_running::boolean THEN sqlc.narg(started) ELSE started END
-WHERE id = @id;
+    machine_type = COALESCE(sqlc.narg(machine_type), machine_type)
+WHERE name = @name
+RETURNING id, running_count;
+
+-- StartRun gives a run that has just begun running its start time.
+-- name: StartRun :exec
+UPDATE runs SET started = sqlc.narg(started) WHERE id = @id;
 
 -- name: RunExists :one
 SELECT EXISTS (SELECT 1 FROM runs WHERE name = @name);

@@ -11,12 +11,10 @@ import (
 	"time"
 )
 
-const insertJob = `-- name: InsertJob :one
+const insertJob = `-- name: InsertJob :exec
 
 INSERT INTO jobs (run_id, "job_id", "status", "success", "archive_path", "description", "duration", "email", "failure_reason", "flavor", "kernel", "last_in_suite", "machine_type", "name", "nuke_on_error", "os_type", "os_version", "overrides", "owner", "pid", "roles", "sentry_event", "branch", "seed", "sha1", "subset", "suite", "suite_branch", "suite_path", "suite_relpath", "suite_repo", "suite_sha1", "targets", "tasks", "timestamp", "teuthology_branch", "verbose", "pcp_grafana_url", "priority", "user", "queue", "package_source", "mon_a_kernel_sha1", "mon_b_kernel_sha1", "posted", "started", "updated")
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47)
-ON CONFLICT (run_id, job_id) DO NOTHING
-RETURNING id
 `
 
 type InsertJobParams struct {
@@ -73,8 +71,10 @@ type InsertJobParams struct {
 // The jobs table's columns of the job keys, in the table's order; a key new to the Job schema
 // gets a migration and joins the end of this list.
 // columns: job_id status success archive_path description duration email failure_reason flavor kernel last_in_suite machine_type name nuke_on_error os_type os_version overrides owner pid roles sentry_event branch seed sha1 subset suite suite_branch suite_path suite_relpath suite_repo suite_sha1 targets tasks timestamp teuthology_branch verbose pcp_grafana_url priority user queue package_source mon_a_kernel_sha1 mon_b_kernel_sha1 posted started updated
-func (q *Queries) InsertJob(ctx context.Context, arg InsertJobParams) (int64, error) {
-	row := q.db.QueryRow(ctx, insertJob,
+// InsertJob has no ON CONFLICT: it travels in one pipeline with the commit (store.CreateJob), and
+// the unique violation on a job_id the run has keeps the commit from running.
+func (q *Queries) InsertJob(ctx context.Context, arg InsertJobParams) error {
+	_, err := q.db.Exec(ctx, insertJob,
 		arg.RunID,
 		arg.JobID,
 		arg.Status,
@@ -123,7 +123,5 @@ func (q *Queries) InsertJob(ctx context.Context, arg InsertJobParams) (int64, er
 		arg.Started,
 		arg.Updated,
 	)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
+	return err
 }

@@ -159,21 +159,25 @@ func (q *Queries) InsertNode(ctx context.Context, arg InsertNodeParams) (int64, 
 
 const linkJobNodes = `-- name: LinkJobNodes :exec
 INSERT INTO job_nodes (job_id, node_id)
-SELECT $1, id FROM nodes WHERE name = ANY($2::text[]) ORDER BY id FOR KEY SHARE
+SELECT j.id, n.id FROM jobs j, nodes n
+WHERE j.run_id = $1 AND j.job_id = $2 AND n.name = ANY($3::text[])
+ORDER BY n.id FOR KEY SHARE OF n
 ON CONFLICT DO NOTHING
 `
 
 type LinkJobNodesParams struct {
-	JobID int64
+	RunID int64
+	JobID string
 	Names []string
 }
 
-// LinkJobNodes links a job to the nodes its targets name. It takes a key-share lock on each node
-// (which blocks only its deletion) in id order: without it a node deleted between this statement's
-// read and its foreign key check failed the whole job report with a foreign key violation. A node
-// deleted before the read is skipped, as if the deletion had come after the report.
+// LinkJobNodes links a job, by its run and job_id (so that it can follow the job's insert in one
+// pipeline), to the nodes its targets name. It takes a key-share lock on each node (which blocks
+// only its deletion) in id order: without it a node deleted between this statement's read and its
+// foreign key check failed the whole job report with a foreign key violation. A node deleted
+// before the read is skipped, as if the deletion had come after the report.
 func (q *Queries) LinkJobNodes(ctx context.Context, arg LinkJobNodesParams) error {
-	_, err := q.db.Exec(ctx, linkJobNodes, arg.JobID, arg.Names)
+	_, err := q.db.Exec(ctx, linkJobNodes, arg.RunID, arg.JobID, arg.Names)
 	return err
 }
 

@@ -258,41 +258,6 @@ func (q *Queries) FilteredRunValues(ctx context.Context, arg FilteredRunValuesPa
 	return items, nil
 }
 
-const finishRunWrite = `-- name: FinishRunWrite :exec
-UPDATE runs SET
-    updated      = $1,
-    suite        = COALESCE($2, suite),
-    branch       = COALESCE($3, branch),
-    machine_type = COALESCE($4, machine_type),
-    started      = CASE WHEN status = 'running' AND NOT $5::boolean THEN $6 ELSE started END
-WHERE id = $7
-`
-
-type FinishRunWriteParams struct {
-	Updated     *time.Time
-	Suite       *string
-	Branch      *string
-	MachineType *string
-	WasRunning  bool
-	Started     *time.Time
-	ID          int64
-}
-
-// FinishRunWrite records a job write on its run: the write time, the suite, branch and machine type
-// the job reported, and the start time when the run has just started running.
-func (q *Queries) FinishRunWrite(ctx context.Context, arg FinishRunWriteParams) error {
-	_, err := q.db.Exec(ctx, finishRunWrite,
-		arg.Updated,
-		arg.Suite,
-		arg.Branch,
-		arg.MachineType,
-		arg.WasRunning,
-		arg.Started,
-		arg.ID,
-	)
-	return err
-}
-
 const jobFlavorValues = `-- name: JobFlavorValues :many
 WITH RECURSIVE found (flavor) AS (
     (SELECT j.flavor FROM jobs j WHERE j.flavor > '' ORDER BY j.flavor LIMIT 1)
@@ -401,45 +366,6 @@ func (q *Queries) LatestRunIDs(ctx context.Context, arg LatestRunIDsParams) ([]i
 	return items, nil
 }
 
-const lockOrCreateRun = `-- name: LockOrCreateRun :one
-INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-RETURNING id, status
-`
-
-type LockOrCreateRunParams struct {
-	Name        string
-	UserName    string
-	Scheduled   time.Time
-	Suite       *string
-	Branch      *string
-	MachineType *string
-	Posted      time.Time
-}
-
-type LockOrCreateRunRow struct {
-	ID     int64
-	Status string
-}
-
-// LockOrCreateRun creates the run if needed and locks its row either way: every job write holds
-// its run's row lock, so writers of one run queue up instead of deadlocking.
-func (q *Queries) LockOrCreateRun(ctx context.Context, arg LockOrCreateRunParams) (LockOrCreateRunRow, error) {
-	row := q.db.QueryRow(ctx, lockOrCreateRun,
-		arg.Name,
-		arg.UserName,
-		arg.Scheduled,
-		arg.Suite,
-		arg.Branch,
-		arg.MachineType,
-		arg.Posted,
-	)
-	var i LockOrCreateRunRow
-	err := row.Scan(&i.ID, &i.Status)
-	return i, err
-}
-
 const lockRun = `-- name: LockRun :one
 SELECT id, status FROM runs WHERE name = $1 FOR UPDATE
 `
@@ -453,6 +379,47 @@ func (q *Queries) LockRun(ctx context.Context, name string) (LockRunRow, error) 
 	row := q.db.QueryRow(ctx, lockRun, name)
 	var i LockRunRow
 	err := row.Scan(&i.ID, &i.Status)
+	return i, err
+}
+
+const lockRunForJob = `-- name: LockRunForJob :one
+UPDATE runs SET
+    updated      = $1,
+    suite        = COALESCE($2, suite),
+    branch       = COALESCE($3, branch),
+    machine_type = COALESCE($4, machine_type)
+WHERE name = $5
+RETURNING id, running_count
+`
+
+type LockRunForJobParams struct {
+	Updated     *time.Time
+	Suite       *string
+	Branch      *string
+	MachineType *string
+	Name        string
+}
+
+type LockRunForJobRow struct {
+	ID           int64
+	RunningCount int32
+}
+
+// LockRunForJob locks a run for a write of one of its jobs and, in the same statement, records
+// the write on it: the write time and the suite, branch and machine type the job reported (every
+// job write holds its run's row lock, so writers of one run queue up instead of deadlocking, and
+// the jobs of a run need no row locks of their own). It returns the run's id and how many of its
+// jobs were running; no row when there is no such run.
+func (q *Queries) LockRunForJob(ctx context.Context, arg LockRunForJobParams) (LockRunForJobRow, error) {
+	row := q.db.QueryRow(ctx, lockRunForJob,
+		arg.Updated,
+		arg.Suite,
+		arg.Branch,
+		arg.MachineType,
+		arg.Name,
+	)
+	var i LockRunForJobRow
+	err := row.Scan(&i.ID, &i.RunningCount)
 	return i, err
 }
 
@@ -627,4 +594,19 @@ func (q *Queries) Sha1RunIDs(ctx context.Context, sha1Prefix string) ([]int64, e
 		return nil, err
 	}
 	return items, nil
+}
+
+const startRun = `-- name: StartRun :exec
+UPDATE runs SET started = $1 WHERE id = $2
+`
+
+type StartRunParams struct {
+	Started *time.Time
+	ID      int64
+}
+
+// StartRun gives a run that has just begun running its start time.
+func (q *Queries) StartRun(ctx context.Context, arg StartRunParams) error {
+	_, err := q.db.Exec(ctx, startRun, arg.Started, arg.ID)
+	return err
 }

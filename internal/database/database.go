@@ -271,3 +271,12 @@ func sqlState(err error) string {
 	}
 	return ""
 }
+
+// ViolatedConstraint returns the name of the constraint err violated, if any.
+func ViolatedConstraint(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName
+	}
+	return ""
+}

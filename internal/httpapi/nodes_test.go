@@ -362,6 +362,25 @@ func TestNodeJobHistory(t *testing.T) {
 	}
 }
 
+// A job's later reports repeat its targets (teuthology's final PUT sends the whole job); only
+// targets that changed link nodes: a node deleted meanwhile stays deleted, a new target is linked.
+func TestRepeatedTargets(t *testing.T) {
+	c := newServer(t)
+	c.post("/runs/r1/jobs/", object{"job_id": 1, "machine_type": "smithi", "status": "queued"}).must(t, 200)
+	running := object{"status": "running", "targets": object{"ubuntu@smithi001": "k", "ubuntu@smithi002": "k"}}
+	c.put("/runs/r1/jobs/1/", running).must(t, 200)
+	c.delete("/nodes/smithi002/").must(t, 200)
+	running["status"] = "pass"
+	c.put("/runs/r1/jobs/1/", running).must(t, 200)
+	c.get("/nodes/smithi002/").wantError(t, 404, "node not found")
+	c.put("/runs/r1/jobs/1/", object{"targets": object{"ubuntu@smithi001": "k", "ubuntu@smithi003": "k"}}).must(t, 200)
+	for _, n := range []string{"smithi001", "smithi003"} {
+		if jobs := decode[[]object](t, c.get("/nodes/"+n+"/jobs/")); len(jobs) != 1 || jobs[0]["status"] != "pass" {
+			t.Errorf("%s's jobs: %v", n, jobs)
+		}
+	}
+}
+
 // Acceptance 5: malformed node, lock and queue requests answer 4xx, never 5xx.
 func TestMalformedNodeAndQueueRequests(t *testing.T) {
 	c := newServer(t)

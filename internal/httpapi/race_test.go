@@ -95,6 +95,42 @@ func TestRaces(t *testing.T) {
 	t.Logf("%d workers, %d requests in %v (%v); counts checked %d times while they ran", workers, requests.Load(), duration, codes, checks+1)
 }
 
+// TestStickyStatusUnderConcurrency sends one job a pass and many dead reports at once. In any
+// order of the writes the job ends pass (pass and fail are final; dead is not), so a write that
+// decided on a stale read of the job (the read before the run's lock, or without it) shows up as
+// a dead job.
+func TestStickyStatusUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	c := newServer(t)
+	const jobs, writers = 20, 8
+	for j := range jobs {
+		c.post("/runs/sticky/jobs/", fmt.Sprintf(`{"job_id": %d, "status": "running"}`, j)).must(t, 200)
+	}
+	var wg sync.WaitGroup
+	for j := range jobs {
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status := "dead"
+				if w == writers/2 {
+					status = "pass"
+				}
+				if r := c.put(fmt.Sprintf("/runs/sticky/jobs/%d/", j), fmt.Sprintf(`{"status": %q}`, status)); r.Status != 200 {
+					t.Errorf("job %d %s: %d %s", j, status, r.Status, r.Body)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, job := range decode[[]object](t, c.get("/runs/sticky/jobs/?fields=job_id,status")) {
+		if job["status"] != "pass" {
+			t.Errorf("job %v ended %v, want pass", job["job_id"], job["status"])
+		}
+	}
+	checkCounts(t, c.db)
+}
+
 // TestDeleteRunWhilePosting deletes runs while many clients post jobs to them: a job POST answered
 // 200 either is in the database or its run was deleted after it; nothing is left half-done.
 func TestDeleteRunWhilePosting(t *testing.T) {

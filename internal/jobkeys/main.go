@@ -629,7 +629,8 @@ func queriesFile(cols []column) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- %s\n-- The jobs table's columns of the job keys, in the table's order; a key new to the Job schema\n-- gets a migration and joins the end of this list.\n%s%s\n\n",
 		header, columnsLine, strings.Join(colNames(cols), " "))
-	fmt.Fprintf(&b, "-- name: InsertJob :one\nINSERT INTO jobs (run_id, %s)\nVALUES (@run_id, %s)\nON CONFLICT (run_id, job_id) DO NOTHING\nRETURNING id;\n\n",
+	b.WriteString("-- InsertJob has no ON CONFLICT: it travels in one pipeline with the commit (store.CreateJob), and\n-- the unique violation on a job_id the run has keeps the commit from running.\n")
+	fmt.Fprintf(&b, "-- name: InsertJob :exec\nINSERT INTO jobs (run_id, %s)\nVALUES (@run_id, %s);\n\n",
 		strings.Join(names, ", "), strings.Join(params, ", "))
 	b.WriteString("-- A job's update names only the columns that change (store.JobUpdate), so it is not a query here.\n")
 	return []byte(b.String())

@@ -135,6 +135,15 @@ func (p *JobPatch) Has(key string) bool { return p.set[key] }
 // JobID returns the body's job_id, if it had one.
 func (p *JobPatch) JobID() (string, bool) { return p.values.JobID, p.set["job_id"] }
 
+// Updated returns the time a write of the body at now gives the job: the body's updated if it
+// has one, else now.
+func (p *JobPatch) Updated(now time.Time) time.Time {
+	if p.set["updated"] {
+		return p.values.Updated
+	}
+	return now
+}
+
 // RunFields returns the suite, branch and machine type the body reported (nil when absent or
 // null): a run follows its jobs' values.
 func (p *JobPatch) RunFields() (suite, branch, machineType *string) {
@@ -253,10 +262,7 @@ func (p *JobPatch) Apply(j *Job, created bool, now time.Time) (oldStatus string)
 	if j.Status == StatusRunning && (oldStatus == "" || oldStatus == StatusQueued) {
 		j.Started = &now
 	}
-	j.Updated = now
-	if p.set["updated"] {
-		j.Updated = p.values.Updated
-	}
+	j.Updated = p.Updated(now)
 	if created {
 		j.Posted = now
 	}

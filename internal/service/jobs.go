@@ -1,8 +1,10 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/store"
@@ -16,36 +18,26 @@ func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.J
 		return "", err
 	}
 	jobID, ok := patch.JobID()
-	if !ok && !s.opts.AssignJobIDs {
-		return "", paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
+	if !ok {
+		if !s.opts.AssignJobIDs {
+			return "", paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
+		}
+		var err error
+		if jobID, err = s.st.NextJobID(ctx); err != nil {
+			return "", err
+		}
 	}
-	var status string
-	err := s.st.Write(ctx, func(q *store.Q) error {
-		run, err := q.LockOrCreateRun(ctx, s.newRun(runName))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if jobID, err = q.NextJobID(ctx); err != nil {
-				return err
-			}
-		}
-		job := paddles.Job{RunID: run.ID, JobID: jobID}
-		patch.Apply(&job, true, s.now())
-		status = job.Status
-		if job.ID, err = q.InsertJob(ctx, &job); err != nil {
-			return err
-		}
-		if err := linkTargets(ctx, q, &patch, &job); err != nil {
-			return err
-		}
-		return s.finishRunWrite(ctx, q, run, &patch, &job)
+	now := s.now()
+	job := paddles.Job{JobID: jobID}
+	patch.Apply(&job, true, now)
+	err := s.st.CreateJob(ctx, s.newRun(runName), runUpdate(runName, &patch, job.Updated), func(run store.JobRun) store.JobWrite {
+		return store.JobWrite{Job: &job, Hosts: linkedHosts(&patch, nil, &job), StartsRun: startsRun(run, &job)}
 	})
 	if errors.Is(err, store.ErrExists) {
 		return jobID, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID)
 	}
 	if err == nil {
-		s.opts.StatusChanged("", status)
+		s.opts.StatusChanged("", job.Status)
 	}
 	return jobID, err
 }
@@ -55,26 +47,13 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, patch pa
 	if id, ok := patch.JobID(); ok && id != jobID {
 		return paddles.Errorf(paddles.Invalid, "job_id cannot be changed (from %s to %s)", jobID, id)
 	}
+	now := s.now()
 	var from, to string
-	err := s.st.Write(ctx, func(q *store.Q) error {
-		run, err := q.LockRun(ctx, runName)
-		if err != nil {
-			return err
-		}
-		job, err := q.LockJob(ctx, run.ID, jobID)
-		if err != nil {
-			return err
-		}
+	err := s.st.UpdateJob(ctx, runUpdate(runName, &patch, patch.Updated(now)), jobID, func(run store.JobRun, job paddles.Job) store.JobWrite {
 		stored := job
-		from = patch.Apply(&job, false, s.now())
+		from = patch.Apply(&job, false, now)
 		to = job.Status
-		if err := q.UpdateJob(ctx, &stored, &job); err != nil {
-			return err
-		}
-		if err := linkTargets(ctx, q, &patch, &job); err != nil {
-			return err
-		}
-		return s.finishRunWrite(ctx, q, run, &patch, &job)
+		return store.JobWrite{Job: &job, Hosts: linkedHosts(&patch, &stored, &job), StartsRun: startsRun(run, &job)}
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return paddles.Errorf(paddles.NotFound, "attempted to update a non-existent job")
@@ -85,33 +64,27 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, patch pa
 	return err
 }
 
-// linkTargets records the nodes a job's targets name ("user@host" keys), creating unknown nodes
-// with the job's machine type, so that node job history works. Links are never removed.
-func linkTargets(ctx context.Context, q *store.Q, patch *paddles.JobPatch, job *paddles.Job) error {
-	if !patch.Has("targets") {
-		return nil
-	}
-	hosts := paddles.TargetHosts(job.Targets)
-	if len(hosts) == 0 {
-		return nil
-	}
-	return q.LinkJobNodes(ctx, job.ID, hosts, job.MachineType)
+// runUpdate is what a job write of patch records on its run: the job's write time, and the suite,
+// branch and machine type it reported.
+func runUpdate(runName string, patch *paddles.JobPatch, updated time.Time) store.RunUpdate {
+	suite, branch, machineType := patch.RunFields()
+	return store.RunUpdate{Name: runName, Updated: updated, Suite: suite, Branch: branch, MachineType: machineType}
 }
 
-// finishRunWrite brings the run up to date after one of its jobs was written: the trigger has
-// already counted the job's status; the run also takes the job's write time, the suite, branch
-// and machine type it reported, and its start time when the run has just begun running.
-func (s *Service) finishRunWrite(ctx context.Context, q *store.Q, run store.LockedRun, patch *paddles.JobPatch, job *paddles.Job) error {
-	suite, branch, machineType := patch.RunFields()
-	return q.FinishRunWrite(ctx, store.RunWrite{
-		RunID:       run.ID,
-		Updated:     &job.Updated,
-		Suite:       suite,
-		Branch:      branch,
-		MachineType: machineType,
-		WasRunning:  run.Status == paddles.StatusRunning,
-		Started:     job.Started,
-	})
+// linkedHosts returns the nodes a job write links the job to: those its targets name ("user@host"
+// keys), when the body sets targets other than those stored (stored is nil for a new job), so that
+// node job history works. Links are never removed, so unchanged targets are linked already.
+func linkedHosts(patch *paddles.JobPatch, stored, job *paddles.Job) []string {
+	if !patch.Has("targets") || stored != nil && bytes.Equal(stored.Targets, job.Targets) {
+		return nil
+	}
+	return paddles.TargetHosts(job.Targets)
+}
+
+// startsRun reports whether a run begins running with a write of job: it is running now and none
+// of the run's jobs was (so neither was this one). The run then takes the job's start time.
+func startsRun(run store.JobRun, job *paddles.Job) bool {
+	return run.Running == 0 && job.Status == paddles.StatusRunning
 }
 
 func jobNotFound(runName, jobID string) error {
@@ -169,7 +142,7 @@ func (s *Service) DeleteJob(ctx context.Context, runName, jobID string) error {
 		return notFound
 	}
 	err := s.st.Write(ctx, func(q *store.Q) error {
-		if _, err := q.LockRun(ctx, runName); err != nil {
+		if err := q.LockRun(ctx, runName); err != nil {
 			return err
 		}
 		return q.DeleteJob(ctx, runName, jobID)

@@ -14,40 +14,6 @@ func (q *Q) NextJobID(ctx context.Context) (string, error) {
 	return id, interpret(err)
 }
 
-// InsertJob inserts a job and returns its row id; ErrExists if its run has one by that job_id.
-func (q *Q) InsertJob(ctx context.Context, j *paddles.Job) (int64, error) {
-	id, err := q.q().InsertJob(ctx, JobParams(j))
-	return id, inserted(err)
-}
-
-// UpdateJob writes to the stored job old what changed in j (JobUpdate); nothing, when nothing did.
-func (q *Q) UpdateJob(ctx context.Context, old, j *paddles.Job) error {
-	sql, args := JobUpdate(old, j)
-	if sql == "" {
-		return nil
-	}
-	_, err := q.conn.Exec(ctx, sql, args...)
-	return interpret(err)
-}
-
-// LockJob reads a job of a run and locks its row.
-func (q *Q) LockJob(ctx context.Context, runID int64, jobID string) (paddles.Job, error) {
-	row, err := q.q().LockJob(ctx, db.LockJobParams{RunID: runID, JobID: jobID})
-	if err != nil {
-		return paddles.Job{}, interpret(err)
-	}
-	return jobFromRow(&row), nil
-}
-
-// LinkJobNodes records that a job ran on the named nodes, creating unknown nodes with the
-// machine type.
-func (q *Q) LinkJobNodes(ctx context.Context, jobID int64, hosts []string, machineType *string) error {
-	if err := q.q().CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: machineType}); err != nil {
-		return interpret(err)
-	}
-	return interpret(q.q().LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: jobID, Names: hosts}))
-}
-
 // GetJob returns one job of a run.
 func (q *Q) GetJob(ctx context.Context, runName, jobID string) (paddles.Job, error) {
 	row, err := q.q().GetJob(ctx, db.GetJobParams{RunName: runName, JobID: jobID})

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -17,12 +16,6 @@ type NewRun struct {
 	Suite, Branch, MachineType *string
 }
 
-// LockedRun is a run whose row a write transaction holds locked.
-type LockedRun struct {
-	ID     int64
-	Status string
-}
-
 // CreateRun creates an empty run; ErrExists if there is one by that name.
 func (q *Q) CreateRun(ctx context.Context, r NewRun) error {
 	_, err := q.q().CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
@@ -30,40 +23,10 @@ func (q *Q) CreateRun(ctx context.Context, r NewRun) error {
 	return inserted(err)
 }
 
-// LockRun locks a run's row until the transaction ends.
-func (q *Q) LockRun(ctx context.Context, name string) (LockedRun, error) {
-	r, err := q.q().LockRun(ctx, name)
-	return LockedRun{ID: r.ID, Status: r.Status}, interpret(err)
-}
-
-// LockOrCreateRun locks the run's row, creating the run first if needed. A run usually exists
-// already (it has tens to hundreds of jobs), so it is locked with SELECT ... FOR UPDATE, and the
-// upsert, which locks too but writes a new version of the row every time, is left for the
-// first job.
-func (q *Q) LockOrCreateRun(ctx context.Context, r NewRun) (LockedRun, error) {
-	locked, err := q.LockRun(ctx, r.Name)
-	if errors.Is(err, ErrNotFound) {
-		var created db.LockOrCreateRunRow
-		created, err = q.q().LockOrCreateRun(ctx, db.LockOrCreateRunParams{Name: r.Name, UserName: r.User,
-			Scheduled: r.Scheduled, Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
-		locked, err = LockedRun{ID: created.ID, Status: created.Status}, interpret(err)
-	}
-	return locked, err
-}
-
-// RunWrite is what a run takes from a job just written to it (FinishRunWrite).
-type RunWrite struct {
-	RunID                      int64
-	WasRunning                 bool
-	Updated                    *time.Time
-	Started                    *time.Time
-	Suite, Branch, MachineType *string
-}
-
-// FinishRunWrite brings the run up to date after one of its jobs was written.
-func (q *Q) FinishRunWrite(ctx context.Context, w RunWrite) error {
-	return interpret(q.q().FinishRunWrite(ctx, db.FinishRunWriteParams{ID: w.RunID, Updated: w.Updated, Suite: w.Suite,
-		Branch: w.Branch, MachineType: w.MachineType, WasRunning: w.WasRunning, Started: w.Started}))
+// LockRun locks a run's row until the transaction ends; ErrNotFound if there is no such run.
+func (q *Q) LockRun(ctx context.Context, name string) error {
+	_, err := q.q().LockRun(ctx, name)
+	return interpret(err)
 }
 
 // RunID returns a run's id.

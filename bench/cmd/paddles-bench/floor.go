@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,20 +10,29 @@ import (
 
 	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
+	"github.com/ceph/paddles-go/internal/service"
 	"github.com/ceph/paddles-go/internal/store"
 )
 
 // The floor: each API operation's SQL, run straight from Go through the generated queries that
 // the server runs, in the same transactions and with the same arguments, without HTTP, JSON or
 // the server's own code around it. Request bodies are parsed before the clock starts. What the
-// API takes beyond the floor is the server's cost. Listings whose SQL depends on what the
-// arguments are (which total is read off run_values, how a description is searched) run the
-// server's store layer itself, in its read transaction.
+// API takes beyond the floor is the server's cost. Job writes, whose statements depend on the
+// stored job and travel in pipelines, run the server's service layer itself (its Go is a few
+// comparisons around the store's pipelines); listings whose SQL depends on what the arguments are
+// (which total is read off run_values, how a description is searched) run the server's store
+// layer, in its read transaction.
 
 type floor struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
 	st   *store.Store
+	svc  *service.Service
+}
+
+func newFloor(pool *pgxpool.Pool, log *slog.Logger) *floor {
+	st := store.New(pool, nil, 0, log)
+	return &floor{pool: pool, q: db.New(pool), st: st, svc: service.New(st, service.Options{}, log)}
 }
 
 var (
@@ -37,91 +46,25 @@ func (f *floor) tx(ctx context.Context, opts pgx.TxOptions, fn func(q *db.Querie
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// createJob is service.CreateJob's SQL.
+// createJob is the API's job POST without HTTP and JSON.
 func (f *floor) createJob(ctx context.Context, bj *benchJob, patch *paddles.JobPatch) error {
-	return f.tx(ctx, readWrite, func(q *db.Queries) error {
-		run, err := q.LockRun(ctx, bj.run.name)
-		if errors.Is(err, pgx.ErrNoRows) {
-			params := bj.runParams
-			params.Posted = now()
-			var created db.LockOrCreateRunRow
-			created, err = q.LockOrCreateRun(ctx, params)
-			run = db.LockRunRow(created)
-		}
-		if err != nil {
-			return err
-		}
-		job := paddles.Job{RunID: run.ID, JobID: bj.spec.jobID}
-		patch.Apply(&job, true, now())
-		id, err := q.InsertJob(ctx, store.JobParams(&job))
-		if err != nil {
-			return err
-		}
-		job.ID = id
-		if err := linkTargets(ctx, q, patch, &job); err != nil {
-			return err
-		}
-		return finishRunWrite(ctx, q, run.ID, run.Status, patch, &job)
-	})
+	_, err := f.svc.CreateJob(ctx, bj.run.name, *patch)
+	return err
 }
 
-// updateJob is service.UpdateJob's SQL.
+// updateJob is the API's job PUT without HTTP and JSON.
 func (f *floor) updateJob(ctx context.Context, bj *benchJob, patch *paddles.JobPatch) error {
-	return pgx.BeginTxFunc(ctx, f.pool, readWrite, func(tx pgx.Tx) error {
-		q := f.q.WithTx(tx)
-		run, err := q.LockRun(ctx, bj.run.name)
-		if err != nil {
-			return err
-		}
-		row, err := q.LockJob(ctx, db.LockJobParams{RunID: run.ID, JobID: bj.spec.jobID})
-		if err != nil {
-			return err
-		}
-		stored := paddles.Job(row)
-		job := stored
-		patch.Apply(&job, false, now())
-		if sql, args := store.JobUpdate(&stored, &job); sql != "" {
-			if _, err := tx.Exec(ctx, sql, args...); err != nil {
-				return err
-			}
-		}
-		if err := linkTargets(ctx, q, patch, &job); err != nil {
-			return err
-		}
-		return finishRunWrite(ctx, q, run.ID, run.Status, patch, &job)
-	})
-}
-
-func linkTargets(ctx context.Context, q *db.Queries, patch *paddles.JobPatch, job *paddles.Job) error {
-	if !patch.Has("targets") {
-		return nil
-	}
-	hosts := paddles.TargetHosts(job.Targets)
-	if len(hosts) == 0 {
-		return nil
-	}
-	if err := q.CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: hosts, MachineType: job.MachineType}); err != nil {
-		return err
-	}
-	return q.LinkJobNodes(ctx, db.LinkJobNodesParams{JobID: job.ID, Names: hosts})
-}
-
-func finishRunWrite(ctx context.Context, q *db.Queries, runID int64, runStatus string, patch *paddles.JobPatch, job *paddles.Job) error {
-	suite, branch, machineType := patch.RunFields()
-	return q.FinishRunWrite(ctx, db.FinishRunWriteParams{
-		ID: runID, Updated: &job.Updated, Suite: suite, Branch: branch, MachineType: machineType,
-		WasRunning: runStatus == paddles.StatusRunning, Started: job.Started,
-	})
+	return f.svc.UpdateJob(ctx, bj.run.name, bj.spec.jobID, *patch)
 }
 
 // newRunParams is service.newRun: what a run's name says, posted at the time of the write.
-func newRunParams(name string) db.LockOrCreateRunParams {
+func newRunParams(name string) db.CreateRunParams {
 	info := paddles.ParseRunName(name)
 	scheduled := info.Scheduled
 	if scheduled.IsZero() {
 		scheduled = now()
 	}
-	return db.LockOrCreateRunParams{
+	return db.CreateRunParams{
 		Name: name, UserName: info.User, Scheduled: scheduled,
 		Suite: &info.Suite, Branch: &info.Branch, MachineType: &info.MachineType,
 	}

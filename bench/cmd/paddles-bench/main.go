@@ -27,9 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/database"
-	"github.com/ceph/paddles-go/internal/store"
 )
 
 type config struct {
@@ -314,7 +312,7 @@ func run(ctx context.Context, c *config, log *slog.Logger) (err error) {
 		return err
 	}
 	defer pool.Close()
-	b := &bench{cfg: c, w: w, client: client, base: srv.base, floor: &floor{pool: pool, q: db.New(pool), st: store.New(pool, nil, 0, log)}, started: time.Now().UTC().Truncate(time.Second), log: log}
+	b := &bench{cfg: c, w: w, client: client, base: srv.base, floor: newFloor(pool, log), started: time.Now().UTC().Truncate(time.Second), log: log}
 
 	var only *regexp.Regexp
 	if c.phases != "" {

@@ -47,7 +47,7 @@ const (
 // bodies already parsed for the floor.
 type benchJob struct {
 	run       *runSpec
-	runParams db.LockOrCreateRunParams
+	runParams db.CreateRunParams
 	spec      jobSpec
 	body      [3][]byte // queued (POST), running, pass (PUT)
 	patch     [3]paddles.JobPatch
@@ -86,7 +86,7 @@ func (b *bench) benchRun(side, worker, n int, label string) *runSpec {
 }
 
 // newBenchJob makes job k of run s with all its bodies; the floor's patches are parsed too.
-func (b *bench) newBenchJob(s *runSpec, k int, params db.LockOrCreateRunParams, forFloor bool) (*benchJob, error) {
+func (b *bench) newBenchJob(s *runSpec, k int, params db.CreateRunParams, forFloor bool) (*benchJob, error) {
 	spec := b.w.job(s, k)
 	if len(spec.hosts) == 0 {
 		spec.hosts = b.w.pickHosts(rng(b.w.seed, 7, uint64(s.id), uint64(k)), s)
@@ -126,7 +126,7 @@ func (b *bench) writeJobs(side int, perWorker int, label string) ([][]*benchJob,
 	jobs := make([][]*benchJob, b.cfg.concurrency)
 	for w := range jobs {
 		var run *runSpec
-		var params db.LockOrCreateRunParams
+		var params db.CreateRunParams
 		for k := 0; k < perWorker; k++ {
 			if k%jobsPerBenchRun == 0 {
 				run = b.benchRun(side, w, k/jobsPerBenchRun, label)

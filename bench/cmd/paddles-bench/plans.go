@@ -10,9 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/ceph/paddles-go/gen/db"
-	"github.com/ceph/paddles-go/internal/store"
 )
 
 // The plans: each read phase's floor runs once more on a pool that records the statements it
@@ -80,7 +77,7 @@ func (b *bench) explainPhases(ctx context.Context, dbURL string, phases []*Phase
 	defer explain.Close()
 
 	saved := b.floor
-	b.floor = &floor{pool: pool, q: db.New(pool), st: store.New(pool, nil, 0, b.log)}
+	b.floor = newFloor(pool, b.log)
 	defer func() { b.floor = saved }()
 	var out strings.Builder
 	fmt.Fprintf(&out, "# paddles-go benchmark: %s, query plans\n\n", b.cfg.size)

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ceph/paddles-go/gen/db"
+	"github.com/ceph/paddles-go/internal/database"
+)
+
+// A pipeline sends the statements of a transaction in batches, each one round trip to PostgreSQL
+// (pgx's pipeline mode), instead of one round trip a statement. The job writes, the server's
+// busiest path, run this way: a round trip costs PostgreSQL about as much CPU as a small
+// statement, and a job write holds its run's row lock across every round trip it makes.
+//
+// The statements are the generated queries, recorded rather than run (recorder), so their SQL
+// stays in db/queries and their arguments are laid out by the generated code. A batch's
+// statements run in order; after a failed one PostgreSQL skips the rest of the batch, so a COMMIT
+// queued last runs only if everything before it succeeded.
+type pipeline struct {
+	conn  *pgx.Conn
+	batch pgx.Batch
+}
+
+// queue adds the statement that call's generated query sends to the next batch.
+func (p *pipeline) queue(call func(q *db.Queries)) *pgx.QueuedQuery {
+	var r recorder
+	call(db.New(&r))
+	return p.batch.Queue(r.sql, r.args...)
+}
+
+// send runs the queued batch and the functions queued with its statements; it returns the first
+// error.
+func (p *pipeline) send(ctx context.Context) error {
+	b := p.batch
+	p.batch = pgx.Batch{}
+	return p.conn.SendBatch(ctx, &b).Close()
+}
+
+// pipelined runs fn on a connection of the primary's pool, retrying it as a transaction of Write
+// is retried. fn queues its statements and sends them; a transaction fn leaves open when it fails
+// is rolled back.
+func (s *Store) pipelined(ctx context.Context, fn func(p *pipeline) error) error {
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		err = s.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+			p := &pipeline{conn: c.Conn()}
+			err := fn(p)
+			if err != nil && p.conn.PgConn().TxStatus() != 'I' {
+				// The pool closes a connection it gets back inside a transaction, should this fail.
+				_, _ = p.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			}
+			return err
+		})
+		if err == nil || !database.IsRetryable(err) {
+			break
+		}
+		s.log.DebugContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
+	}
+	return interpret(err)
+}
+
+// errRecorded is what a recorded query returns to the generated code, which the recorder's
+// caller ignores.
+var errRecorded = errors.New("store: statement recorded, not run")
+
+// recorder is a db.DBTX that runs nothing: it keeps the SQL and arguments of the one statement a
+// generated query sends.
+type recorder struct {
+	sql  string
+	args []any
+}
+
+func (r *recorder) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.sql, r.args = sql, args
+	return pgconn.CommandTag{}, nil
+}
+
+func (r *recorder) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	r.sql, r.args = sql, args
+	return nil, errRecorded
+}
+
+func (r *recorder) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	r.sql, r.args = sql, args
+	return recordedRow{}
+}
+
+type recordedRow struct{}
+
+func (recordedRow) Scan(...any) error { return errRecorded }
