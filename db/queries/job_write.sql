@@ -3,10 +3,23 @@
 -- gets a migration and joins the end of this list.
 -- columns: job_id status success archive_path description duration email failure_reason flavor kernel last_in_suite machine_type name nuke_on_error os_type os_version overrides owner pid roles sentry_event branch seed sha1 subset suite suite_branch suite_path suite_relpath suite_repo suite_sha1 targets tasks timestamp teuthology_branch verbose pcp_grafana_url priority user queue package_source mon_a_kernel_sha1 mon_b_kernel_sha1 posted started updated
 
--- InsertJob has no ON CONFLICT: it travels in one pipeline with the commit (store.CreateJob), and
--- the unique violation on a job_id the run has keeps the commit from running.
--- name: InsertJob :exec
+-- InsertJob locks the run of that name, records the job's write on it (the write time, and the
+-- suite, branch and machine type the job reported) and inserts the job into it, in one statement;
+-- it inserts nothing when there is no such run. It has no ON CONFLICT: it may travel in one
+-- pipeline with the rest of its transaction (store.CreateJob), which the unique violation on a
+-- job_id the run has rolls back.
+-- name: InsertJob :execrows
+WITH run AS (
+    UPDATE runs r SET
+        updated      = sqlc.arg('updated'),
+        suite        = COALESCE(sqlc.arg('suite'), r.suite),
+        branch       = COALESCE(sqlc.arg('branch'), r.branch),
+        machine_type = COALESCE(sqlc.arg('machine_type'), r.machine_type)
+    WHERE r.name = @run_name
+    RETURNING r.id
+)
 INSERT INTO jobs (run_id, "job_id", "status", "success", "archive_path", "description", "duration", "email", "failure_reason", "flavor", "kernel", "last_in_suite", "machine_type", "name", "nuke_on_error", "os_type", "os_version", "overrides", "owner", "pid", "roles", "sentry_event", "branch", "seed", "sha1", "subset", "suite", "suite_branch", "suite_path", "suite_relpath", "suite_repo", "suite_sha1", "targets", "tasks", "timestamp", "teuthology_branch", "verbose", "pcp_grafana_url", "priority", "user", "queue", "package_source", "mon_a_kernel_sha1", "mon_b_kernel_sha1", "posted", "started", "updated")
-VALUES (@run_id, sqlc.arg('job_id'), sqlc.arg('status'), sqlc.arg('success'), sqlc.arg('archive_path'), sqlc.arg('description'), sqlc.arg('duration'), sqlc.arg('email'), sqlc.arg('failure_reason'), sqlc.arg('flavor'), sqlc.arg('kernel'), sqlc.arg('last_in_suite'), sqlc.arg('machine_type'), sqlc.arg('name'), sqlc.arg('nuke_on_error'), sqlc.arg('os_type'), sqlc.arg('os_version'), sqlc.arg('overrides'), sqlc.arg('owner'), sqlc.arg('pid'), sqlc.arg('roles'), sqlc.arg('sentry_event'), sqlc.arg('branch'), sqlc.arg('seed'), sqlc.arg('sha1'), sqlc.arg('subset'), sqlc.arg('suite'), sqlc.arg('suite_branch'), sqlc.arg('suite_path'), sqlc.arg('suite_relpath'), sqlc.arg('suite_repo'), sqlc.arg('suite_sha1'), sqlc.arg('targets'), sqlc.arg('tasks'), sqlc.arg('timestamp'), sqlc.arg('teuthology_branch'), sqlc.arg('verbose'), sqlc.arg('pcp_grafana_url'), sqlc.arg('priority'), sqlc.arg('user'), sqlc.arg('queue'), sqlc.arg('package_source'), sqlc.arg('mon_a_kernel_sha1'), sqlc.arg('mon_b_kernel_sha1'), sqlc.arg('posted'), sqlc.arg('started'), sqlc.arg('updated'));
+SELECT run.id, sqlc.arg('job_id'), sqlc.arg('status'), sqlc.arg('success'), sqlc.arg('archive_path'), sqlc.arg('description'), sqlc.arg('duration'), sqlc.arg('email'), sqlc.arg('failure_reason'), sqlc.arg('flavor'), sqlc.arg('kernel'), sqlc.arg('last_in_suite'), sqlc.arg('machine_type'), sqlc.arg('name'), sqlc.arg('nuke_on_error'), sqlc.arg('os_type'), sqlc.arg('os_version'), sqlc.arg('overrides'), sqlc.arg('owner'), sqlc.arg('pid'), sqlc.arg('roles'), sqlc.arg('sentry_event'), sqlc.arg('branch'), sqlc.arg('seed'), sqlc.arg('sha1'), sqlc.arg('subset'), sqlc.arg('suite'), sqlc.arg('suite_branch'), sqlc.arg('suite_path'), sqlc.arg('suite_relpath'), sqlc.arg('suite_repo'), sqlc.arg('suite_sha1'), sqlc.arg('targets'), sqlc.arg('tasks'), sqlc.arg('timestamp'), sqlc.arg('teuthology_branch'), sqlc.arg('verbose'), sqlc.arg('pcp_grafana_url'), sqlc.arg('priority'), sqlc.arg('user'), sqlc.arg('queue'), sqlc.arg('package_source'), sqlc.arg('mon_a_kernel_sha1'), sqlc.arg('mon_b_kernel_sha1'), sqlc.arg('posted'), sqlc.arg('started'), sqlc.arg('updated')
+FROM run;
 
 -- A job's update names only the columns that change (store.JobUpdate), so it is not a query here.

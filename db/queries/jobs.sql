@@ -114,3 +114,12 @@ RETURNING stale.status::text AS old_status;
 -- ExpiryLock keeps expiry passes of several replicas from running at once.
 -- name: ExpiryLock :one
 SELECT pg_try_advisory_xact_lock(hashtext('paddles.expire_jobs'));
+
+-- ReadJobForWrite reads a job and its row version, which JobUnchanged checks once the job's run
+-- is locked.
+-- name: ReadJobForWrite :one
+SELECT sqlc.embed(j), j.xmin::text AS version FROM jobs j JOIN runs r ON r.id = j.run_id
+WHERE r.name = @run_name AND j.job_id = @job_id;
+
+-- name: JobUnchanged :exec
+SELECT job_unchanged(@id, @version);

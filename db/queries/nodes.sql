@@ -66,22 +66,25 @@ DELETE FROM nodes WHERE name = @name;
 -- name: MachineTypes :many
 SELECT DISTINCT machine_type::text FROM nodes WHERE machine_type <> '' ORDER BY 1;
 
--- CreateNodesByName creates the nodes a job's targets name that do not exist yet (with
--- the job's machine type), in name order so that concurrent writers take the same order.
+-- CreateNodesByName creates the nodes a job's targets name that do not exist yet (with the job's
+-- machine type), in name order so that concurrent writers take the same order; none when there is
+-- no such job (its insert, in the same pipeline, found no run).
 -- name: CreateNodesByName :exec
 INSERT INTO nodes (name, machine_type)
-SELECT n, sqlc.narg(machine_type)::text FROM unnest(@names::text[]) AS n ORDER BY n
+SELECT n, sqlc.narg(machine_type)::text FROM unnest(@names::text[]) AS n
+WHERE EXISTS (SELECT FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.name = @run_name AND j.job_id = @job_id)
+ORDER BY n
 ON CONFLICT (name) DO NOTHING;
 
--- LinkJobNodes links a job, by its run and job_id (so that it can follow the job's insert in one
--- pipeline), to the nodes its targets name. It takes a key-share lock on each node (which blocks
--- only its deletion) in id order: without it a node deleted between this statement's read and its
--- foreign key check failed the whole job report with a foreign key violation. A node deleted
--- before the read is skipped, as if the deletion had come after the report.
+-- LinkJobNodes links a job, by its run's name and job_id (so that it can follow the job's insert in
+-- one pipeline), to the nodes its targets name. It takes a key-share lock on each node (which
+-- blocks only its deletion) in id order: without it a node deleted between this statement's read
+-- and its foreign key check failed the whole job report with a foreign key violation. A node
+-- deleted before the read is skipped, as if the deletion had come after the report.
 -- name: LinkJobNodes :exec
 INSERT INTO job_nodes (job_id, node_id)
-SELECT j.id, n.id FROM jobs j, nodes n
-WHERE j.run_id = @run_id AND j.job_id = @job_id AND n.name = ANY(@names::text[])
+SELECT j.id, n.id FROM runs r JOIN jobs j ON j.run_id = r.id, nodes n
+WHERE r.name = @run_name AND j.job_id = @job_id AND n.name = ANY(@names::text[])
 ORDER BY n.id FOR KEY SHARE OF n
 ON CONFLICT DO NOTHING;
 

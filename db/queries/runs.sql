@@ -8,22 +8,20 @@ RETURNING id;
 SELECT id, status FROM runs WHERE name = @name FOR UPDATE;
 
 -- LockRunForJob locks a run for a write of one of its jobs and, in the same statement, records
--- the write on it: the write time and the suite, branch and machine type the job reported (every
--- job write holds its run's row lock, so writers of one run queue up instead of deadlocking, and
--- the jobs of a run need no row locks of their own). It returns the run's id and how many of its
--- jobs were running; no row when there is no such run.
--- name: LockRunForJob :one
+-- the write on it: the write time and the suite, branch and machine type the job reported. It
+-- updates nothing when there is no such run.
+-- name: LockRunForJob :execrows
 UPDATE runs SET
     updated      = @updated,
     suite        = COALESCE(sqlc.narg(suite), suite),
     branch       = COALESCE(sqlc.narg(branch), branch),
     machine_type = COALESCE(sqlc.narg(machine_type), machine_type)
-WHERE name = @name
-RETURNING id, running_count;
+WHERE name = @name;
 
--- StartRun gives a run that has just begun running its start time.
+-- StartRun follows a write that made a job of the run running: when that job is the only one
+-- running, the run has just begun running, and takes the job's start time.
 -- name: StartRun :exec
-UPDATE runs SET started = sqlc.narg(started) WHERE id = @id;
+UPDATE runs SET started = sqlc.narg(started) WHERE name = @name AND running_count = 1;
 
 -- name: RunExists :one
 SELECT EXISTS (SELECT 1 FROM runs WHERE name = @name);

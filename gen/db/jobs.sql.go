@@ -354,6 +354,20 @@ func (q *Queries) JobExists(ctx context.Context, arg JobExistsParams) (bool, err
 	return exists, err
 }
 
+const jobUnchanged = `-- name: JobUnchanged :exec
+SELECT job_unchanged($1, $2)
+`
+
+type JobUnchangedParams struct {
+	ID      int64
+	Version string
+}
+
+func (q *Queries) JobUnchanged(ctx context.Context, arg JobUnchangedParams) error {
+	_, err := q.db.Exec(ctx, jobUnchanged, arg.ID, arg.Version)
+	return err
+}
+
 const jobsByID = `-- name: JobsByID :many
 SELECT j.id, j.run_id, j.job_id, j.status, j.success, j.archive_path, j.description, j.duration, j.email, j.failure_reason, j.flavor, j.kernel, j.last_in_suite, j.machine_type, j.name, j.nuke_on_error, j.os_type, j.os_version, j.overrides, j.owner, j.pid, j.roles, j.sentry_event, j.branch, j.seed, j.sha1, j.subset, j.suite, j.suite_branch, j.suite_path, j.suite_relpath, j.suite_repo, j.suite_sha1, j.targets, j.tasks, j.timestamp, j.teuthology_branch, j."verbose", j.pcp_grafana_url, j.priority, j."user", j.queue, j.package_source, j.mon_a_kernel_sha1, j.mon_b_kernel_sha1, j.posted, j.started, j.updated, r.name AS run_name FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = ANY($1::bigint[])
 `
@@ -627,6 +641,80 @@ func (q *Queries) NextJobID(ctx context.Context) (string, error) {
 	var column_1 string
 	err := row.Scan(&column_1)
 	return column_1, err
+}
+
+const readJobForWrite = `-- name: ReadJobForWrite :one
+SELECT j.id, j.run_id, j.job_id, j.status, j.success, j.archive_path, j.description, j.duration, j.email, j.failure_reason, j.flavor, j.kernel, j.last_in_suite, j.machine_type, j.name, j.nuke_on_error, j.os_type, j.os_version, j.overrides, j.owner, j.pid, j.roles, j.sentry_event, j.branch, j.seed, j.sha1, j.subset, j.suite, j.suite_branch, j.suite_path, j.suite_relpath, j.suite_repo, j.suite_sha1, j.targets, j.tasks, j.timestamp, j.teuthology_branch, j."verbose", j.pcp_grafana_url, j.priority, j."user", j.queue, j.package_source, j.mon_a_kernel_sha1, j.mon_b_kernel_sha1, j.posted, j.started, j.updated, j.xmin::text AS version FROM jobs j JOIN runs r ON r.id = j.run_id
+WHERE r.name = $1 AND j.job_id = $2
+`
+
+type ReadJobForWriteParams struct {
+	RunName string
+	JobID   string
+}
+
+type ReadJobForWriteRow struct {
+	Job     Job
+	Version string
+}
+
+// ReadJobForWrite reads a job and its row version, which JobUnchanged checks once the job's run
+// is locked.
+func (q *Queries) ReadJobForWrite(ctx context.Context, arg ReadJobForWriteParams) (ReadJobForWriteRow, error) {
+	row := q.db.QueryRow(ctx, readJobForWrite, arg.RunName, arg.JobID)
+	var i ReadJobForWriteRow
+	err := row.Scan(
+		&i.Job.ID,
+		&i.Job.RunID,
+		&i.Job.JobID,
+		&i.Job.Status,
+		&i.Job.Success,
+		&i.Job.ArchivePath,
+		&i.Job.Description,
+		&i.Job.Duration,
+		&i.Job.Email,
+		&i.Job.FailureReason,
+		&i.Job.Flavor,
+		&i.Job.Kernel,
+		&i.Job.LastInSuite,
+		&i.Job.MachineType,
+		&i.Job.Name,
+		&i.Job.NukeOnError,
+		&i.Job.OsType,
+		&i.Job.OsVersion,
+		&i.Job.Overrides,
+		&i.Job.Owner,
+		&i.Job.Pid,
+		&i.Job.Roles,
+		&i.Job.SentryEvent,
+		&i.Job.Branch,
+		&i.Job.Seed,
+		&i.Job.Sha1,
+		&i.Job.Subset,
+		&i.Job.Suite,
+		&i.Job.SuiteBranch,
+		&i.Job.SuitePath,
+		&i.Job.SuiteRelpath,
+		&i.Job.SuiteRepo,
+		&i.Job.SuiteSha1,
+		&i.Job.Targets,
+		&i.Job.Tasks,
+		&i.Job.Timestamp,
+		&i.Job.TeuthologyBranch,
+		&i.Job.Verbose,
+		&i.Job.PcpGrafanaUrl,
+		&i.Job.Priority,
+		&i.Job.User,
+		&i.Job.Queue,
+		&i.Job.PackageSource,
+		&i.Job.MonAKernelSha1,
+		&i.Job.MonBKernelSha1,
+		&i.Job.Posted,
+		&i.Job.Started,
+		&i.Job.Updated,
+		&i.Version,
+	)
+	return i, err
 }
 
 const runID = `-- name: RunID :one

@@ -34,19 +34,29 @@ func (q *Queries) CountNodeJobs(ctx context.Context, arg CountNodeJobsParams) (i
 
 const createNodesByName = `-- name: CreateNodesByName :exec
 INSERT INTO nodes (name, machine_type)
-SELECT n, $1::text FROM unnest($2::text[]) AS n ORDER BY n
+SELECT n, $1::text FROM unnest($2::text[]) AS n
+WHERE EXISTS (SELECT FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.name = $3 AND j.job_id = $4)
+ORDER BY n
 ON CONFLICT (name) DO NOTHING
 `
 
 type CreateNodesByNameParams struct {
 	MachineType *string
 	Names       []string
+	RunName     string
+	JobID       string
 }
 
-// CreateNodesByName creates the nodes a job's targets name that do not exist yet (with
-// the job's machine type), in name order so that concurrent writers take the same order.
+// CreateNodesByName creates the nodes a job's targets name that do not exist yet (with the job's
+// machine type), in name order so that concurrent writers take the same order; none when there is
+// no such job (its insert, in the same pipeline, found no run).
 func (q *Queries) CreateNodesByName(ctx context.Context, arg CreateNodesByNameParams) error {
-	_, err := q.db.Exec(ctx, createNodesByName, arg.MachineType, arg.Names)
+	_, err := q.db.Exec(ctx, createNodesByName,
+		arg.MachineType,
+		arg.Names,
+		arg.RunName,
+		arg.JobID,
+	)
 	return err
 }
 
@@ -159,25 +169,25 @@ func (q *Queries) InsertNode(ctx context.Context, arg InsertNodeParams) (int64, 
 
 const linkJobNodes = `-- name: LinkJobNodes :exec
 INSERT INTO job_nodes (job_id, node_id)
-SELECT j.id, n.id FROM jobs j, nodes n
-WHERE j.run_id = $1 AND j.job_id = $2 AND n.name = ANY($3::text[])
+SELECT j.id, n.id FROM runs r JOIN jobs j ON j.run_id = r.id, nodes n
+WHERE r.name = $1 AND j.job_id = $2 AND n.name = ANY($3::text[])
 ORDER BY n.id FOR KEY SHARE OF n
 ON CONFLICT DO NOTHING
 `
 
 type LinkJobNodesParams struct {
-	RunID int64
-	JobID string
-	Names []string
+	RunName string
+	JobID   string
+	Names   []string
 }
 
-// LinkJobNodes links a job, by its run and job_id (so that it can follow the job's insert in one
-// pipeline), to the nodes its targets name. It takes a key-share lock on each node (which blocks
-// only its deletion) in id order: without it a node deleted between this statement's read and its
-// foreign key check failed the whole job report with a foreign key violation. A node deleted
-// before the read is skipped, as if the deletion had come after the report.
+// LinkJobNodes links a job, by its run's name and job_id (so that it can follow the job's insert in
+// one pipeline), to the nodes its targets name. It takes a key-share lock on each node (which
+// blocks only its deletion) in id order: without it a node deleted between this statement's read
+// and its foreign key check failed the whole job report with a foreign key violation. A node
+// deleted before the read is skipped, as if the deletion had come after the report.
 func (q *Queries) LinkJobNodes(ctx context.Context, arg LinkJobNodesParams) error {
-	_, err := q.db.Exec(ctx, linkJobNodes, arg.RunID, arg.JobID, arg.Names)
+	_, err := q.db.Exec(ctx, linkJobNodes, arg.RunName, arg.JobID, arg.Names)
 	return err
 }
 

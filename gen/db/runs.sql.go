@@ -382,14 +382,13 @@ func (q *Queries) LockRun(ctx context.Context, name string) (LockRunRow, error) 
 	return i, err
 }
 
-const lockRunForJob = `-- name: LockRunForJob :one
+const lockRunForJob = `-- name: LockRunForJob :execrows
 UPDATE runs SET
     updated      = $1,
     suite        = COALESCE($2, suite),
     branch       = COALESCE($3, branch),
     machine_type = COALESCE($4, machine_type)
 WHERE name = $5
-RETURNING id, running_count
 `
 
 type LockRunForJobParams struct {
@@ -400,27 +399,21 @@ type LockRunForJobParams struct {
 	Name        string
 }
 
-type LockRunForJobRow struct {
-	ID           int64
-	RunningCount int32
-}
-
 // LockRunForJob locks a run for a write of one of its jobs and, in the same statement, records
-// the write on it: the write time and the suite, branch and machine type the job reported (every
-// job write holds its run's row lock, so writers of one run queue up instead of deadlocking, and
-// the jobs of a run need no row locks of their own). It returns the run's id and how many of its
-// jobs were running; no row when there is no such run.
-func (q *Queries) LockRunForJob(ctx context.Context, arg LockRunForJobParams) (LockRunForJobRow, error) {
-	row := q.db.QueryRow(ctx, lockRunForJob,
+// the write on it: the write time and the suite, branch and machine type the job reported. It
+// updates nothing when there is no such run.
+func (q *Queries) LockRunForJob(ctx context.Context, arg LockRunForJobParams) (int64, error) {
+	result, err := q.db.Exec(ctx, lockRunForJob,
 		arg.Updated,
 		arg.Suite,
 		arg.Branch,
 		arg.MachineType,
 		arg.Name,
 	)
-	var i LockRunForJobRow
-	err := row.Scan(&i.ID, &i.RunningCount)
-	return i, err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const queuedRunIDs = `-- name: QueuedRunIDs :many
@@ -597,16 +590,17 @@ func (q *Queries) Sha1RunIDs(ctx context.Context, sha1Prefix string) ([]int64, e
 }
 
 const startRun = `-- name: StartRun :exec
-UPDATE runs SET started = $1 WHERE id = $2
+UPDATE runs SET started = $1 WHERE name = $2 AND running_count = 1
 `
 
 type StartRunParams struct {
 	Started *time.Time
-	ID      int64
+	Name    string
 }
 
-// StartRun gives a run that has just begun running its start time.
+// StartRun follows a write that made a job of the run running: when that job is the only one
+// running, the run has just begun running, and takes the job's start time.
 func (q *Queries) StartRun(ctx context.Context, arg StartRunParams) error {
-	_, err := q.db.Exec(ctx, startRun, arg.Started, arg.ID)
+	_, err := q.db.Exec(ctx, startRun, arg.Started, arg.Name)
 	return err
 }

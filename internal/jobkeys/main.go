@@ -612,7 +612,7 @@ func storeFile(cols []column) ([]byte, error) {
 	for _, c := range cols {
 		fmt.Fprintf(&b, "\tif !%s(old.%s, j.%[2]s) {\n\t\tu.set(%q, j.%[2]s)\n\t}\n", kinds[c.key.kind].same, goName(c.name), c.name)
 	}
-	b.WriteString("}\n\n// JobParams lays a job out as the parameters of InsertJob.\nfunc JobParams(j *paddles.Job) db.InsertJobParams {\n\treturn db.InsertJobParams{\n\t\tRunID: j.RunID,\n")
+	b.WriteString("}\n\n// JobParams lays a job out as the parameters of InsertJob.\nfunc JobParams(runName string, j *paddles.Job) db.InsertJobParams {\n\treturn db.InsertJobParams{\n\t\tRunName: runName,\n")
 	for _, c := range cols {
 		fmt.Fprintf(&b, "\t\t%s: j.%[1]s,\n", goName(c.name))
 	}
@@ -629,8 +629,23 @@ func queriesFile(cols []column) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- %s\n-- The jobs table's columns of the job keys, in the table's order; a key new to the Job schema\n-- gets a migration and joins the end of this list.\n%s%s\n\n",
 		header, columnsLine, strings.Join(colNames(cols), " "))
-	b.WriteString("-- InsertJob has no ON CONFLICT: it travels in one pipeline with the commit (store.CreateJob), and\n-- the unique violation on a job_id the run has keeps the commit from running.\n")
-	fmt.Fprintf(&b, "-- name: InsertJob :exec\nINSERT INTO jobs (run_id, %s)\nVALUES (@run_id, %s);\n\n",
+	b.WriteString(`-- InsertJob locks the run of that name, records the job's write on it (the write time, and the
+-- suite, branch and machine type the job reported) and inserts the job into it, in one statement;
+-- it inserts nothing when there is no such run. It has no ON CONFLICT: it may travel in one
+-- pipeline with the rest of its transaction (store.CreateJob), which the unique violation on a
+-- job_id the run has rolls back.
+-- name: InsertJob :execrows
+WITH run AS (
+    UPDATE runs r SET
+        updated      = sqlc.arg('updated'),
+        suite        = COALESCE(sqlc.arg('suite'), r.suite),
+        branch       = COALESCE(sqlc.arg('branch'), r.branch),
+        machine_type = COALESCE(sqlc.arg('machine_type'), r.machine_type)
+    WHERE r.name = @run_name
+    RETURNING r.id
+)
+`)
+	fmt.Fprintf(&b, "INSERT INTO jobs (run_id, %s)\nSELECT run.id, %s\nFROM run;\n\n",
 		strings.Join(names, ", "), strings.Join(params, ", "))
 	b.WriteString("-- A job's update names only the columns that change (store.JobUpdate), so it is not a query here.\n")
 	return []byte(b.String())

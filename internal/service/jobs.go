@@ -30,8 +30,8 @@ func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.J
 	now := s.now()
 	job := paddles.Job{JobID: jobID}
 	patch.Apply(&job, true, now)
-	err := s.st.CreateJob(ctx, s.newRun(runName), runUpdate(runName, &patch, job.Updated), func(run store.JobRun) store.JobWrite {
-		return store.JobWrite{Job: &job, Hosts: linkedHosts(&patch, nil, &job), StartsRun: startsRun(run, &job)}
+	err := s.st.CreateJob(ctx, s.newRun(runName), store.JobWrite{
+		Job: &job, Hosts: linkedHosts(&patch, nil, &job), StartsRunning: job.Status == paddles.StatusRunning,
 	})
 	if errors.Is(err, store.ErrExists) {
 		return jobID, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID)
@@ -49,11 +49,14 @@ func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, patch pa
 	}
 	now := s.now()
 	var from, to string
-	err := s.st.UpdateJob(ctx, runUpdate(runName, &patch, patch.Updated(now)), jobID, func(run store.JobRun, job paddles.Job) store.JobWrite {
-		stored := job
+	err := s.st.UpdateJob(ctx, runUpdate(runName, &patch, patch.Updated(now)), jobID, func(stored paddles.Job) store.JobWrite {
+		job := stored
 		from = patch.Apply(&job, false, now)
 		to = job.Status
-		return store.JobWrite{Job: &job, Hosts: linkedHosts(&patch, &stored, &job), StartsRun: startsRun(run, &job)}
+		return store.JobWrite{
+			Job: &job, Hosts: linkedHosts(&patch, &stored, &job),
+			StartsRunning: from != paddles.StatusRunning && to == paddles.StatusRunning,
+		}
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return paddles.Errorf(paddles.NotFound, "attempted to update a non-existent job")
@@ -79,12 +82,6 @@ func linkedHosts(patch *paddles.JobPatch, stored, job *paddles.Job) []string {
 		return nil
 	}
 	return paddles.TargetHosts(job.Targets)
-}
-
-// startsRun reports whether a run begins running with a write of job: it is running now and none
-// of the run's jobs was (so neither was this one). The run then takes the job's start time.
-func startsRun(run store.JobRun, job *paddles.Job) bool {
-	return run.Running == 0 && job.Status == paddles.StatusRunning
 }
 
 func jobNotFound(runName, jobID string) error {

@@ -259,9 +259,9 @@ func jobChanges(u *update, old, j *paddles.Job) {
 }
 
 // JobParams lays a job out as the parameters of InsertJob.
-func JobParams(j *paddles.Job) db.InsertJobParams {
+func JobParams(runName string, j *paddles.Job) db.InsertJobParams {
 	return db.InsertJobParams{
-		RunID:            j.RunID,
+		RunName:          runName,
 		JobID:            j.JobID,
 		Status:           j.Status,
 		Success:          j.Success,

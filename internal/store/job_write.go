@@ -6,11 +6,18 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/database"
 	"github.com/ceph/paddles-go/internal/paddles"
 )
+
+// Job writes lock the job's run first, as every writer of a job does (updates, deletes, expiry,
+// imports): writers of one run take turns, its counts never miss a job, and the job's row needs no
+// lock of its own. They hold the run's lock only while PostgreSQL runs their statements: each
+// write is one pipeline in an implicit transaction (no BEGIN or COMMIT to send), so that no round
+// trip to the server, nor its scheduling, falls inside the lock.
 
 // RunUpdate is what a job write records on its run, known before the write: the write time and
 // the suite, branch and machine type the job reported (nil: unchanged).
@@ -20,111 +27,138 @@ type RunUpdate struct {
 	Suite, Branch, MachineType *string
 }
 
-// JobRun is the run of a job write, which the write holds locked: its id and how many of its jobs
-// were running before the write.
-type JobRun struct {
-	ID      int64
-	Running int32
-}
-
-// JobWrite is what a job write stores, worked out from its run and, for an update, the stored job.
+// JobWrite is what a job write stores.
 type JobWrite struct {
-	Job       *paddles.Job // the job to store
-	Hosts     []string     // the nodes to link it to; unknown ones are created with its machine type
-	StartsRun bool         // the run begins running with this job and takes its start time
+	Job   *paddles.Job // the job to store
+	Hosts []string     // the nodes to link it to; unknown ones are created with its machine type
+	// StartsRunning: the write makes the job running. If no other job of the run is running, the
+	// run has just begun running, and takes the job's start time.
+	StartsRunning bool
 }
 
 // jobsJobIDKey is the unique constraint on a run's job_ids.
 const jobsJobIDKey = "jobs_run_id_job_id_key"
 
-// CreateJob inserts a job into the run u names, creating the run from r first if there is none.
-// write works out the job from the locked run; ErrExists if the run has a job by its job_id. Two
-// round trips: the run's lock and update, then the job, its links and the commit.
-func (s *Store) CreateJob(ctx context.Context, r NewRun, u RunUpdate, write func(run JobRun) JobWrite) error {
+// CreateJob inserts a job into the run r names, creating the run from r first if there is none;
+// ErrExists if the run has a job by that job_id. The run's lock, its update and the job's insert
+// are one statement (InsertJob); a job with nothing to follow it (no links, not running: what
+// teuthology's scheduler posts) takes one round trip, in an implicit transaction. One that has
+// links or starts the run takes a transaction of two: the links follow only a job that was
+// inserted into the run this transaction locked.
+func (s *Store) CreateJob(ctx context.Context, r NewRun, w JobWrite) error {
+	follows := len(w.Hosts) > 0 || w.StartsRunning
 	return s.pipelined(ctx, func(p *pipeline) error {
-		p.batch.Queue("BEGIN")
-		var run JobRun
-		p.lockRun(ctx, u, &run)
+		if follows {
+			p.batch.Queue("BEGIN")
+		}
+		inserted := p.insertJob(ctx, r.Name, w)
 		err := p.send(ctx)
-		// The first job of a run (or its run was deleted just now): the transaction is still open,
-		// and has written nothing. A run another writer creates meanwhile is locked as it is.
-		for tries := 0; errors.Is(err, pgx.ErrNoRows) && tries < maxAttempts; tries++ {
+		// The run's first job (or its run was deleted just now): nothing was written. Create the
+		// run and insert the job in one transaction; a run another writer creates meanwhile is
+		// used as it is.
+		for tries := 0; err == nil && !*inserted && tries < maxAttempts; tries++ {
 			p.queue(func(q *db.Queries) {
 				q.CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
 					Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
 			})
-			p.lockRun(ctx, u, &run)
+			inserted = p.insertJob(ctx, r.Name, w)
 			err = p.send(ctx)
 		}
-		if err != nil {
-			return err
-		}
-		w := write(run)
-		w.Job.RunID = run.ID
-		p.queue(func(q *db.Queries) { q.InsertJob(ctx, JobParams(w.Job)) })
-		err = p.finishJobWrite(ctx, run, w)
-		if database.ViolatedConstraint(err) == jobsJobIDKey {
+		switch {
+		case database.ViolatedConstraint(err) == jobsJobIDKey:
 			return ErrExists
+		case err != nil || !follows:
+			return err
+		case !*inserted:
+			return errors.New("store: the job's run was deleted on every try")
 		}
-		return err
+		p.jobWritten(ctx, r.Name, w)
+		p.batch.Queue("COMMIT")
+		return p.send(ctx)
 	})
 }
 
-// UpdateJob changes a stored job of the run u names: change works out the new job from the
-// locked run and the stored job. ErrNotFound if there is no such run or job. Two round trips: the
-// run's lock and update with the job's read, then the job's update, its links and the commit.
-// The job's row is read without a lock of its own: every writer of a job (these writes, deletes,
-// expiry, imports) holds its run's row lock first, and the read, which follows the lock in the
-// batch, sees what the run's previous writer committed.
-func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change func(run JobRun, stored paddles.Job) JobWrite) error {
+// insertJob queues InsertJob; the flag it returns tells, once the batch is sent, whether the job
+// was inserted (its run was there).
+func (p *pipeline) insertJob(ctx context.Context, runName string, w JobWrite) (inserted *bool) {
+	inserted = new(bool)
+	p.queue(func(q *db.Queries) { q.InsertJob(ctx, JobParams(runName, w.Job)) }).Exec(func(tag pgconn.CommandTag) error {
+		*inserted = tag.RowsAffected() > 0
+		return nil
+	})
+	return inserted
+}
+
+// UpdateJob changes a stored job of the run u names; change works out the new job from the stored
+// one. ErrNotFound if there is no such run or job.
+//
+// The job is read first, without any lock, and the change is written in one pipeline that locks
+// the run, checks that the job is still the version read (JobUnchanged) and writes: two round
+// trips, the run locked in the second only. When the check fails (another writer changed the job
+// in between) the pipeline rolls back, and the write is done again with the job read under the
+// run's lock, in a transaction of two round trips.
+func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change func(stored paddles.Job) JobWrite) error {
+	row, err := s.q().ReadJobForWrite(ctx, db.ReadJobForWriteParams{RunName: u.Name, JobID: jobID})
+	if err != nil {
+		return interpret(err)
+	}
+	stored := jobFromRow(&row.Job)
+	err = s.pipelineOnce(ctx, func(p *pipeline) error {
+		p.lockRun(ctx, u)
+		p.queue(func(q *db.Queries) { q.JobUnchanged(ctx, db.JobUnchangedParams{ID: stored.ID, Version: row.Version}) })
+		p.updateJob(ctx, u.Name, &stored, change(stored))
+		return p.send(ctx)
+	})
+	if !database.IsRetryable(err) {
+		return interpret(err)
+	}
+	s.log.DebugContext(ctx, "job changed since it was read; writing it under its run's lock", "run", u.Name, "job_id", jobID)
 	return s.pipelined(ctx, func(p *pipeline) error {
 		p.batch.Queue("BEGIN")
-		var run JobRun
-		p.lockRun(ctx, u, &run)
-		var stored db.Job
+		p.lockRun(ctx, u)
+		var row db.Job
 		p.queue(func(q *db.Queries) { q.GetJob(ctx, db.GetJobParams{RunName: u.Name, JobID: jobID}) }).
 			Query(func(rows pgx.Rows) (err error) {
-				stored, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[db.Job])
+				row, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[db.Job])
 				return err
 			})
-		err := p.send(ctx)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
+		if err := p.send(ctx); err != nil {
 			return err
 		}
-		old := jobFromRow(&stored)
-		w := change(run, old)
-		if sql, args := JobUpdate(&old, w.Job); sql != "" {
-			p.batch.Queue(sql, args...)
-		}
-		return p.finishJobWrite(ctx, run, w)
+		stored := jobFromRow(&row)
+		p.updateJob(ctx, u.Name, &stored, change(stored))
+		p.batch.Queue("COMMIT")
+		return p.send(ctx)
 	})
 }
 
-// lockRun queues LockRunForJob, which reads the run into run; the batch fails with pgx.ErrNoRows
-// if there is no such run.
-func (p *pipeline) lockRun(ctx context.Context, u RunUpdate, run *JobRun) {
+func (p *pipeline) updateJob(ctx context.Context, runName string, stored *paddles.Job, w JobWrite) {
+	if sql, args := JobUpdate(stored, w.Job); sql != "" {
+		p.batch.Queue(sql, args...)
+	}
+	p.jobWritten(ctx, runName, w)
+}
+
+// lockRun queues LockRunForJob, which locks the run and records the write on it.
+func (p *pipeline) lockRun(ctx context.Context, u RunUpdate) {
 	p.queue(func(q *db.Queries) {
 		q.LockRunForJob(ctx, db.LockRunForJobParams{Name: u.Name, Updated: &u.Updated, Suite: u.Suite,
 			Branch: u.Branch, MachineType: u.MachineType})
-	}).QueryRow(func(row pgx.Row) error { return row.Scan(&run.ID, &run.Running) })
+	})
 }
 
-// finishJobWrite queues what follows a job's insert or update, and the commit, and sends them.
-func (p *pipeline) finishJobWrite(ctx context.Context, run JobRun, w JobWrite) error {
+// jobWritten queues what follows a job's insert or update: its links and its run's start.
+func (p *pipeline) jobWritten(ctx context.Context, runName string, w JobWrite) {
 	if len(w.Hosts) > 0 {
 		p.queue(func(q *db.Queries) {
-			q.CreateNodesByName(ctx, db.CreateNodesByNameParams{Names: w.Hosts, MachineType: w.Job.MachineType})
+			q.CreateNodesByName(ctx, db.CreateNodesByNameParams{RunName: runName, JobID: w.Job.JobID,
+				Names: w.Hosts, MachineType: w.Job.MachineType})
 		})
 		p.queue(func(q *db.Queries) {
-			q.LinkJobNodes(ctx, db.LinkJobNodesParams{RunID: run.ID, JobID: w.Job.JobID, Names: w.Hosts})
+			q.LinkJobNodes(ctx, db.LinkJobNodesParams{RunName: runName, JobID: w.Job.JobID, Names: w.Hosts})
 		})
 	}
-	if w.StartsRun {
-		p.queue(func(q *db.Queries) { q.StartRun(ctx, db.StartRunParams{ID: run.ID, Started: w.Job.Started}) })
+	if w.StartsRunning {
+		p.queue(func(q *db.Queries) { q.StartRun(ctx, db.StartRunParams{Name: runName, Started: w.Job.Started}) })
 	}
-	p.batch.Queue("COMMIT")
-	return p.send(ctx)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ceph/paddles-go/gen/db"
 	"github.com/ceph/paddles-go/internal/paddles"
 )
 
@@ -72,7 +73,7 @@ func mapped[From, To any](t *testing.T, to func(*From) To) {
 
 func TestMappingsCoverEveryColumn(t *testing.T) {
 	mapped(t, jobFromRow)
-	mapped(t, JobParams)
+	mapped(t, func(j *paddles.Job) db.InsertJobParams { return JobParams("run", j) })
 	mapped(t, toNode)
 	mapped(t, toQueue)
 	mapped(t, toRun)

@@ -42,26 +42,34 @@ func (p *pipeline) send(ctx context.Context) error {
 }
 
 // pipelined runs fn on a connection of the primary's pool, retrying it as a transaction of Write
-// is retried. fn queues its statements and sends them; a transaction fn leaves open when it fails
-// is rolled back.
+// is retried (pipelineOnce).
 func (s *Store) pipelined(ctx context.Context, fn func(p *pipeline) error) error {
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = s.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
-			p := &pipeline{conn: c.Conn()}
-			err := fn(p)
-			if err != nil && p.conn.PgConn().TxStatus() != 'I' {
-				// The pool closes a connection it gets back inside a transaction, should this fail.
-				_, _ = p.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-			}
-			return err
-		})
+		err = s.pipelineOnce(ctx, fn)
 		if err == nil || !database.IsRetryable(err) {
 			break
 		}
 		s.log.DebugContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
 	}
 	return interpret(err)
+}
+
+// pipelineOnce runs fn on a connection of the primary's pool. fn queues its statements and sends
+// them: without a BEGIN, each batch is a transaction of its own (PostgreSQL's implicit
+// transaction of a pipeline: committed at its end, rolled back by a failed statement). A
+// transaction fn began and leaves open when it fails is rolled back. The error is PostgreSQL's,
+// not yet interpreted.
+func (s *Store) pipelineOnce(ctx context.Context, fn func(p *pipeline) error) error {
+	return s.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+		p := &pipeline{conn: c.Conn()}
+		err := fn(p)
+		if err != nil && p.conn.PgConn().TxStatus() != 'I' {
+			// The pool closes a connection it gets back inside a transaction, should this fail.
+			_, _ = p.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		return err
+	})
 }
 
 // errRecorded is what a recorded query returns to the generated code, which the recorder's
