@@ -75,6 +75,21 @@ func readJSONBody(limit int64) echo.MiddlewareFunc {
 	}
 }
 
+// rawBodies is Echo's JSON serializer, except that a body bound to a json.RawMessage (a job's,
+// which paddles.ParseJobPatch reads) is taken as it is, since readJSONBody has checked it: Echo's
+// own binding decoded every job body once more only to copy it.
+type rawBodies struct{ echo.DefaultJSONSerializer }
+
+func (s rawBodies) Deserialize(c echo.Context, i any) error {
+	raw, ok := i.(*json.RawMessage)
+	if !ok {
+		return s.DefaultJSONSerializer.Deserialize(c, i)
+	}
+	b, err := io.ReadAll(c.Request().Body)
+	*raw = b
+	return err
+}
+
 // deadline gives each request's handler, once the body is read, at most d (0: no bound). Past it
 // the database work is cancelled and the request answers 503 "please retry". Without it a hung
 // database (a frozen server, a network partition) held every request, and its client, for as long

@@ -56,6 +56,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.JSONSerializer = rawBodies{}
 	e.Pre(normalizePath)
 	e.Use(
 		requestID,

@@ -119,8 +119,13 @@ var jobFieldIndex = func() map[string]int {
 // NormalizeKey maps a request key to the job schema's spelling: teuthology sends
 // "nuke-on-error" and "mon.a_kernel_sha1" for nuke_on_error and mon_a_kernel_sha1.
 func NormalizeKey(k string) string {
-	return strings.NewReplacer("-", "_", ".", "_").Replace(k)
+	if !strings.ContainsAny(k, "-.") {
+		return k
+	}
+	return keySeparators.Replace(k)
 }
+
+var keySeparators = strings.NewReplacer("-", "_", ".", "_")
 
 // JobPatch is a job request body, read and type-checked: the job keys it sets, and their values.
 // Keys outside the job schema have been dropped.
