@@ -416,7 +416,8 @@ func seed(ctx context.Context, pool *pgxpool.Pool, c *config) error {
 
 // writers mimic teuthology reporting jobs through the server: each job is created queued, then
 // reported running, then finished; every write is one transaction that first locks its run's row
-// (LockOrCreateRun), as the store does. The SQL works on every schema from version 1 on.
+// (creating the run when it has none), as the store's job writes do. The SQL works on every schema
+// from version 1 on.
 type writers struct {
 	pool   *pgxpool.Pool
 	c      *config
