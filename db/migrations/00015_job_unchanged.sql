@@ -8,11 +8,7 @@
 --
 -- Online (README.md): creating a function takes no lock on any table.
 -- +goose StatementBegin
-CREATE OR REPLACE FUNCTION job_unchanged(job bigint, version text) RETURNS void LANGUAGE plpgsql
--- The server's sessions plan every statement anew (plan_cache_mode, for the listings' optional
--- conditions); this lookup by primary key gains nothing from that, and planning it was most of
--- its cost (0.11 of 0.13 ms a call, pg_stat_user_functions).
-SET plan_cache_mode = auto AS $$
+CREATE OR REPLACE FUNCTION job_unchanged(job bigint, version text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT EXISTS (SELECT FROM jobs WHERE id = job AND xmin::text = version) THEN
         RAISE EXCEPTION 'job % changed since it was read', job USING ERRCODE = 'serialization_failure';

@@ -49,7 +49,7 @@ func (s *Store) CreateJob(ctx context.Context, r NewRun, w JobWrite) error {
 	follows := len(w.Hosts) > 0 || w.StartsRunning
 	return s.pipelined(ctx, func(p *pipeline) error {
 		if follows {
-			p.batch.Queue("BEGIN")
+			p.begin()
 		}
 		inserted := p.insertJob(ctx, r.Name, w)
 		err := p.send(ctx)
@@ -73,7 +73,7 @@ func (s *Store) CreateJob(ctx context.Context, r NewRun, w JobWrite) error {
 			return errors.New("store: the job's run was deleted on every try")
 		}
 		p.jobWritten(ctx, r.Name, w)
-		p.batch.Queue("COMMIT")
+		p.commit()
 		return p.send(ctx)
 	})
 }
@@ -98,7 +98,15 @@ func (p *pipeline) insertJob(ctx context.Context, runName string, w JobWrite) (i
 // in between) the pipeline rolls back, and the write is done again with the job read under the
 // run's lock, in a transaction of two round trips.
 func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change func(stored paddles.Job) JobWrite) error {
-	row, err := s.q().ReadJobForWrite(ctx, db.ReadJobForWriteParams{RunName: u.Name, JobID: jobID})
+	var row jobVersion
+	err := s.pipelineOnce(ctx, func(p *pipeline) error {
+		p.queue(func(q *db.Queries) { q.ReadJobForWrite(ctx, db.ReadJobForWriteParams{RunName: u.Name, JobID: jobID}) }).
+			Query(func(rows pgx.Rows) (err error) {
+				row, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[jobVersion])
+				return err
+			})
+		return p.send(ctx)
+	})
 	if err != nil {
 		return interpret(err)
 	}
@@ -114,7 +122,7 @@ func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change
 	}
 	s.log.DebugContext(ctx, "job changed since it was read; writing it under its run's lock", "run", u.Name, "job_id", jobID)
 	return s.pipelined(ctx, func(p *pipeline) error {
-		p.batch.Queue("BEGIN")
+		p.begin()
 		p.lockRun(ctx, u)
 		var row db.Job
 		p.queue(func(q *db.Queries) { q.GetJob(ctx, db.GetJobParams{RunName: u.Name, JobID: jobID}) }).
@@ -127,14 +135,20 @@ func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change
 		}
 		stored := jobFromRow(&row)
 		p.updateJob(ctx, u.Name, &stored, change(stored))
-		p.batch.Queue("COMMIT")
+		p.commit()
 		return p.send(ctx)
 	})
 }
 
+// jobVersion is a row of ReadJobForWrite.
+type jobVersion struct {
+	db.Job
+	Version string
+}
+
 func (p *pipeline) updateJob(ctx context.Context, runName string, stored *paddles.Job, w JobWrite) {
 	if sql, args := JobUpdate(stored, w.Job); sql != "" {
-		p.batch.Queue(sql, args...)
+		p.queueSQL(sql, args...)
 	}
 	p.jobWritten(ctx, runName, w)
 }

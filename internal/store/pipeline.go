@@ -20,17 +20,50 @@ import (
 // The statements are the generated queries, recorded rather than run (recorder), so their SQL
 // stays in db/queries and their arguments are laid out by the generated code. A batch's
 // statements run in order; after a failed one PostgreSQL skips the rest of the batch, so a COMMIT
-// queued last runs only if everything before it succeeded.
+// queued last runs only if everything before it succeeded. Without a BEGIN, each batch is a
+// transaction of its own (PostgreSQL's implicit transaction of a pipeline: committed at its end,
+// rolled back by a failed statement).
+//
+// Each transaction of a pipeline plans its statements once per connection (cachedPlans): the
+// server's sessions plan every statement anew (plan_cache_mode = force_custom_plan, for the
+// listings' optional conditions), but a write's statements have no optional conditions, and
+// planning them anew cost more than running them (10k benchmark, pg_stat_statements with
+// track_planning: ReadJobForWrite planned in 0.34 ms and ran in 0.07, LinkJobNodes 0.33 and 0.50).
 type pipeline struct {
 	conn  *pgx.Conn
 	batch pgx.Batch
+	inTx  bool // a BEGIN was queued, and no COMMIT since
 }
+
+// cachedPlans lets the transaction's statements use the plans PostgreSQL caches for them.
+const cachedPlans = "SET LOCAL plan_cache_mode = auto"
 
 // queue adds the statement that call's generated query sends to the next batch.
 func (p *pipeline) queue(call func(q *db.Queries)) *pgx.QueuedQuery {
 	var r recorder
 	call(db.New(&r))
-	return p.batch.Queue(r.sql, r.args...)
+	return p.queueSQL(r.sql, r.args...)
+}
+
+// queueSQL adds a statement to the next batch, which, outside a BEGIN, is a transaction.
+func (p *pipeline) queueSQL(sql string, args ...any) *pgx.QueuedQuery {
+	if !p.inTx && p.batch.Len() == 0 {
+		p.batch.Queue(cachedPlans)
+	}
+	return p.batch.Queue(sql, args...)
+}
+
+// begin queues a BEGIN: the batches that follow are one transaction, until commit.
+func (p *pipeline) begin() {
+	p.batch.Queue("BEGIN")
+	p.batch.Queue(cachedPlans)
+	p.inTx = true
+}
+
+// commit queues the COMMIT of the transaction begin started.
+func (p *pipeline) commit() {
+	p.batch.Queue("COMMIT")
+	p.inTx = false
 }
 
 // send runs the queued batch and the functions queued with its statements; it returns the first
@@ -56,10 +89,8 @@ func (s *Store) pipelined(ctx context.Context, fn func(p *pipeline) error) error
 }
 
 // pipelineOnce runs fn on a connection of the primary's pool. fn queues its statements and sends
-// them: without a BEGIN, each batch is a transaction of its own (PostgreSQL's implicit
-// transaction of a pipeline: committed at its end, rolled back by a failed statement). A
-// transaction fn began and leaves open when it fails is rolled back. The error is PostgreSQL's,
-// not yet interpreted.
+// them. A transaction fn began and leaves open when it fails is rolled back. The error is
+// PostgreSQL's, not yet interpreted.
 func (s *Store) pipelineOnce(ctx context.Context, fn func(p *pipeline) error) error {
 	return s.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
 		p := &pipeline{conn: c.Conn()}
