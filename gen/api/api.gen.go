@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -529,10 +530,15 @@ type Job struct {
 	Verbose *bool     `json:"verbose"`
 }
 
-// JobCreated Example: {"job_id":"1"}
+// JobCreated The new job's id, and the status it was stored with (as upstream's SQLAlchemy 2 branch, ceph/paddles#150, answers).
+//
+// Example: {"job_id":"1","status":"queued"}
 type JobCreated struct {
 	// JobId Example: 1
 	JobId string `json:"job_id"`
+
+	// Status Example: running
+	Status JobStatus `json:"status"`
 }
 
 // JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
@@ -1514,6 +1520,7 @@ type QueuedJobsParams struct {
 
 // QueuedJobsPostParams defines parameters for QueuedJobsPost.
 type QueuedJobsPostParams struct {
+	Queue   *string `form:"queue,omitempty" json:"queue,omitempty"`
 	User    *string `form:"user,omitempty" json:"user,omitempty"`
 	RunName *string `form:"run_name,omitempty" json:"run_name,omitempty"`
 }
@@ -2187,7 +2194,7 @@ type ServerInterface interface {
 	// QueuedJobs A queue's queued jobs
 	// (GET /queue/queued_jobs/)
 	QueuedJobs(ctx echo.Context, params QueuedJobsParams) error
-	// QueuedJobsPost A queue's queued jobs (queue in the body)
+	// QueuedJobsPost A queue's queued jobs (queue in the body or the query)
 	// (POST /queue/queued_jobs/)
 	QueuedJobsPost(ctx echo.Context, params QueuedJobsPostParams) error
 	// QueueStats A queue's job count and pause
@@ -2879,6 +2886,13 @@ func (w *ServerInterfaceWrapper) QueuedJobsPost(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params QueuedJobsPostParams
+	// ------------- Optional query parameter "queue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "queue", ctx.QueryParams(), &params.Queue, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter queue: %s", err))
+	}
+
 	// ------------- Optional query parameter "user" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -7531,7 +7545,7 @@ type StrictServerInterface interface {
 	// QueuedJobs A queue's queued jobs
 	// (GET /queue/queued_jobs/)
 	QueuedJobs(ctx context.Context, request QueuedJobsRequestObject) (QueuedJobsResponseObject, error)
-	// QueuedJobsPost A queue's queued jobs (queue in the body)
+	// QueuedJobsPost A queue's queued jobs (queue in the body or the query)
 	// (POST /queue/queued_jobs/)
 	QueuedJobsPost(ctx context.Context, request QueuedJobsPostRequestObject) (QueuedJobsPostResponseObject, error)
 	// QueueStats A queue's job count and pause
@@ -8522,9 +8536,12 @@ func (sh *strictHandler) QueuedJobsPost(ctx echo.Context, params QueuedJobsPostP
 		err = ctx.Bind(&body)
 	}
 	if err != nil {
-		return err
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.QueuedJobsPost(ctx.Request().Context(), request.(QueuedJobsPostRequestObject))

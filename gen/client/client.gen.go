@@ -542,10 +542,15 @@ type Job struct {
 	Verbose *bool     `json:"verbose"`
 }
 
-// JobCreated Example: {"job_id":"1"}
+// JobCreated The new job's id, and the status it was stored with (as upstream's SQLAlchemy 2 branch, ceph/paddles#150, answers).
+//
+// Example: {"job_id":"1","status":"queued"}
 type JobCreated struct {
 	// JobId Example: 1
 	JobId string `json:"job_id"`
+
+	// Status Example: running
+	Status JobStatus `json:"status"`
 }
 
 // JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
@@ -1721,6 +1726,7 @@ type QueuedJobsParams struct {
 
 // QueuedJobsPostParams defines parameters for QueuedJobsPost.
 type QueuedJobsPostParams struct {
+	Queue   *string `form:"queue,omitempty" json:"queue,omitempty"`
 	User    *string `form:"user,omitempty" json:"user,omitempty"`
 	RunName *string `form:"run_name,omitempty" json:"run_name,omitempty"`
 }
@@ -2840,18 +2846,22 @@ type ClientInterface interface {
 	// Corresponds with GET /queue/queued_jobs/ (the `QueuedJobs` operationId).
 	QueuedJobs(ctx context.Context, params *QueuedJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// QueuedJobsPostWithBody A queue's queued jobs (queue in the body)
+	// QueuedJobsPostWithBody A queue's queued jobs (queue in the body or the query)
 	//
-	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+	// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+	// When both name a queue, the query's wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /queue/queued_jobs/ (the `QueuedJobsPost` operationId).
 	QueuedJobsPostWithBody(ctx context.Context, params *QueuedJobsPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// QueuedJobsPost A queue's queued jobs (queue in the body)
+	// QueuedJobsPost A queue's queued jobs (queue in the body or the query)
 	//
-	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+	// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+	// When both name a queue, the query's wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3881,9 +3891,11 @@ func (c *Client) QueuedJobs(ctx context.Context, params *QueuedJobsParams, reqEd
 	return c.Client.Do(req)
 }
 
-// QueuedJobsPostWithBody A queue's queued jobs (queue in the body)
+// QueuedJobsPostWithBody A queue's queued jobs (queue in the body or the query)
 //
-// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+// When both name a queue, the query's wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3900,9 +3912,11 @@ func (c *Client) QueuedJobsPostWithBody(ctx context.Context, params *QueuedJobsP
 	return c.Client.Do(req)
 }
 
-// QueuedJobsPost A queue's queued jobs (queue in the body)
+// QueuedJobsPost A queue's queued jobs (queue in the body or the query)
 //
-// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+// When both name a queue, the query's wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6111,6 +6125,18 @@ func NewQueuedJobsPostRequestWithBody(server string, params *QueuedJobsPostParam
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Queue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "queue", *params.Queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.User != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -8271,18 +8297,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /queue/queued_jobs/ (the `QueuedJobs` operationId).
 	QueuedJobsWithResponse(ctx context.Context, params *QueuedJobsParams, reqEditors ...RequestEditorFn) (*QueuedJobsResponse, error)
 
-	// QueuedJobsPostWithBodyWithResponse A queue's queued jobs (queue in the body)
+	// QueuedJobsPostWithBodyWithResponse A queue's queued jobs (queue in the body or the query)
 	//
-	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+	// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+	// When both name a queue, the query's wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /queue/queued_jobs/ (the `QueuedJobsPost` operationId).
 	QueuedJobsPostWithBodyWithResponse(ctx context.Context, params *QueuedJobsPostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QueuedJobsPostResponse, error)
 
-	// QueuedJobsPostWithResponse A queue's queued jobs (queue in the body)
+	// QueuedJobsPostWithResponse A queue's queued jobs (queue in the body or the query)
 	//
-	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+	// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+	// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+	// When both name a queue, the query's wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12831,9 +12861,11 @@ func (c *ClientWithResponses) QueuedJobsWithResponse(ctx context.Context, params
 	return ParseQueuedJobsResponse(rsp)
 }
 
-// QueuedJobsPostWithBodyWithResponse A queue's queued jobs (queue in the body)
+// QueuedJobsPostWithBodyWithResponse A queue's queued jobs (queue in the body or the query)
 //
-// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+// When both name a queue, the query's wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12846,9 +12878,11 @@ func (c *ClientWithResponses) QueuedJobsPostWithBodyWithResponse(ctx context.Con
 	return ParseQueuedJobsPostResponse(rsp)
 }
 
-// QueuedJobsPostWithResponse A queue's queued jobs (queue in the body)
+// QueuedJobsPostWithResponse A queue's queued jobs (queue in the body or the query)
 //
-// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it.
+// As `queuedJobs`, with the queue named in a JSON body as teuthology's client sends it, or in the
+// `queue` query parameter as upstream's SQLAlchemy 2 branch (ceph/paddles#150) takes it, with no body.
+// When both name a queue, the query's wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -114,11 +114,11 @@ func (h *handlers) CreateJob(ctx context.Context, req api.CreateJobRequestObject
 	if err != nil {
 		return nil, err
 	}
-	id, err := h.svc.CreateJob(ctx, req.Name, patch)
+	job, err := h.svc.CreateJob(ctx, req.Name, patch)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(api.JobCreated{JobId: id})
+	b, err := json.Marshal(api.JobCreated{JobId: job.JobID, Status: api.JobStatus(job.Status)})
 	return jsonBody(b), err
 }
 

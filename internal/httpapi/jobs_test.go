@@ -63,7 +63,7 @@ func TestTeuthologyReport(t *testing.T) {
 	for i, path := range []string{"/runs/" + runName + "/jobs/", "/runs/" + runName + "/jobs"} {
 		b := bytes.Replace(body, []byte(`"job_id": 7510032`), []byte(fmt.Sprintf(`"job_id": %d`, 7510032+i)), 1)
 		r := c.do("POST", path, b, "Content-Type", "").must(t, 200)
-		if want := fmt.Sprintf(`{"job_id":"%d"}`, 7510032+i); string(r.Body) != want {
+		if want := fmt.Sprintf(`{"job_id":"%d","status":"queued"}`, 7510032+i); string(r.Body) != want {
 			t.Errorf("POST %s answered %s, want %s", path, r.Body, want)
 		}
 	}

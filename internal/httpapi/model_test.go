@@ -191,13 +191,13 @@ func (m *model) postJob(rt *rapid.T) {
 		m.want(rt, "POST "+b.json(id), status, body, 400, fmt.Sprintf(`{"message":"job with job_id %s already exists"}`, id))
 		return
 	}
-	m.want(rt, "POST "+b.json(id), status, body, 200, fmt.Sprintf(`{"job_id":%q}`, id))
+	j := &modelJob{}
+	b.apply(j, true)
+	m.want(rt, "POST "+b.json(id), status, body, 200, fmt.Sprintf(`{"job_id":%q,"status":%q}`, id, j.status))
 	if r == nil {
 		r = &modelRun{jobs: map[string]*modelJob{}}
 		m.runs[run] = r
 	}
-	j := &modelJob{}
-	b.apply(j, true)
 	r.jobs[id] = j
 }
 

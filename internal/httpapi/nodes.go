@@ -277,7 +277,15 @@ func (h *handlers) QueuedJobs(ctx context.Context, req api.QueuedJobsRequestObje
 }
 
 func (h *handlers) QueuedJobsPost(ctx context.Context, req api.QueuedJobsPostRequestObject) (api.QueuedJobsPostResponseObject, error) {
-	return h.queuedJobs(ctx, "", *req.Body, req.Params.User, req.Params.RunName)
+	var query string
+	if req.Params.Queue != nil {
+		query = *req.Params.Queue
+	}
+	var body []byte
+	if req.Body != nil {
+		body = *req.Body
+	}
+	return h.queuedJobs(ctx, query, body, req.Params.User, req.Params.RunName)
 }
 
 // appendJobPage writes jobs of several runs as a JSON array.

@@ -51,6 +51,14 @@ func TestQueue(t *testing.T) {
 	if got := order(c.post("/queue/queued_jobs/?run_name=r2", object{"queue": "smithi"})); got != "x" {
 		t.Errorf("a run's queued jobs %q", got)
 	}
+	// ceph/paddles#150 names the queue in the query of the POST, with no body.
+	if got := order(c.post("/queue/queued_jobs/?queue=smithi", nil)); got != "c a b d" {
+		t.Errorf("queued jobs, queue in the POST's query: %q", got)
+	}
+	if got := order(c.post("/queue/queued_jobs/?queue=smithi&user=teuthology", object{"queue": "other"})); got != "a b d" {
+		t.Errorf("the query's queue wins over the body's: %q", got)
+	}
+	c.post("/queue/queued_jobs/", nil).wantError(t, 400, "could not find required key: 'queue'")
 	pop := func() string {
 		r := c.get("/queue/pop_queue/?queue=smithi").must(t, 200)
 		return fmt.Sprint(decode[object](t, r)["job_id"])

@@ -11,20 +11,20 @@ import (
 )
 
 // CreateJob creates a job from a teuthology job body, creating its run first if needed, and
-// returns the job's id. The run's row stays locked until the transaction ends, so concurrent
+// returns the job as stored. The run's row stays locked until the transaction ends, so concurrent
 // writers of one run take turns and its results never miss a job.
-func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.JobPatch) (string, error) {
+func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.JobPatch) (paddles.Job, error) {
 	if err := paddles.ValidateRunName(runName); err != nil {
-		return "", err
+		return paddles.Job{}, err
 	}
 	jobID, ok := patch.JobID()
 	if !ok {
 		if !s.opts.AssignJobIDs {
-			return "", paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
+			return paddles.Job{}, paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
 		}
 		var err error
 		if jobID, err = s.st.NextJobID(ctx); err != nil {
-			return "", err
+			return paddles.Job{}, err
 		}
 	}
 	now := s.now()
@@ -34,12 +34,13 @@ func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.J
 		Job: &job, Hosts: linkedHosts(&patch, nil, &job), StartsRunning: job.Status == paddles.StatusRunning,
 	})
 	if errors.Is(err, store.ErrExists) {
-		return jobID, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID)
+		return paddles.Job{}, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID)
 	}
-	if err == nil {
-		s.opts.StatusChanged("", job.Status)
+	if err != nil {
+		return paddles.Job{}, err
 	}
-	return jobID, err
+	s.opts.StatusChanged("", job.Status)
+	return job, nil
 }
 
 // UpdateJob applies a job body to an existing job. The job_id can never change.
