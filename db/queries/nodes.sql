@@ -63,6 +63,14 @@ SELECT id FROM nodes WHERE name = @name FOR KEY SHARE;
 -- name: DeleteNode :execrows
 DELETE FROM nodes WHERE name = @name;
 
+-- NodeLockStats counts the locked nodes per owner and machine type (the nodes table holds the
+-- lab's machines, a few thousand rows).
+-- name: NodeLockStats :many
+SELECT locked_by, machine_type, count(*) AS nodes FROM nodes
+WHERE locked AND (sqlc.narg(machine_type)::text IS NULL OR machine_type = sqlc.narg(machine_type))
+GROUP BY locked_by, machine_type
+ORDER BY count(*) DESC, locked_by NULLS LAST, machine_type NULLS LAST;
+
 -- name: MachineTypes :many
 SELECT DISTINCT machine_type::text FROM nodes WHERE machine_type <> '' ORDER BY 1;
 

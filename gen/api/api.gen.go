@@ -616,6 +616,20 @@ type Node struct {
 // upstream did.)
 type NodeInput = json.RawMessage
 
+// NodeLockStat defines model for NodeLockStat.
+type NodeLockStat struct {
+	// Count Locked nodes of this owner and machine type.
+	//
+	// Example: 2
+	Count int64 `json:"count"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+}
+
 // NodeLockState The short node object the lock endpoints answer with.
 type NodeLockState struct {
 	// IsVm Example: false
@@ -1488,6 +1502,11 @@ type ListNodesJobStatsParams struct {
 	SinceDays   *int    `form:"since_days,omitempty" json:"since_days,omitempty"`
 }
 
+// ListNodeLockStatsParams defines parameters for ListNodeLockStats.
+type ListNodeLockStatsParams struct {
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
 // ListNodeJobsParams defines parameters for ListNodeJobs.
 type ListNodeJobsParams struct {
 	// Name Only jobs of this run.
@@ -2146,6 +2165,9 @@ type ServerInterface interface {
 	// LockManyNodes Lock several free nodes
 	// (POST /nodes/lock_many/)
 	LockManyNodes(ctx echo.Context) error
+	// ListNodeLockStats Locked nodes per owner and machine type
+	// (GET /nodes/lock_stats/)
+	ListNodeLockStats(ctx echo.Context, params ListNodeLockStatsParams) error
 	// ListMachineTypes The nodes' machine types
 	// (GET /nodes/machine_types/)
 	ListMachineTypes(ctx echo.Context) error
@@ -2606,6 +2628,24 @@ func (w *ServerInterfaceWrapper) LockManyNodes(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.LockManyNodes(ctx)
+	return err
+}
+
+// ListNodeLockStats converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNodeLockStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNodeLockStatsParams
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListNodeLockStats(ctx, params)
 	return err
 }
 
@@ -3703,6 +3743,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/nodes/:node/lock/", wrapper.LockNode, options.OperationMiddlewares["lockNode"]...)
 	router.GET(options.BaseURL+"/nodes/job_stats/", wrapper.ListNodesJobStats, options.OperationMiddlewares["listNodesJobStats"]...)
 	router.POST(options.BaseURL+"/nodes/lock_many/", wrapper.LockManyNodes, options.OperationMiddlewares["lockManyNodes"]...)
+	router.GET(options.BaseURL+"/nodes/lock_stats/", wrapper.ListNodeLockStats, options.OperationMiddlewares["listNodeLockStats"]...)
 	router.GET(options.BaseURL+"/nodes/machine_types/", wrapper.ListMachineTypes, options.OperationMiddlewares["listMachineTypes"]...)
 	router.POST(options.BaseURL+"/nodes/unlock_many/", wrapper.UnlockManyNodes, options.OperationMiddlewares["unlockManyNodes"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetSpecJson, options.OperationMiddlewares["getSpecJson"]...)
@@ -4422,6 +4463,28 @@ func (response LockManyNodes503JSONResponse) VisitLockManyNodesResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodeLockStatsRequestObject struct {
+	Params ListNodeLockStatsParams
+}
+
+type ListNodeLockStatsResponseObject interface {
+	VisitListNodeLockStatsResponse(w http.ResponseWriter) error
+}
+
+type ListNodeLockStats200JSONResponse []NodeLockStat
+
+func (response ListNodeLockStats200JSONResponse) VisitListNodeLockStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7497,6 +7560,9 @@ type StrictServerInterface interface {
 	// LockManyNodes Lock several free nodes
 	// (POST /nodes/lock_many/)
 	LockManyNodes(ctx context.Context, request LockManyNodesRequestObject) (LockManyNodesResponseObject, error)
+	// ListNodeLockStats Locked nodes per owner and machine type
+	// (GET /nodes/lock_stats/)
+	ListNodeLockStats(ctx context.Context, request ListNodeLockStatsRequestObject) (ListNodeLockStatsResponseObject, error)
 	// ListMachineTypes The nodes' machine types
 	// (GET /nodes/machine_types/)
 	ListMachineTypes(ctx context.Context, request ListMachineTypesRequestObject) (ListMachineTypesResponseObject, error)
@@ -7978,6 +8044,31 @@ func (sh *strictHandler) LockManyNodes(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(LockManyNodesResponseObject); ok {
 		return validResponse.VisitLockManyNodesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListNodeLockStats operation middleware
+func (sh *strictHandler) ListNodeLockStats(ctx echo.Context, params ListNodeLockStatsParams) error {
+	var request ListNodeLockStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNodeLockStats(ctx.Request().Context(), request.(ListNodeLockStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNodeLockStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListNodeLockStatsResponseObject); ok {
+		return validResponse.VisitListNodeLockStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

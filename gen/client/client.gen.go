@@ -796,6 +796,20 @@ type NodeInput struct {
 	VmHost *string `json:"vm_host,omitempty"`
 }
 
+// NodeLockStat defines model for NodeLockStat.
+type NodeLockStat struct {
+	// Count Locked nodes of this owner and machine type.
+	//
+	// Example: 2
+	Count int64 `json:"count"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+}
+
 // NodeLockState The short node object the lock endpoints answer with.
 type NodeLockState struct {
 	// IsVm Example: false
@@ -1692,6 +1706,11 @@ type ListNodesParams struct {
 type ListNodesJobStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
 	SinceDays   *int    `form:"since_days,omitempty" json:"since_days,omitempty"`
+}
+
+// ListNodeLockStatsParams defines parameters for ListNodeLockStats.
+type ListNodeLockStatsParams struct {
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
 }
 
 // ListNodeJobsParams defines parameters for ListNodeJobs.
@@ -2653,6 +2672,15 @@ type ClientInterface interface {
 	// Corresponds with POST /nodes/lock_many/ (the `LockManyNodes` operationId).
 	LockManyNodes(ctx context.Context, body LockManyNodesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListNodeLockStats Locked nodes per owner and machine type
+	//
+	// How many nodes each owner holds locked, by machine type: most nodes first, then by owner and
+	// machine type (what pulpito-ng's statistics page counted in the browser from every node). With
+	// `machine_type`, only nodes of that type.
+	//
+	// Corresponds with GET /nodes/lock_stats/ (the `ListNodeLockStats` operationId).
+	ListNodeLockStats(ctx context.Context, params *ListNodeLockStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListMachineTypes The nodes' machine types
 	//
 	// The distinct non-empty machine types of the nodes, sorted (pulpito's machine-type menu).
@@ -3468,6 +3496,25 @@ func (c *Client) LockManyNodesWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /nodes/lock_many/ (the `LockManyNodes` operationId).
 func (c *Client) LockManyNodes(ctx context.Context, body LockManyNodesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLockManyNodesRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNodeLockStats Locked nodes per owner and machine type
+//
+// How many nodes each owner holds locked, by machine type: most nodes first, then by owner and
+// machine type (what pulpito-ng's statistics page counted in the browser from every node). With
+// `machine_type`, only nodes of that type.
+//
+// Corresponds with GET /nodes/lock_stats/ (the `ListNodeLockStats` operationId).
+func (c *Client) ListNodeLockStats(ctx context.Context, params *ListNodeLockStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNodeLockStatsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5351,6 +5398,60 @@ func NewLockManyNodesRequestWithBody(server string, contentType string, body io.
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListNodeLockStatsRequest constructs an http.Request for the ListNodeLockStats method
+func NewListNodeLockStatsRequest(server string, params *ListNodeLockStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/nodes/lock_stats/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -8084,6 +8185,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /nodes/lock_many/ (the `LockManyNodes` operationId).
 	LockManyNodesWithResponse(ctx context.Context, body LockManyNodesJSONRequestBody, reqEditors ...RequestEditorFn) (*LockManyNodesResponse, error)
 
+	// ListNodeLockStatsWithResponse Locked nodes per owner and machine type
+	//
+	// How many nodes each owner holds locked, by machine type: most nodes first, then by owner and
+	// machine type (what pulpito-ng's statistics page counted in the browser from every node). With
+	// `machine_type`, only nodes of that type.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /nodes/lock_stats/ (the `ListNodeLockStats` operationId).
+	ListNodeLockStatsWithResponse(ctx context.Context, params *ListNodeLockStatsParams, reqEditors ...RequestEditorFn) (*ListNodeLockStatsResponse, error)
+
 	// ListMachineTypesWithResponse The nodes' machine types
 	//
 	// The distinct non-empty machine types of the nodes, sorted (pulpito's machine-type menu).
@@ -9363,6 +9475,47 @@ func (r LockManyNodesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LockManyNodesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListNodeLockStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]NodeLockStat
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNodeLockStatsResponse) GetJSON200() *[]NodeLockStat {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNodeLockStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNodeLockStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNodeLockStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNodeLockStatsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12516,6 +12669,23 @@ func (c *ClientWithResponses) LockManyNodesWithResponse(ctx context.Context, bod
 	return ParseLockManyNodesResponse(rsp)
 }
 
+// ListNodeLockStatsWithResponse Locked nodes per owner and machine type
+//
+// How many nodes each owner holds locked, by machine type: most nodes first, then by owner and
+// machine type (what pulpito-ng's statistics page counted in the browser from every node). With
+// `machine_type`, only nodes of that type.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /nodes/lock_stats/ (the `ListNodeLockStats` operationId).
+func (c *ClientWithResponses) ListNodeLockStatsWithResponse(ctx context.Context, params *ListNodeLockStatsParams, reqEditors ...RequestEditorFn) (*ListNodeLockStatsResponse, error) {
+	rsp, err := c.ListNodeLockStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNodeLockStatsResponse(rsp)
+}
+
 // ListMachineTypesWithResponse The nodes' machine types
 //
 // The distinct non-empty machine types of the nodes, sorted (pulpito's machine-type menu).
@@ -14023,6 +14193,32 @@ func ParseLockManyNodesResponse(rsp *http.Response) (*LockManyNodesResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListNodeLockStatsResponse parses an HTTP response from a ListNodeLockStatsWithResponse call
+func ParseListNodeLockStatsResponse(rsp *http.Response) (*ListNodeLockStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNodeLockStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []NodeLockStat
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	}
 
 	return response, nil

@@ -500,6 +500,41 @@ func (q *Queries) NodeJobStats(ctx context.Context, nodeID int64) ([]NodeJobStat
 	return items, nil
 }
 
+const nodeLockStats = `-- name: NodeLockStats :many
+SELECT locked_by, machine_type, count(*) AS nodes FROM nodes
+WHERE locked AND ($1::text IS NULL OR machine_type = $1)
+GROUP BY locked_by, machine_type
+ORDER BY count(*) DESC, locked_by NULLS LAST, machine_type NULLS LAST
+`
+
+type NodeLockStatsRow struct {
+	LockedBy    *string
+	MachineType *string
+	Nodes       int64
+}
+
+// NodeLockStats counts the locked nodes per owner and machine type (the nodes table holds the
+// lab's machines, a few thousand rows).
+func (q *Queries) NodeLockStats(ctx context.Context, machineType *string) ([]NodeLockStatsRow, error) {
+	rows, err := q.db.Query(ctx, nodeLockStats, machineType)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []NodeLockStatsRow{}
+	for rows.Next() {
+		var i NodeLockStatsRow
+		if err := rows.Scan(&i.LockedBy, &i.MachineType, &i.Nodes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const nodesJobStats = `-- name: NodesJobStats :many
 SELECT n.name, j.status::text AS status, count(*) AS jobs
 FROM jobs j JOIN job_nodes jn ON jn.job_id = j.id JOIN nodes n ON n.id = jn.node_id

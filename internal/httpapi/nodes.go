@@ -134,6 +134,19 @@ func (h *handlers) ListMachineTypes(ctx context.Context, _ api.ListMachineTypesR
 	return jsonBody(b), err
 }
 
+func (h *handlers) ListNodeLockStats(ctx context.Context, req api.ListNodeLockStatsRequestObject) (api.ListNodeLockStatsResponseObject, error) {
+	counts, err := h.svc.NodeLockStats(ctx, req.Params.MachineType)
+	if err != nil {
+		return nil, err
+	}
+	stats := make([]api.NodeLockStat, len(counts))
+	for i, c := range counts {
+		stats[i] = api.NodeLockStat{LockedBy: c.LockedBy, MachineType: c.MachineType, Count: c.Nodes}
+	}
+	b, err := json.Marshal(stats)
+	return jsonBody(b), err
+}
+
 func (h *handlers) ListNodesJobStats(ctx context.Context, req api.ListNodesJobStatsRequestObject) (api.ListNodesJobStatsResponseObject, error) {
 	days := 14
 	if req.Params.SinceDays != nil {
@@ -311,6 +324,7 @@ func (b jsonBody) VisitLockNodePostResponse(w http.ResponseWriter) error      { 
 func (b jsonBody) VisitLockManyNodesResponse(w http.ResponseWriter) error     { return b.write(w) }
 func (b jsonBody) VisitUnlockManyNodesResponse(w http.ResponseWriter) error   { return b.write(w) }
 func (b jsonBody) VisitListMachineTypesResponse(w http.ResponseWriter) error  { return b.write(w) }
+func (b jsonBody) VisitListNodeLockStatsResponse(w http.ResponseWriter) error { return b.write(w) }
 func (b jsonBody) VisitListNodesJobStatsResponse(w http.ResponseWriter) error { return b.write(w) }
 func (b jsonBody) VisitGetNodeJobStatsResponse(w http.ResponseWriter) error   { return b.write(w) }
 func (b jsonBody) VisitListQueuesResponse(w http.ResponseWriter) error        { return b.write(w) }

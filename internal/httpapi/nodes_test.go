@@ -173,6 +173,40 @@ func TestLockManyAndUnlockMany(t *testing.T) {
 	}
 }
 
+// GET /nodes/lock_stats/ counts the locked nodes per owner and machine type (issue 18, item 7),
+// what pulpito-ng's statistics page computed from every node.
+func TestNodeLockStats(t *testing.T) {
+	c := newServer(t)
+	if got := string(c.get("/nodes/lock_stats/").must(t, 200).Body); got != "[]" {
+		t.Errorf("no locked node: %s", got)
+	}
+	addNodes(t, c, "smithi", 4)
+	addNodes(t, c, "mira", 2)
+	c.post("/nodes/lock_many/", object{"count": 2, "locked_by": "scheduled_teuthology@teuthology", "machine_type": "smithi", "description": "/archive/r/1"}).must(t, 200)
+	c.post("/nodes/lock_many/", object{"count": 1, "locked_by": "alice@laptop", "machine_type": "mira", "description": nil}).must(t, 200)
+	c.post("/nodes/lock_many/", object{"count": 1, "locked_by": "alice@laptop", "machine_type": "smithi", "description": nil}).must(t, 200)
+	want := `[{"count":2,"locked_by":"scheduled_teuthology@teuthology","machine_type":"smithi"},` +
+		`{"count":1,"locked_by":"alice@laptop","machine_type":"mira"},{"count":1,"locked_by":"alice@laptop","machine_type":"smithi"}]`
+	if got := string(c.get("/nodes/lock_stats/").must(t, 200).Body); got != want {
+		t.Errorf("lock stats\n got %s\nwant %s", got, want)
+	}
+	want = `[{"count":2,"locked_by":"scheduled_teuthology@teuthology","machine_type":"smithi"},{"count":1,"locked_by":"alice@laptop","machine_type":"smithi"}]`
+	if got := string(c.get("/nodes/lock_stats/?machine_type=smithi").must(t, 200).Body); got != want {
+		t.Errorf("smithi's lock stats\n got %s\nwant %s", got, want)
+	}
+	// An unlocked node leaves the counts.
+	var owned string
+	for _, n := range decode[[]object](t, c.get("/nodes/?machine_type=smithi&locked=true")) {
+		if n["locked_by"] == "alice@laptop" {
+			owned = n["name"].(string)
+		}
+	}
+	c.post("/nodes/unlock_many/", object{"names": []string{owned}, "locked_by": "alice@laptop"}).must(t, 200)
+	if got := decode[[]object](t, c.get("/nodes/lock_stats/?machine_type=smithi")); len(got) != 1 || fmt.Sprint(got[0]["count"]) != "2" {
+		t.Errorf("after an unlock: %v", got)
+	}
+}
+
 // Acceptance 1: 20 clients lock_many 10 of 10 free nodes at once: exactly one wins them all.
 func TestLockManyRace(t *testing.T) {
 	c := newServer(t)

@@ -27,6 +27,12 @@ type Node struct {
 	SshPubKey   *string
 }
 
+// LockCount is how many nodes one owner holds locked of one machine type.
+type LockCount struct {
+	LockedBy, MachineType *string
+	Nodes                 int64
+}
+
 // NodePatch is a node request body, read and type-checked.
 type NodePatch struct {
 	values Node

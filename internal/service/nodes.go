@@ -248,6 +248,17 @@ func (s *Service) UnlockManyNodes(ctx context.Context, names []string, lockedBy 
 	return nodes, err
 }
 
+// NodeLockStats counts the locked nodes per owner and machine type, most first; only those of
+// machineType when it is set.
+func (s *Service) NodeLockStats(ctx context.Context, machineType *string) ([]paddles.LockCount, error) {
+	var counts []paddles.LockCount
+	err := s.st.Browse(ctx, func(q *store.Q) (err error) {
+		counts, err = q.NodeLockStats(ctx, machineType)
+		return err
+	})
+	return counts, err
+}
+
 // MachineTypes lists the nodes' distinct machine types.
 func (s *Service) MachineTypes(ctx context.Context) ([]string, error) {
 	return s.st.MachineTypes(ctx)

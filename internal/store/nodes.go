@@ -86,6 +86,20 @@ func (q *Q) DeleteNode(ctx context.Context, name string) error {
 	return deleted(q.q().DeleteNode(ctx, name))
 }
 
+// NodeLockStats counts the locked nodes per owner and machine type, most first; only those of
+// machineType when it is set.
+func (q *Q) NodeLockStats(ctx context.Context, machineType *string) ([]paddles.LockCount, error) {
+	rows, err := q.q().NodeLockStats(ctx, machineType)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	counts := make([]paddles.LockCount, len(rows))
+	for i, r := range rows {
+		counts[i] = paddles.LockCount{LockedBy: r.LockedBy, MachineType: r.MachineType, Nodes: r.Nodes}
+	}
+	return counts, nil
+}
+
 // MachineTypes lists the nodes' distinct machine types.
 func (q *Q) MachineTypes(ctx context.Context) ([]string, error) {
 	types, err := q.q().MachineTypes(ctx)
