@@ -50,6 +50,7 @@ func TestAnswersFitGeneratedTypes(t *testing.T) {
 		{"getNode (a VM)", c.get("/nodes/vm1/").must(t, 200).Body, fits[api.Node]},
 		{"listNodes", c.get("/nodes/").must(t, 200).Body, fits[[]api.Node]},
 		{"lockNode", c.put("/nodes/host1/lock/", object{"locked": true, "locked_by": "alice@laptop", "description": "x"}).must(t, 200).Body, fits[api.NodeLockState]},
+		{"listNodeLockStats", c.get("/nodes/lock_stats/").must(t, 200).Body, fits[[]api.NodeLockStat]},
 		{"listQueues", c.get("/queue/").must(t, 200).Body, fits[[]api.Queue]},
 		{"queueStats (running)", c.get("/queue/stats/?queue=smithi").must(t, 200).Body, fits[api.QueueStats]},
 		{"queueStats (paused)", c.get("/queue/stats/?queue=mira").must(t, 200).Body, fits[api.QueueStats]},
