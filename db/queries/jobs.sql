@@ -6,9 +6,14 @@ SELECT EXISTS (
     SELECT 1 FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.name = @run_name AND j.job_id = @job_id
 );
 
+-- ListRunJobs lists a run's jobs, newest first, optionally only those with one of @statuses
+-- (none: any) and whose description and failure reason contain the texts given.
 -- name: ListRunJobs :many
 SELECT * FROM jobs
-WHERE run_id = @run_id AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+WHERE run_id = @run_id
+  AND (coalesce(cardinality(@statuses::text[]), 0) = 0 OR status = ANY(@statuses::text[]))
+  AND (sqlc.narg(description_contains)::text IS NULL OR strpos(description, sqlc.narg(description_contains)) > 0)
+  AND (sqlc.narg(failure_reason_contains)::text IS NULL OR strpos(failure_reason, sqlc.narg(failure_reason_contains)) > 0)
 ORDER BY posted DESC, id DESC;
 
 -- name: ListRunJobsByJobID :many

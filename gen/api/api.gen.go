@@ -1692,8 +1692,14 @@ type FilterRunsParamsField string
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
-	// Status Only jobs with this status.
-	Status *JobStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Only jobs with this status, or with one of these statuses, comma-separated.
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// DescriptionContains Only jobs whose description contains this text (case-sensitive).
+	DescriptionContains *string `form:"description_contains,omitempty" json:"description_contains,omitempty"`
+
+	// FailureReasonContains Only jobs whose failure reason contains this text (case-sensitive).
+	FailureReasonContains *string `form:"failure_reason_contains,omitempty" json:"failure_reason_contains,omitempty"`
 
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
@@ -3407,6 +3413,20 @@ func (w *ServerInterfaceWrapper) ListRunJobs(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "description_contains" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description_contains", ctx.QueryParams(), &params.DescriptionContains, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description_contains: %s", err))
+	}
+
+	// ------------- Optional query parameter "failure_reason_contains" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "failure_reason_contains", ctx.QueryParams(), &params.FailureReasonContains, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter failure_reason_contains: %s", err))
 	}
 
 	// ------------- Optional query parameter "fields" -------------

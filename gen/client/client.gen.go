@@ -1898,8 +1898,14 @@ type FilterRunsParamsField string
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
-	// Status Only jobs with this status.
-	Status *JobStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Only jobs with this status, or with one of these statuses, comma-separated.
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// DescriptionContains Only jobs whose description contains this text (case-sensitive).
+	DescriptionContains *string `form:"description_contains,omitempty" json:"description_contains,omitempty"`
+
+	// FailureReasonContains Only jobs whose failure reason contains this text (case-sensitive).
+	FailureReasonContains *string `form:"failure_reason_contains,omitempty" json:"failure_reason_contains,omitempty"`
 
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
@@ -3078,7 +3084,8 @@ type ClientInterface interface {
 
 	// ListRunJobs List the jobs of a run
 	//
-	// Every job of the run, most recently posted first.
+	// Every job of the run, most recently posted first; the filters narrow the list, all of those
+	// given at once (what a rerun of a run's failures, or a search inside a run, needs).
 	//
 	// Corresponds with GET /runs/{name}/jobs/ (the `ListRunJobs` operationId).
 	ListRunJobs(ctx context.Context, name RunName, params *ListRunJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4372,7 +4379,8 @@ func (c *Client) HeadRun(ctx context.Context, name RunName, reqEditors ...Reques
 
 // ListRunJobs List the jobs of a run
 //
-// Every job of the run, most recently posted first.
+// Every job of the run, most recently posted first; the filters narrow the list, all of those
+// given at once (what a rerun of a run's failures, or a search inside a run, needs).
 //
 // Corresponds with GET /runs/{name}/jobs/ (the `ListRunJobs` operationId).
 func (c *Client) ListRunJobs(ctx context.Context, name RunName, params *ListRunJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7428,6 +7436,30 @@ func NewListRunJobsRequest(server string, name RunName, params *ListRunJobsParam
 
 		}
 
+		if params.DescriptionContains != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "description_contains", *params.DescriptionContains, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FailureReasonContains != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "failure_reason_contains", *params.FailureReasonContains, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Fields != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "fields", *params.Fields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -8647,7 +8679,8 @@ type ClientWithResponsesInterface interface {
 
 	// ListRunJobsWithResponse List the jobs of a run
 	//
-	// Every job of the run, most recently posted first.
+	// Every job of the run, most recently posted first; the filters narrow the list, all of those
+	// given at once (what a rerun of a run's failures, or a search inside a run, needs).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13407,7 +13440,8 @@ func (c *ClientWithResponses) HeadRunWithResponse(ctx context.Context, name RunN
 
 // ListRunJobsWithResponse List the jobs of a run
 //
-// Every job of the run, most recently posted first.
+// Every job of the run, most recently posted first; the filters narrow the list, all of those
+// given at once (what a rerun of a run's failures, or a search inside a run, needs).
 //
 // Returns a wrapper object for the known response body format(s).
 //

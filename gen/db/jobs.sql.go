@@ -449,17 +449,29 @@ func (q *Queries) JobsByID(ctx context.Context, ids []int64) ([]JobsByIDRow, err
 
 const listRunJobs = `-- name: ListRunJobs :many
 SELECT id, run_id, job_id, status, success, archive_path, description, duration, email, failure_reason, flavor, kernel, last_in_suite, machine_type, name, nuke_on_error, os_type, os_version, overrides, owner, pid, roles, sentry_event, branch, seed, sha1, subset, suite, suite_branch, suite_path, suite_relpath, suite_repo, suite_sha1, targets, tasks, timestamp, teuthology_branch, "verbose", pcp_grafana_url, priority, "user", queue, package_source, mon_a_kernel_sha1, mon_b_kernel_sha1, posted, started, updated FROM jobs
-WHERE run_id = $1 AND ($2::text IS NULL OR status = $2)
+WHERE run_id = $1
+  AND (coalesce(cardinality($2::text[]), 0) = 0 OR status = ANY($2::text[]))
+  AND ($3::text IS NULL OR strpos(description, $3) > 0)
+  AND ($4::text IS NULL OR strpos(failure_reason, $4) > 0)
 ORDER BY posted DESC, id DESC
 `
 
 type ListRunJobsParams struct {
-	RunID  int64
-	Status *string
+	RunID                 int64
+	Statuses              []string
+	DescriptionContains   *string
+	FailureReasonContains *string
 }
 
+// ListRunJobs lists a run's jobs, newest first, optionally only those with one of @statuses
+// (none: any) and whose description and failure reason contain the texts given.
 func (q *Queries) ListRunJobs(ctx context.Context, arg ListRunJobsParams) ([]Job, error) {
-	rows, err := q.db.Query(ctx, listRunJobs, arg.RunID, arg.Status)
+	rows, err := q.db.Query(ctx, listRunJobs,
+		arg.RunID,
+		arg.Statuses,
+		arg.DescriptionContains,
+		arg.FailureReasonContains,
+	)
 	if err != nil {
 		return nil, err
 	}

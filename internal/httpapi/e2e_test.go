@@ -103,8 +103,8 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	if len(*runs.JSON200) != 1 || *(*runs.JSON200)[0].Name != runName || runs.HTTPResponse.Header.Get("X-Total-Count") != "1" {
 		t.Errorf("listRuns: %s", runs.Body)
 	}
-	pass := paddles.JobStatusPass
-	jobs, err := api.ListRunJobsWithResponse(ctx, runName, &paddles.ListRunJobsParams{Status: &pass})
+	pass, passes := paddles.JobStatusPass, "pass"
+	jobs, err := api.ListRunJobsWithResponse(ctx, runName, &paddles.ListRunJobsParams{Status: &passes})
 	expect(t, "listRunJobs", jobs, err, 200)
 	if len(*jobs.JSON200) != 1 {
 		t.Errorf("listRunJobs: %s", jobs.Body)

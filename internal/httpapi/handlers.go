@@ -98,7 +98,12 @@ func (h *handlers) ListRunJobs(ctx context.Context, req api.ListRunJobsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := h.svc.ListRunJobs(ctx, req.Name, (*string)(req.Params.Status))
+	statuses, err := paddles.ParseStatuses(deref(req.Params.Status))
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := h.svc.ListRunJobs(ctx, req.Name, paddles.RunJobFilter{Statuses: statuses,
+		DescriptionContains: req.Params.DescriptionContains, FailureReasonContains: req.Params.FailureReasonContains})
 	if err != nil {
 		return nil, err
 	}

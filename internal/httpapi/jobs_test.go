@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -379,4 +380,46 @@ func rowCount(t testing.TB, c *client, query string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A run's jobs filter by several statuses at once (a rerun of failures: status=fail,dead) and by
+// text in the description and the failure reason (issue 18, item 4).
+func TestRunJobFilters(t *testing.T) {
+	c := newServer(t)
+	jobs := []object{
+		{"job_id": "1", "status": "pass", "description": "rados/thrash/{a}"},
+		{"job_id": "2", "status": "fail", "description": "rados/thrash/{b}", "failure_reason": "Command failed on smithi001 with status 1"},
+		{"job_id": "3", "status": "dead", "description": "rados/singleton/{c}", "failure_reason": "hit max job timeout"},
+		{"job_id": "4", "status": "fail", "description": "rbd/basic/{d}", "failure_reason": "Command failed on smithi002 with status 124"},
+		{"job_id": "5", "status": "running", "description": "rados/thrash/{e}"},
+	}
+	for _, j := range jobs {
+		c.post("/runs/r/jobs/", j).must(t, 200)
+	}
+	ids := func(query string) string {
+		var got []string
+		for _, j := range decode[[]object](t, c.get("/runs/r/jobs/?fields=job_id&"+query).must(t, 200)) {
+			got = append(got, j["job_id"].(string))
+		}
+		slices.Sort(got)
+		return strings.Join(got, " ")
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"status=fail,dead", "2 3 4"},
+		{"status=fail", "2 4"},
+		{"status=dead,pass,running", "1 3 5"},
+		{"description_contains=thrash", "1 2 5"},
+		{"description_contains=Thrash", ""},
+		{"failure_reason_contains=Command%20failed", "2 4"},
+		{"status=fail,dead&description_contains=rados/", "2 3"},
+		{"status=fail&failure_reason_contains=status%20124&description_contains=rbd", "4"},
+		{"description_contains=%25", ""}, // no LIKE wildcards
+	} {
+		if got := ids(tc.query); got != tc.want {
+			t.Errorf("%s: jobs %q, want %q", tc.query, got, tc.want)
+		}
+	}
+	c.get("/runs/r/jobs/?status=fail,bogus").wantError(t, 400, `invalid status "bogus"`)
+	c.get("/runs/r/jobs/?status=fail,").wantError(t, 400, `invalid status ""`)
+	c.get("/runs/nope/jobs/?status=fail,dead").wantError(t, 404, "run with name nope not found")
 }

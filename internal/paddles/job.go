@@ -24,6 +24,27 @@ const (
 // JobStatuses lists every valid job status.
 var JobStatuses = []string{StatusPass, StatusFail, StatusQueued, StatusRunning, StatusDead, StatusUnknown, StatusWaiting}
 
+// RunJobFilter narrows the jobs of a run: to those with one of Statuses (none: any status), and
+// whose description and failure reason contain the texts given.
+type RunJobFilter struct {
+	Statuses                                   []string
+	DescriptionContains, FailureReasonContains *string
+}
+
+// ParseStatuses reads a comma-separated list of job statuses; "" is none.
+func ParseStatuses(list string) ([]string, error) {
+	if list == "" {
+		return nil, nil
+	}
+	statuses := strings.Split(list, ",")
+	for _, s := range statuses {
+		if !ValidJobStatus(s) {
+			return nil, Errorf(Invalid, "invalid status %q", s)
+		}
+	}
+	return statuses, nil
+}
+
 // ValidJobStatus reports whether s is a job status.
 func ValidJobStatus(s string) bool {
 	for _, v := range JobStatuses {

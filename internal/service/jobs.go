@@ -109,19 +109,15 @@ func (s *Service) JobExists(ctx context.Context, runName, jobID string) (bool, e
 	return s.st.JobExists(ctx, runName, jobID)
 }
 
-// ListRunJobs returns the jobs of a run, most recently posted first, optionally only those with
-// one status.
-func (s *Service) ListRunJobs(ctx context.Context, runName string, status *string) ([]paddles.Job, error) {
-	if status != nil && !paddles.ValidJobStatus(*status) {
-		return nil, paddles.Errorf(paddles.Invalid, "invalid status %q", *status)
-	}
+// ListRunJobs returns the jobs of a run that f selects, most recently posted first.
+func (s *Service) ListRunJobs(ctx context.Context, runName string, f paddles.RunJobFilter) ([]paddles.Job, error) {
 	var jobs []paddles.Job
 	err := s.st.Read(ctx, func(q *store.Q) error {
 		runID, err := q.RunID(ctx, runName)
 		if err != nil {
 			return err
 		}
-		jobs, err = q.ListRunJobs(ctx, runID, status)
+		jobs, err = q.ListRunJobs(ctx, runID, f)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {

@@ -29,10 +29,10 @@ func (q *Q) JobExists(ctx context.Context, runName, jobID string) (bool, error) 
 	return ok, interpret(err)
 }
 
-// ListRunJobs returns the jobs of a run, most recently posted first, optionally only those with
-// one status.
-func (q *Q) ListRunJobs(ctx context.Context, runID int64, status *string) ([]paddles.Job, error) {
-	rows, err := q.q().ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Status: status})
+// ListRunJobs returns the jobs of a run that f selects, most recently posted first.
+func (q *Q) ListRunJobs(ctx context.Context, runID int64, f paddles.RunJobFilter) ([]paddles.Job, error) {
+	rows, err := q.q().ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Statuses: f.Statuses,
+		DescriptionContains: f.DescriptionContains, FailureReasonContains: f.FailureReasonContains})
 	return toJobs(rows), interpret(err)
 }
 
