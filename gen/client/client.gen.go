@@ -1898,7 +1898,8 @@ type FilterRunsParamsField string
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
-	// Status Only jobs with this status, or with one of these statuses, comma-separated.
+	// Status Only jobs with this status, or with one of these statuses, comma-separated; each one of
+	// `JobStatus`'s values (anything else answers 400).
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// DescriptionContains Only jobs whose description contains this text (case-sensitive).
