@@ -35,10 +35,7 @@ func newFloor(pool *pgxpool.Pool, log *slog.Logger) *floor {
 	return &floor{pool: pool, q: db.New(pool), st: st, svc: service.New(st, service.Options{}, log)}
 }
 
-var (
-	readOnly  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	readWrite = pgx.TxOptions{}
-)
+var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 
 func (f *floor) tx(ctx context.Context, opts pgx.TxOptions, fn func(q *db.Queries) error) error {
 	return pgx.BeginTxFunc(ctx, f.pool, opts, func(tx pgx.Tx) error { return fn(f.q.WithTx(tx)) })
