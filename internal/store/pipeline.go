@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,6 +35,9 @@ type pipeline struct {
 	batch pgx.Batch
 	inTx  bool // a BEGIN was queued, and no COMMIT since
 }
+
+// rollbackTimeout bounds the ROLLBACK of a pipeline's failed transaction.
+const rollbackTimeout = time.Second
 
 // cachedPlans lets the transaction's statements use the plans PostgreSQL caches for them.
 const cachedPlans = "SET LOCAL plan_cache_mode = auto"
@@ -96,8 +100,11 @@ func (s *Store) pipelineOnce(ctx context.Context, fn func(p *pipeline) error) er
 		p := &pipeline{conn: c.Conn()}
 		err := fn(p)
 		if err != nil && p.conn.PgConn().TxStatus() != 'I' {
-			// The pool closes a connection it gets back inside a transaction, should this fail.
-			_, _ = p.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			// Even when the request is cancelled, and never for long; the pool closes a
+			// connection it gets back inside a transaction, should this fail.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			_, _ = p.conn.Exec(rctx, "ROLLBACK")
+			cancel()
 		}
 		return err
 	})
