@@ -15,9 +15,11 @@ import (
 
 // Job writes lock the job's run first, as every writer of a job does (updates, deletes, expiry,
 // imports): writers of one run take turns, its counts never miss a job, and the job's row needs no
-// lock of its own. They hold the run's lock only while PostgreSQL runs their statements: each
-// write is one pipeline in an implicit transaction (no BEGIN or COMMIT to send), so that no round
-// trip to the server, nor its scheduling, falls inside the lock.
+// lock of its own. As a rule they hold the run's lock only while PostgreSQL runs their
+// statements: the lock and the writes are one pipeline in an implicit transaction (no BEGIN or
+// COMMIT to send), so that no round trip to the server, nor its scheduling, falls inside the lock.
+// The exceptions take a transaction of two round trips: a POST with links or a running status,
+// and a PUT whose job changed between its read and the lock.
 
 // RunUpdate is what a job write records on its run, known before the write: the write time and
 // the suite, branch and machine type the job reported (nil: unchanged).
