@@ -25,10 +25,10 @@ SELECT id FROM runs WHERE name = @name;
 -- name: DeleteJob :execrows
 DELETE FROM jobs j USING runs r WHERE r.id = j.run_id AND r.name = @run_name AND j.job_id = @job_id;
 
--- NextJobID draws an id for a job posted without one (--assign-job-ids), from the jobs' own sequence
--- as upstream paddles did.
+-- NextJobID draws an id for a job posted without one (--assign-job-ids), one more than the last
+-- (migration 00017).
 -- name: NextJobID :one
-SELECT nextval(pg_get_serial_sequence('jobs', 'id'))::text;
+SELECT nextval('job_ids')::text;
 
 -- name: SearchJobIDs :many
 SELECT j.id FROM searched_jobs(

@@ -643,11 +643,11 @@ func (q *Queries) MatchingDescriptions(ctx context.Context, arg MatchingDescript
 }
 
 const nextJobID = `-- name: NextJobID :one
-SELECT nextval(pg_get_serial_sequence('jobs', 'id'))::text
+SELECT nextval('job_ids')::text
 `
 
-// NextJobID draws an id for a job posted without one (--assign-job-ids), from the jobs' own sequence
-// as upstream paddles did.
+// NextJobID draws an id for a job posted without one (--assign-job-ids), one more than the last
+// (migration 00017).
 func (q *Queries) NextJobID(ctx context.Context) (string, error) {
 	row := q.db.QueryRow(ctx, nextJobID)
 	var column_1 string

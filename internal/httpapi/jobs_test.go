@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -150,6 +151,34 @@ func TestAssignJobIDs(t *testing.T) {
 	}
 	if got := decode[object](t, c.post(jobsPath, object{"job_id": "explicit"}).must(t, 200)); got["job_id"] != "explicit" {
 		t.Errorf("explicit id answered %v", got)
+	}
+	// Issue 18, item 6, found by running upstream's controller tests here: assigned ids go up by
+	// one (they went 1, 3, 5), an id the run has already (posted with its job) is skipped, and {}
+	// answers 400 as upstream does, creating nothing.
+	assign := func() int {
+		id := decode[object](t, c.post(jobsPath, object{"status": "queued"}).must(t, 200))["job_id"].(string)
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			t.Fatalf("assigned job_id %q", id)
+		}
+		return n
+	}
+	first := assign()
+	if second := assign(); second != first+1 {
+		t.Errorf("assigned %d then %d, want consecutive ids", first, second)
+	}
+	c.post(jobsPath, object{"job_id": first + 2}).must(t, 200)
+	if next := assign(); next != first+3 {
+		t.Errorf("assigned %d after %d was posted, want %d", next, first+2, first+3)
+	}
+	before := len(decode[[]object](t, c.get(jobsPath)))
+	c.post(jobsPath, object{}).wantError(t, 400, "could not decode JSON body")
+	if n := len(decode[[]object](t, c.get(jobsPath))); n != before {
+		t.Errorf("{} made a job: %d jobs, were %d", n, before)
+	}
+	other := decode[object](t, c.post("/runs/"+runName+"-2/jobs/", object{"status": "queued"}).must(t, 200))["job_id"]
+	if other != strconv.Itoa(first+4) {
+		t.Errorf("another run's assigned id %v, want %d", other, first+4)
 	}
 }
 

@@ -153,10 +153,14 @@ var keySeparators = strings.NewReplacer("-", "_", ".", "_")
 type JobPatch struct {
 	values Job
 	set    map[string]bool
+	empty  bool // the body was {}
 }
 
 // Has reports whether the body set the key.
 func (p *JobPatch) Has(key string) bool { return p.set[key] }
+
+// Empty reports whether the body was an empty object.
+func (p *JobPatch) Empty() bool { return p.empty }
 
 // JobID returns the body's job_id, if it had one.
 func (p *JobPatch) JobID() (string, bool) { return p.values.JobID, p.set["job_id"] }
@@ -183,7 +187,7 @@ func ParseJobPatch(body []byte) (JobPatch, error) {
 	if err != nil {
 		return JobPatch{}, err
 	}
-	p := JobPatch{set: make(map[string]bool, len(obj))}
+	p := JobPatch{set: make(map[string]bool, len(obj)), empty: len(obj) == 0}
 	for _, k := range normalizedKeys(obj) {
 		i, ok := jobFieldIndex[k.normal]
 		if !ok || !jobFields[i].input || p.set[k.normal] {

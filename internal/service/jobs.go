@@ -17,24 +17,35 @@ func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.J
 	if err := paddles.ValidateRunName(runName); err != nil {
 		return paddles.Job{}, err
 	}
-	jobID, ok := patch.JobID()
-	if !ok {
-		if !s.opts.AssignJobIDs {
-			return paddles.Job{}, paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
-		}
-		var err error
-		if jobID, err = s.st.NextJobID(ctx); err != nil {
-			return paddles.Job{}, err
-		}
+	jobID, posted := patch.JobID()
+	switch {
+	case posted:
+	case !s.opts.AssignJobIDs:
+		return paddles.Job{}, paddles.Errorf(paddles.Invalid, "could not find required key: 'job_id'")
+	case patch.Empty():
+		// Upstream, which assigns every id, answers {} so; it would create an empty job here.
+		return paddles.Job{}, paddles.Errorf(paddles.Invalid, "could not decode JSON body")
 	}
 	now := s.now()
 	job := paddles.Job{JobID: jobID}
 	patch.Apply(&job, true, now)
-	err := s.st.CreateJob(ctx, s.newRun(runName), store.JobWrite{
-		Job: &job, Hosts: linkedHosts(&patch, nil, &job), StartsRunning: job.Status == paddles.StatusRunning,
-	})
+	write := store.JobWrite{Job: &job, Hosts: linkedHosts(&patch, nil, &job), StartsRunning: job.Status == paddles.StatusRunning}
+	var err error
+	for tries := 0; ; tries++ {
+		if !posted {
+			if job.JobID, err = s.st.NextJobID(ctx); err != nil {
+				return paddles.Job{}, err
+			}
+		}
+		err = s.st.CreateJob(ctx, s.newRun(runName), write)
+		// An assigned id the run has already (posted with the job) is skipped: assigned ids
+		// never collide.
+		if posted || !errors.Is(err, store.ErrExists) || tries == maxAssignTries {
+			break
+		}
+	}
 	if errors.Is(err, store.ErrExists) {
-		return paddles.Job{}, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", jobID)
+		return paddles.Job{}, paddles.Errorf(paddles.Conflict, "job with job_id %s already exists", job.JobID)
 	}
 	if err != nil {
 		return paddles.Job{}, err
@@ -42,6 +53,9 @@ func (s *Service) CreateJob(ctx context.Context, runName string, patch paddles.J
 	s.opts.StatusChanged("", job.Status)
 	return job, nil
 }
+
+// maxAssignTries bounds how many assigned ids a job POST skips because its run has them already.
+const maxAssignTries = 100
 
 // UpdateJob applies a job body to an existing job. The job_id can never change.
 func (s *Service) UpdateJob(ctx context.Context, runName, jobID string, patch paddles.JobPatch) error {
