@@ -1558,7 +1558,24 @@ type ListRunsParams struct {
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
-	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+	Page        *Page      `form:"page,omitempty" json:"page,omitempty"`
+	Branch      *string    `form:"branch,omitempty" json:"branch,omitempty"`
+	Suite       *string    `form:"suite,omitempty" json:"suite,omitempty"`
+	MachineType *string    `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+	Status      *RunStatus `form:"status,omitempty" json:"status,omitempty"`
+	User        *string    `form:"user,omitempty" json:"user,omitempty"`
+
+	// Sha1 Runs with a job whose sha1 starts with this.
+	Sha1 *string `form:"sha1,omitempty" json:"sha1,omitempty"`
+
+	// Flavor Runs with a job of this flavor.
+	Flavor *string `form:"flavor,omitempty" json:"flavor,omitempty"`
+
+	// Since Runs scheduled on this day or later.
+	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Runs scheduled on this day or earlier.
+	Until *Day `form:"until,omitempty" json:"until,omitempty"`
 }
 
 // ListRunBranchesParams defines parameters for ListRunBranches.
@@ -3020,6 +3037,69 @@ func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "branch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "branch", ctx.QueryParams(), &params.Branch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// ------------- Optional query parameter "suite" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "suite", ctx.QueryParams(), &params.Suite, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter suite: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "user" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user", ctx.QueryParams(), &params.User, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user: %s", err))
+	}
+
+	// ------------- Optional query parameter "sha1" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sha1", ctx.QueryParams(), &params.Sha1, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sha1: %s", err))
+	}
+
+	// ------------- Optional query parameter "flavor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "flavor", ctx.QueryParams(), &params.Flavor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flavor: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments

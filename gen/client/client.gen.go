@@ -1764,7 +1764,24 @@ type ListRunsParams struct {
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
-	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+	Page        *Page      `form:"page,omitempty" json:"page,omitempty"`
+	Branch      *string    `form:"branch,omitempty" json:"branch,omitempty"`
+	Suite       *string    `form:"suite,omitempty" json:"suite,omitempty"`
+	MachineType *string    `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+	Status      *RunStatus `form:"status,omitempty" json:"status,omitempty"`
+	User        *string    `form:"user,omitempty" json:"user,omitempty"`
+
+	// Sha1 Runs with a job whose sha1 starts with this.
+	Sha1 *string `form:"sha1,omitempty" json:"sha1,omitempty"`
+
+	// Flavor Runs with a job of this flavor.
+	Flavor *string `form:"flavor,omitempty" json:"flavor,omitempty"`
+
+	// Since Runs scheduled on this day or later.
+	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Runs scheduled on this day or earlier.
+	Until *Day `form:"until,omitempty" json:"until,omitempty"`
 }
 
 // ListRunBranchesParams defines parameters for ListRunBranches.
@@ -2942,6 +2959,12 @@ type ClientInterface interface {
 	// Runs newest first (by the time they were posted), one page at a time. Each run carries its
 	// status and results, derived from its jobs.
 	//
+	// The filters narrow the list, any combination of them at once, and select exactly the runs
+	// of the filter path that names the same values (`?branch=main&suite=rados` is
+	// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
+	// both days included), in the same order, most recently scheduled first, with the same total.
+	// Unlike a date range's path, the query form is paged.
+	//
 	// Corresponds with GET /runs/ (the `ListRuns` operationId).
 	ListRuns(ctx context.Context, params *ListRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4066,6 +4089,12 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 //
 // Runs newest first (by the time they were posted), one page at a time. Each run carries its
 // status and results, derived from its jobs.
+//
+// The filters narrow the list, any combination of them at once, and select exactly the runs
+// of the filter path that names the same values (`?branch=main&suite=rados` is
+// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
+// both days included), in the same order, most recently scheduled first, with the same total.
+// Unlike a date range's path, the query form is paged.
 //
 // Corresponds with GET /runs/ (the `ListRuns` operationId).
 func (c *Client) ListRuns(ctx context.Context, params *ListRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6468,6 +6497,114 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 
 		}
 
+		if params.Branch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "branch", *params.Branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Suite != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "suite", *params.Suite, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.User != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", *params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sha1 != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sha1", *params.Sha1, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Flavor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "flavor", *params.Flavor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Until != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until", *params.Until, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -8506,6 +8643,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// Runs newest first (by the time they were posted), one page at a time. Each run carries its
 	// status and results, derived from its jobs.
+	//
+	// The filters narrow the list, any combination of them at once, and select exactly the runs
+	// of the filter path that names the same values (`?branch=main&suite=rados` is
+	// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
+	// both days included), in the same order, most recently scheduled first, with the same total.
+	// Unlike a date range's path, the query form is paged.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13165,6 +13308,12 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 //
 // Runs newest first (by the time they were posted), one page at a time. Each run carries its
 // status and results, derived from its jobs.
+//
+// The filters narrow the list, any combination of them at once, and select exactly the runs
+// of the filter path that names the same values (`?branch=main&suite=rados` is
+// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
+// both days included), in the same order, most recently scheduled first, with the same total.
+// Unlike a date range's path, the query form is paged.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -34,7 +34,45 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	page, err := h.svc.ListRuns(ctx, service.Page{Count: req.Params.Count, Page: req.Params.Page})
+	p := req.Params
+	pg := service.Page{Count: p.Count, Page: p.Page}
+	// The query form of the filters is the filter path with the same values, read by the same
+	// parser; since and until narrow it as on a date range.
+	var segments []string
+	for _, kv := range []struct {
+		key   string
+		value *string
+	}{{"branch", p.Branch}, {"suite", p.Suite}, {"machine_type", p.MachineType}, {"status", (*string)(p.Status)},
+		{"user", p.User}, {"sha1", p.Sha1}, {"flavor", p.Flavor}} {
+		if kv.value != nil {
+			segments = append(segments, kv.key, *kv.value)
+		}
+	}
+	if segments == nil && p.Since == nil && p.Until == nil {
+		page, err := h.svc.ListRuns(ctx, pg)
+		if err != nil {
+			return nil, err
+		}
+		return h.runPage(page, sel), nil
+	}
+	now := h.cfg.Now()
+	q, err := paddles.ParseRunQuery(segments, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []struct {
+		day    *api.Day
+		narrow func(time.Time)
+	}{{p.Since, q.Filter.Since}, {p.Until, q.Filter.Until}} {
+		if d.day != nil {
+			day, err := paddles.ParseDay(*d.day, now)
+			if err != nil {
+				return nil, err
+			}
+			d.narrow(day)
+		}
+	}
+	page, err := h.svc.FilterRuns(ctx, q.Filter, pg, false)
 	if err != nil {
 		return nil, err
 	}

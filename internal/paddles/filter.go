@@ -125,6 +125,14 @@ func (f *RunFilter) Since(day time.Time) {
 	}
 }
 
+// Until narrows the filter to runs scheduled on day or earlier.
+func (f *RunFilter) Until(day time.Time) {
+	before := day.AddDate(0, 0, 1)
+	if f.Before == nil || before.Before(*f.Before) {
+		f.Before = &before
+	}
+}
+
 // ParseDay reads a day as the API takes it: YYYY-MM-DD, "today" or "yesterday" (UTC), and returns
 // its first instant.
 func ParseDay(s string, today time.Time) (time.Time, error) {
