@@ -299,8 +299,8 @@ func TestQueryFiltersMatchPaths(t *testing.T) {
 			path += key + "/" + url.PathEscape(v) + "/"
 			query.Set(key, v)
 		}
-		byPath := c.get(path + "?count=1000").must(t, 200)
-		byQuery := c.get("/runs/?" + query.Encode()).must(t, 200)
+		byPath := c.get(path+"?count=1000").must(t, 200)
+		byQuery := c.get("/runs/?"+query.Encode()).must(t, 200)
 		if string(byPath.Body) != string(byQuery.Body) || byPath.Header.Get("X-Total-Count") != byQuery.Header.Get("X-Total-Count") {
 			t.Errorf("%s and ?%s differ: %s runs against %s", path, query.Encode(),
 				byPath.Header.Get("X-Total-Count"), byQuery.Header.Get("X-Total-Count"))
