@@ -35,6 +35,10 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 		return nil, err
 	}
 	p := req.Params
+	if p.Status != nil && !p.Status.Valid() {
+		// The query names the enum's values; the path form, as upstream, matches nothing instead.
+		return nil, paddles.Errorf(paddles.Invalid, "invalid status %q", *p.Status)
+	}
 	pg := service.Page{Count: p.Count, Page: p.Page}
 	// The query form of the filters is the filter path with the same values, read by the same
 	// parser; since and until narrow it as on a date range.
