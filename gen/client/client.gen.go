@@ -121,6 +121,42 @@ func (e RunStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListRunsParamsStatus.
+const (
+	ListRunsParamsStatusEmpty        ListRunsParamsStatus = "empty"
+	ListRunsParamsStatusFinishedDead ListRunsParamsStatus = "finished dead"
+	ListRunsParamsStatusFinishedFail ListRunsParamsStatus = "finished fail"
+	ListRunsParamsStatusFinishedPass ListRunsParamsStatus = "finished pass"
+	ListRunsParamsStatusQueued       ListRunsParamsStatus = "queued"
+	ListRunsParamsStatusRunning      ListRunsParamsStatus = "running"
+	ListRunsParamsStatusUnknown      ListRunsParamsStatus = "unknown"
+	ListRunsParamsStatusWaiting      ListRunsParamsStatus = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the ListRunsParamsStatus enum.
+func (e ListRunsParamsStatus) Valid() bool {
+	switch e {
+	case ListRunsParamsStatusEmpty:
+		return true
+	case ListRunsParamsStatusFinishedDead:
+		return true
+	case ListRunsParamsStatusFinishedFail:
+		return true
+	case ListRunsParamsStatusFinishedPass:
+		return true
+	case ListRunsParamsStatusQueued:
+		return true
+	case ListRunsParamsStatusRunning:
+		return true
+	case ListRunsParamsStatusUnknown:
+		return true
+	case ListRunsParamsStatusWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FilterRunsParamsField.
 const (
 	Branch      FilterRunsParamsField = "branch"
@@ -1764,25 +1800,38 @@ type ListRunsParams struct {
 	Count *Count `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
-	Page        *Page      `form:"page,omitempty" json:"page,omitempty"`
-	Branch      *string    `form:"branch,omitempty" json:"branch,omitempty"`
-	Suite       *string    `form:"suite,omitempty" json:"suite,omitempty"`
-	MachineType *string    `form:"machine_type,omitempty" json:"machine_type,omitempty"`
-	Status      *RunStatus `form:"status,omitempty" json:"status,omitempty"`
-	User        *string    `form:"user,omitempty" json:"user,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// Sha1 Runs with a job whose sha1 starts with this.
+	// Branch Runs of this branch, e.g. `main`.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// Suite Runs of this suite, e.g. `rados`.
+	Suite *string `form:"suite,omitempty" json:"suite,omitempty"`
+
+	// MachineType Runs on this machine type, e.g. `smithi`.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Status Runs with this status, e.g. `finished fail`.
+	Status *ListRunsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// User Runs scheduled by this user, e.g. `teuthology`.
+	User *string `form:"user,omitempty" json:"user,omitempty"`
+
+	// Sha1 Runs with a job whose sha1 starts with this, e.g. `0123abc`.
 	Sha1 *string `form:"sha1,omitempty" json:"sha1,omitempty"`
 
-	// Flavor Runs with a job of this flavor.
+	// Flavor Runs with a job of this flavor, e.g. `default`.
 	Flavor *string `form:"flavor,omitempty" json:"flavor,omitempty"`
 
-	// Since Runs scheduled on this day or later.
-	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+	// Since Runs scheduled on this day or later: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-15`.
+	Since *string `form:"since,omitempty" json:"since,omitempty"`
 
-	// Until Runs scheduled on this day or earlier.
-	Until *Day `form:"until,omitempty" json:"until,omitempty"`
+	// Until Runs scheduled on this day or earlier: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-31`.
+	Until *string `form:"until,omitempty" json:"until,omitempty"`
 }
+
+// ListRunsParamsStatus defines parameters for ListRuns.
+type ListRunsParamsStatus string
 
 // ListRunBranchesParams defines parameters for ListRunBranches.
 type ListRunBranchesParams struct {
@@ -2963,7 +3012,9 @@ type ClientInterface interface {
 	// of the filter path that names the same values (`?branch=main&suite=rados` is
 	// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
 	// both days included), in the same order, most recently scheduled first, with the same total.
-	// Unlike a date range's path, the query form is paged.
+	// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+	// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
+	// list the runs of one branch, suite and day instead of the latest runs.)
 	//
 	// Corresponds with GET /runs/ (the `ListRuns` operationId).
 	ListRuns(ctx context.Context, params *ListRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4094,7 +4145,9 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 // of the filter path that names the same values (`?branch=main&suite=rados` is
 // `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
 // both days included), in the same order, most recently scheduled first, with the same total.
-// Unlike a date range's path, the query form is paged.
+// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
+// list the runs of one branch, suite and day instead of the latest runs.)
 //
 // Corresponds with GET /runs/ (the `ListRuns` operationId).
 func (c *Client) ListRuns(ctx context.Context, params *ListRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8648,7 +8701,9 @@ type ClientWithResponsesInterface interface {
 	// of the filter path that names the same values (`?branch=main&suite=rados` is
 	// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
 	// both days included), in the same order, most recently scheduled first, with the same total.
-	// Unlike a date range's path, the query form is paged.
+	// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+	// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
+	// list the runs of one branch, suite and day instead of the latest runs.)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13313,7 +13368,9 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 // of the filter path that names the same values (`?branch=main&suite=rados` is
 // `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
 // both days included), in the same order, most recently scheduled first, with the same total.
-// Unlike a date range's path, the query form is paged.
+// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
+// list the runs of one branch, suite and day instead of the latest runs.)
 //
 // Returns a wrapper object for the known response body format(s).
 //
