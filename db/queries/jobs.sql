@@ -31,8 +31,8 @@ DELETE FROM jobs j USING runs r WHERE r.id = j.run_id AND r.name = @run_name AND
 SELECT nextval('job_ids')::text;
 
 -- name: SearchJobIDs :many
-SELECT j.id FROM searched_jobs(
-    sqlc.narg(description_like), sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+SELECT j.id FROM job_search(
+    sqlc.narg(description_like), sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
     sqlc.narg(posted_after), sqlc.narg(posted_before)
 ) j
 ORDER BY j.posted DESC, j.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
@@ -41,8 +41,8 @@ ORDER BY j.posted DESC, j.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::big
 -- size selects millions, which nobody pages through (store.SearchCountBeyond).
 -- name: CountSearchedJobs :one
 SELECT count(*) FROM (
-    SELECT 1 FROM searched_jobs(
-        sqlc.narg(description_like), sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+    SELECT 1 FROM job_search(
+        sqlc.narg(description_like), sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
         sqlc.narg(posted_after), sqlc.narg(posted_before)
     ) j
     -- Newest first, as the page: a broad search then reads the recent jobs the page just read,
@@ -67,8 +67,8 @@ SELECT description FROM job_descriptions WHERE strpos(description, @text::text) 
 -- name: DescribedJobIDs :many
 SELECT found.id FROM unnest(@descriptions::text[]) d (description)
 CROSS JOIN LATERAL (
-    SELECT j.id, j.posted FROM searched_jobs(
-        NULL, sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+    SELECT j.id, j.posted FROM job_search(
+        NULL, sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
         sqlc.narg(posted_after), sqlc.narg(posted_before)
     ) j
     WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
@@ -81,8 +81,8 @@ ORDER BY found.posted DESC, found.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @s
 SELECT count(*) FROM (
     SELECT 1 FROM unnest(@descriptions::text[]) d (description)
     CROSS JOIN LATERAL (
-        SELECT 1 FROM searched_jobs(
-            NULL, sqlc.narg(status), sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
+        SELECT 1 FROM job_search(
+            NULL, sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
             sqlc.narg(posted_after), sqlc.narg(posted_before)
         ) j
         WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description

@@ -1493,8 +1493,11 @@ type ListFailureJobsParams struct {
 // SearchJobsParams defines parameters for SearchJobs.
 type SearchJobsParams struct {
 	// Description Jobs whose description contains this text.
-	Description *string    `form:"description,omitempty" json:"description,omitempty"`
-	Status      *JobStatus `form:"status,omitempty" json:"status,omitempty"`
+	Description *string `form:"description,omitempty" json:"description,omitempty"`
+
+	// Status Jobs with this status, or with one of these statuses, comma-separated; each one of
+	// `JobStatus`'s values (anything else answers 400).
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Sha1 The Ceph sha1 the job tested.
 	Sha1   *string `form:"sha1,omitempty" json:"sha1,omitempty"`

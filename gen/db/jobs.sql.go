@@ -14,8 +14,8 @@ const countDescribedJobs = `-- name: CountDescribedJobs :one
 SELECT count(*) FROM (
     SELECT 1 FROM unnest($1::text[]) d (description)
     CROSS JOIN LATERAL (
-        SELECT 1 FROM searched_jobs(
-            NULL, $2, $3, $4, $5,
+        SELECT 1 FROM job_search(
+            NULL, $2::text[], $3, $4, $5,
             $6, $7
         ) j
         WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
@@ -26,7 +26,7 @@ SELECT count(*) FROM (
 
 type CountDescribedJobsParams struct {
 	Descriptions []string
-	Status       *string
+	Statuses     []string
 	Sha1         *string
 	Branch       *string
 	UserName     *string
@@ -38,7 +38,7 @@ type CountDescribedJobsParams struct {
 func (q *Queries) CountDescribedJobs(ctx context.Context, arg CountDescribedJobsParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countDescribedJobs,
 		arg.Descriptions,
-		arg.Status,
+		arg.Statuses,
 		arg.Sha1,
 		arg.Branch,
 		arg.UserName,
@@ -53,8 +53,8 @@ func (q *Queries) CountDescribedJobs(ctx context.Context, arg CountDescribedJobs
 
 const countSearchedJobs = `-- name: CountSearchedJobs :one
 SELECT count(*) FROM (
-    SELECT 1 FROM searched_jobs(
-        $1, $2, $3, $4, $5,
+    SELECT 1 FROM job_search(
+        $1, $2::text[], $3, $4, $5,
         $6, $7
     ) j
     -- Newest first, as the page: a broad search then reads the recent jobs the page just read,
@@ -66,7 +66,7 @@ SELECT count(*) FROM (
 
 type CountSearchedJobsParams struct {
 	DescriptionLike *string
-	Status          *string
+	Statuses        []string
 	Sha1            *string
 	Branch          *string
 	UserName        *string
@@ -80,7 +80,7 @@ type CountSearchedJobsParams struct {
 func (q *Queries) CountSearchedJobs(ctx context.Context, arg CountSearchedJobsParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countSearchedJobs,
 		arg.DescriptionLike,
-		arg.Status,
+		arg.Statuses,
 		arg.Sha1,
 		arg.Branch,
 		arg.UserName,
@@ -113,8 +113,8 @@ func (q *Queries) DeleteJob(ctx context.Context, arg DeleteJobParams) (int64, er
 const describedJobIDs = `-- name: DescribedJobIDs :many
 SELECT found.id FROM unnest($1::text[]) d (description)
 CROSS JOIN LATERAL (
-    SELECT j.id, j.posted FROM searched_jobs(
-        NULL, $2, $3, $4, $5,
+    SELECT j.id, j.posted FROM job_search(
+        NULL, $2::text[], $3, $4, $5,
         $6, $7
     ) j
     WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
@@ -126,7 +126,7 @@ ORDER BY found.posted DESC, found.id DESC LIMIT $10::bigint OFFSET $9::bigint
 
 type DescribedJobIDsParams struct {
 	Descriptions []string
-	Status       *string
+	Statuses     []string
 	Sha1         *string
 	Branch       *string
 	UserName     *string
@@ -142,7 +142,7 @@ type DescribedJobIDsParams struct {
 func (q *Queries) DescribedJobIDs(ctx context.Context, arg DescribedJobIDsParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, describedJobIDs,
 		arg.Descriptions,
-		arg.Status,
+		arg.Statuses,
 		arg.Sha1,
 		arg.Branch,
 		arg.UserName,
@@ -741,8 +741,8 @@ func (q *Queries) RunID(ctx context.Context, name string) (int64, error) {
 }
 
 const searchJobIDs = `-- name: SearchJobIDs :many
-SELECT j.id FROM searched_jobs(
-    $1, $2, $3, $4, $5,
+SELECT j.id FROM job_search(
+    $1, $2::text[], $3, $4, $5,
     $6, $7
 ) j
 ORDER BY j.posted DESC, j.id DESC LIMIT $9::bigint OFFSET $8::bigint
@@ -750,7 +750,7 @@ ORDER BY j.posted DESC, j.id DESC LIMIT $9::bigint OFFSET $8::bigint
 
 type SearchJobIDsParams struct {
 	DescriptionLike *string
-	Status          *string
+	Statuses        []string
 	Sha1            *string
 	Branch          *string
 	UserName        *string
@@ -763,7 +763,7 @@ type SearchJobIDsParams struct {
 func (q *Queries) SearchJobIDs(ctx context.Context, arg SearchJobIDsParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, searchJobIDs,
 		arg.DescriptionLike,
-		arg.Status,
+		arg.Statuses,
 		arg.Sha1,
 		arg.Branch,
 		arg.UserName,

@@ -103,7 +103,7 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	if len(*runs.JSON200) != 1 || *(*runs.JSON200)[0].Name != runName || runs.HTTPResponse.Header.Get("X-Total-Count") != "1" {
 		t.Errorf("listRuns: %s", runs.Body)
 	}
-	pass, passes := paddles.JobStatusPass, "pass"
+	passes := "pass"
 	jobs, err := api.ListRunJobsWithResponse(ctx, runName, &paddles.ListRunJobsParams{Status: &passes})
 	expect(t, "listRunJobs", jobs, err, 200)
 	if len(*jobs.JSON200) != 1 {
@@ -133,7 +133,7 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 		t.Errorf("listQueuedRuns: %s", queued.Body)
 	}
 	branch := "main"
-	found, err := api.SearchJobsWithResponse(ctx, &paddles.SearchJobsParams{Branch: &branch, Status: &pass})
+	found, err := api.SearchJobsWithResponse(ctx, &paddles.SearchJobsParams{Branch: &branch, Status: &passes})
 	expect(t, "searchJobs", found, err, 200)
 	if len(*found.JSON200) != 1 || (*found.JSON200)[0].JobId != "7510032" {
 		t.Errorf("searchJobs: %s", found.Body)

@@ -235,6 +235,9 @@ func TestSearchJobs(t *testing.T) {
 		{"?description=RADOS", "", 0},
 		{"?description=%25", "", 0},
 		{"?status=pass", "4 0", 2},
+		{"?status=fail,dead", "5 3", 2}, // several statuses (issue 18, item 4)
+		{"?status=dead,pass,queued&branch=main", "4 2 0", 3},
+		{"?description=rados/&status=running,pass", "4 1 0", 3},
 		{"?sha1=0123456789abcdef&status=pass", "4 0", 2},
 		{"?branch=squid", "3", 1},
 		{"?user=nobody", "", 0},

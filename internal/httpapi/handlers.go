@@ -209,8 +209,11 @@ func (h *handlers) DeleteJob(ctx context.Context, req api.DeleteJobRequestObject
 // appendJobs writes the jobs of run runName as a JSON array.
 func (h *handlers) SearchJobs(ctx context.Context, req api.SearchJobsRequestObject) (api.SearchJobsResponseObject, error) {
 	p := req.Params
-	search := paddles.JobSearch{Description: p.Description, Status: (*string)(p.Status), Sha1: p.Sha1, Branch: p.Branch, User: p.User}
-	var err error
+	statuses, err := paddles.ParseStatuses(deref(p.Status))
+	if err != nil {
+		return nil, err
+	}
+	search := paddles.JobSearch{Description: p.Description, Statuses: statuses, Sha1: p.Sha1, Branch: p.Branch, User: p.User}
 	if search.PostedAfter, err = h.day(p.PostedAfter); err != nil {
 		return nil, err
 	}

@@ -154,8 +154,10 @@ func ParseDay(s string, today time.Time) (time.Time, error) {
 // JobSearch selects jobs across runs (GET /jobs/); nil fields do not filter.
 type JobSearch struct {
 	// Description matches jobs whose description contains it.
-	Description                *string
-	Status, Sha1, Branch, User *string
+	Description *string
+	// Statuses matches jobs with one of them (none: any status).
+	Statuses           []string
+	Sha1, Branch, User *string
 	// Jobs posted after PostedAfter and before PostedBefore.
 	PostedAfter, PostedBefore *time.Time
 }

@@ -158,7 +158,7 @@ func TestListingsUseIndexes(t *testing.T) {
 				return err
 			}(),
 			func() error {
-				_, err := svc.SearchJobs(ctx, paddles.JobSearch{Branch: &branch, Status: &fail}, p)
+				_, err := svc.SearchJobs(ctx, paddles.JobSearch{Branch: &branch, Statuses: []string{fail}}, p)
 				return err
 			}(),
 			func() error { _, err := svc.SearchJobs(ctx, paddles.JobSearch{Sha1: &jobSha1}, p); return err }(),

@@ -103,8 +103,10 @@ func (s *Service) SearchJobs(ctx context.Context, search paddles.JobSearch, page
 	if err != nil {
 		return JobPage{}, err
 	}
-	if search.Status != nil && !paddles.ValidJobStatus(*search.Status) {
-		return JobPage{}, paddles.Errorf(paddles.Invalid, "invalid status %q", *search.Status)
+	for _, st := range search.Statuses {
+		if !paddles.ValidJobStatus(st) {
+			return JobPage{}, paddles.Errorf(paddles.Invalid, "invalid status %q", st)
+		}
 	}
 	var result JobPage
 	err = s.st.Browse(ctx, func(q *store.Q) error {

@@ -110,7 +110,7 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 		}
 	}
 	ids, err = q.q().SearchJobIDs(ctx, db.SearchJobIDsParams{
-		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		DescriptionLike: like, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
 		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
 		Max: limit, Skip: offset,
 	})
@@ -118,7 +118,7 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 		return nil, 0, false, interpret(err)
 	}
 	total, err = q.q().CountSearchedJobs(ctx, db.CountSearchedJobsParams{
-		DescriptionLike: like, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		DescriptionLike: like, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
 		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpTo: upTo,
 	})
 	return ids, total, upTo == nil || total < *upTo, interpret(err)
@@ -132,7 +132,7 @@ func (q *Q) describedJobIDs(ctx context.Context, s paddles.JobSearch, descriptio
 		depth = &n
 	}
 	ids, err := q.q().DescribedJobIDs(ctx, db.DescribedJobIDsParams{
-		Descriptions: descriptions, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		Descriptions: descriptions, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
 		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
 		Depth: depth, Max: limit, Skip: offset,
 	})
@@ -140,7 +140,7 @@ func (q *Q) describedJobIDs(ctx context.Context, s paddles.JobSearch, descriptio
 		return nil, 0, false, interpret(err)
 	}
 	total, err := q.q().CountDescribedJobs(ctx, db.CountDescribedJobsParams{
-		Descriptions: descriptions, Status: s.Status, Sha1: s.Sha1, Branch: s.Branch,
+		Descriptions: descriptions, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
 		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpTo: upTo,
 	})
 	return ids, total, upTo == nil || total < *upTo, interpret(err)

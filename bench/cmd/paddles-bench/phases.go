@@ -597,7 +597,7 @@ func (b *bench) readPhases() []*Phase {
 		b.readPhase("jobs_search", "GET /jobs/?status=fail&branch=main", 50, func(r *rand.Rand) (string, func(context.Context) error) {
 			status, branch := "fail", "main"
 			return "/jobs/?status=fail&branch=main", func(ctx context.Context) error {
-				return b.floor.searchJobs(ctx, paddles.JobSearch{Status: &status, Branch: &branch}, 10)
+				return b.floor.searchJobs(ctx, paddles.JobSearch{Statuses: []string{status}, Branch: &branch}, 10)
 			}
 		}),
 		// pulpito-ng's "Past 25 jobs with same description".
@@ -618,7 +618,7 @@ func (b *bench) readPhases() []*Phase {
 		b.readPhase("jobs_branch", "GET /jobs/?branch={a run's branch}&status=fail", 50, func(r *rand.Rand) (string, func(context.Context) error) {
 			branch, status := anyRun(r).branch, "fail"
 			return "/jobs/?branch=" + url.QueryEscape(branch) + "&status=fail", func(ctx context.Context) error {
-				return b.floor.searchJobs(ctx, paddles.JobSearch{Branch: &branch, Status: &status}, 10)
+				return b.floor.searchJobs(ctx, paddles.JobSearch{Branch: &branch, Statuses: []string{status}}, 10)
 			}
 		}),
 		b.readPhase("node_jobs", "GET /nodes/{node}/jobs/?count=50", 20, func(r *rand.Rand) (string, func(context.Context) error) {
