@@ -59,22 +59,23 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 		}
 		return h.runPage(page, sel), nil
 	}
-	now := h.cfg.Now()
-	q, err := paddles.ParseRunQuery(segments, now)
+	q, err := paddles.ParseRunQuery(segments, h.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range []struct {
-		day    *api.Day
-		narrow func(time.Time)
-	}{{p.Since, q.Filter.Since}, {p.Until, q.Filter.Until}} {
-		if d.day != nil {
-			day, err := paddles.ParseDay(*d.day, now)
-			if err != nil {
-				return nil, err
-			}
-			d.narrow(day)
-		}
+	since, err := h.day(p.Since)
+	if err != nil {
+		return nil, err
+	}
+	until, err := h.day(p.Until)
+	if err != nil {
+		return nil, err
+	}
+	if since != nil {
+		q.Filter.Since(*since)
+	}
+	if until != nil {
+		q.Filter.Until(*until)
 	}
 	page, err := h.svc.FilterRuns(ctx, q.Filter, pg, false)
 	if err != nil {
