@@ -1208,6 +1208,76 @@ type RunInput = json.RawMessage
 // Example: finished pass
 type RunStatus string
 
+// RunSummary A run, and with `job_fields=` some fields of each of its jobs.
+type RunSummary struct {
+	// Branch Example: main
+	Branch *string `json:"branch"`
+
+	// Flavor Example: default
+	Flavor *string `json:"flavor"`
+
+	// Href Absolute URL of the run, built from the server's public URL.
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
+	Href string `json:"href"`
+
+	// Jobs Only with `job_fields=`; each job carries `job_id` and the keys named.
+	Jobs *[]PartialJob `json:"jobs,omitempty"`
+
+	// JobsCount Example: 10
+	JobsCount int `json:"jobs_count"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name string `json:"name"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Priority The priority of the run's first job.
+	//
+	// Example: 100
+	Priority *int `json:"priority"`
+
+	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
+	//
+	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
+	Results Results `json:"results"`
+
+	// Scheduled Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Scheduled Timestamp `json:"scheduled"`
+
+	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
+	Sha1 *string `json:"sha1"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Started *NullableTimestamp `json:"started"`
+
+	// Status Derived from the statuses of the run's jobs.
+	//
+	// Example: finished pass
+	Status RunStatus `json:"status"`
+
+	// Suite Example: rados
+	Suite *string `json:"suite"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+
+	// User Example: teuthology
+	User string `json:"user"`
+}
+
 // TestHistory A test's history (`GET /tests/history/`).
 type TestHistory struct {
 	// Description The test, as asked for.
@@ -1780,6 +1850,13 @@ type ListRunJobsParams struct {
 type GetRunRegressionsParams struct {
 	// Against The name of the run to compare with, instead of the previous run; not this run itself.
 	Against *string `form:"against,omitempty" json:"against,omitempty"`
+}
+
+// GetRunSummaryParams defines parameters for GetRunSummary.
+type GetRunSummaryParams struct {
+	// JobFields Comma-separated job keys: the run then carries `jobs`, each job with `job_id` and these keys.
+	// An unknown key answers 400. Without it the answer has no `jobs`.
+	JobFields *string `form:"job_fields,omitempty" json:"job_fields,omitempty"`
 }
 
 // ListFlakyTestsParams defines parameters for ListFlakyTests.
@@ -2373,6 +2450,9 @@ type ServerInterface interface {
 	// GetRunRegressions What changed in a run, test by test, against another run
 	// (GET /runs/{name}/regressions/)
 	GetRunRegressions(ctx echo.Context, name RunName, params GetRunRegressionsParams) error
+	// GetRunSummary Get a run without its jobs, or with some fields of each job
+	// (GET /runs/{name}/summary/)
+	GetRunSummary(ctx echo.Context, name RunName, params GetRunSummaryParams) error
 	// ListFlakyTests Flaky tests
 	// (GET /tests/flaky/)
 	ListFlakyTests(ctx echo.Context, params ListFlakyTestsParams) error
@@ -3711,6 +3791,31 @@ func (w *ServerInterfaceWrapper) GetRunRegressions(ctx echo.Context) error {
 	return err
 }
 
+// GetRunSummary converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRunSummary(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "name" -------------
+	var name RunName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRunSummaryParams
+	// ------------- Optional query parameter "job_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "job_fields", ctx.QueryParams(), &params.JobFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter job_fields: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRunSummary(ctx, name, params)
+	return err
+}
+
 // ListFlakyTests converts echo context to params.
 func (w *ServerInterfaceWrapper) ListFlakyTests(ctx echo.Context) error {
 	var err error
@@ -3923,6 +4028,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.HEAD(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.HeadJob, options.OperationMiddlewares["headJob"]...)
 	router.PUT(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.UpdateJob, options.OperationMiddlewares["updateJob"]...)
 	router.GET(options.BaseURL+"/runs/:name/regressions/", wrapper.GetRunRegressions, options.OperationMiddlewares["getRunRegressions"]...)
+	router.GET(options.BaseURL+"/runs/:name/summary/", wrapper.GetRunSummary, options.OperationMiddlewares["getRunSummary"]...)
 	router.GET(options.BaseURL+"/runs/branch/", wrapper.ListRunBranches, options.OperationMiddlewares["listRunBranches"]...)
 	router.GET(options.BaseURL+"/runs/date/", wrapper.ListRunDates, options.OperationMiddlewares["listRunDates"]...)
 	router.GET(options.BaseURL+"/runs/date/from/:from/to/:to/", wrapper.ListRunsBetween, options.OperationMiddlewares["listRunsBetween"]...)
@@ -7530,6 +7636,85 @@ func (response GetRunRegressions503JSONResponse) VisitGetRunRegressionsResponse(
 	return err
 }
 
+type GetRunSummaryRequestObject struct {
+	Name   RunName `json:"name"`
+	Params GetRunSummaryParams
+}
+
+type GetRunSummaryResponseObject interface {
+	VisitGetRunSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetRunSummary200JSONResponse RunSummary
+
+func (response GetRunSummary200JSONResponse) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunSummary400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetRunSummary400JSONResponse) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunSummary404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetRunSummary404JSONResponse) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunSummary500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetRunSummary500JSONResponse) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRunSummary503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetRunSummary503JSONResponse) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFlakyTestsRequestObject struct {
 	Params ListFlakyTestsParams
 }
@@ -7845,6 +8030,9 @@ type StrictServerInterface interface {
 	// GetRunRegressions What changed in a run, test by test, against another run
 	// (GET /runs/{name}/regressions/)
 	GetRunRegressions(ctx context.Context, request GetRunRegressionsRequestObject) (GetRunRegressionsResponseObject, error)
+	// GetRunSummary Get a run without its jobs, or with some fields of each job
+	// (GET /runs/{name}/summary/)
+	GetRunSummary(ctx context.Context, request GetRunSummaryRequestObject) (GetRunSummaryResponseObject, error)
 	// ListFlakyTests Flaky tests
 	// (GET /tests/flaky/)
 	ListFlakyTests(ctx context.Context, request ListFlakyTestsRequestObject) (ListFlakyTestsResponseObject, error)
@@ -9546,6 +9734,32 @@ func (sh *strictHandler) GetRunRegressions(ctx echo.Context, name RunName, param
 		return err
 	} else if validResponse, ok := response.(GetRunRegressionsResponseObject); ok {
 		return validResponse.VisitGetRunRegressionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRunSummary operation middleware
+func (sh *strictHandler) GetRunSummary(ctx echo.Context, name RunName, params GetRunSummaryParams) error {
+	var request GetRunSummaryRequestObject
+
+	request.Name = name
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRunSummary(ctx.Request().Context(), request.(GetRunSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRunSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRunSummaryResponseObject); ok {
+		return validResponse.VisitGetRunSummaryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -1408,6 +1408,76 @@ type RunInput struct {
 // Example: finished pass
 type RunStatus string
 
+// RunSummary A run, and with `job_fields=` some fields of each of its jobs.
+type RunSummary struct {
+	// Branch Example: main
+	Branch *string `json:"branch"`
+
+	// Flavor Example: default
+	Flavor *string `json:"flavor"`
+
+	// Href Absolute URL of the run, built from the server's public URL.
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
+	Href string `json:"href"`
+
+	// Jobs Only with `job_fields=`; each job carries `job_id` and the keys named.
+	Jobs *[]PartialJob `json:"jobs,omitempty"`
+
+	// JobsCount Example: 10
+	JobsCount int `json:"jobs_count"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Name string `json:"name"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Priority The priority of the run's first job.
+	//
+	// Example: 100
+	Priority *int `json:"priority"`
+
+	// Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
+	//
+	// Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
+	Results Results `json:"results"`
+
+	// Scheduled Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Scheduled Timestamp `json:"scheduled"`
+
+	// Sha1 Example: 0123456789abcdef0123456789abcdef01234567
+	Sha1 *string `json:"sha1"`
+
+	// Started Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Started *NullableTimestamp `json:"started"`
+
+	// Status Derived from the statuses of the run's jobs.
+	//
+	// Example: finished pass
+	Status RunStatus `json:"status"`
+
+	// Suite Example: rados
+	Suite *string `json:"suite"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+
+	// User Example: teuthology
+	User string `json:"user"`
+}
+
 // TestHistory A test's history (`GET /tests/history/`).
 type TestHistory struct {
 	// Description The test, as asked for.
@@ -1986,6 +2056,13 @@ type ListRunJobsParams struct {
 type GetRunRegressionsParams struct {
 	// Against The name of the run to compare with, instead of the previous run; not this run itself.
 	Against *string `form:"against,omitempty" json:"against,omitempty"`
+}
+
+// GetRunSummaryParams defines parameters for GetRunSummary.
+type GetRunSummaryParams struct {
+	// JobFields Comma-separated job keys: the run then carries `jobs`, each job with `job_id` and these keys.
+	// An unknown key answers 400. Without it the answer has no `jobs`.
+	JobFields *string `form:"job_fields,omitempty" json:"job_fields,omitempty"`
 }
 
 // ListFlakyTestsParams defines parameters for ListFlakyTests.
@@ -3277,6 +3354,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
 	GetRunRegressions(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRunSummary Get a run without its jobs, or with some fields of each job
+	//
+	// The run as `getRun` answers it, without the `jobs` array that makes a large run's answer heavy
+	// (a run of 300 jobs is about 1 MB): what upstream's ceph/paddles#143 makes of `GET /runs/{name}/`,
+	// which keeps embedding every job here because teuthology's `kill_run` and `--rerun` and
+	// pulpito-ng's run page read them. With `job_fields=` the run carries `jobs` again, each job with
+	// `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
+	// page's table, or the failures to rerun, without the rest of every job.
+	//
+	// Corresponds with GET /runs/{name}/summary/ (the `GetRunSummary` operationId).
+	GetRunSummary(ctx context.Context, name RunName, params *GetRunSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFlakyTests Flaky tests
 	//
@@ -4661,6 +4750,28 @@ func (c *Client) UpdateJob(ctx context.Context, name RunName, jobId string, body
 // Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
 func (c *Client) GetRunRegressions(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRunRegressionsRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRunSummary Get a run without its jobs, or with some fields of each job
+//
+// The run as `getRun` answers it, without the `jobs` array that makes a large run's answer heavy
+// (a run of 300 jobs is about 1 MB): what upstream's ceph/paddles#143 makes of `GET /runs/{name}/`,
+// which keeps embedding every job here because teuthology's `kill_run` and `--rerun` and
+// pulpito-ng's run page read them. With `job_fields=` the run carries `jobs` again, each job with
+// `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
+// page's table, or the failures to rerun, without the rest of every job.
+//
+// Corresponds with GET /runs/{name}/summary/ (the `GetRunSummary` operationId).
+func (c *Client) GetRunSummary(ctx context.Context, name RunName, params *GetRunSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRunSummaryRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7965,6 +8076,67 @@ func NewGetRunRegressionsRequest(server string, name RunName, params *GetRunRegr
 	return req, nil
 }
 
+// NewGetRunSummaryRequest constructs an http.Request for the GetRunSummary method
+func NewGetRunSummaryRequest(server string, name RunName, params *GetRunSummaryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runs/%s/summary/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.JobFields != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "job_fields", *params.JobFields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListFlakyTestsRequest constructs an http.Request for the ListFlakyTests method
 func NewListFlakyTestsRequest(server string, params *ListFlakyTestsParams) (*http.Request, error) {
 	var err error
@@ -9006,6 +9178,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /runs/{name}/regressions/ (the `GetRunRegressions` operationId).
 	GetRunRegressionsWithResponse(ctx context.Context, name RunName, params *GetRunRegressionsParams, reqEditors ...RequestEditorFn) (*GetRunRegressionsResponse, error)
+
+	// GetRunSummaryWithResponse Get a run without its jobs, or with some fields of each job
+	//
+	// The run as `getRun` answers it, without the `jobs` array that makes a large run's answer heavy
+	// (a run of 300 jobs is about 1 MB): what upstream's ceph/paddles#143 makes of `GET /runs/{name}/`,
+	// which keeps embedding every job here because teuthology's `kill_run` and `--rerun` and
+	// pulpito-ng's run page read them. With `job_fields=` the run carries `jobs` again, each job with
+	// `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
+	// page's table, or the failures to rerun, without the rest of every job.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /runs/{name}/summary/ (the `GetRunSummary` operationId).
+	GetRunSummaryWithResponse(ctx context.Context, name RunName, params *GetRunSummaryParams, reqEditors ...RequestEditorFn) (*GetRunSummaryResponse, error)
 
 	// ListFlakyTestsWithResponse Flaky tests
 	//
@@ -12528,6 +12714,75 @@ func (r GetRunRegressionsResponse) ContentType() string {
 	return ""
 }
 
+type GetRunSummaryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RunSummary
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRunSummaryResponse) GetJSON200() *RunSummary {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetRunSummaryResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetRunSummaryResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetRunSummaryResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetRunSummaryResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRunSummaryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRunSummaryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRunSummaryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRunSummaryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListFlakyTestsResponse200Headers the declared response headers of an HTTP 200 response for ListFlakyTests
 type ListFlakyTestsResponse200Headers struct {
 	XTotalCount *int
@@ -13828,6 +14083,26 @@ func (c *ClientWithResponses) GetRunRegressionsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetRunRegressionsResponse(rsp)
+}
+
+// GetRunSummaryWithResponse Get a run without its jobs, or with some fields of each job
+//
+// The run as `getRun` answers it, without the `jobs` array that makes a large run's answer heavy
+// (a run of 300 jobs is about 1 MB): what upstream's ceph/paddles#143 makes of `GET /runs/{name}/`,
+// which keeps embedding every job here because teuthology's `kill_run` and `--rerun` and
+// pulpito-ng's run page read them. With `job_fields=` the run carries `jobs` again, each job with
+// `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
+// page's table, or the failures to rerun, without the rest of every job.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /runs/{name}/summary/ (the `GetRunSummary` operationId).
+func (c *ClientWithResponses) GetRunSummaryWithResponse(ctx context.Context, name RunName, params *GetRunSummaryParams, reqEditors ...RequestEditorFn) (*GetRunSummaryResponse, error) {
+	rsp, err := c.GetRunSummary(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRunSummaryResponse(rsp)
 }
 
 // ListFlakyTestsWithResponse Flaky tests
@@ -16666,6 +16941,60 @@ func ParseGetRunRegressionsResponse(rsp *http.Response) (*GetRunRegressionsRespo
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest ErrorMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRunSummaryResponse parses an HTTP response from a GetRunSummaryWithResponse call
+func ParseGetRunSummaryResponse(rsp *http.Response) (*GetRunSummaryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRunSummaryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RunSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -109,13 +109,30 @@ func (h *handlers) CreateRun(ctx context.Context, req api.CreateRunRequestObject
 }
 
 func (h *handlers) GetRun(ctx context.Context, req api.GetRunRequestObject) (api.GetRunResponseObject, error) {
-	run, jobs, err := h.svc.GetRun(ctx, req.Name)
+	run, jobs, err := h.svc.GetRun(ctx, req.Name, true)
 	if err != nil {
 		return nil, err
 	}
 	b := paddles.AppendRun(nil, &run, nil, h.runHref(run.Name), true)
 	b = append(b, `,"jobs":`...)
 	return jsonBody(append(h.appendJobs(b, run.Name, jobs, nil), '}')), nil
+}
+
+func (h *handlers) GetRunSummary(ctx context.Context, req api.GetRunSummaryRequestObject) (api.GetRunSummaryResponseObject, error) {
+	sel, err := paddles.ParseJobFields(deref(req.Params.JobFields))
+	if err != nil {
+		return nil, err
+	}
+	run, jobs, err := h.svc.GetRun(ctx, req.Name, sel != nil)
+	if err != nil {
+		return nil, err
+	}
+	b := paddles.AppendRun(nil, &run, nil, h.runHref(run.Name), true)
+	if sel != nil {
+		b = append(b, `,"jobs":`...)
+		b = h.appendJobs(b, run.Name, jobs, sel)
+	}
+	return jsonBody(append(b, '}')), nil
 }
 
 func (h *handlers) HeadRun(ctx context.Context, req api.HeadRunRequestObject) (api.HeadRunResponseObject, error) {
@@ -348,16 +365,17 @@ func (b jsonBody) write(w http.ResponseWriter) error {
 	return err
 }
 
-func (b jsonBody) VisitGetRootResponse(w http.ResponseWriter) error     { return b.write(w) }
-func (b jsonBody) VisitListRunsResponse(w http.ResponseWriter) error    { return b.write(w) }
-func (b jsonBody) VisitCreateRunResponse(w http.ResponseWriter) error   { return b.write(w) }
-func (b jsonBody) VisitCreateJobResponse(w http.ResponseWriter) error   { return b.write(w) }
-func (b jsonBody) VisitGetRunResponse(w http.ResponseWriter) error      { return b.write(w) }
-func (b jsonBody) VisitDeleteRunResponse(w http.ResponseWriter) error   { return b.write(w) }
-func (b jsonBody) VisitListRunJobsResponse(w http.ResponseWriter) error { return b.write(w) }
-func (b jsonBody) VisitGetJobResponse(w http.ResponseWriter) error      { return b.write(w) }
-func (b jsonBody) VisitUpdateJobResponse(w http.ResponseWriter) error   { return b.write(w) }
-func (b jsonBody) VisitDeleteJobResponse(w http.ResponseWriter) error   { return b.write(w) }
+func (b jsonBody) VisitGetRootResponse(w http.ResponseWriter) error       { return b.write(w) }
+func (b jsonBody) VisitListRunsResponse(w http.ResponseWriter) error      { return b.write(w) }
+func (b jsonBody) VisitCreateRunResponse(w http.ResponseWriter) error     { return b.write(w) }
+func (b jsonBody) VisitCreateJobResponse(w http.ResponseWriter) error     { return b.write(w) }
+func (b jsonBody) VisitGetRunResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitGetRunSummaryResponse(w http.ResponseWriter) error { return b.write(w) }
+func (b jsonBody) VisitDeleteRunResponse(w http.ResponseWriter) error     { return b.write(w) }
+func (b jsonBody) VisitListRunJobsResponse(w http.ResponseWriter) error   { return b.write(w) }
+func (b jsonBody) VisitGetJobResponse(w http.ResponseWriter) error        { return b.write(w) }
+func (b jsonBody) VisitUpdateJobResponse(w http.ResponseWriter) error     { return b.write(w) }
+func (b jsonBody) VisitDeleteJobResponse(w http.ResponseWriter) error     { return b.write(w) }
 
 // jsonPage is a 200 answer holding one page of a listing, with the listing's total; exact, when
 // set, says whether the total is exact or a lower bound (the job search counts only so far).

@@ -57,15 +57,23 @@ func regressionJob(j *paddles.TestJob) *api.RegressionJob {
 
 func (b jsonBody) VisitGetRunRegressionsResponse(w http.ResponseWriter) error { return b.write(w) }
 
-// filterPathsFirst keeps /runs/{key}/regressions/, for a run filter key, the filter path it was
-// before runs had regressions (the runs whose key is "regressions"), as /runs/{key}/{value}/ is
-// everywhere else: a run named like a filter key has no regressions to ask for.
+// filterPathsFirst keeps /runs/{key}/regressions/ and /runs/{key}/summary/, for a run filter
+// key, the filter paths they were before runs had regressions and summaries (the runs whose key
+// is "regressions" or "summary"), as /runs/{key}/{value}/ is everywhere else: a run named like a
+// filter key has none to ask for.
 func (h *handlers) filterPathsFirst(f api.StrictHandlerFunc, operationID string) api.StrictHandlerFunc {
-	if operationID != "GetRunRegressions" {
+	if operationID != "GetRunRegressions" && operationID != "GetRunSummary" {
 		return f
 	}
 	return func(c echo.Context, req any) (any, error) {
-		if r, ok := req.(api.GetRunRegressionsRequestObject); ok && paddles.IsRunFilter(r.Name) {
+		var name string
+		switch r := req.(type) {
+		case api.GetRunRegressionsRequestObject:
+			name = r.Name
+		case api.GetRunSummaryRequestObject:
+			name = r.Name
+		}
+		if paddles.IsRunFilter(name) {
 			return nil, h.nestedRunQuery(c)
 		}
 		return f(c, req)

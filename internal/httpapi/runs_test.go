@@ -145,6 +145,37 @@ func TestGetRun(t *testing.T) {
 	}
 }
 
+// Issue 18 item 3: GET /runs/{name}/summary/ is getRun's run without jobs, or with the job keys
+// job_fields names; a filter key in its place stays a filter path.
+func TestGetRunSummary(t *testing.T) {
+	c := newServer(t)
+	c.post("/runs/"+runName+"/jobs/", object{"job_id": "2", "status": "fail", "description": "b", "failure_reason": "boom"}).must(t, 200)
+	c.post("/runs/"+runName+"/jobs/", object{"job_id": "10", "status": "pass", "description": "a"}).must(t, 200)
+	full := decode[object](t, c.get("/runs/"+runName+"/"))
+	delete(full, "jobs")
+
+	for _, path := range []string{"/runs/" + runName + "/summary/", "/runs/" + runName + "/summary"} {
+		summary := decode[object](t, c.get(path))
+		if _, ok := summary["jobs"]; ok {
+			t.Errorf("%s: has jobs: %v", path, summary["jobs"])
+		}
+		if fmt.Sprint(summary) != fmt.Sprint(full) {
+			t.Errorf("%s:\n%v\nwant getRun's run without jobs:\n%v", path, summary, full)
+		}
+	}
+	got := decode[object](t, c.get("/runs/"+runName+"/summary/?job_fields=status,failure_reason"))
+	want := `[map[failure_reason:<nil> job_id:10 status:pass] map[failure_reason:boom job_id:2 status:fail]]`
+	if fmt.Sprint(got["jobs"]) != want || got["results"] == nil || got["name"] != runName {
+		t.Errorf("job_fields=status,failure_reason: jobs %v, want %s (and the run: %v)", got["jobs"], want, got)
+	}
+	c.get("/runs/"+runName+"/summary/?job_fields=status,bogus").wantError(t, 400, "an invalid field was specified: bogus")
+	c.get("/runs/nosuchrun/summary/").wantError(t, 404, "run with name nosuchrun not found")
+	// The runs of branch "summary", as before there were summaries.
+	if got := decode[[]object](t, c.get("/runs/branch/summary/")); len(got) != 0 {
+		t.Errorf("/runs/branch/summary/ is the filter branch=summary: %v", got)
+	}
+}
+
 func TestCreateRun(t *testing.T) {
 	c := newServer(t)
 	c.post("/runs/", object{"name": runName, "ignored": true}).must(t, 200)

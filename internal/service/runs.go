@@ -39,8 +39,8 @@ func (s *Service) newRun(name string) store.NewRun {
 	}
 }
 
-// GetRun returns a run and its jobs, ordered by job_id, from one snapshot.
-func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddles.Job, error) {
+// GetRun returns a run and, with withJobs, its jobs, ordered by job_id, from one snapshot.
+func (s *Service) GetRun(ctx context.Context, name string, withJobs bool) (paddles.Run, []paddles.Job, error) {
 	var (
 		run  paddles.Run
 		jobs []paddles.Job
@@ -61,6 +61,9 @@ func (s *Service) GetRun(ctx context.Context, name string) (paddles.Run, []paddl
 			return store.ErrNotFound
 		}
 		run = runs[0]
+		if !withJobs {
+			return nil
+		}
 		jobs, err = q.ListRunJobsByJobID(ctx, id)
 		return err
 	})

@@ -195,8 +195,8 @@ func findRoute(req *http.Request) (*routers.Route, map[string]string, *http.Requ
 		for _, method := range methods {
 			canon.Method = method
 			if route, params, err := specRouter.FindRoute(canon); err == nil {
-				if route.Operation.OperationID == "getRunRegressions" && paddles.IsRunFilter(params["name"]) {
-					// /runs/{key}/regressions/ is a filter path (getRunRegressions says so).
+				if op := route.Operation.OperationID; (op == "getRunRegressions" || op == "getRunSummary") && paddles.IsRunFilter(params["name"]) {
+					// /runs/{key}/regressions/ and /runs/{key}/summary/ are filter paths (the operations say so).
 					break
 				}
 				canon.Method = req.Method
