@@ -3364,6 +3364,9 @@ type ClientInterface interface {
 	// `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
 	// page's table, or the failures to rerun, without the rest of every job.
 	//
+	// Paths: `/runs/{field}/summary/` where `field` is a run filter key stays the run filter
+	// `filterRuns` (runs whose `field` is `summary`), as for `getRunRegressions`.
+	//
 	// Corresponds with GET /runs/{name}/summary/ (the `GetRunSummary` operationId).
 	GetRunSummary(ctx context.Context, name RunName, params *GetRunSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4768,6 +4771,9 @@ func (c *Client) GetRunRegressions(ctx context.Context, name RunName, params *Ge
 // pulpito-ng's run page read them. With `job_fields=` the run carries `jobs` again, each job with
 // `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
 // page's table, or the failures to rerun, without the rest of every job.
+//
+// Paths: `/runs/{field}/summary/` where `field` is a run filter key stays the run filter
+// `filterRuns` (runs whose `field` is `summary`), as for `getRunRegressions`.
 //
 // Corresponds with GET /runs/{name}/summary/ (the `GetRunSummary` operationId).
 func (c *Client) GetRunSummary(ctx context.Context, name RunName, params *GetRunSummaryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9187,6 +9193,9 @@ type ClientWithResponsesInterface interface {
 	// pulpito-ng's run page read them. With `job_fields=` the run carries `jobs` again, each job with
 	// `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
 	// page's table, or the failures to rerun, without the rest of every job.
+	//
+	// Paths: `/runs/{field}/summary/` where `field` is a run filter key stays the run filter
+	// `filterRuns` (runs whose `field` is `summary`), as for `getRunRegressions`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14093,6 +14102,9 @@ func (c *ClientWithResponses) GetRunRegressionsWithResponse(ctx context.Context,
 // pulpito-ng's run page read them. With `job_fields=` the run carries `jobs` again, each job with
 // `job_id` and the keys named, ordered as `getRun` orders them, in one consistent read: a run
 // page's table, or the failures to rerun, without the rest of every job.
+//
+// Paths: `/runs/{field}/summary/` where `field` is a run filter key stays the run filter
+// `filterRuns` (runs whose `field` is `summary`), as for `getRunRegressions`.
 //
 // Returns a wrapper object for the known response body format(s).
 //

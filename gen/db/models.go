@@ -131,6 +131,7 @@ type Run struct {
 	DeadCount    int32
 	UnknownCount int32
 	Status       string
+	Tags         []string
 }
 
 type RunValue struct {

@@ -506,7 +506,7 @@ func (q *Queries) RunValues(ctx context.Context, arg RunValuesParams) ([]string,
 }
 
 const runsByID = `-- name: RunsByID :many
-SELECT r.id, r.name, r."user", r.scheduled, r.suite, r.branch, r.machine_type, r.posted, r.started, r.updated, r.queued_count, r.pass_count, r.running_count, r.waiting_count, r.fail_count, r.dead_count, r.unknown_count, r.status, f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
+SELECT r.id, r.name, r."user", r.scheduled, r.suite, r.branch, r.machine_type, r.posted, r.started, r.updated, r.queued_count, r.pass_count, r.running_count, r.waiting_count, r.fail_count, r.dead_count, r.unknown_count, r.status, r.tags, f.sha1 AS first_sha1, f.flavor AS first_flavor, f.priority AS first_priority
 FROM runs r
 LEFT JOIN LATERAL (
     SELECT j.sha1, j.flavor, j.priority FROM jobs j WHERE j.run_id = r.id ORDER BY j.job_id LIMIT 1
@@ -549,6 +549,7 @@ func (q *Queries) RunsByID(ctx context.Context, ids []int64) ([]RunsByIDRow, err
 			&i.Run.DeadCount,
 			&i.Run.UnknownCount,
 			&i.Run.Status,
+			&i.Run.Tags,
 			&i.FirstSha1,
 			&i.FirstFlavor,
 			&i.FirstPriority,
