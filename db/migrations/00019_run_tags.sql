@@ -25,6 +25,28 @@ SET lock_timeout = '5min';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS runs_tags_idx ON runs USING gin (tags);
 SET lock_timeout = '1s';
 
+-- filtered_runs gains the tag filter as an overload with one more argument; the previous release
+-- calls the one without it, which stays.
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION filtered_runs(
+    f_branch text, f_suite text, f_machine_type text, f_status text, f_user text,
+    f_run_ids bigint[], f_flavor text, f_scheduled_from timestamptz, f_scheduled_before timestamptz,
+    f_tags text[]
+) RETURNS SETOF runs LANGUAGE sql STABLE AS $$
+    SELECT r.* FROM runs r
+    WHERE (f_branch IS NULL OR r.branch = f_branch)
+      AND (f_suite IS NULL OR r.suite = f_suite)
+      AND (f_machine_type IS NULL OR r.machine_type = f_machine_type)
+      AND (f_status IS NULL OR r.status = f_status)
+      AND (f_user IS NULL OR r."user" = f_user)
+      AND (f_run_ids IS NULL OR r.id = ANY(f_run_ids))
+      AND (f_flavor IS NULL OR r.id IN (SELECT j.run_id FROM jobs j WHERE j.flavor = f_flavor))
+      AND (f_scheduled_from IS NULL OR r.scheduled >= f_scheduled_from)
+      AND (f_scheduled_before IS NULL OR r.scheduled < f_scheduled_before)
+      AND (f_tags IS NULL OR r.tags @> f_tags)
+$$;
+-- +goose StatementEnd
+
 -- runs_count_tags keeps run_values' 'tag' rows: +1 for each tag a run gains, -1 for each it loses.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION runs_count_tags() RETURNS trigger LANGUAGE plpgsql SET plan_cache_mode = auto AS $$
@@ -89,6 +111,7 @@ DROP TRIGGER IF EXISTS runs_count_tags_update ON runs;
 DROP TRIGGER IF EXISTS runs_count_tags_delete ON runs;
 DROP TRIGGER IF EXISTS runs_count_tags_insert ON runs;
 DROP FUNCTION IF EXISTS runs_count_tags();
+DROP FUNCTION IF EXISTS filtered_runs(text, text, text, text, text, bigint[], text, timestamptz, timestamptz, text[]);
 DELETE FROM run_values WHERE key = 'tag';
 DROP INDEX IF EXISTS runs_tags_idx;
 ALTER TABLE runs DROP COLUMN IF EXISTS tags;

@@ -1,8 +1,12 @@
 -- name: CreateRun :one
-INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
-VALUES (@name, @user_name, @scheduled, @suite, @branch, @machine_type, @posted)
+INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted, tags)
+VALUES (@name, @user_name, @scheduled, @suite, @branch, @machine_type, @posted, COALESCE(sqlc.narg(tags)::text[], '{}'))
 ON CONFLICT (name) DO NOTHING
 RETURNING id;
+
+-- SetRunTags replaces a run's tags.
+-- name: SetRunTags :one
+UPDATE runs SET tags = @tags::text[] WHERE name = @name RETURNING id;
 
 -- name: LockRun :one
 SELECT id, status FROM runs WHERE name = @name FOR UPDATE;
@@ -47,14 +51,16 @@ LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 -- name: FilteredRunIDs :many
 SELECT r.id FROM filtered_runs(
     sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before),
+    sqlc.narg(tags)::text[]
 ) r
 ORDER BY r.scheduled DESC, r.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
 -- name: CountFilteredRuns :one
 SELECT count(*) FROM filtered_runs(
     sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before),
+    sqlc.narg(tags)::text[]
 );
 
 -- JobSha1Values lists the distinct non-empty sha1s of all jobs: one descent of jobs_sha1_idx
@@ -91,17 +97,27 @@ SELECT DISTINCT v::text AS value FROM (
     END AS v
     FROM filtered_runs(
         sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before),
+    sqlc.narg(tags)::text[]
     ) r
-    WHERE @field::text NOT IN ('sha1', 'flavor')
+    WHERE @field::text NOT IN ('sha1', 'flavor', 'tag')
     UNION ALL
     SELECT CASE @field::text WHEN 'sha1' THEN j.sha1 ELSE j.flavor END
     FROM filtered_runs(
         sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
-    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before)
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before),
+    sqlc.narg(tags)::text[]
     ) r
     JOIN jobs j ON j.run_id = r.id
     WHERE @field::text IN ('sha1', 'flavor')
+    UNION ALL
+    SELECT unnest(r.tags)
+    FROM filtered_runs(
+        sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before),
+    sqlc.narg(tags)::text[]
+    ) r
+    WHERE @field::text = 'tag'
 ) found
 WHERE v <> ''
 ORDER BY 1 LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;

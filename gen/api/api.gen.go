@@ -165,6 +165,7 @@ const (
 	Sha1        FilterRunsParamsField = "sha1"
 	Status      FilterRunsParamsField = "status"
 	Suite       FilterRunsParamsField = "suite"
+	Tag         FilterRunsParamsField = "tag"
 	User        FilterRunsParamsField = "user"
 )
 
@@ -186,6 +187,8 @@ func (e FilterRunsParamsField) Valid() bool {
 	case Status:
 		return true
 	case Suite:
+		return true
+	case Tag:
 		return true
 	case User:
 		return true
@@ -877,6 +880,11 @@ type PartialRun struct {
 	// Suite Example: rados
 	Suite *string `json:"suite,omitempty"`
 
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags *[]string `json:"tags,omitempty"`
+
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
@@ -1065,7 +1073,7 @@ type Results struct {
 // Run A run: every key is always present (null when unset). User, suite, branch, machine type and
 // scheduled time come from the run's name, then suite, branch and machine type follow its jobs.
 //
-// Example: {"branch":"main","flavor":"default","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","jobs_count":10,"machine_type":"smithi","name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","posted":"2026-01-15 10:21:03.232953","priority":100,"results":{"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0},"scheduled":"2026-01-15 10:20:30","sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"running","suite":"rados","updated":"2026-01-15 11:02:41.000310","user":"teuthology"}
+// Example: {"branch":"main","flavor":"default","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","jobs_count":10,"machine_type":"smithi","name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","posted":"2026-01-15 10:21:03.232953","priority":100,"results":{"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0},"scheduled":"2026-01-15 10:20:30","sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"running","suite":"rados","tags":["nightly","v19.2.1"],"updated":"2026-01-15 11:02:41.000310","user":"teuthology"}
 type Run struct {
 	// Branch Example: main
 	Branch *string `json:"branch"`
@@ -1122,6 +1130,11 @@ type Run struct {
 
 	// Suite Example: rados
 	Suite *string `json:"suite"`
+
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags []string `json:"tags"`
 
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
@@ -1190,6 +1203,11 @@ type RunDetail struct {
 
 	// Suite Example: rados
 	Suite *string `json:"suite"`
+
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags []string `json:"tags"`
 
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
@@ -1269,6 +1287,11 @@ type RunSummary struct {
 	// Suite Example: rados
 	Suite *string `json:"suite"`
 
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags []string `json:"tags"`
+
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
@@ -1277,6 +1300,17 @@ type RunSummary struct {
 	// User Example: teuthology
 	User string `json:"user"`
 }
+
+// RunUpdate A change to a run. (The server ignores keys not listed.)
+//
+// Example: {"tags":["nightly","v19.2.1"]}
+type RunUpdate = json.RawMessage
+
+// Tags A run's tags: at most 50, each 1 to 100 bytes with no `,`, `/` or control character (so that a
+// filter path or `?tags=` can name it); a repeated tag counts once; null is none.
+//
+// Example: ["nightly","v19.2.1"]
+type Tags = []string
 
 // TestHistory A test's history (`GET /tests/history/`).
 type TestHistory struct {
@@ -1690,6 +1724,9 @@ type ListRunsParams struct {
 	// Flavor Runs with a job of this flavor, e.g. `default`.
 	Flavor *string `form:"flavor,omitempty" json:"flavor,omitempty"`
 
+	// Tags Runs carrying every one of these tags, comma-separated, e.g. `nightly,v19.2.1`: the filter path's `tag/{t}/`, once per tag.
+	Tags *string `form:"tags,omitempty" json:"tags,omitempty"`
+
 	// Since Runs scheduled on this day or later: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-15`.
 	Since *string `form:"since,omitempty" json:"since,omitempty"`
 
@@ -1792,6 +1829,18 @@ type ListRunStatusesParams struct {
 
 // ListRunSuitesParams defines parameters for ListRunSuites.
 type ListRunSuitesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunTagsParams defines parameters for ListRunTags.
+type ListRunTagsParams struct {
 	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
 	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
 	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
@@ -1944,6 +1993,9 @@ type QueueStatsPostJSONRequestBody = QueueInput
 
 // CreateRunJSONRequestBody defines body for CreateRun for application/json ContentType.
 type CreateRunJSONRequestBody = RunInput
+
+// UpdateRunJSONRequestBody defines body for UpdateRun for application/json ContentType.
+type UpdateRunJSONRequestBody = RunUpdate
 
 // CreateJobJSONRequestBody defines body for CreateJob for application/json ContentType.
 type CreateJobJSONRequestBody = JobInput
@@ -2414,6 +2466,9 @@ type ServerInterface interface {
 	// ListRunSuites Suites of all runs
 	// (GET /runs/suite/)
 	ListRunSuites(ctx echo.Context, params ListRunSuitesParams) error
+	// ListRunTags Tags of all runs
+	// (GET /runs/tag/)
+	ListRunTags(ctx echo.Context, params ListRunTagsParams) error
 	// ListRunUsers Users of all runs
 	// (GET /runs/user/)
 	ListRunUsers(ctx echo.Context, params ListRunUsersParams) error
@@ -2429,6 +2484,9 @@ type ServerInterface interface {
 	// HeadRun Check that a run exists
 	// (HEAD /runs/{name}/)
 	HeadRun(ctx echo.Context, name RunName) error
+	// UpdateRun Set a run's tags
+	// (PUT /runs/{name}/)
+	UpdateRun(ctx echo.Context, name RunName) error
 	// ListRunJobs List the jobs of a run
 	// (GET /runs/{name}/jobs/)
 	ListRunJobs(ctx echo.Context, name RunName, params ListRunJobsParams) error
@@ -3220,6 +3278,13 @@ func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter flavor: %s", err))
 	}
 
+	// ------------- Optional query parameter "tags" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "tags", ctx.QueryParams(), &params.Tags, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tags: %s", err))
+	}
+
 	// ------------- Optional query parameter "since" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -3488,6 +3553,31 @@ func (w *ServerInterfaceWrapper) ListRunSuites(ctx echo.Context) error {
 	return err
 }
 
+// ListRunTags converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRunTags(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRunTagsParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRunTags(ctx, params)
+	return err
+}
+
 // ListRunUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListRunUsers(ctx echo.Context) error {
 	var err error
@@ -3605,6 +3695,22 @@ func (w *ServerInterfaceWrapper) HeadRun(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.HeadRun(ctx, name)
+	return err
+}
+
+// UpdateRun converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRun(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "name" -------------
+	var name RunName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", ctx.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRun(ctx, name)
 	return err
 }
 
@@ -4021,6 +4127,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/runs/:name/", wrapper.DeleteRun, options.OperationMiddlewares["deleteRun"]...)
 	router.GET(options.BaseURL+"/runs/:name/", wrapper.GetRun, options.OperationMiddlewares["getRun"]...)
 	router.HEAD(options.BaseURL+"/runs/:name/", wrapper.HeadRun, options.OperationMiddlewares["headRun"]...)
+	router.PUT(options.BaseURL+"/runs/:name/", wrapper.UpdateRun, options.OperationMiddlewares["updateRun"]...)
 	router.GET(options.BaseURL+"/runs/:name/jobs/", wrapper.ListRunJobs, options.OperationMiddlewares["listRunJobs"]...)
 	router.POST(options.BaseURL+"/runs/:name/jobs/", wrapper.CreateJob, options.OperationMiddlewares["createJob"]...)
 	router.DELETE(options.BaseURL+"/runs/:name/jobs/:job_id/", wrapper.DeleteJob, options.OperationMiddlewares["deleteJob"]...)
@@ -4038,6 +4145,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/runs/sha1/", wrapper.ListRunShas, options.OperationMiddlewares["listRunShas"]...)
 	router.GET(options.BaseURL+"/runs/status/", wrapper.ListRunStatuses, options.OperationMiddlewares["listRunStatuses"]...)
 	router.GET(options.BaseURL+"/runs/suite/", wrapper.ListRunSuites, options.OperationMiddlewares["listRunSuites"]...)
+	router.GET(options.BaseURL+"/runs/tag/", wrapper.ListRunTags, options.OperationMiddlewares["listRunTags"]...)
 	router.GET(options.BaseURL+"/runs/user/", wrapper.ListRunUsers, options.OperationMiddlewares["listRunUsers"]...)
 	router.GET(options.BaseURL+"/tests/flaky/", wrapper.ListFlakyTests, options.OperationMiddlewares["listFlakyTests"]...)
 	router.GET(options.BaseURL+"/tests/history/", wrapper.GetTestHistory, options.OperationMiddlewares["getTestHistory"]...)
@@ -6595,6 +6703,70 @@ func (response ListRunSuites503JSONResponse) VisitListRunSuitesResponse(w http.R
 	return err
 }
 
+type ListRunTagsRequestObject struct {
+	Params ListRunTagsParams
+}
+
+type ListRunTagsResponseObject interface {
+	VisitListRunTagsResponse(w http.ResponseWriter) error
+}
+
+type ListRunTags200JSONResponse struct{ ValuesJSONResponse }
+
+func (response ListRunTags200JSONResponse) VisitListRunTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunTags400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListRunTags400JSONResponse) VisitListRunTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunTags500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListRunTags500JSONResponse) VisitListRunTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRunTags503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListRunTags503JSONResponse) VisitListRunTagsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRunUsersRequestObject struct {
 	Params ListRunUsersParams
 }
@@ -6989,6 +7161,130 @@ type HeadRun503Response struct {
 func (response HeadRun503Response) VisitHeadRunResponse(w http.ResponseWriter) error {
 	w.WriteHeader(503)
 	return nil
+}
+
+type UpdateRunRequestObject struct {
+	Name RunName `json:"name"`
+	Body *UpdateRunJSONRequestBody
+}
+
+type UpdateRunResponseObject interface {
+	VisitUpdateRunResponse(w http.ResponseWriter) error
+}
+
+type UpdateRun200JSONResponse Run
+
+func (response UpdateRun200JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRun400JSONResponse ErrorMessage
+
+func (response UpdateRun400JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRun401JSONResponse struct{ TokenRequiredJSONResponse }
+
+func (response UpdateRun401JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRun403JSONResponse struct{ TokenInvalidJSONResponse }
+
+func (response UpdateRun403JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRun404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateRun404JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRun413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response UpdateRun413JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRun500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response UpdateRun500JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRun503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateRun503JSONResponse) VisitUpdateRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type ListRunJobsRequestObject struct {
@@ -7994,6 +8290,9 @@ type StrictServerInterface interface {
 	// ListRunSuites Suites of all runs
 	// (GET /runs/suite/)
 	ListRunSuites(ctx context.Context, request ListRunSuitesRequestObject) (ListRunSuitesResponseObject, error)
+	// ListRunTags Tags of all runs
+	// (GET /runs/tag/)
+	ListRunTags(ctx context.Context, request ListRunTagsRequestObject) (ListRunTagsResponseObject, error)
 	// ListRunUsers Users of all runs
 	// (GET /runs/user/)
 	ListRunUsers(ctx context.Context, request ListRunUsersRequestObject) (ListRunUsersResponseObject, error)
@@ -8009,6 +8308,9 @@ type StrictServerInterface interface {
 	// HeadRun Check that a run exists
 	// (HEAD /runs/{name}/)
 	HeadRun(ctx context.Context, request HeadRunRequestObject) (HeadRunResponseObject, error)
+	// UpdateRun Set a run's tags
+	// (PUT /runs/{name}/)
+	UpdateRun(ctx context.Context, request UpdateRunRequestObject) (UpdateRunResponseObject, error)
 	// ListRunJobs List the jobs of a run
 	// (GET /runs/{name}/jobs/)
 	ListRunJobs(ctx context.Context, request ListRunJobsRequestObject) (ListRunJobsResponseObject, error)
@@ -9386,6 +9688,31 @@ func (sh *strictHandler) ListRunSuites(ctx echo.Context, params ListRunSuitesPar
 	return nil
 }
 
+// ListRunTags operation middleware
+func (sh *strictHandler) ListRunTags(ctx echo.Context, params ListRunTagsParams) error {
+	var request ListRunTagsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRunTags(ctx.Request().Context(), request.(ListRunTagsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRunTags")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRunTagsResponseObject); ok {
+		return validResponse.VisitListRunTagsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListRunUsers operation middleware
 func (sh *strictHandler) ListRunUsers(ctx echo.Context, params ListRunUsersParams) error {
 	var request ListRunUsersRequestObject
@@ -9507,6 +9834,54 @@ func (sh *strictHandler) HeadRun(ctx echo.Context, name RunName) error {
 		return err
 	} else if validResponse, ok := response.(HeadRunResponseObject); ok {
 		return validResponse.VisitHeadRunResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRun operation middleware
+func (sh *strictHandler) UpdateRun(ctx echo.Context, name RunName) error {
+	var request UpdateRunRequestObject
+
+	request.Name = name
+
+	var body UpdateRunJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRun(ctx.Request().Context(), request.(UpdateRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRunResponseObject); ok {
+		return validResponse.VisitUpdateRunResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

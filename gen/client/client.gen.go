@@ -167,6 +167,7 @@ const (
 	Sha1        FilterRunsParamsField = "sha1"
 	Status      FilterRunsParamsField = "status"
 	Suite       FilterRunsParamsField = "suite"
+	Tag         FilterRunsParamsField = "tag"
 	User        FilterRunsParamsField = "user"
 )
 
@@ -188,6 +189,8 @@ func (e FilterRunsParamsField) Valid() bool {
 	case Status:
 		return true
 	case Suite:
+		return true
+	case Tag:
 		return true
 	case User:
 		return true
@@ -1057,6 +1060,11 @@ type PartialRun struct {
 	// Suite Example: rados
 	Suite *string `json:"suite,omitempty"`
 
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags *[]string `json:"tags,omitempty"`
+
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
@@ -1260,7 +1268,7 @@ type Results struct {
 // Run A run: every key is always present (null when unset). User, suite, branch, machine type and
 // scheduled time come from the run's name, then suite, branch and machine type follow its jobs.
 //
-// Example: {"branch":"main","flavor":"default","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","jobs_count":10,"machine_type":"smithi","name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","posted":"2026-01-15 10:21:03.232953","priority":100,"results":{"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0},"scheduled":"2026-01-15 10:20:30","sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"running","suite":"rados","updated":"2026-01-15 11:02:41.000310","user":"teuthology"}
+// Example: {"branch":"main","flavor":"default","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","jobs_count":10,"machine_type":"smithi","name":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","posted":"2026-01-15 10:21:03.232953","priority":100,"results":{"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0},"scheduled":"2026-01-15 10:20:30","sha1":"0123456789abcdef0123456789abcdef01234567","started":"2026-01-15 10:25:00.120000","status":"running","suite":"rados","tags":["nightly","v19.2.1"],"updated":"2026-01-15 11:02:41.000310","user":"teuthology"}
 type Run struct {
 	// Branch Example: main
 	Branch *string `json:"branch"`
@@ -1317,6 +1325,11 @@ type Run struct {
 
 	// Suite Example: rados
 	Suite *string `json:"suite"`
+
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags []string `json:"tags"`
 
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
@@ -1386,6 +1399,11 @@ type RunDetail struct {
 	// Suite Example: rados
 	Suite *string `json:"suite"`
 
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags []string `json:"tags"`
+
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
@@ -1401,6 +1419,13 @@ type RunInput struct {
 	//
 	// Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
 	Name string `json:"name"`
+
+	// Tags A run's tags: at most 50, each 1 to 100 bytes with no `,`, `/` or control character (so that a
+	// filter path or `?tags=` can name it); a repeated tag counts once; null is none.
+	//
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags *Tags `json:"tags,omitempty"`
 }
 
 // RunStatus Derived from the statuses of the run's jobs.
@@ -1469,6 +1494,11 @@ type RunSummary struct {
 	// Suite Example: rados
 	Suite *string `json:"suite"`
 
+	// Tags The run's tags (upstream's ceph/paddles#140), in the order given; `[]` when none.
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags []string `json:"tags"`
+
 	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
 	//
 	// Example: 2026-01-15 10:25:00.120000
@@ -1477,6 +1507,24 @@ type RunSummary struct {
 	// User Example: teuthology
 	User string `json:"user"`
 }
+
+// RunUpdate A change to a run. (The server ignores keys not listed.)
+//
+// Example: {"tags":["nightly","v19.2.1"]}
+type RunUpdate struct {
+	// Tags A run's tags: at most 50, each 1 to 100 bytes with no `,`, `/` or control character (so that a
+	// filter path or `?tags=` can name it); a repeated tag counts once; null is none.
+	//
+	//
+	// Example: ["nightly","v19.2.1"]
+	Tags *Tags `json:"tags"`
+}
+
+// Tags A run's tags: at most 50, each 1 to 100 bytes with no `,`, `/` or control character (so that a
+// filter path or `?tags=` can name it); a repeated tag counts once; null is none.
+//
+// Example: ["nightly","v19.2.1"]
+type Tags = []string
 
 // TestHistory A test's history (`GET /tests/history/`).
 type TestHistory struct {
@@ -1896,6 +1944,9 @@ type ListRunsParams struct {
 	// Flavor Runs with a job of this flavor, e.g. `default`.
 	Flavor *string `form:"flavor,omitempty" json:"flavor,omitempty"`
 
+	// Tags Runs carrying every one of these tags, comma-separated, e.g. `nightly,v19.2.1`: the filter path's `tag/{t}/`, once per tag.
+	Tags *string `form:"tags,omitempty" json:"tags,omitempty"`
+
 	// Since Runs scheduled on this day or later: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-15`.
 	Since *string `form:"since,omitempty" json:"since,omitempty"`
 
@@ -1998,6 +2049,18 @@ type ListRunStatusesParams struct {
 
 // ListRunSuitesParams defines parameters for ListRunSuites.
 type ListRunSuitesParams struct {
+	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
+	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
+	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
+	// last.
+	Count *ValueCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListRunTagsParams defines parameters for ListRunTags.
+type ListRunTagsParams struct {
 	// Count Values per page, for a value list (`/runs/branch/`, `/runs/branch/main/suite/`, ...). Without
 	// it the whole sorted list comes back, as upstream paddles answers: at the lab's size that is
 	// 57,000 branches (2.3 MB). With it, `page` pages the list; a page shorter than `count` is the
@@ -2150,6 +2213,9 @@ type QueueStatsPostJSONRequestBody = QueueInput
 
 // CreateRunJSONRequestBody defines body for CreateRun for application/json ContentType.
 type CreateRunJSONRequestBody = RunInput
+
+// UpdateRunJSONRequestBody defines body for UpdateRun for application/json ContentType.
+type UpdateRunJSONRequestBody = RunUpdate
 
 // CreateJobJSONRequestBody defines body for CreateJob for application/json ContentType.
 type CreateJobJSONRequestBody = JobInput
@@ -3090,8 +3156,8 @@ type ClientInterface interface {
 	//
 	// The filters narrow the list, any combination of them at once, and select exactly the runs
 	// of the filter path that names the same values (`?branch=main&suite=rados` is
-	// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
-	// both days included), in the same order, most recently scheduled first, with the same total.
+	// `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
+	// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
 	// Unlike a date range's path, the query form is paged. (The filters' examples are in their
 	// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 	// list the runs of one branch, suite and day instead of the latest runs.)
@@ -3190,6 +3256,16 @@ type ClientInterface interface {
 	// Corresponds with GET /runs/suite/ (the `ListRunSuites` operationId).
 	ListRunSuites(ctx context.Context, params *ListRunSuitesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListRunTags Tags of all runs
+	//
+	// The distinct tags runs carry, sorted. Nested under filters (`/runs/branch/main/tag/`) the list
+	// covers the filtered runs only. `/runs/tag/{t}/` lists the runs carrying `t`, and tags add up:
+	// `/runs/tag/a/tag/b/` holds the runs carrying both (where another key repeated with another
+	// value matches nothing); see `filterRuns`.
+	//
+	// Corresponds with GET /runs/tag/ (the `ListRunTags` operationId).
+	ListRunTags(ctx context.Context, params *ListRunTagsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListRunUsers Users of all runs
 	//
 	// The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/user/`) the
@@ -3236,6 +3312,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
 	HeadRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRunWithBody Set a run's tags
+	//
+	// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+	// `getRunSummary` does. The tag list and filters see the change at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+	UpdateRunWithBody(ctx context.Context, name RunName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRun Set a run's tags
+	//
+	// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+	// `getRunSummary` does. The tag list and filters see the change at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+	UpdateRun(ctx context.Context, name RunName, body UpdateRunJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRunJobs List the jobs of a run
 	//
@@ -4238,8 +4334,8 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 //
 // The filters narrow the list, any combination of them at once, and select exactly the runs
 // of the filter path that names the same values (`?branch=main&suite=rados` is
-// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
-// both days included), in the same order, most recently scheduled first, with the same total.
+// `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
+// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
 // Unlike a date range's path, the query form is paged. (The filters' examples are in their
 // descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 // list the runs of one branch, suite and day instead of the latest runs.)
@@ -4458,6 +4554,26 @@ func (c *Client) ListRunSuites(ctx context.Context, params *ListRunSuitesParams,
 	return c.Client.Do(req)
 }
 
+// ListRunTags Tags of all runs
+//
+// The distinct tags runs carry, sorted. Nested under filters (`/runs/branch/main/tag/`) the list
+// covers the filtered runs only. `/runs/tag/{t}/` lists the runs carrying `t`, and tags add up:
+// `/runs/tag/a/tag/b/` holds the runs carrying both (where another key repeated with another
+// value matches nothing); see `filterRuns`.
+//
+// Corresponds with GET /runs/tag/ (the `ListRunTags` operationId).
+func (c *Client) ListRunTags(ctx context.Context, params *ListRunTagsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRunTagsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListRunUsers Users of all runs
 //
 // The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/user/`) the
@@ -4545,6 +4661,46 @@ func (c *Client) GetRun(ctx context.Context, name RunName, reqEditors ...Request
 // Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
 func (c *Client) HeadRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHeadRunRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRunWithBody Set a run's tags
+//
+// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+// `getRunSummary` does. The tag list and filters see the change at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+func (c *Client) UpdateRunWithBody(ctx context.Context, name RunName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRunRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRun Set a run's tags
+//
+// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+// `getRunSummary` does. The tag list and filters see the change at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+func (c *Client) UpdateRun(ctx context.Context, name RunName, body UpdateRunJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRunRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6754,6 +6910,18 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 
 		}
 
+		if params.Tags != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tags", *params.Tags, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Since != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -7440,6 +7608,72 @@ func NewListRunSuitesRequest(server string, params *ListRunSuitesParams) (*http.
 	return req, nil
 }
 
+// NewListRunTagsRequest constructs an http.Request for the ListRunTags method
+func NewListRunTagsRequest(server string, params *ListRunTagsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runs/tag/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListRunUsersRequest constructs an http.Request for the ListRunUsers method
 func NewListRunUsersRequest(server string, params *ListRunUsersParams) (*http.Request, error) {
 	var err error
@@ -7696,6 +7930,53 @@ func NewHeadRunRequest(server string, name RunName) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewUpdateRunRequest calls the generic UpdateRun builder with application/json body
+func NewUpdateRunRequest(server string, name RunName, body UpdateRunJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRunRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewUpdateRunRequestWithBody constructs an http.Request for the UpdateRun method, with any body, and a specified content type
+func NewUpdateRunRequestWithBody(server string, name RunName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/runs/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -8880,8 +9161,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The filters narrow the list, any combination of them at once, and select exactly the runs
 	// of the filter path that names the same values (`?branch=main&suite=rados` is
-	// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
-	// both days included), in the same order, most recently scheduled first, with the same total.
+	// `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
+	// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
 	// Unlike a date range's path, the query form is paged. (The filters' examples are in their
 	// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 	// list the runs of one branch, suite and day instead of the latest runs.)
@@ -9000,6 +9281,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /runs/suite/ (the `ListRunSuites` operationId).
 	ListRunSuitesWithResponse(ctx context.Context, params *ListRunSuitesParams, reqEditors ...RequestEditorFn) (*ListRunSuitesResponse, error)
 
+	// ListRunTagsWithResponse Tags of all runs
+	//
+	// The distinct tags runs carry, sorted. Nested under filters (`/runs/branch/main/tag/`) the list
+	// covers the filtered runs only. `/runs/tag/{t}/` lists the runs carrying `t`, and tags add up:
+	// `/runs/tag/a/tag/b/` holds the runs carrying both (where another key repeated with another
+	// value matches nothing); see `filterRuns`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /runs/tag/ (the `ListRunTags` operationId).
+	ListRunTagsWithResponse(ctx context.Context, params *ListRunTagsParams, reqEditors ...RequestEditorFn) (*ListRunTagsResponse, error)
+
 	// ListRunUsersWithResponse Users of all runs
 	//
 	// The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/user/`) the
@@ -9056,6 +9349,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
 	HeadRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*HeadRunResponse, error)
+
+	// UpdateRunWithBodyWithResponse Set a run's tags
+	//
+	// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+	// `getRunSummary` does. The tag list and filters see the change at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+	UpdateRunWithBodyWithResponse(ctx context.Context, name RunName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRunResponse, error)
+
+	// UpdateRunWithResponse Set a run's tags
+	//
+	// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+	// `getRunSummary` does. The tag list and filters see the change at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+	UpdateRunWithResponse(ctx context.Context, name RunName, body UpdateRunJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRunResponse, error)
 
 	// ListRunJobsWithResponse List the jobs of a run
 	//
@@ -11860,6 +12173,68 @@ func (r ListRunSuitesResponse) ContentType() string {
 	return ""
 }
 
+type ListRunTagsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Values
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRunTagsResponse) GetJSON200() *Values {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListRunTagsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListRunTagsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListRunTagsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRunTagsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRunTagsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRunTagsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRunTagsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListRunUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12192,6 +12567,103 @@ func (r HeadRunResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HeadRunResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateRunResponse401Headers the declared response headers of an HTTP 401 response for UpdateRun
+type UpdateRunResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Run
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorMessage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *TokenRequired
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *TokenInvalid
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateRunResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRunResponse) GetJSON200() *Run {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateRunResponse) GetJSON400() *ErrorMessage {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateRunResponse) GetJSON401() *TokenRequired {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateRunResponse) GetJSON403() *TokenInvalid {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateRunResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateRunResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateRunResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRunResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13633,8 +14105,8 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 //
 // The filters narrow the list, any combination of them at once, and select exactly the runs
 // of the filter path that names the same values (`?branch=main&suite=rados` is
-// `/runs/branch/main/suite/rados/`; `since` and `until` together are `date/from/{since}/to/{until}/`,
-// both days included), in the same order, most recently scheduled first, with the same total.
+// `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
+// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
 // Unlike a date range's path, the query form is paged. (The filters' examples are in their
 // descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 // list the runs of one branch, suite and day instead of the latest runs.)
@@ -13825,6 +14297,24 @@ func (c *ClientWithResponses) ListRunSuitesWithResponse(ctx context.Context, par
 	return ParseListRunSuitesResponse(rsp)
 }
 
+// ListRunTagsWithResponse Tags of all runs
+//
+// The distinct tags runs carry, sorted. Nested under filters (`/runs/branch/main/tag/`) the list
+// covers the filtered runs only. `/runs/tag/{t}/` lists the runs carrying `t`, and tags add up:
+// `/runs/tag/a/tag/b/` holds the runs carrying both (where another key repeated with another
+// value matches nothing); see `filterRuns`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /runs/tag/ (the `ListRunTags` operationId).
+func (c *ClientWithResponses) ListRunTagsWithResponse(ctx context.Context, params *ListRunTagsParams, reqEditors ...RequestEditorFn) (*ListRunTagsResponse, error) {
+	rsp, err := c.ListRunTags(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRunTagsResponse(rsp)
+}
+
 // ListRunUsersWithResponse Users of all runs
 //
 // The distinct non-empty values, sorted. Nested under filters (`/runs/branch/main/user/`) the
@@ -13910,6 +14400,38 @@ func (c *ClientWithResponses) HeadRunWithResponse(ctx context.Context, name RunN
 		return nil, err
 	}
 	return ParseHeadRunResponse(rsp)
+}
+
+// UpdateRunWithBodyWithResponse Set a run's tags
+//
+// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+// `getRunSummary` does. The tag list and filters see the change at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+func (c *ClientWithResponses) UpdateRunWithBodyWithResponse(ctx context.Context, name RunName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRunResponse, error) {
+	rsp, err := c.UpdateRunWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRunResponse(rsp)
+}
+
+// UpdateRunWithResponse Set a run's tags
+//
+// Replaces the run's tags (upstream's ceph/paddles#140) and answers the run without its jobs, as
+// `getRunSummary` does. The tag list and filters see the change at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /runs/{name}/ (the `UpdateRun` operationId).
+func (c *ClientWithResponses) UpdateRunWithResponse(ctx context.Context, name RunName, body UpdateRunJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRunResponse, error) {
+	rsp, err := c.UpdateRun(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRunResponse(rsp)
 }
 
 // ListRunJobsWithResponse List the jobs of a run
@@ -16270,6 +16792,53 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 	return response, nil
 }
 
+// ParseListRunTagsResponse parses an HTTP response from a ListRunTagsWithResponse call
+func ParseListRunTagsResponse(rsp *http.Response) (*ListRunTagsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRunTagsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Values
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListRunUsersResponse parses an HTTP response from a ListRunUsersWithResponse call
 func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16537,6 +17106,94 @@ func ParseHeadRunResponse(rsp *http.Response) (*HeadRunResponse, error) {
 	response := &HeadRunResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRunResponse parses an HTTP response from a UpdateRunWithResponse call
+func ParseUpdateRunResponse(rsp *http.Response) (*UpdateRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Run
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest TokenRequired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest TokenInvalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateRunResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

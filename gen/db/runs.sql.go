@@ -13,7 +13,8 @@ import (
 const countFilteredRuns = `-- name: CountFilteredRuns :one
 SELECT count(*) FROM filtered_runs(
     $1, $2, $3, $4, $5,
-    $6::bigint[], $7, $8, $9
+    $6::bigint[], $7, $8, $9,
+    $10::text[]
 )
 `
 
@@ -27,6 +28,7 @@ type CountFilteredRunsParams struct {
 	Flavor          *string
 	ScheduledFrom   *time.Time
 	ScheduledBefore *time.Time
+	Tags            []string
 }
 
 func (q *Queries) CountFilteredRuns(ctx context.Context, arg CountFilteredRunsParams) (int64, error) {
@@ -40,6 +42,7 @@ func (q *Queries) CountFilteredRuns(ctx context.Context, arg CountFilteredRunsPa
 		arg.Flavor,
 		arg.ScheduledFrom,
 		arg.ScheduledBefore,
+		arg.Tags,
 	)
 	var count int64
 	err := row.Scan(&count)
@@ -87,8 +90,8 @@ func (q *Queries) CountRunsWithValue(ctx context.Context, arg CountRunsWithValue
 }
 
 const createRun = `-- name: CreateRun :one
-INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted, tags)
+VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8::text[], '{}'))
 ON CONFLICT (name) DO NOTHING
 RETURNING id
 `
@@ -101,6 +104,7 @@ type CreateRunParams struct {
 	Branch      *string
 	MachineType *string
 	Posted      time.Time
+	Tags        []string
 }
 
 func (q *Queries) CreateRun(ctx context.Context, arg CreateRunParams) (int64, error) {
@@ -112,6 +116,7 @@ func (q *Queries) CreateRun(ctx context.Context, arg CreateRunParams) (int64, er
 		arg.Branch,
 		arg.MachineType,
 		arg.Posted,
+		arg.Tags,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -133,9 +138,10 @@ func (q *Queries) DeleteRun(ctx context.Context, name string) (int64, error) {
 const filteredRunIDs = `-- name: FilteredRunIDs :many
 SELECT r.id FROM filtered_runs(
     $1, $2, $3, $4, $5,
-    $6::bigint[], $7, $8, $9
+    $6::bigint[], $7, $8, $9,
+    $10::text[]
 ) r
-ORDER BY r.scheduled DESC, r.id DESC LIMIT $11::bigint OFFSET $10::bigint
+ORDER BY r.scheduled DESC, r.id DESC LIMIT $12::bigint OFFSET $11::bigint
 `
 
 type FilteredRunIDsParams struct {
@@ -148,6 +154,7 @@ type FilteredRunIDsParams struct {
 	Flavor          *string
 	ScheduledFrom   *time.Time
 	ScheduledBefore *time.Time
+	Tags            []string
 	Skip            int64
 	Max             *int64
 }
@@ -163,6 +170,7 @@ func (q *Queries) FilteredRunIDs(ctx context.Context, arg FilteredRunIDsParams) 
 		arg.Flavor,
 		arg.ScheduledFrom,
 		arg.ScheduledBefore,
+		arg.Tags,
 		arg.Skip,
 		arg.Max,
 	)
@@ -193,20 +201,30 @@ SELECT DISTINCT v::text AS value FROM (
     END AS v
     FROM filtered_runs(
         $2, $3, $4, $5, $6,
-    $7::bigint[], $8, $9, $10
+    $7::bigint[], $8, $9, $10,
+    $11::text[]
     ) r
-    WHERE $1::text NOT IN ('sha1', 'flavor')
+    WHERE $1::text NOT IN ('sha1', 'flavor', 'tag')
     UNION ALL
     SELECT CASE $1::text WHEN 'sha1' THEN j.sha1 ELSE j.flavor END
     FROM filtered_runs(
         $2, $3, $4, $5, $6,
-    $7::bigint[], $8, $9, $10
+    $7::bigint[], $8, $9, $10,
+    $11::text[]
     ) r
     JOIN jobs j ON j.run_id = r.id
     WHERE $1::text IN ('sha1', 'flavor')
+    UNION ALL
+    SELECT unnest(r.tags)
+    FROM filtered_runs(
+        $2, $3, $4, $5, $6,
+    $7::bigint[], $8, $9, $10,
+    $11::text[]
+    ) r
+    WHERE $1::text = 'tag'
 ) found
 WHERE v <> ''
-ORDER BY 1 LIMIT $12::bigint OFFSET $11::bigint
+ORDER BY 1 LIMIT $13::bigint OFFSET $12::bigint
 `
 
 type FilteredRunValuesParams struct {
@@ -220,6 +238,7 @@ type FilteredRunValuesParams struct {
 	Flavor          *string
 	ScheduledFrom   *time.Time
 	ScheduledBefore *time.Time
+	Tags            []string
 	Skip            int64
 	Max             *int64
 }
@@ -237,6 +256,7 @@ func (q *Queries) FilteredRunValues(ctx context.Context, arg FilteredRunValuesPa
 		arg.Flavor,
 		arg.ScheduledFrom,
 		arg.ScheduledBefore,
+		arg.Tags,
 		arg.Skip,
 		arg.Max,
 	)
@@ -562,6 +582,23 @@ func (q *Queries) RunsByID(ctx context.Context, ids []int64) ([]RunsByIDRow, err
 		return nil, err
 	}
 	return items, nil
+}
+
+const setRunTags = `-- name: SetRunTags :one
+UPDATE runs SET tags = $1::text[] WHERE name = $2 RETURNING id
+`
+
+type SetRunTagsParams struct {
+	Tags []string
+	Name string
+}
+
+// SetRunTags replaces a run's tags.
+func (q *Queries) SetRunTags(ctx context.Context, arg SetRunTagsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, setRunTags, arg.Tags, arg.Name)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const sha1RunIDs = `-- name: Sha1RunIDs :many

@@ -76,7 +76,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	c.get("/nope").wantError(t, 404, "resource was not found: /nope/")
 	c.get("/runs/r/jobs/1/extra/").wantError(t, 404, "resource was not found: /runs/r/jobs/1/extra/")
 	for _, m := range []struct{ method, path string }{
-		{"PUT", "/runs/"}, {"DELETE", "/runs/"}, {"PATCH", "/runs/"}, {"POST", "/runs/r/"}, {"PUT", "/runs/r"},
+		{"PUT", "/runs/"}, {"DELETE", "/runs/"}, {"PATCH", "/runs/"}, {"POST", "/runs/r/"}, {"PATCH", "/runs/r"},
 		{"PUT", "/runs/r/jobs/"}, {"POST", "/runs/r/jobs/1/"}, {"PATCH", "/runs/r/jobs/1"}, {"POST", "/"},
 	} {
 		c.do(m.method, m.path, `{}`).wantError(t, 405, fmt.Sprintf("method %s is not allowed on %s", m.method, testserver.Canonical(m.path)))

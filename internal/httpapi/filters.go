@@ -126,6 +126,11 @@ func (h *handlers) ListRunFlavors(ctx context.Context, req api.ListRunFlavorsReq
 	return valuesAnswer{a}, err
 }
 
+func (h *handlers) ListRunTags(ctx context.Context, req api.ListRunTagsRequestObject) (api.ListRunTagsResponseObject, error) {
+	a, err := h.valueList(ctx, "tag", req.Params.Count, req.Params.Page)
+	return valuesAnswer{a}, err
+}
+
 func (h *handlers) ListRunDates(ctx context.Context, req api.ListRunDatesRequestObject) (api.ListRunDatesResponseObject, error) {
 	a, err := h.valueList(ctx, "date", req.Params.Count, req.Params.Page)
 	return valuesAnswer{a}, err
@@ -164,5 +169,6 @@ func (a valuesAnswer) VisitListRunUsersResponse(w http.ResponseWriter) error    
 func (a valuesAnswer) VisitListRunShasResponse(w http.ResponseWriter) error     { return a.write(w) }
 func (a valuesAnswer) VisitListRunFlavorsResponse(w http.ResponseWriter) error  { return a.write(w) }
 func (a valuesAnswer) VisitListRunDatesResponse(w http.ResponseWriter) error    { return a.write(w) }
+func (a valuesAnswer) VisitListRunTagsResponse(w http.ResponseWriter) error     { return a.write(w) }
 func (a valuesAnswer) VisitFilterRunsResponse(w http.ResponseWriter) error      { return a.write(w) }
 func (a valuesAnswer) VisitListRunsBetweenResponse(w http.ResponseWriter) error { return a.write(w) }

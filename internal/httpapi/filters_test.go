@@ -280,8 +280,15 @@ func TestQueryFiltersMatchPaths(t *testing.T) {
 			c.post("/runs/"+run+"/jobs/", object{"job_id": fmt.Sprintf("%d-%d", i, j), "status": pick(statuses...),
 				"sha1": pick("0123abcd", "0199ffff", "abcdef12"), "flavor": pick("default", "crimson")})
 		}
+		var tags []string
+		for _, tag := range []string{"nightly", "rc", "v19.2.1"} {
+			if rng.IntN(2) == 0 {
+				tags = append(tags, tag)
+			}
+		}
+		c.put("/runs/"+run+"/", object{"tags": tags}).must(t, 200)
 	}
-	keys := []string{"branch", "suite", "machine_type", "status", "user", "sha1", "flavor", "date"}
+	keys := []string{"branch", "suite", "machine_type", "status", "user", "sha1", "flavor", "date", "tag"}
 	choices := map[string][]string{"branch": {"main", "squid", "tentacle"}, "suite": {"rados", "rbd", "fs"},
 		"machine_type": {"smithi", "mira"}, "status": {"finished pass", "finished fail", "running", "queued", "finished dead"},
 		"user": {"teuthology", "alice", "bob"}, "sha1": {"01", "0123", "abc"}, "flavor": {"default", "crimson"}}
@@ -296,6 +303,17 @@ func TestQueryFiltersMatchPaths(t *testing.T) {
 				path += fmt.Sprintf("date/from/2026-02-%02d/to/2026-02-%02d/", from, to)
 				query.Set("since", fmt.Sprintf("2026-02-%02d", from))
 				query.Set("until", fmt.Sprintf("2026-02-%02d", to))
+				continue
+			}
+			if key == "tag" {
+				tags := []string{pick("nightly", "rc", "v19.2.1")}
+				if rng.IntN(2) == 0 {
+					tags = append(tags, pick("nightly", "rc", "v19.2.1"))
+				}
+				for _, tag := range tags {
+					path += "tag/" + url.PathEscape(tag) + "/"
+				}
+				query.Set("tags", strings.Join(tags, ","))
 				continue
 			}
 			v := pick(choices[key]...)

@@ -52,6 +52,13 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 			segments = append(segments, kv.key, *kv.value)
 		}
 	}
+	if p.Tags != nil {
+		for _, t := range strings.Split(*p.Tags, ",") {
+			if t != "" { // "a,b," is a and b
+				segments = append(segments, "tag", t)
+			}
+		}
+	}
 	if segments == nil && p.Since == nil && p.Until == nil {
 		page, err := h.svc.ListRuns(ctx, pg)
 		if err != nil {
@@ -98,14 +105,26 @@ func (h *handlers) runPage(page service.RunPage, sel paddles.RunFields) jsonPage
 }
 
 func (h *handlers) CreateRun(ctx context.Context, req api.CreateRunRequestObject) (api.CreateRunResponseObject, error) {
-	name, err := paddles.ParseRunBody(*req.Body)
+	run, err := paddles.ParseRunBody(*req.Body)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.CreateRun(ctx, name); err != nil {
+	if err := h.svc.CreateRun(ctx, run); err != nil {
 		return nil, err
 	}
 	return jsonBody(`{}`), nil
+}
+
+func (h *handlers) UpdateRun(ctx context.Context, req api.UpdateRunRequestObject) (api.UpdateRunResponseObject, error) {
+	tags, err := paddles.ParseRunUpdate(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	run, err := h.svc.SetRunTags(ctx, req.Name, tags)
+	if err != nil {
+		return nil, err
+	}
+	return jsonBody(paddles.AppendRun(nil, &run, nil, h.runHref(run.Name), false)), nil
 }
 
 func (h *handlers) GetRun(ctx context.Context, req api.GetRunRequestObject) (api.GetRunResponseObject, error) {
@@ -371,6 +390,7 @@ func (b jsonBody) VisitCreateRunResponse(w http.ResponseWriter) error     { retu
 func (b jsonBody) VisitCreateJobResponse(w http.ResponseWriter) error     { return b.write(w) }
 func (b jsonBody) VisitGetRunResponse(w http.ResponseWriter) error        { return b.write(w) }
 func (b jsonBody) VisitGetRunSummaryResponse(w http.ResponseWriter) error { return b.write(w) }
+func (b jsonBody) VisitUpdateRunResponse(w http.ResponseWriter) error     { return b.write(w) }
 func (b jsonBody) VisitDeleteRunResponse(w http.ResponseWriter) error     { return b.write(w) }
 func (b jsonBody) VisitListRunJobsResponse(w http.ResponseWriter) error   { return b.write(w) }
 func (b jsonBody) VisitGetJobResponse(w http.ResponseWriter) error        { return b.write(w) }

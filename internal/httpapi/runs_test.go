@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -207,5 +208,104 @@ func TestDeleteRun(t *testing.T) {
 	c.delete("/runs/"+runName+"/").wantError(t, 404, "attempted to delete a non-existent run")
 	if got := decode[[]object](t, c.get("/runs/")); len(got) != 0 {
 		t.Errorf("runs left: %v", got)
+	}
+}
+
+// Issue 18 item 1 (ceph/paddles#140): tags set on create and by PUT, shown on every run, listed
+// by /runs/tag/, filtered by path and query, counted as they change.
+func TestRunTags(t *testing.T) {
+	c := newServer(t)
+	runA := "teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi"
+	runB := "teuthology-2026-01-16_10:20:30-rbd-main-distro-default-smithi"
+	runC := "alice-2026-01-17_10:20:30-fs-squid-distro-default-mira"
+	c.post("/runs/", object{"name": runA, "tags": []string{"nightly", "v19.2.1", "nightly"}}).must(t, 200)
+	c.post("/runs/"+runB+"/jobs/", object{"job_id": "1"}).must(t, 200) // a run created by its job has none
+	c.post("/runs/", object{"name": runC}).must(t, 200)
+
+	tagsOf := func(name string) any { return decode[object](t, c.get("/runs/"+name+"/"))["tags"] }
+	if got := fmt.Sprint(tagsOf(runA)); got != "[nightly v19.2.1]" {
+		t.Errorf("%s tags %s, want [nightly v19.2.1] (a repeated tag counts once)", runA, got)
+	}
+	if got, ok := tagsOf(runB).([]any); !ok || len(got) != 0 {
+		t.Errorf("%s tags %#v, want []", runB, tagsOf(runB))
+	}
+
+	put := decode[object](t, c.put("/runs/"+runB, object{"tags": []string{"nightly"}}).must(t, 200))
+	if fmt.Sprint(put["tags"]) != "[nightly]" || put["name"] != runB || put["jobs"] != nil || put["results"] == nil {
+		t.Errorf("PUT answered %v, want the run with its new tags and no jobs", put)
+	}
+	c.put("/runs/"+runC+"/", object{"tags": []string{"rc"}}).must(t, 200)
+
+	names := func(path string) string {
+		r := c.get(path).must(t, 200)
+		var out []string
+		for _, run := range decode[[]object](t, r) {
+			out = append(out, run["name"].(string))
+		}
+		return r.Header.Get("X-Total-Count") + " " + strings.Join(out, ",")
+	}
+	for path, want := range map[string]string{
+		"/runs/tag/nightly/":                   "2 " + runB + "," + runA,
+		"/runs/?tags=nightly":                  "2 " + runB + "," + runA,
+		"/runs/tag/nightly/tag/v19.2.1/":       "1 " + runA,
+		"/runs/?tags=v19.2.1,nightly":          "1 " + runA,
+		"/runs/tag/nightly/tag/rc/":            "0 ",
+		"/runs/tag/nightly/suite/rbd/":         "1 " + runB,
+		"/runs/?tags=nightly&suite=rbd":        "1 " + runB,
+		"/runs/suite/rados/tag/v19.2.1/":       "1 " + runA,
+		"/runs/tag/unknown/":                   "0 ",
+		"/runs/?tags=rc&machine_type=mira":     "1 " + runC,
+		"/runs/?tags=rc&machine_type=smithi":   "0 ",
+		"/runs/?tags=nightly,nightly,v19.2.1,": "1 " + runA,
+	} {
+		if got := names(path); got != want {
+			t.Errorf("%s: %q, want %q", path, got, want)
+		}
+	}
+	values := func(path string) string { return fmt.Sprint(decode[[]any](t, c.get(path).must(t, 200))) }
+	for path, want := range map[string]string{
+		"/runs/tag/":                   "[nightly rc v19.2.1]",
+		"/runs/tag/?count=1&page=2":    "[rc]",
+		"/runs/suite/rados/tag/":       "[nightly v19.2.1]",
+		"/runs/tag/nightly/tag/":       "[nightly v19.2.1]",
+		"/runs/tag/nightly/suite/":     "[rados rbd]",
+		"/runs/user/alice/tag/":        "[rc]",
+		"/runs/tag/nightly/tag/rc/tag": "[]",
+	} {
+		if got := values(path); got != want {
+			t.Errorf("%s: %s, want %s", path, got, want)
+		}
+	}
+
+	// Tags are counted as they change: replaced, cleared, and with their run deleted.
+	c.put("/runs/"+runA+"/", object{"tags": []string{"v19.2.1", "rc"}}).must(t, 200)
+	c.put("/runs/"+runB+"/", object{"tags": nil}).must(t, 200)
+	if got := values("/runs/tag/"); got != "[rc v19.2.1]" {
+		t.Errorf("after the changes /runs/tag/ is %s, want [rc v19.2.1]", got)
+	}
+	if got := names("/runs/tag/rc/"); got != "2 "+runC+","+runA {
+		t.Errorf("/runs/tag/rc/: %q", got)
+	}
+	c.delete("/runs/"+runA+"/").must(t, 200)
+	if got := values("/runs/tag/"); got != "[rc]" {
+		t.Errorf("after deleting %s /runs/tag/ is %s, want [rc]", runA, got)
+	}
+	if got := names("/runs/tag/rc/"); got != "1 "+runC {
+		t.Errorf("/runs/tag/rc/ after the delete: %q", got)
+	}
+
+	// Bad input: a clear 400, and nothing written.
+	c.put("/runs/"+runC+"/", object{"tags": []string{"a,b"}}).wantError(t, 400, `invalid tag "a,b": it may not contain ',' or '/'`)
+	c.put("/runs/"+runC+"/", object{"tags": "rc"}).wantError(t, 400, "invalid value for 'tags': must be an array of strings")
+	c.put("/runs/"+runC+"/", object{"name": runC}).wantError(t, 400, "could not find required key: 'tags'")
+	c.put("/runs/"+runC+"/", "tags").wantError(t, 400, "could not decode JSON body")
+	c.post("/runs/", object{"name": "x-run", "tags": []string{""}}).wantError(t, 400, `invalid tag "": a tag may not be empty`)
+	c.get("/runs/x-run/").must(t, 404)
+	if got := fmt.Sprint(tagsOf(runC)); got != "[rc]" {
+		t.Errorf("%s tags %s after refused updates, want [rc]", runC, got)
+	}
+	c.put("/runs/nosuchrun/", object{"tags": []string{"rc"}}).wantError(t, 404, "run with name nosuchrun not found")
+	if got := fmt.Sprint(decode[[]object](t, c.get("/runs/?fields=name,tags"))); !strings.Contains(got, "tags:[rc]") {
+		t.Errorf("fields=name,tags: %s", got)
 	}
 }

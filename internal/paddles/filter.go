@@ -1,6 +1,7 @@
 package paddles
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -11,7 +12,9 @@ type RunFilter struct {
 	// Sha1Prefix matches runs with a job whose sha1 starts with it.
 	Sha1Prefix *string
 	// Flavor matches runs with a job of that flavor.
-	Flavor       *string
+	Flavor *string
+	// Tags matches runs carrying every one of them.
+	Tags         []string
 	From, Before *time.Time
 	// Never is set when the conditions contradict each other (branch/a/branch/b): nothing matches.
 	Never bool
@@ -30,7 +33,13 @@ type RunQuery struct {
 // spells flavor "flavors" at the top level and "flavor" when nested; both work everywhere here.
 var runFilterKeys = map[string]string{
 	"branch": "branch", "suite": "suite", "machine_type": "machine_type", "status": "status",
-	"user": "user", "sha1": "sha1", "flavor": "flavor", "flavors": "flavor", "date": "date",
+	"user": "user", "sha1": "sha1", "flavor": "flavor", "flavors": "flavor", "date": "date", "tag": "tag",
+}
+
+// IsZero reports whether the filter selects every run.
+func (f *RunFilter) IsZero() bool {
+	return f.Branch == nil && f.Suite == nil && f.MachineType == nil && f.Status == nil && f.User == nil &&
+		f.Sha1Prefix == nil && f.Flavor == nil && f.Tags == nil && f.From == nil && f.Before == nil && !f.Never
 }
 
 // IsRunFilter reports whether name is the name of a run filter.
@@ -49,7 +58,7 @@ func ParseRunQuery(segments []string, today time.Time) (RunQuery, error) {
 	for i := 0; i < len(segments); {
 		key, ok := runFilterKeys[segments[i]]
 		if !ok {
-			return RunQuery{}, Errorf(NotFound, "unknown run filter %q: filters are branch, suite, machine_type, status, user, sha1, flavor, date", segments[i])
+			return RunQuery{}, Errorf(NotFound, "unknown run filter %q: filters are branch, suite, machine_type, status, user, sha1, flavor, date, tag", segments[i])
 		}
 		if i+1 == len(segments) {
 			q.Values = key
@@ -89,6 +98,11 @@ func (f *RunFilter) add(key, value string, today time.Time) error {
 			return err
 		}
 		f.During(day, day.AddDate(0, 0, 1))
+	case "tag":
+		// Unlike the other keys, tags add up: tag/a/tag/b/ holds the runs carrying both.
+		if !slices.Contains(f.Tags, value) {
+			f.Tags = append(f.Tags, value)
+		}
 	case "sha1":
 		switch {
 		case f.Sha1Prefix == nil || strings.HasPrefix(value, *f.Sha1Prefix):

@@ -19,6 +19,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -522,8 +523,11 @@ func FuzzRunBody(f *testing.F) {
 	f.Add([]byte(`{"name": "a/b"}`))
 	f.Add([]byte(`{"name": "` + strings.Repeat("x", 513) + `"}`))
 	f.Add([]byte(`{"name": "x", "name": null}`))
+	f.Add([]byte(`{"name": "x", "tags": ["a", "b", "a"]}`))
+	f.Add([]byte(`{"name": "x", "tags": ["a,b", "", null]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		name, err := ParseRunBody(body)
+		run, err := ParseRunBody(body)
+		name := run.Name
 		if err != nil {
 			if ErrorCode(err) != Invalid {
 				t.Fatalf("ParseRunBody(%q): %v", body, err)
@@ -542,6 +546,14 @@ func FuzzRunBody(f *testing.F) {
 			t.Errorf("accepted run name %q", name)
 		}
 		checkRunName(t, name)
+		if run.Tags == nil || len(run.Tags) > MaxTags {
+			t.Errorf("tags %q", run.Tags)
+		}
+		for i, tag := range run.Tags {
+			if validateTag(tag) != nil || slices.Contains(run.Tags[:i], tag) {
+				t.Errorf("accepted tag %q of %q", tag, run.Tags)
+			}
+		}
 	})
 }
 

@@ -1,6 +1,8 @@
 package paddles
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -21,6 +23,8 @@ type Run struct {
 	MachineType *string
 	// Priority is the priority of the run's first job (by job_id).
 	Priority *int64
+	// Tags label the run (upstream's ceph/paddles#140), in the order they were given.
+	Tags []string
 }
 
 // Results counts a run's jobs by status. Sha1 and Flavor are those of the run's first job (by
@@ -59,27 +63,99 @@ func ValidateRunName(name string) error {
 	return nil
 }
 
-// ParseRunBody reads the body of a run creation: an object with a string "name"; other keys are
-// ignored.
-func ParseRunBody(body []byte) (string, error) {
+// RunCreate is the body of a run creation.
+type RunCreate struct {
+	Name string
+	Tags []string
+}
+
+// ParseRunBody reads the body of a run creation: an object with a string "name" and, optionally,
+// "tags"; other keys are ignored.
+func ParseRunBody(body []byte) (RunCreate, error) {
 	obj, err := parseObject(body)
 	if err != nil {
-		return "", err
+		return RunCreate{}, err
 	}
 	raw, ok := obj["name"]
 	if !ok || string(raw) == "null" {
-		return "", Errorf(Invalid, "could not find required key: 'name'")
+		return RunCreate{}, Errorf(Invalid, "could not find required key: 'name'")
 	}
 	name, msg := decodeText(raw)
 	if msg != "" || raw[0] != '"' {
-		return "", Errorf(Invalid, "invalid value for 'name': must be a string")
+		return RunCreate{}, Errorf(Invalid, "invalid value for 'name': must be a string")
 	}
-	return *name, ValidateRunName(*name)
+	if err := ValidateRunName(*name); err != nil {
+		return RunCreate{}, err
+	}
+	tags, err := parseTags(obj["tags"])
+	return RunCreate{Name: *name, Tags: tags}, err
+}
+
+// ParseRunUpdate reads the body of a run update (PUT /runs/{name}/): an object with "tags", the
+// run's new tags; other keys are ignored.
+func ParseRunUpdate(body []byte) ([]string, error) {
+	obj, err := parseObject(body)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := obj["tags"]
+	if !ok {
+		return nil, Errorf(Invalid, "could not find required key: 'tags'")
+	}
+	return parseTags(raw)
+}
+
+// Bounds of a run's tags: labels to filter on, not a place to store data.
+const (
+	MaxTags   = 50
+	MaxTagLen = 100
+)
+
+// parseTags reads a run's tags: an array of strings (null or absent: none), duplicates dropped,
+// in the order given. A tag is what a path segment and a comma-separated filter can name.
+func parseTags(raw json.RawMessage) ([]string, error) {
+	tags := []string{}
+	if raw == nil || string(raw) == "null" {
+		return tags, nil
+	}
+	var sent []*string
+	if err := json.Unmarshal(raw, &sent); err != nil {
+		return nil, Errorf(Invalid, "invalid value for 'tags': must be an array of strings")
+	}
+	for _, t := range sent {
+		if t == nil {
+			return nil, Errorf(Invalid, "invalid value for 'tags': must be an array of strings")
+		}
+		if err := validateTag(*t); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(tags, *t) {
+			tags = append(tags, *t)
+		}
+	}
+	if len(tags) > MaxTags {
+		return nil, Errorf(Invalid, "invalid value for 'tags': more than %d tags", MaxTags)
+	}
+	return tags, nil
+}
+
+func validateTag(t string) error {
+	switch {
+	case t == "":
+		return Errorf(Invalid, "invalid tag \"\": a tag may not be empty")
+	case strings.ContainsAny(t, ",/"):
+		return Errorf(Invalid, "invalid tag %q: it may not contain ',' or '/'", t)
+	case strings.IndexFunc(t, unicode.IsControl) >= 0:
+		return Errorf(Invalid, "invalid tag %q: it may not contain control characters", t)
+	case len(t) > MaxTagLen:
+		return Errorf(Invalid, "invalid tag %q: longer than %d bytes", t, MaxTagLen)
+	}
+	return nil
 }
 
 // runKeys lists the keys of the run object in upstream's order.
 var runKeys = []string{"name", "href", "user", "status", "results", "jobs_count", "posted", "scheduled",
-	"started", "updated", "branch", "suite", "machine_type", "sha1", "priority", "flavor"}
+	"started", "updated", "branch", "suite", "machine_type", "sha1", "priority", "flavor", "tags"}
 
 // RunFields is a parsed fields= projection of runs: nil means every key.
 type RunFields map[string]bool
@@ -159,6 +235,15 @@ func AppendRun(b []byte, r *Run, sel RunFields, href string, open bool) []byte {
 			b = appendInt(b, r.Priority)
 		case "flavor":
 			b = appendText(b, r.Results.firstJobValue(r.Results.Flavor))
+		case "tags":
+			b = append(b, '[')
+			for i, t := range r.Tags {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, t)
+			}
+			b = append(b, ']')
 		}
 	}
 	if open {

@@ -2,15 +2,18 @@ package paddles
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// upstreamRunKeys is the key order of upstream's Run.__json__ (paddles-api.md 5.1).
+// upstreamRunKeys is the key order of upstream's Run.__json__ (paddles-api.md 5.1), then the
+// tags of ceph/paddles#140.
 var upstreamRunKeys = []string{"name", "href", "user", "status", "results", "jobs_count", "posted", "scheduled",
-	"started", "updated", "branch", "suite", "machine_type", "sha1", "priority", "flavor"}
+	"started", "updated", "branch", "suite", "machine_type", "sha1", "priority", "flavor", "tags"}
 
 func TestResultsTotal(t *testing.T) {
 	tests := []struct {
@@ -278,6 +281,57 @@ func TestValidateRunName(t *testing.T) {
 	}
 }
 
+// Issue 18 item 1: tags on create and update.
+func TestParseTags(t *testing.T) {
+	long := strings.Repeat("x", MaxTagLen+1)
+	many := `[` + strings.Repeat(`"t",`, MaxTags) + `"last"]`
+	for i := 0; i <= MaxTags; i++ {
+		many = strings.Replace(many, `"t",`, fmt.Sprintf(`"t%d",`, i), 1)
+	}
+	tests := []struct {
+		tags    string // the value of "tags"; "" for none
+		want    []string
+		wantErr string
+	}{
+		{"", []string{}, ""},
+		{`null`, []string{}, ""},
+		{`[]`, []string{}, ""},
+		{`["nightly", "v19.2.1", "nightly", "rc 1"]`, []string{"nightly", "v19.2.1", "rc 1"}, ""},
+		{`"nightly"`, nil, "invalid value for 'tags': must be an array of strings"},
+		{`[1]`, nil, "invalid value for 'tags': must be an array of strings"},
+		{`["a", null]`, nil, "invalid value for 'tags': must be an array of strings"},
+		{`[""]`, nil, `invalid tag "": a tag may not be empty`},
+		{`["a,b"]`, nil, `invalid tag "a,b": it may not contain ',' or '/'`},
+		{`["a/b"]`, nil, `invalid tag "a/b": it may not contain ',' or '/'`},
+		{`["a\u000ab"]`, nil, "control characters"},
+		{`["` + long + `"]`, nil, "longer than 100 bytes"},
+		{many, nil, "more than 50 tags"},
+	}
+	for _, tt := range tests {
+		body := `{"name": "run"}`
+		if tt.tags != "" {
+			body = `{"name": "run", "tags": ` + tt.tags + `}`
+		}
+		run, err := ParseRunBody([]byte(body))
+		if tt.wantErr != "" {
+			wantInvalid(t, err, tt.wantErr)
+		} else if err != nil || !slices.Equal(run.Tags, tt.want) || run.Tags == nil {
+			t.Errorf("ParseRunBody(%s): tags %q, %v; want %q", body, run.Tags, err, tt.want)
+		}
+		if tt.tags == "" {
+			continue
+		}
+		tags, err := ParseRunUpdate([]byte(`{"tags": ` + tt.tags + `}`))
+		if tt.wantErr != "" {
+			wantInvalid(t, err, tt.wantErr)
+		} else if err != nil || !slices.Equal(tags, tt.want) {
+			t.Errorf("ParseRunUpdate(%s): %q, %v; want %q", tt.tags, tags, err, tt.want)
+		}
+	}
+	_, err := ParseRunUpdate([]byte(`{"name": "x"}`))
+	wantInvalid(t, err, "could not find required key: 'tags'")
+}
+
 func TestParseRunBody(t *testing.T) {
 	tests := []struct {
 		body    string
@@ -306,7 +360,8 @@ func TestParseRunBody(t *testing.T) {
 		{`{"name": "a"}}`, "", "could not decode JSON body"},
 	}
 	for _, tt := range tests {
-		got, err := ParseRunBody([]byte(tt.body))
+		run, err := ParseRunBody([]byte(tt.body))
+		got := run.Name
 		if tt.wantErr == "" {
 			if err != nil || got != tt.want {
 				t.Errorf("ParseRunBody(%s) = %q, %v; want %q", tt.body, got, err, tt.want)

@@ -92,7 +92,7 @@ func TestRunCountsFollowEveryWrite(t *testing.T) {
 	want("a", "queued 1/1/0/0/0/0/0")
 
 	// A multi-row insert in one statement, over two runs (one of them new), every status.
-	if err := svc.CreateRun(ctx, "b"); err != nil {
+	if err := svc.CreateRun(ctx, paddles.RunCreate{Name: "b"}); err != nil {
 		t.Fatal(err)
 	}
 	n := exec(`

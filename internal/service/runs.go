@@ -8,16 +8,41 @@ import (
 	"github.com/ceph/paddles-go/internal/store"
 )
 
-// CreateRun creates an empty run (POST /runs/ {"name": ...}).
-func (s *Service) CreateRun(ctx context.Context, name string) error {
-	if err := paddles.ValidateRunName(name); err != nil {
+// CreateRun creates an empty run (POST /runs/ {"name": ..., "tags": [...]}).
+func (s *Service) CreateRun(ctx context.Context, c paddles.RunCreate) error {
+	if err := paddles.ValidateRunName(c.Name); err != nil {
 		return err
 	}
-	err := s.st.CreateRun(ctx, s.newRun(name))
+	r := s.newRun(c.Name)
+	r.Tags = c.Tags
+	err := s.st.CreateRun(ctx, r)
 	if errors.Is(err, store.ErrExists) {
-		return paddles.Errorf(paddles.Conflict, "run with name %s already exists", name)
+		return paddles.Errorf(paddles.Conflict, "run with name %s already exists", c.Name)
 	}
 	return err
+}
+
+// SetRunTags replaces a run's tags and returns the run.
+func (s *Service) SetRunTags(ctx context.Context, name string, tags []string) (paddles.Run, error) {
+	var run paddles.Run
+	if !storable(name) {
+		return run, runNotFound(name)
+	}
+	err := s.st.Write(ctx, func(q *store.Q) error {
+		id, err := q.SetRunTags(ctx, name, tags)
+		if err != nil {
+			return err
+		}
+		runs, err := q.RunsByID(ctx, []int64{id})
+		if err == nil {
+			run = runs[0]
+		}
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return run, runNotFound(name)
+	}
+	return run, err
 }
 
 // newRun describes a run about to be created: what its name says, posted now.

@@ -62,6 +62,7 @@ func toRun(r *db.RunsByIDRow) paddles.Run {
 		Suite:       r.Run.Suite,
 		MachineType: r.Run.MachineType,
 		Priority:    r.FirstPriority,
+		Tags:        r.Run.Tags,
 	}
 }
 

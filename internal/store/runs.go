@@ -14,13 +14,20 @@ type NewRun struct {
 	Name, User                 string
 	Scheduled, Posted          time.Time
 	Suite, Branch, MachineType *string
+	Tags                       []string // nil: none
 }
 
 // CreateRun creates an empty run; ErrExists if there is one by that name.
 func (q *Q) CreateRun(ctx context.Context, r NewRun) error {
 	_, err := q.q().CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
-		Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
+		Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted, Tags: r.Tags})
 	return inserted(err)
+}
+
+// SetRunTags replaces a run's tags and returns its id; ErrNotFound if there is no such run.
+func (q *Q) SetRunTags(ctx context.Context, name string, tags []string) (int64, error) {
+	id, err := q.q().SetRunTags(ctx, db.SetRunTagsParams{Name: name, Tags: tags})
+	return id, interpret(err)
 }
 
 // LockRun locks a run's row until the transaction ends; ErrNotFound if there is no such run.
@@ -96,7 +103,7 @@ func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int6
 	ids, err := q.q().FilteredRunIDs(ctx, db.FilteredRunIDsParams{
 		Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
 		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: limit, Skip: offset,
+		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, Max: limit, Skip: offset,
 	})
 	if err != nil {
 		return nil, 0, interpret(err)
@@ -112,8 +119,11 @@ func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int6
 
 // oneCountedKey reports the key and value of a filter on one key that run_values counts.
 func oneCountedKey(f paddles.RunFilter) (key, value string, ok bool) {
-	if f.Sha1Prefix != nil || f.Flavor != nil || f.From != nil || f.Before != nil {
+	if f.Sha1Prefix != nil || f.Flavor != nil || f.From != nil || f.Before != nil || len(f.Tags) > 1 {
 		return "", "", false
+	}
+	if len(f.Tags) == 1 {
+		key, value, ok = "tag", f.Tags[0], true
 	}
 	for _, kv := range []struct {
 		key   string
@@ -134,7 +144,7 @@ func oneCountedKey(f paddles.RunFilter) (key, value string, ok bool) {
 // selects, sorted, limit (nil: all) from offset. Unfiltered, the keys of runs' own columns are
 // read off run_values, and sha1s and flavors one index entry per value.
 func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key string, limit *int64, offset int64) ([]string, error) {
-	if f == (paddles.RunFilter{}) {
+	if f.IsZero() {
 		var values []string
 		var err error
 		switch key {
@@ -154,7 +164,7 @@ func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key stri
 	values, err := q.q().FilteredRunValues(ctx, db.FilteredRunValuesParams{
 		Field: key, Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
 		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Max: limit, Skip: offset,
+		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, Max: limit, Skip: offset,
 	})
 	return values, interpret(err)
 }
@@ -164,7 +174,7 @@ func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key stri
 func (q *Q) filterArgs(ctx context.Context, f paddles.RunFilter) (db.CountFilteredRunsParams, error) {
 	args := db.CountFilteredRunsParams{
 		Branch: f.Branch, Suite: f.Suite, MachineType: f.MachineType, Status: f.Status, UserName: f.User,
-		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before,
+		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before, Tags: f.Tags,
 	}
 	if f.Sha1Prefix != nil {
 		ids, err := q.q().Sha1RunIDs(ctx, escapeLike(*f.Sha1Prefix))

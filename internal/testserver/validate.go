@@ -240,4 +240,4 @@ func mergeSlashes(p string) string {
 const WholeRun = `{"name":"r","href":"http://paddles.example.com/runs/r/","user":"teuthology","status":"empty",` +
 	`"results":{"queued":0,"pass":0,"running":0,"waiting":0,"fail":0,"dead":0,"unknown":0,"total":0,"sha1":"none","flavor":"none"},` +
 	`"jobs_count":0,"posted":"2026-01-15 10:21:03","scheduled":"2026-01-15 10:20:30","started":null,"updated":null,` +
-	`"branch":null,"suite":null,"machine_type":null,"sha1":"none","priority":null,"flavor":"none"}`
+	`"branch":null,"suite":null,"machine_type":null,"sha1":"none","priority":null,"flavor":"none","tags":[]}`
