@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,7 @@ const (
 	kBool             // boolean
 	kInt              // integer -> bigint
 	kTime             // timestamp without time zone, holding UTC -> timestamptz
+	kTags             // an array of strings (varchar[] or text[]) -> text[], never NULL
 )
 
 // sourceType is the type a column is read as from upstream (cast in the SELECT, so that a column
@@ -35,6 +37,8 @@ func (k kind) sourceType() string {
 		return "bigint"
 	case kTime:
 		return "timestamp"
+	case kTags:
+		return "text[]"
 	}
 	return "text"
 }
@@ -50,6 +54,8 @@ func (k kind) stagingType() string {
 		return "bigint"
 	case kTime:
 		return "timestamptz"
+	case kTags:
+		return "text[]"
 	}
 	return "text"
 }
@@ -66,9 +72,15 @@ type column struct {
 
 // runColumns are the run columns copied, in staging order. A run's status and job counts are not
 // copied: the jobs trigger derives them from the imported jobs.
+//
+// tags comes from upstream's run tags (ceph/paddles#140, an ARRAY(String) column), which an
+// upstream without that column imports as '{}'. Such an upstream says nothing about tags, so a
+// run upstream has again leaves the tags set here alone (runsUpsert); an upstream with the column
+// overwrites them as it overwrites the run's other columns.
 var runColumns = []column{
 	{"name", kText}, {"user", kText}, {"scheduled", kTime}, {"suite", kText}, {"branch", kText},
 	{"machine_type", kText}, {"posted", kTime}, {"started", kTime}, {"updated", kTime},
+	{"tags", kTags},
 }
 
 // upstreamJobColumns are the columns of upstream's jobs table (its last schema) besides id and
@@ -136,6 +148,7 @@ var (
 	runPosted    = index(runColumns, "posted")
 	runStarted   = index(runColumns, "started")
 	runUpdated   = index(runColumns, "updated")
+	runTags      = index(runColumns, "tags")
 
 	jobJobID   = index(jobColumns, "job_id")
 	jobStatus  = index(jobColumns, "status")
@@ -148,6 +161,11 @@ var (
 	nodeLocked   = index(nodeColumns, "locked")
 	nodeLockedBy = index(nodeColumns, "locked_by")
 )
+
+// without returns cols less the named column.
+func without(cols []column, name string) []column {
+	return slices.DeleteFunc(slices.Clone(cols), func(c column) bool { return c.name == name })
+}
 
 func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 
@@ -234,6 +252,8 @@ func newScanner(kinds []kind) *scanner {
 			s.dest[i] = new(pgtype.Int8)
 		case kTime:
 			s.dest[i] = new(pgtype.Timestamp)
+		case kTags:
+			s.dest[i] = new([]pgtype.Text)
 		default:
 			s.dest[i] = new(pgtype.Text)
 		}
@@ -288,9 +308,24 @@ func (s *scanner) scan(rows pgx.Rows, st *Fixes) ([]any, error) {
 					out[i] = v.Time.UTC()
 				}
 			}
+		case kTags:
+			if v := *s.dest[i].(*[]pgtype.Text); s.raw {
+				out[i] = rawTags(v)
+			} else {
+				out[i] = st.tags(v)
+			}
 		}
 	}
 	return out, nil
+}
+
+// rawTags are tags as read back from this server's database.
+func rawTags(v []pgtype.Text) []string {
+	out := make([]string, 0, len(v))
+	for _, t := range v {
+		out = append(out, t.String)
+	}
+	return out
 }
 
 // Fixes counts the values the import had to change to fit this server's schema.
@@ -304,6 +339,7 @@ type Fixes struct {
 	MissingTimestamps  int64 // NULL posted/updated/scheduled values, filled from the row's other timestamps
 	InvalidStatus      int64 // job statuses NULL or outside pass, fail, queued, running, dead, unknown, waiting: stored as unknown
 	UnlockedOwners     int64 // unlocked nodes with a locked_by, which was cleared (an unlocked node has no owner here)
+	DroppedTags        int64 // NULL or repeated elements of a run's tags, which were left out
 }
 
 func (f *Fixes) add(g *Fixes) {
@@ -316,6 +352,7 @@ func (f *Fixes) add(g *Fixes) {
 	f.MissingTimestamps += g.MissingTimestamps
 	f.InvalidStatus += g.InvalidStatus
 	f.UnlockedOwners += g.UnlockedOwners
+	f.DroppedTags += g.DroppedTags
 }
 
 // clean makes s storable in a text column: NUL characters are removed and bytes that are not
@@ -330,6 +367,26 @@ func (f *Fixes) clean(s string) string {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	return s
+}
+
+// tags converts upstream's run tags to this server's: a NULL array is no tags ('{}', never
+// NULL: runs.tags is NOT NULL); NULL elements, and elements repeating an earlier one once cleaned,
+// are left out, counted; the order is kept. Empty strings are kept, as upstream stored them.
+func (f *Fixes) tags(v []pgtype.Text) []string {
+	out := make([]string, 0, len(v))
+	for _, t := range v {
+		if !t.Valid {
+			f.DroppedTags++
+			continue
+		}
+		s := f.clean(t.String)
+		if slices.Contains(out, s) {
+			f.DroppedTags++
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // json converts upstream's JSON text (json.dumps of the value) to a json value, without

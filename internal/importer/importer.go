@@ -126,6 +126,7 @@ func (r *Report) Write(w io.Writer) {
 		{f.MissingTimestamps, "missing posted/updated/scheduled times filled"},
 		{f.InvalidStatus, "NULL or unknown job statuses stored as unknown"},
 		{f.UnlockedOwners, "owners of unlocked nodes cleared"},
+		{f.DroppedTags, "NULL or repeated run tags left out"},
 	} {
 		if v.n > 0 {
 			row(v.n, v.what)
@@ -171,6 +172,9 @@ func Import(ctx context.Context, sourceURL string, target *pgxpool.Pool, opts Op
 	}
 	defer dst.close()
 	dst.upsertOnly = opts.upsertOnly
+	if src.hasRunTags() {
+		dst.runsUpsert = runsUpsertTags
+	}
 
 	r := &Report{Source: src.key}
 	cp, err := dst.checkpoint(ctx, src.key)

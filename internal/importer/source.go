@@ -109,10 +109,28 @@ func (s *source) introspect(ctx context.Context) error {
 			}
 		}
 	}
+	if s.hasRunTags() {
+		// Read as text[] (selectList): any array of strings casts, anything else would fail in
+		// the middle of the import, or import as one tag.
+		var typ string
+		var array bool
+		if err := s.tx.QueryRow(ctx, `
+			SELECT format_type(a.atttypid, a.atttypmod), t.typcategory = 'A'
+			FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+			WHERE a.attrelid = (quote_ident(current_schema()) || '.runs')::regclass AND a.attname = 'tags'`).Scan(&typ, &array); err != nil {
+			return fmt.Errorf("reading the upstream schema: %w", err)
+		}
+		if !array {
+			return fmt.Errorf("the upstream runs.tags column is %s, not an array of strings: cannot import run tags from it", typ)
+		}
+	}
 	return nil
 }
 
 func (s *source) has(table string) bool { return len(s.cols[table]) > 0 }
+
+// hasRunTags reports whether upstream's runs carry tags (ceph/paddles#140).
+func (s *source) hasRunTags() bool { return s.cols[tRuns]["tags"] }
 
 // links reports whether upstream has job-node links (and nodes for them).
 func (s *source) hasLinks() bool { return s.has(tJobNodes) && s.has(tNodes) }

@@ -27,6 +27,10 @@ type target struct {
 
 	// bulk is the transaction of a bulk first import (bulk.go), which every write joins.
 	bulk pgx.Tx
+
+	// runsUpsert upserts the staged runs: runsUpsertTags when upstream has run tags, else
+	// runsUpsertNoTags.
+	runsUpsert string
 }
 
 // errBusy is returned when another import holds the target's import lock.
@@ -44,7 +48,7 @@ func openTarget(ctx context.Context, pool *pgxpool.Pool) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &target{conn: conn}
+	t := &target{conn: conn, runsUpsert: runsUpsertNoTags}
 	// A previous import's session may still be ending (its server process exits just after the
 	// client goes): wait a little for its lock before calling the database busy.
 	var locked bool
@@ -114,13 +118,17 @@ func columnNames(prefix []string, cols []column) []string {
 // and jobs only when it is at least as recent (an import never overwrites a newer version of a
 // job, such as one a teuthology already reporting to this server wrote). Rows are inserted in
 // upstream's order, so that this server's ids follow upstream's.
+//
+// Run tags: a new run gets upstream's tags ('{}' from an upstream without the column). A run
+// stored here already gets upstream's tags, like its other columns, when upstream has the column:
+// they count in the comparison and are overwritten (with '{}' too) when the row is, so a re-import
+// carries changed tags over and upstream wins, as for every column. An upstream without the
+// column knows nothing of tags: the tags of a stored run (set here, or by an earlier import from
+// an upstream with the column) are neither compared nor written, as the job keys upstream has no
+// column for are left alone (jobColumns).
 var (
-	runsUpsert = `
-INSERT INTO runs (` + names("", runColumns) + `)
-SELECT ` + names("", runColumns) + ` FROM import_runs ORDER BY src_id
-ON CONFLICT (name) DO UPDATE SET ` + setAll(runColumns[1:]) + `
-WHERE ` + changed("runs", runColumns[1:]) + `
-  AND COALESCE(EXCLUDED.updated, EXCLUDED.posted) >= COALESCE(runs.updated, runs.posted)`
+	runsUpsertTags   = upsertRuns(runColumns[1:])
+	runsUpsertNoTags = upsertRuns(without(runColumns[1:], "tags"))
 
 	jobsUpsert = `
 INSERT INTO jobs (run_id, ` + names("", jobColumns) + `)
@@ -155,6 +163,16 @@ SELECT ` + names("", queueColumns) + ` FROM import_queues
 ON CONFLICT (queue) DO UPDATE SET ` + setAll(queueColumns[1:]) + `
 WHERE ` + changed("queues", queueColumns[1:])
 )
+
+// upsertRuns upserts the staged runs, writing set into a run stored already.
+func upsertRuns(set []column) string {
+	return `
+INSERT INTO runs (` + names("", runColumns) + `)
+SELECT ` + names("", runColumns) + ` FROM import_runs ORDER BY src_id
+ON CONFLICT (name) DO UPDATE SET ` + setAll(set) + `
+WHERE ` + changed("runs", set) + `
+  AND COALESCE(EXCLUDED.updated, EXCLUDED.posted) >= COALESCE(runs.updated, runs.posted)`
+}
 
 // written counts the rows a batch inserted or changed.
 type written struct {
@@ -306,7 +324,7 @@ func (t *target) copyBatch(ctx context.Context, b *batch, sourceKey string, befo
 // upsertBatch writes a batch through the staging tables, upserting by natural key.
 func (t *target) upsertBatch(ctx context.Context, b *batch, sourceKey string, beforeCommit func() error) (w written, err error) {
 	err = t.inTx(ctx, func(tx pgx.Tx) error {
-		if w.runs, err = copyAndRun(ctx, tx, "import_runs", columnNames([]string{"src_id"}, runColumns), b.runs, runsUpsert); err != nil {
+		if w.runs, err = copyAndRun(ctx, tx, "import_runs", columnNames([]string{"src_id"}, runColumns), b.runs, t.runsUpsert); err != nil {
 			return fmt.Errorf("writing runs: %w", err)
 		}
 		if w.jobs, err = copyAndRun(ctx, tx, "import_jobs", columnNames([]string{"src_id", "src_run_id"}, jobColumns), b.jobs, jobsUpsert); err != nil {

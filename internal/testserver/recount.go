@@ -43,6 +43,8 @@ WITH actual AS (
 ), recounted AS (
     SELECT rk.key, rk.value, count(*) AS runs
     FROM runs r, run_keys(r.status, r.branch, r.suite, r.machine_type, r."user", r.scheduled) rk GROUP BY 1, 2
+    UNION ALL
+    SELECT 'tag', t.tag, count(*) FROM runs r, unnest(r.tags) t (tag) GROUP BY 2
 )
 SELECT (SELECT count(*) FROM wrong),
        (SELECT count(*) FROM (SELECT 1 FROM jobs GROUP BY run_id, job_id HAVING count(*) > 1) d),

@@ -266,14 +266,18 @@ WHERE r.id = c.run_id`)
 	return nil
 }
 
-// CountRunValues counts run_values (00008) afresh from the runs, as the migration's backfill
-// does: what runs' triggers keep, less the rows they leave at 0 for values no run holds any more.
+// CountRunValues counts run_values (00008) afresh from the runs, as the migrations' backfills
+// do: what runs' triggers keep (run_keys' values, and each tag under the key 'tag': 00019), less
+// the rows they leave at 0 for values no run holds any more.
 func CountRunValues(ctx context.Context, q Querier) error {
 	_, err := q.Exec(ctx, `
 DELETE FROM run_values;
 INSERT INTO run_values (key, value, runs)
 SELECT rk.key, rk.value, count(*) FROM runs r, run_keys(r.status, r.branch, r.suite, r.machine_type, r."user", r.scheduled) rk
-GROUP BY 1, 2`)
+GROUP BY 1, 2
+UNION ALL
+SELECT 'tag', t.tag, count(*) FROM runs r, unnest(r.tags) t (tag) WHERE r.tags <> '{}'
+GROUP BY 2`)
 	if err != nil {
 		return fmt.Errorf("counting run_values: %w", err)
 	}
