@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/store"
 )
 
@@ -339,7 +340,7 @@ type Fixes struct {
 	MissingTimestamps  int64 // NULL posted/updated/scheduled values, filled from the row's other timestamps
 	InvalidStatus      int64 // job statuses NULL or outside pass, fail, queued, running, dead, unknown, waiting: stored as unknown
 	UnlockedOwners     int64 // unlocked nodes with a locked_by, which was cleared (an unlocked node has no owner here)
-	DroppedTags        int64 // NULL or repeated elements of a run's tags, which were left out
+	DroppedTags        int64 // NULL, repeated or invalid elements of a run's tags, which were left out
 }
 
 func (f *Fixes) add(g *Fixes) {
@@ -370,8 +371,9 @@ func (f *Fixes) clean(s string) string {
 }
 
 // tags converts upstream's run tags to this server's: a NULL array is no tags ('{}', never
-// NULL: runs.tags is NOT NULL); NULL elements, and elements repeating an earlier one once cleaned,
-// are left out, counted; the order is kept. Empty strings are kept, as upstream stored them.
+// NULL: runs.tags is NOT NULL); NULL elements, tags the API refuses (empty, or with a ',' or '/'
+// that no filter could name: paddles.ValidateTag) and repeats of an earlier one are left out,
+// counted; the order is kept.
 func (f *Fixes) tags(v []pgtype.Text) []string {
 	out := make([]string, 0, len(v))
 	for _, t := range v {
@@ -380,7 +382,7 @@ func (f *Fixes) tags(v []pgtype.Text) []string {
 			continue
 		}
 		s := f.clean(t.String)
-		if slices.Contains(out, s) {
+		if paddles.ValidateTag(s) != nil || slices.Contains(out, s) {
 			f.DroppedTags++
 			continue
 		}

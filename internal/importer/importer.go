@@ -126,7 +126,7 @@ func (r *Report) Write(w io.Writer) {
 		{f.MissingTimestamps, "missing posted/updated/scheduled times filled"},
 		{f.InvalidStatus, "NULL or unknown job statuses stored as unknown"},
 		{f.UnlockedOwners, "owners of unlocked nodes cleared"},
-		{f.DroppedTags, "NULL or repeated run tags left out"},
+		{f.DroppedTags, "NULL, repeated or invalid run tags left out"},
 	} {
 		if v.n > 0 {
 			row(v.n, v.what)

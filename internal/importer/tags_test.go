@@ -78,12 +78,12 @@ func TestImportRunTags(t *testing.T) {
 
 	bulk := newTarget(t)
 	r := mustImport(t, from, bulk, opts)
-	if !r.Bulk || r.Fixes.DroppedTags != 2 {
+	if !r.Bulk || r.Fixes.DroppedTags != 4 {
 		t.Errorf("bulk %v, %d tags dropped", r.Bulk, r.Fixes.DroppedTags)
 	}
 	var out bytes.Buffer
 	r.Write(&out)
-	if !strings.Contains(out.String(), "2  NULL or repeated run tags left out") {
+	if !strings.Contains(out.String(), "4  NULL, repeated or invalid run tags left out") {
 		t.Errorf("report:\n%s", &out)
 	}
 	wantTags(t, bulk, wantFirst)

@@ -550,7 +550,7 @@ func FuzzRunBody(f *testing.F) {
 			t.Errorf("tags %q", run.Tags)
 		}
 		for i, tag := range run.Tags {
-			if validateTag(tag) != nil || slices.Contains(run.Tags[:i], tag) {
+			if ValidateTag(tag) != nil || slices.Contains(run.Tags[:i], tag) {
 				t.Errorf("accepted tag %q of %q", tag, run.Tags)
 			}
 		}

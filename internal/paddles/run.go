@@ -126,7 +126,7 @@ func parseTags(raw json.RawMessage) ([]string, error) {
 		if t == nil {
 			return nil, Errorf(Invalid, "invalid value for 'tags': must be an array of strings")
 		}
-		if err := validateTag(*t); err != nil {
+		if err := ValidateTag(*t); err != nil {
 			return nil, err
 		}
 		if !slices.Contains(tags, *t) {
@@ -139,7 +139,9 @@ func parseTags(raw json.RawMessage) ([]string, error) {
 	return tags, nil
 }
 
-func validateTag(t string) error {
+// ValidateTag says why t cannot be a tag: what a path segment and a comma-separated filter can
+// name.
+func ValidateTag(t string) error {
 	switch {
 	case t == "":
 		return Errorf(Invalid, "invalid tag \"\": a tag may not be empty")
