@@ -56,6 +56,15 @@ SELECT r.id FROM filtered_runs(
 ) r
 ORDER BY r.scheduled DESC, r.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
+-- FilteredRunIDsByPosted is FilteredRunIDs most recently posted first (GET /runs/?sort=-posted).
+-- name: FilteredRunIDsByPosted :many
+SELECT r.id FROM filtered_runs(
+    sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),
+    sqlc.narg(run_ids)::bigint[], sqlc.narg(flavor), sqlc.narg(scheduled_from), sqlc.narg(scheduled_before),
+    sqlc.narg(tags)::text[]
+) r
+ORDER BY r.posted DESC, r.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
+
 -- name: CountFilteredRuns :one
 SELECT count(*) FROM filtered_runs(
     sqlc.narg(branch), sqlc.narg(suite), sqlc.narg(machine_type), sqlc.narg(status), sqlc.narg(user_name),

@@ -155,6 +155,24 @@ func (e ListRunsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListRunsParamsSort.
+const (
+	MinusPosted    ListRunsParamsSort = "-posted"
+	MinusScheduled ListRunsParamsSort = "-scheduled"
+)
+
+// Valid indicates whether the value is a known member of the ListRunsParamsSort enum.
+func (e ListRunsParamsSort) Valid() bool {
+	switch e {
+	case MinusPosted:
+		return true
+	case MinusScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FilterRunsParamsField.
 const (
 	Branch      FilterRunsParamsField = "branch"
@@ -1732,10 +1750,17 @@ type ListRunsParams struct {
 
 	// Until Runs scheduled on this day or earlier: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-31`.
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
+
+	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
+	// `-scheduled` (the default with filters, and the filter paths' order).
+	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 }
 
 // ListRunsParamsStatus defines parameters for ListRuns.
 type ListRunsParamsStatus string
+
+// ListRunsParamsSort defines parameters for ListRuns.
+type ListRunsParamsSort string
 
 // ListRunBranchesParams defines parameters for ListRunBranches.
 type ListRunBranchesParams struct {
@@ -3297,6 +3322,13 @@ func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
 	}
 
 	// Invoke the callback with all the unmarshaled arguments

@@ -157,6 +157,24 @@ func (e ListRunsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListRunsParamsSort.
+const (
+	MinusPosted    ListRunsParamsSort = "-posted"
+	MinusScheduled ListRunsParamsSort = "-scheduled"
+)
+
+// Valid indicates whether the value is a known member of the ListRunsParamsSort enum.
+func (e ListRunsParamsSort) Valid() bool {
+	switch e {
+	case MinusPosted:
+		return true
+	case MinusScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FilterRunsParamsField.
 const (
 	Branch      FilterRunsParamsField = "branch"
@@ -1952,10 +1970,17 @@ type ListRunsParams struct {
 
 	// Until Runs scheduled on this day or earlier: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-31`.
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
+
+	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
+	// `-scheduled` (the default with filters, and the filter paths' order).
+	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
 }
 
 // ListRunsParamsStatus defines parameters for ListRuns.
 type ListRunsParamsStatus string
+
+// ListRunsParamsSort defines parameters for ListRuns.
+type ListRunsParamsSort string
 
 // ListRunBranchesParams defines parameters for ListRunBranches.
 type ListRunBranchesParams struct {
@@ -3157,8 +3182,9 @@ type ClientInterface interface {
 	// The filters narrow the list, any combination of them at once, and select exactly the runs
 	// of the filter path that names the same values (`?branch=main&suite=rados` is
 	// `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
-	// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
-	// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+	// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most
+	// recently scheduled first unless `sort` says otherwise, with the same total. Unlike a date
+	// range's path, the query form is paged. (The filters' examples are in their
 	// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 	// list the runs of one branch, suite and day instead of the latest runs.)
 	//
@@ -4335,8 +4361,9 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 // The filters narrow the list, any combination of them at once, and select exactly the runs
 // of the filter path that names the same values (`?branch=main&suite=rados` is
 // `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
-// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
-// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most
+// recently scheduled first unless `sort` says otherwise, with the same total. Unlike a date
+// range's path, the query form is paged. (The filters' examples are in their
 // descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 // list the runs of one branch, suite and day instead of the latest runs.)
 //
@@ -6946,6 +6973,18 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 
 		}
 
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -9162,8 +9201,9 @@ type ClientWithResponsesInterface interface {
 	// The filters narrow the list, any combination of them at once, and select exactly the runs
 	// of the filter path that names the same values (`?branch=main&suite=rados` is
 	// `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
-	// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
-	// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+	// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most
+	// recently scheduled first unless `sort` says otherwise, with the same total. Unlike a date
+	// range's path, the query form is paged. (The filters' examples are in their
 	// descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 	// list the runs of one branch, suite and day instead of the latest runs.)
 	//
@@ -14106,8 +14146,9 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 // The filters narrow the list, any combination of them at once, and select exactly the runs
 // of the filter path that names the same values (`?branch=main&suite=rados` is
 // `/runs/branch/main/suite/rados/`, `?tags=a,b` is `/runs/tag/a/tag/b/`; `since` and `until`
-// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most recently scheduled first, with the same total.
-// Unlike a date range's path, the query form is paged. (The filters' examples are in their
+// together are `date/from/{since}/to/{until}/`, both days included), in the same order, most
+// recently scheduled first unless `sort` says otherwise, with the same total. Unlike a date
+// range's path, the query form is paged. (The filters' examples are in their
 // descriptions: an `example` would be filled in by Swagger UI's "Try it out", which would then
 // list the runs of one branch, suite and day instead of the latest runs.)
 //

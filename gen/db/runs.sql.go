@@ -192,6 +192,64 @@ func (q *Queries) FilteredRunIDs(ctx context.Context, arg FilteredRunIDsParams) 
 	return items, nil
 }
 
+const filteredRunIDsByPosted = `-- name: FilteredRunIDsByPosted :many
+SELECT r.id FROM filtered_runs(
+    $1, $2, $3, $4, $5,
+    $6::bigint[], $7, $8, $9,
+    $10::text[]
+) r
+ORDER BY r.posted DESC, r.id DESC LIMIT $12::bigint OFFSET $11::bigint
+`
+
+type FilteredRunIDsByPostedParams struct {
+	Branch          *string
+	Suite           *string
+	MachineType     *string
+	Status          *string
+	UserName        *string
+	RunIds          []int64
+	Flavor          *string
+	ScheduledFrom   *time.Time
+	ScheduledBefore *time.Time
+	Tags            []string
+	Skip            int64
+	Max             *int64
+}
+
+// FilteredRunIDsByPosted is FilteredRunIDs most recently posted first (GET /runs/?sort=-posted).
+func (q *Queries) FilteredRunIDsByPosted(ctx context.Context, arg FilteredRunIDsByPostedParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, filteredRunIDsByPosted,
+		arg.Branch,
+		arg.Suite,
+		arg.MachineType,
+		arg.Status,
+		arg.UserName,
+		arg.RunIds,
+		arg.Flavor,
+		arg.ScheduledFrom,
+		arg.ScheduledBefore,
+		arg.Tags,
+		arg.Skip,
+		arg.Max,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const filteredRunValues = `-- name: FilteredRunValues :many
 SELECT DISTINCT v::text AS value FROM (
     SELECT CASE $1::text

@@ -339,3 +339,48 @@ func TestQueryFiltersMatchPaths(t *testing.T) {
 		t.Errorf("?branch=main&count=2 listed %d runs", n)
 	}
 }
+
+// Issue 18 item 2: ?sort= orders the query form, newest posted or newest scheduled first, with
+// or without filters; the defaults are GET /runs/'s and the filter paths'.
+func TestRunsSort(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := newServer(t, func(o *serverOptions) { o.Now = func() time.Time { return now } })
+	// Posted in the order a, b, c, d; scheduled in the order c, a, d, b.
+	runs := map[string]string{
+		"a": "teuthology-2026-02-02_00:00:00-rados-main-distro-default-smithi",
+		"b": "teuthology-2026-02-04_00:00:00-rados-main-distro-default-smithi",
+		"c": "teuthology-2026-02-01_00:00:00-rados-main-distro-default-smithi",
+		"d": "teuthology-2026-02-03_00:00:00-rbd-main-distro-default-smithi",
+	}
+	for _, k := range []string{"a", "b", "c", "d"} {
+		now = now.Add(time.Minute)
+		c.post("/runs/", object{"name": runs[k]}).must(t, 200)
+	}
+	order := func(path string) string {
+		r := c.get(path).must(t, 200)
+		var out []string
+		for _, run := range decode[[]object](t, r) {
+			for k, name := range runs {
+				if run["name"] == name {
+					out = append(out, k)
+				}
+			}
+		}
+		return r.Header.Get("X-Total-Count") + " " + strings.Join(out, "")
+	}
+	for path, want := range map[string]string{
+		"/runs/":                                       "4 dcba",
+		"/runs/?sort=-posted":                          "4 dcba",
+		"/runs/?sort=-scheduled":                       "4 bdac",
+		"/runs/?suite=rados":                           "3 bac",
+		"/runs/suite/rados/":                           "3 bac",
+		"/runs/?suite=rados&sort=-scheduled":           "3 bac",
+		"/runs/?suite=rados&sort=-posted":              "3 cba",
+		"/runs/?since=2026-02-02&sort=-posted&count=2": "3 db",
+	} {
+		if got := order(path); got != want {
+			t.Errorf("%s: %q, want %q", path, got, want)
+		}
+	}
+	c.get("/runs/?sort=posted").wantError(t, 400, `invalid sort "posted": the orders are -posted and -scheduled`)
+}

@@ -39,6 +39,9 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 		// The query names the enum's values; the path form, as upstream, matches nothing instead.
 		return nil, paddles.Errorf(paddles.Invalid, "invalid status %q", *p.Status)
 	}
+	if p.Sort != nil && !p.Sort.Valid() {
+		return nil, paddles.Errorf(paddles.Invalid, "invalid sort %q: the orders are -posted and -scheduled", *p.Sort)
+	}
 	pg := service.Page{Count: p.Count, Page: p.Page}
 	// The query form of the filters is the filter path with the same values, read by the same
 	// parser; since and until narrow it as on a date range.
@@ -59,7 +62,8 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 			}
 		}
 	}
-	if segments == nil && p.Since == nil && p.Until == nil {
+	filtered := segments != nil || p.Since != nil || p.Until != nil
+	if !filtered && (p.Sort == nil || *p.Sort == api.MinusPosted) {
 		page, err := h.svc.ListRuns(ctx, pg)
 		if err != nil {
 			return nil, err
@@ -84,7 +88,11 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 	if until != nil {
 		q.Filter.Until(*until)
 	}
-	page, err := h.svc.FilterRuns(ctx, q.Filter, pg, false)
+	order := service.ByScheduled
+	if p.Sort != nil && *p.Sort == api.MinusPosted {
+		order = service.ByPosted
+	}
+	page, err := h.svc.SortRuns(ctx, q.Filter, pg, order)
 	if err != nil {
 		return nil, err
 	}

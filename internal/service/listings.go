@@ -27,12 +27,31 @@ func (s *Service) ListRuns(ctx context.Context, page Page) (RunPage, error) {
 // FilterRuns returns a page of the runs a filter selects, most recently scheduled first.
 // Unpaged is for listings upstream did not paginate (date ranges): all runs unless a count is given.
 func (s *Service) FilterRuns(ctx context.Context, f paddles.RunFilter, page Page, unpaged bool) (RunPage, error) {
+	return s.filterRuns(ctx, f, page, unpaged, ByScheduled)
+}
+
+// RunOrder orders a listing of runs, newest first.
+type RunOrder int
+
+const (
+	// ByScheduled: most recently scheduled first, the order of the filters.
+	ByScheduled RunOrder = iota
+	// ByPosted: most recently posted first, the order of the latest runs.
+	ByPosted
+)
+
+// SortRuns is FilterRuns in the given order (GET /runs/?sort=).
+func (s *Service) SortRuns(ctx context.Context, f paddles.RunFilter, page Page, order RunOrder) (RunPage, error) {
+	return s.filterRuns(ctx, f, page, false, order)
+}
+
+func (s *Service) filterRuns(ctx context.Context, f paddles.RunFilter, page Page, unpaged bool, order RunOrder) (RunPage, error) {
 	limit, offset, err := s.limits(page, !unpaged)
 	if err != nil || f.Never {
 		return RunPage{Runs: []paddles.Run{}}, err
 	}
 	return s.runPage(ctx, func(q *store.Q) ([]int64, int64, error) {
-		return q.FilteredRunIDs(ctx, f, limit, offset)
+		return q.FilteredRunIDs(ctx, f, limit, offset, order == ByPosted)
 	})
 }
 

@@ -94,23 +94,34 @@ func (q *Q) QueuedRunIDs(ctx context.Context, limit *int64, offset int64) ([]int
 }
 
 // FilteredRunIDs returns a page of the ids of the runs a filter selects, most recently scheduled
-// first, and the number of runs it selects.
-func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int64, offset int64) ([]int64, int64, error) {
+// (or, byPosted, posted) first, and the number of runs it selects.
+func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int64, offset int64, byPosted bool) ([]int64, int64, error) {
 	args, err := q.filterArgs(ctx, f)
 	if err != nil {
 		return nil, 0, err
 	}
-	ids, err := q.q().FilteredRunIDs(ctx, db.FilteredRunIDsParams{
-		Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
-		UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-		ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, Max: limit, Skip: offset,
-	})
+	var ids []int64
+	if byPosted {
+		ids, err = q.q().FilteredRunIDsByPosted(ctx, db.FilteredRunIDsByPostedParams{
+			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
+			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, Max: limit, Skip: offset,
+		})
+	} else {
+		ids, err = q.q().FilteredRunIDs(ctx, db.FilteredRunIDsParams{
+			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
+			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, Max: limit, Skip: offset,
+		})
+	}
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
 	var total int64
 	if key, value, ok := oneCountedKey(f); ok {
 		total, err = q.q().CountRunsWithValue(ctx, db.CountRunsWithValueParams{Key: key, Value: value})
+	} else if f.IsZero() {
+		total, err = q.q().CountRuns(ctx)
 	} else {
 		total, err = q.q().CountFilteredRuns(ctx, args)
 	}

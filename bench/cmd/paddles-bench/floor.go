@@ -124,7 +124,7 @@ func (f *floor) runQuery(ctx context.Context, segments []string, pageSize int64)
 			_, err := q.FilteredRunValues(ctx, rq.Filter, rq.Values, nil, 0)
 			return err
 		}
-		ids, _, err := q.FilteredRunIDs(ctx, rq.Filter, &pageSize, 0)
+		ids, _, err := q.FilteredRunIDs(ctx, rq.Filter, &pageSize, 0, false)
 		if err != nil {
 			return err
 		}
