@@ -52,7 +52,7 @@ var (
 // Probing backs off from probeFirst to probeMax between pings; each ping gets probeTimeout.
 const (
 	probeFirst   = 20 * time.Millisecond
-	probeMax     = 500 * time.Millisecond
+	probeMax     = 200 * time.Millisecond
 	probeTimeout = 2 * time.Second
 )
 

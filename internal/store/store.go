@@ -163,13 +163,10 @@ func txOnce(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func
 }
 
 // Ready reports whether the database answers and its schema is current (database.CheckReady). A
-// database known to be down is reported at once.
+// database known to be down is reported at once (database.ErrDown).
 func (s *Store) Ready(ctx context.Context) error {
 	if !s.avail.Up() {
-		if cause := s.avail.Cause(); cause != nil {
-			return fmt.Errorf("%w: %w", database.ErrUnreachable, cause)
-		}
-		return database.ErrUnreachable
+		return fmt.Errorf("%w: %w: %v", database.ErrUnreachable, database.ErrDown, s.avail.Cause())
 	}
 	gen := s.avail.Generation()
 	err := database.CheckReady(ctx, s.pool)

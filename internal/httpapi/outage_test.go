@@ -1,0 +1,396 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ceph/paddles-go/internal/testserver"
+)
+
+// The outage tests (issue 17): requests wait for a database that went away, bounded, and ride
+// through a restart, a long outage and a failover behind a proxy. docs/reliability.md has the
+// figures.
+
+// childServe is "paddles serve" in a child process (this test binary, re-executed: TestMain), so
+// that its memory is its own.
+type childServe struct {
+	base string
+	cmd  *exec.Cmd
+	log  *testserver.SyncBuffer
+	done chan error
+}
+
+func serveChild(t testing.TB, dbURL string, extra ...string) *childServe {
+	t.Helper()
+	addr := testserver.FreeAddr(t)
+	s := &childServe{base: "http://" + addr, log: &testserver.SyncBuffer{}, done: make(chan error, 1)}
+	args := append([]string{"serve", "--addr", addr, "--database-url", dbURL, "--expire-interval", "0", "--log-format", "json"}, extra...)
+	s.cmd = exec.Command(os.Args[0], args...)
+	s.cmd.Env = append(os.Environ(), "PADDLES_TEST_MAIN=1")
+	s.cmd.Stderr = s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("serve log (last 8 KB):\n%s", tail(s.log.String(), 8<<10))
+		}
+	})
+	testserver.AwaitAnswer(t, s.base+"/", false, testserver.Exited("serve", s.done), s.log)
+	return s
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// peakRSS returns the child's peak resident set size (VmHWM).
+func (s *childServe) peakRSS(t testing.TB) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
+}
+
+// logLines counts the child's log lines by message and level.
+func (s *childServe) logLines(t testing.TB) map[string]int {
+	out := map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(s.log.String()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var l struct{ Msg, Level string }
+		if json.Unmarshal(sc.Bytes(), &l) == nil {
+			out[l.Level+" "+l.Msg]++
+		}
+	}
+	return out
+}
+
+// answer is one request's outcome, as outageTransport.record saw it.
+type answer struct {
+	sent   time.Time
+	d      time.Duration
+	status int
+}
+
+type answers struct {
+	mu  sync.Mutex
+	all []answer
+}
+
+func (a *answers) record(sent time.Time, d time.Duration, status int) {
+	a.mu.Lock()
+	a.all = append(a.all, answer{sent, d, status})
+	a.mu.Unlock()
+}
+
+// TestDatabaseOutage stops PostgreSQL for longer than --db-outage-wait under eight writers. A
+// request that arrives while the database is away waits for it: one whose wait ends before the
+// database is back answers 503 with Retry-After, at the end of its wait; every other one is
+// answered as if nothing had happened (no 5xx at all). A burst of readers beyond the bound on
+// waiting requests answers 503 at once. The server logs the outage in two lines, none per
+// request, and its memory stays bounded.
+func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	wait, down, burst := 2*time.Second, 3*time.Second, 300
+	if long() {
+		wait, down, burst = 5*time.Second, 10*time.Second, 3000
+	}
+	const maxConns, waitersPerConn = 10, 4
+	db := startFaultDB(t)
+	srv := serveChild(t, db.url, "--request-timeout", "30s", "--db-outage-wait", wait.String(),
+		"--db-max-conns", strconv.Itoa(maxConns), "--db-outage-waiters", strconv.Itoa(waitersPerConn))
+	st := &loadStats{}
+	writers := &answers{}
+	st.record = writers.record
+	stop := make(chan struct{})
+	wg := writeLoad(t, srv.base, 8, 4, stop, st)
+	defer func() { close(stop); wg.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	if status, _, _, _ := send(http.DefaultClient, "GET", srv.base+"/readyz/", ""); status != 200 {
+		t.Fatalf("/readyz answers %d before the outage", status)
+	}
+
+	gone := time.Now()
+	if err := db.cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Once a request has noticed, /readyz reports the outage at once, and /healthz stays up.
+	time.Sleep(300 * time.Millisecond)
+	for path, want := range map[string]int{"/readyz/": 503, "/healthz/": 200} {
+		status, body, d, err := send(http.DefaultClient, "GET", srv.base+path, "")
+		if err != nil || status != want || d > 500*time.Millisecond {
+			t.Errorf("during the outage %s answered %d %s in %v (%v); want %d at once", path, status, body, d, err, want)
+		}
+	}
+	// The burst: many readers at once, more than may wait.
+	burstAnswers := &answers{}
+	hc := &http.Client{Timeout: 40 * time.Second, Transport: &outageTransport{t: t, next: &http.Transport{MaxIdleConnsPerHost: burst},
+		spec: &testserver.Transport{T: t}, record: burstAnswers.record}}
+	var bwg sync.WaitGroup
+	for i := range burst {
+		bwg.Add(1)
+		go func() {
+			defer bwg.Done()
+			path := "/runs/?count=5"
+			if i%2 == 1 {
+				path = "/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi-0/jobs/0-0/"
+			}
+			if _, _, _, err := send(hc, "GET", srv.base+path, ""); err != nil {
+				t.Errorf("GET %s: %v", path, err)
+			}
+		}()
+	}
+	time.Sleep(time.Until(gone.Add(down)))
+	db.start()
+	back := time.Now()
+	bwg.Wait()
+	// The writers' requests of the outage are answered, and some more after it.
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+	stop = make(chan struct{})
+	rss := srv.peakRSS(t)
+
+	// Classify the writers' answers: a request whose wait ended more than a second before the
+	// database was back may answer 503 (the prober notices the database within 200 ms, and the
+	// pool connects); every other must not answer a 5xx.
+	const slack = time.Second
+	var ok503, bad, served, waitedServed int
+	var slowest503, slowest time.Duration
+	writers.mu.Lock()
+	for _, a := range writers.all {
+		slowest = max(slowest, a.d)
+		switch {
+		case a.status == 503 && a.sent.Add(wait).Before(back.Add(slack)):
+			ok503++
+			slowest503 = max(slowest503, a.d)
+			if a.d > wait+slack {
+				t.Errorf("a 503 after %v, with a wait of %v", a.d, wait)
+			}
+		case a.status >= 500:
+			bad++
+			if bad <= 5 {
+				t.Errorf("sent %v after the database went away (back after %v), answered %d after %v; its wait was %v",
+					a.sent.Sub(gone).Round(time.Millisecond), back.Sub(gone).Round(time.Millisecond), a.status, a.d.Round(time.Millisecond), wait)
+			}
+		default:
+			served++
+			if a.sent.After(gone) && a.sent.Before(back) {
+				waitedServed++
+			}
+		}
+	}
+	writers.mu.Unlock()
+	if ok503 == 0 {
+		t.Errorf("no writer's request answered 503, though the outage (%v) is longer than the wait (%v)", down, wait)
+	}
+	if waitedServed == 0 {
+		t.Errorf("no request that arrived during the outage was served when the database came back")
+	}
+	// The burst: at most the bound waited; the others answered 503 at once.
+	bound := maxConns * waitersPerConn
+	var fast503, waited int
+	var slowestFast time.Duration
+	for _, a := range burstAnswers.all {
+		if a.status == 503 && a.d < 500*time.Millisecond {
+			fast503++
+			slowestFast = max(slowestFast, a.d)
+		} else {
+			waited++
+		}
+	}
+	if waited > bound || fast503 < burst-bound {
+		t.Errorf("burst of %d: %d waited, %d answered 503 at once; at most %d may wait", burst, waited, fast503, bound)
+	}
+	logs := srv.logLines(t)
+	if logs["WARN the database is unreachable; requests wait for it"] != 1 || logs["INFO the database is back"] != 1 || logs["ERROR request failed"] != 0 {
+		t.Errorf("the outage should be logged in two lines and no request failure: %v", logs)
+		for _, l := range strings.Split(srv.log.String(), "\n") {
+			if strings.Contains(l, `"level":"ERROR"`) || strings.Contains(l, `"level":"WARN"`) {
+				t.Log(l)
+			}
+		}
+	}
+	if rss > 128<<20 {
+		t.Errorf("peak RSS %d MiB, want at most 128", rss>>20)
+	}
+	jobs, steps := checkAcked(t, db.url, st)
+	checkCounts(t, db.url)
+	t.Logf("outage %v (wait %v): writers sent %d requests: %d answered (%d of them sent during the outage), %d answered 503 "+
+		"at the end of their wait (slowest %v), %d other 5xx, slowest answer %v; burst of %d readers: %d waited, %d answered 503 "+
+		"at once (slowest %v); %d POSTs already existed; peak RSS %d MiB; log lines: %d unreachable, %d back, %d request failures; "+
+		"%d jobs, %d acknowledged writes, all in the database once",
+		back.Sub(gone).Round(time.Millisecond), wait, len(writers.all), served, waitedServed, ok503, slowest503.Round(time.Millisecond),
+		bad, slowest.Round(time.Millisecond), burst, waited, fast503, slowestFast.Round(time.Millisecond), st.exists.Load(), rss>>20,
+		logs["WARN the database is unreachable; requests wait for it"], logs["INFO the database is back"], logs["ERROR request failed"], jobs, steps)
+}
+
+// tcpProxy forwards TCP connections to the current backend, a PostgreSQL's Unix socket, as
+// HAProxy or PgBouncer in front of a primary does. Switching backends drops every forwarded
+// connection; with no backend, new connections are closed at once.
+type tcpProxy struct {
+	ln      net.Listener
+	mu      sync.Mutex
+	backend string
+	conns   map[net.Conn]bool
+}
+
+func startProxy(t testing.TB, backend string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, backend: backend, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { ln.Close(); p.switchTo("") })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.forward(c)
+		}
+	}()
+	return p
+}
+
+func (p *tcpProxy) forward(c net.Conn) {
+	p.mu.Lock()
+	backend := p.backend
+	p.mu.Unlock()
+	var b net.Conn
+	var err error
+	if backend != "" {
+		b, err = net.Dial("unix", backend)
+	}
+	if backend == "" || err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.backend != backend {
+		p.mu.Unlock()
+		c.Close()
+		b.Close()
+		return
+	}
+	p.conns[c], p.conns[b] = true, true
+	p.mu.Unlock()
+	go func() { io.Copy(b, c); b.Close(); c.Close() }()
+	io.Copy(c, b)
+	c.Close()
+	b.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, b)
+	p.mu.Unlock()
+}
+
+// switchTo sends new connections to backend ("": none), dropping the forwarded ones.
+func (p *tcpProxy) switchTo(backend string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.backend = backend
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+// socket returns the Unix socket of db's current server, a new address at every start.
+func (db *faultDB) socket() string {
+	db.t.Helper()
+	u, err := url.Parse(db.cluster.URL("postgres"))
+	if err != nil {
+		db.t.Fatal(err)
+	}
+	return filepath.Join(u.Query().Get("host"), ".s.PGSQL.5432")
+}
+
+// TestDatabaseFailover reaches PostgreSQL through a TCP proxy, as behind HAProxy or PgBouncer,
+// and fails over under eight writers: the primary crashes, the proxy drops every connection and
+// refuses new ones, and a server on the same data under a new address (a promoted standby, as far
+// as the paddles server can tell) takes over, the proxy now sending connections there. The
+// server rides through it as through a restart: no 5xx, no POST answered "already exists",
+// every acknowledged write in the database once.
+func TestDatabaseFailover(t *testing.T) {
+	t.Parallel()
+	db := startFaultDB(t)
+	proxy := startProxy(t, db.socket())
+	proxyURL := fmt.Sprintf("postgres://postgres@%s/paddles?sslmode=disable", proxy.ln.Addr())
+	base := serveOn(t, proxyURL, "--request-timeout", "10s")
+	st := &loadStats{}
+	stop := make(chan struct{})
+	wg := writeLoad(t, base, 8, 4, stop, st)
+	defer func() { close(stop); wg.Wait() }()
+	var gaps []string
+	for range scaled(1, 5) {
+		time.Sleep(500 * time.Millisecond)
+		before := st.ok.Load()
+		t0 := time.Now()
+		old := db.postmaster()
+		syscall.Kill(old, syscall.SIGQUIT)
+		proxy.switchTo("") // the proxy's health check finds the primary gone
+		db.cluster.Stop()
+		time.Sleep(500 * time.Millisecond) // the standby is promoted
+		db.start()
+		proxy.switchTo(db.socket())
+		back := time.Now()
+		for st.ok.Load() == before {
+			if time.Since(back) > 15*time.Second {
+				t.Fatal("no write acknowledged within 15 s of the failover")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		gaps = append(gaps, fmt.Sprintf("away %v, writes again %v later", back.Sub(t0).Round(time.Millisecond),
+			time.Since(back).Round(time.Millisecond)))
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	stop = make(chan struct{})
+	if st.unavailable.Load() > 0 || st.failed.Load() > 0 || st.exists.Load() > 0 {
+		t.Errorf("%d answers 503, %d failed, %d POSTs answered already exists; want none", st.unavailable.Load(), st.failed.Load(), st.exists.Load())
+	}
+	jobs, steps := checkAcked(t, db.url, st)
+	checkCounts(t, db.url)
+	sort.Strings(gaps)
+	t.Logf("%d failovers (%s); %d requests: %d acknowledged, %d answered 503, %d failed, %d POSTs already existed; "+
+		"slowest answer %v; %d jobs, %d acknowledged writes, all in the database once",
+		len(gaps), strings.Join(gaps, "; "), st.requests.Load(), st.ok.Load(), st.unavailable.Load(), st.failed.Load(),
+		st.exists.Load(), time.Duration(st.maxLatency.Load()).Round(time.Millisecond), jobs, steps)
+}
