@@ -9397,6 +9397,11 @@ type SearchJobsResponse200Headers struct {
 	XTotalCountExact bool
 }
 
+// SearchJobsResponse503Headers the declared response headers of an HTTP 503 response for SearchJobs
+type SearchJobsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type SearchJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9410,6 +9415,8 @@ type SearchJobsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SearchJobsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SearchJobsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10939,6 +10946,11 @@ type ListRunsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListRunsResponse503Headers the declared response headers of an HTTP 503 response for ListRuns
+type ListRunsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10952,6 +10964,8 @@ type ListRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11008,6 +11022,11 @@ type CreateRunResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateRunResponse503Headers the declared response headers of an HTTP 503 response for CreateRun
+type CreateRunResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11027,6 +11046,8 @@ type CreateRunResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateRunResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateRunResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11093,6 +11114,11 @@ func (r CreateRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunBranchesResponse503Headers the declared response headers of an HTTP 503 response for ListRunBranches
+type ListRunBranchesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunBranchesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11104,6 +11130,8 @@ type ListRunBranchesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunBranchesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11155,6 +11183,11 @@ func (r ListRunBranchesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunDatesResponse503Headers the declared response headers of an HTTP 503 response for ListRunDates
+type ListRunDatesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunDatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11166,6 +11199,8 @@ type ListRunDatesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunDatesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11222,6 +11257,11 @@ type ListRunsBetweenResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListRunsBetweenResponse503Headers the declared response headers of an HTTP 503 response for ListRunsBetween
+type ListRunsBetweenResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunsBetweenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11235,6 +11275,8 @@ type ListRunsBetweenResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsBetweenResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunsBetweenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11286,6 +11328,11 @@ func (r ListRunsBetweenResponse) ContentType() string {
 	return ""
 }
 
+// ListRunFlavorsResponse503Headers the declared response headers of an HTTP 503 response for ListRunFlavors
+type ListRunFlavorsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunFlavorsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11297,6 +11344,8 @@ type ListRunFlavorsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunFlavorsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11348,6 +11397,11 @@ func (r ListRunFlavorsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunMachineTypesResponse503Headers the declared response headers of an HTTP 503 response for ListRunMachineTypes
+type ListRunMachineTypesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunMachineTypesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11359,6 +11413,8 @@ type ListRunMachineTypesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunMachineTypesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11415,6 +11471,11 @@ type ListQueuedRunsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListQueuedRunsResponse503Headers the declared response headers of an HTTP 503 response for ListQueuedRuns
+type ListQueuedRunsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListQueuedRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11428,6 +11489,8 @@ type ListQueuedRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListQueuedRunsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListQueuedRunsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11479,6 +11542,11 @@ func (r ListQueuedRunsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunShasResponse503Headers the declared response headers of an HTTP 503 response for ListRunShas
+type ListRunShasResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunShasResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11490,6 +11558,8 @@ type ListRunShasResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunShasResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11541,6 +11611,11 @@ func (r ListRunShasResponse) ContentType() string {
 	return ""
 }
 
+// ListRunStatusesResponse503Headers the declared response headers of an HTTP 503 response for ListRunStatuses
+type ListRunStatusesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunStatusesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11552,6 +11627,8 @@ type ListRunStatusesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunStatusesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11603,6 +11680,11 @@ func (r ListRunStatusesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunSuitesResponse503Headers the declared response headers of an HTTP 503 response for ListRunSuites
+type ListRunSuitesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunSuitesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11614,6 +11696,8 @@ type ListRunSuitesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunSuitesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11665,6 +11749,11 @@ func (r ListRunSuitesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunUsersResponse503Headers the declared response headers of an HTTP 503 response for ListRunUsers
+type ListRunUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11676,6 +11765,8 @@ type ListRunUsersResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunUsersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11732,6 +11823,11 @@ type FilterRunsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// FilterRunsResponse503Headers the declared response headers of an HTTP 503 response for FilterRuns
+type FilterRunsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type FilterRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11747,6 +11843,8 @@ type FilterRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *FilterRunsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *FilterRunsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11808,6 +11906,11 @@ type DeleteRunResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteRunResponse503Headers the declared response headers of an HTTP 503 response for DeleteRun
+type DeleteRunResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11829,6 +11932,8 @@ type DeleteRunResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteRunResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteRunResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11900,6 +12005,11 @@ func (r DeleteRunResponse) ContentType() string {
 	return ""
 }
 
+// GetRunResponse503Headers the declared response headers of an HTTP 503 response for GetRun
+type GetRunResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11913,6 +12023,8 @@ type GetRunResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRunResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12003,6 +12115,11 @@ func (r HeadRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunJobsResponse503Headers the declared response headers of an HTTP 503 response for ListRunJobs
+type ListRunJobsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12016,6 +12133,8 @@ type ListRunJobsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunJobsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12077,6 +12196,11 @@ type CreateJobResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateJobResponse503Headers the declared response headers of an HTTP 503 response for CreateJob
+type CreateJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12096,6 +12220,8 @@ type CreateJobResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateJobResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12167,6 +12293,11 @@ type DeleteJobResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteJobResponse503Headers the declared response headers of an HTTP 503 response for DeleteJob
+type DeleteJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12188,6 +12319,8 @@ type DeleteJobResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteJobResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12259,6 +12392,11 @@ func (r DeleteJobResponse) ContentType() string {
 	return ""
 }
 
+// GetJobResponse503Headers the declared response headers of an HTTP 503 response for GetJob
+type GetJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12272,6 +12410,8 @@ type GetJobResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12367,6 +12507,11 @@ type UpdateJobResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateJobResponse503Headers the declared response headers of an HTTP 503 response for UpdateJob
+type UpdateJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12388,6 +12533,8 @@ type UpdateJobResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateJobResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12459,6 +12606,11 @@ func (r UpdateJobResponse) ContentType() string {
 	return ""
 }
 
+// GetRunRegressionsResponse503Headers the declared response headers of an HTTP 503 response for GetRunRegressions
+type GetRunRegressionsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRunRegressionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12472,6 +12624,8 @@ type GetRunRegressionsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRunRegressionsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12533,6 +12687,11 @@ type ListFlakyTestsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListFlakyTestsResponse503Headers the declared response headers of an HTTP 503 response for ListFlakyTests
+type ListFlakyTestsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListFlakyTestsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12546,6 +12705,8 @@ type ListFlakyTestsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListFlakyTestsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListFlakyTestsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12602,6 +12763,11 @@ type GetTestHistoryResponse200Headers struct {
 	XTotalCount *int
 }
 
+// GetTestHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetTestHistory
+type GetTestHistoryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetTestHistoryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12615,6 +12781,8 @@ type GetTestHistoryResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetTestHistoryResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTestHistoryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -14230,6 +14398,16 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 			headers.XTotalCountExact = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers SearchJobsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15448,6 +15626,16 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRunsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15529,6 +15717,16 @@ func ParseCreateRunResponse(rsp *http.Response) (*CreateRunResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15578,6 +15776,19 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunBranchesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -15623,6 +15834,19 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunDatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15683,6 +15907,16 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRunsBetweenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15732,6 +15966,19 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunFlavorsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -15777,6 +16024,19 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunMachineTypesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15837,6 +16097,16 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListQueuedRunsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15886,6 +16156,19 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunShasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -15931,6 +16214,19 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunStatusesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -15980,6 +16276,19 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunSuitesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16025,6 +16334,19 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16092,6 +16414,16 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers FilterRunsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16180,6 +16512,16 @@ func ParseDeleteRunResponse(rsp *http.Response) (*DeleteRunResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16234,6 +16576,19 @@ func ParseGetRunResponse(rsp *http.Response) (*GetRunResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16304,6 +16659,19 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunJobsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16385,6 +16753,16 @@ func ParseCreateJobResponse(rsp *http.Response) (*CreateJobResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16473,6 +16851,16 @@ func ParseDeleteJobResponse(rsp *http.Response) (*DeleteJobResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16527,6 +16915,19 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16631,6 +17032,16 @@ func ParseUpdateJobResponse(rsp *http.Response) (*UpdateJobResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16685,6 +17096,19 @@ func ParseGetRunRegressionsResponse(rsp *http.Response) (*GetRunRegressionsRespo
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetRunRegressionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16745,6 +17169,16 @@ func ParseListFlakyTestsResponse(rsp *http.Response) (*ListFlakyTestsResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListFlakyTestsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16805,6 +17239,16 @@ func ParseGetTestHistoryResponse(rsp *http.Response) (*GetTestHistoryResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTestHistoryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
