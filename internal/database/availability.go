@@ -128,11 +128,10 @@ func (a *Availability) probe(back chan struct{}) {
 		wait = min(2*wait, probeMax)
 	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.log.Info("the database is back", "down_for", time.Since(a.since).Round(time.Millisecond))
 	a.up.Store(true)
 	close(back)
-	away := time.Since(a.since)
-	a.mu.Unlock()
-	a.log.Info("the database is back", "down_for", away.Round(time.Millisecond))
 }
 
 // Wait returns nil at once while the database is up. While it is down, it waits until the
@@ -179,10 +178,11 @@ func IsConnectionLost(err error) bool {
 }
 
 // NothingSent reports whether an attempt that failed with err sent nothing to the database, so
-// that whatever it was doing can run again however it is written: pgx says so (SafeToRetry: the
-// connection was closed already, the context was done before sending), or the connection could
-// not be made.
+// that whatever it was doing can run again however it is written: the connection could not be
+// made. (pgx's SafeToRetry is not relied on: a COMMIT whose answer was lost came back as "conn
+// closed", which it calls safe, and it had committed. Callers know better where their attempt
+// failed: before its COMMIT was sent, say.)
 func NothingSent(err error) bool {
 	var connectErr *pgconn.ConnectError
-	return pgconn.SafeToRetry(err) || errors.As(err, &connectErr)
+	return errors.As(err, &connectErr)
 }

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ceph/paddles-go/internal/cli"
 	"github.com/ceph/paddles-go/internal/testserver"
 )
 
@@ -266,6 +271,52 @@ type tcpProxy struct {
 	mu      sync.Mutex
 	backend string
 	conns   map[net.Conn]bool
+	// cut, when set, is a reply (a command tag) that is not forwarded: the first chunk of a
+	// backend's answer holding it is dropped with its connection, as if the network failed
+	// just then (cutOnReply).
+	cut  []byte
+	cuts int
+}
+
+// cutOnReply drops the next connection whose backend answers tag (a CommandComplete message:
+// "INSERT 0 1", "COMMIT", ...), before its client reads the answer.
+func (p *tcpProxy) cutOnReply(tag string) {
+	p.mu.Lock()
+	p.cut = append([]byte{'C', 0, 0, 0, byte(4 + len(tag) + 1)}, append([]byte(tag), 0)...)
+	p.mu.Unlock()
+}
+
+// cutDone reports how many connections were cut.
+func (p *tcpProxy) cutDone() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cuts
+}
+
+// copyReplies forwards the backend's answers to the client, unless one is to be cut.
+func (p *tcpProxy) copyReplies(c, b net.Conn) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := b.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			cut := p.cut != nil && bytes.Contains(buf[:n], p.cut)
+			if cut {
+				p.cut = nil
+				p.cuts++
+			}
+			p.mu.Unlock()
+			if cut {
+				return
+			}
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func startProxy(t testing.TB, backend string) *tcpProxy {
@@ -311,7 +362,7 @@ func (p *tcpProxy) forward(c net.Conn) {
 	p.conns[c], p.conns[b] = true, true
 	p.mu.Unlock()
 	go func() { io.Copy(b, c); b.Close(); c.Close() }()
-	io.Copy(c, b)
+	p.copyReplies(c, b)
 	c.Close()
 	b.Close()
 	p.mu.Lock()
@@ -393,4 +444,79 @@ func TestDatabaseFailover(t *testing.T) {
 		"slowest answer %v; %d jobs, %d acknowledged writes, all in the database once",
 		len(gaps), strings.Join(gaps, "; "), st.requests.Load(), st.ok.Load(), st.unavailable.Load(), st.failed.Load(),
 		st.exists.Load(), time.Duration(st.maxLatency.Load()).Round(time.Millisecond), jobs, steps)
+}
+
+// TestLostAnswers loses the database's answer to one statement of a request (a proxy drops the
+// connection as the answer comes), at the points that decide whether the request may run again:
+//
+//   - a job POST's insert, committed (an implicit transaction, committed at its Sync) but not
+//     answered: the POST runs again, finds its own job there, and succeeds; the job is stored once.
+//   - a job PUT's write, likewise: it runs again and answers as the first would have.
+//   - a job DELETE's statement, before its COMMIT was sent: it runs again and succeeds.
+//   - a job DELETE's COMMIT: it may have committed, and a DELETE run again would answer 404; it
+//     answers 503 with Retry-After (the job is gone: the commit went through).
+//   - a read's COMMIT: it runs again.
+func TestLostAnswers(t *testing.T) {
+	t.Parallel()
+	db := startFaultDB(t)
+	proxy := startProxy(t, db.socket())
+	proxyURL := fmt.Sprintf("postgres://postgres@%s/paddles?sslmode=disable", proxy.ln.Addr())
+	srv := testserver.StartMain(t, cli.Main, nil, []string{"--database-url", proxyURL, "--expire-interval", "0", "--log-level", "debug"},
+		func(string) string { return "" })
+	srv.WaitReady(t)
+	hc := &http.Client{Timeout: 20 * time.Second}
+	const run = "/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/"
+	do := func(method, path, body string, want int) http.Header {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != want {
+			t.Errorf("%s %s: %d %s, want %d", method, path, res.StatusCode, b, want)
+		}
+		return res.Header
+	}
+	do("POST", run+"jobs/", `{"job_id": "1", "status": "queued"}`, 200) // the run exists from here on
+	for _, tc := range []struct {
+		name, tag, method, path, body string
+		want                          int
+	}{
+		{"POST, insert committed", "INSERT 0 1", "POST", run + "jobs/", `{"job_id": "2", "status": "queued"}`, 200},
+		{"PUT, update committed", "UPDATE 1", "PUT", run + "jobs/2/", `{"status": "running"}`, 200},
+		{"DELETE, before COMMIT", "DELETE 1", "DELETE", run + "jobs/1/", "", 200},
+		{"DELETE, COMMIT", "COMMIT", "DELETE", run + "jobs/2/", "", 503},
+		{"read, COMMIT", "COMMIT", "GET", run + "jobs/", "", 200},
+	} {
+		cuts := proxy.cutDone()
+		proxy.cutOnReply(tc.tag)
+		h := do(tc.method, tc.path, tc.body, tc.want)
+		if proxy.cutDone() != cuts+1 {
+			t.Errorf("%s: no answer %q was cut", tc.name, tc.tag)
+		}
+		if tc.want == 503 && h.Get("Retry-After") == "" {
+			t.Errorf("%s: 503 without Retry-After", tc.name)
+		}
+	}
+	// The POST was stored once, the PUT applied, both DELETEs committed.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var jobs int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM jobs").Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 0 {
+		t.Errorf("%d jobs left; want none (both deleted)", jobs)
+	}
+	if n := strings.Count(srv.Logs.String(), "a job POST whose commit was not answered had committed"); n != 1 {
+		t.Errorf("the POST's retry found its own job %d times, want once", n)
+	}
+	checkCounts(t, db.url)
 }

@@ -17,11 +17,13 @@ import (
 // known to be down it waits for it first (database.Availability), and an attempt that lost its
 // connection takes the database down and, once it is back, runs again when that is safe:
 //
-//   - nothing of it reached the database, or its transaction cannot have committed: the
-//     connection could not be made or was closed already (database.NothingSent), or it broke
-//     before the COMMIT was sent (uncommitted: a BEGIN that failed, a statement of an open
-//     transaction, a pipeline's batch that neither commits nor runs outside a BEGIN). Any
-//     operation may run again then: nothing of it happened.
+//   - nothing of it reached the database, or its transaction cannot have committed: no
+//     connection could be had (database.NothingSent), or it broke before the COMMIT was sent
+//     (uncommitted: a BEGIN that failed, a statement of an open transaction, a pipeline's batch
+//     that neither commits nor runs outside a BEGIN). Any operation may run again then: nothing
+//     of it happened. This is known from where the attempt failed, not from pgx's SafeToRetry:
+//     a COMMIT whose answer was lost came back as "conn closed", which pgx calls safe to retry,
+//     and it had committed (TestLostAnswers).
 //   - its COMMIT (or a pipeline's implicit one) was sent and the answer was lost, so it may have
 //     committed: it runs again only if its operation says a second run ends as one does
 //     (replayAny): reads, job POSTs (CreateJob) and job PUTs (UpdateJob). Every other write answers
@@ -159,12 +161,18 @@ func outage(err error) error {
 // have committed (replayUncommitted).
 //
 // A query's rows are read after Query returns: a connection lost while reading them fails the
-// query (reported to the availability) but is not retried.
+// query (reported to the availability) but is not retried. Query and QueryRow run again only when
+// no connection could be had.
 type poolConn struct{ s *Store }
 
 func (c poolConn) Exec(ctx context.Context, sql string, args ...any) (tag pgconn.CommandTag, err error) {
 	err = c.s.attempt(ctx, c.s.avail, replayUncommitted, func(bool) error {
-		tag, err = c.s.pool.Exec(ctx, sql, args...)
+		conn, err := c.s.pool.Acquire(ctx)
+		if err != nil {
+			return notCommitted(err)
+		}
+		defer conn.Release()
+		tag, err = conn.Exec(ctx, sql, args...)
 		return err
 	})
 	return tag, err

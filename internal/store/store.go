@@ -159,6 +159,8 @@ func txOnce(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func
 		_ = tx.Rollback(ctx) // the pool closes a connection it gets back inside a transaction, should this fail
 		return notCommitted(err)
 	}
+	// A COMMIT that fails may have committed, whatever the error says: with its answer lost,
+	// pgx reported "conn closed", an error it calls safe to retry (TestLostAnswers).
 	return tx.Commit(ctx)
 }
 
