@@ -97,7 +97,7 @@ FUZZTIME ?= 10000x
 SERVER_FUZZTIME ?= 200x
 PADDLES_FUZZ := FuzzJobBody FuzzRunBody FuzzNodeBody FuzzLockMany FuzzNormalizeKey FuzzParseRunName FuzzParseRunQuery FuzzAppendString
 SERVER_FUZZ := FuzzServerJobBody FuzzServerRequests
-RELIABILITY_TESTS := TestRandomRequests|TestRaces|TestDeleteRunWhilePosting|TestNodeRaces|TestModel|TestDatabaseFaults|TestSIGTERM
+RELIABILITY_TESTS := TestRandomRequests|TestRaces|TestDeleteRunWhilePosting|TestNodeRaces|TestModel|TestDatabaseFaults|TestDatabaseOutage|TestDatabaseFailover|TestLostAnswers|TestSIGTERM
 
 reliability-short: ## fuzz every target: FUZZTIME (10000x) for the parsers, SERVER_FUZZTIME (200x) over HTTP; CI runs this after make test
 	@set -e; for f in $(PADDLES_FUZZ); do \

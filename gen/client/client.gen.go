@@ -9945,6 +9945,11 @@ type SearchJobsResponse200Headers struct {
 	XTotalCountExact bool
 }
 
+// SearchJobsResponse503Headers the declared response headers of an HTTP 503 response for SearchJobs
+type SearchJobsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type SearchJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9958,6 +9963,8 @@ type SearchJobsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SearchJobsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SearchJobsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11487,6 +11494,11 @@ type ListRunsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListRunsResponse503Headers the declared response headers of an HTTP 503 response for ListRuns
+type ListRunsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11500,6 +11512,8 @@ type ListRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11556,6 +11570,11 @@ type CreateRunResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateRunResponse503Headers the declared response headers of an HTTP 503 response for CreateRun
+type CreateRunResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11575,6 +11594,8 @@ type CreateRunResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateRunResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateRunResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11641,6 +11662,11 @@ func (r CreateRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunBranchesResponse503Headers the declared response headers of an HTTP 503 response for ListRunBranches
+type ListRunBranchesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunBranchesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11652,6 +11678,8 @@ type ListRunBranchesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunBranchesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11703,6 +11731,11 @@ func (r ListRunBranchesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunDatesResponse503Headers the declared response headers of an HTTP 503 response for ListRunDates
+type ListRunDatesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunDatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11714,6 +11747,8 @@ type ListRunDatesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunDatesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11770,6 +11805,11 @@ type ListRunsBetweenResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListRunsBetweenResponse503Headers the declared response headers of an HTTP 503 response for ListRunsBetween
+type ListRunsBetweenResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunsBetweenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11783,6 +11823,8 @@ type ListRunsBetweenResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsBetweenResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunsBetweenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11834,6 +11876,11 @@ func (r ListRunsBetweenResponse) ContentType() string {
 	return ""
 }
 
+// ListRunFlavorsResponse503Headers the declared response headers of an HTTP 503 response for ListRunFlavors
+type ListRunFlavorsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunFlavorsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11845,6 +11892,8 @@ type ListRunFlavorsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunFlavorsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11896,6 +11945,11 @@ func (r ListRunFlavorsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunMachineTypesResponse503Headers the declared response headers of an HTTP 503 response for ListRunMachineTypes
+type ListRunMachineTypesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunMachineTypesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11907,6 +11961,8 @@ type ListRunMachineTypesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunMachineTypesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11963,6 +12019,11 @@ type ListQueuedRunsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListQueuedRunsResponse503Headers the declared response headers of an HTTP 503 response for ListQueuedRuns
+type ListQueuedRunsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListQueuedRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11976,6 +12037,8 @@ type ListQueuedRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListQueuedRunsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListQueuedRunsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12027,6 +12090,11 @@ func (r ListQueuedRunsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunShasResponse503Headers the declared response headers of an HTTP 503 response for ListRunShas
+type ListRunShasResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunShasResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12038,6 +12106,8 @@ type ListRunShasResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunShasResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12089,6 +12159,11 @@ func (r ListRunShasResponse) ContentType() string {
 	return ""
 }
 
+// ListRunStatusesResponse503Headers the declared response headers of an HTTP 503 response for ListRunStatuses
+type ListRunStatusesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunStatusesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12100,6 +12175,8 @@ type ListRunStatusesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunStatusesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12151,6 +12228,11 @@ func (r ListRunStatusesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunSuitesResponse503Headers the declared response headers of an HTTP 503 response for ListRunSuites
+type ListRunSuitesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunSuitesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12162,6 +12244,8 @@ type ListRunSuitesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunSuitesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12213,6 +12297,11 @@ func (r ListRunSuitesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunTagsResponse503Headers the declared response headers of an HTTP 503 response for ListRunTags
+type ListRunTagsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunTagsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12224,6 +12313,8 @@ type ListRunTagsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunTagsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12275,6 +12366,11 @@ func (r ListRunTagsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunUsersResponse503Headers the declared response headers of an HTTP 503 response for ListRunUsers
+type ListRunUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12286,6 +12382,8 @@ type ListRunUsersResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunUsersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12342,6 +12440,11 @@ type FilterRunsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// FilterRunsResponse503Headers the declared response headers of an HTTP 503 response for FilterRuns
+type FilterRunsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type FilterRunsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12357,6 +12460,8 @@ type FilterRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *FilterRunsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *FilterRunsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12418,6 +12523,11 @@ type DeleteRunResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteRunResponse503Headers the declared response headers of an HTTP 503 response for DeleteRun
+type DeleteRunResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12439,6 +12549,8 @@ type DeleteRunResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteRunResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteRunResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12510,6 +12622,11 @@ func (r DeleteRunResponse) ContentType() string {
 	return ""
 }
 
+// GetRunResponse503Headers the declared response headers of an HTTP 503 response for GetRun
+type GetRunResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12523,6 +12640,8 @@ type GetRunResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRunResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12618,6 +12737,11 @@ type UpdateRunResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateRunResponse503Headers the declared response headers of an HTTP 503 response for UpdateRun
+type UpdateRunResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12639,6 +12763,8 @@ type UpdateRunResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateRunResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateRunResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12710,6 +12836,11 @@ func (r UpdateRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunJobsResponse503Headers the declared response headers of an HTTP 503 response for ListRunJobs
+type ListRunJobsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListRunJobsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12723,6 +12854,8 @@ type ListRunJobsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRunJobsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12784,6 +12917,11 @@ type CreateJobResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateJobResponse503Headers the declared response headers of an HTTP 503 response for CreateJob
+type CreateJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12803,6 +12941,8 @@ type CreateJobResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateJobResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12874,6 +13014,11 @@ type DeleteJobResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteJobResponse503Headers the declared response headers of an HTTP 503 response for DeleteJob
+type DeleteJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12895,6 +13040,8 @@ type DeleteJobResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteJobResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12966,6 +13113,11 @@ func (r DeleteJobResponse) ContentType() string {
 	return ""
 }
 
+// GetJobResponse503Headers the declared response headers of an HTTP 503 response for GetJob
+type GetJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -12979,6 +13131,8 @@ type GetJobResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13074,6 +13228,11 @@ type UpdateJobResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateJobResponse503Headers the declared response headers of an HTTP 503 response for UpdateJob
+type UpdateJobResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13095,6 +13254,8 @@ type UpdateJobResponse struct {
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateJobResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13166,6 +13327,11 @@ func (r UpdateJobResponse) ContentType() string {
 	return ""
 }
 
+// GetRunRegressionsResponse503Headers the declared response headers of an HTTP 503 response for GetRunRegressions
+type GetRunRegressionsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRunRegressionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13179,6 +13345,8 @@ type GetRunRegressionsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRunRegressionsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13235,6 +13403,11 @@ func (r GetRunRegressionsResponse) ContentType() string {
 	return ""
 }
 
+// GetRunSummaryResponse503Headers the declared response headers of an HTTP 503 response for GetRunSummary
+type GetRunSummaryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetRunSummaryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13248,6 +13421,8 @@ type GetRunSummaryResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRunSummaryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13309,6 +13484,11 @@ type ListFlakyTestsResponse200Headers struct {
 	XTotalCount *int
 }
 
+// ListFlakyTestsResponse503Headers the declared response headers of an HTTP 503 response for ListFlakyTests
+type ListFlakyTestsResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListFlakyTestsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13322,6 +13502,8 @@ type ListFlakyTestsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListFlakyTestsResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListFlakyTestsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -13378,6 +13560,11 @@ type GetTestHistoryResponse200Headers struct {
 	XTotalCount *int
 }
 
+// GetTestHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetTestHistory
+type GetTestHistoryResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetTestHistoryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13391,6 +13578,8 @@ type GetTestHistoryResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetTestHistoryResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTestHistoryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -15080,6 +15269,16 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 			headers.XTotalCountExact = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers SearchJobsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16298,6 +16497,16 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRunsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16379,6 +16588,16 @@ func ParseCreateRunResponse(rsp *http.Response) (*CreateRunResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16428,6 +16647,19 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunBranchesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16473,6 +16705,19 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunDatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16533,6 +16778,16 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRunsBetweenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16582,6 +16837,19 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunFlavorsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16627,6 +16895,19 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunMachineTypesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16687,6 +16968,16 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListQueuedRunsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16736,6 +17027,19 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunShasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16781,6 +17085,19 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunStatusesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16830,6 +17147,19 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunSuitesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16877,6 +17207,19 @@ func ParseListRunTagsResponse(rsp *http.Response) (*ListRunTagsResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunTagsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -16922,6 +17265,19 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -16989,6 +17345,16 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers FilterRunsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17077,6 +17443,16 @@ func ParseDeleteRunResponse(rsp *http.Response) (*DeleteRunResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17131,6 +17507,19 @@ func ParseGetRunResponse(rsp *http.Response) (*GetRunResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17235,6 +17624,16 @@ func ParseUpdateRunResponse(rsp *http.Response) (*UpdateRunResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateRunResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17289,6 +17688,19 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListRunJobsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17370,6 +17782,16 @@ func ParseCreateJobResponse(rsp *http.Response) (*CreateJobResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17458,6 +17880,16 @@ func ParseDeleteJobResponse(rsp *http.Response) (*DeleteJobResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17512,6 +17944,19 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17616,6 +18061,16 @@ func ParseUpdateJobResponse(rsp *http.Response) (*UpdateJobResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17672,6 +18127,19 @@ func ParseGetRunRegressionsResponse(rsp *http.Response) (*GetRunRegressionsRespo
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetRunRegressionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -17724,6 +18192,19 @@ func ParseGetRunSummaryResponse(rsp *http.Response) (*GetRunSummaryResponse, err
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetRunSummaryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17784,6 +18265,16 @@ func ParseListFlakyTestsResponse(rsp *http.Response) (*ListFlakyTestsResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListFlakyTestsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -17844,6 +18335,16 @@ func ParseGetTestHistoryResponse(rsp *http.Response) (*GetTestHistoryResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTestHistoryResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

@@ -257,7 +257,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		defer replica.Close()
 		log.Info("browse-only reads may use a replica", "url", redactURL(c.readDatabaseURL), "max_lag", c.maxReplicaLag)
 	}
-	svc := service.New(store.New(pool, replica, c.maxReplicaLag, log), opts, log)
+	st := store.New(pool, replica, c.maxReplicaLag, log, c.outageWait(c.reqTimeout))
+	defer st.Close()
+	svc := service.New(st, opts, log)
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			PublicURL:          publicURL,

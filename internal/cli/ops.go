@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ceph/paddles-go/internal/store"
 )
 
 // opsConfig is the operability part of the configuration: timeouts, the database pool, CORS and
@@ -19,6 +21,8 @@ type opsConfig struct {
 	idleTimeout        time.Duration
 	dbStatementTimeout time.Duration
 	dbMaxConns         int
+	dbOutageWait       time.Duration
+	dbOutageWaiters    int
 	corsOrigins        string
 	writeTokens        string
 	writeTokensFile    string
@@ -54,6 +58,9 @@ func (c *opsConfig) opsFlags(fs *flag.FlagSet, getenv func(string) string) {
 	dur(&c.maxReplicaLag, "max-replica-lag", 5*time.Second, "reads leave the replica for the primary while its replay is further behind than this", "PADDLES_MAX_REPLICA_LAG")
 	c.dbMaxConns = envInt(getenv("PADDLES_DB_MAX_CONNS"), 10)
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", c.dbMaxConns, "largest number of database connections the server opens [PADDLES_DB_MAX_CONNS]")
+	dur(&c.dbOutageWait, "db-outage-wait", store.DefaultOutageWait, "how long a request waits for a database that went away (restart, failover) before it answers 503; never beyond --request-timeout; 0: answer 503 at once", "PADDLES_DB_OUTAGE_WAIT")
+	c.dbOutageWaiters = envInt(getenv("PADDLES_DB_OUTAGE_WAITERS"), store.DefaultWaitersPerConn)
+	fs.IntVar(&c.dbOutageWaiters, "db-outage-waiters", c.dbOutageWaiters, "requests that may wait for the database at a time, per connection of --db-max-conns; the next ones answer 503 at once [PADDLES_DB_OUTAGE_WAITERS]")
 	c.corsOrigins = "*"
 	if v := getenv("PADDLES_CORS_ORIGINS"); v != "" {
 		c.corsOrigins = v
@@ -90,7 +97,8 @@ func (c *opsConfig) resolveSecrets(fs *flag.FlagSet, getenv func(string) string)
 // check rejects settings that cannot work.
 func (c *opsConfig) check() error {
 	for name, d := range map[string]time.Duration{"--read-header-timeout": c.readHeaderTimeout, "--read-timeout": c.readTimeout,
-		"--write-timeout": c.writeTimeout, "--idle-timeout": c.idleTimeout, "--db-statement-timeout": c.dbStatementTimeout} {
+		"--write-timeout": c.writeTimeout, "--idle-timeout": c.idleTimeout, "--db-statement-timeout": c.dbStatementTimeout,
+		"--db-outage-wait": c.dbOutageWait} {
 		if d < 0 {
 			return fmt.Errorf("%s must not be negative", name)
 		}
@@ -98,7 +106,20 @@ func (c *opsConfig) check() error {
 	if c.dbMaxConns < 1 || c.dbMaxConns > 10000 {
 		return fmt.Errorf("--db-max-conns must be between 1 and 10000, not %d", c.dbMaxConns)
 	}
+	if c.dbOutageWaiters < 0 || c.dbOutageWaiters > 1000 {
+		return fmt.Errorf("--db-outage-waiters must be between 0 and 1000, not %d", c.dbOutageWaiters)
+	}
 	return nil
+}
+
+// outageWait returns the store's setting for waiting on a database that went away: at most
+// --db-outage-wait, and no longer than a request may take.
+func (c *opsConfig) outageWait(requestTimeout time.Duration) store.Option {
+	wait := c.dbOutageWait
+	if requestTimeout > 0 {
+		wait = min(wait, requestTimeout)
+	}
+	return store.OutageWait(wait, c.dbOutageWaiters*c.dbMaxConns)
 }
 
 // origins returns the CORS origins; nil means any.

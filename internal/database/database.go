@@ -208,6 +208,7 @@ const migrateAttempts = 10
 // SQLSTATE codes the server acts on.
 const (
 	lockNotAvailable     = "55P03"
+	queryCanceled        = "57014" // statement_timeout, or a cancel request
 	uniqueViolation      = "23505"
 	serializationFailure = "40001"
 	deadlockDetected     = "40P01"

@@ -173,22 +173,30 @@ func serveOn(t testing.TB, dbURL string, extra ...string) string {
 	return s.URL
 }
 
-// outageTransport lets the database-unavailable 503 through, which any operation may answer
-// while the database is away (the contract declares 503 only where it is a business answer), after
-// checking it is JSON with a message; every other answer goes through the spec check.
+// outageTransport lets the database-unavailable 503 through after checking it is JSON with a
+// message and a Retry-After; every other answer goes through the spec check. When record is set,
+// it is told of every answer: when the request was sent, how long it took, and its status.
 type outageTransport struct {
-	t    testing.TB
-	next http.RoundTripper
-	spec *testserver.Transport
+	t      testing.TB
+	next   http.RoundTripper
+	spec   *testserver.Transport
+	record func(sent time.Time, d time.Duration, status int)
 }
 
 func (o *outageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t0 := time.Now()
 	res, err := o.next.RoundTrip(req)
+	if err == nil && o.record != nil {
+		o.record(t0, time.Since(t0), res.StatusCode)
+	}
 	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
 		if err == nil {
 			res, err = o.spec.Check(req, res)
 		}
 		return res, err
+	}
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 {
+		o.t.Errorf("%s %s: 503 without a Retry-After in seconds (%q)", req.Method, req.URL.Path, res.Header.Get("Retry-After"))
 	}
 	body, err := io.ReadAll(res.Body)
 	res.Body.Close()
@@ -206,8 +214,11 @@ func (o *outageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // loadStats counts what the writers saw.
 type loadStats struct {
 	requests, ok, unavailable, failed atomic.Int64
+	exists                            atomic.Int64 // POSTs answered "already exists" (made PUTs)
 	maxLatency                        atomic.Int64 // ns
 	acked                             sync.Map     // job path -> highest acknowledged step (int)
+	// record, when set, is told of every answer (outageTransport.record).
+	record func(sent time.Time, d time.Duration, status int)
 }
 
 func (s *loadStats) latency(d time.Duration) {
@@ -232,7 +243,7 @@ var jobSteps = []string{
 // teuthology does), so every acknowledged step must be in the database afterwards.
 func writeLoad(t testing.TB, base string, writers, runs int, stop chan struct{}, st *loadStats) *sync.WaitGroup {
 	spec := &testserver.Transport{T: t}
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &outageTransport{t: t, next: &http.Transport{MaxIdleConnsPerHost: 64}, spec: spec}}
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &outageTransport{t: t, next: &http.Transport{MaxIdleConnsPerHost: 64}, spec: spec, record: st.record}}
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -273,6 +284,7 @@ func writeLoad(t testing.TB, base string, writers, runs int, stop chan struct{},
 						time.Sleep(50 * time.Millisecond)
 					case status == 400 && step == 0 && strings.HasSuffix(resBody, `already exists"}`):
 						// An earlier POST was written though its answer was lost: report again with PUT.
+						st.exists.Add(1)
 						status, resBody, d, err = send(hc, "PUT", base+jobPath, body)
 						st.requests.Add(1)
 						st.latency(d)
@@ -350,26 +362,42 @@ func checkAcked(t testing.TB, dbURL string, st *loadStats) (jobs, steps int) {
 	if lost > 0 {
 		t.Errorf("%d acknowledged jobs lost or behind", lost)
 	}
+	// Each report is stored once: no (run, job_id) has two rows (the unique constraint says so;
+	// this checks that no retry found a way around it).
+	var twice int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM jobs GROUP BY run_id, job_id HAVING count(*) > 1) d").Scan(&twice); err != nil {
+		t.Fatal(err)
+	}
+	if twice > 0 {
+		t.Errorf("%d jobs are stored more than once", twice)
+	}
 	return jobs, steps
 }
 
 // TestDatabaseFaults runs job writers against "paddles serve" while its PostgreSQL is restarted,
-// stopped for a while, crashed and frozen. While the database is away the server answers 503 with
-// a JSON message (never a 500, never later than its request timeout, even while the database is
-// frozen for longer); it recovers by itself, and every write it acknowledged is in the database
-// afterwards. make reliability runs
-// more faults and longer outages.
+// stopped for a while, crashed and frozen. Requests wait for a database that went away (up to the
+// request timeout here, which is shorter than --db-outage-wait's default) and run when it is back,
+// so an outage shorter than that answers no 503 at all, and no POST "already exists" for a job
+// whose first POST the server acknowledged; a freeze longer than the request timeout answers 503
+// with Retry-After (never a 500, never later than the timeout). The server recovers by itself,
+// and every write it acknowledged is in the database afterwards, once. make reliability runs more
+// faults and longer outages.
 func TestDatabaseFaults(t *testing.T) {
 	t.Parallel()
 	db := startFaultDB(t)
-	const requestTimeout = 2 * time.Second
+	const requestTimeout = 5 * time.Second
 	base := serveOn(t, db.url, "--request-timeout", requestTimeout.String())
-	faults := []fault{{"restart", restart, 0}, {"stop for 1s", restart, time.Second}, {"crash", crash, 200 * time.Millisecond},
-		{"freeze 6s", freeze, 6 * time.Second}}
+	// rides: the fault is shorter than the wait, and must answer no 503.
+	type ride struct {
+		fault
+		rides bool
+	}
+	faults := []ride{{fault{"restart", restart, 0}, true}, {fault{"stop for 2s", restart, 2 * time.Second}, true},
+		{fault{"crash", crash, 500 * time.Millisecond}, true}, {fault{"freeze 6s", freeze, 6 * time.Second}, false}}
 	if long() {
 		for range 4 {
-			faults = append(faults, fault{"restart", restart, 0}, fault{"stop for 5s", restart, 5 * time.Second},
-				fault{"crash", crash, time.Second}, fault{"freeze 8s", freeze, 8 * time.Second})
+			faults = append(faults, ride{fault{"restart", restart, 0}, true}, ride{fault{"stop for 3s", restart, 3 * time.Second}, true},
+				ride{fault{"crash", crash, time.Second}, true}, ride{fault{"freeze 8s", freeze, 8 * time.Second}, false})
 		}
 	}
 	st := &loadStats{}
@@ -380,7 +408,7 @@ func TestDatabaseFaults(t *testing.T) {
 	hc := &http.Client{Timeout: 20 * time.Second}
 	for _, f := range faults {
 		time.Sleep(300 * time.Millisecond) // some load on a healthy database first
-		before := st.ok.Load()
+		before, unavailable, failed, exists := st.ok.Load(), st.unavailable.Load(), st.failed.Load(), st.exists.Load()
 		t0 := time.Now()
 		f.do(db, f.down)
 		// The server recovers by itself: a write succeeds again within 15 s of the database's return.
@@ -395,8 +423,13 @@ func TestDatabaseFaults(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		t.Logf("%-12s database away %v, writes again %v later; %d writes acknowledged meanwhile",
-			f.name, back.Sub(t0).Round(time.Millisecond), time.Since(back).Round(time.Millisecond), st.ok.Load()-before)
+		time.Sleep(100 * time.Millisecond) // the writers' requests of the outage are answered
+		n503, nExists := st.unavailable.Load()-unavailable, st.exists.Load()-exists
+		t.Logf("%-12s database away %v, writes again %v later; %d writes acknowledged meanwhile, %d answered 503, %d POSTs already existed",
+			f.name, back.Sub(t0).Round(time.Millisecond), time.Since(back).Round(time.Millisecond), st.ok.Load()-before, n503, nExists)
+		if f.rides && (n503 > 0 || nExists > 0 || st.failed.Load() > failed) {
+			t.Errorf("%s: %d answers 503 and %d POSTs answered already exists; want none: the outage is shorter than the wait", f.name, n503, nExists)
+		}
 	}
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
@@ -410,8 +443,8 @@ func TestDatabaseFaults(t *testing.T) {
 	if slowest := time.Duration(st.maxLatency.Load()); slowest > requestTimeout+2*time.Second {
 		t.Errorf("slowest answer %v, with a request timeout of %v", slowest, requestTimeout)
 	}
-	t.Logf("%d faults; %d requests: %d acknowledged, %d answered 503, %d failed (5xx other than 503, resets, timeouts); "+
-		"slowest answer %v; %d jobs, %d acknowledged writes, all in the database",
-		len(faults), st.requests.Load(), st.ok.Load(), st.unavailable.Load(), st.failed.Load(),
+	t.Logf("%d faults; %d requests: %d acknowledged, %d answered 503, %d failed (5xx other than 503, resets, timeouts), "+
+		"%d POSTs already existed; slowest answer %v; %d jobs, %d acknowledged writes, all in the database once",
+		len(faults), st.requests.Load(), st.ok.Load(), st.unavailable.Load(), st.failed.Load(), st.exists.Load(),
 		time.Duration(st.maxLatency.Load()).Round(time.Millisecond), jobs, steps)
 }

@@ -2,17 +2,32 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/ceph/paddles-go/internal/cli"
 	"github.com/ceph/paddles-go/internal/pgtest"
 	"github.com/ceph/paddles-go/internal/testserver"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m, testserver.Migrated) }
+// TestMain runs the tests, or, re-executed with PADDLES_TEST_MAIN=1, "paddles serve" itself: the
+// outage tests run the server in a child process, to measure its memory apart from theirs.
+func TestMain(m *testing.M) {
+	if os.Getenv("PADDLES_TEST_MAIN") == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	pgtest.Main(m, testserver.Migrated)
+}
 
 // publicURL is the address the test servers are told clients see.
 const publicURL = testserver.PublicURL

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -189,10 +191,20 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		status, msg := describe(err, c.Request())
 		var coded *paddles.Error
-		if status == http.StatusInternalServerError || (errors.As(err, &coded) && coded.Err != nil) {
-			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method,
+		isCoded := errors.As(err, &coded)
+		if status == http.StatusInternalServerError || (isCoded && coded.Err != nil) {
+			// A failure whose cause is logged once for all (the database went away) is logged
+			// with its request at debug level only: an outage under load is not a line a request.
+			level := slog.LevelError
+			if isCoded && coded.Logged && status != http.StatusInternalServerError {
+				level = slog.LevelDebug
+			}
+			log.Log(c.Request().Context(), level, "request failed", "method", c.Request().Method,
 				"path", c.Request().URL.Path, "status", status, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		}
+		if isCoded && coded.RetryAfter > 0 {
+			c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(coded.RetryAfter.Seconds()))))
 		}
 		body, _ := json.Marshal(api.ErrorMessage{Message: msg})
 		if werr := c.Blob(status, echo.MIMEApplicationJSON, body); werr != nil {

@@ -6,6 +6,7 @@ package paddles
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error; the HTTP layer maps each code to one status.
@@ -36,6 +37,13 @@ type Error struct {
 	Message string
 	// Err is the underlying cause, if any: logged, never sent.
 	Err error
+	// RetryAfter, when set, is how soon the client may try again (an Unavailable answer while
+	// the database is away); the HTTP layer sends it as Retry-After.
+	RetryAfter time.Duration
+	// Logged: the cause has been logged once for every request it fails (the database went
+	// away, which the server logs when it happens and when it ends), so the request's failure is
+	// not logged again.
+	Logged bool
 }
 
 func (e *Error) Error() string {

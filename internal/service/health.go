@@ -27,5 +27,7 @@ func (s *Service) Ready(ctx context.Context) error {
 			reason = r
 		}
 	}
-	return &paddles.Error{Code: paddles.Unavailable, Message: "not ready: " + reason.Error(), Err: err}
+	// An outage the store knows of is logged once, not with every probe.
+	return &paddles.Error{Code: paddles.Unavailable, Message: "not ready: " + reason.Error(), Err: err,
+		Logged: errors.Is(err, database.ErrDown)}
 }

@@ -34,7 +34,10 @@ func interpret(err error) error {
 	case database.IsDataException(err):
 		return paddles.Errorf(paddles.Invalid, "invalid value: %s", database.ErrorDetail(err))
 	case database.IsUnavailable(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &paddles.Error{Code: paddles.Unavailable, Message: "the database is unavailable; please retry", Err: err}
+		// A lost connection has been reported to the availability (attempt), which logs the
+		// outage once; a timeout or a cancelled query is logged with its request.
+		return &paddles.Error{Code: paddles.Unavailable, Message: unavailableMessage, RetryAfter: retryAfter,
+			Logged: database.IsConnectionLost(err), Err: err}
 	}
 	return err
 }

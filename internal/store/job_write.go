@@ -47,37 +47,61 @@ const jobsJobIDKey = "jobs_run_id_job_id_key"
 // teuthology's scheduler posts) takes one round trip, in an implicit transaction. One that has
 // links or starts the run takes a transaction of two: the links follow only a job that was
 // inserted into the run this transaction locked.
+//
+// A POST may run again whatever happened to an earlier attempt (replayAny): one that lost its
+// connection after its commit was sent may have inserted the job, and then the retry finds it
+// there. The unique (run, job_id) makes that the evidence: a job by that id whose posted time is
+// this POST's (the server's clock, to the microsecond, taken once before the first attempt) is
+// the one this POST inserted, and the POST succeeds, as the attempt that committed would have.
+// A job by that id posted at another time is another POST's: ErrExists, as ever.
 func (s *Store) CreateJob(ctx context.Context, r NewRun, w JobWrite) error {
-	follows := len(w.Hosts) > 0 || w.StartsRunning
-	return s.pipelined(ctx, func(p *pipeline) error {
-		if follows {
-			p.begin()
-		}
-		inserted := p.insertJob(ctx, r.Name, w)
-		err := p.send(ctx)
-		// The run's first job (or its run was deleted just now): nothing was written. Create the
-		// run and insert the job in one transaction; a run another writer creates meanwhile is
-		// used as it is.
-		for tries := 0; err == nil && !*inserted && tries < maxAttempts; tries++ {
-			p.queue(func(q *db.Queries) {
-				q.CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
-					Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
-			})
-			inserted = p.insertJob(ctx, r.Name, w)
-			err = p.send(ctx)
-		}
-		switch {
-		case database.ViolatedConstraint(err) == jobsJobIDKey:
-			return ErrExists
-		case err != nil || !follows:
+	return interpret(s.attempt(ctx, s.avail, replayAny, func(maybeDone bool) error {
+		err := s.pipelineOnce(ctx, func(p *pipeline) error { return p.createJob(ctx, r, w) })
+		if !errors.Is(err, ErrExists) || !maybeDone {
 			return err
-		case !*inserted:
-			return errors.New("store: the job's run was deleted on every try")
 		}
-		p.jobWritten(ctx, r.Name, w)
-		p.commit()
-		return p.send(ctx)
-	})
+		stored, gerr := s.Q.GetJob(ctx, r.Name, w.Job.JobID)
+		switch {
+		case gerr != nil:
+			return gerr
+		case stored.Posted.Equal(w.Job.Posted):
+			s.log.DebugContext(ctx, "a job POST whose commit was not answered had committed", "run", r.Name, "job_id", w.Job.JobID)
+			return nil
+		}
+		return err
+	}))
+}
+
+// createJob inserts the job (CreateJob).
+func (p *pipeline) createJob(ctx context.Context, r NewRun, w JobWrite) error {
+	follows := len(w.Hosts) > 0 || w.StartsRunning
+	if follows {
+		p.begin()
+	}
+	inserted := p.insertJob(ctx, r.Name, w)
+	err := p.send(ctx)
+	// The run's first job (or its run was deleted just now): nothing was written. Create the
+	// run and insert the job in one transaction; a run another writer creates meanwhile is
+	// used as it is.
+	for tries := 0; err == nil && !*inserted && tries < maxAttempts; tries++ {
+		p.queue(func(q *db.Queries) {
+			q.CreateRun(ctx, db.CreateRunParams{Name: r.Name, UserName: r.User, Scheduled: r.Scheduled,
+				Suite: r.Suite, Branch: r.Branch, MachineType: r.MachineType, Posted: r.Posted})
+		})
+		inserted = p.insertJob(ctx, r.Name, w)
+		err = p.send(ctx)
+	}
+	switch {
+	case database.ViolatedConstraint(err) == jobsJobIDKey:
+		return ErrExists
+	case err != nil || !follows:
+		return err
+	case !*inserted:
+		return errors.New("store: the job's run was deleted on every try")
+	}
+	p.jobWritten(ctx, r.Name, w)
+	p.commit()
+	return p.send(ctx)
 }
 
 // insertJob queues InsertJob; the flag it returns tells, once the batch is sent, whether the job
@@ -99,7 +123,21 @@ func (p *pipeline) insertJob(ctx context.Context, runName string, w JobWrite) (i
 // trips, the run locked in the second only. When the check fails (another writer changed the job
 // in between) the pipeline rolls back, and the write is done again with the job read under the
 // run's lock, in a transaction of two round trips.
+//
+// A PUT may run again whatever happened to an earlier attempt (replayAny): change applies the same
+// body with the same time (u.Updated and the time change uses are fixed by the caller before the
+// first attempt), and applying a job body to the job it made gives that job again (the status
+// rules are idempotent: pass and fail are sticky, started is set only from queued, priority
+// changes only while queued; links and the run's start follow only a change of targets or a new
+// running status, which the committed attempt made already). A retry after an attempt that did
+// commit reads the job that attempt wrote and writes nothing new; change then sees no status
+// change.
 func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change func(stored paddles.Job) JobWrite) error {
+	return interpret(s.attempt(ctx, s.avail, replayAny, func(bool) error { return s.updateJobOnce(ctx, u, jobID, change) }))
+}
+
+// updateJobOnce is one attempt of UpdateJob; its error is not yet interpreted.
+func (s *Store) updateJobOnce(ctx context.Context, u RunUpdate, jobID string, change func(stored paddles.Job) JobWrite) error {
 	var row jobVersion
 	err := s.pipelineOnce(ctx, func(p *pipeline) error {
 		p.queue(func(q *db.Queries) { q.ReadJobForWrite(ctx, db.ReadJobForWriteParams{RunName: u.Name, JobID: jobID}) }).
@@ -110,7 +148,7 @@ func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change
 		return p.send(ctx)
 	})
 	if err != nil {
-		return interpret(err)
+		return err
 	}
 	stored := jobFromRow(&row.Job)
 	err = s.pipelineOnce(ctx, func(p *pipeline) error {
@@ -120,10 +158,11 @@ func (s *Store) UpdateJob(ctx context.Context, u RunUpdate, jobID string, change
 		return p.send(ctx)
 	})
 	if !database.IsRetryable(err) {
-		return interpret(err)
+		return err
 	}
 	s.log.DebugContext(ctx, "job changed since it was read; writing it under its run's lock", "run", u.Name, "job_id", jobID)
-	return s.pipelined(ctx, func(p *pipeline) error {
+	// A serialization failure or deadlock of this one makes attempt start over.
+	return s.pipelineOnce(ctx, func(p *pipeline) error {
 		p.begin()
 		p.lockRun(ctx, u)
 		var row db.Job

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ceph/paddles-go/gen/db"
-	"github.com/ceph/paddles-go/internal/database"
 )
 
 // A pipeline sends the statements of a transaction in batches, each one round trip to PostgreSQL
@@ -34,6 +33,10 @@ type pipeline struct {
 	conn  *pgx.Conn
 	batch pgx.Batch
 	inTx  bool // a BEGIN was queued, and no COMMIT since
+	// commits: the next batch may commit (it queues a COMMIT, or statements outside a BEGIN);
+	// committed: a batch sent may have. A failure before any batch may have committed is marked
+	// uncommitted (outage.go).
+	commits, committed bool
 }
 
 // rollbackTimeout bounds the ROLLBACK of a pipeline's failed transaction.
@@ -54,6 +57,9 @@ func (p *pipeline) queueSQL(sql string, args ...any) *pgx.QueuedQuery {
 	if !p.inTx && p.batch.Len() == 0 {
 		p.batch.Queue(cachedPlans)
 	}
+	if !p.inTx {
+		p.commits = true
+	}
 	return p.batch.Queue(sql, args...)
 }
 
@@ -68,35 +74,31 @@ func (p *pipeline) begin() {
 func (p *pipeline) commit() {
 	p.batch.Queue("COMMIT")
 	p.inTx = false
+	p.commits = true
 }
 
 // send runs the queued batch and the functions queued with its statements; it returns the first
-// error.
+// error, marked uncommitted when neither this batch nor an earlier one could commit.
 func (p *pipeline) send(ctx context.Context) error {
 	b := p.batch
 	p.batch = pgx.Batch{}
-	return p.conn.SendBatch(ctx, &b).Close()
-}
-
-// pipelined runs fn on a connection of the primary's pool, retrying it as a transaction of Write
-// is retried (pipelineOnce).
-func (s *Store) pipelined(ctx context.Context, fn func(p *pipeline) error) error {
-	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		err = s.pipelineOnce(ctx, fn)
-		if err == nil || !database.IsRetryable(err) {
-			break
-		}
-		s.log.DebugContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
+	p.committed = p.committed || p.commits
+	p.commits = false
+	err := p.conn.SendBatch(ctx, &b).Close()
+	if !p.committed {
+		return notCommitted(err)
 	}
-	return interpret(err)
+	return err
 }
 
 // pipelineOnce runs fn on a connection of the primary's pool. fn queues its statements and sends
 // them. A transaction fn began and leaves open when it fails is rolled back. The error is
-// PostgreSQL's, not yet interpreted.
+// PostgreSQL's, not yet interpreted; it is marked uncommitted when no connection could be had.
+// The caller retries it (attempt), saying why that is safe.
 func (s *Store) pipelineOnce(ctx context.Context, fn func(p *pipeline) error) error {
-	return s.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+	ran := false
+	err := s.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+		ran = true
 		p := &pipeline{conn: c.Conn()}
 		err := fn(p)
 		if err != nil && p.conn.PgConn().TxStatus() != 'I' {
@@ -108,6 +110,10 @@ func (s *Store) pipelineOnce(ctx context.Context, fn func(p *pipeline) error) er
 		}
 		return err
 	})
+	if !ran {
+		return notCommitted(err)
+	}
+	return err
 }
 
 // errRecorded is what a recorded query returns to the generated code, which the recorder's
