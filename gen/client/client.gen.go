@@ -1796,6 +1796,24 @@ type Unavailable = ErrorMessage
 // Example: ["main","squid","tentacle"]
 type Values = ValueList
 
+// StreamEventsParams defines parameters for StreamEvents.
+type StreamEventsParams struct {
+	// Run Only the events of this run (job and run events).
+	Run *string `form:"run,omitempty" json:"run,omitempty"`
+
+	// Branch Only the job and run events of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// MachineType Only the events of this machine type (jobs, runs and nodes).
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Types Only these types of events, comma-separated (`job`, `run`, `node`; anything else answers 400).
+	Types *string `form:"types,omitempty" json:"types,omitempty"`
+
+	// LastEventID The id of the last event the client has; the stream starts after it.
+	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
 // ListFailuresParams defines parameters for ListFailures.
 type ListFailuresParams struct {
 	// Branch Only jobs of runs of this branch.
@@ -2787,6 +2805,35 @@ type ClientInterface interface {
 	// Corresponds with GET / (the `GetRoot` operationId).
 	GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// StreamEvents A live stream of what changes (Server-Sent Events)
+	//
+	// A `text/event-stream` (Server-Sent Events) of the changes committed to the database, through
+	// any replica of the server: `job` events when a job is created or its status changes, `run`
+	// events when a run is created or its status changes (it starts, it finishes), `node` events
+	// when a node is added, locked, unlocked, or goes up or down. Each event's `data` is one JSON
+	// object (`JobEvent`, `RunEvent`, `NodeEvent`), its SSE `event` field its `type`, its SSE `id`
+	// its `id`: ids grow in commit order, the same on every replica.
+	//
+	// A client that reconnects with the `Last-Event-ID` header (browsers' `EventSource` does it by
+	// itself) gets every event it missed, in order, none twice, as long as they are within the
+	// retention window (`--event-retention`, 1 hour by default); past it, the stream starts with a
+	// `reset` event (`ResetEvent`) and goes on from the oldest event kept: reload what you show.
+	// A comment line (`: heartbeat`) is sent every 15 seconds so that proxies keep the
+	// connection open. The stream ends when the server shuts down; reconnect.
+	//
+	// Example stream:
+	//
+	//     retry: 2000
+	//
+	//     id: 1041
+	//     event: job
+	//     data: {"id":1041,"type":"job","at":"2026-12-04 21:58:03.118154","run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","job_id":"7","from":"running","to":"pass","updated":"2026-12-04 21:58:03.117301","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/"}
+	//
+	//     : heartbeat
+	//
+	// Corresponds with GET /events/ (the `StreamEvents` operationId).
+	StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListFailures Failure signatures of recent jobs
 	//
 	// The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
@@ -3536,6 +3583,45 @@ type ClientInterface interface {
 // Corresponds with GET / (the `GetRoot` operationId).
 func (c *Client) GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRootRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamEvents A live stream of what changes (Server-Sent Events)
+//
+// A `text/event-stream` (Server-Sent Events) of the changes committed to the database, through
+// any replica of the server: `job` events when a job is created or its status changes, `run`
+// events when a run is created or its status changes (it starts, it finishes), `node` events
+// when a node is added, locked, unlocked, or goes up or down. Each event's `data` is one JSON
+// object (`JobEvent`, `RunEvent`, `NodeEvent`), its SSE `event` field its `type`, its SSE `id`
+// its `id`: ids grow in commit order, the same on every replica.
+//
+// A client that reconnects with the `Last-Event-ID` header (browsers' `EventSource` does it by
+// itself) gets every event it missed, in order, none twice, as long as they are within the
+// retention window (`--event-retention`, 1 hour by default); past it, the stream starts with a
+// `reset` event (`ResetEvent`) and goes on from the oldest event kept: reload what you show.
+// A comment line (`: heartbeat`) is sent every 15 seconds so that proxies keep the
+// connection open. The stream ends when the server shuts down; reconnect.
+//
+// Example stream:
+//
+//	retry: 2000
+//
+//	id: 1041
+//	event: job
+//	data: {"id":1041,"type":"job","at":"2026-12-04 21:58:03.118154","run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","job_id":"7","from":"running","to":"pass","updated":"2026-12-04 21:58:03.117301","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/"}
+//
+//	: heartbeat
+//
+// Corresponds with GET /events/ (the `StreamEvents` operationId).
+func (c *Client) StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5047,6 +5133,111 @@ func NewGetRootRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStreamEventsRequest constructs an http.Request for the StreamEvents method
+func NewStreamEventsRequest(server string, params *StreamEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Run != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "run", *params.Run, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Branch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "branch", *params.Branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Types != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "types", *params.Types, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8766,6 +8957,37 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET / (the `GetRoot` operationId).
 	GetRootWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetRootResponse, error)
 
+	// StreamEventsWithResponse A live stream of what changes (Server-Sent Events)
+	//
+	// A `text/event-stream` (Server-Sent Events) of the changes committed to the database, through
+	// any replica of the server: `job` events when a job is created or its status changes, `run`
+	// events when a run is created or its status changes (it starts, it finishes), `node` events
+	// when a node is added, locked, unlocked, or goes up or down. Each event's `data` is one JSON
+	// object (`JobEvent`, `RunEvent`, `NodeEvent`), its SSE `event` field its `type`, its SSE `id`
+	// its `id`: ids grow in commit order, the same on every replica.
+	//
+	// A client that reconnects with the `Last-Event-ID` header (browsers' `EventSource` does it by
+	// itself) gets every event it missed, in order, none twice, as long as they are within the
+	// retention window (`--event-retention`, 1 hour by default); past it, the stream starts with a
+	// `reset` event (`ResetEvent`) and goes on from the oldest event kept: reload what you show.
+	// A comment line (`: heartbeat`) is sent every 15 seconds so that proxies keep the
+	// connection open. The stream ends when the server shuts down; reconnect.
+	//
+	// Example stream:
+	//
+	//     retry: 2000
+	//
+	//     id: 1041
+	//     event: job
+	//     data: {"id":1041,"type":"job","at":"2026-12-04 21:58:03.118154","run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","job_id":"7","from":"running","to":"pass","updated":"2026-12-04 21:58:03.117301","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/"}
+	//
+	//     : heartbeat
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events/ (the `StreamEvents` operationId).
+	StreamEventsWithResponse(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
+
 	// ListFailuresWithResponse Failure signatures of recent jobs
 	//
 	// The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
@@ -9636,6 +9858,68 @@ func (r GetRootResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetRootResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StreamEventsResponse503Headers the declared response headers of an HTTP 503 response for StreamEvents
+type StreamEventsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type StreamEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StreamEventsResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StreamEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StreamEventsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StreamEventsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13648,6 +13932,43 @@ func (c *ClientWithResponses) GetRootWithResponse(ctx context.Context, reqEditor
 	return ParseGetRootResponse(rsp)
 }
 
+// StreamEventsWithResponse A live stream of what changes (Server-Sent Events)
+//
+// A `text/event-stream` (Server-Sent Events) of the changes committed to the database, through
+// any replica of the server: `job` events when a job is created or its status changes, `run`
+// events when a run is created or its status changes (it starts, it finishes), `node` events
+// when a node is added, locked, unlocked, or goes up or down. Each event's `data` is one JSON
+// object (`JobEvent`, `RunEvent`, `NodeEvent`), its SSE `event` field its `type`, its SSE `id`
+// its `id`: ids grow in commit order, the same on every replica.
+//
+// A client that reconnects with the `Last-Event-ID` header (browsers' `EventSource` does it by
+// itself) gets every event it missed, in order, none twice, as long as they are within the
+// retention window (`--event-retention`, 1 hour by default); past it, the stream starts with a
+// `reset` event (`ResetEvent`) and goes on from the oldest event kept: reload what you show.
+// A comment line (`: heartbeat`) is sent every 15 seconds so that proxies keep the
+// connection open. The stream ends when the server shuts down; reconnect.
+//
+// Example stream:
+//
+//	retry: 2000
+//
+//	id: 1041
+//	event: job
+//	data: {"id":1041,"type":"job","at":"2026-12-04 21:58:03.118154","run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","job_id":"7","from":"running","to":"pass","updated":"2026-12-04 21:58:03.117301","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/"}
+//
+//	: heartbeat
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events/ (the `StreamEvents` operationId).
+func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error) {
+	rsp, err := c.StreamEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamEventsResponse(rsp)
+}
+
 // ListFailuresWithResponse Failure signatures of recent jobs
 //
 // The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
@@ -14956,6 +15277,59 @@ func ParseGetRootResponse(rsp *http.Response) (*GetRootResponse, error) {
 			headers.Location = &value
 		}
 		response.Headers302 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call
+func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers StreamEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

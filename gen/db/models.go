@@ -16,6 +16,23 @@ type Backfill struct {
 	NextID int64
 }
 
+type Event struct {
+	ID          int64
+	At          time.Time
+	Type        string
+	Run         *string
+	JobID       *string
+	Node        *string
+	Branch      *string
+	MachineType *string
+	Detail      json.RawMessage
+}
+
+type EventsPruned struct {
+	One           bool
+	PrunedThrough int64
+}
+
 type FailureSignature struct {
 	ID         pgtype.UUID
 	Signature  string

@@ -86,20 +86,22 @@ var errUsage = errors.New("usage")
 
 // config is every setting of the server.
 type config struct {
-	addr          string
-	databaseURL   string
-	dataDir       string
-	publicURL     string
-	logLevel      string
-	logFormat     string
-	logHref       string
-	runsPageSize  int
-	assignJobIDs  bool
-	maxBodyBytes  int64
-	reqTimeout    time.Duration
-	shutdownGrace time.Duration
-	expiry        service.Expiry
-	expireEvery   time.Duration
+	addr           string
+	databaseURL    string
+	dataDir        string
+	publicURL      string
+	logLevel       string
+	logFormat      string
+	logHref        string
+	runsPageSize   int
+	assignJobIDs   bool
+	maxBodyBytes   int64
+	reqTimeout     time.Duration
+	shutdownGrace  time.Duration
+	eventRetention time.Duration
+	eventHeartbeat time.Duration
+	expiry         service.Expiry
+	expireEvery    time.Duration
 	opsConfig
 	pprofAddr string
 }
@@ -159,6 +161,8 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", c.maxBodyBytes, "largest request body accepted [PADDLES_MAX_BODY_BYTES]")
 	dur(&c.reqTimeout, "request-timeout", time.Minute, "longest a request may take, database work included, before it answers 503; 0 for no limit", "PADDLES_REQUEST_TIMEOUT")
 	dur(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on SIGTERM", "PADDLES_SHUTDOWN_GRACE")
+	dur(&c.eventRetention, "event-retention", time.Hour, "how long /events/ keeps events for clients that reconnect with Last-Event-ID", "PADDLES_EVENT_RETENTION")
+	dur(&c.eventHeartbeat, "event-heartbeat", httpapi.DefaultEventHeartbeat, "how often an idle /events/ stream gets a comment line, for proxies", "PADDLES_EVENT_HEARTBEAT")
 	c.opsFlags(fs, getenv)
 	str(&c.pprofAddr, "pprof-addr", "", "if set, serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; off by default", "PADDLES_PPROF_ADDR")
 }
@@ -260,6 +264,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	st := store.New(pool, replica, c.maxReplicaLag, log, c.outageWait(c.reqTimeout))
 	defer st.Close()
 	svc := service.New(st, opts, log)
+	events := service.NewEvents(st, log)
+	m.WatchEvents(events.Subscribers, events.Delivered)
+	eventsCtx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	eventsDone := make(chan struct{})
+	go func() { events.Run(eventsCtx); close(eventsDone) }()
+	defer func() { stopEvents(); <-eventsDone }()
+	go pruneEventsLoop(eventsCtx, svc, c.eventRetention, log)
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			PublicURL:          publicURL,
@@ -269,6 +281,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			WriteTokens:        writeTokens,
 			Metrics:            m,
 			RequestTimeout:     c.reqTimeout,
+			Events:             events,
+			EventHeartbeat:     c.eventHeartbeat,
 		}, svc, log),
 		ReadHeaderTimeout: c.readHeaderTimeout,
 		ReadTimeout:       c.readTimeout,
@@ -283,6 +297,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		}
 		defer stopPprof()
 	}
+	// Shutdown waits for requests to end; event streams end only when told to.
+	srv.RegisterOnShutdown(stopEvents)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	expiryCtx, stopExpiry := context.WithCancel(ctx)
@@ -344,6 +360,29 @@ func expireLoop(ctx context.Context, svc *service.Service, e service.Expiry, eve
 			log.Info("expired stale jobs", "jobs", n)
 		case busy:
 			log.Debug("another replica is expiring stale jobs")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pruneEventsLoop deletes the events past the retention window, every minute. Replicas may all do
+// it: each deletes in small batches, and none waits for another.
+func pruneEventsLoop(ctx context.Context, svc *service.Service, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		n, err := svc.PruneEvents(ctx, retention)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Warn("deleting old events", "err", err)
+		case n > 0:
+			log.Debug("deleted old events", "events", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,13 +97,16 @@ func (s rawBodies) Deserialize(c echo.Context, i any) error {
 // the database work is cancelled and the request answers 503 "please retry". Without it a hung
 // database (a frozen server, a network partition) held every request, and its client, for as long
 // as the database hung: the pool's connections all wait on their queries, and new requests wait
-// for a connection.
-func deadline(d time.Duration) echo.MiddlewareFunc {
+// for a connection. Streams (the paths in streams) last as long as their clients stay.
+func deadline(d time.Duration, streams ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if d <= 0 {
 			return next
 		}
 		return func(c echo.Context) error {
+			if slices.Contains(streams, c.Request().URL.Path) {
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))

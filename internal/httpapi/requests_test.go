@@ -25,7 +25,7 @@ func TestQueryParametersAsSpecified(t *testing.T) {
 	for _, path := range sortedPaths(spec) {
 		item := spec.Paths.Value(path)
 		op := item.Get
-		if op == nil {
+		if op == nil || op.OperationID == "streamEvents" { // a stream does not end: events_test.go
 			continue
 		}
 		params := append(openapi3.Parameters{}, item.Parameters...)

@@ -38,6 +38,10 @@ type Config struct {
 	WriteTokens []string
 	// Metrics, when set, gets the HTTP metrics and is served on /metrics.
 	Metrics *metrics.Metrics
+	// Events, when set, streams events on /events/ (unset: /events/ answers 503).
+	Events *service.Events
+	// EventHeartbeat is how often an idle event stream gets a comment line (0: every 15 s).
+	EventHeartbeat time.Duration
 }
 
 // DefaultJobLogHrefTemplate is upstream paddles' default.
@@ -71,7 +75,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 		cors(cfg.CORSOrigins),
 		requireWriteToken(cfg.WriteTokens),
 		readJSONBody(cfg.MaxBodyBytes),
-		deadline(cfg.RequestTimeout),
+		deadline(cfg.RequestTimeout, "/events/"),
 	)
 	if cfg.Metrics != nil {
 		// Not in the spec: Prometheus' text format is no JSON API (see the README).

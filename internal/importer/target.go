@@ -44,6 +44,9 @@ func openTarget(ctx context.Context, pool *pgxpool.Pool) (*target, error) {
 	cfg.RuntimeParams["statement_timeout"] = "0"
 	// A bulk import's one transaction waits, idle, for upstream's next batch.
 	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "0"
+	// An import is no news for /events/ subscribers (00023): millions of job events would flood
+	// the stream and its retention window.
+	cfg.RuntimeParams["paddles.events"] = "off"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -55,6 +55,17 @@ func (m *Metrics) WatchPool(pool *pgxpool.Pool) {
 	m.Registry.MustRegister(poolCollector{pool})
 }
 
+// WatchEvents exposes the event stream's open subscriptions and the events delivered to this
+// process's subscribers.
+func (m *Metrics) WatchEvents(subscribers, delivered func() int64) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: "event_subscribers",
+			Help: "Open /events/ streams."}, func() float64 { return float64(subscribers()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: "events_delivered_total",
+			Help: "Events read from the database for this process's /events/ streams."}, func() float64 { return float64(delivered()) }),
+	)
+}
+
 // Handler serves the registry in Prometheus' exposition formats.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.InstrumentMetricHandler(m.Registry, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{

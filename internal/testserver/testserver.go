@@ -55,6 +55,8 @@ type Options struct {
 	CORSOrigins []string
 	// WriteTokens are --write-tokens.
 	WriteTokens []string
+	// EventHeartbeat is how often an idle event stream gets a comment (0: the default).
+	EventHeartbeat time.Duration
 	// DatabaseURL is the database to serve, already migrated. Empty: a fresh database from
 	// pgtest.NewDatabase, which needs the package's TestMain to call pgtest.Main(m, Migrated).
 	DatabaseURL string
@@ -88,11 +90,19 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Service.StatusChanged == nil {
 		o.Service.StatusChanged = s.Metrics.StatusChanged
 	}
+	st := store.New(pool, nil, 0, log)
+	events := service.NewEvents(st, log)
+	ctx, stopEvents := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { events.Run(ctx); close(done) }()
+	s.Metrics.WatchEvents(events.Subscribers, events.Delivered)
 	h := httpapi.New(httpapi.Config{PublicURL: PublicURL, MaxBodyBytes: o.MaxBodyBytes, Now: o.Now,
-		CORSOrigins: o.CORSOrigins, WriteTokens: o.WriteTokens, Metrics: s.Metrics},
-		service.New(store.New(pool, nil, 0, log), o.Service, log), log)
+		CORSOrigins: o.CORSOrigins, WriteTokens: o.WriteTokens, Metrics: s.Metrics, Events: events,
+		EventHeartbeat: o.EventHeartbeat},
+		service.New(st, o.Service, log), log)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { stopEvents(); <-done }) // first: it ends the event streams srv.Close waits for
 	s.URL = srv.URL
 	return s
 }

@@ -63,6 +63,10 @@ func (v *Transport) Check(req *http.Request, res *http.Response) (*http.Response
 	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable {
 		v.T.Errorf("%s %s answered %d", req.Method, req.URL.Path, res.StatusCode)
 	}
+	if res.StatusCode == http.StatusOK && strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		// A stream does not end: the tests that read it check its events (ValidateEvent).
+		return res, nil
+	}
 	body, err := io.ReadAll(res.Body)
 	res.Body.Close()
 	if err != nil {
@@ -207,6 +211,19 @@ func findRoute(req *http.Request) (*routers.Route, map[string]string, *http.Requ
 	canon.Method = req.Method
 	canon.URL.Path = Canonical(req.URL.Path)
 	return nil, nil, canon
+}
+
+// ValidateEvent checks the data of an event of GET /events/ against the schema of its type.
+func ValidateEvent(data []byte) error {
+	var e struct{ Type string }
+	if err := json.Unmarshal(data, &e); err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	name := map[string]string{"job": "JobEvent", "run": "RunEvent", "node": "NodeEvent", "reset": "ResetEvent"}[e.Type]
+	if name == "" {
+		return fmt.Errorf("an event of no known type: %s", data)
+	}
+	return matchesSchema(strictSpec.Components.Schemas[name].Value, data)
 }
 
 // matchesSchema checks a JSON body against a schema.
