@@ -85,6 +85,10 @@ check-clients: ## generate clients from the served spec with six generators, com
 	npm ci --silent --no-audit --no-fund
 	.ci/check-clients
 
+.PHONY: check-dashboard
+check-dashboard: ## parse every query of deploy/grafana/paddles.json with Prometheus' promtool (apt-get install prometheus); make test checks the rest
+	.ci/check-dashboard
+
 .PHONY: check-breaking
 check: check-breaking
 
