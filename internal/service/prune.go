@@ -18,6 +18,8 @@ type PruneOptions struct {
 	// BatchTime is how long one batch's transaction should take (default PruneBatchTime); the
 	// batch size follows the measured rate.
 	BatchTime time.Duration
+	// MaxBatchJobs, if set, bounds the jobs of a batch (a batch still holds at least one run).
+	MaxBatchJobs int64
 	// Progress, if set, is told after every batch.
 	Progress func(PruneProgress)
 }
@@ -75,7 +77,11 @@ func (s *Service) Prune(ctx context.Context, o PruneOptions) (p PruneProgress, b
 		if p.ExpectRuns, p.ExpectJobs, err = s.st.PruneCount(ctx, cuts); err != nil {
 			return err
 		}
-		budget := int64(pruneFirstJobs)
+		maxJobs := int64(pruneMaxJobs)
+		if o.MaxBatchJobs > 0 {
+			maxJobs = o.MaxBatchJobs
+		}
+		budget := min(int64(pruneFirstJobs), maxJobs)
 		var cursor store.PruneCursor
 		for {
 			var cands []store.PruneCandidate
@@ -114,7 +120,7 @@ func (s *Service) Prune(ctx context.Context, o PruneOptions) (p PruneProgress, b
 				// fourfold at once.
 				if jobs > 0 {
 					rate := float64(jobs) / max(took.Seconds(), 1e-3)
-					budget = min(max(int64(rate*o.BatchTime.Seconds()), pruneMinJobs), pruneMaxJobs, 4*budget)
+					budget = min(max(int64(rate*o.BatchTime.Seconds()), min(pruneMinJobs, maxJobs)), maxJobs, 4*budget)
 				}
 				if err := ctx.Err(); err != nil {
 					return err
