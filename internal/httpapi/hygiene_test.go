@@ -17,7 +17,7 @@ func trail(t *testing.T, c *client, path string) []object {
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	r := c.get(path + sep + "count=500").must(t, 200)
+	r := c.get(path+sep+"count=500").must(t, 200)
 	if r.Header.Get("X-Total-Count-Exact") != "true" {
 		t.Errorf("%s: X-Total-Count-Exact %q", path, r.Header.Get("X-Total-Count-Exact"))
 	}
@@ -80,12 +80,12 @@ func TestLockTrail(t *testing.T) {
 	}
 
 	// Pages, newest first, with a bounded total.
-	r := c.get("/nodes/" + n0 + "/locks/?count=2&page=2").must(t, 200)
+	r := c.get("/nodes/"+n0+"/locks/?count=2&page=2").must(t, 200)
 	if got := summary(decode[[]object](t, r)); got != "unlock alice@laptop><nil>, update alice@laptop>alice@laptop" ||
 		r.Header.Get("X-Total-Count") != "5" {
 		t.Errorf("page 2 of 2: %s, total %s", got, r.Header.Get("X-Total-Count"))
 	}
-	c.get("/nodes/" + n0 + "/locks/?count=501").wantError(t, 400, "count must be at most 500")
+	c.get("/nodes/"+n0+"/locks/?count=501").wantError(t, 400, "count must be at most 500")
 
 	// The lab's trail: by owner (new or old), machine type and time.
 	if got := len(trail(t, c, "/locks/")); got != 9 {
@@ -106,7 +106,7 @@ func TestLockTrail(t *testing.T) {
 	c.get("/locks/?since=last-week").wantError(t, 400, `since must be a day (YYYY-MM-DD) or a date-time (YYYY-MM-DD HH:MM:SS, optional fraction and zone): "last-week"`)
 
 	// The trail outlives its node; a name with neither answers 404.
-	c.delete("/nodes/" + n0 + "/").must(t, 200)
+	c.delete("/nodes/"+n0+"/").must(t, 200)
 	if got := len(trail(t, c, "/nodes/"+n0+"/locks/")); got != 5 {
 		t.Errorf("a deleted node's trail: %d rows", got)
 	}
@@ -308,7 +308,9 @@ func TestUnhealthyNodes(t *testing.T) {
 		}
 		c.post("/runs/"+run+"/jobs/", body).must(t, 200)
 	}
-	reimage := func(node string) string { return "Error reimaging machines: reimage of " + node + " failed after 3 tries" }
+	reimage := func(node string) string {
+		return "Error reimaging machines: reimage of " + node + " failed after 3 tries"
+	}
 	job("a", "pass", "")
 	for i := 0; i < 3; i++ {
 		job("a", "dead", reimage(fmt.Sprintf("smithi%03d", i)))
