@@ -1001,7 +1001,7 @@ type NodeLockEvent struct {
 	// OwnerBefore `locked_by` before the change.
 	OwnerBefore *string `json:"owner_before"`
 
-	// RequestId The request's `X-Request-Id` (the client's
+	// RequestId The request's `X-Request-Id`: the client's, or the one the server gave it.
 	//
 	// Example: 5f2b9c0e4d6a4e1f9a7b3c2d1e0f4a5b
 	RequestId *string `json:"request_id"`
