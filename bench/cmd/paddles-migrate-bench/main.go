@@ -355,6 +355,10 @@ func run(ctx context.Context, c *config) error {
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM runs").Scan(&res.Runs); err != nil {
 		return err
 	}
+	if res.Prune != nil {
+		// The runs the seed and the writers made, before the prune deleted some.
+		res.Runs = int(res.Prune.RunsBefore)
+	}
 	return write(c, res)
 }
 
