@@ -1711,8 +1711,10 @@ type UnhealthyNode struct {
 	// Signature Example: Error reimaging machines: reimage of <host> failed
 	Signature *string `json:"signature"`
 
-	// SignatureId The failure signature the jobs share (`getFailure`); null when they have none.
-	SignatureId *FailureSignatureId `json:"signature_id"`
+	// SignatureId The failure signature the jobs share (its id, as `getFailure` takes it); null when they have none.
+	//
+	// Example: dd981319-7391-61b9-e9b5-ccab8adaca0e
+	SignatureId *openapi_types.UUID `json:"signature_id"`
 
 	// Status The jobs' status when they share one; when a signature's jobs mix `fail` and `dead`, `fail`.
 	//

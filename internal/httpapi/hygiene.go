@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/google/uuid"
+
 	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/service"
@@ -87,8 +89,15 @@ func (h *handlers) ListUnhealthyNodes(ctx context.Context, req api.ListUnhealthy
 	for i, u := range nodes {
 		n := &u.Node
 		out[i] = api.UnhealthyNode{Name: n.Name, MachineType: n.MachineType, Up: n.Up, Locked: n.Locked, LockedBy: n.LockedBy,
-			Description: n.Description, Status: api.UnhealthyNodeStatus(u.Status), SignatureId: u.SignatureID,
+			Description: n.Description, Status: api.UnhealthyNodeStatus(u.Status),
 			Signature: u.Signature, TrackerUrl: u.TrackerURL, Jobs: make([]api.UnhealthyJob, len(u.Jobs))}
+		if u.SignatureID != nil {
+			id, err := uuid.Parse(*u.SignatureID)
+			if err != nil {
+				return nil, err
+			}
+			out[i].SignatureId = &id
+		}
 		for k, j := range u.Jobs {
 			out[i].Jobs[k] = api.UnhealthyJob{Run: j.Run, JobId: j.JobID, Status: api.UnhealthyJobStatus(j.Status),
 				Posted: paddles.FormatTime(j.Posted), Href: h.jobHref(j.Run, j.JobID), FailureReason: j.FailureReason}
