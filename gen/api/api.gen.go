@@ -83,6 +83,33 @@ func (e JobStatus) Valid() bool {
 	}
 }
 
+// Defines values for NodeLockEventAction.
+const (
+	Lock       NodeLockEventAction = "lock"
+	LockMany   NodeLockEventAction = "lock_many"
+	Unlock     NodeLockEventAction = "unlock"
+	UnlockMany NodeLockEventAction = "unlock_many"
+	Update     NodeLockEventAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the NodeLockEventAction enum.
+func (e NodeLockEventAction) Valid() bool {
+	switch e {
+	case Lock:
+		return true
+	case LockMany:
+		return true
+	case Unlock:
+		return true
+	case UnlockMany:
+		return true
+	case Update:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RunStatus.
 const (
 	RunStatusEmpty        RunStatus = "empty"
@@ -113,6 +140,81 @@ func (e RunStatus) Valid() bool {
 	case RunStatusUnknown:
 		return true
 	case RunStatusWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaleLockReason.
+const (
+	JobFinished StaleLockReason = "job_finished"
+	JobGone     StaleLockReason = "job_gone"
+	NoJob       StaleLockReason = "no_job"
+)
+
+// Valid indicates whether the value is a known member of the StaleLockReason enum.
+func (e StaleLockReason) Valid() bool {
+	switch e {
+	case JobFinished:
+		return true
+	case JobGone:
+		return true
+	case NoJob:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaleLockJobFoundBy.
+const (
+	Description StaleLockJobFoundBy = "description"
+	Targets     StaleLockJobFoundBy = "targets"
+)
+
+// Valid indicates whether the value is a known member of the StaleLockJobFoundBy enum.
+func (e StaleLockJobFoundBy) Valid() bool {
+	switch e {
+	case Description:
+		return true
+	case Targets:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnhealthyJobStatus.
+const (
+	UnhealthyJobStatusDead UnhealthyJobStatus = "dead"
+	UnhealthyJobStatusFail UnhealthyJobStatus = "fail"
+)
+
+// Valid indicates whether the value is a known member of the UnhealthyJobStatus enum.
+func (e UnhealthyJobStatus) Valid() bool {
+	switch e {
+	case UnhealthyJobStatusDead:
+		return true
+	case UnhealthyJobStatusFail:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnhealthyNodeStatus.
+const (
+	UnhealthyNodeStatusDead UnhealthyNodeStatus = "dead"
+	UnhealthyNodeStatusFail UnhealthyNodeStatus = "fail"
+)
+
+// Valid indicates whether the value is a known member of the UnhealthyNodeStatus enum.
+func (e UnhealthyNodeStatus) Valid() bool {
+	switch e {
+	case UnhealthyNodeStatusDead:
+		return true
+	case UnhealthyNodeStatusFail:
 		return true
 	default:
 		return false
@@ -672,6 +774,65 @@ type Node struct {
 // NodeInput Node keys to set. `name` is required to create a node. (The server ignores keys not listed, as
 // upstream did.)
 type NodeInput = json.RawMessage
+
+// NodeLockEvent One committed change of a node's lock.
+type NodeLockEvent struct {
+	// Action `lock` and `unlock`: `/nodes/{node}/lock/` or `PUT /nodes/{node}/` with `locked`;
+	// `lock_many` and `unlock_many`: those requests; `update`: the owner or the lock's
+	// description changed, the lock state did not.
+	//
+	//
+	// Example: lock
+	Action NodeLockEventAction `json:"action"`
+
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// DescriptionAfter Example: /home/teuthworker/archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/7510032
+	DescriptionAfter  *string `json:"description_after"`
+	DescriptionBefore *string `json:"description_before"`
+
+	// Id The change's id; later changes have larger ids.
+	//
+	// Example: 42
+	Id int64 `json:"id"`
+
+	// LockedAfter Example: true
+	LockedAfter bool `json:"locked_after"`
+
+	// LockedBefore Example: false
+	LockedBefore bool `json:"locked_before"`
+
+	// MachineType The node's machine type at the change.
+	//
+	// Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Node Example: smithi001.front.sepia.ceph.com
+	Node string `json:"node"`
+
+	// OwnerAfter `locked_by` after it.
+	//
+	// Example: scheduled_teuthology@teuthology
+	OwnerAfter *string `json:"owner_after"`
+
+	// OwnerBefore `locked_by` before the change.
+	OwnerBefore *string `json:"owner_before"`
+
+	// RequestId The request's `X-Request-Id`: the client's, or the one the server gave it.
+	//
+	// Example: 5f2b9c0e4d6a4e1f9a7b3c2d1e0f4a5b
+	RequestId *string `json:"request_id"`
+}
+
+// NodeLockEventAction `lock` and `unlock`: `/nodes/{node}/lock/` or `PUT /nodes/{node}/` with `locked`;
+// `lock_many` and `unlock_many`: those requests; `update`: the owner or the lock's
+// description changed, the lock state did not.
+//
+// Example: lock
+type NodeLockEventAction string
 
 // NodeLockStat defines model for NodeLockStat.
 type NodeLockStat struct {
@@ -1324,6 +1485,72 @@ type RunSummary struct {
 // Example: {"tags":["nightly","v19.2.1"]}
 type RunUpdate = json.RawMessage
 
+// StaleLock A locked node and why its lock is stale.
+type StaleLock struct {
+	// Description Example: /home/teuthworker/archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/7510032
+	Description *string `json:"description"`
+
+	// Job The job the lock is for, null for `no_job`.
+	Job *StaleLockJob `json:"job"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	LockedSince *NullableTimestamp `json:"locked_since"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// Reason Example: job_finished
+	Reason StaleLockReason `json:"reason"`
+
+	// StaleSince Since when nothing needs the lock: the job's `updated` (`job_finished`), else `locked_since`.
+	StaleSince *NullableTimestamp `json:"stale_since"`
+}
+
+// StaleLockReason Example: job_finished
+type StaleLockReason string
+
+// StaleLockJob defines model for StaleLockJob.
+type StaleLockJob struct {
+	// FoundBy `description`: the lock's description names the job; `targets`: the job's targets list the node.
+	//
+	// Example: description
+	FoundBy StaleLockJobFoundBy `json:"found_by"`
+
+	// Href The job's URL on this server (`getJob`).
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7510032/
+	Href string `json:"href"`
+
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// Status The job's status; null for a job this server does not have.
+	//
+	// Example: pass
+	Status *string `json:"status"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// StaleLockJobFoundBy `description`: the lock's description names the job; `targets`: the job's targets list the node.
+//
+// Example: description
+type StaleLockJobFoundBy string
+
 // Tags A run's tags: at most 50, each 1 to 100 bytes with no `,`, `/` or control character (so that a
 // filter path or `?tags=` can name it); a repeated tag counts once; null is none.
 //
@@ -1438,6 +1665,72 @@ type Timestamp = string
 // Example: https://tracker.ceph.com/issues/12345
 type TrackerUrl = string
 
+// UnhealthyJob defines model for UnhealthyJob.
+type UnhealthyJob struct {
+	// FailureReason Example: Error reimaging machines: reimage of smithi001 failed
+	FailureReason *string `json:"failure_reason"`
+
+	// Href Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7510032/
+	Href string `json:"href"`
+
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// Status Example: dead
+	Status UnhealthyJobStatus `json:"status"`
+}
+
+// UnhealthyJobStatus Example: dead
+type UnhealthyJobStatus string
+
+// UnhealthyNode A node whose last finished jobs failed alike, with those jobs.
+type UnhealthyNode struct {
+	Description *string `json:"description"`
+
+	// Jobs The streak's jobs, newest first.
+	Jobs []UnhealthyJob `json:"jobs"`
+
+	// Locked Example: false
+	Locked   bool    `json:"locked"`
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// Signature Example: Error reimaging machines: reimage of <host> failed
+	Signature *string `json:"signature"`
+
+	// SignatureId The failure signature the jobs share (its id, as `getFailure` takes it); null when they have none.
+	//
+	// Example: dd981319-7391-61b9-e9b5-ccab8adaca0e
+	SignatureId *openapi_types.UUID `json:"signature_id"`
+
+	// Status The jobs' status when they share one; when a signature's jobs mix `fail` and `dead`, `fail`.
+	//
+	// Example: dead
+	Status     UnhealthyNodeStatus `json:"status"`
+	TrackerUrl *string             `json:"tracker_url"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+}
+
+// UnhealthyNodeStatus The jobs' status when they share one; when a signature's jobs mix `fail` and `dead`, `fail`.
+//
+// Example: dead
+type UnhealthyNodeStatus string
+
 // UnlockManyInput defines model for UnlockManyInput.
 type UnlockManyInput = json.RawMessage
 
@@ -1498,6 +1791,9 @@ type Count = int
 
 // JobFields defines model for JobFields.
 type JobFields = string
+
+// LockTrailCount defines model for LockTrailCount.
+type LockTrailCount = int
 
 // NodeName defines model for NodeName.
 type NodeName = string
@@ -1657,6 +1953,24 @@ type SearchJobsParams struct {
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
+// ListLocksParams defines parameters for ListLocks.
+type ListLocksParams struct {
+	// Owner Only changes of this owner's locks.
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// MachineType Only changes of nodes of this machine type (as it was at the change).
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Since Only changes at or after this day (`YYYY-MM-DD`, UTC midnight) or time (`YYYY-MM-DD HH:MM:SS`, naive UTC, or with a zone).
+	Since *string `form:"since,omitempty" json:"since,omitempty"`
+
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *LockTrailCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
 // ListNodesParams defines parameters for ListNodes.
 type ListNodesParams struct {
 	// MachineType One machine type, or several as `a|b`.
@@ -1686,12 +2000,45 @@ type ListNodeLockStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
 }
 
+// ListStaleLocksParams defines parameters for ListStaleLocks.
+type ListStaleLocksParams struct {
+	// OlderThan How long a job must have been finished (or its lock held, for a gone job): a duration such as `5m`, `2h`, `1h30m` or `7d`; 0 or more. teuthology's grace time is 5 minutes.
+	OlderThan *string `form:"older_than,omitempty" json:"older_than,omitempty"`
+
+	// NoJobOlderThan How long a lock with no job at all must have been held, as `older_than`.
+	NoJobOlderThan *string `form:"no_job_older_than,omitempty" json:"no_job_older_than,omitempty"`
+
+	// LockedBy Only locks of this owner.
+	LockedBy *string `form:"locked_by,omitempty" json:"locked_by,omitempty"`
+
+	// MachineType Only nodes of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// ListUnhealthyNodesParams defines parameters for ListUnhealthyNodes.
+type ListUnhealthyNodesParams struct {
+	// Streak How many of a node's last finished jobs must have failed alike.
+	Streak *int `form:"streak,omitempty" json:"streak,omitempty"`
+
+	// MachineType Only nodes of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
 // ListNodeJobsParams defines parameters for ListNodeJobs.
 type ListNodeJobsParams struct {
 	// Name Only jobs of this run.
 	Name   *string    `form:"name,omitempty" json:"name,omitempty"`
 	Status *JobStatus `form:"status,omitempty" json:"status,omitempty"`
 	Count  *int       `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListNodeLocksParams defines parameters for ListNodeLocks.
+type ListNodeLocksParams struct {
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *LockTrailCount `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -2404,6 +2751,9 @@ type ServerInterface interface {
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx echo.Context, params SearchJobsParams) error
+	// ListLocks The lab's lock audit trail
+	// (GET /locks/)
+	ListLocks(ctx echo.Context, params ListLocksParams) error
 	// ListNodes List test nodes
 	// (GET /nodes/)
 	ListNodes(ctx echo.Context, params ListNodesParams) error
@@ -2422,6 +2772,12 @@ type ServerInterface interface {
 	// ListMachineTypes The nodes' machine types
 	// (GET /nodes/machine_types/)
 	ListMachineTypes(ctx echo.Context) error
+	// ListStaleLocks Locks nothing uses any more
+	// (GET /nodes/stale_locks/)
+	ListStaleLocks(ctx echo.Context, params ListStaleLocksParams) error
+	// ListUnhealthyNodes Machines that keep failing
+	// (GET /nodes/unhealthy/)
+	ListUnhealthyNodes(ctx echo.Context, params ListUnhealthyNodesParams) error
 	// UnlockManyNodes Unlock several nodes
 	// (POST /nodes/unlock_many/)
 	UnlockManyNodes(ctx echo.Context) error
@@ -2446,6 +2802,9 @@ type ServerInterface interface {
 	// LockNode Lock, unlock or check a node
 	// (PUT /nodes/{node}/lock/)
 	LockNode(ctx echo.Context, node NodeName) error
+	// ListNodeLocks A node's lock audit trail
+	// (GET /nodes/{node}/locks/)
+	ListNodeLocks(ctx echo.Context, node NodeName, params ListNodeLocksParams) error
 	// GetSpecJson This contract, as JSON
 	// (GET /openapi.json)
 	GetSpecJson(ctx echo.Context) error
@@ -2844,6 +3203,52 @@ func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
 	return err
 }
 
+// ListLocks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListLocks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListLocksParams
+	// ------------- Optional query parameter "owner" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner", ctx.QueryParams(), &params.Owner, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter owner: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListLocks(ctx, params)
+	return err
+}
+
 // ListNodes converts echo context to params.
 func (w *ServerInterfaceWrapper) ListNodes(ctx echo.Context) error {
 	var err error
@@ -2971,6 +3376,70 @@ func (w *ServerInterfaceWrapper) ListMachineTypes(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListMachineTypes(ctx)
+	return err
+}
+
+// ListStaleLocks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListStaleLocks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListStaleLocksParams
+	// ------------- Optional query parameter "older_than" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "older_than", ctx.QueryParams(), &params.OlderThan, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter older_than: %s", err))
+	}
+
+	// ------------- Optional query parameter "no_job_older_than" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "no_job_older_than", ctx.QueryParams(), &params.NoJobOlderThan, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter no_job_older_than: %s", err))
+	}
+
+	// ------------- Optional query parameter "locked_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "locked_by", ctx.QueryParams(), &params.LockedBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter locked_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListStaleLocks(ctx, params)
+	return err
+}
+
+// ListUnhealthyNodes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUnhealthyNodes(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUnhealthyNodesParams
+	// ------------- Optional query parameter "streak" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "streak", ctx.QueryParams(), &params.Streak, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter streak: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUnhealthyNodes(ctx, params)
 	return err
 }
 
@@ -3122,6 +3591,38 @@ func (w *ServerInterfaceWrapper) LockNode(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.LockNode(ctx, node)
+	return err
+}
+
+// ListNodeLocks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNodeLocks(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "node" -------------
+	var node NodeName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "node", ctx.Param("node"), &node, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNodeLocksParams
+	// ------------- Optional query parameter "count" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListNodeLocks(ctx, node, params)
 	return err
 }
 
@@ -4206,6 +4707,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/failures/:id/jobs/", wrapper.ListFailureJobs, options.OperationMiddlewares["listFailureJobs"]...)
 	router.GET(options.BaseURL+"/healthz/", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
 	router.GET(options.BaseURL+"/jobs/", wrapper.SearchJobs, options.OperationMiddlewares["searchJobs"]...)
+	router.GET(options.BaseURL+"/locks/", wrapper.ListLocks, options.OperationMiddlewares["listLocks"]...)
 	router.GET(options.BaseURL+"/nodes/", wrapper.ListNodes, options.OperationMiddlewares["listNodes"]...)
 	router.POST(options.BaseURL+"/nodes/", wrapper.CreateNode, options.OperationMiddlewares["createNode"]...)
 	router.DELETE(options.BaseURL+"/nodes/:node/", wrapper.DeleteNode, options.OperationMiddlewares["deleteNode"]...)
@@ -4215,10 +4717,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/nodes/:node/jobs/", wrapper.ListNodeJobs, options.OperationMiddlewares["listNodeJobs"]...)
 	router.POST(options.BaseURL+"/nodes/:node/lock/", wrapper.LockNodePost, options.OperationMiddlewares["lockNodePost"]...)
 	router.PUT(options.BaseURL+"/nodes/:node/lock/", wrapper.LockNode, options.OperationMiddlewares["lockNode"]...)
+	router.GET(options.BaseURL+"/nodes/:node/locks/", wrapper.ListNodeLocks, options.OperationMiddlewares["listNodeLocks"]...)
 	router.GET(options.BaseURL+"/nodes/job_stats/", wrapper.ListNodesJobStats, options.OperationMiddlewares["listNodesJobStats"]...)
 	router.POST(options.BaseURL+"/nodes/lock_many/", wrapper.LockManyNodes, options.OperationMiddlewares["lockManyNodes"]...)
 	router.GET(options.BaseURL+"/nodes/lock_stats/", wrapper.ListNodeLockStats, options.OperationMiddlewares["listNodeLockStats"]...)
 	router.GET(options.BaseURL+"/nodes/machine_types/", wrapper.ListMachineTypes, options.OperationMiddlewares["listMachineTypes"]...)
+	router.GET(options.BaseURL+"/nodes/stale_locks/", wrapper.ListStaleLocks, options.OperationMiddlewares["listStaleLocks"]...)
+	router.GET(options.BaseURL+"/nodes/unhealthy/", wrapper.ListUnhealthyNodes, options.OperationMiddlewares["listUnhealthyNodes"]...)
 	router.POST(options.BaseURL+"/nodes/unlock_many/", wrapper.UnlockManyNodes, options.OperationMiddlewares["unlockManyNodes"]...)
 	router.GET(options.BaseURL+"/openapi.json", wrapper.GetSpecJson, options.OperationMiddlewares["getSpecJson"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetSpecYaml, options.OperationMiddlewares["getSpecYaml"]...)
@@ -4802,6 +5307,54 @@ func (response SearchJobs503JSONResponse) VisitSearchJobsResponse(w http.Respons
 	return err
 }
 
+type ListLocksRequestObject struct {
+	Params ListLocksParams
+}
+
+type ListLocksResponseObject interface {
+	VisitListLocksResponse(w http.ResponseWriter) error
+}
+
+type ListLocks200ResponseHeaders struct {
+	XTotalCount      *int
+	XTotalCountExact bool
+}
+
+type ListLocks200JSONResponse struct {
+	Body    []NodeLockEvent
+	Headers ListLocks200ResponseHeaders
+}
+
+func (response ListLocks200JSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.Header().Set("X-Total-Count-Exact", fmt.Sprint(response.Headers.XTotalCountExact))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLocks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListLocks400JSONResponse) VisitListLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListNodesRequestObject struct {
 	Params ListNodesParams
 }
@@ -5089,6 +5642,78 @@ func (response ListMachineTypes200JSONResponse) VisitListMachineTypesResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStaleLocksRequestObject struct {
+	Params ListStaleLocksParams
+}
+
+type ListStaleLocksResponseObject interface {
+	VisitListStaleLocksResponse(w http.ResponseWriter) error
+}
+
+type ListStaleLocks200JSONResponse []StaleLock
+
+func (response ListStaleLocks200JSONResponse) VisitListStaleLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStaleLocks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListStaleLocks400JSONResponse) VisitListStaleLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnhealthyNodesRequestObject struct {
+	Params ListUnhealthyNodesParams
+}
+
+type ListUnhealthyNodesResponseObject interface {
+	VisitListUnhealthyNodesResponse(w http.ResponseWriter) error
+}
+
+type ListUnhealthyNodes200JSONResponse []UnhealthyNode
+
+func (response ListUnhealthyNodes200JSONResponse) VisitListUnhealthyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnhealthyNodes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListUnhealthyNodes400JSONResponse) VisitListUnhealthyNodesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5658,6 +6283,69 @@ func (response LockNode413JSONResponse) VisitLockNodeResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodeLocksRequestObject struct {
+	Node   NodeName `json:"node"`
+	Params ListNodeLocksParams
+}
+
+type ListNodeLocksResponseObject interface {
+	VisitListNodeLocksResponse(w http.ResponseWriter) error
+}
+
+type ListNodeLocks200ResponseHeaders struct {
+	XTotalCount      *int
+	XTotalCountExact bool
+}
+
+type ListNodeLocks200JSONResponse struct {
+	Body    []NodeLockEvent
+	Headers ListNodeLocks200ResponseHeaders
+}
+
+func (response ListNodeLocks200JSONResponse) VisitListNodeLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalCount != nil {
+		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
+	}
+	w.Header().Set("X-Total-Count-Exact", fmt.Sprint(response.Headers.XTotalCountExact))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodeLocks400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListNodeLocks400JSONResponse) VisitListNodeLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNodeLocks404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListNodeLocks404JSONResponse) VisitListNodeLocksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8479,6 +9167,9 @@ type StrictServerInterface interface {
 	// SearchJobs Search jobs across runs
 	// (GET /jobs/)
 	SearchJobs(ctx context.Context, request SearchJobsRequestObject) (SearchJobsResponseObject, error)
+	// ListLocks The lab's lock audit trail
+	// (GET /locks/)
+	ListLocks(ctx context.Context, request ListLocksRequestObject) (ListLocksResponseObject, error)
 	// ListNodes List test nodes
 	// (GET /nodes/)
 	ListNodes(ctx context.Context, request ListNodesRequestObject) (ListNodesResponseObject, error)
@@ -8497,6 +9188,12 @@ type StrictServerInterface interface {
 	// ListMachineTypes The nodes' machine types
 	// (GET /nodes/machine_types/)
 	ListMachineTypes(ctx context.Context, request ListMachineTypesRequestObject) (ListMachineTypesResponseObject, error)
+	// ListStaleLocks Locks nothing uses any more
+	// (GET /nodes/stale_locks/)
+	ListStaleLocks(ctx context.Context, request ListStaleLocksRequestObject) (ListStaleLocksResponseObject, error)
+	// ListUnhealthyNodes Machines that keep failing
+	// (GET /nodes/unhealthy/)
+	ListUnhealthyNodes(ctx context.Context, request ListUnhealthyNodesRequestObject) (ListUnhealthyNodesResponseObject, error)
 	// UnlockManyNodes Unlock several nodes
 	// (POST /nodes/unlock_many/)
 	UnlockManyNodes(ctx context.Context, request UnlockManyNodesRequestObject) (UnlockManyNodesResponseObject, error)
@@ -8521,6 +9218,9 @@ type StrictServerInterface interface {
 	// LockNode Lock, unlock or check a node
 	// (PUT /nodes/{node}/lock/)
 	LockNode(ctx context.Context, request LockNodeRequestObject) (LockNodeResponseObject, error)
+	// ListNodeLocks A node's lock audit trail
+	// (GET /nodes/{node}/locks/)
+	ListNodeLocks(ctx context.Context, request ListNodeLocksRequestObject) (ListNodeLocksResponseObject, error)
 	// GetSpecJson This contract, as JSON
 	// (GET /openapi.json)
 	GetSpecJson(ctx context.Context, request GetSpecJsonRequestObject) (GetSpecJsonResponseObject, error)
@@ -8873,6 +9573,31 @@ func (sh *strictHandler) SearchJobs(ctx echo.Context, params SearchJobsParams) e
 	return nil
 }
 
+// ListLocks operation middleware
+func (sh *strictHandler) ListLocks(ctx echo.Context, params ListLocksParams) error {
+	var request ListLocksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLocks(ctx.Request().Context(), request.(ListLocksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLocks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListLocksResponseObject); ok {
+		return validResponse.VisitListLocksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListNodes operation middleware
 func (sh *strictHandler) ListNodes(ctx echo.Context, params ListNodesParams) error {
 	var request ListNodesRequestObject
@@ -9057,6 +9782,56 @@ func (sh *strictHandler) ListMachineTypes(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ListMachineTypesResponseObject); ok {
 		return validResponse.VisitListMachineTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListStaleLocks operation middleware
+func (sh *strictHandler) ListStaleLocks(ctx echo.Context, params ListStaleLocksParams) error {
+	var request ListStaleLocksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListStaleLocks(ctx.Request().Context(), request.(ListStaleLocksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListStaleLocks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListStaleLocksResponseObject); ok {
+		return validResponse.VisitListStaleLocksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUnhealthyNodes operation middleware
+func (sh *strictHandler) ListUnhealthyNodes(ctx echo.Context, params ListUnhealthyNodesParams) error {
+	var request ListUnhealthyNodesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUnhealthyNodes(ctx.Request().Context(), request.(ListUnhealthyNodesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUnhealthyNodes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUnhealthyNodesResponseObject); ok {
+		return validResponse.VisitListUnhealthyNodesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9348,6 +10123,32 @@ func (sh *strictHandler) LockNode(ctx echo.Context, node NodeName) error {
 		return err
 	} else if validResponse, ok := response.(LockNodeResponseObject); ok {
 		return validResponse.VisitLockNodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListNodeLocks operation middleware
+func (sh *strictHandler) ListNodeLocks(ctx echo.Context, node NodeName, params ListNodeLocksParams) error {
+	var request ListNodeLocksRequestObject
+
+	request.Node = node
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNodeLocks(ctx.Request().Context(), request.(ListNodeLocksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNodeLocks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListNodeLocksResponseObject); ok {
+		return validResponse.VisitListNodeLocksResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

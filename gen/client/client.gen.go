@@ -85,6 +85,33 @@ func (e JobStatus) Valid() bool {
 	}
 }
 
+// Defines values for NodeLockEventAction.
+const (
+	Lock       NodeLockEventAction = "lock"
+	LockMany   NodeLockEventAction = "lock_many"
+	Unlock     NodeLockEventAction = "unlock"
+	UnlockMany NodeLockEventAction = "unlock_many"
+	Update     NodeLockEventAction = "update"
+)
+
+// Valid indicates whether the value is a known member of the NodeLockEventAction enum.
+func (e NodeLockEventAction) Valid() bool {
+	switch e {
+	case Lock:
+		return true
+	case LockMany:
+		return true
+	case Unlock:
+		return true
+	case UnlockMany:
+		return true
+	case Update:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RunStatus.
 const (
 	RunStatusEmpty        RunStatus = "empty"
@@ -115,6 +142,81 @@ func (e RunStatus) Valid() bool {
 	case RunStatusUnknown:
 		return true
 	case RunStatusWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaleLockReason.
+const (
+	JobFinished StaleLockReason = "job_finished"
+	JobGone     StaleLockReason = "job_gone"
+	NoJob       StaleLockReason = "no_job"
+)
+
+// Valid indicates whether the value is a known member of the StaleLockReason enum.
+func (e StaleLockReason) Valid() bool {
+	switch e {
+	case JobFinished:
+		return true
+	case JobGone:
+		return true
+	case NoJob:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaleLockJobFoundBy.
+const (
+	Description StaleLockJobFoundBy = "description"
+	Targets     StaleLockJobFoundBy = "targets"
+)
+
+// Valid indicates whether the value is a known member of the StaleLockJobFoundBy enum.
+func (e StaleLockJobFoundBy) Valid() bool {
+	switch e {
+	case Description:
+		return true
+	case Targets:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnhealthyJobStatus.
+const (
+	UnhealthyJobStatusDead UnhealthyJobStatus = "dead"
+	UnhealthyJobStatusFail UnhealthyJobStatus = "fail"
+)
+
+// Valid indicates whether the value is a known member of the UnhealthyJobStatus enum.
+func (e UnhealthyJobStatus) Valid() bool {
+	switch e {
+	case UnhealthyJobStatusDead:
+		return true
+	case UnhealthyJobStatusFail:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnhealthyNodeStatus.
+const (
+	UnhealthyNodeStatusDead UnhealthyNodeStatus = "dead"
+	UnhealthyNodeStatusFail UnhealthyNodeStatus = "fail"
+)
+
+// Valid indicates whether the value is a known member of the UnhealthyNodeStatus enum.
+func (e UnhealthyNodeStatus) Valid() bool {
+	switch e {
+	case UnhealthyNodeStatusDead:
+		return true
+	case UnhealthyNodeStatusFail:
 		return true
 	default:
 		return false
@@ -853,6 +955,65 @@ type NodeInput struct {
 	VmHost *string `json:"vm_host,omitempty"`
 }
 
+// NodeLockEvent One committed change of a node's lock.
+type NodeLockEvent struct {
+	// Action `lock` and `unlock`: `/nodes/{node}/lock/` or `PUT /nodes/{node}/` with `locked`;
+	// `lock_many` and `unlock_many`: those requests; `update`: the owner or the lock's
+	// description changed, the lock state did not.
+	//
+	//
+	// Example: lock
+	Action NodeLockEventAction `json:"action"`
+
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// DescriptionAfter Example: /home/teuthworker/archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/7510032
+	DescriptionAfter  *string `json:"description_after"`
+	DescriptionBefore *string `json:"description_before"`
+
+	// Id The change's id; later changes have larger ids.
+	//
+	// Example: 42
+	Id int64 `json:"id"`
+
+	// LockedAfter Example: true
+	LockedAfter bool `json:"locked_after"`
+
+	// LockedBefore Example: false
+	LockedBefore bool `json:"locked_before"`
+
+	// MachineType The node's machine type at the change.
+	//
+	// Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Node Example: smithi001.front.sepia.ceph.com
+	Node string `json:"node"`
+
+	// OwnerAfter `locked_by` after it.
+	//
+	// Example: scheduled_teuthology@teuthology
+	OwnerAfter *string `json:"owner_after"`
+
+	// OwnerBefore `locked_by` before the change.
+	OwnerBefore *string `json:"owner_before"`
+
+	// RequestId The request's `X-Request-Id`: the client's, or the one the server gave it.
+	//
+	// Example: 5f2b9c0e4d6a4e1f9a7b3c2d1e0f4a5b
+	RequestId *string `json:"request_id"`
+}
+
+// NodeLockEventAction `lock` and `unlock`: `/nodes/{node}/lock/` or `PUT /nodes/{node}/` with `locked`;
+// `lock_many` and `unlock_many`: those requests; `update`: the owner or the lock's
+// description changed, the lock state did not.
+//
+// Example: lock
+type NodeLockEventAction string
+
 // NodeLockStat defines model for NodeLockStat.
 type NodeLockStat struct {
 	// Count Locked nodes of this owner and machine type.
@@ -1538,6 +1699,72 @@ type RunUpdate struct {
 	Tags *Tags `json:"tags"`
 }
 
+// StaleLock A locked node and why its lock is stale.
+type StaleLock struct {
+	// Description Example: /home/teuthworker/archive/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/7510032
+	Description *string `json:"description"`
+
+	// Job The job the lock is for, null for `no_job`.
+	Job *StaleLockJob `json:"job"`
+
+	// LockedBy Example: scheduled_teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// LockedSince Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	LockedSince *NullableTimestamp `json:"locked_since"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// Reason Example: job_finished
+	Reason StaleLockReason `json:"reason"`
+
+	// StaleSince Since when nothing needs the lock: the job's `updated` (`job_finished`), else `locked_since`.
+	StaleSince *NullableTimestamp `json:"stale_since"`
+}
+
+// StaleLockReason Example: job_finished
+type StaleLockReason string
+
+// StaleLockJob defines model for StaleLockJob.
+type StaleLockJob struct {
+	// FoundBy `description`: the lock's description names the job; `targets`: the job's targets list the node.
+	//
+	// Example: description
+	FoundBy StaleLockJobFoundBy `json:"found_by"`
+
+	// Href The job's URL on this server (`getJob`).
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7510032/
+	Href string `json:"href"`
+
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// Status The job's status; null for a job this server does not have.
+	//
+	// Example: pass
+	Status *string `json:"status"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// StaleLockJobFoundBy `description`: the lock's description names the job; `targets`: the job's targets list the node.
+//
+// Example: description
+type StaleLockJobFoundBy string
+
 // Tags A run's tags: at most 50, each 1 to 100 bytes with no `,`, `/` or control character (so that a
 // filter path or `?tags=` can name it); a repeated tag counts once; null is none.
 //
@@ -1652,6 +1879,72 @@ type Timestamp = string
 // Example: https://tracker.ceph.com/issues/12345
 type TrackerUrl = string
 
+// UnhealthyJob defines model for UnhealthyJob.
+type UnhealthyJob struct {
+	// FailureReason Example: Error reimaging machines: reimage of smithi001 failed
+	FailureReason *string `json:"failure_reason"`
+
+	// Href Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7510032/
+	Href string `json:"href"`
+
+	// JobId Example: 7510032
+	JobId string `json:"job_id"`
+
+	// Posted Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	Posted Timestamp `json:"posted"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// Status Example: dead
+	Status UnhealthyJobStatus `json:"status"`
+}
+
+// UnhealthyJobStatus Example: dead
+type UnhealthyJobStatus string
+
+// UnhealthyNode A node whose last finished jobs failed alike, with those jobs.
+type UnhealthyNode struct {
+	Description *string `json:"description"`
+
+	// Jobs The streak's jobs, newest first.
+	Jobs []UnhealthyJob `json:"jobs"`
+
+	// Locked Example: false
+	Locked   bool    `json:"locked"`
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Name Example: smithi001.front.sepia.ceph.com
+	Name string `json:"name"`
+
+	// Signature Example: Error reimaging machines: reimage of <host> failed
+	Signature *string `json:"signature"`
+
+	// SignatureId The failure signature the jobs share (its id, as `getFailure` takes it); null when they have none.
+	//
+	// Example: dd981319-7391-61b9-e9b5-ccab8adaca0e
+	SignatureId *openapi_types.UUID `json:"signature_id"`
+
+	// Status The jobs' status when they share one; when a signature's jobs mix `fail` and `dead`, `fail`.
+	//
+	// Example: dead
+	Status     UnhealthyNodeStatus `json:"status"`
+	TrackerUrl *string             `json:"tracker_url"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+}
+
+// UnhealthyNodeStatus The jobs' status when they share one; when a signature's jobs mix `fail` and `dead`, `fail`.
+//
+// Example: dead
+type UnhealthyNodeStatus string
+
 // UnlockManyInput defines model for UnlockManyInput.
 type UnlockManyInput struct {
 	// LockedBy Example: scheduled_teuthology@teuthology
@@ -1718,6 +2011,9 @@ type Count = int
 
 // JobFields defines model for JobFields.
 type JobFields = string
+
+// LockTrailCount defines model for LockTrailCount.
+type LockTrailCount = int
 
 // NodeName defines model for NodeName.
 type NodeName = string
@@ -1877,6 +2173,24 @@ type SearchJobsParams struct {
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 }
 
+// ListLocksParams defines parameters for ListLocks.
+type ListLocksParams struct {
+	// Owner Only changes of this owner's locks.
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// MachineType Only changes of nodes of this machine type (as it was at the change).
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Since Only changes at or after this day (`YYYY-MM-DD`, UTC midnight) or time (`YYYY-MM-DD HH:MM:SS`, naive UTC, or with a zone).
+	Since *string `form:"since,omitempty" json:"since,omitempty"`
+
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *LockTrailCount `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
 // ListNodesParams defines parameters for ListNodes.
 type ListNodesParams struct {
 	// MachineType One machine type, or several as `a|b`.
@@ -1906,12 +2220,45 @@ type ListNodeLockStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
 }
 
+// ListStaleLocksParams defines parameters for ListStaleLocks.
+type ListStaleLocksParams struct {
+	// OlderThan How long a job must have been finished (or its lock held, for a gone job): a duration such as `5m`, `2h`, `1h30m` or `7d`; 0 or more. teuthology's grace time is 5 minutes.
+	OlderThan *string `form:"older_than,omitempty" json:"older_than,omitempty"`
+
+	// NoJobOlderThan How long a lock with no job at all must have been held, as `older_than`.
+	NoJobOlderThan *string `form:"no_job_older_than,omitempty" json:"no_job_older_than,omitempty"`
+
+	// LockedBy Only locks of this owner.
+	LockedBy *string `form:"locked_by,omitempty" json:"locked_by,omitempty"`
+
+	// MachineType Only nodes of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// ListUnhealthyNodesParams defines parameters for ListUnhealthyNodes.
+type ListUnhealthyNodesParams struct {
+	// Streak How many of a node's last finished jobs must have failed alike.
+	Streak *int `form:"streak,omitempty" json:"streak,omitempty"`
+
+	// MachineType Only nodes of this machine type.
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
 // ListNodeJobsParams defines parameters for ListNodeJobs.
 type ListNodeJobsParams struct {
 	// Name Only jobs of this run.
 	Name   *string    `form:"name,omitempty" json:"name,omitempty"`
 	Status *JobStatus `form:"status,omitempty" json:"status,omitempty"`
 	Count  *int       `form:"count,omitempty" json:"count,omitempty"`
+
+	// Page 1-based page number.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+}
+
+// ListNodeLocksParams defines parameters for ListNodeLocks.
+type ListNodeLocksParams struct {
+	// Count Page size (default 100; 0 gives an empty page).
+	Count *LockTrailCount `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -2905,6 +3252,15 @@ type ClientInterface interface {
 	// Corresponds with GET /jobs/ (the `SearchJobs` operationId).
 	SearchJobs(ctx context.Context, params *SearchJobsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListLocks The lab's lock audit trail
+	//
+	// Every node's lock changes (see `listNodeLocks`), newest first: who held which machine, and
+	// when. `owner` matches the owner a change concerns (the new owner of a lock, the old one of
+	// an unlock).
+	//
+	// Corresponds with GET /locks/ (the `ListLocks` operationId).
+	ListLocks(ctx context.Context, params *ListLocksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListNodes List test nodes
 	//
 	// Nodes matching every given filter, by name. teuthology's `list_locks` sends `machine_type=a|b`, `locked=1`, `up=1`, `count`.
@@ -2978,6 +3334,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
 	ListMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStaleLocks Locks nothing uses any more
+	//
+	// Locked nodes whose lock no job needs any more, each with the reason, what teuthology's
+	// `find_stale_locks` works out by fetching each job (and its `node_cleanup` then unlocks):
+	//
+	// - `job_finished`: the job the lock is for passed, failed or died more than `older_than` ago
+	//   (its `updated`). The job is the one the lock's description names, as teuthology writes it
+	//   (the job's archive path, `/archive/<run>/<job_id>`: its last two parts); for a lock whose
+	//   description names none, the newest job whose targets list the node posted since it was
+	//   locked.
+	// - `job_gone`: the description names a job this server does not have (a deleted run or job:
+	//   teuthology's "inevitable 404"), and the node has been locked for more than `older_than`.
+	// - `no_job`: the description names no job, no job ran on the node since it was locked, and it
+	//   has been locked for more than `no_job_older_than` (a machine locked by hand and forgotten).
+	//
+	// A job that is queued, running, waiting or unknown keeps its lock, however old. Nodes are
+	// listed by name.
+	//
+	// Corresponds with GET /nodes/stale_locks/ (the `ListStaleLocks` operationId).
+	ListStaleLocks(ctx context.Context, params *ListStaleLocksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUnhealthyNodes Machines that keep failing
+	//
+	// Nodes whose last `streak` finished jobs (passed, failed or dead, newest by posted time, from
+	// the jobs whose targets list the node) all failed the same way: all with the same failure
+	// signature (see `listFailures`), or, for jobs without one (no `failure_reason`), all with the
+	// same status and no signature. What teuthology's supervisor checks in a node's last jobs
+	// before marking it down (`check_for_reimage_failures_and_mark_down`). Jobs not finished
+	// (queued, running, waiting, unknown) are skipped: they say nothing yet. Nodes are listed by
+	// name, each with those jobs, newest first. The work is the nodes times the streak, whatever
+	// the size of their histories.
+	//
+	// Corresponds with GET /nodes/unhealthy/ (the `ListUnhealthyNodes` operationId).
+	ListUnhealthyNodes(ctx context.Context, params *ListUnhealthyNodesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnlockManyNodesWithBody Unlock several nodes
 	//
@@ -3088,6 +3479,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /nodes/{node}/lock/ (the `LockNode` operationId).
 	LockNode(ctx context.Context, node NodeName, body LockNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNodeLocks A node's lock audit trail
+	//
+	// Every change of the node's lock, newest first: each lock and unlock (`/nodes/{node}/lock/`,
+	// or `PUT /nodes/{node}/` with `locked`), each `lock_many` and `unlock_many` that took or
+	// released it, and each `PUT` or lock request that changed its owner or its lock's
+	// description (`update`). A row is written in the transaction of the change, so the trail
+	// holds exactly the changes that were committed: of two requests racing to lock a node, only
+	// the winner's. A request that changes nothing (a check, a repeated lock) writes none. The
+	// trail outlives the node: a deleted node's is still answered; a name with no node and no
+	// trail answers 404.
+	//
+	// Corresponds with GET /nodes/{node}/locks/ (the `ListNodeLocks` operationId).
+	ListNodeLocks(ctx context.Context, node NodeName, params *ListNodeLocksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSpecJson This contract, as JSON
 	//
@@ -3773,6 +4178,25 @@ func (c *Client) SearchJobs(ctx context.Context, params *SearchJobsParams, reqEd
 	return c.Client.Do(req)
 }
 
+// ListLocks The lab's lock audit trail
+//
+// Every node's lock changes (see `listNodeLocks`), newest first: who held which machine, and
+// when. `owner` matches the owner a change concerns (the new owner of a lock, the old one of
+// an unlock).
+//
+// Corresponds with GET /locks/ (the `ListLocks` operationId).
+func (c *Client) ListLocks(ctx context.Context, params *ListLocksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListLocksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListNodes List test nodes
 //
 // Nodes matching every given filter, by name. teuthology's `list_locks` sends `machine_type=a|b`, `locked=1`, `up=1`, `count`.
@@ -3917,6 +4341,61 @@ func (c *Client) ListNodeLockStats(ctx context.Context, params *ListNodeLockStat
 // Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
 func (c *Client) ListMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListMachineTypesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStaleLocks Locks nothing uses any more
+//
+// Locked nodes whose lock no job needs any more, each with the reason, what teuthology's
+// `find_stale_locks` works out by fetching each job (and its `node_cleanup` then unlocks):
+//
+//   - `job_finished`: the job the lock is for passed, failed or died more than `older_than` ago
+//     (its `updated`). The job is the one the lock's description names, as teuthology writes it
+//     (the job's archive path, `/archive/<run>/<job_id>`: its last two parts); for a lock whose
+//     description names none, the newest job whose targets list the node posted since it was
+//     locked.
+//   - `job_gone`: the description names a job this server does not have (a deleted run or job:
+//     teuthology's "inevitable 404"), and the node has been locked for more than `older_than`.
+//   - `no_job`: the description names no job, no job ran on the node since it was locked, and it
+//     has been locked for more than `no_job_older_than` (a machine locked by hand and forgotten).
+//
+// A job that is queued, running, waiting or unknown keeps its lock, however old. Nodes are
+// listed by name.
+//
+// Corresponds with GET /nodes/stale_locks/ (the `ListStaleLocks` operationId).
+func (c *Client) ListStaleLocks(ctx context.Context, params *ListStaleLocksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStaleLocksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUnhealthyNodes Machines that keep failing
+//
+// Nodes whose last `streak` finished jobs (passed, failed or dead, newest by posted time, from
+// the jobs whose targets list the node) all failed the same way: all with the same failure
+// signature (see `listFailures`), or, for jobs without one (no `failure_reason`), all with the
+// same status and no signature. What teuthology's supervisor checks in a node's last jobs
+// before marking it down (`check_for_reimage_failures_and_mark_down`). Jobs not finished
+// (queued, running, waiting, unknown) are skipped: they say nothing yet. Nodes are listed by
+// name, each with those jobs, newest first. The work is the nodes times the streak, whatever
+// the size of their histories.
+//
+// Corresponds with GET /nodes/unhealthy/ (the `ListUnhealthyNodes` operationId).
+func (c *Client) ListUnhealthyNodes(ctx context.Context, params *ListUnhealthyNodesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUnhealthyNodesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4147,6 +4626,30 @@ func (c *Client) LockNodeWithBody(ctx context.Context, node NodeName, contentTyp
 // Corresponds with PUT /nodes/{node}/lock/ (the `LockNode` operationId).
 func (c *Client) LockNode(ctx context.Context, node NodeName, body LockNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLockNodeRequest(c.Server, node, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNodeLocks A node's lock audit trail
+//
+// Every change of the node's lock, newest first: each lock and unlock (`/nodes/{node}/lock/`,
+// or `PUT /nodes/{node}/` with `locked`), each `lock_many` and `unlock_many` that took or
+// released it, and each `PUT` or lock request that changed its owner or its lock's
+// description (`update`). A row is written in the transaction of the change, so the trail
+// holds exactly the changes that were committed: of two requests racing to lock a node, only
+// the winner's. A request that changes nothing (a check, a repeated lock) writes none. The
+// trail outlives the node: a deleted node's is still answered; a name with no node and no
+// trail answers 404.
+//
+// Corresponds with GET /nodes/{node}/locks/ (the `ListNodeLocks` operationId).
+func (c *Client) ListNodeLocks(ctx context.Context, node NodeName, params *ListNodeLocksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNodeLocksRequest(c.Server, node, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5715,6 +6218,108 @@ func NewSearchJobsRequest(server string, params *SearchJobsParams) (*http.Reques
 	return req, nil
 }
 
+// NewListLocksRequest constructs an http.Request for the ListLocks method
+func NewListLocksRequest(server string, params *ListLocksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/locks/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Owner != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner", *params.Owner, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Since != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListNodesRequest constructs an http.Request for the ListNodes method
 func NewListNodesRequest(server string, params *ListNodesParams) (*http.Request, error) {
 	var err error
@@ -6058,6 +6663,162 @@ func NewListMachineTypesRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListStaleLocksRequest constructs an http.Request for the ListStaleLocks method
+func NewListStaleLocksRequest(server string, params *ListStaleLocksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/nodes/stale_locks/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.OlderThan != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "older_than", *params.OlderThan, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.NoJobOlderThan != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "no_job_older_than", *params.NoJobOlderThan, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LockedBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "locked_by", *params.LockedBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListUnhealthyNodesRequest constructs an http.Request for the ListUnhealthyNodes method
+func NewListUnhealthyNodesRequest(server string, params *ListUnhealthyNodesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/nodes/unhealthy/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Streak != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "streak", *params.Streak, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6444,6 +7205,79 @@ func NewLockNodeRequestWithBody(server string, node NodeName, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListNodeLocksRequest constructs an http.Request for the ListNodeLocks method
+func NewListNodeLocksRequest(server string, node NodeName, params *ListNodeLocksParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "node", node, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/nodes/%s/locks/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -9069,6 +9903,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /jobs/ (the `SearchJobs` operationId).
 	SearchJobsWithResponse(ctx context.Context, params *SearchJobsParams, reqEditors ...RequestEditorFn) (*SearchJobsResponse, error)
 
+	// ListLocksWithResponse The lab's lock audit trail
+	//
+	// Every node's lock changes (see `listNodeLocks`), newest first: who held which machine, and
+	// when. `owner` matches the owner a change concerns (the new owner of a lock, the old one of
+	// an unlock).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /locks/ (the `ListLocks` operationId).
+	ListLocksWithResponse(ctx context.Context, params *ListLocksParams, reqEditors ...RequestEditorFn) (*ListLocksResponse, error)
+
 	// ListNodesWithResponse List test nodes
 	//
 	// Nodes matching every given filter, by name. teuthology's `list_locks` sends `machine_type=a|b`, `locked=1`, `up=1`, `count`.
@@ -9150,6 +9995,45 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
 	ListMachineTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error)
+
+	// ListStaleLocksWithResponse Locks nothing uses any more
+	//
+	// Locked nodes whose lock no job needs any more, each with the reason, what teuthology's
+	// `find_stale_locks` works out by fetching each job (and its `node_cleanup` then unlocks):
+	//
+	// - `job_finished`: the job the lock is for passed, failed or died more than `older_than` ago
+	//   (its `updated`). The job is the one the lock's description names, as teuthology writes it
+	//   (the job's archive path, `/archive/<run>/<job_id>`: its last two parts); for a lock whose
+	//   description names none, the newest job whose targets list the node posted since it was
+	//   locked.
+	// - `job_gone`: the description names a job this server does not have (a deleted run or job:
+	//   teuthology's "inevitable 404"), and the node has been locked for more than `older_than`.
+	// - `no_job`: the description names no job, no job ran on the node since it was locked, and it
+	//   has been locked for more than `no_job_older_than` (a machine locked by hand and forgotten).
+	//
+	// A job that is queued, running, waiting or unknown keeps its lock, however old. Nodes are
+	// listed by name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /nodes/stale_locks/ (the `ListStaleLocks` operationId).
+	ListStaleLocksWithResponse(ctx context.Context, params *ListStaleLocksParams, reqEditors ...RequestEditorFn) (*ListStaleLocksResponse, error)
+
+	// ListUnhealthyNodesWithResponse Machines that keep failing
+	//
+	// Nodes whose last `streak` finished jobs (passed, failed or dead, newest by posted time, from
+	// the jobs whose targets list the node) all failed the same way: all with the same failure
+	// signature (see `listFailures`), or, for jobs without one (no `failure_reason`), all with the
+	// same status and no signature. What teuthology's supervisor checks in a node's last jobs
+	// before marking it down (`check_for_reimage_failures_and_mark_down`). Jobs not finished
+	// (queued, running, waiting, unknown) are skipped: they say nothing yet. Nodes are listed by
+	// name, each with those jobs, newest first. The work is the nodes times the streak, whatever
+	// the size of their histories.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /nodes/unhealthy/ (the `ListUnhealthyNodes` operationId).
+	ListUnhealthyNodesWithResponse(ctx context.Context, params *ListUnhealthyNodesParams, reqEditors ...RequestEditorFn) (*ListUnhealthyNodesResponse, error)
 
 	// UnlockManyNodesWithBodyWithResponse Unlock several nodes
 	//
@@ -9268,6 +10152,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /nodes/{node}/lock/ (the `LockNode` operationId).
 	LockNodeWithResponse(ctx context.Context, node NodeName, body LockNodeJSONRequestBody, reqEditors ...RequestEditorFn) (*LockNodeResponse, error)
+
+	// ListNodeLocksWithResponse A node's lock audit trail
+	//
+	// Every change of the node's lock, newest first: each lock and unlock (`/nodes/{node}/lock/`,
+	// or `PUT /nodes/{node}/` with `locked`), each `lock_many` and `unlock_many` that took or
+	// released it, and each `PUT` or lock request that changed its owner or its lock's
+	// description (`update`). A row is written in the transaction of the change, so the trail
+	// holds exactly the changes that were committed: of two requests racing to lock a node, only
+	// the winner's. A request that changes nothing (a check, a repeated lock) writes none. The
+	// trail outlives the node: a deleted node's is still answered; a name with no node and no
+	// trail answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /nodes/{node}/locks/ (the `ListNodeLocks` operationId).
+	ListNodeLocksWithResponse(ctx context.Context, node NodeName, params *ListNodeLocksParams, reqEditors ...RequestEditorFn) (*ListNodeLocksResponse, error)
 
 	// GetSpecJsonWithResponse This contract, as JSON
 	//
@@ -10300,6 +11200,62 @@ func (r SearchJobsResponse) ContentType() string {
 	return ""
 }
 
+// ListLocksResponse200Headers the declared response headers of an HTTP 200 response for ListLocks
+type ListLocksResponse200Headers struct {
+	XTotalCount      *int
+	XTotalCountExact bool
+}
+
+type ListLocksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]NodeLockEvent
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListLocksResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListLocksResponse) GetJSON200() *[]NodeLockEvent {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListLocksResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r ListLocksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListLocksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListLocksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListLocksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListNodesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10631,6 +11587,102 @@ func (r ListMachineTypesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListMachineTypesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListStaleLocksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]StaleLock
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStaleLocksResponse) GetJSON200() *[]StaleLock {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListStaleLocksResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStaleLocksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStaleLocksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStaleLocksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStaleLocksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListUnhealthyNodesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]UnhealthyNode
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUnhealthyNodesResponse) GetJSON200() *[]UnhealthyNode {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListUnhealthyNodesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUnhealthyNodesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUnhealthyNodesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUnhealthyNodesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUnhealthyNodesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11183,6 +12235,69 @@ func (r LockNodeResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LockNodeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListNodeLocksResponse200Headers the declared response headers of an HTTP 200 response for ListNodeLocks
+type ListNodeLocksResponse200Headers struct {
+	XTotalCount      *int
+	XTotalCountExact bool
+}
+
+type ListNodeLocksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]NodeLockEvent
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListNodeLocksResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNodeLocksResponse) GetJSON200() *[]NodeLockEvent {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListNodeLocksResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListNodeLocksResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNodeLocksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNodeLocksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNodeLocksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNodeLocksResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14092,6 +15207,23 @@ func (c *ClientWithResponses) SearchJobsWithResponse(ctx context.Context, params
 	return ParseSearchJobsResponse(rsp)
 }
 
+// ListLocksWithResponse The lab's lock audit trail
+//
+// Every node's lock changes (see `listNodeLocks`), newest first: who held which machine, and
+// when. `owner` matches the owner a change concerns (the new owner of a lock, the old one of
+// an unlock).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /locks/ (the `ListLocks` operationId).
+func (c *ClientWithResponses) ListLocksWithResponse(ctx context.Context, params *ListLocksParams, reqEditors ...RequestEditorFn) (*ListLocksResponse, error) {
+	rsp, err := c.ListLocks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListLocksResponse(rsp)
+}
+
 // ListNodesWithResponse List test nodes
 //
 // Nodes matching every given filter, by name. teuthology's `list_locks` sends `machine_type=a|b`, `locked=1`, `up=1`, `count`.
@@ -14220,6 +15352,57 @@ func (c *ClientWithResponses) ListMachineTypesWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseListMachineTypesResponse(rsp)
+}
+
+// ListStaleLocksWithResponse Locks nothing uses any more
+//
+// Locked nodes whose lock no job needs any more, each with the reason, what teuthology's
+// `find_stale_locks` works out by fetching each job (and its `node_cleanup` then unlocks):
+//
+//   - `job_finished`: the job the lock is for passed, failed or died more than `older_than` ago
+//     (its `updated`). The job is the one the lock's description names, as teuthology writes it
+//     (the job's archive path, `/archive/<run>/<job_id>`: its last two parts); for a lock whose
+//     description names none, the newest job whose targets list the node posted since it was
+//     locked.
+//   - `job_gone`: the description names a job this server does not have (a deleted run or job:
+//     teuthology's "inevitable 404"), and the node has been locked for more than `older_than`.
+//   - `no_job`: the description names no job, no job ran on the node since it was locked, and it
+//     has been locked for more than `no_job_older_than` (a machine locked by hand and forgotten).
+//
+// A job that is queued, running, waiting or unknown keeps its lock, however old. Nodes are
+// listed by name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /nodes/stale_locks/ (the `ListStaleLocks` operationId).
+func (c *ClientWithResponses) ListStaleLocksWithResponse(ctx context.Context, params *ListStaleLocksParams, reqEditors ...RequestEditorFn) (*ListStaleLocksResponse, error) {
+	rsp, err := c.ListStaleLocks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStaleLocksResponse(rsp)
+}
+
+// ListUnhealthyNodesWithResponse Machines that keep failing
+//
+// Nodes whose last `streak` finished jobs (passed, failed or dead, newest by posted time, from
+// the jobs whose targets list the node) all failed the same way: all with the same failure
+// signature (see `listFailures`), or, for jobs without one (no `failure_reason`), all with the
+// same status and no signature. What teuthology's supervisor checks in a node's last jobs
+// before marking it down (`check_for_reimage_failures_and_mark_down`). Jobs not finished
+// (queued, running, waiting, unknown) are skipped: they say nothing yet. Nodes are listed by
+// name, each with those jobs, newest first. The work is the nodes times the streak, whatever
+// the size of their histories.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /nodes/unhealthy/ (the `ListUnhealthyNodes` operationId).
+func (c *ClientWithResponses) ListUnhealthyNodesWithResponse(ctx context.Context, params *ListUnhealthyNodesParams, reqEditors ...RequestEditorFn) (*ListUnhealthyNodesResponse, error) {
+	rsp, err := c.ListUnhealthyNodes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUnhealthyNodesResponse(rsp)
 }
 
 // UnlockManyNodesWithBodyWithResponse Unlock several nodes
@@ -14410,6 +15593,28 @@ func (c *ClientWithResponses) LockNodeWithResponse(ctx context.Context, node Nod
 		return nil, err
 	}
 	return ParseLockNodeResponse(rsp)
+}
+
+// ListNodeLocksWithResponse A node's lock audit trail
+//
+// Every change of the node's lock, newest first: each lock and unlock (`/nodes/{node}/lock/`,
+// or `PUT /nodes/{node}/` with `locked`), each `lock_many` and `unlock_many` that took or
+// released it, and each `PUT` or lock request that changed its owner or its lock's
+// description (`update`). A row is written in the transaction of the change, so the trail
+// holds exactly the changes that were committed: of two requests racing to lock a node, only
+// the winner's. A request that changes nothing (a check, a repeated lock) writes none. The
+// trail outlives the node: a deleted node's is still answered; a name with no node and no
+// trail answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /nodes/{node}/locks/ (the `ListNodeLocks` operationId).
+func (c *ClientWithResponses) ListNodeLocksWithResponse(ctx context.Context, node NodeName, params *ListNodeLocksParams, reqEditors ...RequestEditorFn) (*ListNodeLocksResponse, error) {
+	rsp, err := c.ListNodeLocks(ctx, node, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNodeLocksResponse(rsp)
 }
 
 // GetSpecJsonWithResponse This contract, as JSON
@@ -15658,6 +16863,59 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 	return response, nil
 }
 
+// ParseListLocksResponse parses an HTTP response from a ListLocksWithResponse call
+func ParseListLocksResponse(rsp *http.Response) (*ListLocksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListLocksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []NodeLockEvent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListLocksResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count-Exact"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count-Exact", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCountExact = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListNodesResponse parses an HTTP response from a ListNodesWithResponse call
 func ParseListNodesResponse(rsp *http.Response) (*ListNodesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15911,6 +17169,72 @@ func ParseListMachineTypesResponse(rsp *http.Response) (*ListMachineTypesRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListStaleLocksResponse parses an HTTP response from a ListStaleLocksWithResponse call
+func ParseListStaleLocksResponse(rsp *http.Response) (*ListStaleLocksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStaleLocksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []StaleLock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListUnhealthyNodesResponse parses an HTTP response from a ListUnhealthyNodesWithResponse call
+func ParseListUnhealthyNodesResponse(rsp *http.Response) (*ListUnhealthyNodesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUnhealthyNodesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []UnhealthyNode
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	}
 
@@ -16380,6 +17704,66 @@ func ParseLockNodeResponse(rsp *http.Response) (*LockNodeResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListNodeLocksResponse parses an HTTP response from a ListNodeLocksWithResponse call
+func ParseListNodeLocksResponse(rsp *http.Response) (*ListNodeLocksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNodeLocksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []NodeLockEvent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListNodeLocksResponse200Headers
+		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCount = &value
+		}
+		if values := rsp.Header.Values("X-Total-Count-Exact"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count-Exact", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XTotalCountExact = value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -122,6 +122,22 @@ type Node struct {
 	SshPubKey   *string
 }
 
+type NodeLock struct {
+	ID                int64
+	Node              string
+	MachineType       *string
+	Action            string
+	LockedBefore      bool
+	LockedAfter       bool
+	OwnerBefore       *string
+	OwnerAfter        *string
+	Owner             *string
+	DescriptionBefore *string
+	DescriptionAfter  *string
+	At                time.Time
+	RequestID         *string
+}
+
 type Queue struct {
 	Queue       string
 	PausedBy    *string

@@ -38,6 +38,9 @@ Usage:
   paddles migrate [flags]   apply database migrations and exit
   paddles expire-jobs [flags]
                             mark stale jobs dead once and exit (serve also does it periodically)
+  paddles prune --older-than DURATION [--keep-tag T]... [--keep-failed-for DURATION] [--dry-run]
+                            delete old runs with their jobs, in short batches, online (serve can
+                            do it periodically: --prune-older-than)
   paddles import --from <upstream database URL> [flags]
                             copy an upstream paddles database into this server's, then verify it
   paddles version           print the version
@@ -60,6 +63,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		err = migrate(ctx, args[1:], getenv, stderr)
 	case "expire-jobs":
 		err = expireJobs(ctx, args[1:], getenv, stdout, stderr)
+	case "prune":
+		err = pruneCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		err = importCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
@@ -102,6 +107,7 @@ type config struct {
 	eventHeartbeat time.Duration
 	expiry         service.Expiry
 	expireEvery    time.Duration
+	prune          pruneConfig
 	opsConfig
 	pprofAddr string
 }
@@ -113,6 +119,7 @@ const (
 	cmdMigrate command = iota
 	cmdExpire
 	cmdServe
+	cmdPrune
 )
 
 // flags declares the settings of cmd on fs, each defaulting to its environment variable.
@@ -144,12 +151,17 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, cmd command
 	if cmd == cmdMigrate {
 		return
 	}
+	if cmd == cmdPrune {
+		c.prune.flags(fs, env, false)
+		return
+	}
 	dur(&c.expiry.Active, "expire-active-after", 30*time.Minute, "running, waiting and unknown jobs not updated for this long are marked dead", "PADDLES_EXPIRE_ACTIVE_AFTER")
 	dur(&c.expiry.Queued, "expire-queued-after", 14*24*time.Hour, "queued jobs not updated for this long are marked dead", "PADDLES_EXPIRE_QUEUED_AFTER")
 	if cmd == cmdExpire {
 		return
 	}
 	dur(&c.expireEvery, "expire-interval", 5*time.Minute, "how often serve looks for stale jobs; 0 turns it off", "PADDLES_EXPIRE_INTERVAL")
+	c.prune.flags(fs, env, true)
 	str(&c.addr, "addr", "127.0.0.1:8080", "address to listen on", "PADDLES_ADDR")
 	str(&c.publicURL, "public-url", "", "the server's URL as clients see it, base of every href (default http://<addr>)", "PADDLES_PUBLIC_URL")
 	str(&c.logHref, "job-log-href-template", httpapi.DefaultJobLogHrefTemplate, "URL of a job's log; {run_name} and {job_id} are replaced", "PADDLES_JOB_LOG_HREF_TEMPLATE")
@@ -305,6 +317,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	defer stopExpiry()
 	if c.expireEvery > 0 {
 		go expireLoop(expiryCtx, svc, c.expiry, c.expireEvery, log)
+	}
+	if c.prune.policy.OlderThan > 0 {
+		go pruneLoop(expiryCtx, svc, c.prune, log)
 	}
 	log.Info("serving the paddles API", "url", "http://"+ln.Addr().String()+"/", "public_url", publicURL, "version", version())
 	if len(writeTokens) > 0 {

@@ -67,7 +67,7 @@ func (h *handlers) UpdateNode(ctx context.Context, req api.UpdateNodeRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return jsonBody(`{}`), h.svc.UpdateNode(ctx, req.Node, patch)
+	return jsonBody(`{}`), h.svc.UpdateNode(ctx, req.Node, patch, paddles.RequestIDFrom(ctx))
 }
 
 func (h *handlers) DeleteNode(ctx context.Context, req api.DeleteNodeRequestObject) (api.DeleteNodeResponseObject, error) {
@@ -79,7 +79,7 @@ func (h *handlers) lockNode(ctx context.Context, node string, body []byte) (json
 	if err != nil {
 		return nil, err
 	}
-	n, err := h.svc.LockNode(ctx, node, patch)
+	n, err := h.svc.LockNode(ctx, node, patch, paddles.RequestIDFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (h *handlers) LockManyNodes(ctx context.Context, req api.LockManyNodesReque
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := h.svc.LockManyNodes(ctx, lm)
+	nodes, err := h.svc.LockManyNodes(ctx, lm, paddles.RequestIDFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (h *handlers) UnlockManyNodes(ctx context.Context, req api.UnlockManyNodesR
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := h.svc.UnlockManyNodes(ctx, names, by)
+	nodes, err := h.svc.UnlockManyNodes(ctx, names, by, paddles.RequestIDFrom(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ceph/paddles-go/gen/api"
 	"github.com/ceph/paddles-go/internal/metrics"
+	"github.com/ceph/paddles-go/internal/paddles"
 )
 
 // The probes (spec tag "ops").
@@ -43,6 +44,8 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = newRequestID()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		// The id goes down to the service as a domain value, for what it records (the lock trail).
+		c.SetRequest(c.Request().WithContext(paddles.WithRequestID(c.Request().Context(), paddles.RequestID(id))))
 		return next(c)
 	}
 }

@@ -145,18 +145,20 @@ func (s *Service) applyNodePatch(ctx context.Context, q *store.Q, p *paddles.Nod
 	return nil
 }
 
-// UpdateNode applies a body to a node under the lock rules (PUT /nodes/{name}/).
-func (s *Service) UpdateNode(ctx context.Context, name string, patch paddles.NodePatch) error {
-	_, err := s.updateNode(ctx, name, patch, paddles.Errorf(paddles.NotFound, "attempted to update a non-existent node"))
+// UpdateNode applies a body to a node under the lock rules (PUT /nodes/{name}/); a change of its
+// lock goes to the lock trail, with the request's id.
+func (s *Service) UpdateNode(ctx context.Context, name string, patch paddles.NodePatch, rid paddles.RequestID) error {
+	_, err := s.updateNode(ctx, name, patch, rid, paddles.Errorf(paddles.NotFound, "attempted to update a non-existent node"))
 	return err
 }
 
-// LockNode locks, unlocks or checks one node (PUT|POST /nodes/{name}/lock/) and returns it.
-func (s *Service) LockNode(ctx context.Context, name string, patch paddles.NodePatch) (paddles.Node, error) {
-	return s.updateNode(ctx, name, patch, nodeNotFound())
+// LockNode locks, unlocks or checks one node (PUT|POST /nodes/{name}/lock/) and returns it; a
+// change goes to the lock trail, with the request's id.
+func (s *Service) LockNode(ctx context.Context, name string, patch paddles.NodePatch, rid paddles.RequestID) (paddles.Node, error) {
+	return s.updateNode(ctx, name, patch, rid, nodeNotFound())
 }
 
-func (s *Service) updateNode(ctx context.Context, name string, patch paddles.NodePatch, notFound error) (paddles.Node, error) {
+func (s *Service) updateNode(ctx context.Context, name string, patch paddles.NodePatch, rid paddles.RequestID, notFound error) (paddles.Node, error) {
 	var n paddles.Node
 	err := s.st.Write(ctx, func(q *store.Q) error {
 		nodes, err := q.LockNodes(ctx, []string{name})
@@ -167,13 +169,20 @@ func (s *Service) updateNode(ctx context.Context, name string, patch paddles.Nod
 			return notFound
 		}
 		n = nodes[0].Node
+		before := n
 		if err := patch.CheckLock(&n); err != nil {
 			return err
 		}
 		if err := s.applyNodePatch(ctx, q, &patch, &n); err != nil {
 			return err
 		}
-		return q.UpdateNode(ctx, &n)
+		if err := q.UpdateNode(ctx, &n); err != nil {
+			return err
+		}
+		if ev, ok := paddles.LockChange(&before, &n, "", s.now(), rid); ok {
+			return q.RecordLocks(ctx, []paddles.LockEvent{ev})
+		}
+		return nil
 	})
 	return n, err
 }
@@ -194,7 +203,7 @@ func (s *Service) DeleteNode(ctx context.Context, name string) error {
 // none: with fewer free it answers 503 "only N nodes available", which teuthology reads as
 // "insufficient nodes". Concurrent calls wait for each other's rows, so each sees the nodes the
 // ones before it left free.
-func (s *Service) LockManyNodes(ctx context.Context, req paddles.LockMany) ([]NodeView, error) {
+func (s *Service) LockManyNodes(ctx context.Context, req paddles.LockMany, rid paddles.RequestID) ([]NodeView, error) {
 	var views []NodeView
 	err := s.st.Write(ctx, func(q *store.Q) error {
 		nodes, err := q.LockFreeNodes(ctx, req)
@@ -205,12 +214,20 @@ func (s *Service) LockManyNodes(ctx context.Context, req paddles.LockMany) ([]No
 			return paddles.Errorf(paddles.Unavailable, "only %d nodes available", len(nodes))
 		}
 		now := s.now()
+		events := make([]paddles.LockEvent, 0, len(nodes))
 		for i := range nodes {
 			n := &nodes[i].Node
+			before := *n
 			n.Lock(req.LockedBy, req.Description, now)
 			if err := q.UpdateNode(ctx, n); err != nil {
 				return err
 			}
+			if ev, ok := paddles.LockChange(&before, n, paddles.LockActionLockMany, now, rid); ok {
+				events = append(events, ev)
+			}
+		}
+		if err := q.RecordLocks(ctx, events); err != nil {
+			return err
 		}
 		views, err = withHosts(ctx, q, nodes)
 		return err
@@ -221,9 +238,11 @@ func (s *Service) LockManyNodes(ctx context.Context, req paddles.LockMany) ([]No
 // UnlockManyNodes unlocks the named nodes for their owner, all or none: if one node may not be
 // unlocked (another owner, already unlocked), none is. Upstream unlocked node by node and stopped
 // at the first refusal.
-func (s *Service) UnlockManyNodes(ctx context.Context, names []string, lockedBy string) ([]paddles.Node, error) {
+func (s *Service) UnlockManyNodes(ctx context.Context, names []string, lockedBy string, rid paddles.RequestID) ([]paddles.Node, error) {
 	var nodes []paddles.Node
 	err := s.st.Write(ctx, func(q *store.Q) error {
+		nodes = nodes[:0]
+		var events []paddles.LockEvent
 		locked, err := q.LockNodes(ctx, names)
 		if err != nil {
 			return err
@@ -237,13 +256,18 @@ func (s *Service) UnlockManyNodes(ctx context.Context, names []string, lockedBy 
 			if err := patch.CheckLock(&n); err != nil {
 				return paddles.Errorf(paddles.ErrorCode(err), "%s: %s", n.Name, paddles.ErrorMessage(err))
 			}
-			patch.Apply(&n, s.now())
+			before := n
+			now := s.now()
+			patch.Apply(&n, now)
 			if err := q.UpdateNode(ctx, &n); err != nil {
 				return err
 			}
+			if ev, ok := paddles.LockChange(&before, &n, paddles.LockActionUnlockMany, now, rid); ok {
+				events = append(events, ev)
+			}
 			nodes = append(nodes, n)
 		}
-		return nil
+		return q.RecordLocks(ctx, events)
 	})
 	return nodes, err
 }

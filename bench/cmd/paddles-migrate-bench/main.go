@@ -32,7 +32,11 @@ import (
 
 	"github.com/ceph/paddles-go/db/migrations"
 	"github.com/ceph/paddles-go/internal/database"
+	"github.com/ceph/paddles-go/internal/paddles"
 	"github.com/ceph/paddles-go/internal/pgcluster"
+	"github.com/ceph/paddles-go/internal/service"
+	"github.com/ceph/paddles-go/internal/store"
+	"github.com/ceph/paddles-go/internal/testserver"
 )
 
 func env(name, def string) string {
@@ -57,6 +61,8 @@ type config struct {
 	keep                             bool
 	migrations                       fs.FS
 	migrationsDir, name              string
+	runSpacing                       time.Duration
+	prune                            time.Duration
 }
 
 func main() {
@@ -73,6 +79,8 @@ func main() {
 	flags.StringVar(&c.dataDir, "data-dir", env("BENCH_DATA_DIR", ""), "the PostgreSQL's data directory while it runs (default <out>/migrate-<size>.tmp, removed after) [BENCH_DATA_DIR]")
 	flags.StringVar(&c.migrationsDir, "migrations", env("BENCH_MIGRATE_DIR", ""), "a directory of migrations to measure instead of the embedded ones (another branch's, or an old version's) [BENCH_MIGRATE_DIR]")
 	flags.StringVar(&c.name, "name", env("BENCH_MIGRATE_NAME", ""), "the result files' name, without .md/.json (default migrate-<size>) [BENCH_MIGRATE_NAME]")
+	spacing := flags.String("run-spacing", env("BENCH_MIGRATE_RUN_SPACING", "4m"), "time between two seeded runs (4m: the lab's 120k runs in 336 days) [BENCH_MIGRATE_RUN_SPACING]")
+	flagPrune = flags.String("prune", env("BENCH_MIGRATE_PRUNE", ""), "after the migrations, run paddles prune --older-than this (e.g. 230d) under the writers [BENCH_MIGRATE_PRUNE]")
 	flags.BoolVar(&c.keep, "keep", env("BENCH_KEEP", "") != "", "keep the data directory [BENCH_KEEP]")
 	flags.Parse(os.Args[1:])
 	c.from = int64(*from)
@@ -84,9 +92,20 @@ func main() {
 	if c.settle, err = time.ParseDuration(*settle); err != nil {
 		fatal(err)
 	}
+	if c.runSpacing, err = time.ParseDuration(*spacing); err != nil {
+		fatal(err)
+	}
+	if *flagPrune != "" {
+		if c.prune, err = paddles.ParseAge("-prune", *flagPrune); err != nil {
+			fatal(err)
+		}
+	}
 	c.label = sizeLabel(c.jobs)
 	if c.name == "" {
 		c.name = "migrate-" + c.label
+		if c.prune > 0 {
+			c.name = "prune-" + c.label
+		}
 	}
 	if c.dataDir == "" {
 		c.dataDir = filepath.Join(c.out, c.name+".tmp")
@@ -97,6 +116,8 @@ func main() {
 		fatal(err)
 	}
 }
+
+var flagPrune *string
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "paddles-migrate-bench:", err)
@@ -145,6 +166,26 @@ type Result struct {
 	Migrations []Window          `json:"migrations"`
 	After      Window            `json:"after"`
 	Errors     int64             `json:"writer_errors"`
+	RunSpacing string            `json:"run_spacing,omitempty"`
+	Prune      *PruneFigures     `json:"prune,omitempty"`
+}
+
+// PruneFigures is what the prune pass did, and the writers meanwhile.
+type PruneFigures struct {
+	OlderThan      string  `json:"older_than"`
+	RunsBefore     int64   `json:"runs_before"`
+	Runs           int64   `json:"runs"`
+	Jobs           int64   `json:"jobs"`
+	Links          int64   `json:"links"`
+	Rows           int64   `json:"rows"`
+	Batches        int     `json:"batches"`
+	Seconds        float64 `json:"seconds"`
+	JobsPerSec     float64 `json:"jobs_per_second"`
+	RowsPerSec     float64 `json:"rows_per_second"`
+	LongestBatchMs float64 `json:"longest_batch_ms"`
+	Recount        string  `json:"recount"`
+	Error          string  `json:"error,omitempty"`
+	Writers        Window  `json:"writers"`
 }
 
 // Window is the writers' figures over a stretch of time: a migration, or the writers alone.
@@ -167,7 +208,7 @@ type Window struct {
 func run(ctx context.Context, c *config) error {
 	url := c.databaseURL
 	res := &Result{Date: time.Now().UTC().Format(time.RFC3339), Command: commandLine(c), Jobs: c.jobs,
-		Nodes: c.nodes, Writers: c.writers, From: c.from}
+		Nodes: c.nodes, Writers: c.writers, From: c.from, RunSpacing: c.runSpacing.String()}
 	if url == "" {
 		res.Settings = serverSettings
 		if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
@@ -230,6 +271,7 @@ func run(ctx context.Context, c *config) error {
 	}
 	w := newWriters(pool, c)
 	wctx, stopWriters := context.WithCancel(ctx)
+	defer stopWriters()
 	var wg sync.WaitGroup
 	for i := 0; i < c.writers; i++ {
 		wg.Add(1)
@@ -258,9 +300,39 @@ func run(ctx context.Context, c *config) error {
 	}
 	afterStart := time.Now()
 	sleep(ctx, c.settle)
+	res.After = Window{start: afterStart, end: time.Now()}
+	if c.prune > 0 && ctx.Err() == nil {
+		res.Prune = &PruneFigures{OlderThan: *flagPrune}
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM runs").Scan(&res.Prune.RunsBefore); err != nil {
+			return err
+		}
+		logf("pruning runs scheduled more than %s ago", *flagPrune)
+		svc := service.New(store.New(pool, nil, 0, quiet), service.Options{}, quiet)
+		res.Prune.Writers.start = time.Now()
+		p, _, err := svc.Prune(ctx, service.PruneOptions{Policy: paddles.PrunePolicy{OlderThan: c.prune},
+			Progress: func(p service.PruneProgress) {
+				if p.Batches%200 == 0 {
+					logf("pruned %d of %d runs, %d jobs, %.0fs", p.Runs, p.ExpectRuns, p.Jobs, p.Elapsed.Seconds())
+				}
+			}})
+		res.Prune.Writers.end = time.Now()
+		if err != nil {
+			res.Prune.Error = err.Error()
+		}
+		f := res.Prune
+		f.Runs, f.Jobs, f.Links, f.Rows, f.Batches = p.Runs, p.Jobs, p.Links, p.Rows(), p.Batches
+		f.Seconds = p.Elapsed.Seconds()
+		f.JobsPerSec, f.RowsPerSec = float64(p.Jobs)/max(f.Seconds, 1e-3), float64(p.Rows())/max(f.Seconds, 1e-3)
+		f.LongestBatchMs = float64(p.LongestBatch.Microseconds()) / 1000
+		logf("pruned %d runs, %d jobs in %.1fs (%.0f rows/s)", p.Runs, p.Jobs, f.Seconds, f.RowsPerSec)
+		afterStart = time.Now()
+		sleep(ctx, c.settle)
+	}
 	stopWriters()
 	wg.Wait()
-	res.After = Window{start: afterStart, end: time.Now()}
+	if res.Prune != nil {
+		res.After = Window{start: afterStart, end: time.Now()}
+	}
 
 	lat := w.all()
 	res.Baseline.fill(lat)
@@ -268,9 +340,24 @@ func run(ctx context.Context, c *config) error {
 		res.Migrations[i].fill(lat)
 	}
 	res.After.fill(lat)
+	if res.Prune != nil {
+		res.Prune.Writers.fill(lat)
+		v, err := testserver.Recount(ctx, pool)
+		if err != nil {
+			return err
+		}
+		res.Prune.Recount = testserver.RecountErrors(v)
+		if res.Prune.Recount == "" {
+			res.Prune.Recount = "every maintained table agrees"
+		}
+	}
 	res.Errors = w.errors.Load()
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM runs").Scan(&res.Runs); err != nil {
 		return err
+	}
+	if res.Prune != nil {
+		// The runs the seed and the writers made, before the prune deleted some.
+		res.Runs = int(res.Prune.RunsBefore)
 	}
 	return write(c, res)
 }
@@ -293,7 +380,16 @@ func commandLine(c *config) string {
 	if c.migrationsDir != "" {
 		s = fmt.Sprintf("BENCH_MIGRATE_DIR=%s %s", c.migrationsDir, s)
 	}
-	if c.name != "migrate-"+c.label {
+	if c.runSpacing != 4*time.Minute {
+		s = fmt.Sprintf("BENCH_MIGRATE_RUN_SPACING=%s %s", c.runSpacing, s)
+	}
+	if c.prune > 0 {
+		s = fmt.Sprintf("BENCH_MIGRATE_PRUNE=%s %s", *flagPrune, s)
+	}
+	if c.settle != 10*time.Second {
+		s = fmt.Sprintf("BENCH_MIGRATE_SETTLE=%s %s", c.settle, s)
+	}
+	if c.name != "migrate-"+c.label && c.name != "prune-"+c.label {
 		s = fmt.Sprintf("BENCH_MIGRATE_NAME=%s %s", c.name, s)
 	}
 	return s
@@ -363,9 +459,9 @@ func seed(ctx context.Context, pool *pgxpool.Pool, c *config) error {
 			SELECT 'teuthology-' || to_char(t, 'YYYY-MM-DD_HH24:MI:SS') || '-' || suite || '-' || branch || '-distro-default-smithi-' || r,
 			       'teuthology', t, suite, branch, 'smithi', t, t + interval '5 minutes', t + interval '3 hours'
 			FROM generate_series(1, %[1]d) r
-			CROSS JOIN LATERAL (SELECT now() - (%[1]d - r) * interval '4 minutes' - interval '1 day' AS t,
+			CROSS JOIN LATERAL (SELECT now() - (%[1]d - r) * interval '%[2]d seconds' - interval '1 day' AS t,
 			    (ARRAY['rados','rbd','fs','rgw','upgrade','krbd','orch','powercycle'])[1 + r %% 8] AS suite,
-			    (ARRAY['main','squid','reef','quincy'])[1 + r %% 4] AS branch) s`, runs)},
+			    (ARRAY['main','squid','reef','quincy'])[1 + r %% 4] AS branch) s`, runs, int(c.runSpacing.Seconds()))},
 		{"jobs", fmt.Sprintf(`INSERT INTO jobs (run_id, job_id, status, success, description, name, archive_path, machine_type,
 			    os_type, os_version, owner, branch, sha1, suite, targets, priority, queue, pid, duration, failure_reason, posted, started, updated)
 			SELECT run, j::text, st, st = 'pass',
@@ -378,12 +474,12 @@ func seed(ctx context.Context, pool *pgxpool.Pool, c *config) error {
 			       100, 'smithi', (10000 + j %% 50000)::text, 1800 + j %% 3600,
 			       CASE WHEN st = 'fail' THEN 'Command failed on ' || n1 || ' with status 1: ''sudo ceph osd pool create''' END,
 			       t, t + interval '1 minute', t + interval '30 minutes'
-			FROM (SELECT j, run, now() - (%[2]d - run) * interval '4 minutes' - interval '1 day' + ((j - 1) %% %[3]d) * interval '10 seconds' AS t,
+			FROM (SELECT j, run, now() - (%[2]d - run) * interval '%[5]d seconds' - interval '1 day' + ((j - 1) %% %[3]d) * interval '10 seconds' AS t,
 			             'smithi' || lpad((1 + (j * 7) %% %[4]d)::text, 4, '0') AS n1,
 			             'smithi' || lpad((1 + (j * 7 + 13) %% %[4]d)::text, 4, '0') AS n2,
 			             CASE WHEN j %% 50 < 40 THEN 'pass' WHEN j %% 50 < 46 THEN 'fail' WHEN j %% 50 < 49 THEN 'dead' ELSE 'unknown' END AS st
 			      FROM (SELECT j, LEAST(%[2]d, 1 + (j - 1) / %[3]d) AS run FROM generate_series(1, %[1]d) j) g) x`,
-			c.jobs, runs, c.jobsPerRun, c.nodes)},
+			c.jobs, runs, c.jobsPerRun, c.nodes, int(c.runSpacing.Seconds()))},
 		{"job_nodes", linksSeed(c)},
 		{"run counts", `UPDATE runs r SET
 			    pass_count = c.pass, fail_count = c.fail, dead_count = c.dead, unknown_count = c.unknown
@@ -539,7 +635,11 @@ func (win *Window) fill(all []sample) {
 func write(c *config, res *Result) error {
 	res.Links = int64(res.Jobs) * 2
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Migrations under load: %s jobs\n\n", c.label)
+	title := "Migrations under load"
+	if res.Prune != nil {
+		title = "Migrations, then a prune, under load"
+	}
+	fmt.Fprintf(&b, "# %s: %s jobs\n\n", title, c.label)
 	fmt.Fprintf(&b, "`%s` on %s: %d jobs in %d runs, %d nodes, %d links (start version %d), seeded in %.0f s; "+
 		"table sizes (MB, with indexes): runs %d, jobs %d, job_nodes %d. %d writers, each transaction locking its run, "+
 		"then inserting a job and linking two nodes or updating a job's status. Latency is per transaction; "+
@@ -560,7 +660,16 @@ func write(c *config, res *Result) error {
 		}
 		row(name, m)
 	}
+	if f := res.Prune; f != nil {
+		row(fmt.Sprintf("paddles prune --older-than %s", f.OlderThan), f.Writers)
+	}
 	row("writers alone, after", res.After)
+	if f := res.Prune; f != nil {
+		fmt.Fprintf(&b, "\nPrune (runs %s apart): of %d runs, deleted %d runs, %d jobs, %d links (%d rows with the jobs' test results) "+
+			"in %d batches, %.1f s: %.0f jobs/s, %.0f rows/s; longest batch %.0f ms. Recount after: %s.%s\n",
+			res.RunSpacing, f.RunsBefore, f.Runs, f.Jobs, f.Links, f.Rows, f.Batches, f.Seconds, f.JobsPerSec, f.RowsPerSec,
+			f.LongestBatchMs, f.Recount, map[bool]string{true: " ERROR: " + f.Error, false: ""}[f.Error != ""])
+	}
 	md := b.String()
 	fmt.Print(md)
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
