@@ -1496,6 +1496,9 @@ type VmHost struct {
 // Count defines model for Count.
 type Count = int
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // JobFields defines model for JobFields.
 type JobFields = string
 
@@ -1637,6 +1640,11 @@ type SearchJobsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodesParams defines parameters for ListNodes.
@@ -1655,6 +1663,11 @@ type ListNodesParams struct {
 
 	// Count At most this many nodes.
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodesJobStatsParams defines parameters for ListNodesJobStats.
@@ -1666,6 +1679,22 @@ type ListNodesJobStatsParams struct {
 // ListNodeLockStatsParams defines parameters for ListNodeLockStats.
 type ListNodeLockStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// ListMachineTypesParams defines parameters for ListMachineTypes.
+type ListMachineTypesParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetNodeParams defines parameters for GetNode.
+type GetNodeParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodeJobsParams defines parameters for ListNodeJobs.
@@ -1754,6 +1783,11 @@ type ListRunsParams struct {
 	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
 	// `-scheduled` (the default with filters, and the filter paths' order).
 	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsParamsStatus defines parameters for ListRuns.
@@ -1772,6 +1806,11 @@ type ListRunBranchesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunDatesParams defines parameters for ListRunDates.
@@ -1784,6 +1823,11 @@ type ListRunDatesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsBetweenParams defines parameters for ListRunsBetween.
@@ -1793,6 +1837,11 @@ type ListRunsBetweenParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunFlavorsParams defines parameters for ListRunFlavors.
@@ -1805,6 +1854,11 @@ type ListRunFlavorsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunMachineTypesParams defines parameters for ListRunMachineTypes.
@@ -1817,6 +1871,11 @@ type ListRunMachineTypesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListQueuedRunsParams defines parameters for ListQueuedRuns.
@@ -1826,6 +1885,11 @@ type ListQueuedRunsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunShasParams defines parameters for ListRunShas.
@@ -1838,6 +1902,11 @@ type ListRunShasParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunStatusesParams defines parameters for ListRunStatuses.
@@ -1850,6 +1919,11 @@ type ListRunStatusesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunSuitesParams defines parameters for ListRunSuites.
@@ -1862,6 +1936,11 @@ type ListRunSuitesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunTagsParams defines parameters for ListRunTags.
@@ -1874,6 +1953,11 @@ type ListRunTagsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunUsersParams defines parameters for ListRunUsers.
@@ -1886,6 +1970,11 @@ type ListRunUsersParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParams defines parameters for FilterRuns.
@@ -1898,10 +1987,31 @@ type FilterRunsParams struct {
 
 	// Since Only runs scheduled on this day or later.
 	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParamsField defines parameters for FilterRuns.
 type FilterRunsParamsField string
+
+// GetRunParams defines parameters for GetRun.
+type GetRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadRunParams defines parameters for HeadRun.
+type HeadRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
@@ -1918,6 +2028,27 @@ type ListRunJobsParams struct {
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
 	Fields *JobFields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetJobParams defines parameters for GetJob.
+type GetJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadJobParams defines parameters for HeadJob.
+type HeadJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetRunRegressionsParams defines parameters for GetRunRegressions.
@@ -1931,6 +2062,11 @@ type GetRunSummaryParams struct {
 	// JobFields Comma-separated job keys: the run then carries `jobs`, each job with `job_id` and these keys.
 	// An unknown key answers 400. Without it the answer has no `jobs`.
 	JobFields *string `form:"job_fields,omitempty" json:"job_fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListFlakyTestsParams defines parameters for ListFlakyTests.
@@ -2400,7 +2536,7 @@ type ServerInterface interface {
 	ListNodeLockStats(ctx echo.Context, params ListNodeLockStatsParams) error
 	// ListMachineTypes The nodes' machine types
 	// (GET /nodes/machine_types/)
-	ListMachineTypes(ctx echo.Context) error
+	ListMachineTypes(ctx echo.Context, params ListMachineTypesParams) error
 	// UnlockManyNodes Unlock several nodes
 	// (POST /nodes/unlock_many/)
 	UnlockManyNodes(ctx echo.Context) error
@@ -2409,7 +2545,7 @@ type ServerInterface interface {
 	DeleteNode(ctx echo.Context, node NodeName) error
 	// GetNode Get a node
 	// (GET /nodes/{node}/)
-	GetNode(ctx echo.Context, node NodeName) error
+	GetNode(ctx echo.Context, node NodeName, params GetNodeParams) error
 	// UpdateNode Update a node
 	// (PUT /nodes/{node}/)
 	UpdateNode(ctx echo.Context, node NodeName) error
@@ -2505,10 +2641,10 @@ type ServerInterface interface {
 	DeleteRun(ctx echo.Context, name RunName) error
 	// GetRun Get a run with all its jobs
 	// (GET /runs/{name}/)
-	GetRun(ctx echo.Context, name RunName) error
+	GetRun(ctx echo.Context, name RunName, params GetRunParams) error
 	// HeadRun Check that a run exists
 	// (HEAD /runs/{name}/)
-	HeadRun(ctx echo.Context, name RunName) error
+	HeadRun(ctx echo.Context, name RunName, params HeadRunParams) error
 	// UpdateRun Set a run's tags
 	// (PUT /runs/{name}/)
 	UpdateRun(ctx echo.Context, name RunName) error
@@ -2523,10 +2659,10 @@ type ServerInterface interface {
 	DeleteJob(ctx echo.Context, name RunName, jobId string) error
 	// GetJob Get one job
 	// (GET /runs/{name}/jobs/{job_id}/)
-	GetJob(ctx echo.Context, name RunName, jobId string) error
+	GetJob(ctx echo.Context, name RunName, jobId string, params GetJobParams) error
 	// HeadJob Check that a job exists
 	// (HEAD /runs/{name}/jobs/{job_id}/)
-	HeadJob(ctx echo.Context, name RunName, jobId string) error
+	HeadJob(ctx echo.Context, name RunName, jobId string, params HeadJobParams) error
 	// UpdateJob Update a job
 	// (PUT /runs/{name}/jobs/{job_id}/)
 	UpdateJob(ctx echo.Context, name RunName, jobId string) error
@@ -2762,6 +2898,23 @@ func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.SearchJobs(ctx, params)
 	return err
@@ -2820,6 +2973,23 @@ func (w *ServerInterfaceWrapper) ListNodes(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2892,8 +3062,28 @@ func (w *ServerInterfaceWrapper) ListNodeLockStats(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListMachineTypes(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMachineTypesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListMachineTypes(ctx)
+	err = w.Handler.ListMachineTypes(ctx, params)
 	return err
 }
 
@@ -2933,8 +3123,28 @@ func (w *ServerInterfaceWrapper) GetNode(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetNodeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetNode(ctx, node)
+	err = w.Handler.GetNode(ctx, node, params)
 	return err
 }
 
@@ -3331,6 +3541,23 @@ func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRuns(ctx, params)
 	return err
@@ -3365,6 +3592,23 @@ func (w *ServerInterfaceWrapper) ListRunBranches(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunBranches(ctx, params)
 	return err
@@ -3388,6 +3632,23 @@ func (w *ServerInterfaceWrapper) ListRunDates(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3430,6 +3691,23 @@ func (w *ServerInterfaceWrapper) ListRunsBetween(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunsBetween(ctx, from, to, params)
 	return err
@@ -3453,6 +3731,23 @@ func (w *ServerInterfaceWrapper) ListRunFlavors(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3480,6 +3775,23 @@ func (w *ServerInterfaceWrapper) ListRunMachineTypes(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunMachineTypes(ctx, params)
 	return err
@@ -3503,6 +3815,23 @@ func (w *ServerInterfaceWrapper) ListQueuedRuns(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3530,6 +3859,23 @@ func (w *ServerInterfaceWrapper) ListRunShas(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunShas(ctx, params)
 	return err
@@ -3553,6 +3899,23 @@ func (w *ServerInterfaceWrapper) ListRunStatuses(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3580,6 +3943,23 @@ func (w *ServerInterfaceWrapper) ListRunSuites(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunSuites(ctx, params)
 	return err
@@ -3605,6 +3985,23 @@ func (w *ServerInterfaceWrapper) ListRunTags(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunTags(ctx, params)
 	return err
@@ -3628,6 +4025,23 @@ func (w *ServerInterfaceWrapper) ListRunUsers(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3677,6 +4091,23 @@ func (w *ServerInterfaceWrapper) FilterRuns(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.FilterRuns(ctx, field, value, params)
 	return err
@@ -3709,8 +4140,28 @@ func (w *ServerInterfaceWrapper) GetRun(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRunParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetRun(ctx, name)
+	err = w.Handler.GetRun(ctx, name, params)
 	return err
 }
 
@@ -3725,8 +4176,28 @@ func (w *ServerInterfaceWrapper) HeadRun(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params HeadRunParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.HeadRun(ctx, name)
+	err = w.Handler.HeadRun(ctx, name, params)
 	return err
 }
 
@@ -3785,6 +4256,23 @@ func (w *ServerInterfaceWrapper) ListRunJobs(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", ctx.QueryParams(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter fields: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3851,8 +4339,28 @@ func (w *ServerInterfaceWrapper) GetJob(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter job_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetJobParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetJob(ctx, name, jobId)
+	err = w.Handler.GetJob(ctx, name, jobId, params)
 	return err
 }
 
@@ -3875,8 +4383,28 @@ func (w *ServerInterfaceWrapper) HeadJob(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter job_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params HeadJobParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.HeadJob(ctx, name, jobId)
+	err = w.Handler.HeadJob(ctx, name, jobId, params)
 	return err
 }
 
@@ -3947,6 +4475,23 @@ func (w *ServerInterfaceWrapper) GetRunSummary(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "job_fields", ctx.QueryParams(), &params.JobFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter job_fields: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4198,12 +4743,22 @@ type NodeLockJSONResponse NodeLockState
 
 type NotFoundJSONResponse ErrorMessage
 
+type NotModifiedResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type NotReadyJSONResponse ErrorMessage
 
 type QueueStatsJSONResponse QueueStats
 
 type RunPageResponseHeaders struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
 }
 type RunPageJSONResponse struct {
 	Body []Run
@@ -4233,7 +4788,15 @@ type UnavailableJSONResponse struct {
 	Headers UnavailableResponseHeaders
 }
 
-type ValuesJSONResponse ValueList
+type ValuesResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+type ValuesJSONResponse struct {
+	Body ValueList
+
+	Headers ValuesResponseHeaders
+}
 
 type GetRootRequestObject struct {
 }
@@ -4558,6 +5121,8 @@ type SearchJobsResponseObject interface {
 }
 
 type SearchJobs200ResponseHeaders struct {
+	CacheControl     *string
+	ETag             *string
 	XTotalCount      *int
 	XTotalCountExact bool
 }
@@ -4574,6 +5139,12 @@ func (response SearchJobs200JSONResponse) VisitSearchJobsResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -4581,6 +5152,19 @@ func (response SearchJobs200JSONResponse) VisitSearchJobsResponse(w http.Respons
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type SearchJobs304Response = NotModifiedResponse
+
+func (response SearchJobs304Response) VisitSearchJobsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type SearchJobs400JSONResponse struct{ BadRequestJSONResponse }
@@ -4636,18 +5220,45 @@ type ListNodesResponseObject interface {
 	VisitListNodesResponse(w http.ResponseWriter) error
 }
 
-type ListNodes200JSONResponse []Node
+type ListNodes200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type ListNodes200JSONResponse struct {
+	Body    []Node
+	Headers ListNodes200ResponseHeaders
+}
 
 func (response ListNodes200JSONResponse) VisitListNodesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListNodes304Response = NotModifiedResponse
+
+func (response ListNodes304Response) VisitListNodesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListNodes400JSONResponse struct{ BadRequestJSONResponse }
@@ -4899,6 +5510,7 @@ func (response ListNodeLockStats200JSONResponse) VisitListNodeLockStatsResponse(
 }
 
 type ListMachineTypesRequestObject struct {
+	Params ListMachineTypesParams
 }
 
 type ListMachineTypesResponseObject interface {
@@ -4910,13 +5522,32 @@ type ListMachineTypes200JSONResponse struct{ ValuesJSONResponse }
 func (response ListMachineTypes200JSONResponse) VisitListMachineTypesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListMachineTypes304Response = NotModifiedResponse
+
+func (response ListMachineTypes304Response) VisitListMachineTypesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type UnlockManyNodesRequestObject struct {
@@ -5068,25 +5699,53 @@ func (response DeleteNode404JSONResponse) VisitDeleteNodeResponse(w http.Respons
 }
 
 type GetNodeRequestObject struct {
-	Node NodeName `json:"node"`
+	Node   NodeName `json:"node"`
+	Params GetNodeParams
 }
 
 type GetNodeResponseObject interface {
 	VisitGetNodeResponse(w http.ResponseWriter) error
 }
 
-type GetNode200JSONResponse Node
+type GetNode200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetNode200JSONResponse struct {
+	Body    Node
+	Headers GetNode200ResponseHeaders
+}
 
 func (response GetNode200JSONResponse) VisitGetNodeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetNode304Response = NotModifiedResponse
+
+func (response GetNode304Response) VisitGetNodeResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetNode404JSONResponse struct{ NotFoundJSONResponse }
@@ -5987,7 +6646,9 @@ type ListRunsResponseObject interface {
 }
 
 type ListRuns200ResponseHeaders struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
 }
 
 type ListRuns200JSONResponse struct {
@@ -6002,12 +6663,31 @@ func (response ListRuns200JSONResponse) VisitListRunsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRuns304Response = NotModifiedResponse
+
+func (response ListRuns304Response) VisitListRunsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRuns400JSONResponse struct{ BadRequestJSONResponse }
@@ -6180,13 +6860,32 @@ type ListRunBranches200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunBranches200JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunBranches304Response = NotModifiedResponse
+
+func (response ListRunBranches304Response) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunBranches400JSONResponse struct{ BadRequestJSONResponse }
@@ -6247,13 +6946,32 @@ type ListRunDates200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunDates200JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunDates304Response = NotModifiedResponse
+
+func (response ListRunDates304Response) VisitListRunDatesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunDates400JSONResponse struct{ BadRequestJSONResponse }
@@ -6320,12 +7038,31 @@ func (response ListRunsBetween200JSONResponse) VisitListRunsBetweenResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunsBetween304Response = NotModifiedResponse
+
+func (response ListRunsBetween304Response) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunsBetween400JSONResponse struct{ BadRequestJSONResponse }
@@ -6386,13 +7123,32 @@ type ListRunFlavors200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunFlavors200JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunFlavors304Response = NotModifiedResponse
+
+func (response ListRunFlavors304Response) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunFlavors400JSONResponse struct{ BadRequestJSONResponse }
@@ -6453,13 +7209,32 @@ type ListRunMachineTypes200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunMachineTypes200JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunMachineTypes304Response = NotModifiedResponse
+
+func (response ListRunMachineTypes304Response) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunMachineTypes400JSONResponse struct{ BadRequestJSONResponse }
@@ -6524,12 +7299,31 @@ func (response ListQueuedRuns200JSONResponse) VisitListQueuedRunsResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListQueuedRuns304Response = NotModifiedResponse
+
+func (response ListQueuedRuns304Response) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListQueuedRuns400JSONResponse struct{ BadRequestJSONResponse }
@@ -6590,13 +7384,32 @@ type ListRunShas200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunShas200JSONResponse) VisitListRunShasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunShas304Response = NotModifiedResponse
+
+func (response ListRunShas304Response) VisitListRunShasResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunShas400JSONResponse struct{ BadRequestJSONResponse }
@@ -6657,13 +7470,32 @@ type ListRunStatuses200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunStatuses200JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunStatuses304Response = NotModifiedResponse
+
+func (response ListRunStatuses304Response) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunStatuses400JSONResponse struct{ BadRequestJSONResponse }
@@ -6724,13 +7556,32 @@ type ListRunSuites200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunSuites200JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunSuites304Response = NotModifiedResponse
+
+func (response ListRunSuites304Response) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunSuites400JSONResponse struct{ BadRequestJSONResponse }
@@ -6791,13 +7642,32 @@ type ListRunTags200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunTags200JSONResponse) VisitListRunTagsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunTags304Response = NotModifiedResponse
+
+func (response ListRunTags304Response) VisitListRunTagsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunTags400JSONResponse struct{ BadRequestJSONResponse }
@@ -6858,13 +7728,32 @@ type ListRunUsers200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunUsers200JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunUsers304Response = NotModifiedResponse
+
+func (response ListRunUsers304Response) VisitListRunUsersResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunUsers400JSONResponse struct{ BadRequestJSONResponse }
@@ -6931,12 +7820,31 @@ func (response FilterRuns200JSONResponse) VisitFilterRunsResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type FilterRuns304Response = NotModifiedResponse
+
+func (response FilterRuns304Response) VisitFilterRunsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type FilterRuns400JSONResponse struct{ BadRequestJSONResponse }
@@ -7125,25 +8033,53 @@ func (response DeleteRun503JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 }
 
 type GetRunRequestObject struct {
-	Name RunName `json:"name"`
+	Name   RunName `json:"name"`
+	Params GetRunParams
 }
 
 type GetRunResponseObject interface {
 	VisitGetRunResponse(w http.ResponseWriter) error
 }
 
-type GetRun200JSONResponse RunDetail
+type GetRun200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetRun200JSONResponse struct {
+	Body    RunDetail
+	Headers GetRun200ResponseHeaders
+}
 
 func (response GetRun200JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetRun304Response = NotModifiedResponse
+
+func (response GetRun304Response) VisitGetRunResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetRun400JSONResponse struct{ BadRequestJSONResponse }
@@ -7206,18 +8142,44 @@ func (response GetRun503JSONResponse) VisitGetRunResponse(w http.ResponseWriter)
 }
 
 type HeadRunRequestObject struct {
-	Name RunName `json:"name"`
+	Name   RunName `json:"name"`
+	Params HeadRunParams
 }
 
 type HeadRunResponseObject interface {
 	VisitHeadRunResponse(w http.ResponseWriter) error
 }
 
+type HeadRun200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type HeadRun200Response struct {
+	Headers HeadRun200ResponseHeaders
 }
 
 func (response HeadRun200Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
+	return nil
+}
+
+type HeadRun304Response = NotModifiedResponse
+
+func (response HeadRun304Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
 	return nil
 }
 
@@ -7389,18 +8351,45 @@ type ListRunJobsResponseObject interface {
 	VisitListRunJobsResponse(w http.ResponseWriter) error
 }
 
-type ListRunJobs200JSONResponse []PartialJob
+type ListRunJobs200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type ListRunJobs200JSONResponse struct {
+	Body    []PartialJob
+	Headers ListRunJobs200ResponseHeaders
+}
 
 func (response ListRunJobs200JSONResponse) VisitListRunJobsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunJobs304Response = NotModifiedResponse
+
+func (response ListRunJobs304Response) VisitListRunJobsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunJobs400JSONResponse struct{ BadRequestJSONResponse }
@@ -7703,26 +8692,54 @@ func (response DeleteJob503JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 }
 
 type GetJobRequestObject struct {
-	Name  RunName `json:"name"`
-	JobId string  `json:"job_id"`
+	Name   RunName `json:"name"`
+	JobId  string  `json:"job_id"`
+	Params GetJobParams
 }
 
 type GetJobResponseObject interface {
 	VisitGetJobResponse(w http.ResponseWriter) error
 }
 
-type GetJob200JSONResponse Job
+type GetJob200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetJob200JSONResponse struct {
+	Body    Job
+	Headers GetJob200ResponseHeaders
+}
 
 func (response GetJob200JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetJob304Response = NotModifiedResponse
+
+func (response GetJob304Response) VisitGetJobResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetJob400JSONResponse struct{ BadRequestJSONResponse }
@@ -7785,19 +8802,45 @@ func (response GetJob503JSONResponse) VisitGetJobResponse(w http.ResponseWriter)
 }
 
 type HeadJobRequestObject struct {
-	Name  RunName `json:"name"`
-	JobId string  `json:"job_id"`
+	Name   RunName `json:"name"`
+	JobId  string  `json:"job_id"`
+	Params HeadJobParams
 }
 
 type HeadJobResponseObject interface {
 	VisitHeadJobResponse(w http.ResponseWriter) error
 }
 
+type HeadJob200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type HeadJob200Response struct {
+	Headers HeadJob200ResponseHeaders
 }
 
 func (response HeadJob200Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
+	return nil
+}
+
+type HeadJob304Response = NotModifiedResponse
+
+func (response HeadJob304Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
 	return nil
 }
 
@@ -8052,18 +9095,45 @@ type GetRunSummaryResponseObject interface {
 	VisitGetRunSummaryResponse(w http.ResponseWriter) error
 }
 
-type GetRunSummary200JSONResponse RunSummary
+type GetRunSummary200ResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+
+type GetRunSummary200JSONResponse struct {
+	Body    RunSummary
+	Headers GetRunSummary200ResponseHeaders
+}
 
 func (response GetRunSummary200JSONResponse) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetRunSummary304Response = NotModifiedResponse
+
+func (response GetRunSummary304Response) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetRunSummary400JSONResponse struct{ BadRequestJSONResponse }
@@ -8839,8 +9909,10 @@ func (sh *strictHandler) ListNodeLockStats(ctx echo.Context, params ListNodeLock
 }
 
 // ListMachineTypes operation middleware
-func (sh *strictHandler) ListMachineTypes(ctx echo.Context) error {
+func (sh *strictHandler) ListMachineTypes(ctx echo.Context, params ListMachineTypesParams) error {
 	var request ListMachineTypesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListMachineTypes(ctx.Request().Context(), request.(ListMachineTypesRequestObject))
@@ -8933,10 +10005,11 @@ func (sh *strictHandler) DeleteNode(ctx echo.Context, node NodeName) error {
 }
 
 // GetNode operation middleware
-func (sh *strictHandler) GetNode(ctx echo.Context, node NodeName) error {
+func (sh *strictHandler) GetNode(ctx echo.Context, node NodeName, params GetNodeParams) error {
 	var request GetNodeRequestObject
 
 	request.Node = node
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetNode(ctx.Request().Context(), request.(GetNodeRequestObject))
@@ -9911,10 +10984,11 @@ func (sh *strictHandler) DeleteRun(ctx echo.Context, name RunName) error {
 }
 
 // GetRun operation middleware
-func (sh *strictHandler) GetRun(ctx echo.Context, name RunName) error {
+func (sh *strictHandler) GetRun(ctx echo.Context, name RunName, params GetRunParams) error {
 	var request GetRunRequestObject
 
 	request.Name = name
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetRun(ctx.Request().Context(), request.(GetRunRequestObject))
@@ -9936,10 +11010,11 @@ func (sh *strictHandler) GetRun(ctx echo.Context, name RunName) error {
 }
 
 // HeadRun operation middleware
-func (sh *strictHandler) HeadRun(ctx echo.Context, name RunName) error {
+func (sh *strictHandler) HeadRun(ctx echo.Context, name RunName, params HeadRunParams) error {
 	var request HeadRunRequestObject
 
 	request.Name = name
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.HeadRun(ctx.Request().Context(), request.(HeadRunRequestObject))
@@ -10109,11 +11184,12 @@ func (sh *strictHandler) DeleteJob(ctx echo.Context, name RunName, jobId string)
 }
 
 // GetJob operation middleware
-func (sh *strictHandler) GetJob(ctx echo.Context, name RunName, jobId string) error {
+func (sh *strictHandler) GetJob(ctx echo.Context, name RunName, jobId string, params GetJobParams) error {
 	var request GetJobRequestObject
 
 	request.Name = name
 	request.JobId = jobId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetJob(ctx.Request().Context(), request.(GetJobRequestObject))
@@ -10135,11 +11211,12 @@ func (sh *strictHandler) GetJob(ctx echo.Context, name RunName, jobId string) er
 }
 
 // HeadJob operation middleware
-func (sh *strictHandler) HeadJob(ctx echo.Context, name RunName, jobId string) error {
+func (sh *strictHandler) HeadJob(ctx echo.Context, name RunName, jobId string, params HeadJobParams) error {
 	var request HeadJobRequestObject
 
 	request.Name = name
 	request.JobId = jobId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.HeadJob(ctx.Request().Context(), request.(HeadJobRequestObject))

@@ -1716,6 +1716,9 @@ type VmHost struct {
 // Count defines model for Count.
 type Count = int
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // JobFields defines model for JobFields.
 type JobFields = string
 
@@ -1857,6 +1860,11 @@ type SearchJobsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodesParams defines parameters for ListNodes.
@@ -1875,6 +1883,11 @@ type ListNodesParams struct {
 
 	// Count At most this many nodes.
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodesJobStatsParams defines parameters for ListNodesJobStats.
@@ -1886,6 +1899,22 @@ type ListNodesJobStatsParams struct {
 // ListNodeLockStatsParams defines parameters for ListNodeLockStats.
 type ListNodeLockStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// ListMachineTypesParams defines parameters for ListMachineTypes.
+type ListMachineTypesParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetNodeParams defines parameters for GetNode.
+type GetNodeParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodeJobsParams defines parameters for ListNodeJobs.
@@ -1974,6 +2003,11 @@ type ListRunsParams struct {
 	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
 	// `-scheduled` (the default with filters, and the filter paths' order).
 	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsParamsStatus defines parameters for ListRuns.
@@ -1992,6 +2026,11 @@ type ListRunBranchesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunDatesParams defines parameters for ListRunDates.
@@ -2004,6 +2043,11 @@ type ListRunDatesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsBetweenParams defines parameters for ListRunsBetween.
@@ -2013,6 +2057,11 @@ type ListRunsBetweenParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunFlavorsParams defines parameters for ListRunFlavors.
@@ -2025,6 +2074,11 @@ type ListRunFlavorsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunMachineTypesParams defines parameters for ListRunMachineTypes.
@@ -2037,6 +2091,11 @@ type ListRunMachineTypesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListQueuedRunsParams defines parameters for ListQueuedRuns.
@@ -2046,6 +2105,11 @@ type ListQueuedRunsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunShasParams defines parameters for ListRunShas.
@@ -2058,6 +2122,11 @@ type ListRunShasParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunStatusesParams defines parameters for ListRunStatuses.
@@ -2070,6 +2139,11 @@ type ListRunStatusesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunSuitesParams defines parameters for ListRunSuites.
@@ -2082,6 +2156,11 @@ type ListRunSuitesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunTagsParams defines parameters for ListRunTags.
@@ -2094,6 +2173,11 @@ type ListRunTagsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunUsersParams defines parameters for ListRunUsers.
@@ -2106,6 +2190,11 @@ type ListRunUsersParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParams defines parameters for FilterRuns.
@@ -2118,10 +2207,31 @@ type FilterRunsParams struct {
 
 	// Since Only runs scheduled on this day or later.
 	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParamsField defines parameters for FilterRuns.
 type FilterRunsParamsField string
+
+// GetRunParams defines parameters for GetRun.
+type GetRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadRunParams defines parameters for HeadRun.
+type HeadRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
@@ -2138,6 +2248,27 @@ type ListRunJobsParams struct {
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
 	Fields *JobFields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetJobParams defines parameters for GetJob.
+type GetJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadJobParams defines parameters for HeadJob.
+type HeadJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetRunRegressionsParams defines parameters for GetRunRegressions.
@@ -2151,6 +2282,11 @@ type GetRunSummaryParams struct {
 	// JobFields Comma-separated job keys: the run then carries `jobs`, each job with `job_id` and these keys.
 	// An unknown key answers 400. Without it the answer has no `jobs`.
 	JobFields *string `form:"job_fields,omitempty" json:"job_fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListFlakyTestsParams defines parameters for ListFlakyTests.
@@ -2930,7 +3066,7 @@ type ClientInterface interface {
 	// The distinct non-empty machine types of the nodes, sorted (pulpito's machine-type menu).
 	//
 	// Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-	ListMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListMachineTypes(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UnlockManyNodesWithBody Unlock several nodes
 	//
@@ -2964,7 +3100,7 @@ type ClientInterface interface {
 	// The node with its lock state and, for a VM, its host node. teuthology's `get_status` reads it (404 means "unknown").
 	//
 	// Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-	GetNode(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetNode(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateNodeWithBody Update a node
 	//
@@ -3330,14 +3466,18 @@ type ClientInterface interface {
 	// The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
 	//
 	// Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-	GetRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetRun(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HeadRun Check that a run exists
 	//
-	// teuthology's `report_run` uses this to skip runs already reported.
+	// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+	// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+	// what is computed from the content: here all the run's jobs, read for every run reported).
+	// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+	// matches, else 200 with the run's `ETag`.
 	//
 	// Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-	HeadRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HeadRun(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRunWithBody Set a run's tags
 	//
@@ -3409,14 +3549,15 @@ type ClientInterface interface {
 	// `pid`, `machine_type`, `status` and `targets` from it.
 	//
 	// Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-	GetJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetJob(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HeadJob Check that a job exists
 	//
-	// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+	// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+	// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 	//
 	// Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-	HeadJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HeadJob(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateJobWithBody Update a job
 	//
@@ -3829,8 +3970,8 @@ func (c *Client) ListNodeLockStats(ctx context.Context, params *ListNodeLockStat
 // The distinct non-empty machine types of the nodes, sorted (pulpito's machine-type menu).
 //
 // Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-func (c *Client) ListMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListMachineTypesRequest(c.Server)
+func (c *Client) ListMachineTypes(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMachineTypesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3903,8 +4044,8 @@ func (c *Client) DeleteNode(ctx context.Context, node NodeName, reqEditors ...Re
 // The node with its lock state and, for a VM, its host node. teuthology's `get_status` reads it (404 means "unknown").
 //
 // Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-func (c *Client) GetNode(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetNodeRequest(c.Server, node)
+func (c *Client) GetNode(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNodeRequest(c.Server, node, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4669,8 +4810,8 @@ func (c *Client) DeleteRun(ctx context.Context, name RunName, reqEditors ...Requ
 // The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
 //
 // Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-func (c *Client) GetRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetRunRequest(c.Server, name)
+func (c *Client) GetRun(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRunRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4683,11 +4824,15 @@ func (c *Client) GetRun(ctx context.Context, name RunName, reqEditors ...Request
 
 // HeadRun Check that a run exists
 //
-// teuthology's `report_run` uses this to skip runs already reported.
+// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+// what is computed from the content: here all the run's jobs, read for every run reported).
+// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+// matches, else 200 with the run's `ETag`.
 //
 // Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-func (c *Client) HeadRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHeadRunRequest(c.Server, name)
+func (c *Client) HeadRun(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadRunRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4828,8 +4973,8 @@ func (c *Client) DeleteJob(ctx context.Context, name RunName, jobId string, reqE
 // `pid`, `machine_type`, `status` and `targets` from it.
 //
 // Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-func (c *Client) GetJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetJobRequest(c.Server, name, jobId)
+func (c *Client) GetJob(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetJobRequest(c.Server, name, jobId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4842,11 +4987,12 @@ func (c *Client) GetJob(ctx context.Context, name RunName, jobId string, reqEdit
 
 // HeadJob Check that a job exists
 //
-// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 //
 // Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-func (c *Client) HeadJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHeadJobRequest(c.Server, name, jobId)
+func (c *Client) HeadJob(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadJobRequest(c.Server, name, jobId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5521,6 +5667,21 @@ func NewSearchJobsRequest(server string, params *SearchJobsParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -5645,6 +5806,21 @@ func NewListNodesRequest(server string, params *ListNodesParams) (*http.Request,
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5851,7 +6027,7 @@ func NewListNodeLockStatsRequest(server string, params *ListNodeLockStatsParams)
 }
 
 // NewListMachineTypesRequest constructs an http.Request for the ListMachineTypes method
-func NewListMachineTypesRequest(server string) (*http.Request, error) {
+func NewListMachineTypesRequest(server string, params *ListMachineTypesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5872,6 +6048,21 @@ func NewListMachineTypesRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5952,7 +6143,7 @@ func NewDeleteNodeRequest(server string, node NodeName) (*http.Request, error) {
 }
 
 // NewGetNodeRequest constructs an http.Request for the GetNode method
-func NewGetNodeRequest(server string, node NodeName) (*http.Request, error) {
+func NewGetNodeRequest(server string, node NodeName, params *GetNodeParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5980,6 +6171,21 @@ func NewGetNodeRequest(server string, node NodeName) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -6996,6 +7202,21 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7102,6 +7323,21 @@ func NewListRunBranchesRequest(server string, params *ListRunBranchesParams) (*h
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7166,6 +7402,21 @@ func NewListRunDatesRequest(server string, params *ListRunDatesParams) (*http.Re
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7248,6 +7499,21 @@ func NewListRunsBetweenRequest(server string, from Day, to Day, params *ListRuns
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7312,6 +7578,21 @@ func NewListRunFlavorsRequest(server string, params *ListRunFlavorsParams) (*htt
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7380,6 +7661,21 @@ func NewListRunMachineTypesRequest(server string, params *ListRunMachineTypesPar
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7444,6 +7740,21 @@ func NewListQueuedRunsRequest(server string, params *ListQueuedRunsParams) (*htt
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7512,6 +7823,21 @@ func NewListRunShasRequest(server string, params *ListRunShasParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7576,6 +7902,21 @@ func NewListRunStatusesRequest(server string, params *ListRunStatusesParams) (*h
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7644,6 +7985,21 @@ func NewListRunSuitesRequest(server string, params *ListRunSuitesParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7710,6 +8066,21 @@ func NewListRunTagsRequest(server string, params *ListRunTagsParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7774,6 +8145,21 @@ func NewListRunUsersRequest(server string, params *ListRunUsersParams) (*http.Re
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7868,6 +8254,21 @@ func NewFilterRunsRequest(server string, field FilterRunsParamsField, value stri
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7906,7 +8307,7 @@ func NewDeleteRunRequest(server string, name RunName) (*http.Request, error) {
 }
 
 // NewGetRunRequest constructs an http.Request for the GetRun method
-func NewGetRunRequest(server string, name RunName) (*http.Request, error) {
+func NewGetRunRequest(server string, name RunName, params *GetRunParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7936,11 +8337,26 @@ func NewGetRunRequest(server string, name RunName) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewHeadRunRequest constructs an http.Request for the HeadRun method
-func NewHeadRunRequest(server string, name RunName) (*http.Request, error) {
+func NewHeadRunRequest(server string, name RunName, params *HeadRunParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7968,6 +8384,21 @@ func NewHeadRunRequest(server string, name RunName) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8114,6 +8545,21 @@ func NewListRunJobsRequest(server string, name RunName, params *ListRunJobsParam
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8206,7 +8652,7 @@ func NewDeleteJobRequest(server string, name RunName, jobId string) (*http.Reque
 }
 
 // NewGetJobRequest constructs an http.Request for the GetJob method
-func NewGetJobRequest(server string, name RunName, jobId string) (*http.Request, error) {
+func NewGetJobRequest(server string, name RunName, jobId string, params *GetJobParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8243,11 +8689,26 @@ func NewGetJobRequest(server string, name RunName, jobId string) (*http.Request,
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewHeadJobRequest constructs an http.Request for the HeadJob method
-func NewHeadJobRequest(server string, name RunName, jobId string) (*http.Request, error) {
+func NewHeadJobRequest(server string, name RunName, jobId string, params *HeadJobParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8282,6 +8743,21 @@ func NewHeadJobRequest(server string, name RunName, jobId string) (*http.Request
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8458,6 +8934,21 @@ func NewGetRunSummaryRequest(server string, name RunName, params *GetRunSummaryP
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8927,7 +9418,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-	ListMachineTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error)
+	ListMachineTypesWithResponse(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error)
 
 	// UnlockManyNodesWithBodyWithResponse Unlock several nodes
 	//
@@ -8965,7 +9456,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-	GetNodeWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*GetNodeResponse, error)
+	GetNodeWithResponse(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*GetNodeResponse, error)
 
 	// UpdateNodeWithBodyWithResponse Update a node
 	//
@@ -9379,16 +9870,20 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-	GetRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*GetRunResponse, error)
+	GetRunWithResponse(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*GetRunResponse, error)
 
 	// HeadRunWithResponse Check that a run exists
 	//
-	// teuthology's `report_run` uses this to skip runs already reported.
+	// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+	// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+	// what is computed from the content: here all the run's jobs, read for every run reported).
+	// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+	// matches, else 200 with the run's `ETag`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-	HeadRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*HeadRunResponse, error)
+	HeadRunWithResponse(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*HeadRunResponse, error)
 
 	// UpdateRunWithBodyWithResponse Set a run's tags
 	//
@@ -9466,16 +9961,17 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-	GetJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*GetJobResponse, error)
+	GetJobWithResponse(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*GetJobResponse, error)
 
 	// HeadJobWithResponse Check that a job exists
 	//
-	// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+	// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+	// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-	HeadJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*HeadJobResponse, error)
+	HeadJobWithResponse(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*HeadJobResponse, error)
 
 	// UpdateJobWithBodyWithResponse Update a job
 	//
@@ -9941,8 +10437,16 @@ func (r GetHealthzResponse) ContentType() string {
 
 // SearchJobsResponse200Headers the declared response headers of an HTTP 200 response for SearchJobs
 type SearchJobsResponse200Headers struct {
+	CacheControl     *string
+	ETag             *string
 	XTotalCount      *int
 	XTotalCountExact bool
+}
+
+// SearchJobsResponse304Headers the declared response headers of an HTTP 304 response for SearchJobs
+type SearchJobsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // SearchJobsResponse503Headers the declared response headers of an HTTP 503 response for SearchJobs
@@ -9963,6 +10467,8 @@ type SearchJobsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SearchJobsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *SearchJobsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *SearchJobsResponse503Headers
 }
@@ -10016,6 +10522,18 @@ func (r SearchJobsResponse) ContentType() string {
 	return ""
 }
 
+// ListNodesResponse200Headers the declared response headers of an HTTP 200 response for ListNodes
+type ListNodesResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListNodesResponse304Headers the declared response headers of an HTTP 304 response for ListNodes
+type ListNodesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type ListNodesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10023,6 +10541,10 @@ type ListNodesResponse struct {
 	JSON200 *[]Node
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListNodesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListNodesResponse304Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10312,11 +10834,27 @@ func (r ListNodeLockStatsResponse) ContentType() string {
 	return ""
 }
 
+// ListMachineTypesResponse200Headers the declared response headers of an HTTP 200 response for ListMachineTypes
+type ListMachineTypesResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListMachineTypesResponse304Headers the declared response headers of an HTTP 304 response for ListMachineTypes
+type ListMachineTypesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type ListMachineTypesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMachineTypesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListMachineTypesResponse304Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -10498,6 +11036,18 @@ func (r DeleteNodeResponse) ContentType() string {
 	return ""
 }
 
+// GetNodeResponse200Headers the declared response headers of an HTTP 200 response for GetNode
+type GetNodeResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// GetNodeResponse304Headers the declared response headers of an HTTP 304 response for GetNode
+type GetNodeResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type GetNodeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10505,6 +11055,10 @@ type GetNodeResponse struct {
 	JSON200 *Node
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetNodeResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetNodeResponse304Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11491,7 +12045,15 @@ func (r GetReadyzResponse) ContentType() string {
 
 // ListRunsResponse200Headers the declared response headers of an HTTP 200 response for ListRuns
 type ListRunsResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// ListRunsResponse304Headers the declared response headers of an HTTP 304 response for ListRuns
+type ListRunsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // ListRunsResponse503Headers the declared response headers of an HTTP 503 response for ListRuns
@@ -11512,6 +12074,8 @@ type ListRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunsResponse503Headers
 }
@@ -11662,6 +12226,18 @@ func (r CreateRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunBranchesResponse200Headers the declared response headers of an HTTP 200 response for ListRunBranches
+type ListRunBranchesResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunBranchesResponse304Headers the declared response headers of an HTTP 304 response for ListRunBranches
+type ListRunBranchesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunBranchesResponse503Headers the declared response headers of an HTTP 503 response for ListRunBranches
 type ListRunBranchesResponse503Headers struct {
 	RetryAfter *int
@@ -11678,6 +12254,10 @@ type ListRunBranchesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunBranchesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunBranchesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunBranchesResponse503Headers
 }
@@ -11731,6 +12311,18 @@ func (r ListRunBranchesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunDatesResponse200Headers the declared response headers of an HTTP 200 response for ListRunDates
+type ListRunDatesResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunDatesResponse304Headers the declared response headers of an HTTP 304 response for ListRunDates
+type ListRunDatesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunDatesResponse503Headers the declared response headers of an HTTP 503 response for ListRunDates
 type ListRunDatesResponse503Headers struct {
 	RetryAfter *int
@@ -11747,6 +12339,10 @@ type ListRunDatesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunDatesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunDatesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunDatesResponse503Headers
 }
@@ -11802,7 +12398,15 @@ func (r ListRunDatesResponse) ContentType() string {
 
 // ListRunsBetweenResponse200Headers the declared response headers of an HTTP 200 response for ListRunsBetween
 type ListRunsBetweenResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// ListRunsBetweenResponse304Headers the declared response headers of an HTTP 304 response for ListRunsBetween
+type ListRunsBetweenResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // ListRunsBetweenResponse503Headers the declared response headers of an HTTP 503 response for ListRunsBetween
@@ -11823,6 +12427,8 @@ type ListRunsBetweenResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsBetweenResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunsBetweenResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunsBetweenResponse503Headers
 }
@@ -11876,6 +12482,18 @@ func (r ListRunsBetweenResponse) ContentType() string {
 	return ""
 }
 
+// ListRunFlavorsResponse200Headers the declared response headers of an HTTP 200 response for ListRunFlavors
+type ListRunFlavorsResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunFlavorsResponse304Headers the declared response headers of an HTTP 304 response for ListRunFlavors
+type ListRunFlavorsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunFlavorsResponse503Headers the declared response headers of an HTTP 503 response for ListRunFlavors
 type ListRunFlavorsResponse503Headers struct {
 	RetryAfter *int
@@ -11892,6 +12510,10 @@ type ListRunFlavorsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunFlavorsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunFlavorsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunFlavorsResponse503Headers
 }
@@ -11945,6 +12567,18 @@ func (r ListRunFlavorsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunMachineTypesResponse200Headers the declared response headers of an HTTP 200 response for ListRunMachineTypes
+type ListRunMachineTypesResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunMachineTypesResponse304Headers the declared response headers of an HTTP 304 response for ListRunMachineTypes
+type ListRunMachineTypesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunMachineTypesResponse503Headers the declared response headers of an HTTP 503 response for ListRunMachineTypes
 type ListRunMachineTypesResponse503Headers struct {
 	RetryAfter *int
@@ -11961,6 +12595,10 @@ type ListRunMachineTypesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunMachineTypesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunMachineTypesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunMachineTypesResponse503Headers
 }
@@ -12016,7 +12654,15 @@ func (r ListRunMachineTypesResponse) ContentType() string {
 
 // ListQueuedRunsResponse200Headers the declared response headers of an HTTP 200 response for ListQueuedRuns
 type ListQueuedRunsResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// ListQueuedRunsResponse304Headers the declared response headers of an HTTP 304 response for ListQueuedRuns
+type ListQueuedRunsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // ListQueuedRunsResponse503Headers the declared response headers of an HTTP 503 response for ListQueuedRuns
@@ -12037,6 +12683,8 @@ type ListQueuedRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListQueuedRunsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListQueuedRunsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListQueuedRunsResponse503Headers
 }
@@ -12090,6 +12738,18 @@ func (r ListQueuedRunsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunShasResponse200Headers the declared response headers of an HTTP 200 response for ListRunShas
+type ListRunShasResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunShasResponse304Headers the declared response headers of an HTTP 304 response for ListRunShas
+type ListRunShasResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunShasResponse503Headers the declared response headers of an HTTP 503 response for ListRunShas
 type ListRunShasResponse503Headers struct {
 	RetryAfter *int
@@ -12106,6 +12766,10 @@ type ListRunShasResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunShasResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunShasResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunShasResponse503Headers
 }
@@ -12159,6 +12823,18 @@ func (r ListRunShasResponse) ContentType() string {
 	return ""
 }
 
+// ListRunStatusesResponse200Headers the declared response headers of an HTTP 200 response for ListRunStatuses
+type ListRunStatusesResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunStatusesResponse304Headers the declared response headers of an HTTP 304 response for ListRunStatuses
+type ListRunStatusesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunStatusesResponse503Headers the declared response headers of an HTTP 503 response for ListRunStatuses
 type ListRunStatusesResponse503Headers struct {
 	RetryAfter *int
@@ -12175,6 +12851,10 @@ type ListRunStatusesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunStatusesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunStatusesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunStatusesResponse503Headers
 }
@@ -12228,6 +12908,18 @@ func (r ListRunStatusesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunSuitesResponse200Headers the declared response headers of an HTTP 200 response for ListRunSuites
+type ListRunSuitesResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunSuitesResponse304Headers the declared response headers of an HTTP 304 response for ListRunSuites
+type ListRunSuitesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunSuitesResponse503Headers the declared response headers of an HTTP 503 response for ListRunSuites
 type ListRunSuitesResponse503Headers struct {
 	RetryAfter *int
@@ -12244,6 +12936,10 @@ type ListRunSuitesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunSuitesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunSuitesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunSuitesResponse503Headers
 }
@@ -12297,6 +12993,18 @@ func (r ListRunSuitesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunTagsResponse200Headers the declared response headers of an HTTP 200 response for ListRunTags
+type ListRunTagsResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunTagsResponse304Headers the declared response headers of an HTTP 304 response for ListRunTags
+type ListRunTagsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunTagsResponse503Headers the declared response headers of an HTTP 503 response for ListRunTags
 type ListRunTagsResponse503Headers struct {
 	RetryAfter *int
@@ -12313,6 +13021,10 @@ type ListRunTagsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunTagsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunTagsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunTagsResponse503Headers
 }
@@ -12366,6 +13078,18 @@ func (r ListRunTagsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunUsersResponse200Headers the declared response headers of an HTTP 200 response for ListRunUsers
+type ListRunUsersResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunUsersResponse304Headers the declared response headers of an HTTP 304 response for ListRunUsers
+type ListRunUsersResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunUsersResponse503Headers the declared response headers of an HTTP 503 response for ListRunUsers
 type ListRunUsersResponse503Headers struct {
 	RetryAfter *int
@@ -12382,6 +13106,10 @@ type ListRunUsersResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunUsersResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunUsersResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunUsersResponse503Headers
 }
@@ -12437,7 +13165,15 @@ func (r ListRunUsersResponse) ContentType() string {
 
 // FilterRunsResponse200Headers the declared response headers of an HTTP 200 response for FilterRuns
 type FilterRunsResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// FilterRunsResponse304Headers the declared response headers of an HTTP 304 response for FilterRuns
+type FilterRunsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // FilterRunsResponse503Headers the declared response headers of an HTTP 503 response for FilterRuns
@@ -12460,6 +13196,8 @@ type FilterRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *FilterRunsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *FilterRunsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *FilterRunsResponse503Headers
 }
@@ -12622,6 +13360,18 @@ func (r DeleteRunResponse) ContentType() string {
 	return ""
 }
 
+// GetRunResponse200Headers the declared response headers of an HTTP 200 response for GetRun
+type GetRunResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// GetRunResponse304Headers the declared response headers of an HTTP 304 response for GetRun
+type GetRunResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // GetRunResponse503Headers the declared response headers of an HTTP 503 response for GetRun
 type GetRunResponse503Headers struct {
 	RetryAfter *int
@@ -12640,6 +13390,10 @@ type GetRunResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetRunResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetRunResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetRunResponse503Headers
 }
@@ -12698,9 +13452,25 @@ func (r GetRunResponse) ContentType() string {
 	return ""
 }
 
+// HeadRunResponse200Headers the declared response headers of an HTTP 200 response for HeadRun
+type HeadRunResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// HeadRunResponse304Headers the declared response headers of an HTTP 304 response for HeadRun
+type HeadRunResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type HeadRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadRunResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadRunResponse304Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -12836,6 +13606,18 @@ func (r UpdateRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunJobsResponse200Headers the declared response headers of an HTTP 200 response for ListRunJobs
+type ListRunJobsResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// ListRunJobsResponse304Headers the declared response headers of an HTTP 304 response for ListRunJobs
+type ListRunJobsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunJobsResponse503Headers the declared response headers of an HTTP 503 response for ListRunJobs
 type ListRunJobsResponse503Headers struct {
 	RetryAfter *int
@@ -12854,6 +13636,10 @@ type ListRunJobsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRunJobsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunJobsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunJobsResponse503Headers
 }
@@ -13113,6 +13899,18 @@ func (r DeleteJobResponse) ContentType() string {
 	return ""
 }
 
+// GetJobResponse200Headers the declared response headers of an HTTP 200 response for GetJob
+type GetJobResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// GetJobResponse304Headers the declared response headers of an HTTP 304 response for GetJob
+type GetJobResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // GetJobResponse503Headers the declared response headers of an HTTP 503 response for GetJob
 type GetJobResponse503Headers struct {
 	RetryAfter *int
@@ -13131,6 +13929,10 @@ type GetJobResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetJobResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetJobResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetJobResponse503Headers
 }
@@ -13189,9 +13991,25 @@ func (r GetJobResponse) ContentType() string {
 	return ""
 }
 
+// HeadJobResponse200Headers the declared response headers of an HTTP 200 response for HeadJob
+type HeadJobResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// HeadJobResponse304Headers the declared response headers of an HTTP 304 response for HeadJob
+type HeadJobResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type HeadJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadJobResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadJobResponse304Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -13403,6 +14221,18 @@ func (r GetRunRegressionsResponse) ContentType() string {
 	return ""
 }
 
+// GetRunSummaryResponse200Headers the declared response headers of an HTTP 200 response for GetRunSummary
+type GetRunSummaryResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// GetRunSummaryResponse304Headers the declared response headers of an HTTP 304 response for GetRunSummary
+type GetRunSummaryResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // GetRunSummaryResponse503Headers the declared response headers of an HTTP 503 response for GetRunSummary
 type GetRunSummaryResponse503Headers struct {
 	RetryAfter *int
@@ -13421,6 +14251,10 @@ type GetRunSummaryResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetRunSummaryResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetRunSummaryResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetRunSummaryResponse503Headers
 }
@@ -13893,8 +14727,8 @@ func (c *ClientWithResponses) ListNodeLockStatsWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-func (c *ClientWithResponses) ListMachineTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error) {
-	rsp, err := c.ListMachineTypes(ctx, reqEditors...)
+func (c *ClientWithResponses) ListMachineTypesWithResponse(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error) {
+	rsp, err := c.ListMachineTypes(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13955,8 +14789,8 @@ func (c *ClientWithResponses) DeleteNodeWithResponse(ctx context.Context, node N
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-func (c *ClientWithResponses) GetNodeWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*GetNodeResponse, error) {
-	rsp, err := c.GetNode(ctx, node, reqEditors...)
+func (c *ClientWithResponses) GetNodeWithResponse(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*GetNodeResponse, error) {
+	rsp, err := c.GetNode(ctx, node, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14609,8 +15443,8 @@ func (c *ClientWithResponses) DeleteRunWithResponse(ctx context.Context, name Ru
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-func (c *ClientWithResponses) GetRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*GetRunResponse, error) {
-	rsp, err := c.GetRun(ctx, name, reqEditors...)
+func (c *ClientWithResponses) GetRunWithResponse(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*GetRunResponse, error) {
+	rsp, err := c.GetRun(ctx, name, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14619,13 +15453,17 @@ func (c *ClientWithResponses) GetRunWithResponse(ctx context.Context, name RunNa
 
 // HeadRunWithResponse Check that a run exists
 //
-// teuthology's `report_run` uses this to skip runs already reported.
+// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+// what is computed from the content: here all the run's jobs, read for every run reported).
+// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+// matches, else 200 with the run's `ETag`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-func (c *ClientWithResponses) HeadRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*HeadRunResponse, error) {
-	rsp, err := c.HeadRun(ctx, name, reqEditors...)
+func (c *ClientWithResponses) HeadRunWithResponse(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*HeadRunResponse, error) {
+	rsp, err := c.HeadRun(ctx, name, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14744,8 +15582,8 @@ func (c *ClientWithResponses) DeleteJobWithResponse(ctx context.Context, name Ru
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*GetJobResponse, error) {
-	rsp, err := c.GetJob(ctx, name, jobId, reqEditors...)
+func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*GetJobResponse, error) {
+	rsp, err := c.GetJob(ctx, name, jobId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14754,13 +15592,14 @@ func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, name RunNa
 
 // HeadJobWithResponse Check that a job exists
 //
-// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-func (c *ClientWithResponses) HeadJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*HeadJobResponse, error) {
-	rsp, err := c.HeadJob(ctx, name, jobId, reqEditors...)
+func (c *ClientWithResponses) HeadJobWithResponse(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*HeadJobResponse, error) {
+	rsp, err := c.HeadJob(ctx, name, jobId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15228,6 +16067,9 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15254,6 +16096,20 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers SearchJobsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -15269,6 +16125,23 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 			headers.XTotalCountExact = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers SearchJobsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers SearchJobsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -15305,6 +16178,9 @@ func ParseListNodesResponse(rsp *http.Response) (*ListNodesResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15312,6 +16188,43 @@ func ParseListNodesResponse(rsp *http.Response) (*ListNodesResponse, error) {
 		}
 		response.JSON400 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListNodesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListNodesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -15538,6 +16451,46 @@ func ParseListMachineTypesResponse(rsp *http.Response) (*ListMachineTypesRespons
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMachineTypesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListMachineTypesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -15691,6 +16644,9 @@ func ParseGetNodeResponse(rsp *http.Response) (*GetNodeResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15698,6 +16654,43 @@ func ParseGetNodeResponse(rsp *http.Response) (*GetNodeResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetNodeResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetNodeResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -16463,6 +17456,9 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16489,6 +17485,20 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListRunsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16497,6 +17507,23 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -16624,6 +17651,9 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16648,6 +17678,40 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunBranchesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunBranchesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunBranchesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -16684,6 +17748,9 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16708,6 +17775,40 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunDatesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunDatesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunDatesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -16744,6 +17845,9 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16770,6 +17874,20 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListRunsBetweenResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16778,6 +17896,23 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunsBetweenResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunsBetweenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -16814,6 +17949,9 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16838,6 +17976,40 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunFlavorsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunFlavorsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunFlavorsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -16874,6 +18046,9 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16898,6 +18073,40 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunMachineTypesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunMachineTypesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunMachineTypesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -16934,6 +18143,9 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16960,6 +18172,20 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListQueuedRunsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16968,6 +18194,23 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListQueuedRunsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListQueuedRunsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17004,6 +18247,9 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17028,6 +18274,40 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunShasResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunShasResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunShasResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17064,6 +18344,9 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17088,6 +18371,40 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunStatusesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunStatusesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunStatusesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17124,6 +18441,9 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17148,6 +18468,40 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunSuitesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunSuitesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunSuitesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17184,6 +18538,9 @@ func ParseListRunTagsResponse(rsp *http.Response) (*ListRunTagsResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17208,6 +18565,40 @@ func ParseListRunTagsResponse(rsp *http.Response) (*ListRunTagsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunTagsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunTagsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunTagsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17244,6 +18635,9 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17268,6 +18662,40 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunUsersResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunUsersResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17304,6 +18732,9 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17337,6 +18768,20 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers FilterRunsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -17345,6 +18790,23 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers FilterRunsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers FilterRunsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17479,6 +18941,9 @@ func ParseGetRunResponse(rsp *http.Response) (*GetRunResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17510,6 +18975,40 @@ func ParseGetRunResponse(rsp *http.Response) (*GetRunResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetRunResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetRunResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetRunResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17536,6 +19035,43 @@ func ParseHeadRunResponse(rsp *http.Response) (*HeadRunResponse, error) {
 	response := &HeadRunResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadRunResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadRunResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -17660,6 +19196,9 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17691,6 +19230,40 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRunJobsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunJobsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunJobsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17916,6 +19489,9 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17947,6 +19523,40 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetJobResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetJobResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetJobResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -17973,6 +19583,43 @@ func ParseHeadJobResponse(rsp *http.Response) (*HeadJobResponse, error) {
 	response := &HeadJobResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadJobResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadJobResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -18164,6 +19811,9 @@ func ParseGetRunSummaryResponse(rsp *http.Response) (*GetRunSummaryResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18195,6 +19845,40 @@ func ParseGetRunSummaryResponse(rsp *http.Response) (*GetRunSummaryResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetRunSummaryResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetRunSummaryResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetRunSummaryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
