@@ -1514,6 +1514,9 @@ type RunFields = string
 // RunName defines model for RunName.
 type RunName = string
 
+// UpdatedSince defines model for UpdatedSince.
+type UpdatedSince = string
+
 // ValueCount defines model for ValueCount.
 type ValueCount = int
 
@@ -1634,6 +1637,21 @@ type SearchJobsParams struct {
 
 	// PostedBefore Jobs posted before the start of this day.
 	PostedBefore *Day `form:"posted_before,omitempty" json:"posted_before,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
+	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// Count Page size (default 10).
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
@@ -1780,9 +1798,24 @@ type ListRunsParams struct {
 	// Until Runs scheduled on this day or earlier: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-31`.
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
 
-	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
-	// `-scheduled` (the default with filters, and the filter paths' order).
+	// Sort The order, newest first: `-posted` (the default without filters, `updated_since` aside:
+	// the latest runs) or `-scheduled` (the default with filters, and the filter paths' order).
 	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
+	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
 	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
@@ -2024,6 +2057,21 @@ type ListRunJobsParams struct {
 
 	// FailureReasonContains Only jobs whose failure reason contains this text (case-sensitive).
 	FailureReasonContains *string `form:"failure_reason_contains,omitempty" json:"failure_reason_contains,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
+	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
@@ -2884,6 +2932,13 @@ func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter posted_before: %s", err))
 	}
 
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
 	// ------------- Optional query parameter "count" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -3539,6 +3594,13 @@ func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", ctx.QueryParams(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
 	}
 
 	headers := ctx.Request().Header
@@ -4249,6 +4311,13 @@ func (w *ServerInterfaceWrapper) ListRunJobs(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "failure_reason_contains", ctx.QueryParams(), &params.FailureReasonContains, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter failure_reason_contains: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
 	}
 
 	// ------------- Optional query parameter "fields" -------------

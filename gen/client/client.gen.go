@@ -1734,6 +1734,9 @@ type RunFields = string
 // RunName defines model for RunName.
 type RunName = string
 
+// UpdatedSince defines model for UpdatedSince.
+type UpdatedSince = string
+
 // ValueCount defines model for ValueCount.
 type ValueCount = int
 
@@ -1854,6 +1857,21 @@ type SearchJobsParams struct {
 
 	// PostedBefore Jobs posted before the start of this day.
 	PostedBefore *Day `form:"posted_before,omitempty" json:"posted_before,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
+	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// Count Page size (default 10).
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
@@ -2000,9 +2018,24 @@ type ListRunsParams struct {
 	// Until Runs scheduled on this day or earlier: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-31`.
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
 
-	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
-	// `-scheduled` (the default with filters, and the filter paths' order).
+	// Sort The order, newest first: `-posted` (the default without filters, `updated_since` aside:
+	// the latest runs) or `-scheduled` (the default with filters, and the filter paths' order).
 	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
+	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
 	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
@@ -2244,6 +2277,21 @@ type ListRunJobsParams struct {
 
 	// FailureReasonContains Only jobs whose failure reason contains this text (case-sensitive).
 	FailureReasonContains *string `form:"failure_reason_contains,omitempty" json:"failure_reason_contains,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
+	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
@@ -5632,6 +5680,18 @@ func NewSearchJobsRequest(server string, params *SearchJobsParams) (*http.Reques
 
 		}
 
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Count != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -7191,6 +7251,18 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 
 		}
 
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -8513,6 +8585,18 @@ func NewListRunJobsRequest(server string, name RunName, params *ListRunJobsParam
 		if params.FailureReasonContains != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "failure_reason_contains", *params.FailureReasonContains, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
