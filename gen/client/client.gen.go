@@ -1862,8 +1862,14 @@ type SearchJobsParams struct {
 	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
 	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
 	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
-	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
-	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
 	//
 	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
 	// default), since a write's `updated` is taken when its request arrives and it is visible only
@@ -2026,8 +2032,14 @@ type ListRunsParams struct {
 	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
 	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
 	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
-	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
-	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
 	//
 	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
 	// default), since a write's `updated` is taken when its request arrives and it is visible only
@@ -2282,8 +2294,14 @@ type ListRunJobsParams struct {
 	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
 	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
 	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
-	// in the query reads as a space and is taken back). Anything else answers 400. A finer time
-	// than the microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
 	//
 	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
 	// default), since a write's `updated` is taken when its request arrives and it is visible only
