@@ -4875,15 +4875,7 @@ type UnavailableJSONResponse struct {
 	Headers UnavailableResponseHeaders
 }
 
-type ValuesResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-type ValuesJSONResponse struct {
-	Body ValueList
-
-	Headers ValuesResponseHeaders
-}
+type ValuesJSONResponse ValueList
 
 type GetRootRequestObject struct {
 }
@@ -5307,29 +5299,15 @@ type ListNodesResponseObject interface {
 	VisitListNodesResponse(w http.ResponseWriter) error
 }
 
-type ListNodes200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
-type ListNodes200JSONResponse struct {
-	Body    []Node
-	Headers ListNodes200ResponseHeaders
-}
+type ListNodes200JSONResponse []Node
 
 func (response ListNodes200JSONResponse) VisitListNodesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5609,16 +5587,10 @@ type ListMachineTypes200JSONResponse struct{ ValuesJSONResponse }
 func (response ListMachineTypes200JSONResponse) VisitListMachineTypesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5794,29 +5766,15 @@ type GetNodeResponseObject interface {
 	VisitGetNodeResponse(w http.ResponseWriter) error
 }
 
-type GetNode200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
-type GetNode200JSONResponse struct {
-	Body    Node
-	Headers GetNode200ResponseHeaders
-}
+type GetNode200JSONResponse Node
 
 func (response GetNode200JSONResponse) VisitGetNodeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6947,16 +6905,10 @@ type ListRunBranches200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunBranches200JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7033,16 +6985,10 @@ type ListRunDates200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunDates200JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7210,16 +7156,10 @@ type ListRunFlavors200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunFlavors200JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7296,16 +7236,10 @@ type ListRunMachineTypes200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunMachineTypes200JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7471,16 +7405,10 @@ type ListRunShas200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunShas200JSONResponse) VisitListRunShasResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7557,16 +7485,10 @@ type ListRunStatuses200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunStatuses200JSONResponse) VisitListRunStatusesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7643,16 +7565,10 @@ type ListRunSuites200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunSuites200JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7729,16 +7645,10 @@ type ListRunTags200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunTags200JSONResponse) VisitListRunTagsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7815,16 +7725,10 @@ type ListRunUsers200JSONResponse struct{ ValuesJSONResponse }
 func (response ListRunUsers200JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8128,29 +8032,15 @@ type GetRunResponseObject interface {
 	VisitGetRunResponse(w http.ResponseWriter) error
 }
 
-type GetRun200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
-type GetRun200JSONResponse struct {
-	Body    RunDetail
-	Headers GetRun200ResponseHeaders
-}
+type GetRun200JSONResponse RunDetail
 
 func (response GetRun200JSONResponse) VisitGetRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8237,22 +8127,10 @@ type HeadRunResponseObject interface {
 	VisitHeadRunResponse(w http.ResponseWriter) error
 }
 
-type HeadRun200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
 type HeadRun200Response struct {
-	Headers HeadRun200ResponseHeaders
 }
 
 func (response HeadRun200Response) VisitHeadRunResponse(w http.ResponseWriter) error {
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	return nil
 }
@@ -8438,29 +8316,15 @@ type ListRunJobsResponseObject interface {
 	VisitListRunJobsResponse(w http.ResponseWriter) error
 }
 
-type ListRunJobs200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
-type ListRunJobs200JSONResponse struct {
-	Body    []PartialJob
-	Headers ListRunJobs200ResponseHeaders
-}
+type ListRunJobs200JSONResponse []PartialJob
 
 func (response ListRunJobs200JSONResponse) VisitListRunJobsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8788,29 +8652,15 @@ type GetJobResponseObject interface {
 	VisitGetJobResponse(w http.ResponseWriter) error
 }
 
-type GetJob200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
-type GetJob200JSONResponse struct {
-	Body    Job
-	Headers GetJob200ResponseHeaders
-}
+type GetJob200JSONResponse Job
 
 func (response GetJob200JSONResponse) VisitGetJobResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8898,22 +8748,10 @@ type HeadJobResponseObject interface {
 	VisitHeadJobResponse(w http.ResponseWriter) error
 }
 
-type HeadJob200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
 type HeadJob200Response struct {
-	Headers HeadJob200ResponseHeaders
 }
 
 func (response HeadJob200Response) VisitHeadJobResponse(w http.ResponseWriter) error {
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	return nil
 }
@@ -9182,29 +9020,15 @@ type GetRunSummaryResponseObject interface {
 	VisitGetRunSummaryResponse(w http.ResponseWriter) error
 }
 
-type GetRunSummary200ResponseHeaders struct {
-	CacheControl *string
-	ETag         *string
-}
-
-type GetRunSummary200JSONResponse struct {
-	Body    RunSummary
-	Headers GetRunSummary200ResponseHeaders
-}
+type GetRunSummary200JSONResponse RunSummary
 
 func (response GetRunSummary200JSONResponse) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.CacheControl != nil {
-		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
-	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err

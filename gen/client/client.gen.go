@@ -10624,12 +10624,6 @@ func (r SearchJobsResponse) ContentType() string {
 	return ""
 }
 
-// ListNodesResponse200Headers the declared response headers of an HTTP 200 response for ListNodes
-type ListNodesResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListNodesResponse304Headers the declared response headers of an HTTP 304 response for ListNodes
 type ListNodesResponse304Headers struct {
 	CacheControl *string
@@ -10643,8 +10637,6 @@ type ListNodesResponse struct {
 	JSON200 *[]Node
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListNodesResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListNodesResponse304Headers
 }
@@ -10936,12 +10928,6 @@ func (r ListNodeLockStatsResponse) ContentType() string {
 	return ""
 }
 
-// ListMachineTypesResponse200Headers the declared response headers of an HTTP 200 response for ListMachineTypes
-type ListMachineTypesResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListMachineTypesResponse304Headers the declared response headers of an HTTP 304 response for ListMachineTypes
 type ListMachineTypesResponse304Headers struct {
 	CacheControl *string
@@ -10953,8 +10939,6 @@ type ListMachineTypesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListMachineTypesResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListMachineTypesResponse304Headers
 }
@@ -11138,12 +11122,6 @@ func (r DeleteNodeResponse) ContentType() string {
 	return ""
 }
 
-// GetNodeResponse200Headers the declared response headers of an HTTP 200 response for GetNode
-type GetNodeResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // GetNodeResponse304Headers the declared response headers of an HTTP 304 response for GetNode
 type GetNodeResponse304Headers struct {
 	CacheControl *string
@@ -11157,8 +11135,6 @@ type GetNodeResponse struct {
 	JSON200 *Node
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetNodeResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetNodeResponse304Headers
 }
@@ -12328,12 +12304,6 @@ func (r CreateRunResponse) ContentType() string {
 	return ""
 }
 
-// ListRunBranchesResponse200Headers the declared response headers of an HTTP 200 response for ListRunBranches
-type ListRunBranchesResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunBranchesResponse304Headers the declared response headers of an HTTP 304 response for ListRunBranches
 type ListRunBranchesResponse304Headers struct {
 	CacheControl *string
@@ -12356,8 +12326,6 @@ type ListRunBranchesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunBranchesResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunBranchesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12413,12 +12381,6 @@ func (r ListRunBranchesResponse) ContentType() string {
 	return ""
 }
 
-// ListRunDatesResponse200Headers the declared response headers of an HTTP 200 response for ListRunDates
-type ListRunDatesResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunDatesResponse304Headers the declared response headers of an HTTP 304 response for ListRunDates
 type ListRunDatesResponse304Headers struct {
 	CacheControl *string
@@ -12441,8 +12403,6 @@ type ListRunDatesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunDatesResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunDatesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12584,12 +12544,6 @@ func (r ListRunsBetweenResponse) ContentType() string {
 	return ""
 }
 
-// ListRunFlavorsResponse200Headers the declared response headers of an HTTP 200 response for ListRunFlavors
-type ListRunFlavorsResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunFlavorsResponse304Headers the declared response headers of an HTTP 304 response for ListRunFlavors
 type ListRunFlavorsResponse304Headers struct {
 	CacheControl *string
@@ -12612,8 +12566,6 @@ type ListRunFlavorsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunFlavorsResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunFlavorsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12669,12 +12621,6 @@ func (r ListRunFlavorsResponse) ContentType() string {
 	return ""
 }
 
-// ListRunMachineTypesResponse200Headers the declared response headers of an HTTP 200 response for ListRunMachineTypes
-type ListRunMachineTypesResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunMachineTypesResponse304Headers the declared response headers of an HTTP 304 response for ListRunMachineTypes
 type ListRunMachineTypesResponse304Headers struct {
 	CacheControl *string
@@ -12697,8 +12643,6 @@ type ListRunMachineTypesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunMachineTypesResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunMachineTypesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12840,12 +12784,6 @@ func (r ListQueuedRunsResponse) ContentType() string {
 	return ""
 }
 
-// ListRunShasResponse200Headers the declared response headers of an HTTP 200 response for ListRunShas
-type ListRunShasResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunShasResponse304Headers the declared response headers of an HTTP 304 response for ListRunShas
 type ListRunShasResponse304Headers struct {
 	CacheControl *string
@@ -12868,8 +12806,6 @@ type ListRunShasResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunShasResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunShasResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12925,12 +12861,6 @@ func (r ListRunShasResponse) ContentType() string {
 	return ""
 }
 
-// ListRunStatusesResponse200Headers the declared response headers of an HTTP 200 response for ListRunStatuses
-type ListRunStatusesResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunStatusesResponse304Headers the declared response headers of an HTTP 304 response for ListRunStatuses
 type ListRunStatusesResponse304Headers struct {
 	CacheControl *string
@@ -12953,8 +12883,6 @@ type ListRunStatusesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunStatusesResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunStatusesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13010,12 +12938,6 @@ func (r ListRunStatusesResponse) ContentType() string {
 	return ""
 }
 
-// ListRunSuitesResponse200Headers the declared response headers of an HTTP 200 response for ListRunSuites
-type ListRunSuitesResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunSuitesResponse304Headers the declared response headers of an HTTP 304 response for ListRunSuites
 type ListRunSuitesResponse304Headers struct {
 	CacheControl *string
@@ -13038,8 +12960,6 @@ type ListRunSuitesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunSuitesResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunSuitesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13095,12 +13015,6 @@ func (r ListRunSuitesResponse) ContentType() string {
 	return ""
 }
 
-// ListRunTagsResponse200Headers the declared response headers of an HTTP 200 response for ListRunTags
-type ListRunTagsResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunTagsResponse304Headers the declared response headers of an HTTP 304 response for ListRunTags
 type ListRunTagsResponse304Headers struct {
 	CacheControl *string
@@ -13123,8 +13037,6 @@ type ListRunTagsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunTagsResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunTagsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13180,12 +13092,6 @@ func (r ListRunTagsResponse) ContentType() string {
 	return ""
 }
 
-// ListRunUsersResponse200Headers the declared response headers of an HTTP 200 response for ListRunUsers
-type ListRunUsersResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunUsersResponse304Headers the declared response headers of an HTTP 304 response for ListRunUsers
 type ListRunUsersResponse304Headers struct {
 	CacheControl *string
@@ -13208,8 +13114,6 @@ type ListRunUsersResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunUsersResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunUsersResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13462,12 +13366,6 @@ func (r DeleteRunResponse) ContentType() string {
 	return ""
 }
 
-// GetRunResponse200Headers the declared response headers of an HTTP 200 response for GetRun
-type GetRunResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // GetRunResponse304Headers the declared response headers of an HTTP 304 response for GetRun
 type GetRunResponse304Headers struct {
 	CacheControl *string
@@ -13492,8 +13390,6 @@ type GetRunResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetRunResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetRunResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13554,12 +13450,6 @@ func (r GetRunResponse) ContentType() string {
 	return ""
 }
 
-// HeadRunResponse200Headers the declared response headers of an HTTP 200 response for HeadRun
-type HeadRunResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // HeadRunResponse304Headers the declared response headers of an HTTP 304 response for HeadRun
 type HeadRunResponse304Headers struct {
 	CacheControl *string
@@ -13569,8 +13459,6 @@ type HeadRunResponse304Headers struct {
 type HeadRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *HeadRunResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *HeadRunResponse304Headers
 }
@@ -13708,12 +13596,6 @@ func (r UpdateRunResponse) ContentType() string {
 	return ""
 }
 
-// ListRunJobsResponse200Headers the declared response headers of an HTTP 200 response for ListRunJobs
-type ListRunJobsResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // ListRunJobsResponse304Headers the declared response headers of an HTTP 304 response for ListRunJobs
 type ListRunJobsResponse304Headers struct {
 	CacheControl *string
@@ -13738,8 +13620,6 @@ type ListRunJobsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListRunJobsResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ListRunJobsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14001,12 +13881,6 @@ func (r DeleteJobResponse) ContentType() string {
 	return ""
 }
 
-// GetJobResponse200Headers the declared response headers of an HTTP 200 response for GetJob
-type GetJobResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // GetJobResponse304Headers the declared response headers of an HTTP 304 response for GetJob
 type GetJobResponse304Headers struct {
 	CacheControl *string
@@ -14031,8 +13905,6 @@ type GetJobResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetJobResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetJobResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -14093,12 +13965,6 @@ func (r GetJobResponse) ContentType() string {
 	return ""
 }
 
-// HeadJobResponse200Headers the declared response headers of an HTTP 200 response for HeadJob
-type HeadJobResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // HeadJobResponse304Headers the declared response headers of an HTTP 304 response for HeadJob
 type HeadJobResponse304Headers struct {
 	CacheControl *string
@@ -14108,8 +13974,6 @@ type HeadJobResponse304Headers struct {
 type HeadJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *HeadJobResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *HeadJobResponse304Headers
 }
@@ -14323,12 +14187,6 @@ func (r GetRunRegressionsResponse) ContentType() string {
 	return ""
 }
 
-// GetRunSummaryResponse200Headers the declared response headers of an HTTP 200 response for GetRunSummary
-type GetRunSummaryResponse200Headers struct {
-	CacheControl *string
-	ETag         *string
-}
-
 // GetRunSummaryResponse304Headers the declared response headers of an HTTP 304 response for GetRunSummary
 type GetRunSummaryResponse304Headers struct {
 	CacheControl *string
@@ -14353,8 +14211,6 @@ type GetRunSummaryResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetRunSummaryResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetRunSummaryResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -16293,23 +16149,6 @@ func ParseListNodesResponse(rsp *http.Response) (*ListNodesResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListNodesResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListNodesResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -16559,23 +16398,6 @@ func ParseListMachineTypesResponse(rsp *http.Response) (*ListMachineTypesRespons
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListMachineTypesResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListMachineTypesResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -16759,23 +16581,6 @@ func ParseGetNodeResponse(rsp *http.Response) (*GetNodeResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers GetNodeResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetNodeResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -17780,23 +17585,6 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunBranchesResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunBranchesResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -17877,23 +17665,6 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunDatesResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunDatesResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -18078,23 +17849,6 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunFlavorsResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunFlavorsResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -18175,23 +17929,6 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunMachineTypesResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunMachineTypesResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -18376,23 +18113,6 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunShasResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunShasResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -18473,23 +18193,6 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunStatusesResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunStatusesResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -18570,23 +18273,6 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunSuitesResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunSuitesResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -18667,23 +18353,6 @@ func ParseListRunTagsResponse(rsp *http.Response) (*ListRunTagsResponse, error) 
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunTagsResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunTagsResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -18764,23 +18433,6 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunUsersResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunUsersResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -19077,23 +18729,6 @@ func ParseGetRunResponse(rsp *http.Response) (*GetRunResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers GetRunResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetRunResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -19140,23 +18775,6 @@ func ParseHeadRunResponse(rsp *http.Response) (*HeadRunResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers HeadRunResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers HeadRunResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -19332,23 +18950,6 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers ListRunJobsResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers ListRunJobsResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -19625,23 +19226,6 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers GetJobResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetJobResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -19688,23 +19272,6 @@ func ParseHeadJobResponse(rsp *http.Response) (*HeadJobResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers HeadJobResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers HeadJobResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -19947,23 +19514,6 @@ func ParseGetRunSummaryResponse(rsp *http.Response) (*GetRunSummaryResponse, err
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		var headers GetRunSummaryResponse200Headers
-		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.CacheControl = &value
-		}
-		if values := rsp.Header.Values("ETag"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.ETag = &value
-		}
-		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetRunSummaryResponse304Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
