@@ -7,13 +7,15 @@ SELECT EXISTS (
 );
 
 -- ListRunJobs lists a run's jobs, newest first, optionally only those with one of @statuses
--- (none: any) and whose description and failure reason contain the texts given.
+-- (none: any), whose description and failure reason contain the texts given, and updated at or
+-- after @updated_since.
 -- name: ListRunJobs :many
 SELECT * FROM jobs
 WHERE run_id = @run_id
   AND (coalesce(cardinality(@statuses::text[]), 0) = 0 OR status = ANY(@statuses::text[]))
   AND (sqlc.narg(description_contains)::text IS NULL OR strpos(description, sqlc.narg(description_contains)) > 0)
   AND (sqlc.narg(failure_reason_contains)::text IS NULL OR strpos(failure_reason, sqlc.narg(failure_reason_contains)) > 0)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR updated >= sqlc.narg(updated_since))
 ORDER BY posted DESC, id DESC;
 
 -- name: ListRunJobsByJobID :many
@@ -30,10 +32,11 @@ DELETE FROM jobs j USING runs r WHERE r.id = j.run_id AND r.name = @run_name AND
 -- name: NextJobID :one
 SELECT nextval('job_ids')::text;
 
+-- The job search reads job_search's overload with updated_since (00022).
 -- name: SearchJobIDs :many
 SELECT j.id FROM job_search(
     sqlc.narg(description_like), sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
-    sqlc.narg(posted_after), sqlc.narg(posted_before)
+    sqlc.narg(posted_after), sqlc.narg(posted_before), sqlc.narg(updated_since)::timestamptz
 ) j
 ORDER BY j.posted DESC, j.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::bigint;
 
@@ -43,7 +46,7 @@ ORDER BY j.posted DESC, j.id DESC LIMIT sqlc.narg(max)::bigint OFFSET @skip::big
 SELECT count(*) FROM (
     SELECT 1 FROM job_search(
         sqlc.narg(description_like), sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
-        sqlc.narg(posted_after), sqlc.narg(posted_before)
+        sqlc.narg(posted_after), sqlc.narg(posted_before), sqlc.narg(updated_since)::timestamptz
     ) j
     -- Newest first, as the page: a broad search then reads the recent jobs the page just read,
     -- not the oldest ones at the start of the table.
@@ -69,7 +72,7 @@ SELECT found.id FROM unnest(@descriptions::text[]) d (description)
 CROSS JOIN LATERAL (
     SELECT j.id, j.posted FROM job_search(
         NULL, sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
-        sqlc.narg(posted_after), sqlc.narg(posted_before)
+        sqlc.narg(posted_after), sqlc.narg(posted_before), sqlc.narg(updated_since)::timestamptz
     ) j
     WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
     ORDER BY j.posted DESC, j.id DESC
@@ -83,7 +86,7 @@ SELECT count(*) FROM (
     CROSS JOIN LATERAL (
         SELECT 1 FROM job_search(
             NULL, sqlc.narg(statuses)::text[], sqlc.narg(sha1), sqlc.narg(branch), sqlc.narg(user_name),
-            sqlc.narg(posted_after), sqlc.narg(posted_before)
+            sqlc.narg(posted_after), sqlc.narg(posted_before), sqlc.narg(updated_since)::timestamptz
         ) j
         WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
     ) found

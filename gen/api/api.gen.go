@@ -1789,6 +1789,9 @@ type VmHost struct {
 // Count defines model for Count.
 type Count = int
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // JobFields defines model for JobFields.
 type JobFields = string
 
@@ -1806,6 +1809,9 @@ type RunFields = string
 
 // RunName defines model for RunName.
 type RunName = string
+
+// UpdatedSince defines model for UpdatedSince.
+type UpdatedSince = string
 
 // ValueCount defines model for ValueCount.
 type ValueCount = int
@@ -1946,11 +1952,37 @@ type SearchJobsParams struct {
 	// PostedBefore Jobs posted before the start of this day.
 	PostedBefore *Day `form:"posted_before,omitempty" json:"posted_before,omitempty"`
 
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
 	// Count Page size (default 10).
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListLocksParams defines parameters for ListLocks.
@@ -1987,6 +2019,11 @@ type ListNodesParams struct {
 
 	// Count At most this many nodes.
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodesJobStatsParams defines parameters for ListNodesJobStats.
@@ -1998,6 +2035,14 @@ type ListNodesJobStatsParams struct {
 // ListNodeLockStatsParams defines parameters for ListNodeLockStats.
 type ListNodeLockStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// ListMachineTypesParams defines parameters for ListMachineTypes.
+type ListMachineTypesParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListStaleLocksParams defines parameters for ListStaleLocks.
@@ -2022,6 +2067,14 @@ type ListUnhealthyNodesParams struct {
 
 	// MachineType Only nodes of this machine type.
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// GetNodeParams defines parameters for GetNode.
+type GetNodeParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodeJobsParams defines parameters for ListNodeJobs.
@@ -2116,9 +2169,35 @@ type ListRunsParams struct {
 	// Until Runs scheduled on this day or earlier: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-31`.
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
 
-	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
-	// `-scheduled` (the default with filters, and the filter paths' order).
+	// Sort The order, newest first: `-posted` (the default without filters, `updated_since` aside:
+	// the latest runs) or `-scheduled` (the default with filters, and the filter paths' order).
 	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsParamsStatus defines parameters for ListRuns.
@@ -2137,6 +2216,11 @@ type ListRunBranchesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunDatesParams defines parameters for ListRunDates.
@@ -2149,6 +2233,11 @@ type ListRunDatesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsBetweenParams defines parameters for ListRunsBetween.
@@ -2158,6 +2247,11 @@ type ListRunsBetweenParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunFlavorsParams defines parameters for ListRunFlavors.
@@ -2170,6 +2264,11 @@ type ListRunFlavorsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunMachineTypesParams defines parameters for ListRunMachineTypes.
@@ -2182,6 +2281,11 @@ type ListRunMachineTypesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListQueuedRunsParams defines parameters for ListQueuedRuns.
@@ -2191,6 +2295,11 @@ type ListQueuedRunsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunShasParams defines parameters for ListRunShas.
@@ -2203,6 +2312,11 @@ type ListRunShasParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunStatusesParams defines parameters for ListRunStatuses.
@@ -2215,6 +2329,11 @@ type ListRunStatusesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunSuitesParams defines parameters for ListRunSuites.
@@ -2227,6 +2346,11 @@ type ListRunSuitesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunTagsParams defines parameters for ListRunTags.
@@ -2239,6 +2363,11 @@ type ListRunTagsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunUsersParams defines parameters for ListRunUsers.
@@ -2251,6 +2380,11 @@ type ListRunUsersParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParams defines parameters for FilterRuns.
@@ -2263,10 +2397,31 @@ type FilterRunsParams struct {
 
 	// Since Only runs scheduled on this day or later.
 	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParamsField defines parameters for FilterRuns.
 type FilterRunsParamsField string
+
+// GetRunParams defines parameters for GetRun.
+type GetRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadRunParams defines parameters for HeadRun.
+type HeadRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
@@ -2280,9 +2435,51 @@ type ListRunJobsParams struct {
 	// FailureReasonContains Only jobs whose failure reason contains this text (case-sensitive).
 	FailureReasonContains *string `form:"failure_reason_contains,omitempty" json:"failure_reason_contains,omitempty"`
 
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
 	Fields *JobFields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetJobParams defines parameters for GetJob.
+type GetJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadJobParams defines parameters for HeadJob.
+type HeadJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetRunRegressionsParams defines parameters for GetRunRegressions.
@@ -2296,6 +2493,11 @@ type GetRunSummaryParams struct {
 	// JobFields Comma-separated job keys: the run then carries `jobs`, each job with `job_id` and these keys.
 	// An unknown key answers 400. Without it the answer has no `jobs`.
 	JobFields *string `form:"job_fields,omitempty" json:"job_fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListFlakyTestsParams defines parameters for ListFlakyTests.
@@ -2771,7 +2973,7 @@ type ServerInterface interface {
 	ListNodeLockStats(ctx echo.Context, params ListNodeLockStatsParams) error
 	// ListMachineTypes The nodes' machine types
 	// (GET /nodes/machine_types/)
-	ListMachineTypes(ctx echo.Context) error
+	ListMachineTypes(ctx echo.Context, params ListMachineTypesParams) error
 	// ListStaleLocks Locks nothing uses any more
 	// (GET /nodes/stale_locks/)
 	ListStaleLocks(ctx echo.Context, params ListStaleLocksParams) error
@@ -2786,7 +2988,7 @@ type ServerInterface interface {
 	DeleteNode(ctx echo.Context, node NodeName) error
 	// GetNode Get a node
 	// (GET /nodes/{node}/)
-	GetNode(ctx echo.Context, node NodeName) error
+	GetNode(ctx echo.Context, node NodeName, params GetNodeParams) error
 	// UpdateNode Update a node
 	// (PUT /nodes/{node}/)
 	UpdateNode(ctx echo.Context, node NodeName) error
@@ -2885,10 +3087,10 @@ type ServerInterface interface {
 	DeleteRun(ctx echo.Context, name RunName) error
 	// GetRun Get a run with all its jobs
 	// (GET /runs/{name}/)
-	GetRun(ctx echo.Context, name RunName) error
+	GetRun(ctx echo.Context, name RunName, params GetRunParams) error
 	// HeadRun Check that a run exists
 	// (HEAD /runs/{name}/)
-	HeadRun(ctx echo.Context, name RunName) error
+	HeadRun(ctx echo.Context, name RunName, params HeadRunParams) error
 	// UpdateRun Set a run's tags
 	// (PUT /runs/{name}/)
 	UpdateRun(ctx echo.Context, name RunName) error
@@ -2903,10 +3105,10 @@ type ServerInterface interface {
 	DeleteJob(ctx echo.Context, name RunName, jobId string) error
 	// GetJob Get one job
 	// (GET /runs/{name}/jobs/{job_id}/)
-	GetJob(ctx echo.Context, name RunName, jobId string) error
+	GetJob(ctx echo.Context, name RunName, jobId string, params GetJobParams) error
 	// HeadJob Check that a job exists
 	// (HEAD /runs/{name}/jobs/{job_id}/)
-	HeadJob(ctx echo.Context, name RunName, jobId string) error
+	HeadJob(ctx echo.Context, name RunName, jobId string, params HeadJobParams) error
 	// UpdateJob Update a job
 	// (PUT /runs/{name}/jobs/{job_id}/)
 	UpdateJob(ctx echo.Context, name RunName, jobId string) error
@@ -3184,6 +3386,13 @@ func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter posted_before: %s", err))
 	}
 
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
 	// ------------- Optional query parameter "count" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "count", ctx.QueryParams(), &params.Count, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -3196,6 +3405,23 @@ func (w *ServerInterfaceWrapper) SearchJobs(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3304,6 +3530,23 @@ func (w *ServerInterfaceWrapper) ListNodes(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListNodes(ctx, params)
 	return err
@@ -3374,8 +3617,28 @@ func (w *ServerInterfaceWrapper) ListNodeLockStats(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListMachineTypes(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMachineTypesParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListMachineTypes(ctx)
+	err = w.Handler.ListMachineTypes(ctx, params)
 	return err
 }
 
@@ -3479,8 +3742,28 @@ func (w *ServerInterfaceWrapper) GetNode(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter node: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetNodeParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetNode(ctx, node)
+	err = w.Handler.GetNode(ctx, node, params)
 	return err
 }
 
@@ -3909,6 +4192,30 @@ func (w *ServerInterfaceWrapper) ListRuns(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sort: %s", err))
 	}
 
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRuns(ctx, params)
 	return err
@@ -3943,6 +4250,23 @@ func (w *ServerInterfaceWrapper) ListRunBranches(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunBranches(ctx, params)
 	return err
@@ -3966,6 +4290,23 @@ func (w *ServerInterfaceWrapper) ListRunDates(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4008,6 +4349,23 @@ func (w *ServerInterfaceWrapper) ListRunsBetween(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunsBetween(ctx, from, to, params)
 	return err
@@ -4031,6 +4389,23 @@ func (w *ServerInterfaceWrapper) ListRunFlavors(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4058,6 +4433,23 @@ func (w *ServerInterfaceWrapper) ListRunMachineTypes(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunMachineTypes(ctx, params)
 	return err
@@ -4081,6 +4473,23 @@ func (w *ServerInterfaceWrapper) ListQueuedRuns(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4108,6 +4517,23 @@ func (w *ServerInterfaceWrapper) ListRunShas(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunShas(ctx, params)
 	return err
@@ -4131,6 +4557,23 @@ func (w *ServerInterfaceWrapper) ListRunStatuses(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4158,6 +4601,23 @@ func (w *ServerInterfaceWrapper) ListRunSuites(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunSuites(ctx, params)
 	return err
@@ -4183,6 +4643,23 @@ func (w *ServerInterfaceWrapper) ListRunTags(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRunTags(ctx, params)
 	return err
@@ -4206,6 +4683,23 @@ func (w *ServerInterfaceWrapper) ListRunUsers(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4255,6 +4749,23 @@ func (w *ServerInterfaceWrapper) FilterRuns(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
 	}
 
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.FilterRuns(ctx, field, value, params)
 	return err
@@ -4287,8 +4798,28 @@ func (w *ServerInterfaceWrapper) GetRun(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRunParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetRun(ctx, name)
+	err = w.Handler.GetRun(ctx, name, params)
 	return err
 }
 
@@ -4303,8 +4834,28 @@ func (w *ServerInterfaceWrapper) HeadRun(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params HeadRunParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.HeadRun(ctx, name)
+	err = w.Handler.HeadRun(ctx, name, params)
 	return err
 }
 
@@ -4358,11 +4909,35 @@ func (w *ServerInterfaceWrapper) ListRunJobs(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter failure_reason_contains: %s", err))
 	}
 
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
 	// ------------- Optional query parameter "fields" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "fields", ctx.QueryParams(), &params.Fields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter fields: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4429,8 +5004,28 @@ func (w *ServerInterfaceWrapper) GetJob(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter job_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetJobParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetJob(ctx, name, jobId)
+	err = w.Handler.GetJob(ctx, name, jobId, params)
 	return err
 }
 
@@ -4453,8 +5048,28 @@ func (w *ServerInterfaceWrapper) HeadJob(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter job_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params HeadJobParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.HeadJob(ctx, name, jobId)
+	err = w.Handler.HeadJob(ctx, name, jobId, params)
 	return err
 }
 
@@ -4525,6 +5140,23 @@ func (w *ServerInterfaceWrapper) GetRunSummary(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "job_fields", ctx.QueryParams(), &params.JobFields, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter job_fields: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4781,12 +5413,22 @@ type NodeLockJSONResponse NodeLockState
 
 type NotFoundJSONResponse ErrorMessage
 
+type NotModifiedResponseHeaders struct {
+	CacheControl *string
+	ETag         *string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type NotReadyJSONResponse ErrorMessage
 
 type QueueStatsJSONResponse QueueStats
 
 type RunPageResponseHeaders struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
 }
 type RunPageJSONResponse struct {
 	Body []Run
@@ -5237,6 +5879,8 @@ type SearchJobsResponseObject interface {
 }
 
 type SearchJobs200ResponseHeaders struct {
+	CacheControl     *string
+	ETag             *string
 	XTotalCount      *int
 	XTotalCountExact bool
 }
@@ -5253,6 +5897,12 @@ func (response SearchJobs200JSONResponse) VisitSearchJobsResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
@@ -5260,6 +5910,19 @@ func (response SearchJobs200JSONResponse) VisitSearchJobsResponse(w http.Respons
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type SearchJobs304Response = NotModifiedResponse
+
+func (response SearchJobs304Response) VisitSearchJobsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type SearchJobs400JSONResponse struct{ BadRequestJSONResponse }
@@ -5375,6 +6038,19 @@ func (response ListNodes200JSONResponse) VisitListNodesResponse(w http.ResponseW
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListNodes304Response = NotModifiedResponse
+
+func (response ListNodes304Response) VisitListNodesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListNodes400JSONResponse struct{ BadRequestJSONResponse }
@@ -5626,6 +6302,7 @@ func (response ListNodeLockStats200JSONResponse) VisitListNodeLockStatsResponse(
 }
 
 type ListMachineTypesRequestObject struct {
+	Params ListMachineTypesParams
 }
 
 type ListMachineTypesResponseObject interface {
@@ -5644,6 +6321,19 @@ func (response ListMachineTypes200JSONResponse) VisitListMachineTypesResponse(w 
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListMachineTypes304Response = NotModifiedResponse
+
+func (response ListMachineTypes304Response) VisitListMachineTypesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListStaleLocksRequestObject struct {
@@ -5867,7 +6557,8 @@ func (response DeleteNode404JSONResponse) VisitDeleteNodeResponse(w http.Respons
 }
 
 type GetNodeRequestObject struct {
-	Node NodeName `json:"node"`
+	Node   NodeName `json:"node"`
+	Params GetNodeParams
 }
 
 type GetNodeResponseObject interface {
@@ -5886,6 +6577,19 @@ func (response GetNode200JSONResponse) VisitGetNodeResponse(w http.ResponseWrite
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetNode304Response = NotModifiedResponse
+
+func (response GetNode304Response) VisitGetNodeResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetNode404JSONResponse struct{ NotFoundJSONResponse }
@@ -6849,7 +7553,9 @@ type ListRunsResponseObject interface {
 }
 
 type ListRuns200ResponseHeaders struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
 }
 
 type ListRuns200JSONResponse struct {
@@ -6864,12 +7570,31 @@ func (response ListRuns200JSONResponse) VisitListRunsResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRuns304Response = NotModifiedResponse
+
+func (response ListRuns304Response) VisitListRunsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRuns400JSONResponse struct{ BadRequestJSONResponse }
@@ -7051,6 +7776,19 @@ func (response ListRunBranches200JSONResponse) VisitListRunBranchesResponse(w ht
 	return err
 }
 
+type ListRunBranches304Response = NotModifiedResponse
+
+func (response ListRunBranches304Response) VisitListRunBranchesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListRunBranches400JSONResponse struct{ BadRequestJSONResponse }
 
 func (response ListRunBranches400JSONResponse) VisitListRunBranchesResponse(w http.ResponseWriter) error {
@@ -7118,6 +7856,19 @@ func (response ListRunDates200JSONResponse) VisitListRunDatesResponse(w http.Res
 	return err
 }
 
+type ListRunDates304Response = NotModifiedResponse
+
+func (response ListRunDates304Response) VisitListRunDatesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListRunDates400JSONResponse struct{ BadRequestJSONResponse }
 
 func (response ListRunDates400JSONResponse) VisitListRunDatesResponse(w http.ResponseWriter) error {
@@ -7182,12 +7933,31 @@ func (response ListRunsBetween200JSONResponse) VisitListRunsBetweenResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunsBetween304Response = NotModifiedResponse
+
+func (response ListRunsBetween304Response) VisitListRunsBetweenResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunsBetween400JSONResponse struct{ BadRequestJSONResponse }
@@ -7257,6 +8027,19 @@ func (response ListRunFlavors200JSONResponse) VisitListRunFlavorsResponse(w http
 	return err
 }
 
+type ListRunFlavors304Response = NotModifiedResponse
+
+func (response ListRunFlavors304Response) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListRunFlavors400JSONResponse struct{ BadRequestJSONResponse }
 
 func (response ListRunFlavors400JSONResponse) VisitListRunFlavorsResponse(w http.ResponseWriter) error {
@@ -7324,6 +8107,19 @@ func (response ListRunMachineTypes200JSONResponse) VisitListRunMachineTypesRespo
 	return err
 }
 
+type ListRunMachineTypes304Response = NotModifiedResponse
+
+func (response ListRunMachineTypes304Response) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListRunMachineTypes400JSONResponse struct{ BadRequestJSONResponse }
 
 func (response ListRunMachineTypes400JSONResponse) VisitListRunMachineTypesResponse(w http.ResponseWriter) error {
@@ -7386,12 +8182,31 @@ func (response ListQueuedRuns200JSONResponse) VisitListQueuedRunsResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListQueuedRuns304Response = NotModifiedResponse
+
+func (response ListQueuedRuns304Response) VisitListQueuedRunsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListQueuedRuns400JSONResponse struct{ BadRequestJSONResponse }
@@ -7461,6 +8276,19 @@ func (response ListRunShas200JSONResponse) VisitListRunShasResponse(w http.Respo
 	return err
 }
 
+type ListRunShas304Response = NotModifiedResponse
+
+func (response ListRunShas304Response) VisitListRunShasResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListRunShas400JSONResponse struct{ BadRequestJSONResponse }
 
 func (response ListRunShas400JSONResponse) VisitListRunShasResponse(w http.ResponseWriter) error {
@@ -7526,6 +8354,19 @@ func (response ListRunStatuses200JSONResponse) VisitListRunStatusesResponse(w ht
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunStatuses304Response = NotModifiedResponse
+
+func (response ListRunStatuses304Response) VisitListRunStatusesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunStatuses400JSONResponse struct{ BadRequestJSONResponse }
@@ -7595,6 +8436,19 @@ func (response ListRunSuites200JSONResponse) VisitListRunSuitesResponse(w http.R
 	return err
 }
 
+type ListRunSuites304Response = NotModifiedResponse
+
+func (response ListRunSuites304Response) VisitListRunSuitesResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListRunSuites400JSONResponse struct{ BadRequestJSONResponse }
 
 func (response ListRunSuites400JSONResponse) VisitListRunSuitesResponse(w http.ResponseWriter) error {
@@ -7660,6 +8514,19 @@ func (response ListRunTags200JSONResponse) VisitListRunTagsResponse(w http.Respo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunTags304Response = NotModifiedResponse
+
+func (response ListRunTags304Response) VisitListRunTagsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunTags400JSONResponse struct{ BadRequestJSONResponse }
@@ -7729,6 +8596,19 @@ func (response ListRunUsers200JSONResponse) VisitListRunUsersResponse(w http.Res
 	return err
 }
 
+type ListRunUsers304Response = NotModifiedResponse
+
+func (response ListRunUsers304Response) VisitListRunUsersResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
 type ListRunUsers400JSONResponse struct{ BadRequestJSONResponse }
 
 func (response ListRunUsers400JSONResponse) VisitListRunUsersResponse(w http.ResponseWriter) error {
@@ -7793,12 +8673,31 @@ func (response FilterRuns200JSONResponse) VisitFilterRunsResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.XTotalCount != nil {
 		w.Header().Set("X-Total-Count", fmt.Sprint(*response.Headers.XTotalCount))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type FilterRuns304Response = NotModifiedResponse
+
+func (response FilterRuns304Response) VisitFilterRunsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type FilterRuns400JSONResponse struct{ BadRequestJSONResponse }
@@ -7987,7 +8886,8 @@ func (response DeleteRun503JSONResponse) VisitDeleteRunResponse(w http.ResponseW
 }
 
 type GetRunRequestObject struct {
-	Name RunName `json:"name"`
+	Name   RunName `json:"name"`
+	Params GetRunParams
 }
 
 type GetRunResponseObject interface {
@@ -8006,6 +8906,19 @@ func (response GetRun200JSONResponse) VisitGetRunResponse(w http.ResponseWriter)
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetRun304Response = NotModifiedResponse
+
+func (response GetRun304Response) VisitGetRunResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetRun400JSONResponse struct{ BadRequestJSONResponse }
@@ -8068,7 +8981,8 @@ func (response GetRun503JSONResponse) VisitGetRunResponse(w http.ResponseWriter)
 }
 
 type HeadRunRequestObject struct {
-	Name RunName `json:"name"`
+	Name   RunName `json:"name"`
+	Params HeadRunParams
 }
 
 type HeadRunResponseObject interface {
@@ -8080,6 +8994,19 @@ type HeadRun200Response struct {
 
 func (response HeadRun200Response) VisitHeadRunResponse(w http.ResponseWriter) error {
 	w.WriteHeader(200)
+	return nil
+}
+
+type HeadRun304Response = NotModifiedResponse
+
+func (response HeadRun304Response) VisitHeadRunResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
 	return nil
 }
 
@@ -8263,6 +9190,19 @@ func (response ListRunJobs200JSONResponse) VisitListRunJobsResponse(w http.Respo
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListRunJobs304Response = NotModifiedResponse
+
+func (response ListRunJobs304Response) VisitListRunJobsResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListRunJobs400JSONResponse struct{ BadRequestJSONResponse }
@@ -8565,8 +9505,9 @@ func (response DeleteJob503JSONResponse) VisitDeleteJobResponse(w http.ResponseW
 }
 
 type GetJobRequestObject struct {
-	Name  RunName `json:"name"`
-	JobId string  `json:"job_id"`
+	Name   RunName `json:"name"`
+	JobId  string  `json:"job_id"`
+	Params GetJobParams
 }
 
 type GetJobResponseObject interface {
@@ -8585,6 +9526,19 @@ func (response GetJob200JSONResponse) VisitGetJobResponse(w http.ResponseWriter)
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetJob304Response = NotModifiedResponse
+
+func (response GetJob304Response) VisitGetJobResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetJob400JSONResponse struct{ BadRequestJSONResponse }
@@ -8647,8 +9601,9 @@ func (response GetJob503JSONResponse) VisitGetJobResponse(w http.ResponseWriter)
 }
 
 type HeadJobRequestObject struct {
-	Name  RunName `json:"name"`
-	JobId string  `json:"job_id"`
+	Name   RunName `json:"name"`
+	JobId  string  `json:"job_id"`
+	Params HeadJobParams
 }
 
 type HeadJobResponseObject interface {
@@ -8660,6 +9615,19 @@ type HeadJob200Response struct {
 
 func (response HeadJob200Response) VisitHeadJobResponse(w http.ResponseWriter) error {
 	w.WriteHeader(200)
+	return nil
+}
+
+type HeadJob304Response = NotModifiedResponse
+
+func (response HeadJob304Response) VisitHeadJobResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
 	return nil
 }
 
@@ -8926,6 +9894,19 @@ func (response GetRunSummary200JSONResponse) VisitGetRunSummaryResponse(w http.R
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetRunSummary304Response = NotModifiedResponse
+
+func (response GetRunSummary304Response) VisitGetRunSummaryResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetRunSummary400JSONResponse struct{ BadRequestJSONResponse }
@@ -9766,8 +10747,10 @@ func (sh *strictHandler) ListNodeLockStats(ctx echo.Context, params ListNodeLock
 }
 
 // ListMachineTypes operation middleware
-func (sh *strictHandler) ListMachineTypes(ctx echo.Context) error {
+func (sh *strictHandler) ListMachineTypes(ctx echo.Context, params ListMachineTypesParams) error {
 	var request ListMachineTypesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListMachineTypes(ctx.Request().Context(), request.(ListMachineTypesRequestObject))
@@ -9910,10 +10893,11 @@ func (sh *strictHandler) DeleteNode(ctx echo.Context, node NodeName) error {
 }
 
 // GetNode operation middleware
-func (sh *strictHandler) GetNode(ctx echo.Context, node NodeName) error {
+func (sh *strictHandler) GetNode(ctx echo.Context, node NodeName, params GetNodeParams) error {
 	var request GetNodeRequestObject
 
 	request.Node = node
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetNode(ctx.Request().Context(), request.(GetNodeRequestObject))
@@ -10914,10 +11898,11 @@ func (sh *strictHandler) DeleteRun(ctx echo.Context, name RunName) error {
 }
 
 // GetRun operation middleware
-func (sh *strictHandler) GetRun(ctx echo.Context, name RunName) error {
+func (sh *strictHandler) GetRun(ctx echo.Context, name RunName, params GetRunParams) error {
 	var request GetRunRequestObject
 
 	request.Name = name
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetRun(ctx.Request().Context(), request.(GetRunRequestObject))
@@ -10939,10 +11924,11 @@ func (sh *strictHandler) GetRun(ctx echo.Context, name RunName) error {
 }
 
 // HeadRun operation middleware
-func (sh *strictHandler) HeadRun(ctx echo.Context, name RunName) error {
+func (sh *strictHandler) HeadRun(ctx echo.Context, name RunName, params HeadRunParams) error {
 	var request HeadRunRequestObject
 
 	request.Name = name
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.HeadRun(ctx.Request().Context(), request.(HeadRunRequestObject))
@@ -11112,11 +12098,12 @@ func (sh *strictHandler) DeleteJob(ctx echo.Context, name RunName, jobId string)
 }
 
 // GetJob operation middleware
-func (sh *strictHandler) GetJob(ctx echo.Context, name RunName, jobId string) error {
+func (sh *strictHandler) GetJob(ctx echo.Context, name RunName, jobId string, params GetJobParams) error {
 	var request GetJobRequestObject
 
 	request.Name = name
 	request.JobId = jobId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetJob(ctx.Request().Context(), request.(GetJobRequestObject))
@@ -11138,11 +12125,12 @@ func (sh *strictHandler) GetJob(ctx echo.Context, name RunName, jobId string) er
 }
 
 // HeadJob operation middleware
-func (sh *strictHandler) HeadJob(ctx echo.Context, name RunName, jobId string) error {
+func (sh *strictHandler) HeadJob(ctx echo.Context, name RunName, jobId string, params HeadJobParams) error {
 	var request HeadJobRequestObject
 
 	request.Name = name
 	request.JobId = jobId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.HeadJob(ctx.Request().Context(), request.(HeadJobRequestObject))

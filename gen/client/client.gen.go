@@ -2009,6 +2009,9 @@ type VmHost struct {
 // Count defines model for Count.
 type Count = int
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // JobFields defines model for JobFields.
 type JobFields = string
 
@@ -2026,6 +2029,9 @@ type RunFields = string
 
 // RunName defines model for RunName.
 type RunName = string
+
+// UpdatedSince defines model for UpdatedSince.
+type UpdatedSince = string
 
 // ValueCount defines model for ValueCount.
 type ValueCount = int
@@ -2166,11 +2172,37 @@ type SearchJobsParams struct {
 	// PostedBefore Jobs posted before the start of this day.
 	PostedBefore *Day `form:"posted_before,omitempty" json:"posted_before,omitempty"`
 
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
 	// Count Page size (default 10).
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListLocksParams defines parameters for ListLocks.
@@ -2207,6 +2239,11 @@ type ListNodesParams struct {
 
 	// Count At most this many nodes.
 	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodesJobStatsParams defines parameters for ListNodesJobStats.
@@ -2218,6 +2255,14 @@ type ListNodesJobStatsParams struct {
 // ListNodeLockStatsParams defines parameters for ListNodeLockStats.
 type ListNodeLockStatsParams struct {
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// ListMachineTypesParams defines parameters for ListMachineTypes.
+type ListMachineTypesParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListStaleLocksParams defines parameters for ListStaleLocks.
@@ -2242,6 +2287,14 @@ type ListUnhealthyNodesParams struct {
 
 	// MachineType Only nodes of this machine type.
 	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+}
+
+// GetNodeParams defines parameters for GetNode.
+type GetNodeParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListNodeJobsParams defines parameters for ListNodeJobs.
@@ -2336,9 +2389,35 @@ type ListRunsParams struct {
 	// Until Runs scheduled on this day or earlier: `YYYY-MM-DD`, `today` or `yesterday` (UTC), e.g. `2026-01-31`.
 	Until *string `form:"until,omitempty" json:"until,omitempty"`
 
-	// Sort The order, newest first: `-posted` (the default without filters: the latest runs) or
-	// `-scheduled` (the default with filters, and the filter paths' order).
+	// Sort The order, newest first: `-posted` (the default without filters, `updated_since` aside:
+	// the latest runs) or `-scheduled` (the default with filters, and the filter paths' order).
 	Sort *ListRunsParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsParamsStatus defines parameters for ListRuns.
@@ -2357,6 +2436,11 @@ type ListRunBranchesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunDatesParams defines parameters for ListRunDates.
@@ -2369,6 +2453,11 @@ type ListRunDatesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunsBetweenParams defines parameters for ListRunsBetween.
@@ -2378,6 +2467,11 @@ type ListRunsBetweenParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunFlavorsParams defines parameters for ListRunFlavors.
@@ -2390,6 +2484,11 @@ type ListRunFlavorsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunMachineTypesParams defines parameters for ListRunMachineTypes.
@@ -2402,6 +2501,11 @@ type ListRunMachineTypesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListQueuedRunsParams defines parameters for ListQueuedRuns.
@@ -2411,6 +2515,11 @@ type ListQueuedRunsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunShasParams defines parameters for ListRunShas.
@@ -2423,6 +2532,11 @@ type ListRunShasParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunStatusesParams defines parameters for ListRunStatuses.
@@ -2435,6 +2549,11 @@ type ListRunStatusesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunSuitesParams defines parameters for ListRunSuites.
@@ -2447,6 +2566,11 @@ type ListRunSuitesParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunTagsParams defines parameters for ListRunTags.
@@ -2459,6 +2583,11 @@ type ListRunTagsParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListRunUsersParams defines parameters for ListRunUsers.
@@ -2471,6 +2600,11 @@ type ListRunUsersParams struct {
 
 	// Page 1-based page number.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParams defines parameters for FilterRuns.
@@ -2483,10 +2617,31 @@ type FilterRunsParams struct {
 
 	// Since Only runs scheduled on this day or later.
 	Since *Day `form:"since,omitempty" json:"since,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // FilterRunsParamsField defines parameters for FilterRuns.
 type FilterRunsParamsField string
+
+// GetRunParams defines parameters for GetRun.
+type GetRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadRunParams defines parameters for HeadRun.
+type HeadRunParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // ListRunJobsParams defines parameters for ListRunJobs.
 type ListRunJobsParams struct {
@@ -2500,9 +2655,51 @@ type ListRunJobsParams struct {
 	// FailureReasonContains Only jobs whose failure reason contains this text (case-sensitive).
 	FailureReasonContains *string `form:"failure_reason_contains,omitempty" json:"failure_reason_contains,omitempty"`
 
+	// UpdatedSince Incremental reads: only what was updated at or after this time (its `updated`), so that a
+	// poller asks for what changed. The time is written as the API prints timestamps, naive UTC
+	// `YYYY-MM-DD HH:MM:SS` with an optional `.ffffff` (`T` for the space works too), or RFC 3339
+	// with its zone (`2026-01-15T10:20:30.5Z`, `2026-01-15T12:20:30+02:00`; a `+` sent unescaped
+	// in the query reads as a space and is taken back). Anything else answers 400
+	// (`updated_since must be a time as the API prints them, ...`). A finer time than the
+	// microsecond is rounded up. It combines with every other filter, `count` and `page`.
+	//
+	// E.g. `GET /runs/{name}/jobs/?fields=status,updated&updated_since=2026-12-04%2021:51:47.607263`
+	// answered `[{"job_id":"1","status":"pass","updated":"2026-12-04 21:51:47.607263"}]` (the job
+	// updated at that very time; its run's other job, updated at `21:51:40.227494`, left out), and
+	// `GET /runs/?updated_since=2026-12-04T22:51:45%2B01:00` that run.
+	//
+	// To poll: send the largest `updated` seen so far less a margin, `--request-timeout` (1 min by
+	// default), since a write's `updated` is taken when its request arrives and it is visible only
+	// once it commits; the bound is inclusive, so what was seen last comes again: keep items by key
+	// (a run's name, a job's run and `job_id`). A run's `updated` is its latest job write's: a run
+	// without jobs (`updated` null) is never selected, and neither a tag change nor job expiry
+	// (which marks jobs dead, updating the jobs) changes it.
+	UpdatedSince *UpdatedSince `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
 	// Fields Comma-separated job keys; each job then carries only those keys plus `job_id`. An unknown key
 	// answers 400.
 	Fields *JobFields `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetJobParams defines parameters for GetJob.
+type GetJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadJobParams defines parameters for HeadJob.
+type HeadJobParams struct {
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetRunRegressionsParams defines parameters for GetRunRegressions.
@@ -2516,6 +2713,11 @@ type GetRunSummaryParams struct {
 	// JobFields Comma-separated job keys: the run then carries `jobs`, each job with `job_id` and these keys.
 	// An unknown key answers 400. Without it the answer has no `jobs`.
 	JobFields *string `form:"job_fields,omitempty" json:"job_fields,omitempty"`
+
+	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
+	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
+	// carry one of them, it is 304 with no body instead of 200.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListFlakyTestsParams defines parameters for ListFlakyTests.
@@ -3333,7 +3535,7 @@ type ClientInterface interface {
 	// The distinct non-empty machine types of the nodes, sorted (pulpito's machine-type menu).
 	//
 	// Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-	ListMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListMachineTypes(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListStaleLocks Locks nothing uses any more
 	//
@@ -3402,7 +3604,7 @@ type ClientInterface interface {
 	// The node with its lock state and, for a VM, its host node. teuthology's `get_status` reads it (404 means "unknown").
 	//
 	// Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-	GetNode(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetNode(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateNodeWithBody Update a node
 	//
@@ -3782,14 +3984,18 @@ type ClientInterface interface {
 	// The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
 	//
 	// Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-	GetRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetRun(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HeadRun Check that a run exists
 	//
-	// teuthology's `report_run` uses this to skip runs already reported.
+	// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+	// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+	// what is computed from the content: here all the run's jobs, read for every run reported).
+	// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+	// matches, else 200 with the run's `ETag`.
 	//
 	// Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-	HeadRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HeadRun(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRunWithBody Set a run's tags
 	//
@@ -3861,14 +4067,15 @@ type ClientInterface interface {
 	// `pid`, `machine_type`, `status` and `targets` from it.
 	//
 	// Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-	GetJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetJob(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// HeadJob Check that a job exists
 	//
-	// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+	// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+	// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 	//
 	// Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-	HeadJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	HeadJob(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateJobWithBody Update a job
 	//
@@ -4339,8 +4546,8 @@ func (c *Client) ListNodeLockStats(ctx context.Context, params *ListNodeLockStat
 // The distinct non-empty machine types of the nodes, sorted (pulpito's machine-type menu).
 //
 // Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-func (c *Client) ListMachineTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListMachineTypesRequest(c.Server)
+func (c *Client) ListMachineTypes(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMachineTypesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4468,8 +4675,8 @@ func (c *Client) DeleteNode(ctx context.Context, node NodeName, reqEditors ...Re
 // The node with its lock state and, for a VM, its host node. teuthology's `get_status` reads it (404 means "unknown").
 //
 // Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-func (c *Client) GetNode(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetNodeRequest(c.Server, node)
+func (c *Client) GetNode(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNodeRequest(c.Server, node, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5258,8 +5465,8 @@ func (c *Client) DeleteRun(ctx context.Context, name RunName, reqEditors ...Requ
 // The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
 //
 // Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-func (c *Client) GetRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetRunRequest(c.Server, name)
+func (c *Client) GetRun(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRunRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5272,11 +5479,15 @@ func (c *Client) GetRun(ctx context.Context, name RunName, reqEditors ...Request
 
 // HeadRun Check that a run exists
 //
-// teuthology's `report_run` uses this to skip runs already reported.
+// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+// what is computed from the content: here all the run's jobs, read for every run reported).
+// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+// matches, else 200 with the run's `ETag`.
 //
 // Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-func (c *Client) HeadRun(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHeadRunRequest(c.Server, name)
+func (c *Client) HeadRun(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadRunRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5417,8 +5628,8 @@ func (c *Client) DeleteJob(ctx context.Context, name RunName, jobId string, reqE
 // `pid`, `machine_type`, `status` and `targets` from it.
 //
 // Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-func (c *Client) GetJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetJobRequest(c.Server, name, jobId)
+func (c *Client) GetJob(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetJobRequest(c.Server, name, jobId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5431,11 +5642,12 @@ func (c *Client) GetJob(ctx context.Context, name RunName, jobId string, reqEdit
 
 // HeadJob Check that a job exists
 //
-// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 //
 // Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-func (c *Client) HeadJob(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewHeadJobRequest(c.Server, name, jobId)
+func (c *Client) HeadJob(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadJobRequest(c.Server, name, jobId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6180,6 +6392,18 @@ func NewSearchJobsRequest(server string, params *SearchJobsParams) (*http.Reques
 
 		}
 
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Count != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -6213,6 +6437,21 @@ func NewSearchJobsRequest(server string, params *SearchJobsParams) (*http.Reques
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -6443,6 +6682,21 @@ func NewListNodesRequest(server string, params *ListNodesParams) (*http.Request,
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -6647,7 +6901,7 @@ func NewListNodeLockStatsRequest(server string, params *ListNodeLockStatsParams)
 }
 
 // NewListMachineTypesRequest constructs an http.Request for the ListMachineTypes method
-func NewListMachineTypesRequest(server string) (*http.Request, error) {
+func NewListMachineTypesRequest(server string, params *ListMachineTypesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6668,6 +6922,21 @@ func NewListMachineTypesRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -6904,7 +7173,7 @@ func NewDeleteNodeRequest(server string, node NodeName) (*http.Request, error) {
 }
 
 // NewGetNodeRequest constructs an http.Request for the GetNode method
-func NewGetNodeRequest(server string, node NodeName) (*http.Request, error) {
+func NewGetNodeRequest(server string, node NodeName, params *GetNodeParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6932,6 +7201,21 @@ func NewGetNodeRequest(server string, node NodeName) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8010,6 +8294,18 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 
 		}
 
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -8019,6 +8315,21 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8127,6 +8438,21 @@ func NewListRunBranchesRequest(server string, params *ListRunBranchesParams) (*h
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8191,6 +8517,21 @@ func NewListRunDatesRequest(server string, params *ListRunDatesParams) (*http.Re
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8273,6 +8614,21 @@ func NewListRunsBetweenRequest(server string, from Day, to Day, params *ListRuns
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8337,6 +8693,21 @@ func NewListRunFlavorsRequest(server string, params *ListRunFlavorsParams) (*htt
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8405,6 +8776,21 @@ func NewListRunMachineTypesRequest(server string, params *ListRunMachineTypesPar
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8469,6 +8855,21 @@ func NewListQueuedRunsRequest(server string, params *ListQueuedRunsParams) (*htt
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8537,6 +8938,21 @@ func NewListRunShasRequest(server string, params *ListRunShasParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8601,6 +9017,21 @@ func NewListRunStatusesRequest(server string, params *ListRunStatusesParams) (*h
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8669,6 +9100,21 @@ func NewListRunSuitesRequest(server string, params *ListRunSuitesParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8735,6 +9181,21 @@ func NewListRunTagsRequest(server string, params *ListRunTagsParams) (*http.Requ
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8799,6 +9260,21 @@ func NewListRunUsersRequest(server string, params *ListRunUsersParams) (*http.Re
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8893,6 +9369,21 @@ func NewFilterRunsRequest(server string, field FilterRunsParamsField, value stri
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8931,7 +9422,7 @@ func NewDeleteRunRequest(server string, name RunName) (*http.Request, error) {
 }
 
 // NewGetRunRequest constructs an http.Request for the GetRun method
-func NewGetRunRequest(server string, name RunName) (*http.Request, error) {
+func NewGetRunRequest(server string, name RunName, params *GetRunParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8961,11 +9452,26 @@ func NewGetRunRequest(server string, name RunName) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewHeadRunRequest constructs an http.Request for the HeadRun method
-func NewHeadRunRequest(server string, name RunName) (*http.Request, error) {
+func NewHeadRunRequest(server string, name RunName, params *HeadRunParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8993,6 +9499,21 @@ func NewHeadRunRequest(server string, name RunName) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9116,6 +9637,18 @@ func NewListRunJobsRequest(server string, name RunName, params *ListRunJobsParam
 
 		}
 
+		if params.UpdatedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Fields != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "fields", *params.Fields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -9137,6 +9670,21 @@ func NewListRunJobsRequest(server string, name RunName, params *ListRunJobsParam
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9231,7 +9779,7 @@ func NewDeleteJobRequest(server string, name RunName, jobId string) (*http.Reque
 }
 
 // NewGetJobRequest constructs an http.Request for the GetJob method
-func NewGetJobRequest(server string, name RunName, jobId string) (*http.Request, error) {
+func NewGetJobRequest(server string, name RunName, jobId string, params *GetJobParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9268,11 +9816,26 @@ func NewGetJobRequest(server string, name RunName, jobId string) (*http.Request,
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewHeadJobRequest constructs an http.Request for the HeadJob method
-func NewHeadJobRequest(server string, name RunName, jobId string) (*http.Request, error) {
+func NewHeadJobRequest(server string, name RunName, jobId string, params *HeadJobParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9307,6 +9870,21 @@ func NewHeadJobRequest(server string, name RunName, jobId string) (*http.Request
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9483,6 +10061,21 @@ func NewGetRunSummaryRequest(server string, name RunName, params *GetRunSummaryP
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9994,7 +10587,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-	ListMachineTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error)
+	ListMachineTypesWithResponse(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error)
 
 	// ListStaleLocksWithResponse Locks nothing uses any more
 	//
@@ -10071,7 +10664,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-	GetNodeWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*GetNodeResponse, error)
+	GetNodeWithResponse(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*GetNodeResponse, error)
 
 	// UpdateNodeWithBodyWithResponse Update a node
 	//
@@ -10501,16 +11094,20 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-	GetRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*GetRunResponse, error)
+	GetRunWithResponse(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*GetRunResponse, error)
 
 	// HeadRunWithResponse Check that a run exists
 	//
-	// teuthology's `report_run` uses this to skip runs already reported.
+	// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+	// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+	// what is computed from the content: here all the run's jobs, read for every run reported).
+	// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+	// matches, else 200 with the run's `ETag`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-	HeadRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*HeadRunResponse, error)
+	HeadRunWithResponse(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*HeadRunResponse, error)
 
 	// UpdateRunWithBodyWithResponse Set a run's tags
 	//
@@ -10588,16 +11185,17 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-	GetJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*GetJobResponse, error)
+	GetJobWithResponse(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*GetJobResponse, error)
 
 	// HeadJobWithResponse Check that a job exists
 	//
-	// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+	// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+	// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-	HeadJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*HeadJobResponse, error)
+	HeadJobWithResponse(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*HeadJobResponse, error)
 
 	// UpdateJobWithBodyWithResponse Update a job
 	//
@@ -11125,8 +11723,16 @@ func (r GetHealthzResponse) ContentType() string {
 
 // SearchJobsResponse200Headers the declared response headers of an HTTP 200 response for SearchJobs
 type SearchJobsResponse200Headers struct {
+	CacheControl     *string
+	ETag             *string
 	XTotalCount      *int
 	XTotalCountExact bool
+}
+
+// SearchJobsResponse304Headers the declared response headers of an HTTP 304 response for SearchJobs
+type SearchJobsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // SearchJobsResponse503Headers the declared response headers of an HTTP 503 response for SearchJobs
@@ -11147,6 +11753,8 @@ type SearchJobsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *SearchJobsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *SearchJobsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *SearchJobsResponse503Headers
 }
@@ -11256,6 +11864,12 @@ func (r ListLocksResponse) ContentType() string {
 	return ""
 }
 
+// ListNodesResponse304Headers the declared response headers of an HTTP 304 response for ListNodes
+type ListNodesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type ListNodesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11263,6 +11877,8 @@ type ListNodesResponse struct {
 	JSON200 *[]Node
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListNodesResponse304Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11552,11 +12168,19 @@ func (r ListNodeLockStatsResponse) ContentType() string {
 	return ""
 }
 
+// ListMachineTypesResponse304Headers the declared response headers of an HTTP 304 response for ListMachineTypes
+type ListMachineTypesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type ListMachineTypesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Values
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListMachineTypesResponse304Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -11834,6 +12458,12 @@ func (r DeleteNodeResponse) ContentType() string {
 	return ""
 }
 
+// GetNodeResponse304Headers the declared response headers of an HTTP 304 response for GetNode
+type GetNodeResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type GetNodeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11841,6 +12471,8 @@ type GetNodeResponse struct {
 	JSON200 *Node
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetNodeResponse304Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -12890,7 +13522,15 @@ func (r GetReadyzResponse) ContentType() string {
 
 // ListRunsResponse200Headers the declared response headers of an HTTP 200 response for ListRuns
 type ListRunsResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// ListRunsResponse304Headers the declared response headers of an HTTP 304 response for ListRuns
+type ListRunsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // ListRunsResponse503Headers the declared response headers of an HTTP 503 response for ListRuns
@@ -12911,6 +13551,8 @@ type ListRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunsResponse503Headers
 }
@@ -13061,6 +13703,12 @@ func (r CreateRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunBranchesResponse304Headers the declared response headers of an HTTP 304 response for ListRunBranches
+type ListRunBranchesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunBranchesResponse503Headers the declared response headers of an HTTP 503 response for ListRunBranches
 type ListRunBranchesResponse503Headers struct {
 	RetryAfter *int
@@ -13077,6 +13725,8 @@ type ListRunBranchesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunBranchesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunBranchesResponse503Headers
 }
@@ -13130,6 +13780,12 @@ func (r ListRunBranchesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunDatesResponse304Headers the declared response headers of an HTTP 304 response for ListRunDates
+type ListRunDatesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunDatesResponse503Headers the declared response headers of an HTTP 503 response for ListRunDates
 type ListRunDatesResponse503Headers struct {
 	RetryAfter *int
@@ -13146,6 +13802,8 @@ type ListRunDatesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunDatesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunDatesResponse503Headers
 }
@@ -13201,7 +13859,15 @@ func (r ListRunDatesResponse) ContentType() string {
 
 // ListRunsBetweenResponse200Headers the declared response headers of an HTTP 200 response for ListRunsBetween
 type ListRunsBetweenResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// ListRunsBetweenResponse304Headers the declared response headers of an HTTP 304 response for ListRunsBetween
+type ListRunsBetweenResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // ListRunsBetweenResponse503Headers the declared response headers of an HTTP 503 response for ListRunsBetween
@@ -13222,6 +13888,8 @@ type ListRunsBetweenResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListRunsBetweenResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunsBetweenResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunsBetweenResponse503Headers
 }
@@ -13275,6 +13943,12 @@ func (r ListRunsBetweenResponse) ContentType() string {
 	return ""
 }
 
+// ListRunFlavorsResponse304Headers the declared response headers of an HTTP 304 response for ListRunFlavors
+type ListRunFlavorsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunFlavorsResponse503Headers the declared response headers of an HTTP 503 response for ListRunFlavors
 type ListRunFlavorsResponse503Headers struct {
 	RetryAfter *int
@@ -13291,6 +13965,8 @@ type ListRunFlavorsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunFlavorsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunFlavorsResponse503Headers
 }
@@ -13344,6 +14020,12 @@ func (r ListRunFlavorsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunMachineTypesResponse304Headers the declared response headers of an HTTP 304 response for ListRunMachineTypes
+type ListRunMachineTypesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunMachineTypesResponse503Headers the declared response headers of an HTTP 503 response for ListRunMachineTypes
 type ListRunMachineTypesResponse503Headers struct {
 	RetryAfter *int
@@ -13360,6 +14042,8 @@ type ListRunMachineTypesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunMachineTypesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunMachineTypesResponse503Headers
 }
@@ -13415,7 +14099,15 @@ func (r ListRunMachineTypesResponse) ContentType() string {
 
 // ListQueuedRunsResponse200Headers the declared response headers of an HTTP 200 response for ListQueuedRuns
 type ListQueuedRunsResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// ListQueuedRunsResponse304Headers the declared response headers of an HTTP 304 response for ListQueuedRuns
+type ListQueuedRunsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // ListQueuedRunsResponse503Headers the declared response headers of an HTTP 503 response for ListQueuedRuns
@@ -13436,6 +14128,8 @@ type ListQueuedRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListQueuedRunsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListQueuedRunsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListQueuedRunsResponse503Headers
 }
@@ -13489,6 +14183,12 @@ func (r ListQueuedRunsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunShasResponse304Headers the declared response headers of an HTTP 304 response for ListRunShas
+type ListRunShasResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunShasResponse503Headers the declared response headers of an HTTP 503 response for ListRunShas
 type ListRunShasResponse503Headers struct {
 	RetryAfter *int
@@ -13505,6 +14205,8 @@ type ListRunShasResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunShasResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunShasResponse503Headers
 }
@@ -13558,6 +14260,12 @@ func (r ListRunShasResponse) ContentType() string {
 	return ""
 }
 
+// ListRunStatusesResponse304Headers the declared response headers of an HTTP 304 response for ListRunStatuses
+type ListRunStatusesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunStatusesResponse503Headers the declared response headers of an HTTP 503 response for ListRunStatuses
 type ListRunStatusesResponse503Headers struct {
 	RetryAfter *int
@@ -13574,6 +14282,8 @@ type ListRunStatusesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunStatusesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunStatusesResponse503Headers
 }
@@ -13627,6 +14337,12 @@ func (r ListRunStatusesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunSuitesResponse304Headers the declared response headers of an HTTP 304 response for ListRunSuites
+type ListRunSuitesResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunSuitesResponse503Headers the declared response headers of an HTTP 503 response for ListRunSuites
 type ListRunSuitesResponse503Headers struct {
 	RetryAfter *int
@@ -13643,6 +14359,8 @@ type ListRunSuitesResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunSuitesResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunSuitesResponse503Headers
 }
@@ -13696,6 +14414,12 @@ func (r ListRunSuitesResponse) ContentType() string {
 	return ""
 }
 
+// ListRunTagsResponse304Headers the declared response headers of an HTTP 304 response for ListRunTags
+type ListRunTagsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunTagsResponse503Headers the declared response headers of an HTTP 503 response for ListRunTags
 type ListRunTagsResponse503Headers struct {
 	RetryAfter *int
@@ -13712,6 +14436,8 @@ type ListRunTagsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunTagsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunTagsResponse503Headers
 }
@@ -13765,6 +14491,12 @@ func (r ListRunTagsResponse) ContentType() string {
 	return ""
 }
 
+// ListRunUsersResponse304Headers the declared response headers of an HTTP 304 response for ListRunUsers
+type ListRunUsersResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunUsersResponse503Headers the declared response headers of an HTTP 503 response for ListRunUsers
 type ListRunUsersResponse503Headers struct {
 	RetryAfter *int
@@ -13781,6 +14513,8 @@ type ListRunUsersResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunUsersResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunUsersResponse503Headers
 }
@@ -13836,7 +14570,15 @@ func (r ListRunUsersResponse) ContentType() string {
 
 // FilterRunsResponse200Headers the declared response headers of an HTTP 200 response for FilterRuns
 type FilterRunsResponse200Headers struct {
-	XTotalCount *int
+	CacheControl *string
+	ETag         *string
+	XTotalCount  *int
+}
+
+// FilterRunsResponse304Headers the declared response headers of an HTTP 304 response for FilterRuns
+type FilterRunsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 }
 
 // FilterRunsResponse503Headers the declared response headers of an HTTP 503 response for FilterRuns
@@ -13859,6 +14601,8 @@ type FilterRunsResponse struct {
 	JSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *FilterRunsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *FilterRunsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *FilterRunsResponse503Headers
 }
@@ -14021,6 +14765,12 @@ func (r DeleteRunResponse) ContentType() string {
 	return ""
 }
 
+// GetRunResponse304Headers the declared response headers of an HTTP 304 response for GetRun
+type GetRunResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // GetRunResponse503Headers the declared response headers of an HTTP 503 response for GetRun
 type GetRunResponse503Headers struct {
 	RetryAfter *int
@@ -14039,6 +14789,8 @@ type GetRunResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetRunResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetRunResponse503Headers
 }
@@ -14097,9 +14849,17 @@ func (r GetRunResponse) ContentType() string {
 	return ""
 }
 
+// HeadRunResponse304Headers the declared response headers of an HTTP 304 response for HeadRun
+type HeadRunResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type HeadRunResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadRunResponse304Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -14235,6 +14995,12 @@ func (r UpdateRunResponse) ContentType() string {
 	return ""
 }
 
+// ListRunJobsResponse304Headers the declared response headers of an HTTP 304 response for ListRunJobs
+type ListRunJobsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // ListRunJobsResponse503Headers the declared response headers of an HTTP 503 response for ListRunJobs
 type ListRunJobsResponse503Headers struct {
 	RetryAfter *int
@@ -14253,6 +15019,8 @@ type ListRunJobsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListRunJobsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListRunJobsResponse503Headers
 }
@@ -14512,6 +15280,12 @@ func (r DeleteJobResponse) ContentType() string {
 	return ""
 }
 
+// GetJobResponse304Headers the declared response headers of an HTTP 304 response for GetJob
+type GetJobResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // GetJobResponse503Headers the declared response headers of an HTTP 503 response for GetJob
 type GetJobResponse503Headers struct {
 	RetryAfter *int
@@ -14530,6 +15304,8 @@ type GetJobResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetJobResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetJobResponse503Headers
 }
@@ -14588,9 +15364,17 @@ func (r GetJobResponse) ContentType() string {
 	return ""
 }
 
+// HeadJobResponse304Headers the declared response headers of an HTTP 304 response for HeadJob
+type HeadJobResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 type HeadJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadJobResponse304Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -14802,6 +15586,12 @@ func (r GetRunRegressionsResponse) ContentType() string {
 	return ""
 }
 
+// GetRunSummaryResponse304Headers the declared response headers of an HTTP 304 response for GetRunSummary
+type GetRunSummaryResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
 // GetRunSummaryResponse503Headers the declared response headers of an HTTP 503 response for GetRunSummary
 type GetRunSummaryResponse503Headers struct {
 	RetryAfter *int
@@ -14820,6 +15610,8 @@ type GetRunSummaryResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetRunSummaryResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetRunSummaryResponse503Headers
 }
@@ -15346,8 +16138,8 @@ func (c *ClientWithResponses) ListNodeLockStatsWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /nodes/machine_types/ (the `ListMachineTypes` operationId).
-func (c *ClientWithResponses) ListMachineTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error) {
-	rsp, err := c.ListMachineTypes(ctx, reqEditors...)
+func (c *ClientWithResponses) ListMachineTypesWithResponse(ctx context.Context, params *ListMachineTypesParams, reqEditors ...RequestEditorFn) (*ListMachineTypesResponse, error) {
+	rsp, err := c.ListMachineTypes(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15459,8 +16251,8 @@ func (c *ClientWithResponses) DeleteNodeWithResponse(ctx context.Context, node N
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /nodes/{node}/ (the `GetNode` operationId).
-func (c *ClientWithResponses) GetNodeWithResponse(ctx context.Context, node NodeName, reqEditors ...RequestEditorFn) (*GetNodeResponse, error) {
-	rsp, err := c.GetNode(ctx, node, reqEditors...)
+func (c *ClientWithResponses) GetNodeWithResponse(ctx context.Context, node NodeName, params *GetNodeParams, reqEditors ...RequestEditorFn) (*GetNodeResponse, error) {
+	rsp, err := c.GetNode(ctx, node, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16135,8 +16927,8 @@ func (c *ClientWithResponses) DeleteRunWithResponse(ctx context.Context, name Ru
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
-func (c *ClientWithResponses) GetRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*GetRunResponse, error) {
-	rsp, err := c.GetRun(ctx, name, reqEditors...)
+func (c *ClientWithResponses) GetRunWithResponse(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*GetRunResponse, error) {
+	rsp, err := c.GetRun(ctx, name, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16145,13 +16937,17 @@ func (c *ClientWithResponses) GetRunWithResponse(ctx context.Context, name RunNa
 
 // HeadRunWithResponse Check that a run exists
 //
-// teuthology's `report_run` uses this to skip runs already reported.
+// teuthology's `report_run` uses this to skip runs already reported: a plain `HEAD` only checks
+// that the run exists, and carries no `ETag` (RFC 9110, section 9.3.2, lets `HEAD` leave out
+// what is computed from the content: here all the run's jobs, read for every run reported).
+// With `If-None-Match`, it answers as `getRun` does, without the body: 304 when the tag
+// matches, else 200 with the run's `ETag`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with HEAD /runs/{name}/ (the `HeadRun` operationId).
-func (c *ClientWithResponses) HeadRunWithResponse(ctx context.Context, name RunName, reqEditors ...RequestEditorFn) (*HeadRunResponse, error) {
-	rsp, err := c.HeadRun(ctx, name, reqEditors...)
+func (c *ClientWithResponses) HeadRunWithResponse(ctx context.Context, name RunName, params *HeadRunParams, reqEditors ...RequestEditorFn) (*HeadRunResponse, error) {
+	rsp, err := c.HeadRun(ctx, name, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16270,8 +17066,8 @@ func (c *ClientWithResponses) DeleteJobWithResponse(ctx context.Context, name Ru
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /runs/{name}/jobs/{job_id}/ (the `GetJob` operationId).
-func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*GetJobResponse, error) {
-	rsp, err := c.GetJob(ctx, name, jobId, reqEditors...)
+func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, name RunName, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*GetJobResponse, error) {
+	rsp, err := c.GetJob(ctx, name, jobId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16280,13 +17076,14 @@ func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, name RunNa
 
 // HeadJobWithResponse Check that a job exists
 //
-// Answers like `getJob`, without a body; 200 when the job exists, 404 when the run or the job does not.
+// Answers like `getJob`, without a body (its `ETag` included, and 304 for a matching
+// `If-None-Match`); 200 when the job exists, 404 when the run or the job does not.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with HEAD /runs/{name}/jobs/{job_id}/ (the `HeadJob` operationId).
-func (c *ClientWithResponses) HeadJobWithResponse(ctx context.Context, name RunName, jobId string, reqEditors ...RequestEditorFn) (*HeadJobResponse, error) {
-	rsp, err := c.HeadJob(ctx, name, jobId, reqEditors...)
+func (c *ClientWithResponses) HeadJobWithResponse(ctx context.Context, name RunName, jobId string, params *HeadJobParams, reqEditors ...RequestEditorFn) (*HeadJobResponse, error) {
+	rsp, err := c.HeadJob(ctx, name, jobId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -16807,6 +17604,9 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16833,6 +17633,20 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers SearchJobsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16848,6 +17662,23 @@ func ParseSearchJobsResponse(rsp *http.Response) (*SearchJobsResponse, error) {
 			headers.XTotalCountExact = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers SearchJobsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers SearchJobsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -16937,6 +17768,9 @@ func ParseListNodesResponse(rsp *http.Response) (*ListNodesResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16944,6 +17778,26 @@ func ParseListNodesResponse(rsp *http.Response) (*ListNodesResponse, error) {
 		}
 		response.JSON400 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		var headers ListNodesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -17170,6 +18024,29 @@ func ParseListMachineTypesResponse(rsp *http.Response) (*ListMachineTypesRespons
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		var headers ListMachineTypesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -17389,6 +18266,9 @@ func ParseGetNodeResponse(rsp *http.Response) (*GetNodeResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17396,6 +18276,26 @@ func ParseGetNodeResponse(rsp *http.Response) (*GetNodeResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		var headers GetNodeResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -18221,6 +19121,9 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18247,6 +19150,20 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListRunsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -18255,6 +19172,23 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18382,6 +19316,9 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18406,6 +19343,23 @@ func ParseListRunBranchesResponse(rsp *http.Response) (*ListRunBranchesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunBranchesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunBranchesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18442,6 +19396,9 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18466,6 +19423,23 @@ func ParseListRunDatesResponse(rsp *http.Response) (*ListRunDatesResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunDatesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunDatesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18502,6 +19476,9 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18528,6 +19505,20 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListRunsBetweenResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -18536,6 +19527,23 @@ func ParseListRunsBetweenResponse(rsp *http.Response) (*ListRunsBetweenResponse,
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListRunsBetweenResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunsBetweenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18572,6 +19580,9 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18596,6 +19607,23 @@ func ParseListRunFlavorsResponse(rsp *http.Response) (*ListRunFlavorsResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunFlavorsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunFlavorsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18632,6 +19660,9 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18656,6 +19687,23 @@ func ParseListRunMachineTypesResponse(rsp *http.Response) (*ListRunMachineTypesR
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunMachineTypesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunMachineTypesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18692,6 +19740,9 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18718,6 +19769,20 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListQueuedRunsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -18726,6 +19791,23 @@ func ParseListQueuedRunsResponse(rsp *http.Response) (*ListQueuedRunsResponse, e
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListQueuedRunsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListQueuedRunsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18762,6 +19844,9 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18786,6 +19871,23 @@ func ParseListRunShasResponse(rsp *http.Response) (*ListRunShasResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunShasResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunShasResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18822,6 +19924,9 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18846,6 +19951,23 @@ func ParseListRunStatusesResponse(rsp *http.Response) (*ListRunStatusesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunStatusesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunStatusesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18882,6 +20004,9 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18906,6 +20031,23 @@ func ParseListRunSuitesResponse(rsp *http.Response) (*ListRunSuitesResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunSuitesResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunSuitesResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -18942,6 +20084,9 @@ func ParseListRunTagsResponse(rsp *http.Response) (*ListRunTagsResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18966,6 +20111,23 @@ func ParseListRunTagsResponse(rsp *http.Response) (*ListRunTagsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunTagsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunTagsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -19002,6 +20164,9 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19026,6 +20191,23 @@ func ParseListRunUsersResponse(rsp *http.Response) (*ListRunUsersResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunUsersResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -19062,6 +20244,9 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19095,6 +20280,20 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers FilterRunsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("X-Total-Count"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Total-Count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -19103,6 +20302,23 @@ func ParseFilterRunsResponse(rsp *http.Response) (*FilterRunsResponse, error) {
 			headers.XTotalCount = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers FilterRunsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers FilterRunsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -19237,6 +20453,9 @@ func ParseGetRunResponse(rsp *http.Response) (*GetRunResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19268,6 +20487,23 @@ func ParseGetRunResponse(rsp *http.Response) (*GetRunResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers GetRunResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetRunResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -19294,6 +20530,26 @@ func ParseHeadRunResponse(rsp *http.Response) (*HeadRunResponse, error) {
 	response := &HeadRunResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		var headers HeadRunResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -19418,6 +20674,9 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19449,6 +20708,23 @@ func ParseListRunJobsResponse(rsp *http.Response) (*ListRunJobsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers ListRunJobsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListRunJobsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -19674,6 +20950,9 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19705,6 +20984,23 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers GetJobResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetJobResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -19731,6 +21027,26 @@ func ParseHeadJobResponse(rsp *http.Response) (*HeadJobResponse, error) {
 	response := &HeadJobResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		var headers HeadJobResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	}
 
 	return response, nil
@@ -19922,6 +21238,9 @@ func ParseGetRunSummaryResponse(rsp *http.Response) (*GetRunSummaryResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -19953,6 +21272,23 @@ func ParseGetRunSummaryResponse(rsp *http.Response) (*GetRunSummaryResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		var headers GetRunSummaryResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetRunSummaryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

@@ -16,11 +16,11 @@ SELECT count(*) FROM (
     CROSS JOIN LATERAL (
         SELECT 1 FROM job_search(
             NULL, $2::text[], $3, $4, $5,
-            $6, $7
+            $6, $7, $8::timestamptz
         ) j
         WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
     ) found
-    LIMIT $8::bigint
+    LIMIT $9::bigint
 ) counted
 `
 
@@ -32,6 +32,7 @@ type CountDescribedJobsParams struct {
 	UserName     *string
 	PostedAfter  *time.Time
 	PostedBefore *time.Time
+	UpdatedSince *time.Time
 	UpTo         *int64
 }
 
@@ -44,6 +45,7 @@ func (q *Queries) CountDescribedJobs(ctx context.Context, arg CountDescribedJobs
 		arg.UserName,
 		arg.PostedAfter,
 		arg.PostedBefore,
+		arg.UpdatedSince,
 		arg.UpTo,
 	)
 	var count int64
@@ -55,12 +57,12 @@ const countSearchedJobs = `-- name: CountSearchedJobs :one
 SELECT count(*) FROM (
     SELECT 1 FROM job_search(
         $1, $2::text[], $3, $4, $5,
-        $6, $7
+        $6, $7, $8::timestamptz
     ) j
     -- Newest first, as the page: a broad search then reads the recent jobs the page just read,
     -- not the oldest ones at the start of the table.
     ORDER BY j.posted DESC, j.id DESC
-    LIMIT $8::bigint
+    LIMIT $9::bigint
 ) found
 `
 
@@ -72,6 +74,7 @@ type CountSearchedJobsParams struct {
 	UserName        *string
 	PostedAfter     *time.Time
 	PostedBefore    *time.Time
+	UpdatedSince    *time.Time
 	UpTo            *int64
 }
 
@@ -86,6 +89,7 @@ func (q *Queries) CountSearchedJobs(ctx context.Context, arg CountSearchedJobsPa
 		arg.UserName,
 		arg.PostedAfter,
 		arg.PostedBefore,
+		arg.UpdatedSince,
 		arg.UpTo,
 	)
 	var count int64
@@ -115,13 +119,13 @@ SELECT found.id FROM unnest($1::text[]) d (description)
 CROSS JOIN LATERAL (
     SELECT j.id, j.posted FROM job_search(
         NULL, $2::text[], $3, $4, $5,
-        $6, $7
+        $6, $7, $8::timestamptz
     ) j
     WHERE md5(j.description)::uuid = md5(d.description)::uuid AND j.description = d.description
     ORDER BY j.posted DESC, j.id DESC
-    LIMIT $8::bigint
+    LIMIT $9::bigint
 ) found
-ORDER BY found.posted DESC, found.id DESC LIMIT $10::bigint OFFSET $9::bigint
+ORDER BY found.posted DESC, found.id DESC LIMIT $11::bigint OFFSET $10::bigint
 `
 
 type DescribedJobIDsParams struct {
@@ -132,6 +136,7 @@ type DescribedJobIDsParams struct {
 	UserName     *string
 	PostedAfter  *time.Time
 	PostedBefore *time.Time
+	UpdatedSince *time.Time
 	Depth        *int64
 	Skip         int64
 	Max          *int64
@@ -148,6 +153,7 @@ func (q *Queries) DescribedJobIDs(ctx context.Context, arg DescribedJobIDsParams
 		arg.UserName,
 		arg.PostedAfter,
 		arg.PostedBefore,
+		arg.UpdatedSince,
 		arg.Depth,
 		arg.Skip,
 		arg.Max,
@@ -453,6 +459,7 @@ WHERE run_id = $1
   AND (coalesce(cardinality($2::text[]), 0) = 0 OR status = ANY($2::text[]))
   AND ($3::text IS NULL OR strpos(description, $3) > 0)
   AND ($4::text IS NULL OR strpos(failure_reason, $4) > 0)
+  AND ($5::timestamptz IS NULL OR updated >= $5)
 ORDER BY posted DESC, id DESC
 `
 
@@ -461,16 +468,19 @@ type ListRunJobsParams struct {
 	Statuses              []string
 	DescriptionContains   *string
 	FailureReasonContains *string
+	UpdatedSince          *time.Time
 }
 
 // ListRunJobs lists a run's jobs, newest first, optionally only those with one of @statuses
-// (none: any) and whose description and failure reason contain the texts given.
+// (none: any), whose description and failure reason contain the texts given, and updated at or
+// after @updated_since.
 func (q *Queries) ListRunJobs(ctx context.Context, arg ListRunJobsParams) ([]Job, error) {
 	rows, err := q.db.Query(ctx, listRunJobs,
 		arg.RunID,
 		arg.Statuses,
 		arg.DescriptionContains,
 		arg.FailureReasonContains,
+		arg.UpdatedSince,
 	)
 	if err != nil {
 		return nil, err
@@ -743,9 +753,9 @@ func (q *Queries) RunID(ctx context.Context, name string) (int64, error) {
 const searchJobIDs = `-- name: SearchJobIDs :many
 SELECT j.id FROM job_search(
     $1, $2::text[], $3, $4, $5,
-    $6, $7
+    $6, $7, $8::timestamptz
 ) j
-ORDER BY j.posted DESC, j.id DESC LIMIT $9::bigint OFFSET $8::bigint
+ORDER BY j.posted DESC, j.id DESC LIMIT $10::bigint OFFSET $9::bigint
 `
 
 type SearchJobIDsParams struct {
@@ -756,10 +766,12 @@ type SearchJobIDsParams struct {
 	UserName        *string
 	PostedAfter     *time.Time
 	PostedBefore    *time.Time
+	UpdatedSince    *time.Time
 	Skip            int64
 	Max             *int64
 }
 
+// The job search reads job_search's overload with updated_since (00022).
 func (q *Queries) SearchJobIDs(ctx context.Context, arg SearchJobIDsParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, searchJobIDs,
 		arg.DescriptionLike,
@@ -769,6 +781,7 @@ func (q *Queries) SearchJobIDs(ctx context.Context, arg SearchJobIDsParams) ([]i
 		arg.UserName,
 		arg.PostedAfter,
 		arg.PostedBefore,
+		arg.UpdatedSince,
 		arg.Skip,
 		arg.Max,
 	)

@@ -67,12 +67,12 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	status, success, duration := paddles.JobStatusPass, true, 1234.56
 	outcome, err := api.UpdateJobWithResponse(ctx, runName, "7510032", paddles.JobInput{Status: &status, Success: &success, Duration: &duration})
 	expect(t, "updateJob (typed outcome)", outcome, err, 200)
-	head, err := api.HeadJobWithResponse(ctx, runName, "7510032")
+	head, err := api.HeadJobWithResponse(ctx, runName, "7510032", nil)
 	expect(t, "headJob", head, err, 200)
-	head, err = api.HeadJobWithResponse(ctx, runName, "7510033")
+	head, err = api.HeadJobWithResponse(ctx, runName, "7510033", nil)
 	expect(t, "headJob (none)", head, err, 404)
 
-	job, err := api.GetJobWithResponse(ctx, runName, "7510032")
+	job, err := api.GetJobWithResponse(ctx, runName, "7510032", nil)
 	expect(t, "getJob", job, err, 200)
 	j := job.JSON200
 	if j.Status != paddles.JobStatusPass || !*j.Success || *j.Duration != 1235 || *j.Pid != "4242" || *j.NukeOnError != true ||
@@ -89,9 +89,9 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	}
 
 	// The run, as pulpito and teuthology read it.
-	headRun, err := api.HeadRunWithResponse(ctx, runName)
+	headRun, err := api.HeadRunWithResponse(ctx, runName, nil)
 	expect(t, "headRun", headRun, err, 200)
-	run, err := api.GetRunWithResponse(ctx, runName)
+	run, err := api.GetRunWithResponse(ctx, runName, nil)
 	expect(t, "getRun", run, err, 200)
 	if r := run.JSON200; r.Status != paddles.RunStatusFinishedPass || r.Href != publicURL+"/runs/"+runName+"/" ||
 		len(r.Jobs) != 1 || r.Results.Pass != 1 || *r.Suite != "rados" || r.User != "teuthology" {
@@ -148,11 +148,11 @@ func TestEndToEndWithGeneratedClient(t *testing.T) {
 	// teuthology-kill / teuthology-queue -d: delete the job, then the run.
 	del, err := api.DeleteJobWithResponse(ctx, runName, "7510032")
 	expect(t, "deleteJob", del, err, 200)
-	gone, err := api.GetJobWithResponse(ctx, runName, "7510032")
+	gone, err := api.GetJobWithResponse(ctx, runName, "7510032", nil)
 	expect(t, "getJob (deleted)", gone, err, 404)
 	delRun, err := api.DeleteRunWithResponse(ctx, runName)
 	expect(t, "deleteRun", delRun, err, 200)
-	goneRun, err := api.GetRunWithResponse(ctx, runName)
+	goneRun, err := api.GetRunWithResponse(ctx, runName, nil)
 	expect(t, "getRun (deleted)", goneRun, err, 404)
 	if goneRun.JSON404 == nil || goneRun.JSON404.Message == "" {
 		t.Errorf("getRun (deleted): %s", goneRun.Body)

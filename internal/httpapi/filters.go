@@ -18,9 +18,10 @@ import (
 // Run filters: the spec's operations cover the depths clients use; every filter path, nested to
 // any depth, goes through runQuery, so all forms answer alike.
 
-// answer is a response ready to be written.
+// answer is a response ready to be written, and its entity tag (conditional.go).
 type answer interface {
 	write(http.ResponseWriter) error
+	tagged
 }
 
 // runQuery answers a filter path given as segments after /runs/.
@@ -84,7 +85,7 @@ func (h *handlers) nestedRunQuery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.write(c.Response())
+	return writeConditional(c, a)
 }
 
 func (h *handlers) valueList(ctx context.Context, key string, count, page *int) (answer, error) {

@@ -264,8 +264,9 @@ func TestSearchJobs(t *testing.T) {
 }
 
 // Issue 18, item 2: every filter given in the query of /runs/ selects the runs of the filter path
-// with the same values, in the same order, with the same total, whatever the combination. Runs
-// and combinations are drawn at random (replay with PADDLES_RELIABILITY_SEED).
+// with the same values, in the same order, with the same total, whatever the combination, and an
+// updated_since older than every write (issue 19) changes none of it. Runs and combinations are
+// drawn at random (replay with PADDLES_RELIABILITY_SEED).
 func TestQueryFiltersMatchPaths(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -273,6 +274,8 @@ func TestQueryFiltersMatchPaths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(reliabilitySeed(t), 18))
 	pick := func(vs ...string) string { return vs[rng.IntN(len(vs))] }
 	statuses := []string{"pass", "fail", "running", "queued", "dead"}
+	// Every run has jobs, written after this: updated_since=before selects them all (issue 19).
+	before := time.Now().UTC().Add(-time.Second).Format("2006-01-02 15:04:05.000000")
 	for i := range 60 {
 		run := fmt.Sprintf("%s-2026-02-%02d_%02d:00:00-%s-%s-distro-default-%s", pick("teuthology", "alice", "bob"),
 			1+rng.IntN(28), rng.IntN(24), pick("rados", "rbd", "fs"), pick("main", "squid"), pick("smithi", "mira"))
@@ -319,6 +322,9 @@ func TestQueryFiltersMatchPaths(t *testing.T) {
 			v := pick(choices[key]...)
 			path += key + "/" + url.PathEscape(v) + "/"
 			query.Set(key, v)
+		}
+		if rng.IntN(2) == 0 {
+			query.Set("updated_since", before)
 		}
 		byPath := c.get(path+"?count=1000").must(t, 200)
 		byQuery := c.get("/runs/?"+query.Encode()).must(t, 200)

@@ -62,7 +62,11 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 			}
 		}
 	}
-	filtered := segments != nil || p.Since != nil || p.Until != nil
+	updatedSince, err := updatedSince(p.UpdatedSince)
+	if err != nil {
+		return nil, err
+	}
+	filtered := segments != nil || p.Since != nil || p.Until != nil || updatedSince != nil
 	if !filtered && (p.Sort == nil || *p.Sort == api.MinusPosted) {
 		page, err := h.svc.ListRuns(ctx, pg)
 		if err != nil {
@@ -88,8 +92,10 @@ func (h *handlers) ListRuns(ctx context.Context, req api.ListRunsRequestObject) 
 	if until != nil {
 		q.Filter.Until(*until)
 	}
+	q.Filter.UpdatedSince = updatedSince
+	// updated_since alone keeps the latest runs' order: it narrows them to those that changed.
 	order := service.ByScheduled
-	if p.Sort != nil && *p.Sort == api.MinusPosted {
+	if p.Sort != nil && *p.Sort == api.MinusPosted || p.Sort == nil && segments == nil && p.Since == nil && p.Until == nil {
 		order = service.ByPosted
 	}
 	page, err := h.svc.SortRuns(ctx, q.Filter, pg, order)
@@ -189,8 +195,13 @@ func (h *handlers) ListRunJobs(ctx context.Context, req api.ListRunJobsRequestOb
 	if err != nil {
 		return nil, err
 	}
+	since, err := updatedSince(req.Params.UpdatedSince)
+	if err != nil {
+		return nil, err
+	}
 	jobs, err := h.svc.ListRunJobs(ctx, req.Name, paddles.RunJobFilter{Statuses: statuses,
-		DescriptionContains: req.Params.DescriptionContains, FailureReasonContains: req.Params.FailureReasonContains})
+		DescriptionContains: req.Params.DescriptionContains, FailureReasonContains: req.Params.FailureReasonContains,
+		UpdatedSince: since})
 	if err != nil {
 		return nil, err
 	}
@@ -265,11 +276,23 @@ func (h *handlers) SearchJobs(ctx context.Context, req api.SearchJobsRequestObje
 	if search.PostedBefore, err = h.day(p.PostedBefore); err != nil {
 		return nil, err
 	}
+	if search.UpdatedSince, err = updatedSince(p.UpdatedSince); err != nil {
+		return nil, err
+	}
 	page, err := h.svc.SearchJobs(ctx, search, service.Page{Count: p.Count, Page: p.Page})
 	if err != nil {
 		return nil, err
 	}
 	return jsonPage{body: h.appendJobPage(page), total: page.Total, exact: &page.TotalExact}, nil
+}
+
+// updatedSince reads an optional updated_since parameter (paddles.ParseUpdatedSince).
+func updatedSince(s *string) (*time.Time, error) {
+	if s == nil {
+		return nil, nil
+	}
+	t, err := paddles.ParseUpdatedSince(*s)
+	return &t, err
 }
 
 // day reads an optional day parameter.

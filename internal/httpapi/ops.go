@@ -87,8 +87,8 @@ func cors(origins []string) echo.MiddlewareFunc {
 	mw := middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:  origins,
 		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodOptions},
-		AllowHeaders:  []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept},
-		ExposeHeaders: []string{"X-Total-Count", "X-Total-Count-Exact"},
+		AllowHeaders:  []string{echo.HeaderOrigin, echo.HeaderAuthorization, echo.HeaderAccept, "If-None-Match"},
+		ExposeHeaders: []string{"X-Total-Count", "X-Total-Count-Exact", "ETag"},
 	})
 	if !allowAll {
 		return mw

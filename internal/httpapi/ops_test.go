@@ -278,7 +278,7 @@ func TestCORS(t *testing.T) {
 		if got := strings.ToLower(r.Header.Get("Access-Control-Allow-Methods")); got != "get,head,options" {
 			t.Errorf("preflight: Allow-Methods %q", got)
 		}
-		if got := strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")); got != "origin,authorization,accept" {
+		if got := strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")); got != "origin,authorization,accept,if-none-match" {
 			t.Errorf("preflight: Allow-Headers %q", got)
 		}
 	}

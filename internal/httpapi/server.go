@@ -83,7 +83,7 @@ func New(cfg Config, svc *service.Service, log *slog.Logger) http.Handler {
 	}
 	h := &handlers{svc: svc, cfg: cfg, logTemplate: parseHrefTemplate(cfg.JobLogHrefTemplate)}
 	routes := &headRouter{Echo: e, get: map[string]route{}, head: map[string]bool{}, methods: map[string]map[string]bool{}}
-	api.RegisterHandlers(routes, api.NewStrictHandler(h, []api.StrictMiddlewareFunc{h.filterPathsFirst}))
+	api.RegisterHandlers(routes, api.NewStrictHandler(h, []api.StrictMiddlewareFunc{h.conditional, h.filterPathsFirst}))
 	routes.GET("/runs/*", h.nestedRunQuery)
 	registerDocs(e, routes)
 	routes.finish()

@@ -16,6 +16,8 @@ type RunFilter struct {
 	// Tags matches runs carrying every one of them.
 	Tags         []string
 	From, Before *time.Time
+	// UpdatedSince matches runs updated at or after it (GET /runs/?updated_since=).
+	UpdatedSince *time.Time
 	// Never is set when the conditions contradict each other (branch/a/branch/b): nothing matches.
 	Never bool
 }
@@ -39,7 +41,7 @@ var runFilterKeys = map[string]string{
 // IsZero reports whether the filter selects every run.
 func (f *RunFilter) IsZero() bool {
 	return f.Branch == nil && f.Suite == nil && f.MachineType == nil && f.Status == nil && f.User == nil &&
-		f.Sha1Prefix == nil && f.Flavor == nil && f.Tags == nil && f.From == nil && f.Before == nil && !f.Never
+		f.Sha1Prefix == nil && f.Flavor == nil && f.Tags == nil && f.From == nil && f.Before == nil && f.UpdatedSince == nil && !f.Never
 }
 
 // IsRunFilter reports whether name is the name of a run filter.
@@ -174,4 +176,29 @@ type JobSearch struct {
 	Sha1, Branch, User *string
 	// Jobs posted after PostedAfter and before PostedBefore.
 	PostedAfter, PostedBefore *time.Time
+	// UpdatedSince matches jobs updated at or after it.
+	UpdatedSince *time.Time
+}
+
+// ParseUpdatedSince reads the updated_since parameter of the incremental reads: a time as the API
+// prints timestamps, naive UTC "YYYY-MM-DD HH:MM:SS[.ffffff]" (or with a "T"), or RFC 3339 with
+// its zone ("2026-01-15T10:20:30.5Z", "2026-01-15T12:20:30+02:00"). A zone's "+" sent unescaped in
+// a query string reads as a space, which is taken back as the "+" it was. Timestamps are stored to
+// the microsecond: a finer time is rounded up, so that "at or after" keeps its meaning.
+func ParseUpdatedSince(s string) (time.Time, error) {
+	v := s
+	if n := len(v); n > 19 && v[10] == 'T' && v[n-6] == ' ' && v[n-3] == ':' {
+		v = v[:n-6] + "+" + v[n-5:]
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", time.RFC3339Nano} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			t = t.UTC()
+			if r := t.Truncate(time.Microsecond); !r.Equal(t) {
+				t = r.Add(time.Microsecond)
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, Errorf(Invalid, "updated_since must be a time as the API prints them, YYYY-MM-DD HH:MM:SS[.ffffff] (UTC), "+
+		"or RFC 3339 with a zone, e.g. 2026-01-15T10:20:30.5Z: %q", s)
 }

@@ -29,6 +29,8 @@ var JobStatuses = []string{StatusPass, StatusFail, StatusQueued, StatusRunning, 
 type RunJobFilter struct {
 	Statuses                                   []string
 	DescriptionContains, FailureReasonContains *string
+	// UpdatedSince matches jobs updated at or after it.
+	UpdatedSince *time.Time
 }
 
 // ParseStatuses reads a comma-separated list of job statuses; "" is none.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -117,9 +118,9 @@ func TestListingsUseIndexes(t *testing.T) {
 	setup, pool, rec := explainDB(t, `
 		SET LOCAL synchronous_commit = on;
 		ALTER TABLE jobs DISABLE TRIGGER USER;
-		INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted, tags)
+		INSERT INTO runs (name, "user", scheduled, suite, branch, machine_type, posted, updated, tags)
 		SELECT 'teuthology-run-' || i, 'teuthology', now() - i * interval '1 minute', 'suite-' || (i % 40),
-		       'branch-' || (i % 25), 'smithi', now() - i * interval '1 minute',
+		       'branch-' || (i % 25), 'smithi', now() - i * interval '1 minute', now() - i * interval '1 minute',
 		       CASE WHEN i % 300 = 0 THEN ARRAY['rc', 'nightly'] WHEN i % 30 = 0 THEN ARRAY['nightly'] ELSE '{}' END
 		FROM generate_series(1, 60000) i;
 		INSERT INTO jobs (run_id, job_id, status, sha1, flavor, branch, "user", description, posted, updated)
@@ -141,6 +142,9 @@ func TestListingsUseIndexes(t *testing.T) {
 	branch, sha1, fail, suite, finished := "branch-7", "c4ca42", "fail", "suite-7", "finished pass"
 	description, jobSha1 := "rados/thrash/3", "a87ff679a2f3e71d9181a67b7542122c" // md5('4')
 	firstPage := 0                                                               // how many queries the first page's calls ran
+	// Incremental reads (issue 19): what changed in the last half hour (30 runs, 120 jobs), and
+	// since long ago (everything: the listing's own order reads it).
+	recent, long := time.Now().Add(-30*time.Minute), time.Now().AddDate(-3, 0, 0)
 	for _, page := range []int{first, far} {
 		p := service.Page{Count: &count, Page: &page}
 		calls := []error{
@@ -182,6 +186,30 @@ func TestListingsUseIndexes(t *testing.T) {
 				return err
 			}(),
 			func() error { _, err := svc.SearchJobs(ctx, paddles.JobSearch{Sha1: &jobSha1}, p); return err }(),
+			func() error {
+				_, err := svc.SortRuns(ctx, paddles.RunFilter{UpdatedSince: &recent}, p, service.ByPosted)
+				return err
+			}(),
+			func() error {
+				_, err := svc.SortRuns(ctx, paddles.RunFilter{UpdatedSince: &long}, p, service.ByPosted)
+				return err
+			}(),
+			func() error {
+				_, err := svc.FilterRuns(ctx, paddles.RunFilter{Branch: &branch, UpdatedSince: &recent}, p, false)
+				return err
+			}(),
+			func() error {
+				_, err := svc.SearchJobs(ctx, paddles.JobSearch{UpdatedSince: &recent}, p)
+				return err
+			}(),
+			func() error {
+				_, err := svc.SearchJobs(ctx, paddles.JobSearch{UpdatedSince: &long}, p)
+				return err
+			}(),
+			func() error {
+				_, err := svc.SearchJobs(ctx, paddles.JobSearch{Statuses: []string{fail}, UpdatedSince: &recent}, p)
+				return err
+			}(),
 		}
 		if page == first {
 			calls = append(calls,
@@ -196,6 +224,10 @@ func TestListingsUseIndexes(t *testing.T) {
 				}(),
 				func() error {
 					_, err := svc.RunValues(ctx, paddles.RunFilter{Branch: &branch}, "suite", service.Page{})
+					return err
+				}(),
+				func() error {
+					_, err := svc.ListRunJobs(ctx, "teuthology-run-7", paddles.RunJobFilter{UpdatedSince: &recent})
 					return err
 				}(),
 			)
@@ -224,7 +256,7 @@ func TestListingsUseIndexes(t *testing.T) {
 			t.Errorf("%s (%s) reads the heap:\n%s", q.name, page, plan)
 		}
 	}
-	if len(rec.queries) != 67 {
-		t.Errorf("recorded %d listing queries, want 67", len(rec.queries))
+	if len(rec.queries) != 93 {
+		t.Errorf("recorded %d listing queries, want 93", len(rec.queries))
 	}
 }

@@ -32,7 +32,7 @@ func (q *Q) JobExists(ctx context.Context, runName, jobID string) (bool, error) 
 // ListRunJobs returns the jobs of a run that f selects, most recently posted first.
 func (q *Q) ListRunJobs(ctx context.Context, runID int64, f paddles.RunJobFilter) ([]paddles.Job, error) {
 	rows, err := q.q().ListRunJobs(ctx, db.ListRunJobsParams{RunID: runID, Statuses: f.Statuses,
-		DescriptionContains: f.DescriptionContains, FailureReasonContains: f.FailureReasonContains})
+		DescriptionContains: f.DescriptionContains, FailureReasonContains: f.FailureReasonContains, UpdatedSince: f.UpdatedSince})
 	return toJobs(rows), interpret(err)
 }
 
@@ -111,7 +111,7 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 	}
 	ids, err = q.q().SearchJobIDs(ctx, db.SearchJobIDsParams{
 		DescriptionLike: like, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
-		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpdatedSince: s.UpdatedSince,
 		Max: limit, Skip: offset,
 	})
 	if err != nil {
@@ -119,7 +119,7 @@ func (q *Q) SearchJobIDs(ctx context.Context, s paddles.JobSearch, limit *int64,
 	}
 	total, err = q.q().CountSearchedJobs(ctx, db.CountSearchedJobsParams{
 		DescriptionLike: like, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
-		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpTo: upTo,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpdatedSince: s.UpdatedSince, UpTo: upTo,
 	})
 	return ids, total, upTo == nil || total < *upTo, interpret(err)
 }
@@ -133,7 +133,7 @@ func (q *Q) describedJobIDs(ctx context.Context, s paddles.JobSearch, descriptio
 	}
 	ids, err := q.q().DescribedJobIDs(ctx, db.DescribedJobIDsParams{
 		Descriptions: descriptions, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
-		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpdatedSince: s.UpdatedSince,
 		Depth: depth, Max: limit, Skip: offset,
 	})
 	if err != nil {
@@ -141,7 +141,7 @@ func (q *Q) describedJobIDs(ctx context.Context, s paddles.JobSearch, descriptio
 	}
 	total, err := q.q().CountDescribedJobs(ctx, db.CountDescribedJobsParams{
 		Descriptions: descriptions, Statuses: s.Statuses, Sha1: s.Sha1, Branch: s.Branch,
-		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpTo: upTo,
+		UserName: s.User, PostedAfter: s.PostedAfter, PostedBefore: s.PostedBefore, UpdatedSince: s.UpdatedSince, UpTo: upTo,
 	})
 	return ids, total, upTo == nil || total < *upTo, interpret(err)
 }

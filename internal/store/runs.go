@@ -105,20 +105,28 @@ func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int6
 		ids, err = q.q().FilteredRunIDsByPosted(ctx, db.FilteredRunIDsByPostedParams{
 			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
 			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, Max: limit, Skip: offset,
+			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, UpdatedSince: args.UpdatedSince,
+			Max: limit, Skip: offset,
 		})
 	} else {
 		ids, err = q.q().FilteredRunIDs(ctx, db.FilteredRunIDsParams{
 			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
 			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
-			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, Max: limit, Skip: offset,
+			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, UpdatedSince: args.UpdatedSince,
+			Max: limit, Skip: offset,
 		})
 	}
 	if err != nil {
 		return nil, 0, interpret(err)
 	}
 	var total int64
-	if key, value, ok := oneCountedKey(f); ok {
+	if f.UpdatedSince != nil {
+		total, err = q.q().CountUpdatedRuns(ctx, db.CountUpdatedRunsParams{
+			Branch: args.Branch, Suite: args.Suite, MachineType: args.MachineType, Status: args.Status,
+			UserName: args.UserName, RunIds: args.RunIds, Flavor: args.Flavor,
+			ScheduledFrom: args.ScheduledFrom, ScheduledBefore: args.ScheduledBefore, Tags: args.Tags, UpdatedSince: *f.UpdatedSince,
+		})
+	} else if key, value, ok := oneCountedKey(f); ok {
 		total, err = q.q().CountRunsWithValue(ctx, db.CountRunsWithValueParams{Key: key, Value: value})
 	} else if f.IsZero() {
 		total, err = q.q().CountRuns(ctx)
@@ -130,7 +138,7 @@ func (q *Q) FilteredRunIDs(ctx context.Context, f paddles.RunFilter, limit *int6
 
 // oneCountedKey reports the key and value of a filter on one key that run_values counts.
 func oneCountedKey(f paddles.RunFilter) (key, value string, ok bool) {
-	if f.Sha1Prefix != nil || f.Flavor != nil || f.From != nil || f.Before != nil || len(f.Tags) > 1 {
+	if f.Sha1Prefix != nil || f.Flavor != nil || f.From != nil || f.Before != nil || f.UpdatedSince != nil || len(f.Tags) > 1 {
 		return "", "", false
 	}
 	if len(f.Tags) == 1 {
@@ -185,7 +193,7 @@ func (q *Q) FilteredRunValues(ctx context.Context, f paddles.RunFilter, key stri
 func (q *Q) filterArgs(ctx context.Context, f paddles.RunFilter) (db.CountFilteredRunsParams, error) {
 	args := db.CountFilteredRunsParams{
 		Branch: f.Branch, Suite: f.Suite, MachineType: f.MachineType, Status: f.Status, UserName: f.User,
-		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before, Tags: f.Tags,
+		Flavor: f.Flavor, ScheduledFrom: f.From, ScheduledBefore: f.Before, Tags: f.Tags, UpdatedSince: f.UpdatedSince,
 	}
 	if f.Sha1Prefix != nil {
 		ids, err := q.q().Sha1RunIDs(ctx, escapeLike(*f.Sha1Prefix))
