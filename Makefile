@@ -26,6 +26,10 @@ bench-migrate: ## by hand, not in CI: apply the migrations under job writes on B
 	$(GO) build -o bin/paddles-migrate-bench ./bench/cmd/paddles-migrate-bench
 	./bin/paddles-migrate-bench
 
+bench-events: build ## by hand, not in CI: GET /events/ across two replicas at 500 job writes/s, and 1,000 idle subscribers' RSS and write cost; writes bench/results/events.md (docs/performance.md)
+	$(GO) build -o bin/paddles-events-bench ./bench/cmd/paddles-events-bench
+	./bin/paddles-events-bench
+
 generate: ## regenerate gen/ from api/openapi.yaml and db/ (job keys first: internal/jobkeys)
 	$(GO) run ./internal/jobkeys
 	$(TOOL) oapi-codegen -config oapi-codegen.yaml api/openapi.yaml

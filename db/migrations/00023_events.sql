@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS events (
     -- The event's fields as the stream sends them, but its id, type, time and href.
     detail       json NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_at_idx ON events (at);
+-- No index on at: every write pays for each index, and the retention pass walks the oldest ids,
+-- which are the oldest events.
 
 -- The highest event id the retention pass deleted: a client resuming from an id below it missed
 -- events, and is told so.

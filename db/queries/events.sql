@@ -13,11 +13,11 @@ SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, pg_snapshot_xmax(p
 -- name: EventsPrunedThrough :one
 SELECT pruned_through FROM events_pruned;
 
--- DeleteEvents deletes up to max events older than a time, oldest first, and records the highest
--- id deleted; it returns how many it deleted.
+-- DeleteEvents deletes the events older than a time among the max oldest ids (ids follow the
+-- events' times), and records the highest id deleted; it returns how many it deleted.
 -- name: DeleteEvents :one
 WITH gone AS (
-    DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.at < @before ORDER BY e.id LIMIT @max::bigint)
+    DELETE FROM events d WHERE d.id <= (SELECT min(e.id) FROM events e) + @max::bigint AND d.at < @before
     RETURNING id
 ), noted AS (
     UPDATE events_pruned SET pruned_through = GREATEST(pruned_through, (SELECT max(id) FROM gone))

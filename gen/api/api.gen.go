@@ -317,6 +317,21 @@ func (e FilterRunsParamsField) Valid() bool {
 	}
 }
 
+// Defines values for GetRunParamsWait.
+const (
+	Finished GetRunParamsWait = "finished"
+)
+
+// Valid indicates whether the value is a known member of the GetRunParamsWait enum.
+func (e GetRunParamsWait) Valid() bool {
+	switch e {
+	case Finished:
+		return true
+	default:
+		return false
+	}
+}
+
 // AnyJSON Any JSON value (null included), stored and returned exactly as sent.
 //
 // Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
@@ -2409,11 +2424,22 @@ type FilterRunsParamsField string
 
 // GetRunParams defines parameters for GetRun.
 type GetRunParams struct {
+	// Wait Answer once the run's status reaches this: `finished` is `finished pass`, `finished fail` or `finished dead`.
+	Wait *GetRunParamsWait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// Timeout How long `wait` may wait: seconds (`60`) or a duration (`60s`, `2m`); 60 s by default, at
+	// most 10 minutes and the server's `--request-timeout` (1 minute by default) less one second.
+	// Without `wait` it waits for nothing (a bad one still answers 400).
+	Timeout *string `form:"timeout,omitempty" json:"timeout,omitempty"`
+
 	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
 	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
 	// carry one of them, it is 304 with no body instead of 200.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
+
+// GetRunParamsWait defines parameters for GetRun.
+type GetRunParamsWait string
 
 // HeadRunParams defines parameters for HeadRun.
 type HeadRunParams struct {
@@ -4800,6 +4826,19 @@ func (w *ServerInterfaceWrapper) GetRun(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetRunParams
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", ctx.QueryParams(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter wait: %s", err))
+	}
+
+	// ------------- Optional query parameter "timeout" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "timeout", ctx.QueryParams(), &params.Timeout, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter timeout: %s", err))
+	}
 
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "If-None-Match" -------------

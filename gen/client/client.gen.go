@@ -319,6 +319,21 @@ func (e FilterRunsParamsField) Valid() bool {
 	}
 }
 
+// Defines values for GetRunParamsWait.
+const (
+	Finished GetRunParamsWait = "finished"
+)
+
+// Valid indicates whether the value is a known member of the GetRunParamsWait enum.
+func (e GetRunParamsWait) Valid() bool {
+	switch e {
+	case Finished:
+		return true
+	default:
+		return false
+	}
+}
+
 // AnyJSON Any JSON value (null included), stored and returned exactly as sent.
 //
 // Example: {"ceph":{"conf":{"osd":{"debug osd":20}}}}
@@ -2629,11 +2644,22 @@ type FilterRunsParamsField string
 
 // GetRunParams defines parameters for GetRun.
 type GetRunParams struct {
+	// Wait Answer once the run's status reaches this: `finished` is `finished pass`, `finished fail` or `finished dead`.
+	Wait *GetRunParamsWait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// Timeout How long `wait` may wait: seconds (`60`) or a duration (`60s`, `2m`); 60 s by default, at
+	// most 10 minutes and the server's `--request-timeout` (1 minute by default) less one second.
+	// Without `wait` it waits for nothing (a bad one still answers 400).
+	Timeout *string `form:"timeout,omitempty" json:"timeout,omitempty"`
+
 	// IfNoneMatch Entity tags of answers the client holds (`ETag` of an earlier answer), comma-separated, or
 	// `*` (RFC 9110, section 13.1.2; compared weakly: `W/"x"` matches `"x"`). When the answer would
 	// carry one of them, it is 304 with no body instead of 200.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
+
+// GetRunParamsWait defines parameters for GetRun.
+type GetRunParamsWait string
 
 // HeadRunParams defines parameters for HeadRun.
 type HeadRunParams struct {
@@ -3982,6 +4008,12 @@ type ClientInterface interface {
 	// GetRun Get a run with all its jobs
 	//
 	// The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
+	//
+	// **Waiting for a run** (what `teuthology-wait` and `teuthology-results` poll for): with
+	// `wait=finished` the answer comes as soon as the run's status is one of the `finished` ones,
+	// or when `timeout` has passed, whichever is first; the client reads the status to know which.
+	// The wait follows the event stream (`streamEvents`), so it answers within a fraction of a
+	// second of the commit, from any replica, and costs the database nothing while it waits.
 	//
 	// Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
 	GetRun(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5463,6 +5495,12 @@ func (c *Client) DeleteRun(ctx context.Context, name RunName, reqEditors ...Requ
 // GetRun Get a run with all its jobs
 //
 // The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
+//
+// **Waiting for a run** (what `teuthology-wait` and `teuthology-results` poll for): with
+// `wait=finished` the answer comes as soon as the run's status is one of the `finished` ones,
+// or when `timeout` has passed, whichever is first; the client reads the status to know which.
+// The wait follows the event stream (`streamEvents`), so it answers within a fraction of a
+// second of the commit, from any replica, and costs the database nothing while it waits.
 //
 // Corresponds with GET /runs/{name}/ (the `GetRun` operationId).
 func (c *Client) GetRun(ctx context.Context, name RunName, params *GetRunParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9447,6 +9485,45 @@ func NewGetRunRequest(server string, name RunName, params *GetRunParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Timeout != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timeout", *params.Timeout, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -11090,6 +11167,12 @@ type ClientWithResponsesInterface interface {
 	// GetRunWithResponse Get a run with all its jobs
 	//
 	// The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
+	//
+	// **Waiting for a run** (what `teuthology-wait` and `teuthology-results` poll for): with
+	// `wait=finished` the answer comes as soon as the run's status is one of the `finished` ones,
+	// or when `timeout` has passed, whichever is first; the client reads the status to know which.
+	// The wait follows the event stream (`streamEvents`), so it answers within a fraction of a
+	// second of the commit, from any replica, and costs the database nothing while it waits.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -16923,6 +17006,12 @@ func (c *ClientWithResponses) DeleteRunWithResponse(ctx context.Context, name Ru
 // GetRunWithResponse Get a run with all its jobs
 //
 // The run object plus a `jobs` array holding every job of the run, ordered by `job_id` as strings.
+//
+// **Waiting for a run** (what `teuthology-wait` and `teuthology-results` poll for): with
+// `wait=finished` the answer comes as soon as the run's status is one of the `finished` ones,
+// or when `timeout` has passed, whichever is first; the client reads the status to know which.
+// The wait follows the event stream (`streamEvents`), so it answers within a fraction of a
+// second of the commit, from any replica, and costs the database nothing while it waits.
 //
 // Returns a wrapper object for the known response body format(s).
 //

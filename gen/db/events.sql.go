@@ -12,7 +12,7 @@ import (
 
 const deleteEvents = `-- name: DeleteEvents :one
 WITH gone AS (
-    DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.at < $1 ORDER BY e.id LIMIT $2::bigint)
+    DELETE FROM events d WHERE d.id <= (SELECT min(e.id) FROM events e) + $1::bigint AND d.at < $2
     RETURNING id
 ), noted AS (
     UPDATE events_pruned SET pruned_through = GREATEST(pruned_through, (SELECT max(id) FROM gone))
@@ -22,14 +22,14 @@ SELECT count(*) FROM gone
 `
 
 type DeleteEventsParams struct {
-	Before time.Time
 	Max    int64
+	Before time.Time
 }
 
-// DeleteEvents deletes up to max events older than a time, oldest first, and records the highest
-// id deleted; it returns how many it deleted.
+// DeleteEvents deletes the events older than a time among the max oldest ids (ids follow the
+// events' times), and records the highest id deleted; it returns how many it deleted.
 func (q *Queries) DeleteEvents(ctx context.Context, arg DeleteEventsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, deleteEvents, arg.Before, arg.Max)
+	row := q.db.QueryRow(ctx, deleteEvents, arg.Max, arg.Before)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -142,13 +143,88 @@ func (h *handlers) UpdateRun(ctx context.Context, req api.UpdateRunRequestObject
 }
 
 func (h *handlers) GetRun(ctx context.Context, req api.GetRunRequestObject) (api.GetRunResponseObject, error) {
+	if req.Params.Wait != nil {
+		return h.waitForRun(ctx, req)
+	}
+	if _, err := parseWait(deref(req.Params.Timeout)); err != nil {
+		return nil, err // a timeout without a wait waits for nothing, but must read as one
+	}
 	run, jobs, err := h.svc.GetRun(ctx, req.Name, true)
 	if err != nil {
 		return nil, err
 	}
-	b := paddles.AppendRun(nil, &run, nil, h.runHref(run.Name), true)
+	return h.runDetail(&run, jobs), nil
+}
+
+func (h *handlers) runDetail(run *paddles.Run, jobs []paddles.Job) jsonBody {
+	b := paddles.AppendRun(nil, run, nil, h.runHref(run.Name), true)
 	b = append(b, `,"jobs":`...)
-	return jsonBody(append(h.appendJobs(b, run.Name, jobs, nil), '}')), nil
+	return jsonBody(append(h.appendJobs(b, run.Name, jobs, nil), '}'))
+}
+
+// Bounds of GET /runs/{name}/?wait=: its default and longest wait.
+const (
+	defaultRunWait = time.Minute
+	maxRunWait     = 10 * time.Minute
+)
+
+// waitForRun answers GET /runs/{name}/?wait=finished once the run has finished or the timeout
+// has passed. It subscribes to the run's events before it reads the run, so that no change
+// between the read and the wait goes unseen, and reads the run again after each of them.
+func (h *handlers) waitForRun(ctx context.Context, req api.GetRunRequestObject) (api.GetRunResponseObject, error) {
+	if !req.Params.Wait.Valid() {
+		return nil, paddles.Errorf(paddles.Invalid, "invalid wait %q: the run status to wait for is finished", *req.Params.Wait)
+	}
+	timeout, err := parseWait(deref(req.Params.Timeout))
+	if err != nil {
+		return nil, err
+	}
+	if h.cfg.RequestTimeout > 0 {
+		timeout = min(timeout, h.cfg.RequestTimeout-time.Second)
+	}
+	deadline := time.Now().Add(timeout)
+	var sub *service.Subscription
+	if h.cfg.Events != nil {
+		sub, err = h.cfg.Events.Subscribe(ctx, paddles.EventFilter{Run: req.Name, Types: []string{paddles.EventRun}}, -1)
+		if err != nil {
+			return nil, err
+		}
+		defer sub.Close()
+	}
+	for {
+		run, jobs, err := h.svc.GetRun(ctx, req.Name, true)
+		if err != nil {
+			return nil, err
+		}
+		left := time.Until(deadline)
+		if strings.HasPrefix(run.Status, "finished") || left <= 0 || sub == nil {
+			return h.runDetail(&run, jobs), nil
+		}
+		if _, err := sub.Next(ctx, left); err != nil && !errors.Is(err, service.ErrEventsGone) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			sub = nil // the stream closed (the server is shutting down): answer what is
+		}
+	}
+}
+
+// parseWait reads the timeout of a wait: seconds, or a duration with a unit (ms, s, m).
+func parseWait(s string) (time.Duration, error) {
+	if s == "" {
+		return defaultRunWait, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		var secs float64
+		if secs, err = strconv.ParseFloat(s, 64); err == nil {
+			d = time.Duration(secs * float64(time.Second))
+		}
+	}
+	if err != nil || d < 0 {
+		return 0, paddles.Errorf(paddles.Invalid, "invalid timeout %q: seconds (60) or a duration (60s, 2m)", s)
+	}
+	return min(d, maxRunWait), nil
 }
 
 func (h *handlers) GetRunSummary(ctx context.Context, req api.GetRunSummaryRequestObject) (api.GetRunSummaryResponseObject, error) {

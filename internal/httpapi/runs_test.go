@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -308,4 +309,56 @@ func TestRunTags(t *testing.T) {
 	if got := fmt.Sprint(decode[[]object](t, c.get("/runs/?fields=name,tags"))); !strings.Contains(got, "tags:[rc]") {
 		t.Errorf("fields=name,tags: %s", got)
 	}
+}
+
+// Issue 19: GET /runs/{name}/?wait=finished answers when the run finishes, or at its timeout,
+// with the run as it is then.
+func TestWaitForRun(t *testing.T) {
+	c := newServer(t)
+	c.post("/runs/"+runName+"/jobs/", object{"job_id": "1", "status": "running"}).must(t, 200)
+	type answer struct {
+		run     object
+		elapsed time.Duration
+	}
+	wait := func(query string) chan answer {
+		out := make(chan answer, 1)
+		go func() {
+			t0 := time.Now()
+			r := c.get("/runs/" + runName + "/?" + query)
+			var run object
+			if r.Status == 200 {
+				_ = json.Unmarshal(r.Body, &run)
+			}
+			out <- answer{run, time.Since(t0)}
+		}()
+		return out
+	}
+
+	timedOut := <-wait("wait=finished&timeout=0.3")
+	if timedOut.run["status"] != "running" || timedOut.elapsed < 300*time.Millisecond || timedOut.elapsed > 2*time.Second {
+		t.Errorf("a wait of 0.3 s for a running run: %v after %v", timedOut.run["status"], timedOut.elapsed)
+	}
+
+	waiting := wait("wait=finished&timeout=30s")
+	time.Sleep(300 * time.Millisecond)
+	put := time.Now()
+	c.put("/runs/"+runName+"/jobs/1/", object{"status": "pass"}).must(t, 200)
+	select {
+	case a := <-waiting:
+		if a.run["status"] != "finished pass" || a.elapsed < 300*time.Millisecond || len(a.run["jobs"].([]any)) != 1 {
+			t.Errorf("the wait answered %v with %v jobs after %v", a.run["status"], a.run["jobs"], a.elapsed)
+		}
+		if late := time.Since(put); late > time.Second {
+			t.Errorf("the wait answered %v after the run finished", late)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the wait did not answer within 5 s of the run finishing")
+	}
+	if done := <-wait("wait=finished"); done.run["status"] != "finished pass" || done.elapsed > time.Second {
+		t.Errorf("waiting for a finished run: %v after %v", done.run["status"], done.elapsed)
+	}
+
+	c.get("/runs/"+runName+"/?wait=started").wantError(t, 400, `invalid wait "started": the run status to wait for is finished`)
+	c.get("/runs/"+runName+"/?wait=finished&timeout=soon").wantError(t, 400, `invalid timeout "soon": seconds (60) or a duration (60s, 2m)`)
+	c.get("/runs/nosuchrun/?wait=finished").wantError(t, 404, "run with name nosuchrun not found")
 }
