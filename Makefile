@@ -3,7 +3,7 @@ GO   ?= go
 TOOL := $(GO) tool -modfile=tools/go.mod
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test generate check fmt vet check-generated check-tidy lint-spec bench bench-migrate
+.PHONY: help run build test generate check fmt vet check-generated check-tidy lint-spec bench bench-migrate bench-events
 .PHONY: reliability reliability-short
 
 help: ## list the targets

@@ -80,7 +80,7 @@ BEGIN
                                   'dead', NEW.dead_count, 'unknown', NEW.unknown_count,
                                   'total', NEW.queued_count + NEW.pass_count + NEW.running_count + NEW.waiting_count
                                       + NEW.fail_count + NEW.dead_count + NEW.unknown_count),
-                              'started', event_time(NEW.started), 'updated', event_time(NEW.updated)));
+                              'updated', event_time(NEW.updated)));
     PERFORM pg_notify('paddles_events', '');
     RETURN NULL;
 END

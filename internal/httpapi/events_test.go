@@ -281,3 +281,34 @@ func TestEventsInCommitOrder(t *testing.T) {
 		}
 	}
 }
+
+// A stream lives through a database restart and a crash: it pauses while the database is away,
+// then goes on with every event in order, none missed or repeated (the events are the
+// database's, and the reader resumes where it was).
+func TestEventsThroughRestart(t *testing.T) {
+	t.Parallel()
+	db := startFaultDB(t)
+	c := &client{t: t, base: serveOn(t, db.url), http: testserver.Client(t)}
+	s := c.subscribe("?types=job", "")
+	post := func(id string) {
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			r := c.do("POST", "/runs/"+runName+"/jobs/", fmt.Sprintf(`{"job_id": %q}`, id))
+			if r.Status == 200 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("POST of job %s: %d %s", id, r.Status, r.Body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	post("before")
+	restart(db, 500*time.Millisecond)
+	post("after-restart")
+	crash(db, 200*time.Millisecond)
+	post("after-crash")
+	got := s.until(func(ev sseEvent) bool { return ev.Data["job_id"] == "after-crash" })
+	if d := describe(got); d != "job before <nil>>unknown, job after-restart <nil>>unknown, job after-crash <nil>>unknown" {
+		t.Errorf("events through the faults: %s", d)
+	}
+}

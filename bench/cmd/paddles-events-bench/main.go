@@ -64,6 +64,9 @@ func run(ctx context.Context, c *config, log *slog.Logger) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil { // PostgreSQL may run as another user (as root: postgres)
+		return err
+	}
 	cluster, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "pgdata"), Log: io.Discard})
 	if err != nil {
 		return err
@@ -330,8 +333,8 @@ func mean(v []float64) float64 {
 
 func report(c *config, writes, errs int64, lat []time.Duration, rss0, rss1 int64, with, without []float64) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# GET /events/ (issue 19)\n\n`make bench-events` (%s), %s; two replicas of `paddles serve` on one PostgreSQL, %d writers.\n\n",
-		strings.Join(os.Args[1:], " "), time.Now().UTC().Format("2006-01-02 15:04 UTC"), c.writers)
+	fmt.Fprintf(&b, "# GET /events/ (issue 19)\n\n`%s`, %s; two replicas of `paddles serve` on one PostgreSQL, %d writers.\n\n",
+		strings.TrimSpace("make bench-events "+strings.Join(os.Args[1:], " ")), time.Now().UTC().Format("2006-01-02 15:04 UTC"), c.writers)
 	fmt.Fprintf(&b, "| measure | value | target |\n|---|---|---|\n")
 	p99 := pct(lat, 0.99)
 	fmt.Fprintf(&b, "| job writes through replica A | %d in %v (%.0f/s), %d errors | 500/s |\n", writes, c.duration, float64(writes)/c.duration.Seconds(), errs)
