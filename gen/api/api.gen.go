@@ -50,6 +50,21 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for JobEventType.
+const (
+	JobEventTypeJob JobEventType = "job"
+)
+
+// Valid indicates whether the value is a known member of the JobEventType enum.
+func (e JobEventType) Valid() bool {
+	switch e {
+	case JobEventTypeJob:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JobStatus.
 const (
 	JobStatusDead    JobStatus = "dead"
@@ -83,6 +98,21 @@ func (e JobStatus) Valid() bool {
 	}
 }
 
+// Defines values for NodeEventType.
+const (
+	NodeEventTypeNode NodeEventType = "node"
+)
+
+// Valid indicates whether the value is a known member of the NodeEventType enum.
+func (e NodeEventType) Valid() bool {
+	switch e {
+	case NodeEventTypeNode:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NodeLockEventAction.
 const (
 	Lock       NodeLockEventAction = "lock"
@@ -104,6 +134,36 @@ func (e NodeLockEventAction) Valid() bool {
 	case UnlockMany:
 		return true
 	case Update:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResetEventType.
+const (
+	Reset ResetEventType = "reset"
+)
+
+// Valid indicates whether the value is a known member of the ResetEventType enum.
+func (e ResetEventType) Valid() bool {
+	switch e {
+	case Reset:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RunEventType.
+const (
+	RunEventTypeRun RunEventType = "run"
+)
+
+// Valid indicates whether the value is a known member of the RunEventType enum.
+func (e RunEventType) Valid() bool {
+	switch e {
+	case RunEventTypeRun:
 		return true
 	default:
 		return false
@@ -365,6 +425,11 @@ type Day = string
 type ErrorMessage struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
+}
+
+// Event An event of `streamEvents` or `listEvents`, by its `type`.
+type Event struct {
+	union json.RawMessage
 }
 
 // FailureJob A job with a failure signature, with its run's branch, suite and machine type.
@@ -715,6 +780,49 @@ type JobCreated struct {
 	Status JobStatus `json:"status"`
 }
 
+// JobEvent A job was created (`from` null) or its status changed.
+//
+// Example: {"at":"2026-12-04 21:58:03.118154","from":"running","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/","id":1041,"job_id":"7","run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","to":"pass","type":"job","updated":"2026-12-04 21:58:03.117301"}
+type JobEvent struct {
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// From The status before (one of `JobStatus`'s); null for a new job.
+	//
+	// Example: running
+	From *string `json:"from"`
+
+	// Href The job's URL.
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/
+	Href string `json:"href"`
+
+	// Id The event's id, as in the stream's `id:` line.
+	//
+	// Example: 1041
+	Id int64 `json:"id"`
+
+	// JobId Example: 7
+	JobId string `json:"job_id"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// To Example: running
+	To   JobStatus    `json:"to"`
+	Type JobEventType `json:"type"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// JobEventType defines model for JobEvent.Type.
+type JobEventType string
+
 // JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
 // listed here are ignored. Numbers are accepted where teuthology sends them: `job_id` and `pid` are
 // stored as strings, `duration`, `seed` and `priority` are rounded to integers. A value of the wrong
@@ -785,6 +893,49 @@ type Node struct {
 	// VmHost The VM host node, for a VM; null for a machine that is no VM.
 	VmHost *VmHost `json:"vm_host"`
 }
+
+// NodeEvent A node was added (`was_locked` and `was_up` null), locked, unlocked, given another owner, or went up or down.
+//
+// Example: {"at":"2026-12-04 21:58:04.200115","href":"http://paddles.example.com/nodes/smithi001.front.sepia.ceph.com/","id":1043,"locked":true,"locked_by":"teuthology@teuthology","machine_type":"smithi","node":"smithi001.front.sepia.ceph.com","type":"node","up":true,"was_locked":false,"was_up":true}
+type NodeEvent struct {
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// Href The node's URL.
+	//
+	// Example: http://paddles.example.com/nodes/smithi001.front.sepia.ceph.com/
+	Href string `json:"href"`
+
+	// Id Example: 1043
+	Id int64 `json:"id"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Node Example: smithi001.front.sepia.ceph.com
+	Node string        `json:"node"`
+	Type NodeEventType `json:"type"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+
+	// WasLocked Example: false
+	WasLocked *bool `json:"was_locked"`
+
+	// WasUp Example: true
+	WasUp *bool `json:"was_up"`
+}
+
+// NodeEventType defines model for NodeEvent.Type.
+type NodeEventType string
 
 // NodeInput Node keys to set. `name` is required to create a node. (The server ignores keys not listed, as
 // upstream did.)
@@ -1223,6 +1374,20 @@ type Regressions struct {
 	StillFailing []RegressionTest `json:"still_failing"`
 }
 
+// ResetEvent The first event of a stream whose `Last-Event-ID` is older than the retention window: events
+// were missed, and the stream goes on from the oldest one kept. Its SSE `id` is the last event
+// id deleted.
+//
+// Example: {"message":"events after 1041 are past the retention window; reload","type":"reset"}
+type ResetEvent struct {
+	// Message Example: events after 1041 are past the retention window; reload
+	Message string         `json:"message"`
+	Type    ResetEventType `json:"type"`
+}
+
+// ResetEventType defines model for ResetEvent.Type.
+type ResetEventType string
+
 // Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 //
 // Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
@@ -1411,6 +1576,58 @@ type RunDetail struct {
 	// User Example: teuthology
 	User string `json:"user"`
 }
+
+// RunEvent A run was created (`from` null) or its status changed (it started, finished, ...).
+//
+// Example: {"at":"2026-12-04 21:58:03.118154","from":"running","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","id":1042,"results":{"dead":0,"fail":0,"pass":8,"queued":0,"running":0,"total":8,"unknown":0,"waiting":0},"run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","to":"finished pass","type":"run","updated":"2026-12-04 21:58:03.117301"}
+type RunEvent struct {
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// From The status before (one of `RunStatus`'s); null for a new run.
+	//
+	// Example: running
+	From *string `json:"from"`
+
+	// Href The run's URL.
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
+	Href string `json:"href"`
+
+	// Id Example: 1042
+	Id int64 `json:"id"`
+
+	// Results The run's job counts by status at the change.
+	Results struct {
+		Dead    int `json:"dead"`
+		Fail    int `json:"fail"`
+		Pass    int `json:"pass"`
+		Queued  int `json:"queued"`
+		Running int `json:"running"`
+		Total   int `json:"total"`
+		Unknown int `json:"unknown"`
+		Waiting int `json:"waiting"`
+	} `json:"results"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// To Derived from the statuses of the run's jobs.
+	//
+	// Example: finished pass
+	To   RunStatus    `json:"to"`
+	Type RunEventType `json:"type"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// RunEventType defines model for RunEvent.Type.
+type RunEventType string
 
 // RunInput A run to create. (The server ignores keys not listed, as upstream did.)
 type RunInput = json.RawMessage
@@ -1909,6 +2126,27 @@ type StreamEventsParams struct {
 
 	// LastEventID The id of the last event the client has; the stream starts after it.
 	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// After The id of the last event the client has (0, the default, for the oldest kept).
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit At most this many events (100 by default).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Run Only the events of this run (job and run events).
+	Run *string `form:"run,omitempty" json:"run,omitempty"`
+
+	// Branch Only the job and run events of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// MachineType Only the events of this machine type (jobs, runs and nodes).
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Types Only these types of events, comma-separated (`job`, `run`, `node`; anything else answers 400).
+	Types *string `form:"types,omitempty" json:"types,omitempty"`
 }
 
 // ListFailuresParams defines parameters for ListFailures.
@@ -2953,6 +3191,179 @@ func (t *AnyJSON) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsJobEvent returns the union data inside the Event as a JobEvent
+func (t Event) AsJobEvent() (JobEvent, error) {
+	var body JobEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobEvent overwrites any union data inside the Event as the provided JobEvent
+func (t *Event) FromJobEvent(v JobEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"job"}`))
+	t.union = b
+	return err
+}
+
+// MergeJobEvent performs a merge with any union data inside the Event, using the provided JobEvent
+func (t *Event) MergeJobEvent(v JobEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"job"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsRunEvent returns the union data inside the Event as a RunEvent
+func (t Event) AsRunEvent() (RunEvent, error) {
+	var body RunEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunEvent overwrites any union data inside the Event as the provided RunEvent
+func (t *Event) FromRunEvent(v RunEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run"}`))
+	t.union = b
+	return err
+}
+
+// MergeRunEvent performs a merge with any union data inside the Event, using the provided RunEvent
+func (t *Event) MergeRunEvent(v RunEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNodeEvent returns the union data inside the Event as a NodeEvent
+func (t Event) AsNodeEvent() (NodeEvent, error) {
+	var body NodeEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNodeEvent overwrites any union data inside the Event as the provided NodeEvent
+func (t *Event) FromNodeEvent(v NodeEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"node"}`))
+	t.union = b
+	return err
+}
+
+// MergeNodeEvent performs a merge with any union data inside the Event, using the provided NodeEvent
+func (t *Event) MergeNodeEvent(v NodeEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"node"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsResetEvent returns the union data inside the Event as a ResetEvent
+func (t Event) AsResetEvent() (ResetEvent, error) {
+	var body ResetEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromResetEvent overwrites any union data inside the Event as the provided ResetEvent
+func (t *Event) FromResetEvent(v ResetEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"reset"}`))
+	t.union = b
+	return err
+}
+
+// MergeResetEvent performs a merge with any union data inside the Event, using the provided ResetEvent
+func (t *Event) MergeResetEvent(v ResetEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"reset"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Event) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t Event) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "job":
+		return t.AsJobEvent()
+	case "node":
+		return t.AsNodeEvent()
+	case "reset":
+		return t.AsResetEvent()
+	case "run":
+		return t.AsRunEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t Event) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Event) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetRoot Service root
@@ -2961,6 +3372,9 @@ type ServerInterface interface {
 	// StreamEvents A live stream of what changes (Server-Sent Events)
 	// (GET /events/)
 	StreamEvents(ctx echo.Context, params StreamEventsParams) error
+	// ListEvents The events after an id, as JSON (to poll instead of streaming)
+	// (GET /events/log/)
+	ListEvents(ctx echo.Context, params ListEventsParams) error
 	// ListFailures Failure signatures of recent jobs
 	// (GET /failures/)
 	ListFailures(ctx echo.Context, params ListFailuresParams) error
@@ -3219,6 +3633,59 @@ func (w *ServerInterfaceWrapper) StreamEvents(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.StreamEvents(ctx, params)
+	return err
+}
+
+// ListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEventsParams
+	// ------------- Optional query parameter "after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after", ctx.QueryParams(), &params.After, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter after: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "run" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run", ctx.QueryParams(), &params.Run, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter run: %s", err))
+	}
+
+	// ------------- Optional query parameter "branch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "branch", ctx.QueryParams(), &params.Branch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter branch: %s", err))
+	}
+
+	// ------------- Optional query parameter "machine_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "machine_type", ctx.QueryParams(), &params.MachineType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter machine_type: %s", err))
+	}
+
+	// ------------- Optional query parameter "types" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "types", ctx.QueryParams(), &params.Types, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter types: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvents(ctx, params)
 	return err
 }
 
@@ -5372,6 +5839,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.GET(options.BaseURL+"/", wrapper.GetRoot, options.OperationMiddlewares["getRoot"]...)
 	router.GET(options.BaseURL+"/events/", wrapper.StreamEvents, options.OperationMiddlewares["streamEvents"]...)
+	router.GET(options.BaseURL+"/events/log/", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
 	router.GET(options.BaseURL+"/failures/", wrapper.ListFailures, options.OperationMiddlewares["listFailures"]...)
 	router.GET(options.BaseURL+"/failures/:id/", wrapper.GetFailure, options.OperationMiddlewares["getFailure"]...)
 	router.PUT(options.BaseURL+"/failures/:id/", wrapper.LinkFailure, options.OperationMiddlewares["linkFailure"]...)
@@ -5618,6 +6086,73 @@ func (response StreamEvents500JSONResponse) VisitStreamEventsResponse(w http.Res
 type StreamEvents503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response StreamEvents503JSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEventsRequestObject struct {
+	Params ListEventsParams
+}
+
+type ListEventsResponseObject interface {
+	VisitListEventsResponse(w http.ResponseWriter) error
+}
+
+type ListEvents200JSONResponse []Event
+
+func (response ListEvents200JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListEvents400JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListEvents500JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListEvents503JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10169,6 +10704,9 @@ type StrictServerInterface interface {
 	// StreamEvents A live stream of what changes (Server-Sent Events)
 	// (GET /events/)
 	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
+	// ListEvents The events after an id, as JSON (to poll instead of streaming)
+	// (GET /events/log/)
+	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
 	// ListFailures Failure signatures of recent jobs
 	// (GET /failures/)
 	ListFailures(ctx context.Context, request ListFailuresRequestObject) (ListFailuresResponseObject, error)
@@ -10414,6 +10952,31 @@ func (sh *strictHandler) StreamEvents(ctx echo.Context, params StreamEventsParam
 		return err
 	} else if validResponse, ok := response.(StreamEventsResponseObject); ok {
 		return validResponse.VisitStreamEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvents operation middleware
+func (sh *strictHandler) ListEvents(ctx echo.Context, params ListEventsParams) error {
+	var request ListEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvents(ctx.Request().Context(), request.(ListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEventsResponseObject); ok {
+		return validResponse.VisitListEventsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -52,6 +53,21 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for JobEventType.
+const (
+	JobEventTypeJob JobEventType = "job"
+)
+
+// Valid indicates whether the value is a known member of the JobEventType enum.
+func (e JobEventType) Valid() bool {
+	switch e {
+	case JobEventTypeJob:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JobStatus.
 const (
 	JobStatusDead    JobStatus = "dead"
@@ -85,6 +101,21 @@ func (e JobStatus) Valid() bool {
 	}
 }
 
+// Defines values for NodeEventType.
+const (
+	NodeEventTypeNode NodeEventType = "node"
+)
+
+// Valid indicates whether the value is a known member of the NodeEventType enum.
+func (e NodeEventType) Valid() bool {
+	switch e {
+	case NodeEventTypeNode:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NodeLockEventAction.
 const (
 	Lock       NodeLockEventAction = "lock"
@@ -106,6 +137,36 @@ func (e NodeLockEventAction) Valid() bool {
 	case UnlockMany:
 		return true
 	case Update:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResetEventType.
+const (
+	Reset ResetEventType = "reset"
+)
+
+// Valid indicates whether the value is a known member of the ResetEventType enum.
+func (e ResetEventType) Valid() bool {
+	switch e {
+	case Reset:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RunEventType.
+const (
+	RunEventTypeRun RunEventType = "run"
+)
+
+// Valid indicates whether the value is a known member of the RunEventType enum.
+func (e RunEventType) Valid() bool {
+	switch e {
+	case RunEventTypeRun:
 		return true
 	default:
 		return false
@@ -367,6 +428,11 @@ type Day = string
 type ErrorMessage struct {
 	// Message What went wrong. Some texts are parsed by clients and never change (e.g. the suffix `already exists`).
 	Message string `json:"message"`
+}
+
+// Event An event of `streamEvents` or `listEvents`, by its `type`.
+type Event struct {
+	union json.RawMessage
 }
 
 // FailureJob A job with a failure signature, with its run's branch, suite and machine type.
@@ -727,6 +793,49 @@ type JobCreated struct {
 	Status JobStatus `json:"status"`
 }
 
+// JobEvent A job was created (`from` null) or its status changed.
+//
+// Example: {"at":"2026-12-04 21:58:03.118154","from":"running","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/","id":1041,"job_id":"7","run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","to":"pass","type":"job","updated":"2026-12-04 21:58:03.117301"}
+type JobEvent struct {
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// From The status before (one of `JobStatus`'s); null for a new job.
+	//
+	// Example: running
+	From *string `json:"from"`
+
+	// Href The job's URL.
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/jobs/7/
+	Href string `json:"href"`
+
+	// Id The event's id, as in the stream's `id:` line.
+	//
+	// Example: 1041
+	Id int64 `json:"id"`
+
+	// JobId Example: 7
+	JobId string `json:"job_id"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// To Example: running
+	To   JobStatus    `json:"to"`
+	Type JobEventType `json:"type"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// JobEventType defines model for JobEvent.Type.
+type JobEventType string
+
 // JobInput A teuthology job config, whole or in part. Keys are normalised (`-` and `.` become `_`); keys not
 // listed here are ignored. Numbers are accepted where teuthology sends them: `job_id` and `pid` are
 // stored as strings, `duration`, `seed` and `priority` are rounded to integers. A value of the wrong
@@ -946,6 +1055,49 @@ type Node struct {
 	// VmHost The VM host node, for a VM; null for a machine that is no VM.
 	VmHost *VmHost `json:"vm_host"`
 }
+
+// NodeEvent A node was added (`was_locked` and `was_up` null), locked, unlocked, given another owner, or went up or down.
+//
+// Example: {"at":"2026-12-04 21:58:04.200115","href":"http://paddles.example.com/nodes/smithi001.front.sepia.ceph.com/","id":1043,"locked":true,"locked_by":"teuthology@teuthology","machine_type":"smithi","node":"smithi001.front.sepia.ceph.com","type":"node","up":true,"was_locked":false,"was_up":true}
+type NodeEvent struct {
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// Href The node's URL.
+	//
+	// Example: http://paddles.example.com/nodes/smithi001.front.sepia.ceph.com/
+	Href string `json:"href"`
+
+	// Id Example: 1043
+	Id int64 `json:"id"`
+
+	// Locked Example: true
+	Locked bool `json:"locked"`
+
+	// LockedBy Example: teuthology@teuthology
+	LockedBy *string `json:"locked_by"`
+
+	// MachineType Example: smithi
+	MachineType *string `json:"machine_type"`
+
+	// Node Example: smithi001.front.sepia.ceph.com
+	Node string        `json:"node"`
+	Type NodeEventType `json:"type"`
+
+	// Up Example: true
+	Up *bool `json:"up"`
+
+	// WasLocked Example: false
+	WasLocked *bool `json:"was_locked"`
+
+	// WasUp Example: true
+	WasUp *bool `json:"was_up"`
+}
+
+// NodeEventType defines model for NodeEvent.Type.
+type NodeEventType string
 
 // NodeInput Node keys to set. `name` is required to create a node. (The server ignores keys not listed, as
 // upstream did.)
@@ -1418,6 +1570,20 @@ type Regressions struct {
 	StillFailing []RegressionTest `json:"still_failing"`
 }
 
+// ResetEvent The first event of a stream whose `Last-Event-ID` is older than the retention window: events
+// were missed, and the stream goes on from the oldest one kept. Its SSE `id` is the last event
+// id deleted.
+//
+// Example: {"message":"events after 1041 are past the retention window; reload","type":"reset"}
+type ResetEvent struct {
+	// Message Example: events after 1041 are past the retention window; reload
+	Message string         `json:"message"`
+	Type    ResetEventType `json:"type"`
+}
+
+// ResetEventType defines model for ResetEvent.Type.
+type ResetEventType string
+
 // Results Job counts by status, and the sha1 and flavor of the run's first job (by `job_id`).
 //
 // Example: {"dead":0,"fail":1,"flavor":"default","pass":8,"queued":0,"running":1,"sha1":"0123456789abcdef0123456789abcdef01234567","total":10,"unknown":0,"waiting":0}
@@ -1606,6 +1772,58 @@ type RunDetail struct {
 	// User Example: teuthology
 	User string `json:"user"`
 }
+
+// RunEvent A run was created (`from` null) or its status changed (it started, finished, ...).
+//
+// Example: {"at":"2026-12-04 21:58:03.118154","from":"running","href":"http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/","id":1042,"results":{"dead":0,"fail":0,"pass":8,"queued":0,"running":0,"total":8,"unknown":0,"waiting":0},"run":"teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi","to":"finished pass","type":"run","updated":"2026-12-04 21:58:03.117301"}
+type RunEvent struct {
+	// At Naive UTC time, microseconds only when non-zero.
+	//
+	// Example: 2026-01-15 10:20:30.153258
+	At Timestamp `json:"at"`
+
+	// From The status before (one of `RunStatus`'s); null for a new run.
+	//
+	// Example: running
+	From *string `json:"from"`
+
+	// Href The run's URL.
+	//
+	// Example: http://paddles.example.com/runs/teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi/
+	Href string `json:"href"`
+
+	// Id Example: 1042
+	Id int64 `json:"id"`
+
+	// Results The run's job counts by status at the change.
+	Results struct {
+		Dead    int `json:"dead"`
+		Fail    int `json:"fail"`
+		Pass    int `json:"pass"`
+		Queued  int `json:"queued"`
+		Running int `json:"running"`
+		Total   int `json:"total"`
+		Unknown int `json:"unknown"`
+		Waiting int `json:"waiting"`
+	} `json:"results"`
+
+	// Run Example: teuthology-2026-01-15_10:20:30-rados-main-distro-default-smithi
+	Run string `json:"run"`
+
+	// To Derived from the statuses of the run's jobs.
+	//
+	// Example: finished pass
+	To   RunStatus    `json:"to"`
+	Type RunEventType `json:"type"`
+
+	// Updated Naive UTC time, microseconds only when non-zero; null when unset.
+	//
+	// Example: 2026-01-15 10:25:00.120000
+	Updated *NullableTimestamp `json:"updated"`
+}
+
+// RunEventType defines model for RunEvent.Type.
+type RunEventType string
 
 // RunInput A run to create. (The server ignores keys not listed, as upstream did.)
 type RunInput struct {
@@ -2129,6 +2347,27 @@ type StreamEventsParams struct {
 
 	// LastEventID The id of the last event the client has; the stream starts after it.
 	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// After The id of the last event the client has (0, the default, for the oldest kept).
+	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit At most this many events (100 by default).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Run Only the events of this run (job and run events).
+	Run *string `form:"run,omitempty" json:"run,omitempty"`
+
+	// Branch Only the job and run events of runs of this branch.
+	Branch *string `form:"branch,omitempty" json:"branch,omitempty"`
+
+	// MachineType Only the events of this machine type (jobs, runs and nodes).
+	MachineType *string `form:"machine_type,omitempty" json:"machine_type,omitempty"`
+
+	// Types Only these types of events, comma-separated (`job`, `run`, `node`; anything else answers 400).
+	Types *string `form:"types,omitempty" json:"types,omitempty"`
 }
 
 // ListFailuresParams defines parameters for ListFailures.
@@ -3173,6 +3412,179 @@ func (t *AnyJSON) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsJobEvent returns the union data inside the Event as a JobEvent
+func (t Event) AsJobEvent() (JobEvent, error) {
+	var body JobEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobEvent overwrites any union data inside the Event as the provided JobEvent
+func (t *Event) FromJobEvent(v JobEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"job"}`))
+	t.union = b
+	return err
+}
+
+// MergeJobEvent performs a merge with any union data inside the Event, using the provided JobEvent
+func (t *Event) MergeJobEvent(v JobEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"job"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsRunEvent returns the union data inside the Event as a RunEvent
+func (t Event) AsRunEvent() (RunEvent, error) {
+	var body RunEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunEvent overwrites any union data inside the Event as the provided RunEvent
+func (t *Event) FromRunEvent(v RunEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run"}`))
+	t.union = b
+	return err
+}
+
+// MergeRunEvent performs a merge with any union data inside the Event, using the provided RunEvent
+func (t *Event) MergeRunEvent(v RunEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsNodeEvent returns the union data inside the Event as a NodeEvent
+func (t Event) AsNodeEvent() (NodeEvent, error) {
+	var body NodeEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromNodeEvent overwrites any union data inside the Event as the provided NodeEvent
+func (t *Event) FromNodeEvent(v NodeEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"node"}`))
+	t.union = b
+	return err
+}
+
+// MergeNodeEvent performs a merge with any union data inside the Event, using the provided NodeEvent
+func (t *Event) MergeNodeEvent(v NodeEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"node"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsResetEvent returns the union data inside the Event as a ResetEvent
+func (t Event) AsResetEvent() (ResetEvent, error) {
+	var body ResetEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromResetEvent overwrites any union data inside the Event as the provided ResetEvent
+func (t *Event) FromResetEvent(v ResetEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"reset"}`))
+	t.union = b
+	return err
+}
+
+// MergeResetEvent performs a merge with any union data inside the Event, using the provided ResetEvent
+func (t *Event) MergeResetEvent(v ResetEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"reset"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Event) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t Event) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "job":
+		return t.AsJobEvent()
+	case "node":
+		return t.AsNodeEvent()
+	case "reset":
+		return t.AsResetEvent()
+	case "run":
+		return t.AsRunEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t Event) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Event) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsJobInputJobId0 returns the union data inside the JobInput_JobId as a JobInputJobId0
 func (t JobInput_JobId) AsJobInputJobId0() (JobInputJobId0, error) {
 	var body JobInputJobId0
@@ -3408,6 +3820,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /events/ (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEvents The events after an id, as JSON (to poll instead of streaming)
+	//
+	// The events `streamEvents` sends, as a JSON array, for clients that poll: those after
+	// `after`, oldest first, at most `limit` of them, with the same filters. Ask again with the
+	// last one's `id` as `after`. When events after `after` are past the retention window, the
+	// first item is a `reset` (`ResetEvent`): reload what you show. Only events whose order is
+	// settled are listed, so a later poll never finds one before an id it has seen.
+	//
+	// Corresponds with GET /events/log/ (the `ListEvents` operationId).
+	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListFailures Failure signatures of recent jobs
 	//
@@ -4266,6 +4689,27 @@ func (c *Client) GetRoot(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /events/ (the `StreamEvents` operationId).
 func (c *Client) StreamEvents(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStreamEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEvents The events after an id, as JSON (to poll instead of streaming)
+//
+// The events `streamEvents` sends, as a JSON array, for clients that poll: those after
+// `after`, oldest first, at most `limit` of them, with the same filters. Ask again with the
+// last one's `id` as `after`. When events after `after` are past the retention window, the
+// first item is a `reset` (`ResetEvent`): reload what you show. Only events whose order is
+// settled are listed, so a later poll never finds one before an id it has seen.
+//
+// Corresponds with GET /events/log/ (the `ListEvents` operationId).
+func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5991,6 +6435,120 @@ func NewStreamEventsRequest(server string, params *StreamEventsParams) (*http.Re
 			req.Header.Set("Last-Event-ID", headerParam0)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewListEventsRequest constructs an http.Request for the ListEvents method
+func NewListEventsRequest(server string, params *ListEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events/log/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Run != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "run", *params.Run, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Branch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "branch", *params.Branch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MachineType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "machine_type", *params.MachineType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Types != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "types", *params.Types, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -10492,6 +11050,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /events/ (the `StreamEvents` operationId).
 	StreamEventsWithResponse(ctx context.Context, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
 
+	// ListEventsWithResponse The events after an id, as JSON (to poll instead of streaming)
+	//
+	// The events `streamEvents` sends, as a JSON array, for clients that poll: those after
+	// `after`, oldest first, at most `limit` of them, with the same filters. Ask again with the
+	// last one's `id` as `after`. When events after `after` are past the retention window, the
+	// first item is a `reset` (`ResetEvent`): reload what you show. Only events whose order is
+	// settled are listed, so a later poll never finds one before an id it has seen.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events/log/ (the `ListEvents` operationId).
+	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
+
 	// ListFailuresWithResponse Failure signatures of recent jobs
 	//
 	// The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
@@ -11501,6 +12072,75 @@ func (r StreamEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r StreamEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListEventsResponse503Headers the declared response headers of an HTTP 503 response for ListEvents
+type ListEventsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]Event
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEventsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEventsResponse) GetJSON200() *[]Event {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListEventsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEventsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15959,6 +16599,25 @@ func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, para
 	return ParseStreamEventsResponse(rsp)
 }
 
+// ListEventsWithResponse The events after an id, as JSON (to poll instead of streaming)
+//
+// The events `streamEvents` sends, as a JSON array, for clients that poll: those after
+// `after`, oldest first, at most `limit` of them, with the same filters. Ask again with the
+// last one's `id` as `after`. When events after `after` are past the retention window, the
+// first item is a `reset` (`ResetEvent`): reload what you show. Only events whose order is
+// settled are listed, so a later poll never finds one before an id it has seen.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events/log/ (the `ListEvents` operationId).
+func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
+	rsp, err := c.ListEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEventsResponse(rsp)
+}
+
 // ListFailuresWithResponse Failure signatures of recent jobs
 //
 // The failure signatures of the failed and dead jobs posted in the last `since_days` days, most
@@ -17413,6 +18072,66 @@ func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error
 	switch {
 	case rsp.StatusCode == 503:
 		var headers StreamEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListEventsResponse parses an HTTP response from a ListEventsWithResponse call
+func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []Event
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -41,6 +41,67 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 	return eventStream{h: h, ctx: ctx, sub: sub}, nil
 }
 
+func (h *handlers) ListEvents(ctx context.Context, req api.ListEventsRequestObject) (api.ListEventsResponseObject, error) {
+	if h.cfg.Events == nil {
+		return nil, paddles.Errorf(paddles.Unavailable, "this server does not stream events")
+	}
+	p := req.Params
+	types, err := paddles.ParseEventTypes(deref(p.Types))
+	if err != nil {
+		return nil, err
+	}
+	after, limit := int64(0), 100
+	if p.After != nil {
+		if after = *p.After; after < 0 {
+			return nil, paddles.Errorf(paddles.Invalid, "after must be an event id, not %d", after)
+		}
+	}
+	if p.Limit != nil {
+		if limit = *p.Limit; limit < 1 || limit > 1000 {
+			return nil, paddles.Errorf(paddles.Invalid, "limit must be between 1 and 1000, not %d", limit)
+		}
+	}
+	f := paddles.EventFilter{Run: deref(p.Run), Branch: deref(p.Branch), MachineType: deref(p.MachineType), Types: types}
+	sub, err := h.cfg.Events.Subscribe(ctx, f, after)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Close()
+	b := []byte{'['}
+	var events []paddles.Event
+	for len(events) < limit {
+		before := sub.Cursor()
+		more, err := sub.Poll(ctx)
+		if errors.Is(err, service.ErrEventsGone) {
+			b = appendReset(b, sub.Cursor())
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, more...)
+		if sub.Cursor() == before {
+			break // caught up
+		}
+	}
+	for i := range events[:min(len(events), limit)] {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = paddles.AppendEvent(b, &events[i], h.eventHref(&events[i]))
+	}
+	return jsonBody(append(b, ']')), nil
+}
+
+func (b jsonBody) VisitListEventsResponse(w http.ResponseWriter) error { return b.write(w) }
+
+// appendReset writes the reset event of a client that asked for events past the retention window.
+func appendReset(b []byte, pruned int64) []byte {
+	b = append(b, `{"type":"reset","message":"events up to `...)
+	b = strconv.AppendInt(b, pruned, 10)
+	return append(b, ` are past the retention window; reload"}`...)
+}
+
 // eventStream writes a subscription as Server-Sent Events until the client goes or the server
 // shuts down.
 type eventStream struct {
@@ -79,9 +140,7 @@ func (s eventStream) VisitStreamEventsResponse(w http.ResponseWriter) error {
 			b = append(b, "id: "...)
 			b = strconv.AppendInt(b, s.sub.Cursor(), 10)
 			b = append(b, "\nevent: reset\ndata: "...)
-			b = append(b, `{"type":"reset","message":"events up to `...)
-			b = strconv.AppendInt(b, s.sub.Cursor(), 10)
-			b = append(b, ` are past the retention window; reload"}`...)
+			b = appendReset(b, s.sub.Cursor())
 			b = append(b, "\n\n"...)
 		case err != nil:
 			return nil // the client went, or the server is shutting down: the stream ends

@@ -312,3 +312,62 @@ func TestEventsThroughRestart(t *testing.T) {
 		t.Errorf("events through the faults: %s", d)
 	}
 }
+
+// GET /events/log/ lists what the stream sends, as JSON, for pollers: after an id, filtered,
+// limited, and with a reset first when the events asked for are past the retention window.
+func TestEventLog(t *testing.T) {
+	c := newServer(t)
+	for i := range 5 {
+		c.post("/runs/"+runName+"/jobs/", object{"job_id": strconv.Itoa(i)}).must(t, 200)
+	}
+	c.post("/runs/other-run/jobs/", object{"job_id": "x"}).must(t, 200)
+	list := func(query string) []object {
+		t.Helper()
+		var out []object
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			out = decode[[]object](t, c.get("/events/log/?"+query).must(t, 200))
+			if len(out) > 0 || time.Now().After(deadline) {
+				return out
+			}
+		}
+	}
+	jobs := list("types=job&run=" + runName)
+	if len(jobs) != 5 || jobs[0]["job_id"] != "0" || jobs[4]["job_id"] != "4" {
+		t.Fatalf("the run's job events: %v", jobs)
+	}
+	for _, ev := range jobs {
+		b, _ := json.Marshal(ev)
+		if err := testserver.ValidateEvent(b); err != nil {
+			t.Errorf("%s: %v", b, err)
+		}
+	}
+	after := fmt.Sprint(jobs[1]["id"]) // decode keeps numbers as json.Number
+	if next := list("types=job&run=" + runName + "&limit=2&after=" + after); len(next) != 2 || next[0]["job_id"] != "2" || next[1]["job_id"] != "3" {
+		t.Errorf("after=%s&limit=2: %v", after, next)
+	}
+	if other := list("types=job&run=other-run"); len(other) != 1 || other[0]["job_id"] != "x" {
+		t.Errorf("the other run's: %v", other)
+	}
+	if none := decode[[]object](t, c.get("/events/log/?after=1000000").must(t, 200)); len(none) != 0 {
+		t.Errorf("after the newest: %v", none)
+	}
+	c.get("/events/log/?limit=0").wantError(t, 400, "limit must be between 1 and 1000, not 0")
+	c.get("/events/log/?types=jobs").wantError(t, 400, `invalid event type "jobs": the types are job, run and node`)
+
+	// Past the retention window, from a replica that holds none of them in memory.
+	conn, err := pgx.Connect(context.Background(), c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, sql := range []string{`DELETE FROM events WHERE id <= 3`, `UPDATE events_pruned SET pruned_through = 3`} {
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := &client{t: t, base: testserver.Start(t, serverOptions{DatabaseURL: c.db}).URL, db: c.db, http: testserver.Client(t)}
+	got := decode[[]object](t, other.get("/events/log/?after=1&limit=2").must(t, 200))
+	if len(got) != 3 || got[0]["type"] != "reset" || fmt.Sprint(got[1]["id"]) != "4" {
+		t.Errorf("after=1 past the window: %v", got)
+	}
+}

@@ -332,9 +332,13 @@ func (s *Subscription) Next(ctx context.Context, wait time.Duration) ([]paddles.
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
+		before := s.cursor
 		events, err := s.take(ctx)
 		if err != nil || len(events) > 0 {
 			return events, err
+		}
+		if s.cursor != before {
+			continue // a batch of the database's held none of the client's: read the next one
 		}
 		select {
 		case <-ctx.Done():
@@ -347,6 +351,10 @@ func (s *Subscription) Next(ctx context.Context, wait time.Duration) ([]paddles.
 		}
 	}
 }
+
+// Poll returns the subscription's events past its cursor that are delivered now, without
+// waiting; ErrEventsGone as Next.
+func (s *Subscription) Poll(ctx context.Context) ([]paddles.Event, error) { return s.take(ctx) }
 
 // take returns the subscription's events past its cursor that are delivered: from the window, or
 // from the database when the cursor is behind the window.
