@@ -128,41 +128,18 @@ func run(ctx context.Context, c *config, log *slog.Logger) error {
 
 	// Idle subscribers: RSS, and write throughput with and without them.
 	rss0 := rss(a.pid())
-	idleCtx, stopIdle := context.WithCancel(ctx)
-	var open atomic.Int64
-	var wg sync.WaitGroup
-	for i := range c.idle {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = subscribe(idleCtx, fmt.Sprintf("%s/events/?run=idle-%d", a.base, i), func([]byte) {}, &open)
-		}()
-	}
-	for open.Load() < int64(c.idle) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	stopIdle := openIdle(ctx, a.base, c.idle)
 	time.Sleep(time.Second)
 	rss1 := rss(a.pid())
 	log.Info("idle subscribers open", "n", c.idle, "rss_before_mib", rss0>>20, "rss_after_mib", rss1>>20)
 	var with, without []float64
 	for slice := range 6 {
 		idle := slice%2 == 0
-		if !idle {
+		switch {
+		case !idle:
 			stopIdle()
-			wg.Wait()
-			open.Store(0)
-			idleCtx, stopIdle = context.WithCancel(ctx)
-		} else if slice > 0 {
-			for i := range c.idle {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_ = subscribe(idleCtx, fmt.Sprintf("%s/events/?run=idle-%d", a.base, i), func([]byte) {}, &open)
-				}()
-			}
-			for open.Load() < int64(c.idle) {
-				time.Sleep(50 * time.Millisecond)
-			}
+		case slice > 0:
+			stopIdle = openIdle(ctx, a.base, c.idle)
 		}
 		n, _ := load(ctx, a.base, c.writers, 0, c.throughputT, fmt.Sprintf("tp%d", slice), nil)
 		perS := float64(n) / c.throughputT.Seconds()
@@ -174,8 +151,26 @@ func run(ctx context.Context, c *config, log *slog.Logger) error {
 		log.Info("throughput slice", "idle_subscribers", idle, "writes_per_s", int(perS))
 	}
 	stopIdle()
-	wg.Wait()
 	return report(c, writes, errs, latencies, rss0, rss1, with, without)
+}
+
+// openIdle opens n streams that no write concerns (each of its own run) and returns once all are
+// open; the function it returns closes them and waits until they are.
+func openIdle(ctx context.Context, base string, n int) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var open atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = subscribe(ctx, fmt.Sprintf("%s/events/?run=idle-%d", base, i), func([]byte) {}, &open)
+		}()
+	}
+	for open.Load() < int64(n) && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return func() { cancel(); wg.Wait() }
 }
 
 // load writes jobs through base: each worker POSTs a queued job and PUTs it running, then pass,
