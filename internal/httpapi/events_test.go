@@ -321,17 +321,19 @@ func TestEventLog(t *testing.T) {
 		c.post("/runs/"+runName+"/jobs/", object{"job_id": strconv.Itoa(i)}).must(t, 200)
 	}
 	c.post("/runs/other-run/jobs/", object{"job_id": "x"}).must(t, 200)
-	list := func(query string) []object {
+	// list polls until the stream's reader has delivered want events (it follows the writes a
+	// few milliseconds behind).
+	list := func(query string, want int) []object {
 		t.Helper()
 		var out []object
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			out = decode[[]object](t, c.get("/events/log/?"+query).must(t, 200))
-			if len(out) > 0 || time.Now().After(deadline) {
+			if len(out) >= want || time.Now().After(deadline) {
 				return out
 			}
 		}
 	}
-	jobs := list("types=job&run=" + runName)
+	jobs := list("types=job&run="+runName, 5)
 	if len(jobs) != 5 || jobs[0]["job_id"] != "0" || jobs[4]["job_id"] != "4" {
 		t.Fatalf("the run's job events: %v", jobs)
 	}
@@ -342,10 +344,10 @@ func TestEventLog(t *testing.T) {
 		}
 	}
 	after := fmt.Sprint(jobs[1]["id"]) // decode keeps numbers as json.Number
-	if next := list("types=job&run=" + runName + "&limit=2&after=" + after); len(next) != 2 || next[0]["job_id"] != "2" || next[1]["job_id"] != "3" {
+	if next := list("types=job&run="+runName+"&limit=2&after="+after, 2); len(next) != 2 || next[0]["job_id"] != "2" || next[1]["job_id"] != "3" {
 		t.Errorf("after=%s&limit=2: %v", after, next)
 	}
-	if other := list("types=job&run=other-run"); len(other) != 1 || other[0]["job_id"] != "x" {
+	if other := list("types=job&run=other-run", 1); len(other) != 1 || other[0]["job_id"] != "x" {
 		t.Errorf("the other run's: %v", other)
 	}
 	if none := decode[[]object](t, c.get("/events/log/?after=1000000").must(t, 200)); len(none) != 0 {
