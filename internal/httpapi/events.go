@@ -22,7 +22,7 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 		return nil, paddles.Errorf(paddles.Unavailable, "this server does not stream events")
 	}
 	p := req.Params
-	types, err := paddles.ParseEventTypes(deref(p.Types))
+	f, err := eventFilter(p.Run, p.Branch, p.MachineType, p.Types)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,6 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 		}
 		after = *p.LastEventID
 	}
-	f := paddles.EventFilter{Run: deref(p.Run), Branch: deref(p.Branch), MachineType: deref(p.MachineType), Types: types}
 	sub, err := h.cfg.Events.Subscribe(ctx, f, after)
 	if err != nil {
 		return nil, err
@@ -46,7 +45,7 @@ func (h *handlers) ListEvents(ctx context.Context, req api.ListEventsRequestObje
 		return nil, paddles.Errorf(paddles.Unavailable, "this server does not stream events")
 	}
 	p := req.Params
-	types, err := paddles.ParseEventTypes(deref(p.Types))
+	f, err := eventFilter(p.Run, p.Branch, p.MachineType, p.Types)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +60,6 @@ func (h *handlers) ListEvents(ctx context.Context, req api.ListEventsRequestObje
 			return nil, paddles.Errorf(paddles.Invalid, "limit must be between 1 and 1000, not %d", limit)
 		}
 	}
-	f := paddles.EventFilter{Run: deref(p.Run), Branch: deref(p.Branch), MachineType: deref(p.MachineType), Types: types}
 	sub, err := h.cfg.Events.Subscribe(ctx, f, after)
 	if err != nil {
 		return nil, err
@@ -91,6 +89,12 @@ func (h *handlers) ListEvents(ctx context.Context, req api.ListEventsRequestObje
 		b = paddles.AppendEvent(b, &events[i], h.eventHref(&events[i]))
 	}
 	return jsonBody(append(b, ']')), nil
+}
+
+// eventFilter reads the filters that the stream and the event log share.
+func eventFilter(run, branch, machineType, types *string) (paddles.EventFilter, error) {
+	t, err := paddles.ParseEventTypes(deref(types))
+	return paddles.EventFilter{Run: deref(run), Branch: deref(branch), MachineType: deref(machineType), Types: t}, err
 }
 
 func (b jsonBody) VisitListEventsResponse(w http.ResponseWriter) error { return b.write(w) }
